@@ -1,0 +1,438 @@
+"""Domain types of a rota problem and its answer: frozen dataclasses, no solver, no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from enum import Enum
+
+ClinicianId = str
+PracticeCode = str
+HubId = str
+SessionId = str
+Network = str
+
+DEFAULT_NETWORK: Network = "default"
+MINUTES_PER_DAY = 24 * 60
+
+
+class Status(Enum):
+    """What a clinician offered for a date (or part of it)."""
+
+    AVAILABLE = "available"
+    PREFERRED = "preferred"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class Practice:
+    code: PracticeCode
+    name: str
+    list_size: int
+    adjusted_population: int
+    network: Network = DEFAULT_NETWORK
+
+
+@dataclass(frozen=True)
+class Hub:
+    hub_id: HubId
+    name: str
+    address: str = ""
+    postcode: str = ""
+    rooms: int | None = None  # None: unlimited
+    network: Network = DEFAULT_NETWORK
+
+
+@dataclass(frozen=True)
+class Clinician:
+    clinician_id: ClinicianId
+    name: str
+    practice_code: PracticeCode
+    role: str  # as written; compare through role_key
+    email: str = ""
+    skills: frozenset[str] = frozenset()  # casefolded
+    max_sessions_per_week: int = 2
+    max_sessions_per_period: int | None = None
+    min_sessions_per_period: int = 0
+    hubs: frozenset[HubId] = frozenset()  # empty: every hub
+    cost_per_hour_pence: int = 0
+    weekly_minutes_elsewhere: int = 0
+    preferred_hubs: frozenset[HubId] = frozenset()  # extension: empty means no preference
+
+    @property
+    def role_key(self) -> str:
+        return self.role.strip().casefold()
+
+    def may_work_at(self, hub_id: HubId) -> bool:
+        return not self.hubs or hub_id in self.hubs
+
+
+@dataclass(frozen=True)
+class Post:
+    """One pattern or session row on one date: `target` people wanted, `min` of them required."""
+
+    roles_text: str  # as written in the row, e.g. "GP;ANP"
+    roles: frozenset[str]  # casefolded
+    min: int
+    target: int
+    skill: str | None = None  # casefolded
+    source: str = ""  # "patterns.csv:4", for messages
+
+    def accepts(self, clinician: Clinician) -> bool:
+        if clinician.role_key not in self.roles:
+            return False
+        return self.skill is None or self.skill in clinician.skills
+
+    @property
+    def wants_gp(self) -> bool:
+        return GP_ROLE in self.roles
+
+
+GP_ROLE = "gp"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One hub, date, start and end; its posts are the rows that share them."""
+
+    hub_id: HubId
+    date: date
+    start: time
+    end: time
+    posts: tuple[Post, ...]
+
+    @property
+    def session_id(self) -> SessionId:
+        return session_id_of(self.hub_id, self.date, self.start, self.end)
+
+    @property
+    def start_minute(self) -> int:
+        """Minutes on a timeline shared by all sessions (days since year 1 × 1440 + clock)."""
+        return self.date.toordinal() * MINUTES_PER_DAY + self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_minute(self) -> int:
+        end = self.date.toordinal() * MINUTES_PER_DAY + self.end.hour * 60 + self.end.minute
+        return end if end > self.start_minute else end + MINUTES_PER_DAY  # runs past midnight
+
+    @property
+    def minutes(self) -> int:
+        return self.end_minute - self.start_minute
+
+    @property
+    def week(self) -> str:
+        return iso_week(self.date)
+
+    @property
+    def is_saturday(self) -> bool:
+        return self.date.weekday() == 5
+
+    @property
+    def has_gp_post(self) -> bool:
+        return any(p.wants_gp for p in self.posts)
+
+
+def session_id_of(hub_id: HubId, day: date, start: time, end: time) -> SessionId:
+    return f"{hub_id}-{day:%Y%m%d}-{start:%H%M}-{end:%H%M}"
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One availability entry: a status for a date, optionally only inside a window."""
+
+    status: Status
+    start: time | None = None
+    end: time | None = None
+
+    def covers(self, session: Session) -> bool:
+        if self.start is None or self.end is None:
+            return True
+        return self.start <= session.start and session.end <= self.end and session.end > session.start
+
+    def touches(self, session: Session) -> bool:
+        if self.start is None or self.end is None:
+            return True
+        return self.start < session.end and session.start < self.end
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A published assignment to stay close to; `locked` ones must be kept."""
+
+    session_id: SessionId
+    clinician_id: ClinicianId
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    """`[rules]` of rota.toml; every default as DESIGN.md states."""
+
+    availability_default: Status = Status.UNAVAILABLE
+    min_rest_hours: float = 11
+    max_consecutive_days: int = 6
+    max_weekly_hours: float = 48
+    minutes_per_1000: float = 60
+    gp_cover: bool = True
+    bank_holiday_region: str = "england-and-wales"
+    stability_near_days: int = 14  # extension: changes within this many days cost more
+
+    @property
+    def min_rest_minutes(self) -> int:
+        return round(self.min_rest_hours * 60)
+
+    @property
+    def max_weekly_minutes(self) -> int:
+        return round(self.max_weekly_hours * 60)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """`[weights]` of rota.toml. Goals are met in GOALS order whatever the weights (lexicographic
+    phases); a weight scales its part in the reported total and inside its tier, and 0 turns the
+    goal off."""
+
+    unfilled_min: int = 1
+    gp_cover: int = 1
+    contract: int = 1
+    stability: int = 1
+    unfilled_target: int = 1
+    fair_share: int = 1
+    even_load: int = 1
+    even_saturdays: int = 4
+    min_sessions: int = 10
+    preferences: int = 1
+    cost: int = 1
+
+    def of(self, part: str) -> int:
+        return int(getattr(self, part))
+
+
+# The soft goals, highest first. Each inner tuple is one tier (one lexicographic phase); a tier
+# with several parts minimises their weighted sum. The names are the rule stems used by the
+# model (`add_<stem>`), the checker (`<stem>` part) and the report.
+GOALS: tuple[tuple[str, ...], ...] = (
+    ("unfilled_min",),
+    ("gp_cover",),
+    ("contract",),
+    ("stability",),
+    ("unfilled_target",),
+    ("fair_share",),
+    ("even_load", "even_saturdays", "min_sessions"),
+    ("preferences",),
+    ("cost",),
+)
+PARTS: tuple[str, ...] = tuple(part for tier in GOALS for part in tier)
+
+# Hard rules, by stem, in the order the model adds them.
+HARD_RULES: tuple[str, ...] = (
+    "role",
+    "skill",
+    "availability",
+    "allowed_hubs",
+    "post_capacity",
+    "overlap",
+    "min_rest",
+    "max_consecutive_days",
+    "weekly_cap",
+    "period_cap",
+    "rooms",
+    "locked",
+    "max_weekly_hours",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    practices: tuple[Practice, ...]
+    hubs: tuple[Hub, ...]
+    clinicians: tuple[Clinician, ...]
+    sessions: tuple[Session, ...]  # sorted by start, then hub
+    availability: Mapping[tuple[ClinicianId, date], tuple[Offer, ...]]
+    period_start: date
+    period_end: date
+    rules: Rules = field(default_factory=Rules)
+    weights: Weights = field(default_factory=Weights)
+    published: tuple[Pin, ...] = ()
+    bank_holidays: frozenset[date] = frozenset()
+    reference_date: date | None = None  # "today" for stability; default period start
+
+    # ---- look-ups -------------------------------------------------------------------------
+    def clinician(self, clinician_id: ClinicianId) -> Clinician:
+        return self._clinicians[clinician_id]
+
+    def hub(self, hub_id: HubId) -> Hub:
+        return self._hubs[hub_id]
+
+    def practice(self, code: PracticeCode) -> Practice:
+        return self._practices[code]
+
+    def session(self, session_id: SessionId) -> Session:
+        return self._sessions[session_id]
+
+    @property
+    def _clinicians(self) -> dict[ClinicianId, Clinician]:
+        return _index(self, "clinicians", lambda c: c.clinician_id)
+
+    @property
+    def _hubs(self) -> dict[HubId, Hub]:
+        return _index(self, "hubs", lambda h: h.hub_id)
+
+    @property
+    def _practices(self) -> dict[PracticeCode, Practice]:
+        return _index(self, "practices", lambda p: p.code)
+
+    @property
+    def _sessions(self) -> dict[SessionId, Session]:
+        return _index(self, "sessions", lambda s: s.session_id)
+
+    @property
+    def networks(self) -> tuple[Network, ...]:
+        return tuple(sorted({p.network for p in self.practices} | {h.network for h in self.hubs}))
+
+    def days(self) -> list[date]:
+        n = (self.period_end - self.period_start).days + 1
+        return [self.period_start + timedelta(days=i) for i in range(n)]
+
+    def weeks(self) -> list[str]:
+        return sorted({iso_week(d) for d in self.days()})
+
+
+def _index(problem: Problem, attr: str, key) -> dict:
+    cache_name = f"_cache_{attr}"
+    cached = problem.__dict__.get(cache_name)
+    if cached is None:
+        cached = {key(item): item for item in getattr(problem, attr)}
+        object.__setattr__(problem, cache_name, cached)
+    return cached
+
+
+# ---- shared meaning of the data (the specification both model and checker use) ----------
+
+
+def offer_for(problem: Problem, clinician: Clinician, session: Session) -> Status:
+    """What the clinician offered for this session: UNAVAILABLE, AVAILABLE or PREFERRED.
+
+    An entry marked unavailable that touches the session wins; otherwise an available or
+    preferred entry whose window covers the session; a date with entries but none covering the
+    session is unavailable; a date without entries takes `availability_default`.
+    """
+    offers = problem.availability.get((clinician.clinician_id, session.date))
+    if not offers:
+        return problem.rules.availability_default
+    if any(o.status is Status.UNAVAILABLE and o.touches(session) for o in offers):
+        return Status.UNAVAILABLE
+    covering = [o.status for o in offers if o.status is not Status.UNAVAILABLE and o.covers(session)]
+    if not covering:
+        return Status.UNAVAILABLE
+    return Status.PREFERRED if Status.PREFERRED in covering else Status.AVAILABLE
+
+
+def is_preferred_date(problem: Problem, clinician_id: ClinicianId, day: date) -> bool:
+    offers = problem.availability.get((clinician_id, day), ())
+    return any(o.status is Status.PREFERRED for o in offers)
+
+
+def contract_requirements(problem: Problem) -> dict[tuple[Network, str], int]:
+    """Required enhanced-access minutes per network and ISO week.
+
+    ceil(minutes_per_1000 × adjusted population / 1000) for a whole week; a week the period
+    covers only in part asks for the same share of it (days inside / 7), rounded up.
+    """
+    population: dict[Network, int] = {}
+    for p in problem.practices:
+        population[p.network] = population.get(p.network, 0) + p.adjusted_population
+    days_in_week: dict[str, int] = {}
+    for d in problem.days():
+        days_in_week[iso_week(d)] = days_in_week.get(iso_week(d), 0) + 1
+    required: dict[tuple[Network, str], int] = {}
+    for network, pop in sorted(population.items()):
+        for week, days in sorted(days_in_week.items()):
+            # integer arithmetic: minutes_per_1000 may be fractional, so scale by 1000 first
+            numerator = round(problem.rules.minutes_per_1000 * 1000) * pop * days
+            required[(network, week)] = math.ceil(numerator / (1000 * 1000 * 7))
+    return required
+
+
+def fair_share_weights(problem: Problem) -> dict[PracticeCode, int]:
+    """Each practice's share of the total list size in thousandths (integers, for exact sums)."""
+    total = sum(p.list_size for p in problem.practices)
+    return {p.code: round(1000 * p.list_size / total) for p in problem.practices} if total else {}
+
+
+def assignment_cost_pence(clinician: Clinician, session: Session) -> int:
+    return round(clinician.cost_per_hour_pence * session.minutes / 60)
+
+
+def triangle(n: int) -> int:
+    """0, 0, 1, 3, 6, …: the convex penalty of n sessions (n·(n−1)/2) that rewards spreading."""
+    return n * (n - 1) // 2
+
+
+def is_near(problem: Problem, session: Session) -> bool:
+    """Inside the window where a change to the published rota costs more."""
+    reference = problem.reference_date or problem.period_start
+    return reference <= session.date < reference + timedelta(days=problem.rules.stability_near_days)
+
+
+STABILITY_NEAR_FACTOR = 3  # a change in the next `stability_near_days` counts this many times
+
+
+# ---- the answer ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Assignment:
+    session_id: SessionId
+    post_index: int
+    clinician_id: ClinicianId
+    locked: bool = False
+
+
+Rota = tuple[Assignment, ...]
+
+
+class SolveStatus(Enum):
+    OPTIMAL = "optimal"  # every phase proven optimal
+    FEASIBLE = "feasible"  # a rota, not proven best
+    INFEASIBLE = "infeasible"  # the hard rules (with locked pins) admit no rota
+    UNKNOWN = "unknown"  # no rota found within the time limit
+    INVALID = "invalid"  # the model was rejected: a bug
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    tier: tuple[str, ...]
+    status: SolveStatus
+    value: int
+    bound: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: SolveStatus
+    rota: Rota
+    objective: int  # Σ weight × part
+    parts: dict[str, int]
+    bound: int  # best bound of the weighted total the phases proved
+    gap: float  # (objective − bound) / max(1, objective)
+    seconds: float
+    phases: tuple[PhaseResult, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    time_limit: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    log: bool = False  # CP-SAT's own search log on stdout
+    progress: object = None  # callable(Progress) or None; see scheduler.solve
