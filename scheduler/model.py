@@ -1,0 +1,390 @@
+"""The CP-SAT model: variables, one method per hard rule, one penalty expression per goal."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ortools.sat.python import cp_model
+
+from scheduler.domain import (
+    GOALS,
+    STABILITY_NEAR_FACTOR,
+    Problem,
+    Status,
+    assignment_cost_pence,
+    contract_requirements,
+    fair_share_weights,
+    is_near,
+    is_preferred_date,
+    offer_for,
+)
+
+LinearExpr = cp_model.LinearExprT
+
+
+def eligible(problem: Problem, ci: int, si: int, pi: int) -> bool:
+    """role, skill, availability and allowed_hubs: the rules the model meets by leaving a
+    variable out rather than by a constraint."""
+    clinician = problem.clinicians[ci]
+    session = problem.sessions[si]
+    return (
+        session.posts[pi].accepts(clinician)
+        and clinician.may_work_at(session.hub_id)
+        and offer_for(problem, clinician, session) is not Status.UNAVAILABLE
+    )
+
+
+@dataclass
+class Variables:
+    """x[ci, si, pi]: clinician ci fills post pi of session si. `works[ci, si]` is the sum over
+    posts (at most 1), `worked_day[ci, day]` whether ci works any session that day."""
+
+    x: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    works: dict[tuple[int, int], LinearExpr] = field(default_factory=dict)
+    sessions_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    on_post: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    worked_day: dict[tuple[int, date], cp_model.IntVar] = field(default_factory=dict)
+    posts_of: dict[tuple[int, int], list[cp_model.IntVar]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, model: cp_model.CpModel, problem: Problem, forced: set[tuple[int, int]]) -> Variables:
+        """`forced` (clinician, session) pairs get variables even where ineligible, so that a
+        locked pin that breaks a rule makes the model infeasible instead of vanishing."""
+        v = cls()
+        per_pair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+        for si, session in enumerate(problem.sessions):
+            for ci, clinician in enumerate(problem.clinicians):
+                for pi, _ in enumerate(session.posts):
+                    if eligible(problem, ci, si, pi):
+                        var = model.new_bool_var(f"x[{clinician.clinician_id},{session.session_id},{pi}]")
+                        v.x[ci, si, pi] = var
+                        per_pair[ci, si].append(var)
+                        v.on_post[si, pi].append((ci, var))
+                if (ci, si) in forced and not per_pair.get((ci, si)):
+                    # no eligible post: a variable fixed to 0 that the locked rule forces to 1
+                    var = model.new_bool_var(f"forced[{clinician.clinician_id},{session.session_id}]")
+                    model.add(var == 0)
+                    per_pair[ci, si].append(var)
+        v.posts_of = dict(per_pair)
+        for (ci, si), vars_ in per_pair.items():
+            v.works[ci, si] = sum(vars_) if len(vars_) > 1 else vars_[0]
+            v.sessions_of[ci].append(si)
+        for ci, sis in v.sessions_of.items():
+            sis.sort()
+            by_day: dict[date, list[int]] = defaultdict(list)
+            for si in sis:
+                by_day[problem.sessions[si].date].append(si)
+            for day, day_sessions in by_day.items():
+                w = model.new_bool_var(f"worked[{problem.clinicians[ci].clinician_id},{day}]")
+                terms = [v.works[ci, si] for si in day_sessions]
+                for t in terms:
+                    model.add(w >= t)
+                model.add(w <= sum(terms))
+                v.worked_day[ci, day] = w
+        return v
+
+
+class Constraints:
+    """The hard rules, one method each, named by the rule's stem."""
+
+    def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables):
+        self.m, self.p, self.v = model, problem, v
+
+    def add_all(self) -> None:
+        # role, skill, availability and allowed_hubs are met by `eligible` (no variable at all)
+        self.add_post_capacity()
+        self.add_overlap()
+        self.add_min_rest()
+        self.add_max_consecutive_days()
+        self.add_weekly_cap()
+        self.add_period_cap()
+        self.add_rooms()
+        self.add_locked()
+        self.add_max_weekly_hours()
+
+    def add_post_capacity(self) -> None:
+        for (si, pi), entries in self.v.on_post.items():
+            target = self.p.sessions[si].posts[pi].target
+            if len(entries) > target:
+                self.m.add(sum(var for _, var in entries) <= target)
+
+    def add_overlap(self) -> None:
+        """At every session start, a clinician is on at most one of the sessions running then
+        (this also allows only one post of a session)."""
+        sessions = self.p.sessions
+        for ci, sis in self.v.sessions_of.items():
+            for si in sis:
+                s = sessions[si]
+                running = [
+                    t for t in sis
+                    if sessions[t].start_minute <= s.start_minute < sessions[t].end_minute
+                ]
+                if len(running) > 1 or len(self.v.posts_of[ci, si]) > 1:
+                    self.m.add(sum(self.v.works[ci, t] for t in running) <= 1)
+
+    def add_min_rest(self) -> None:
+        sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
+        for ci, sis in self.v.sessions_of.items():
+            for a in sis:
+                for b in sis:
+                    sa, sb = sessions[a], sessions[b]
+                    if sb.date > sa.date and sb.start_minute - sa.end_minute < rest:
+                        self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
+
+    def add_max_consecutive_days(self) -> None:
+        limit = self.p.rules.max_consecutive_days
+        for ci in self.v.sessions_of:
+            days = sorted(d for (c, d) in self.v.worked_day if c == ci)
+            day_set = set(days)
+            for first in days:
+                window = [first + timedelta(days=k) for k in range(limit + 1)]
+                if all(d in day_set for d in window):
+                    self.m.add(sum(self.v.worked_day[ci, d] for d in window) <= limit)
+
+    def add_weekly_cap(self) -> None:
+        for ci, by_week in self._by_week().items():
+            cap = self.p.clinicians[ci].max_sessions_per_week
+            for sis in by_week.values():
+                if len(sis) > cap:
+                    self.m.add(sum(self.v.works[ci, si] for si in sis) <= cap)
+
+    def add_period_cap(self) -> None:
+        for ci, sis in self.v.sessions_of.items():
+            cap = self.p.clinicians[ci].max_sessions_per_period
+            if cap is not None and len(sis) > cap:
+                self.m.add(sum(self.v.works[ci, si] for si in sis) <= cap)
+
+    def add_rooms(self) -> None:
+        by_hub: dict[str, list[int]] = defaultdict(list)
+        for si, s in enumerate(self.p.sessions):
+            by_hub[s.hub_id].append(si)
+        for hub_id, sis in by_hub.items():
+            rooms = self.p.hub(hub_id).rooms
+            if rooms is None:
+                continue
+            for si in sis:
+                at = self.p.sessions[si].start_minute
+                running = [t for t in sis if self.p.sessions[t].start_minute <= at < self.p.sessions[t].end_minute]
+                terms = [var for t in running for pi in range(len(self.p.sessions[t].posts))
+                         for _, var in self.v.on_post.get((t, pi), ())]
+                if len(terms) > rooms:
+                    self.m.add(sum(terms) <= rooms)
+
+    def add_locked(self) -> None:
+        for ci, si in locked_pairs(self.p):
+            self.m.add(self.v.works[ci, si] == 1)
+
+    def add_max_weekly_hours(self) -> None:
+        limit = self.p.rules.max_weekly_minutes
+        for ci, by_week in self._by_week().items():
+            allowance = max(0, limit - self.p.clinicians[ci].weekly_minutes_elsewhere)
+            for sis in by_week.values():
+                if sum(self.p.sessions[si].minutes for si in sis) > allowance:
+                    self.m.add(sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis) <= allowance)
+
+    def _by_week(self) -> dict[int, dict[str, list[int]]]:
+        out: dict[int, dict[str, list[int]]] = {}
+        for ci, sis in self.v.sessions_of.items():
+            weeks: dict[str, list[int]] = defaultdict(list)
+            for si in sis:
+                weeks[self.p.sessions[si].week].append(si)
+            out[ci] = weeks
+        return out
+
+
+def locked_pairs(problem: Problem) -> list[tuple[int, int]]:
+    """(clinician index, session index) of every locked pin whose ids are known."""
+    ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
+    si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
+    return sorted({
+        (ci_of[pin.clinician_id], si_of[pin.session_id])
+        for pin in problem.published
+        if pin.locked and pin.clinician_id in ci_of and pin.session_id in si_of
+    })
+
+
+class Objective:
+    """One penalty expression per goal part (see domain.GOALS); each is exactly the checker's
+    recomputation of that part."""
+
+    def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables):
+        self.m, self.p, self.v = model, problem, v
+        self._load: dict[int, LinearExpr] = {}
+
+    def parts(self) -> dict[str, LinearExpr]:
+        return {part: getattr(self, f"add_{part}")() for tier in GOALS for part in tier}
+
+    def _filled(self, si: int, pi: int) -> LinearExpr:
+        return sum(var for _, var in self.v.on_post.get((si, pi), ()))
+
+    def _shortfall(self, name: str, need: int, have: LinearExpr) -> LinearExpr:
+        """max(0, need − have) as a variable (minimisation pushes it down onto the bound)."""
+        if need <= 0:
+            return 0
+        short = self.m.new_int_var(0, need, name)
+        self.m.add(short >= need - have)
+        return short
+
+    def add_unfilled_min(self) -> LinearExpr:
+        self._short_min: dict[tuple[int, int], LinearExpr] = {}
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            for pi, post in enumerate(s.posts):
+                short = self._shortfall(f"unfilled_min[{s.session_id},{pi}]", post.min, self._filled(si, pi))
+                self._short_min[si, pi] = short
+                terms.append(s.minutes * short)
+        return sum(terms)
+
+    def add_gp_cover(self) -> LinearExpr:
+        if not self.p.rules.gp_cover:
+            return 0
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            if not s.has_gp_post:
+                continue
+            gps = [var for pi, _ in enumerate(s.posts) for ci, var in self.v.on_post.get((si, pi), ())
+                   if self.p.clinicians[ci].role_key == "gp"]
+            no_gp = self.m.new_bool_var(f"gp_cover[{s.session_id}]")
+            self.m.add(sum(gps) + no_gp >= 1)
+            terms.append(s.minutes * no_gp)
+        return sum(terms)
+
+    def add_contract(self) -> LinearExpr:
+        network_of = {h.hub_id: h.network for h in self.p.hubs}
+        delivered: dict[tuple[str, str], list[LinearExpr]] = defaultdict(list)
+        for (_ci, si), works in self.v.works.items():
+            s = self.p.sessions[si]
+            delivered[network_of[s.hub_id], s.week].append(s.minutes * works)
+        terms = []
+        for (network, week), required in contract_requirements(self.p).items():
+            terms.append(self._shortfall(f"contract[{network},{week}]", required,
+                                         sum(delivered.get((network, week), []))))
+        return sum(terms)
+
+    def add_stability(self) -> LinearExpr:
+        if not self.p.published:
+            return 0
+        ci_of = {c.clinician_id: i for i, c in enumerate(self.p.clinicians)}
+        si_of = {s.session_id: i for i, s in enumerate(self.p.sessions)}
+        published = {(ci_of.get(pin.clinician_id), si_of[pin.session_id])
+                     for pin in self.p.published if pin.session_id in si_of}
+        terms: list[LinearExpr] = []
+        for ci, si in published:
+            weight = STABILITY_NEAR_FACTOR if is_near(self.p, self.p.sessions[si]) else 1
+            kept = self.v.works.get((ci, si), 0) if ci is not None else 0
+            terms.append(weight * (1 - kept))
+        for (ci, si), works in self.v.works.items():
+            if (ci, si) not in published:
+                weight = STABILITY_NEAR_FACTOR if is_near(self.p, self.p.sessions[si]) else 1
+                terms.append(weight * works)
+        return sum(terms)
+
+    def add_unfilled_target(self) -> LinearExpr:
+        # filled ≤ target always, so max(0, target − filled) − max(0, min − filled) is linear
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            for pi, post in enumerate(s.posts):
+                if post.target > post.min:
+                    terms.append(s.minutes * (post.target - self._filled(si, pi) - self._short_min[si, pi]))
+        return sum(terms)
+
+    def add_fair_share(self) -> LinearExpr:
+        share = fair_share_weights(self.p)
+        total_weight = sum(share.values())
+        minutes: dict[str, list[LinearExpr]] = defaultdict(list)
+        for (ci, si), works in self.v.works.items():
+            minutes[self.p.clinicians[ci].practice_code].append(self.p.sessions[si].minutes * works)
+        total = sum(sum(m) for m in minutes.values())
+        terms = []
+        upper = total_weight * sum(s.minutes * sum(p.target for p in s.posts) for s in self.p.sessions)
+        for code, w in share.items():
+            gap = total_weight * sum(minutes.get(code, [])) - w * total
+            dev = self.m.new_int_var(0, max(upper, 1), f"fair_share[{code}]")
+            self.m.add(dev >= gap)
+            self.m.add(dev >= -gap)
+            terms.append(dev)
+        return sum(terms)
+
+    def _convex(self, name: str, count: LinearExpr, most: int) -> LinearExpr:
+        """n(n−1)/2 of a count through its tangents k·n − k(k+1)/2, exact at integers."""
+        if most <= 1:
+            return 0
+        tri = self.m.new_int_var(0, most * (most - 1) // 2, name)
+        for k in range(1, most):
+            self.m.add(tri >= k * count - k * (k + 1) // 2)
+        return tri
+
+    def load(self, ci: int) -> LinearExpr:
+        return sum(self.v.works[ci, si] for si in self.v.sessions_of[ci])
+
+    def _most_sessions(self, ci: int, sis: Iterable[int]) -> int:
+        sis = list(sis)
+        clinician = self.p.clinicians[ci]
+        weeks = {self.p.sessions[si].week for si in sis}
+        most = min(len(sis), clinician.max_sessions_per_week * len(weeks))
+        if clinician.max_sessions_per_period is not None:
+            most = min(most, clinician.max_sessions_per_period)
+        return most
+
+    def add_even_load(self) -> LinearExpr:
+        return sum(
+            self._convex(f"even_load[{self.p.clinicians[ci].clinician_id}]", self.load(ci),
+                         self._most_sessions(ci, sis))
+            for ci, sis in self.v.sessions_of.items()
+        )
+
+    def add_even_saturdays(self) -> LinearExpr:
+        terms = []
+        for ci, sis in self.v.sessions_of.items():
+            sats = [si for si in sis if self.p.sessions[si].is_saturday]
+            count = sum(self.v.works[ci, si] for si in sats)
+            terms.append(self._convex(f"even_saturdays[{self.p.clinicians[ci].clinician_id}]", count,
+                                      self._most_sessions(ci, sats)))
+        return sum(terms)
+
+    def add_min_sessions(self) -> LinearExpr:
+        terms = []
+        for ci, c in enumerate(self.p.clinicians):
+            if c.min_sessions_per_period > 0:
+                have = self.load(ci) if ci in self.v.sessions_of else 0
+                terms.append(self._shortfall(f"min_sessions[{c.clinician_id}]", c.min_sessions_per_period, have))
+        return sum(terms)
+
+    def add_preferences(self) -> LinearExpr:
+        terms: list[LinearExpr] = []
+        for ci, c in enumerate(self.p.clinicians):
+            for day in self.p.days():
+                if is_preferred_date(self.p, c.clinician_id, day):
+                    terms.append(1 - self.v.worked_day.get((ci, day), 0))
+            if c.preferred_hubs:
+                terms.extend(works for (cj, si), works in self.v.works.items()
+                             if cj == ci and self.p.sessions[si].hub_id not in c.preferred_hubs)
+        return sum(terms)
+
+    def add_cost(self) -> LinearExpr:
+        return sum(
+            assignment_cost_pence(self.p.clinicians[ci], self.p.sessions[si]) * works
+            for (ci, si), works in self.v.works.items()
+        )
+
+
+@dataclass
+class RotaModel:
+    model: cp_model.CpModel
+    variables: Variables
+    parts: dict[str, LinearExpr]
+
+
+def build_model(problem: Problem) -> RotaModel:
+    """Lists the rules; see Constraints and Objective for each."""
+    model = cp_model.CpModel()
+    variables = Variables.build(model, problem, forced=set(locked_pairs(problem)))
+    Constraints(model, problem, variables).add_all()
+    parts = Objective(model, problem, variables).parts()
+    return RotaModel(model, variables, parts)
+

@@ -1,0 +1,214 @@
+"""solve(problem, params) -> SolveResult: the goal tiers as lexicographic CP-SAT phases."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler.domain import (
+    GOALS,
+    PARTS,
+    Assignment,
+    PhaseResult,
+    Problem,
+    Rota,
+    SolveParams,
+    SolveResult,
+    SolveStatus,
+)
+from scheduler.model import RotaModel, build_model
+
+# A phase gets at least this share of the time left, so the top goals are not starved by the
+# number of tiers below them; a phase that proves its optimum early leaves the rest to later ones.
+MIN_PHASE_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback receives: after each improving solution and each phase."""
+
+    phase: str  # e.g. "unfilled_min"
+    phase_number: int  # 1-based
+    phases: int
+    elapsed: float
+    objective: int | None  # the phase's objective, best so far
+    bound: int | None  # the phase's best bound
+    done: bool = False  # the phase has ended
+
+
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution."""
+
+    def __init__(self, report: Callable[[int, int], None]):
+        super().__init__()
+        self._report = report
+
+    def on_solution_callback(self) -> None:
+        self._report(round(self.objective_value), math.ceil(self.best_objective_bound - 1e-6))
+
+
+class _Canceller:
+    """Polls `should_stop` in a thread and stops the running search when it says so."""
+
+    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None):
+        self.solver, self.should_stop = solver, should_stop
+        self.stopped = False
+        self._done = threading.Event()
+
+    def __enter__(self) -> _Canceller:
+        if self.should_stop is not None:
+            threading.Thread(target=self._poll, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+
+    def _poll(self) -> None:
+        while not self._done.wait(0.2):
+            if self.should_stop():  # type: ignore[misc]
+                self.stopped = True
+                self.solver.stop_search()
+                return
+
+
+_STATUS = {
+    cp_model.OPTIMAL: SolveStatus.OPTIMAL,
+    cp_model.FEASIBLE: SolveStatus.FEASIBLE,
+    cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
+    cp_model.UNKNOWN: SolveStatus.UNKNOWN,
+    cp_model.MODEL_INVALID: SolveStatus.INVALID,
+}
+
+
+def solve(problem: Problem, params: SolveParams | None = None,
+          should_stop: Callable[[], bool] | None = None) -> SolveResult:
+    """Allocate clinicians to posts. Never raises for an infeasible or unfillable problem: the
+    status says so. `should_stop` is polled during the search (for cancelling a run)."""
+    params = params or SolveParams()
+    started = time.perf_counter()
+    rm = build_model(problem)
+    tiers = _active_tiers(problem, rm)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, params.workers)
+    solver.parameters.random_seed = params.seed
+    solver.parameters.log_search_progress = params.log
+
+    phases: list[PhaseResult] = []
+    best_values: list[int] | None = None
+    parts: dict[str, int] = {}
+    rota: Rota = ()
+    stopped = False
+    for number, tier in enumerate(tiers, start=1):
+        elapsed = time.perf_counter() - started
+        left = params.time_limit - elapsed
+        if best_values is not None and (left <= 0.05 or stopped):
+            break
+        budget = max(left, 0.1) * max(1 / (len(tiers) - number + 1), MIN_PHASE_SHARE)
+        if number == len(tiers):
+            budget = max(left, 0.1)
+        expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
+        rm.model.minimize(expr)
+        if best_values is not None:
+            _hint(rm.model, best_values)
+        solver.parameters.max_time_in_seconds = budget
+        name = "+".join(tier)
+
+        def report(obj: int, bound: int, name=name, number=number) -> None:
+            _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound))
+
+        with _Canceller(solver, should_stop) as canceller:
+            status = _STATUS[solver.solve(rm.model, _Watcher(report))]
+        stopped = canceller.stopped
+        seconds = solver.wall_time
+        if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            value = round(solver.objective_value)
+            bound = math.ceil(solver.best_objective_bound - 1e-6)
+            best_values = list(solver.response_proto.solution)
+            parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
+            rota = _rota(problem, rm, solver)
+            rm.model.add(expr <= value)  # hold this tier while the next ones are minimised
+            phases.append(PhaseResult(tier, status, value, min(bound, value), seconds))
+            report(value, min(bound, value))
+        else:
+            phases.append(PhaseResult(tier, status, 0, 0, seconds))
+            if best_values is None:
+                return _no_rota(problem, status, phases, time.perf_counter() - started)
+            break
+        _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
+                               phases[-1].value, phases[-1].bound, done=True))
+
+    if best_values is None:  # nothing to minimise: one plain feasibility solve
+        status = _STATUS[solver.solve(rm.model)]
+        if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            return _no_rota(problem, status, phases, time.perf_counter() - started)
+        parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
+        rota = _rota(problem, rm, solver)
+
+    objective = sum(problem.weights.of(p) * parts[p] for p in PARTS)
+    all_proven = len(phases) == len(tiers) and all(ph.status is SolveStatus.OPTIMAL for ph in phases)
+    # The bound of the weighted total: proven tiers at their value, the rest at their bound
+    # (each given the tiers above held at the values found), tiers never run at 0.
+    bound = sum(ph.bound for ph in phases) + sum(
+        problem.weights.of(p) * parts[p] for tier in GOALS if tier not in tiers for p in tier)
+    return SolveResult(
+        status=SolveStatus.OPTIMAL if all_proven else SolveStatus.FEASIBLE,
+        rota=rota,
+        objective=objective,
+        parts=parts,
+        bound=bound,
+        gap=(objective - bound) / max(1, objective),
+        seconds=time.perf_counter() - started,
+        phases=tuple(phases),
+        message="cancelled" if stopped else "",
+    )
+
+
+def _active_tiers(problem: Problem, rm: RotaModel) -> list[tuple[str, ...]]:
+    """Tiers with something to minimise: a positive weight on a part that is not a constant."""
+    return [
+        tier for tier in GOALS
+        if any(problem.weights.of(p) > 0 and not isinstance(rm.parts[p], int) for p in tier)
+    ]
+
+
+def _hint(model: cp_model.CpModel, values: list[int]) -> None:
+    model.clear_hints()
+    for index, value in enumerate(values):
+        model.add_hint(model.get_int_var_from_proto_index(index), value)
+
+
+def _rota(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver) -> Rota:
+    locked = {(pin.session_id, pin.clinician_id) for pin in problem.published if pin.locked}
+    out = []
+    for (ci, si, pi), var in rm.variables.x.items():
+        if solver.boolean_value(var):
+            sid, cid = problem.sessions[si].session_id, problem.clinicians[ci].clinician_id
+            out.append(Assignment(sid, pi, cid, (sid, cid) in locked))
+    return tuple(sorted(out, key=lambda a: (_order(problem, a), a)))
+
+
+def _order(problem: Problem, a: Assignment) -> tuple[int, str]:
+    s = problem.session(a.session_id)
+    return (s.start_minute, s.hub_id)
+
+
+def _no_rota(problem: Problem, status: SolveStatus, phases: list[PhaseResult],
+             seconds: float) -> SolveResult:
+    message = {
+        SolveStatus.INFEASIBLE: "the hard rules and locked pins admit no rota",
+        SolveStatus.UNKNOWN: "no rota found within the time limit",
+        SolveStatus.INVALID: "the model was rejected (a bug: please report it)",
+    }.get(status, "")
+    return SolveResult(status=status, rota=(), objective=0, parts=dict.fromkeys(PARTS, 0), bound=0,
+                       gap=0.0, seconds=seconds, phases=tuple(phases), message=message)
+
+
+def _emit(params: SolveParams, progress: Progress) -> None:
+    if callable(params.progress):
+        params.progress(progress)
+
