@@ -250,6 +250,30 @@ HARD_RULES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class SkippedSession:
+    """A session that `bank_holidays = skip` rows would have run on a bank holiday."""
+
+    hub_id: HubId
+    date: date
+    start: time
+    end: time
+    min_posts: int  # Σ min of the skipped rows
+
+    @property
+    def session_id(self) -> SessionId:
+        return session_id_of(self.hub_id, self.date, self.start, self.end)
+
+    @property
+    def minutes(self) -> int:
+        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+
+    @property
+    def min_minutes(self) -> int:
+        """Required minutes the skip removed: session minutes × the skipped rows' min."""
+        return self.minutes * self.min_posts
+
+
+@dataclass(frozen=True)
 class Problem:
     practices: tuple[Practice, ...]
     hubs: tuple[Hub, ...]
@@ -263,6 +287,7 @@ class Problem:
     published: tuple[Pin, ...] = ()
     bank_holidays: frozenset[date] = frozenset()
     reference_date: date | None = None  # "today" for stability; default period start
+    skipped_for_bank_holidays: tuple[SkippedSession, ...] = ()  # lost minutes, for the contract
 
     # ---- look-ups -------------------------------------------------------------------------
     def clinician(self, clinician_id: ClinicianId) -> Clinician:
