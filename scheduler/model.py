@@ -23,6 +23,8 @@ from scheduler.domain import (
 )
 
 LinearExpr = cp_model.LinearExprT
+MAX_SESSION_MINUTES = 24 * 60  # a session runs at most a day (the loader rejects past midnight)
+MAX_SAME_START = 64  # sessions a clinician could start at one instant (one per hub)
 
 
 def eligible(problem: Problem, ci: int, si: int, pi: int) -> bool:
@@ -117,29 +119,36 @@ class Constraints:
         """At every session start, a clinician is on at most one of the sessions running then
         (this also allows only one post of a session)."""
         sessions = self.p.sessions
-        for ci, sis in self.v.sessions_of.items():
-            for si in sis:
-                s = sessions[si]
-                running = [
-                    t for t in sis
-                    if sessions[t].start_minute <= s.start_minute < sessions[t].end_minute
-                ]
+        for ci, sis in self.v.sessions_of.items():  # sis is sorted by start
+            for k, si in enumerate(sis):
+                at = sessions[si].start_minute
+                running = [si]
+                for t in reversed(sis[:k]):
+                    if sessions[t].start_minute < at - MAX_SESSION_MINUTES:
+                        break
+                    if sessions[t].end_minute > at:
+                        running.append(t)
+                running += [t for t in sis[k + 1:k + 1 + MAX_SAME_START]
+                            if sessions[t].start_minute == at]
                 if len(running) > 1 or len(self.v.posts_of[ci, si]) > 1:
                     self.m.add(sum(self.v.works[ci, t] for t in running) <= 1)
 
     def add_min_rest(self) -> None:
         sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
         for ci, sis in self.v.sessions_of.items():
-            for a in sis:
-                for b in sis:
-                    sa, sb = sessions[a], sessions[b]
-                    if sb.date > sa.date and sb.start_minute - sa.end_minute < rest:
+            for k, a in enumerate(sis):
+                sa = sessions[a]
+                for b in sis[k + 1:]:
+                    sb = sessions[b]
+                    if sb.start_minute - sa.end_minute >= rest:
+                        break  # sorted by start: every later session is far enough
+                    if sb.date > sa.date:
                         self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
 
     def add_max_consecutive_days(self) -> None:
         limit = self.p.rules.max_consecutive_days
-        for ci in self.v.sessions_of:
-            days = sorted(d for (c, d) in self.v.worked_day if c == ci)
+        for ci, sis in self.v.sessions_of.items():
+            days = sorted({self.p.sessions[si].date for si in sis})
             day_set = set(days)
             for first in days:
                 window = [first + timedelta(days=k) for k in range(limit + 1)]
@@ -361,9 +370,10 @@ class Objective:
             for day in self.p.days():
                 if is_preferred_date(self.p, c.clinician_id, day):
                     terms.append(1 - self.v.worked_day.get((ci, day), 0))
-            if c.preferred_hubs:
-                terms.extend(works for (cj, si), works in self.v.works.items()
-                             if cj == ci and self.p.sessions[si].hub_id not in c.preferred_hubs)
+        for (ci, si), works in self.v.works.items():
+            preferred_hubs = self.p.clinicians[ci].preferred_hubs
+            if preferred_hubs and self.p.sessions[si].hub_id not in preferred_hubs:
+                terms.append(works)
         return sum(terms)
 
     def add_cost(self) -> LinearExpr:

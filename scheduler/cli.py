@@ -1,0 +1,273 @@
+"""The `hubrota` command: solve, check, feeds and report on a rota folder or workbook."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from scheduler.domain import Problem, Rota, SolveParams, SolveResult, SolveStatus
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+class InputFailure(Exception):
+    """Bad input already printed as file:row:column lines: exit 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_FAILED
+    try:
+        return int(args.run(args))
+    except InputFailure:
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hubrota", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+
+    p = sub.add_parser("solve", help="allocate clinicians to hub sessions")
+    p.add_argument("src", help="rota folder of CSV files, or one .xlsx workbook")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2),
+                   help="CP-SAT search workers (default: the cores, at most 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--log", action="store_true", help="CP-SAT's search log")
+    p.set_defaults(run=cmd_solve)
+
+    p = sub.add_parser("check", help="every broken hard rule of a rota, one line each")
+    p.add_argument("src")
+    p.add_argument("rota", help="rota.csv")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("feeds", help="write the iCalendar feeds of a rota")
+    p.add_argument("src")
+    p.add_argument("rota")
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=cmd_feeds)
+
+    p = sub.add_parser("report", help="contract and fairness tables of a rota")
+    p.add_argument("src")
+    p.add_argument("rota")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.set_defaults(run=cmd_report)
+    return parser
+
+
+# ---- loading ---------------------------------------------------------------------------
+
+
+def load(src: str) -> Problem:
+    from scheduler.load import InputErrors, load_problem_with_warnings
+
+    try:
+        problem, warnings = load_problem_with_warnings(src)
+    except InputErrors as errors:
+        for error in errors.errors:
+            print(str(error), file=sys.stderr)
+        raise InputFailure from None
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return problem
+
+
+def load_rota_file(problem: Problem, path: str) -> Rota:
+    from scheduler.load import InputErrors, load_rota
+
+    try:
+        return load_rota(problem, path)
+    except InputErrors as errors:
+        for error in errors.errors:
+            print(str(error), file=sys.stderr)
+        raise InputFailure from None
+
+
+# ---- solve -----------------------------------------------------------------------------
+
+
+class ProgressLine:
+    """One line on the terminal, redrawn in place: phase, elapsed, best so far and bound."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.live = stream.isatty()
+        self.width = 0
+
+    def __call__(self, progress) -> None:
+        text = (f"phase {progress.phase_number}/{progress.phases} {progress.phase:<16} "
+                f"elapsed {progress.elapsed:6.1f}s  best {progress.objective}  bound {progress.bound}")
+        if self.live:
+            self.stream.write("\r" + text.ljust(self.width))
+            self.width = len(text)
+            self.stream.flush()
+        elif progress.done:
+            print(text, file=self.stream)
+
+    def close(self) -> None:
+        if self.live and self.width:
+            self.stream.write("\n")
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from scheduler.solve import solve
+
+    problem = load(args.src)
+    progress = None if args.quiet else ProgressLine()
+    params = SolveParams(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                         log=args.log, progress=progress)
+    result = solve(problem, params)
+    if progress:
+        progress.close()
+    if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        print(f"no rota: {result.message} (status {result.status.value})", file=sys.stderr)
+        return EXIT_FAILED
+    return write_outputs(problem, result, Path(args.out))
+
+
+def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
+    """rota.csv, unfilled.csv, report.json and feeds/, written beside and then moved into `out`
+    so a failure leaves nothing half-written."""
+    from scheduler.checker import check
+    from scheduler.explain import explain_unfilled
+    from scheduler.feeds import write_feeds
+    from scheduler.load import write_rota_csv, write_unfilled_csv
+
+    violations = check(problem, result.rota)
+    if violations:  # the model and the checker disagree: a bug, never hand such a rota out
+        for v in violations:
+            print(f"internal error: {v.line()}", file=sys.stderr)
+        return EXIT_FAILED
+    unfilled = explain_unfilled(problem, result.rota)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".hubrota-", dir=out))
+    try:
+        write_rota_csv(problem, result.rota, staging / "rota.csv")
+        write_unfilled_csv(unfilled, staging / "unfilled.csv")
+        report = build_report(problem, result.rota, result)
+        report["unfilled_posts"] = len(unfilled)
+        (staging / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        for name in ("rota.csv", "unfilled.csv", "report.json"):
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_feeds(problem, result.rota, out / "feeds")
+    print(f"{result.status.value}: {len(result.rota)} assignments, {len(unfilled)} posts short, "
+          f"objective {result.objective} (bound {result.bound}, gap {result.gap:.2%}) "
+          f"in {result.seconds:.1f}s → {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None) -> dict:
+    from scheduler.checker import objective_parts, weighted_total
+    from scheduler.report import clinician_load, contract_weeks, fair_shares
+
+    parts = objective_parts(problem, rota)
+    report: dict = {}
+    if result is not None:
+        report.update({
+            "status": result.status.value,
+            "objective": result.objective,
+            "best_bound": result.bound,
+            "gap": round(result.gap, 6),
+            "solve_seconds": round(result.seconds, 3),
+            "phases": [
+                {"goals": list(ph.tier), "status": ph.status.value, "value": ph.value,
+                 "bound": ph.bound, "seconds": round(ph.seconds, 3)}
+                for ph in result.phases
+            ],
+            "proven_optimal_phases": ["+".join(ph.tier) for ph in result.phases
+                                      if ph.status is SolveStatus.OPTIMAL],
+        })
+    else:
+        report["objective"] = weighted_total(problem, parts)
+    report.update({
+        "parts": parts,
+        "weights": {p: problem.weights.of(p) for p in parts},
+        "period": {"start": problem.period_start.isoformat(), "end": problem.period_end.isoformat()},
+        "sessions": len(problem.sessions),
+        "assignments": len(rota),
+        "contract": [week.as_dict() for week in contract_weeks(problem, rota)],
+        "fair_share": fair_shares(problem, rota),
+        "clinicians": clinician_load(problem, rota),
+    })
+    return report
+
+
+# ---- check, feeds, report --------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from scheduler.checker import check
+
+    problem = load(args.src)
+    rota = load_rota_file(problem, args.rota)
+    violations = check(problem, rota)
+    for v in violations:
+        print(v.line())
+    if violations:
+        print(f"{len(violations)} broken rule(s)", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"ok: {len(rota)} assignments break no hard rule", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from scheduler.feeds import write_feeds
+
+    problem = load(args.src)
+    rota = load_rota_file(problem, args.rota)
+    paths = write_feeds(problem, rota, Path(args.out))
+    print(f"{len(paths)} feeds in {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    problem = load(args.src)
+    rota = load_rota_file(problem, args.rota)
+    report = build_report(problem, rota)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    print(format_report(report))
+    return EXIT_OK
+
+
+def format_report(report: dict) -> str:
+    lines = ["Network contract (minutes a week)", ""]
+    header = f"{'network':<24} {'week':<9} {'required':>8} {'delivered':>9} {'no cover':>8} {'no GP':>6}  pass"
+    lines += [header, "-" * len(header)]
+    for row in report["contract"]:
+        lines.append(
+            f"{row['network']:<24} {row['week']:<9} {row['required_minutes']:>8} "
+            f"{row['delivered_minutes']:>9} {row['nsh_uncovered_minutes']:>8} "
+            f"{row['nsh_without_gp_minutes']:>6}  {'yes' if row['pass'] else 'NO'}"
+        )
+    lines += ["", "Fair share by practice", ""]
+    header = f"{'practice':<10} {'list share':>10} {'minutes':>8} {'minute share':>12} {'vs fair':>8}"
+    lines += [header, "-" * len(header)]
+    for row in report["fair_share"]:
+        lines.append(
+            f"{row['practice_code']:<10} {row['share_of_list']:>10.1%} {row['minutes']:>8} "
+            f"{row['share_of_minutes']:>12.1%} {row['difference_minutes']:>+8}"
+        )
+    lines += ["", "Goal parts: " + ", ".join(f"{k} {v}" for k, v in report["parts"].items())]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
