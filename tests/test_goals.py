@@ -1,0 +1,178 @@
+"""Each goal's exact penalty at the solver's optimum on a tiny instance, the order of the goals,
+and every solve held to the independent checker."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from scheduler.checker import check, objective_parts, weighted_total
+from scheduler.domain import Pin, SolveParams, SolveStatus, Weights
+from scheduler.solve import solve
+from tests import builders as b
+
+MON, SAT = b.MONDAY, b.SATURDAY
+TUE = MON + timedelta(days=1)
+
+
+def solved(problem):
+    """Solve to proven optimality and check the rota and every part against the checker."""
+    result = solve(problem, SolveParams(time_limit=20, workers=1))
+    assert result.status is SolveStatus.OPTIMAL, result.message
+    assert check(problem, result.rota) == []
+    assert result.parts == objective_parts(problem, result.rota)
+    assert result.objective == weighted_total(problem, result.parts)
+    return result
+
+
+def test_unfilled_min_counts_minutes_of_missing_required_people():
+    """A GP post needing 2 with one GP: 1 missing × 90 minutes = 90."""
+    p = b.problem(sessions=[b.evening(MON, "H1", b.post("GP", 2))])
+    assert solved(p).parts["unfilled_min"] == 90
+
+
+def test_unfilled_min_weighs_a_saturday_gap_more_than_an_evening():
+    """One GP for an evening and a Saturday post (not allowed both by cap 1): the Saturday is
+    filled, leaving the evening's 90 minutes rather than the Saturday's 480."""
+    c = b.clinician("C1", max_sessions_per_week=1)
+    p = b.problem(clinicians=[c], sessions=[b.evening(MON), b.saturday(SAT)])
+    result = solved(p)
+    assert result.parts["unfilled_min"] == 90
+    assert [a.session_id for a in result.rota] == [b.saturday(SAT).session_id]
+
+
+def test_gp_cover_counts_minutes_of_sessions_without_a_gp():
+    """A 'GP;ANP' post filled by the only ANP: the post is filled but the session has no GP (90)."""
+    p = b.problem(clinicians=[b.clinician("N1", role="ANP")],
+                  sessions=[b.evening(MON, "H1", b.post("GP;ANP", 1))])
+    result = solved(p)
+    assert result.parts["unfilled_min"] == 0
+    assert result.parts["gp_cover"] == 90
+    assert solved(b.with_rules(p, gp_cover=False)).parts["gp_cover"] == 0
+
+
+def test_gp_cover_prefers_the_gp_for_a_shared_post():
+    """With a GP and an ANP for a 'GP;ANP' post, the GP takes it although the ANP is cheaper."""
+    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=10_000),
+                              b.clinician("N1", role="ANP", cost_per_hour_pence=100)],
+                  sessions=[b.evening(MON, "H1", b.post("GP;ANP", 1))])
+    assert [a.clinician_id for a in solved(p).rota] == ["C1"]
+
+
+def test_contract_counts_minutes_short_of_the_weekly_requirement():
+    """List 10,000 → 600 minutes a week; two evenings of one GP deliver 180 → 420 short."""
+    p = b.problem(clinicians=[b.clinician("C1", max_sessions_per_week=3)],
+                  sessions=[b.evening(MON), b.evening(TUE)])
+    assert solved(p).parts["contract"] == 420
+
+
+def test_contract_fills_optional_posts_before_stability():
+    """A target-only post (min 0) is filled because the contract needs its minutes, even though
+    the published rota did not have it (stability ranks below the contract)."""
+    s = b.evening(MON, "H1", b.post("GP", 0, 1))
+    p = b.problem(sessions=[s], published=(Pin(b.evening(TUE).session_id, "C9"),))
+    result = solved(p)
+    assert len(result.rota) == 1
+    assert result.parts["contract"] == 600 - 90
+
+
+def test_stability_keeps_the_published_clinician():
+    """C1 was published on the session; C2 is cheaper, but keeping C1 costs no change: 0."""
+    s = b.evening(MON)
+    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=9_000),
+                              b.clinician("C2", cost_per_hour_pence=1_000)],
+                  sessions=[s], published=(Pin(s.session_id, "C1"),))
+    result = solved(p)
+    assert result.parts["stability"] == 0
+    assert [a.clinician_id for a in result.rota] == ["C1"]
+
+
+def test_stability_counts_a_replacement_twice_and_triples_near_changes():
+    """C1 published but now unavailable: dropping C1 (1) and adding C2 (1), both within 14 days
+    of the period start, cost 3 each = 6; the same change 3 weeks later costs 2."""
+    near = b.evening(MON)
+    late = b.evening(MON + timedelta(days=21))
+    for s, expected in ((near, 6), (late, 2)):
+        p = b.problem(clinicians=[b.clinician("C1"), b.clinician("C2")], sessions=[s],
+                      availability=b.offers(("C1", s.date, "U")),
+                      published=(Pin(s.session_id, "C1"),), period=(MON, MON + timedelta(days=27)))
+        assert solved(p).parts["stability"] == expected
+
+
+def test_unfilled_target_counts_empty_posts_between_min_and_target():
+    """Target 3, min 1, two GPs: 1 post short of target × 90 = 90; unfilled_min 0."""
+    p = b.problem(clinicians=[b.clinician("C1"), b.clinician("C2")],
+                  sessions=[b.evening(MON, "H1", b.post("GP", 1, 3))])
+    result = solved(p)
+    assert result.parts["unfilled_min"] == 0
+    assert result.parts["unfilled_target"] == 90
+
+
+def test_fair_share_gives_the_post_to_the_larger_practice():
+    """P1 has 10,000 patients (250‰), P2 30,000 (750‰). C2 of P2 working: |0 − 250·90| +
+    |1000·90 − 750·90| = 22,500 + 22,500 = 45,000 (C1 instead would give 135,000)."""
+    p = b.problem(clinicians=[b.clinician("C1", practice_code="P1"), b.clinician("C2", practice_code="P2")],
+                  practices=[b.practice("P1", 10_000), b.practice("P2", 30_000)],
+                  sessions=[b.evening(MON)])
+    result = solved(p)
+    assert result.parts["fair_share"] == 45_000
+    assert [a.clinician_id for a in result.rota] == ["C2"]
+
+
+def test_even_load_spreads_sessions():
+    """Two evenings and two GPs: one each gives 0; a single GP on both gives 2·1/2 = 1."""
+    two = [b.clinician("C1"), b.clinician("C2")]
+    assert solved(b.problem(clinicians=two, sessions=[b.evening(MON), b.evening(TUE)])).parts["even_load"] == 0
+    assert solved(b.problem(sessions=[b.evening(MON), b.evening(TUE)])).parts["even_load"] == 1
+
+
+def test_even_saturdays_spreads_saturdays():
+    """Two Saturdays, one GP able to work both (2 weeks): 1 for sessions and 1 for Saturdays."""
+    p = b.problem(sessions=[b.saturday(SAT), b.saturday(SAT + timedelta(days=7))])
+    result = solved(p)
+    assert (result.parts["even_load"], result.parts["even_saturdays"]) == (1, 1)
+
+
+def test_min_sessions_counts_shortfall():
+    """C1 wants at least 3 sessions but only 1 exists: shortfall 2."""
+    c = b.clinician("C1", min_sessions_per_period=3)
+    assert solved(b.problem(clinicians=[c], sessions=[b.evening(MON)])).parts["min_sessions"] == 2
+
+
+def test_preferences_give_the_session_to_who_preferred_the_date():
+    """Both GPs could take Monday; C2 marked it preferred and gets it: 0. If both did, 1."""
+    two = [b.clinician("C1"), b.clinician("C2")]
+    p = b.problem(clinicians=two, sessions=[b.evening(MON)], availability=b.offers(("C2", MON, "P")))
+    result = solved(p)
+    assert result.parts["preferences"] == 0
+    assert [a.clinician_id for a in result.rota] == ["C2"]
+    both = replace(p, availability=b.offers(("C1", MON, "P"), ("C2", MON, "P")))
+    assert solved(both).parts["preferences"] == 1
+
+
+def test_preferences_count_sessions_outside_preferred_hubs():
+    """C1 prefers H2 but the only session is at H1: 1."""
+    c = b.clinician("C1", preferred_hubs=["H2"])
+    p = b.problem(clinicians=[c], sessions=[b.evening(MON, "H1")], hubs=[b.hub("H1"), b.hub("H2")])
+    assert solved(p).parts["preferences"] == 1
+
+
+def test_cost_picks_the_cheaper_clinician():
+    """£10/h for 90 minutes = 1,500 pence; the £90/h GP stays home."""
+    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=9_000),
+                              b.clinician("C2", cost_per_hour_pence=1_000)],
+                  sessions=[b.evening(MON)])
+    result = solved(p)
+    assert result.parts["cost"] == 1_500
+    assert [a.clinician_id for a in result.rota] == ["C2"]
+
+
+def test_weight_zero_switches_a_goal_off():
+    """With cost weighted 0 the cost part is still reported but not minimised, and not counted
+    in the objective."""
+    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=9_000)], sessions=[b.evening(MON)],
+                  weights=Weights(cost=0))
+    result = solved(p)
+    assert result.parts["cost"] == 13_500
+    assert result.objective == weighted_total(p, result.parts)
+    assert result.parts["cost"] not in (0,) and "cost" not in {ph.tier[0] for ph in result.phases}
