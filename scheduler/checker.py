@@ -526,14 +526,15 @@ def _network_of_hub(problem: Problem, hub_id: HubId) -> str:
 def part_stability(problem: Problem, view: RotaView) -> int:
     """Published pairs dropped plus pairs added, ×STABILITY_NEAR_FACTOR near the reference date.
 
-    Only pins whose session exists count; with none, this is a first run and nothing is
-    counted (otherwise every assignment of a first run would be a 'change').
+    Without any published pin this is a first run and nothing is counted (else every
+    assignment of a first run would be a 'change'); pins whose session no longer exists are
+    ignored.
     """
+    if not problem.published:
+        return 0
     sessions = {s.session_id: s for s in problem.sessions}
     published = {(p.session_id, p.clinician_id) for p in problem.published
                  if p.session_id in sessions}
-    if not published:
-        return 0
     current = {(e.session_id, e.clinician_id) for e in view.entries}
 
     def cost(pair: tuple[SessionId, ClinicianId]) -> int:
