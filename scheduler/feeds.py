@@ -416,25 +416,24 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def feeds_main(problem: Problem, rota: Rota, out_dir: Path, *, now: datetime | None = None,
-               stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """For the CLI: write the feeds into `out_dir/feeds` and say so; exit code 0 on success,
-    2 when the rota does not fit the problem, 1 when the files or the secret fail."""
-    stdout = sys.stdout if stdout is None else stdout
+def feeds_main(problem: Problem, rota: Rota, feeds_dir: Path, *, now: datetime | None = None,
+               stderr: TextIO | None = None) -> int:
+    """For the CLI: write the feeds into `feeds_dir` (`DIR/feeds` for `solve`, `DIR` for
+    `feeds`) and say so on stderr. Exit code 0 on success, 2 when the rota does not fit the
+    problem, 1 when the secret or the files fail."""
     stderr = sys.stderr if stderr is None else stderr
-    feeds_dir = Path(out_dir) / "feeds"
     try:
         secret = feed_secret()
     except (OSError, ValueError) as error:
         print(f"feeds: {error}", file=stderr)
         return 1
     try:
-        paths = write_feeds(problem, rota, feeds_dir, secret=secret, now=now)
+        paths = write_feeds(problem, rota, Path(feeds_dir), secret=secret, now=now)
     except ValueError as error:
         print(f"feeds: {error}", file=stderr)
         return 2
     except OSError as error:
         print(f"feeds: {error}", file=stderr)
         return 1
-    print(f"wrote {len(paths)} feeds to {feeds_dir}", file=stdout)
+    print(f"{len(paths)} feeds in {feeds_dir}", file=stderr)
     return 0
