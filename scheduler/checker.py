@@ -107,6 +107,13 @@ class Entry:
     session: Session
     post: Post
     clinician: Clinician
+    start_minute: int  # the session's, computed once
+    end_minute: int
+    week: str
+
+    @property
+    def minutes(self) -> int:
+        return self.end_minute - self.start_minute
 
     @property
     def session_id(self) -> SessionId:
@@ -148,7 +155,7 @@ class RotaView:
     @classmethod
     def from_entries(cls, entries: Iterable[Entry], unknown: list[Violation] | None = None,
                      pairs: set[tuple[SessionId, ClinicianId]] | None = None) -> RotaView:
-        ordered = sorted(entries, key=lambda e: (e.session.start_minute, e.session.hub_id,
+        ordered = sorted(entries, key=lambda e: (e.start_minute, e.session.hub_id,
                                                  e.assignment))
         by_clinician: dict[ClinicianId, list[Entry]] = defaultdict(list)
         by_post: dict[tuple[SessionId, int], list[Entry]] = defaultdict(list)
@@ -180,7 +187,8 @@ def _resolve(problem: Problem, a: Assignment) -> Entry | Violation:
         clinician = problem.clinician(a.clinician_id)
     except KeyError:
         return unknown(f"no clinician {a.clinician_id}")
-    return Entry(a, session, session.posts[a.post_index], clinician)
+    return Entry(a, session, session.posts[a.post_index], clinician, session.start_minute,
+                 session.end_minute, session.week)
 
 
 def _as_view(problem: Problem, rota: Rota | RotaView | Iterable[Assignment]) -> RotaView:
@@ -243,7 +251,7 @@ def check_overlap(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for cid, entries in view.by_clinician.items():
         for i, first in enumerate(entries):  # sorted by start
             for second in entries[i + 1:]:
-                if second.session.start_minute >= first.session.end_minute:
+                if second.start_minute >= first.end_minute:
                     break
                 if second.session_id == first.session_id:
                     message = f"twice on {describe_session(problem, first.session)}"
@@ -261,7 +269,7 @@ def check_min_rest(problem: Problem, view: RotaView) -> Iterator[Violation]:
             s = first.session
             for second in entries[i + 1:]:
                 t = second.session
-                gap = t.start_minute - s.end_minute
+                gap = second.start_minute - first.end_minute
                 if gap >= needed:
                     break  # later sessions start later still
                 if t.date <= s.date:
@@ -315,7 +323,7 @@ def check_weekly_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
 def _by_week(entries: list[Entry]) -> dict[str, list[Entry]]:
     weeks: dict[str, list[Entry]] = defaultdict(list)
     for e in entries:
-        weeks[e.session.week].append(e)
+        weeks[e.week].append(e)
     return weeks
 
 
@@ -336,16 +344,17 @@ def check_rooms(problem: Problem, view: RotaView) -> Iterator[Violation]:
         if rooms is None:
             continue
         per_session = Counter(e.session_id for e in entries)
+        spans = {e.session_id: (e.start_minute, e.end_minute) for e in entries}
         sessions = {e.session_id: e.session for e in entries}
         reported: set[int] = set()
         # the most people at once is reached at some session's start
-        for sid in sorted(per_session, key=lambda s: sessions[s].start_minute):
-            instant = sessions[sid].start_minute
+        for sid in sorted(per_session, key=lambda s: spans[s][0]):
+            instant = spans[sid][0]
             if instant in reported:
                 continue
             reported.add(instant)
             at_once = sum(n for other, n in per_session.items()
-                          if sessions[other].start_minute <= instant < sessions[other].end_minute)
+                          if spans[other][0] <= instant < spans[other][1])
             if at_once > rooms:
                 yield Violation("rooms", None, sid,
                                 f"{at_once} clinicians at once at {hub_name(problem, hub_id)} "
@@ -369,12 +378,12 @@ def check_max_weekly_hours(problem: Problem, view: RotaView) -> Iterator[Violati
     for cid, entries in view.by_clinician.items():
         elsewhere = entries[0].clinician.weekly_minutes_elsewhere
         for week, in_week in _by_week(entries).items():
-            total = elsewhere + sum(e.session.minutes for e in in_week)
+            total = elsewhere + sum(e.minutes for e in in_week)
             if total <= limit:
                 continue
             running = elsewhere
             for e in in_week:  # name the session that first goes over
-                running += e.session.minutes
+                running += e.minutes
                 if running > limit:
                     break
             yield Violation("max_weekly_hours", cid, e.session_id,
@@ -427,11 +436,19 @@ def violations_if_added(problem: Problem, rota: Rota | RotaView | Iterable[Assig
     entry = _resolve(problem, Assignment(session_id, post_index, clinician_id))
     if isinstance(entry, Violation):
         return [entry]
-    new = entry.session
-    nearby = [e for e in view.by_hub.get(new.hub_id, ())
-              if e.session.start_minute < new.end_minute and new.start_minute < e.session.end_minute]
-    before = list(dict.fromkeys([*view.by_clinician.get(clinician_id, ()), *nearby]))
-    return _new_violations(problem, before, [*before, entry], skip=("locked",))
+    mine = view.by_clinician.get(clinician_id, [])
+    nearby = [e for e in view.by_hub.get(entry.session.hub_id, ())
+              if e.start_minute < entry.end_minute and entry.start_minute < e.end_minute]
+    found = (_new_violations(problem, mine, [*mine, entry], CLINICIAN_RULES)
+             + _new_violations(problem, nearby, [*nearby, entry], SHARED_RULES))
+    return sorted(found, key=lambda v: HARD_RULES.index(v.rule))
+
+
+# The rules about one clinician's own assignments, and those shared by everyone on a post or hub
+# (`locked` is neither: adding never drops a pin).
+CLINICIAN_RULES = ("role", "skill", "availability", "allowed_hubs", "overlap", "min_rest",
+                   "max_consecutive_days", "weekly_cap", "period_cap", "max_weekly_hours")
+SHARED_RULES = ("post_capacity", "rooms")
 
 
 def violations_after_edit(problem: Problem, rota: Iterable[Assignment],
@@ -466,13 +483,14 @@ def _not_in(after: list[Violation], before: list[Violation]) -> list[Violation]:
 
 
 def _new_violations(problem: Problem, before: list[Entry], after: list[Entry],
-                    skip: tuple[str, ...] = ()) -> list[Violation]:
-    return _not_in(_check_entries(problem, after, skip), _check_entries(problem, before, skip))
+                    stems: tuple[str, ...]) -> list[Violation]:
+    return _not_in(_check_entries(problem, after, stems), _check_entries(problem, before, stems))
 
 
-def _check_entries(problem: Problem, entries: list[Entry], skip: tuple[str, ...]) -> list[Violation]:
+def _check_entries(problem: Problem, entries: list[Entry],
+                   stems: tuple[str, ...]) -> list[Violation]:
     view = RotaView.from_entries(entries)
-    return [v for stem in HARD_RULES if stem not in skip for v in CHECKS[stem](problem, view)]
+    return [v for stem in stems for v in CHECKS[stem](problem, view)]
 
 
 # ---- the objective, straight from the README table -------------------------------------------
