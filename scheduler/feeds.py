@@ -347,8 +347,10 @@ def _revision(old: ical.FeedEvent | None, planned: PlannedEvent,
         return ical.Revision(sequence=0, last_modified=changed_at, stamp=changed_at)
     if old.content == planned.content:
         return old.revision
-    return ical.Revision(sequence=old.revision.sequence + 1, last_modified=changed_at,
-                         stamp=changed_at)
+    # never earlier than the last change, even if a caller's clock went back
+    changed = max(changed_at, old.revision.last_modified, old.revision.stamp)
+    return ical.Revision(sequence=old.revision.sequence + 1, last_modified=changed,
+                         stamp=changed)
 
 
 # ---- files, secret, command ------------------------------------------------------------------

@@ -500,6 +500,21 @@ def test_a_feed_whose_scope_is_gone_is_rewritten_empty_and_valid(tmp_path, radic
     assert (tmp_path / "clinician-C1.ics").read_bytes() == data
 
 
+def test_a_change_is_never_stamped_before_the_last_one(tmp_path):
+    """If a re-run's clock is behind the last change, SEQUENCE still rises and LAST-MODIFIED
+    stays at the later time; an unreadable old feed is simply replaced."""
+    write_feeds(network(), ROTA, tmp_path, secret=SECRET, now=LATER)
+    (tmp_path / "clinician-C4.ics").write_bytes(b"\xff\xfe garbage")
+    rota = tuple(a for a in ROTA if a != Assignment(SAT_OCT.session_id, 1, "C2"))
+    write_feeds(network(), rota, tmp_path, secret=SECRET, now=NOW)
+    event = _events(tmp_path / "hub-H2.ics")[event_uid(SECRET, Scope("hub", "H2"), SAT_OCT.session_id)]
+    assert event["SEQUENCE"] == "1"
+    assert b"LAST-MODIFIED:20270302T093000Z" in _vevents((tmp_path / "hub-H2.ics").read_bytes())[
+        event_uid(SECRET, Scope("hub", "H2"), SAT_OCT.session_id)]
+    replaced = tmp_path / "clinician-C4.ics"
+    assert with_icalendar(replaced.read_bytes()) == expected_events(network(), rota)[replaced.name]
+
+
 def test_window_keeps_eight_weeks_back_and_all_future(tmp_path):
     """With "now" on 1 Jun 2027 the March sessions (more than 8 weeks back) drop out."""
     write_feeds(network(), ROTA, tmp_path, secret=SECRET, now=datetime(2027, 6, 1, tzinfo=UTC))
