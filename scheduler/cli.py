@@ -152,7 +152,7 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
         for v in violations:
             print(f"internal error: {v.line()}", file=sys.stderr)
         return EXIT_FAILED
-    unfilled = explain_unfilled(problem, result.rota)
+    unfilled = explain_unfilled(problem, result.rota, result.status)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".hubrota-", dir=out))
     try:
