@@ -144,7 +144,7 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
     so a failure leaves nothing half-written."""
     from scheduler.checker import check
     from scheduler.explain import explain_unfilled
-    from scheduler.feeds import write_feeds
+    from scheduler.feeds import feeds_main
     from scheduler.load import write_rota_csv, write_unfilled_csv
 
     violations = check(problem, result.rota)
@@ -165,11 +165,11 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    write_feeds(problem, result.rota, out / "feeds")
+    feeds_status = feeds_main(problem, result.rota, out / "feeds")
     print(f"{result.status.value}: {len(result.rota)} assignments, {len(unfilled)} posts short, "
           f"objective {result.objective} (bound {result.bound}, gap {result.gap:.2%}) "
           f"in {result.seconds:.1f}s → {out}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_OK if feeds_status == 0 else EXIT_FAILED
 
 
 def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None) -> dict:
@@ -227,13 +227,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from scheduler.feeds import write_feeds
+    from scheduler.feeds import feeds_main
 
     problem = load(args.src)
     rota = load_rota_file(problem, args.rota)
-    paths = write_feeds(problem, rota, Path(args.out))
-    print(f"{len(paths)} feeds in {args.out}", file=sys.stderr)
-    return EXIT_OK
+    return feeds_main(problem, rota, Path(args.out))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
