@@ -12,6 +12,7 @@ follows the same `bank_holidays` rule as a pattern row (default skip).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -37,12 +38,12 @@ class DemandRow:
     end: time
     post: Post
     weekday: int | None = None  # 0 = Monday … 6 = Sunday
-    date: date | None = None
+    date: dt.date | None = None  # (the field shadows the type inside the class body)
     run_on_bank_holidays: bool = False  # `bank_holidays = run`
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
 
-    def dates(self, first: date, last: date) -> list[date]:
+    def dates(self, first: dt.date, last: dt.date) -> list[dt.date]:
         """The days from `first` to `last` (inclusive) on which this row asks for its post."""
         lo = max(first, self.valid_from) if self.valid_from else first
         hi = min(last, self.valid_to) if self.valid_to else last

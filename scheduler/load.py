@@ -37,7 +37,7 @@ from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from scheduler.domain import (
     DEFAULT_NETWORK,
@@ -147,6 +147,7 @@ class _Table:
     file: str
     columns: list[str]  # normalised header names, in file order, duplicates dropped
     rows: list[_Row]
+    header_row: int = 1
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -184,7 +185,7 @@ def _table_from_cells(file: str, cells: list[list[str]], report: _Report) -> _Ta
         _Row(file, number, {name: row[i] if i < len(row) else "" for i, name in positions})
         for number, row in numbered[1:]
     ]
-    return _Table(file, columns, rows)
+    return _Table(file, columns, rows, header_number)
 
 
 def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
@@ -216,17 +217,14 @@ class _Source:
     """The files of a rota folder or the sheets of a workbook, by name without `.csv`."""
 
     def __init__(self, tables: dict[str, Callable[[], _Table | None]],
-                 settings: Callable[[_Report], dict | None]):
+                 settings: Callable[[_Report], _RawSettings | None]):
         self._tables = tables
         self._settings = settings
-
-    def has(self, name: str) -> bool:
-        return name in self._tables
 
     def table(self, name: str) -> _Table | None:
         return self._tables[name]() if name in self._tables else None
 
-    def settings(self, report: _Report) -> dict | None:
+    def settings(self, report: _Report) -> _RawSettings | None:
         return self._settings(report)
 
 
@@ -262,7 +260,7 @@ def _open_folder(folder: Path, report: _Report) -> _Source:
     def reader(name: str, path: Path) -> Callable[[], _Table | None]:
         return lambda: _read_csv(path, f"{name}.csv", report)
 
-    def settings(rep: _Report) -> dict | None:
+    def settings(rep: _Report) -> _RawSettings | None:
         if settings_path is None:
             return None
         return _read_toml(settings_path, rep)
@@ -294,7 +292,7 @@ def _open_workbook(path: Path, report: _Report) -> _Source | None:
         return lambda: _table_from_cells(f"{path.name}[{sheet}]",
                                          frame.fillna("").values.tolist(), report)
 
-    def settings(rep: _Report) -> dict | None:
+    def settings(rep: _Report) -> _RawSettings | None:
         if SETTINGS_SHEET not in found:
             return None
         sheet = found[SETTINGS_SHEET]
@@ -312,10 +310,10 @@ def _check_columns(table: _Table, required: Iterable[str], known: Iterable[str],
     known_set = set(known) | set(required)
     for name in table.columns:
         if name not in known_set:
-            report.warn(table.file, 1, name, "unknown column ignored")
+            report.warn(table.file, table.header_row, name, "unknown column ignored")
     missing = [name for name in required if not table.has(name)]
     for name in missing:
-        report.error(table.file, 1, name, "missing required column")
+        report.error(table.file, table.header_row, name, "missing required column")
     return not missing
 
 
@@ -584,6 +582,8 @@ def _demand(table: _Table | None, kind: str, hub_ids: set[str] | None,
         day = cells.day("date", required=True) if kind == "date" else None
         start, end = cells.window(required=True)
         roles = _items(cells.text("roles", required=True))
+        if cells.text("roles") and not roles:
+            cells.fail("roles", "no role named")
         least = cells.whole("min", required=True)
         wanted = cells.whole("target", default=least)
         if least is not None and wanted is not None and least > wanted:
@@ -659,18 +659,18 @@ def _availability_grid(table: _Table, clinician_ids: set[str] | None,
     if not dated:
         # neither form: name the long form's columns, the usual one
         for name in ("date", "status"):
-            report.error(table.file, 1, name, "missing required column (or use the grid form: "
-                         "clinician_id then one column per date)")
+            report.error(table.file, table.header_row, name, "missing required column (or use "
+                         "the grid form: clinician_id then one column per date)")
         return {}, set()
     date_columns: dict[str, date] = {}
     for name in dated:
         try:
             day = parse_date(name)
         except ValueError as exc:
-            report.error(table.file, 1, name, str(exc))
+            report.error(table.file, table.header_row, name, str(exc))
             continue
         if day in date_columns.values():
-            report.error(table.file, 1, name, f"duplicate date column {day}")
+            report.error(table.file, table.header_row, name, f"duplicate date column {day}")
             continue
         date_columns[name] = day
     if not _check_columns(table, ("clinician_id",), dated, report):
@@ -689,7 +689,7 @@ def _availability_grid(table: _Table, clinician_ids: set[str] | None,
             if not cells.text(name):
                 continue
             status = _status(cells, name)
-            if status is not None and clinician_id:
+            if status is not None and cells.ok:
                 offers.setdefault((clinician_id, day), []).append(Offer(status))
     return offers, set(date_columns.values())
 
@@ -706,10 +706,15 @@ class _Settings:
     weights: Weights = field(default_factory=Weights)
 
 
-Where = Callable[[str, str], tuple[str, int]]  # (section, key) → (file, row)
+@dataclass(frozen=True)
+class _RawSettings:
+    """rota.toml (or a workbook's rota sheet) as read, and where each key was written."""
+
+    data: dict
+    where: Callable[[str, str], tuple[str, int]]  # (section, key) → (file, row)
 
 
-def _read_toml(path: Path, report: _Report) -> dict | None:
+def _read_toml(path: Path, report: _Report) -> _RawSettings | None:
     file = SETTINGS_FILE
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -729,7 +734,7 @@ def _read_toml(path: Path, report: _Report) -> dict | None:
     def where(section: str, key: str) -> tuple[str, int]:
         return file, _toml_line(text, section, key)
 
-    return {"data": data, "where": where}
+    return _RawSettings(data, where)
 
 
 def _toml_line(text: str, section: str, key: str) -> int:
@@ -747,7 +752,7 @@ def _toml_line(text: str, section: str, key: str) -> int:
     return 0
 
 
-def _settings_from_sheet(table: _Table, report: _Report) -> dict | None:
+def _settings_from_sheet(table: _Table, report: _Report) -> _RawSettings | None:
     if not _check_columns(table, ("key", "value"), ("key", "value"), report):
         return None
     data: dict = {}
@@ -768,13 +773,13 @@ def _settings_from_sheet(table: _Table, report: _Report) -> dict | None:
     def where(section: str, key: str) -> tuple[str, int]:
         return table.file, rows.get((section, key), 0)
 
-    return {"data": data, "where": where}
+    return _RawSettings(data, where)
 
 
-def _settings(loaded: dict | None, report: _Report) -> _Settings:
+def _settings(loaded: _RawSettings | None, report: _Report) -> _Settings:
     if loaded is None:
         return _Settings()
-    data, where = loaded["data"], loaded["where"]
+    data, where = loaded.data, loaded.where
     ok = True
 
     def fail(section: str, key: str, message: str) -> None:
@@ -789,14 +794,17 @@ def _settings(loaded: dict | None, report: _Report) -> _Settings:
     rules: dict[str, object] = {}
     weights: dict[str, int] = {}
     for section, table in data.items():
-        if section not in ("period", "rules", "weights"):
-            file, row = where(section, "")
+        is_table = isinstance(table, dict)
+        if section not in ("period", "rules", "weights") or not is_table:
             ok = False
-            report.error(file, row, section, "unknown section (use [period], [rules], [weights])"
-                         if isinstance(table, dict) else "unknown key")
-            continue
-        if not isinstance(table, dict):
-            fail(section, "", "must be a table")
+            file, row = where(section, "") if is_table else where("", section)
+            if section in ("period", "rules", "weights"):
+                message = "must be a table, e.g. [rules]"
+            elif is_table:
+                message = "unknown section (use [period], [rules], [weights])"
+            else:
+                message = "unknown key"
+            report.error(file, row, section, message)
             continue
         for key, value in table.items():
             if section == "period" and key in ("start", "end", "reference_date"):
@@ -897,7 +905,7 @@ def _find_session(cells: _Cells, by_id: Mapping[str, Session],
     day = cells.day("date", required=True)
     start = cells.clock("start", required=True)
     end = cells.clock("end")
-    if not cells.ok:
+    if not cells.ok or day is None or start is None:
         return None, "", None
     matches = [s for s in by_start.get((hub_id, day, start), ()) if end is None or s.end == end]
     if len(matches) > 1:
@@ -959,9 +967,8 @@ def load_problem_with_warnings(src: str | Path) -> tuple[Problem, list[str]]:
     """The Problem in a rota folder or workbook and the warnings; raises InputErrors."""
     report = _Report()
     source = _open(src, report)
-    if source is None:
-        report.raise_if_any()
-        raise AssertionError("unreachable")
+    if source is None:  # _open has said why
+        raise InputErrors(report.errors)
     settings = _settings(source.settings(report), report)
     practices, practice_codes, networks = _practices(source.table("practices"), report)
     hubs, hub_ids = _hubs(source.table("hubs"), networks, report)
@@ -973,9 +980,8 @@ def load_problem_with_warnings(src: str | Path) -> tuple[Problem, list[str]]:
     offers, offered_dates = _availability(availability_table, clinician_ids, report)
     period = _period(settings, offered_dates,
                      availability_table.file if availability_table else "availability.csv", report)
-    if period is None:
-        report.raise_if_any()
-        raise AssertionError("unreachable")
+    if period is None:  # _period (or a broken availability file) has said why
+        raise InputErrors(report.errors)
     first, last = period
     for row in one_offs:
         if row.date is not None and not first <= row.date <= last:

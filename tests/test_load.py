@@ -712,3 +712,10 @@ def test_any_cell_text_loads_or_gives_input_errors(file, row, column, text):
         except InputErrors as errors:
             assert errors.errors and all(re.fullmatch(r"[^:]+:\d+:[^:]*: .+", str(e), re.S)
                                          for e in errors.errors)
+
+
+def test_rota_toml_top_level_key(tmp_path):
+    """A key outside any table is unknown; a section written as a value must be a table."""
+    toml = 'title = "March"\nrules = 3\n'
+    assert errors_of(write_folder(tmp_path, **{"rota.toml": toml})) == [
+        "rota.toml:1:title: unknown key", "rota.toml:2:rules: must be a table, e.g. [rules]"]
