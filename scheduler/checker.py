@@ -27,8 +27,12 @@ from scheduler.domain import (
     fair_share_weights,
     is_near,
     is_preferred_date,
+    max_consecutive_days_of,
+    max_sessions_per_day_of,
     offer_for,
+    requests_of,
     triangle,
+    weekend_of,
 )
 
 UNKNOWN = "unknown"  # stem for assignments naming a session, post or clinician that does not exist
@@ -241,10 +245,10 @@ def check_allowed_hubs(problem: Problem, view: RotaView) -> Iterator[Violation]:
 def check_post_capacity(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for (session_id, index), entries in view.by_post.items():
         post = entries[0].post
-        if len(entries) > post.target:
+        if len(entries) > post.most:
             yield Violation("post_capacity", None, session_id,
                             f"post {index} ({roles_or(post)}) has {len(entries)} people; "
-                            f"at most {post.target}")
+                            f"at most {post.most}")
 
 
 def check_overlap(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -286,8 +290,8 @@ def check_min_rest(problem: Problem, view: RotaView) -> Iterator[Violation]:
 
 
 def check_max_consecutive_days(problem: Problem, view: RotaView) -> Iterator[Violation]:
-    limit = problem.rules.max_consecutive_days
     for cid, entries in view.by_clinician.items():
+        limit = max_consecutive_days_of(problem, entries[0].clinician)
         first_on: dict[date, Entry] = {}
         for e in entries:
             first_on.setdefault(e.session.date, e)
@@ -391,6 +395,114 @@ def check_max_weekly_hours(problem: Problem, view: RotaView) -> Iterator[Violati
                             f"{format_gap(elsewhere)} elsewhere; at most {format_hours(limit)}")
 
 
+def check_sessions_per_day(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    for cid, entries in view.by_clinician.items():
+        limit = max_sessions_per_day_of(problem, entries[0].clinician)
+        if limit is None:
+            continue
+        by_day: dict[date, list[Entry]] = defaultdict(list)
+        for e in entries:
+            by_day[e.session.date].append(e)
+        for day, on_day in by_day.items():
+            if len(on_day) > limit:
+                yield Violation("sessions_per_day", cid, on_day[limit].session_id,
+                                f"{len(on_day)} sessions on {format_day(day)}; at most {limit}")
+
+
+def check_kind_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    for cid, entries in view.by_clinician.items():
+        for kind, cap in entries[0].clinician.max_per_kind:
+            of_kind = [e for e in entries if e.session.kind == kind]
+            if len(of_kind) > cap:
+                yield Violation("kind_cap", cid, of_kind[cap].session_id,
+                                f"{len(of_kind)} sessions of kind {kind}; at most {cap}")
+
+
+def check_period_minutes(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    for c in problem.clinicians:
+        entries = view.by_clinician.get(c.clinician_id, [])
+        total = sum(e.minutes for e in entries)
+        if c.max_minutes_per_period is not None and total > c.max_minutes_per_period:
+            yield Violation("period_minutes", c.clinician_id, entries[-1].session_id,
+                            f"{format_gap(total)} in the period; at most "
+                            f"{format_gap(c.max_minutes_per_period)}")
+        if c.min_minutes_per_period is not None and total < c.min_minutes_per_period:
+            yield Violation("period_minutes", c.clinician_id, None,
+                            f"{format_gap(total)} in the period; at least "
+                            f"{format_gap(c.min_minutes_per_period)}")
+
+
+def _inner_runs(problem: Problem, days: list[date]) -> Iterator[list[date]]:
+    """Maximal runs of consecutive dates that touch neither end of the period (those are exempt
+    from minimum run lengths: work or rest may go on beyond the period)."""
+    for run in _runs(days):
+        if run[0] != problem.period_start and run[-1] != problem.period_end:
+            yield run
+
+
+def check_min_consecutive_days(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    for cid, entries in view.by_clinician.items():
+        least = entries[0].clinician.min_consecutive_days
+        if not least or least <= 1:
+            continue
+        first_on: dict[date, Entry] = {}
+        for e in entries:
+            first_on.setdefault(e.session.date, e)
+        for run in _inner_runs(problem, sorted(first_on)):
+            if len(run) < least:
+                yield Violation("min_consecutive_days", cid, first_on[run[0]].session_id,
+                                f"works {len(run)} day(s) in a row from {format_day(run[0])}; "
+                                f"at least {least}")
+
+
+def check_min_consecutive_days_off(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    for c in problem.clinicians:
+        least = c.min_consecutive_days_off
+        if not least or least <= 1:
+            continue
+        worked = {e.session.date for e in view.by_clinician.get(c.clinician_id, ())}
+        off = [d for d in problem.days() if d not in worked]
+        for run in _inner_runs(problem, off):
+            if len(run) < least:
+                yield Violation("min_consecutive_days_off", c.clinician_id, None,
+                                f"{len(run)} day(s) off in a row from {format_day(run[0])}; "
+                                f"at least {least}")
+
+
+def check_max_weekends(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    for cid, entries in view.by_clinician.items():
+        most = entries[0].clinician.max_weekends
+        if most is None:
+            continue
+        weekends: dict[str, Entry] = {}
+        for e in entries:
+            weekend = weekend_of(e.session.date)
+            if weekend is not None:
+                weekends.setdefault(weekend, e)
+        if len(weekends) > most:
+            first_over = sorted(weekends)[most]
+            yield Violation("max_weekends", cid, weekends[first_over].session_id,
+                            f"works {len(weekends)} weekends; at most {most}")
+
+
+def check_forbidden_succession(problem: Problem, view: RotaView) -> Iterator[Violation]:
+    forbidden = set(problem.rules.forbidden_successions)
+    if not forbidden:
+        return
+    for cid, entries in view.by_clinician.items():
+        by_day: dict[date, list[Entry]] = defaultdict(list)
+        for e in entries:
+            by_day[e.session.date].append(e)
+        for day, on_day in by_day.items():
+            for e in on_day:
+                for f in by_day.get(day + timedelta(days=1), ()):
+                    if (e.session.kind, f.session.kind) in forbidden:
+                        yield Violation("forbidden_succession", cid, f.session_id,
+                                        f"{f.session.kind} on {format_day(f.session.date)} "
+                                        f"may not follow {e.session.kind} the day before",
+                                        (e.session_id,))
+
+
 CHECKS: dict[str, Callable[[Problem, RotaView], Iterator[Violation]]] = {
     "role": check_role,
     "skill": check_skill,
@@ -405,6 +517,13 @@ CHECKS: dict[str, Callable[[Problem, RotaView], Iterator[Violation]]] = {
     "rooms": check_rooms,
     "locked": check_locked,
     "max_weekly_hours": check_max_weekly_hours,
+    "sessions_per_day": check_sessions_per_day,
+    "kind_cap": check_kind_cap,
+    "period_minutes": check_period_minutes,
+    "min_consecutive_days": check_min_consecutive_days,
+    "min_consecutive_days_off": check_min_consecutive_days_off,
+    "max_weekends": check_max_weekends,
+    "forbidden_succession": check_forbidden_succession,
 }
 assert tuple(CHECKS) == HARD_RULES, "one check per hard rule, in HARD_RULES order"
 
@@ -447,7 +566,9 @@ def violations_if_added(problem: Problem, rota: Rota | RotaView | Iterable[Assig
 # The rules about one clinician's own assignments, and those shared by everyone on a post or hub
 # (`locked` is neither: adding never drops a pin).
 CLINICIAN_RULES = ("role", "skill", "availability", "allowed_hubs", "overlap", "min_rest",
-                   "max_consecutive_days", "weekly_cap", "period_cap", "max_weekly_hours")
+                   "max_consecutive_days", "weekly_cap", "period_cap", "max_weekly_hours",
+                   "sessions_per_day", "kind_cap", "period_minutes", "min_consecutive_days",
+                   "min_consecutive_days_off", "max_weekends", "forbidden_succession")
 SHARED_RULES = ("post_capacity", "rooms")
 
 
@@ -511,6 +632,30 @@ def weighted_total(problem: Problem, parts: dict[str, int]) -> int:
 def part_unfilled_min(problem: Problem, view: RotaView) -> int:
     return sum(max(0, post.min - view.filled(s.session_id, i)) * s.minutes
                for s in problem.sessions for i, post in enumerate(s.posts))
+
+
+def part_cover(problem: Problem, view: RotaView) -> int:
+    """Weighted cover: under_weight per person short of target, over_weight per person above."""
+    total = 0
+    for s in problem.sessions:
+        for i, post in enumerate(s.posts):
+            if post.under_weight or post.over_weight:
+                filled = view.filled(s.session_id, i)
+                total += post.under_weight * max(0, post.target - filled)
+                total += post.over_weight * max(0, filled - post.target)
+    return total
+
+
+def part_requests(problem: Problem, view: RotaView) -> int:
+    """A request for a session (of a kind) that day not met, or one against it that is not."""
+    total = 0
+    for cid, day, offer in requests_of(problem):
+        works = any(e.session.date == day and offer.matches(e.session)
+                    for e in view.by_clinician.get(cid, ()))
+        wanted = offer.status is not Status.UNAVAILABLE
+        if works != wanted:
+            total += offer.weight
+    return total
 
 
 def part_unfilled_target(problem: Problem, view: RotaView) -> int:
@@ -610,6 +755,8 @@ def part_cost(problem: Problem, view: RotaView) -> int:
 
 PART_FUNCTIONS: dict[str, Callable[[Problem, RotaView], int]] = {
     "unfilled_min": part_unfilled_min,
+    "cover": part_cover,
+    "requests": part_requests,
     "gp_cover": part_gp_cover,
     "contract": part_contract,
     "stability": part_stability,

@@ -60,6 +60,15 @@ class Clinician:
     cost_per_hour_pence: int = 0
     weekly_minutes_elsewhere: int = 0
     preferred_hubs: frozenset[HubId] = frozenset()  # extension: empty means no preference
+    # Optional general rules (extensions; None = no such rule for this clinician):
+    max_sessions_per_day: int | None = None
+    max_per_kind: tuple[tuple[str, int], ...] = ()  # (session kind, most sessions of it)
+    max_minutes_per_period: int | None = None
+    min_minutes_per_period: int | None = None  # hard, unlike min_sessions_per_period
+    max_consecutive_days: int | None = None  # overrides rules.max_consecutive_days
+    min_consecutive_days: int | None = None  # runs touching the period's ends are exempt
+    min_consecutive_days_off: int | None = None  # likewise
+    max_weekends: int | None = None  # weekends (Sat or Sun worked) in the period
 
     @property
     def role_key(self) -> str:
@@ -79,6 +88,15 @@ class Post:
     target: int
     skill: str | None = None  # casefolded
     source: str = ""  # "patterns.csv:4", for messages
+    # Weighted cover (extension): each person under target costs under_weight, each over it
+    # (up to `max`) costs over_weight, in the `cover` goal.
+    under_weight: int = 0
+    over_weight: int = 0
+    max: int | None = None  # most people on the post; default target
+
+    @property
+    def most(self) -> int:
+        return self.target if self.max is None else max(self.max, self.target)
 
     def accepts(self, clinician: Clinician) -> bool:
         if clinician.role_key not in self.roles:
@@ -102,6 +120,7 @@ class Session:
     start: time
     end: time
     posts: tuple[Post, ...]
+    kind: str = ""  # extension: a label for rules per kind of session (e.g. a shift type)
 
     @property
     def session_id(self) -> SessionId:
@@ -150,6 +169,18 @@ class Offer:
     status: Status
     start: time | None = None
     end: time | None = None
+    # A weighted entry is a soft request (extension): available/preferred + weight asks for a
+    # session (of `kind`, if given) that day, unavailable + weight asks not to work one; the
+    # `requests` goal charges the weight when the request is not met. It is never a hard rule.
+    kind: str | None = None
+    weight: int = 0
+
+    @property
+    def is_request(self) -> bool:
+        return self.weight > 0
+
+    def matches(self, session: Session) -> bool:
+        return self.kind is None or self.kind == session.kind
 
     def covers(self, session: Session) -> bool:
         if self.start is None or self.end is None:
@@ -183,6 +214,8 @@ class Rules:
     gp_cover: bool = True
     bank_holiday_region: str = "england-and-wales"
     stability_near_days: int = 14  # extension: changes within this many days cost more
+    max_sessions_per_day: int | None = None  # extension: e.g. 1, "one session a day"
+    forbidden_successions: tuple[tuple[str, str], ...] = ()  # (kind on a day, kind the next day)
 
     @property
     def min_rest_minutes(self) -> int:
@@ -200,6 +233,8 @@ class Weights:
     goal off."""
 
     unfilled_min: int = 1
+    cover: int = 1
+    requests: int = 1
     gp_cover: int = 1
     contract: int = 1
     stability: int = 1
@@ -220,6 +255,7 @@ class Weights:
 # model (`add_<stem>`), the checker (`<stem>` part) and the report.
 GOALS: tuple[tuple[str, ...], ...] = (
     ("unfilled_min",),
+    ("cover", "requests"),
     ("gp_cover",),
     ("contract",),
     ("stability",),
@@ -246,6 +282,13 @@ HARD_RULES: tuple[str, ...] = (
     "rooms",
     "locked",
     "max_weekly_hours",
+    "sessions_per_day",
+    "kind_cap",
+    "period_minutes",
+    "min_consecutive_days",
+    "min_consecutive_days_off",
+    "max_weekends",
+    "forbidden_succession",
 )
 
 
@@ -347,9 +390,11 @@ def offer_for(problem: Problem, clinician: Clinician, session: Session) -> Statu
 
     An entry marked unavailable that touches the session wins; otherwise an available or
     preferred entry whose window covers the session; a date with entries but none covering the
-    session is unavailable; a date without entries takes `availability_default`.
+    session is unavailable; a date without entries takes `availability_default`. Weighted
+    entries are soft requests and play no part here.
     """
-    offers = problem.availability.get((clinician.clinician_id, session.date))
+    offers = [o for o in problem.availability.get((clinician.clinician_id, session.date), ())
+              if not o.is_request]
     if not offers:
         return problem.rules.availability_default
     if any(o.status is Status.UNAVAILABLE and o.touches(session) for o in offers):
@@ -362,7 +407,33 @@ def offer_for(problem: Problem, clinician: Clinician, session: Session) -> Statu
 
 def is_preferred_date(problem: Problem, clinician_id: ClinicianId, day: date) -> bool:
     offers = problem.availability.get((clinician_id, day), ())
-    return any(o.status is Status.PREFERRED for o in offers)
+    return any(o.status is Status.PREFERRED and not o.is_request for o in offers)
+
+
+def requests_of(problem: Problem) -> list[tuple[ClinicianId, date, Offer]]:
+    """Every weighted request, in a stable order."""
+    return sorted(
+        ((cid, day, o) for (cid, day), offers in problem.availability.items()
+         for o in offers if o.is_request),
+        key=lambda r: (r[0], r[1], r[2].status.value, r[2].kind or "", r[2].weight),
+    )
+
+
+def max_consecutive_days_of(problem: Problem, clinician: Clinician) -> int:
+    if clinician.max_consecutive_days is not None:
+        return clinician.max_consecutive_days
+    return problem.rules.max_consecutive_days
+
+
+def max_sessions_per_day_of(problem: Problem, clinician: Clinician) -> int | None:
+    limits = [n for n in (clinician.max_sessions_per_day, problem.rules.max_sessions_per_day)
+              if n is not None]
+    return min(limits) if limits else None
+
+
+def weekend_of(day: date) -> str | None:
+    """The ISO week of a Saturday or Sunday (its weekend), None on weekdays."""
+    return iso_week(day) if day.weekday() >= 5 else None
 
 
 def contract_requirements(problem: Problem) -> dict[tuple[Network, str], int]:

@@ -19,7 +19,11 @@ from scheduler.domain import (
     fair_share_weights,
     is_near,
     is_preferred_date,
+    max_consecutive_days_of,
+    max_sessions_per_day_of,
     offer_for,
+    requests_of,
+    weekend_of,
 )
 
 LinearExpr = cp_model.LinearExprT
@@ -108,12 +112,19 @@ class Constraints:
         self.add_rooms()
         self.add_locked()
         self.add_max_weekly_hours()
+        self.add_sessions_per_day()
+        self.add_kind_cap()
+        self.add_period_minutes()
+        self.add_min_consecutive_days()
+        self.add_min_consecutive_days_off()
+        self.add_max_weekends()
+        self.add_forbidden_succession()
 
     def add_post_capacity(self) -> None:
         for (si, pi), entries in self.v.on_post.items():
-            target = self.p.sessions[si].posts[pi].target
-            if len(entries) > target:
-                self.m.add(sum(var for _, var in entries) <= target)
+            most = self.p.sessions[si].posts[pi].most
+            if len(entries) > most:
+                self.m.add(sum(var for _, var in entries) <= most)
 
     def add_overlap(self) -> None:
         """At every session start, a clinician is on at most one of the sessions running then
@@ -146,8 +157,8 @@ class Constraints:
                         self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
 
     def add_max_consecutive_days(self) -> None:
-        limit = self.p.rules.max_consecutive_days
         for ci, sis in self.v.sessions_of.items():
+            limit = max_consecutive_days_of(self.p, self.p.clinicians[ci])
             days = sorted({self.p.sessions[si].date for si in sis})
             day_set = set(days)
             for first in days:
@@ -195,6 +206,109 @@ class Constraints:
             for sis in by_week.values():
                 if sum(self.p.sessions[si].minutes for si in sis) > allowance:
                     self.m.add(sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis) <= allowance)
+
+    def add_sessions_per_day(self) -> None:
+        for ci in self.v.sessions_of:
+            limit = max_sessions_per_day_of(self.p, self.p.clinicians[ci])
+            if limit is None:
+                continue
+            for day_sessions in self._by_day(ci).values():
+                if len(day_sessions) > limit:
+                    self.m.add(sum(self.v.works[ci, si] for si in day_sessions) <= limit)
+
+    def add_kind_cap(self) -> None:
+        for ci, sis in self.v.sessions_of.items():
+            for kind, cap in self.p.clinicians[ci].max_per_kind:
+                of_kind = [si for si in sis if self.p.sessions[si].kind == kind]
+                if len(of_kind) > cap:
+                    self.m.add(sum(self.v.works[ci, si] for si in of_kind) <= cap)
+
+    def add_period_minutes(self) -> None:
+        for ci, c in enumerate(self.p.clinicians):
+            sis = self.v.sessions_of.get(ci, [])
+            minutes = sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis)
+            most = sum(self.p.sessions[si].minutes for si in sis)
+            if c.max_minutes_per_period is not None and most > c.max_minutes_per_period:
+                self.m.add(minutes <= c.max_minutes_per_period)
+            if c.min_minutes_per_period:
+                if most < c.min_minutes_per_period:
+                    self.m.add_bool_or([])  # cannot be met: the problem is infeasible
+                else:
+                    self.m.add(minutes >= c.min_minutes_per_period)
+
+    def _worked(self, ci: int, day: date) -> cp_model.IntVar | None:
+        """The worked-day literal, or None where no session is possible that day (always off)."""
+        return self.v.worked_day.get((ci, day))
+
+    def add_min_consecutive_days(self) -> None:
+        """No run of worked days shorter than the minimum, except runs touching the period's
+        ends: for each short length L, forbid off, L days on, off (as one clause)."""
+        days = self.p.days()
+        for ci, c in enumerate(self.p.clinicians):
+            least = c.min_consecutive_days or 0
+            if least <= 1 or ci not in self.v.sessions_of:
+                continue
+            for length in range(1, least):
+                for k in range(1, len(days) - length):
+                    on = [self._worked(ci, days[k + j]) for j in range(length)]
+                    if any(w is None for w in on):
+                        continue  # those days can't all be worked
+                    before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
+                    clause = [w.Not() for w in on] + [w for w in (before, after) if w is not None]
+                    self.m.add_bool_or(clause)
+
+    def add_min_consecutive_days_off(self) -> None:
+        """No run of days off shorter than the minimum between two worked days, except runs
+        touching the period's ends: forbid on, L days off, on."""
+        days = self.p.days()
+        for ci, c in enumerate(self.p.clinicians):
+            least = c.min_consecutive_days_off or 0
+            if least <= 1 or ci not in self.v.sessions_of:
+                continue
+            for length in range(1, least):
+                for k in range(1, len(days) - length):
+                    before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
+                    if before is None or after is None:
+                        continue
+                    off = [self._worked(ci, days[k + j]) for j in range(length)]
+                    self.m.add_bool_or([before.Not(), after.Not(), *(w for w in off if w is not None)])
+
+    def add_max_weekends(self) -> None:
+        for ci, c in enumerate(self.p.clinicians):
+            if c.max_weekends is None or ci not in self.v.sessions_of:
+                continue
+            by_weekend: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+            for day in self._by_day(ci):
+                weekend = weekend_of(day)
+                if weekend is not None:
+                    by_weekend[weekend].append(self.v.worked_day[ci, day])
+            if len(by_weekend) <= c.max_weekends:
+                continue
+            flags = []
+            for weekend, ws in sorted(by_weekend.items()):
+                flag = self.m.new_bool_var(f"weekend[{c.clinician_id},{weekend}]")
+                for w in ws:
+                    self.m.add_implication(w, flag)
+                flags.append(flag)
+            self.m.add(sum(flags) <= c.max_weekends)
+
+    def add_forbidden_succession(self) -> None:
+        forbidden = set(self.p.rules.forbidden_successions)
+        if not forbidden:
+            return
+        for ci in self.v.sessions_of:
+            by_day = self._by_day(ci)
+            for day, today in by_day.items():
+                for a in today:
+                    for b in by_day.get(day + timedelta(days=1), ()):
+                        if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden:
+                            self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
+
+    def _by_day(self, ci: int) -> dict[date, list[int]]:
+        out: dict[date, list[int]] = defaultdict(list)
+        for si in self.v.sessions_of[ci]:
+            out[self.p.sessions[si].date].append(si)
+        return out
 
     def _by_week(self) -> dict[int, dict[str, list[int]]]:
         out: dict[int, dict[str, list[int]]] = {}
@@ -249,6 +363,50 @@ class Objective:
                 terms.append(s.minutes * short)
         return sum(terms)
 
+    def add_cover(self) -> LinearExpr:
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            for pi, post in enumerate(s.posts):
+                if not (post.under_weight or post.over_weight):
+                    continue
+                filled = self._filled(si, pi)
+                if post.under_weight:
+                    terms.append(post.under_weight * self._shortfall(
+                        f"cover_under[{s.session_id},{pi}]", post.target, filled))
+                if post.over_weight and post.most > post.target:
+                    over = self.m.new_int_var(0, post.most - post.target, f"cover_over[{s.session_id},{pi}]")
+                    self.m.add(over >= filled - post.target)
+                    terms.append(post.over_weight * over)
+        return sum(terms)
+
+    def add_requests(self) -> LinearExpr:
+        ci_of = {c.clinician_id: i for i, c in enumerate(self.p.clinicians)}
+        by_day: dict[tuple[int, date], list[int]] = defaultdict(list)
+        for ci, sis in self.v.sessions_of.items():
+            for si in sis:
+                by_day[ci, self.p.sessions[si].date].append(si)
+        terms: list[LinearExpr] = []
+        for cid, day, offer in requests_of(self.p):
+            ci = ci_of.get(cid)
+            matching = [self.v.works[ci, si] for si in by_day.get((ci, day), ())
+                        if offer.matches(self.p.sessions[si])] if ci is not None else []
+            name = f"request[{cid},{day},{offer.kind}]"
+            if offer.status is not Status.UNAVAILABLE:  # asked for: charged when not worked
+                if not matching:
+                    terms.append(offer.weight)
+                    continue
+                met = matching[0] if len(matching) == 1 else self.m.new_bool_var(name)
+                if len(matching) > 1:
+                    self.m.add(met <= sum(matching))
+                terms.append(offer.weight * (1 - met))
+            elif matching:  # asked against: charged when worked
+                hit = matching[0] if len(matching) == 1 else self.m.new_bool_var(name)
+                if len(matching) > 1:
+                    for m in matching:
+                        self.m.add(hit >= m)
+                terms.append(offer.weight * hit)
+        return sum(terms)
+
     def add_gp_cover(self) -> LinearExpr:
         if not self.p.rules.gp_cover:
             return 0
@@ -294,12 +452,18 @@ class Objective:
         return sum(terms)
 
     def add_unfilled_target(self) -> LinearExpr:
-        # filled ≤ target always, so max(0, target − filled) − max(0, min − filled) is linear
+        # max(0, target − filled) − max(0, min − filled); linear where filled ≤ target always
         terms = []
         for si, s in enumerate(self.p.sessions):
             for pi, post in enumerate(s.posts):
-                if post.target > post.min:
-                    terms.append(s.minutes * (post.target - self._filled(si, pi) - self._short_min[si, pi]))
+                if post.target <= post.min:
+                    continue
+                filled = self._filled(si, pi)
+                if post.most > post.target:
+                    under = self._shortfall(f"unfilled_target[{s.session_id},{pi}]", post.target, filled)
+                else:
+                    under = post.target - filled
+                terms.append(s.minutes * (under - self._short_min[si, pi]))
         return sum(terms)
 
     def add_fair_share(self) -> LinearExpr:
