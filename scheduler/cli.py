@@ -8,12 +8,14 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from scheduler.domain import Problem, Rota, SolveParams, SolveResult, SolveStatus
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+WRITE_RESERVE_SECONDS = 2.0  # of --time-limit, kept for explanations, reports and feeds
 
 
 class InputFailure(Exception):
@@ -42,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="allocate clinicians to hub sessions")
     p.add_argument("src", help="rota folder of CSV files, or one .xlsx workbook")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--time-limit", type=float, default=60.0,
+                   help="seconds for the whole command, loading and writing included (default 60)")
     p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2),
                    help="CP-SAT search workers (default: the cores, at most 8)")
     p.add_argument("--seed", type=int, default=0)
@@ -126,9 +129,11 @@ class ProgressLine:
 def cmd_solve(args: argparse.Namespace) -> int:
     from scheduler.solve import solve
 
+    started = time.perf_counter()
     problem = load(args.src)
     progress = None if args.quiet else ProgressLine()
-    params = SolveParams(time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+    left = args.time_limit - (time.perf_counter() - started) - WRITE_RESERVE_SECONDS
+    params = SolveParams(time_limit=max(1.0, left), workers=args.workers, seed=args.seed,
                          log=args.log, progress=progress)
     result = solve(problem, params)
     if progress:

@@ -531,4 +531,5 @@ class SolveParams:
     workers: int = 2
     seed: int = 0
     log: bool = False  # CP-SAT's own search log on stdout
+    stall_seconds: float | None = None  # stop a phase this long without improving; None: auto, 0: never
     progress: object = None  # callable(Progress) or None; see scheduler.solve

@@ -26,6 +26,9 @@ from scheduler.model import RotaModel, build_model
 # A phase gets at least this share of the time left, so the top goals are not starved by the
 # number of tiers below them; a phase that proves its optimum early leaves the rest to later ones.
 MIN_PHASE_SHARE = 0.25
+# A phase that has not improved for this share of its budget (at least MIN_STALL_SECONDS) stops.
+STALL_SHARE = 0.25
+MIN_STALL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -42,26 +45,33 @@ class Progress:
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
-    """Reports each improving solution."""
+    """Reports each improving solution to the progress callback and the monitor."""
 
-    def __init__(self, report: Callable[[int, int], None]):
+    def __init__(self, report: Callable[[int, int], None], monitor: _Monitor):
         super().__init__()
-        self._report = report
+        self._report, self._monitor = report, monitor
 
     def on_solution_callback(self) -> None:
+        self._monitor.improved()
         self._report(round(self.objective_value), math.ceil(self.best_objective_bound - 1e-6))
 
 
-class _Canceller:
-    """Polls `should_stop` in a thread and stops the running search when it says so."""
+class _Monitor:
+    """Stops a phase's search when the caller cancels, or when it has a solution but has not
+    improved it for `stall` seconds (then the time is better spent on the next tiers)."""
 
-    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None):
-        self.solver, self.should_stop = solver, should_stop
-        self.stopped = False
+    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None,
+                 stall: float | None):
+        self.solver, self.should_stop, self.stall = solver, should_stop, stall
+        self.cancelled = self.stalled = False
+        self._last: float | None = None
         self._done = threading.Event()
 
-    def __enter__(self) -> _Canceller:
-        if self.should_stop is not None:
+    def improved(self) -> None:
+        self._last = time.perf_counter()
+
+    def __enter__(self) -> _Monitor:
+        if self.should_stop is not None or self.stall:
             threading.Thread(target=self._poll, daemon=True).start()
         return self
 
@@ -69,11 +79,15 @@ class _Canceller:
         self._done.set()
 
     def _poll(self) -> None:
-        while not self._done.wait(0.2):
-            if self.should_stop():  # type: ignore[misc]
-                self.stopped = True
-                self.solver.stop_search()
-                return
+        while not self._done.wait(0.1):
+            if self.should_stop is not None and self.should_stop():
+                self.cancelled = True
+            elif self.stall and self._last is not None and time.perf_counter() - self._last > self.stall:
+                self.stalled = True
+            else:
+                continue
+            self.solver.stop_search()
+            return
 
 
 _STATUS = {
@@ -121,9 +135,11 @@ def solve(problem: Problem, params: SolveParams | None = None,
         def report(obj: int, bound: int, name=name, number=number) -> None:
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound))
 
-        with _Canceller(solver, should_stop) as canceller:
-            status = _STATUS[solver.solve(rm.model, _Watcher(report))]
-        stopped = canceller.stopped
+        stall = (max(MIN_STALL_SECONDS, STALL_SHARE * budget) if params.stall_seconds is None
+                 else params.stall_seconds)
+        with _Monitor(solver, should_stop, stall) as monitor:
+            status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
+        stopped = monitor.cancelled
         seconds = solver.wall_time
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             value = round(solver.objective_value)
