@@ -1,0 +1,74 @@
+"""The hubrota web app: `create_app` builds a Flask app over the engine in `scheduler/`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # None: a random key kept in the instance folder
+    "DATABASE_URL": None,  # None: an SQLite file in the instance folder
+    "SOLVER_WORKERS": 2,
+    "DEFAULT_TIME_LIMIT": 20,  # seconds, for a new federation's "Optimise"
+    "LOGIN_MAX_FAILURES": 5,  # per email address within the window
+    "LOGIN_MAX_FAILURES_PER_IP": 30,
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "PROBLEM_CACHE_SIZE": 8,
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Config from DEFAULTS, then `HUBROTA_*` environment variables (and `DATABASE_URL`), then
+    `test_config`; the database is migrated to the newest schema before the app is returned."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env("HUBROTA")
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'hubrota.sqlite'}"
+
+    from web import auth, db, jobs, problems, rotas
+
+    db.init_app(app)
+    problems.init_app(app)
+    rotas.init_app(app)
+    jobs.init_app(app)
+    auth.init_app(app)  # before CSRF: an anonymous request is sent to log in first
+
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+
+    from web import admin, availability, data, exports, home, insights, rota, runs
+
+    for module in (auth, home, data, availability, rota, exports, insights, runs, admin):
+        app.register_blueprint(module.bp)
+
+    from web import commands, filters
+
+    filters.init_app(app)
+    commands.init_app(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key made once and kept, so logins survive a restart."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,54 @@
+"""Flask commands: `flask --app web create-user EMAIL --role R --federation SLUG`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from web.auth import create_user, hash_password
+from web.db import new_session
+from web.models import ROLES, Federation, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+
+
+def ensure_federation(db, slug: str, name: str | None = None,
+                      time_limit: int | None = None) -> Federation:
+    federation = db.scalar(select(Federation).where(Federation.slug == slug))
+    if federation is None:
+        federation = Federation(slug=slug, name=name or slug,
+                                time_limit_seconds=time_limit or 20)
+        db.add(federation)
+        db.flush()
+    return federation
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--federation", "slug", required=True,
+              help="the federation's short name in URLs; made if it does not exist")
+@click.option("--federation-name", default=None, help="its full name, for a new federation")
+@click.option("--name", default="", help="the user's name")
+@click.password_option(envvar="HUBROTA_NEW_USER_PASSWORD")
+def create_user_command(email: str, role: str, slug: str, federation_name: str | None,
+                        name: str, password: str) -> None:
+    """Add a user (or reset an existing one's password and role)."""
+    if len(password) < 10:
+        raise click.BadParameter("at least 10 characters", param_hint="password")
+    with new_session() as db:
+        federation = ensure_federation(db, slug, federation_name)
+        user = db.scalar(select(User).where(User.email == email.strip().casefold()))
+        if user is not None:
+            if user.federation_id != federation.id:
+                raise click.ClickException(f"{email} belongs to another federation")
+            user.role, user.password_hash, user.active = role, hash_password(password), True
+            click.echo(f"updated {user.email} ({role}) in {federation.slug}")
+        else:
+            user = create_user(db, federation=federation, email=email, password=password,
+                               role=role, name=name)
+            click.echo(f"created {user.email} ({role}) in {federation.slug}")
+        db.commit()

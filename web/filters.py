@@ -1,0 +1,42 @@
+"""Template filters and globals: dates and times the way the rota is read in the UK."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask import Flask, g
+
+from scheduler.checker import format_day
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["day"] = _day
+    app.jinja_env.filters["dayyear"] = lambda d: format_day(d) if d else ""
+    app.jinja_env.filters["clock"] = _clock
+    app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["minutes"] = _minutes
+    app.jinja_env.filters["pct"] = lambda x: f"{100 * x:.0f}%"
+    app.context_processor(_globals)
+
+
+def _day(value: date | None) -> str:
+    return format_day(value, year=False) if value else ""
+
+
+def _clock(value: time | None) -> str:
+    return f"{value:%H:%M}" if value else ""
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%d %b %Y %H:%M} UTC" if value else ""
+
+
+def _minutes(value: int) -> str:
+    hours, minutes = divmod(int(value), 60)
+    return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+
+
+def _globals() -> dict:
+    user = g.get("user")
+    return {"current_user": user, "federation": g.get("federation"),
+            "may": (lambda role: user is not None and user.may(role))}

@@ -1,0 +1,189 @@
+"""Tables: federations, their users, versioned input datasets, rotas and optimiser jobs.
+
+Every row that holds a federation's data carries `federation_id`; every query of a page filters
+on it, so federations side by side never see each other's data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("coordinator", "manager", "admin")  # each may do what the ones before it may
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite keeps no time zone, so every stored time is UTC by convention."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+class Federation(Base):
+    __tablename__ = "federation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    federation: Mapped[Federation] = relationship(lazy="joined")
+
+    def may(self, role: str) -> bool:
+        """Roles are ranked: a manager may do a coordinator's work, an admin a manager's."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Dataset(Base):
+    """One version of a federation's input files (CSV text and rota.toml), kept whole.
+
+    A draft is an upload waiting for its preview to be confirmed; saving gives it the next
+    version number, and the highest version is the federation's current data.
+    """
+
+    __tablename__ = "dataset"
+    __table_args__ = (UniqueConstraint("federation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: a draft
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    labels: Mapped[str] = mapped_column(Text, default="{}")  # JSON: file → name shown in messages
+
+    files: Mapped[list[DatasetFile]] = relationship(
+        back_populates="dataset", cascade="all, delete-orphan", order_by="DatasetFile.name")
+    created_by: Mapped[User | None] = relationship()
+
+    def texts(self) -> dict[str, str]:
+        return {f.name: f.content for f in self.files}
+
+
+class DatasetFile(Base):
+    __tablename__ = "dataset_file"
+    __table_args__ = (UniqueConstraint("dataset_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"),
+                                            index=True)
+    name: Mapped[str] = mapped_column(String(64))  # "clinicians.csv", "rota.toml"
+    content: Mapped[str] = mapped_column(Text)
+
+    dataset: Mapped[Dataset] = relationship(back_populates="files")
+
+
+class Rota(Base):
+    """An allocation; the newest of a federation is its current rota. Hand edits change it in
+    place and bump `revision`."""
+
+    __tablename__ = "rota"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    source: Mapped[str] = mapped_column(String(20), default="optimiser")
+    status: Mapped[str] = mapped_column(String(20), default="")  # the solver's
+    objective: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bound: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+    assignments: Mapped[list[RotaAssignment]] = relationship(
+        back_populates="rota", cascade="all, delete-orphan")
+    dataset: Mapped[Dataset] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class RotaAssignment(Base):
+    __tablename__ = "rota_assignment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rota_id: Mapped[int] = mapped_column(ForeignKey("rota.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(String(120))
+    post_index: Mapped[int] = mapped_column(Integer)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    rota: Mapped[Rota] = relationship(back_populates="assignments")
+
+
+class RotaEdit(Base):
+    """What was changed by hand, by whom: the rota's audit trail."""
+
+    __tablename__ = "rota_edit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rota_id: Mapped[int] = mapped_column(ForeignKey("rota.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User | None] = relationship()
+
+
+class Job(Base):
+    """A background optimiser run."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|done|failed
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    message: Mapped[str] = mapped_column(Text, default="")
+    rota_id: Mapped[int | None] = mapped_column(ForeignKey("rota.id"), nullable=True)
+
+    user: Mapped[User | None] = relationship()
