@@ -69,7 +69,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("rota")
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("serve", help="the web app (--demo: the sample federation on SQLite)")
+    p.add_argument("--demo", action="store_true", help="load the sample and solve a first rota")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(run=cmd_serve)
     return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from web.serve import serve
+
+    return serve(demo=args.demo, host=args.host, port=args.port)
 
 
 # ---- loading ---------------------------------------------------------------------------
