@@ -33,6 +33,7 @@ import csv
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -327,7 +328,7 @@ class _Generator:
         p = self.profile
         towns = _unique_towns(rng, p.networks * 3 + p.practices)
         networks = [_Network("", towns[3 * i: 3 * i + 3]) for i in range(p.networks)]
-        sizes, adjusted, groups = self._balanced_sizes(rng)
+        sizes, adjusted, groups = self._sizes_and_networks(rng)
         names = _network_names(rng, [n.towns[0] for n in networks])
         spare_towns = towns[3 * p.networks:]
         codes = _practice_codes(rng, p.practices)
@@ -345,7 +346,7 @@ class _Generator:
             network.practices.sort(key=lambda x: x.code)
         self.networks = networks
 
-    def _balanced_sizes(self, rng: random.Random) -> tuple[list[int], list[int], list[list[int]]]:
+    def _sizes_and_networks(self, rng: random.Random) -> tuple[list[int], list[int], list[list[int]]]:
         """List sizes, adjusted populations and the practices of each network: drawn until every
         network falls inside NETWORK_POPULATION."""
         p = self.profile
@@ -583,7 +584,8 @@ def _network_demand(rng: random.Random, network: _Network, days: list[date],
     rows.extend(gp_rows.values())
     if first_network or rng.random() < 0.2:  # a Monday GP that works bank holidays too
         gp_rows[0].bank_holidays = "run"
-    rows.append(_Row(main, cytology_day, *CYTOLOGY_POST[:1], 1, 1, CYTOLOGY_POST[1]))
+    cytology_roles, cytology = CYTOLOGY_POST
+    rows.append(_Row(main, cytology_day, cytology_roles, 1, 1, cytology))
     saturday_gp = _Row(main, 5, "GP", 1, 1)
     rows += [saturday_gp, _Row(main, 5, NURSE_POST, 1, 1)]
     for hub in others:  # each further hub runs a GP on two or three evenings
@@ -599,7 +601,7 @@ def _network_demand(rng: random.Random, network: _Network, days: list[date],
     def raise_target(row: _Row) -> None:
         row.target += 1
 
-    options: list[tuple[int, object, object]] = []  # (tier, action, argument)
+    options: list[tuple[int, Callable[[_Row], None], _Row]] = []  # (tier, action, row)
     for wd in range(5):
         if wd != cytology_day:
             roles = rng.choice(EVENING_SECOND_POSTS)
@@ -624,18 +626,17 @@ def _network_demand(rng: random.Random, network: _Network, days: list[date],
         options.append((3, add, _Row(hub, 5, NURSE_POST, 0, 1)))
     rng.shuffle(options)
     options.sort(key=lambda option: option[0])  # stable: shuffled within each tier
-    done: list[tuple[int, object, object]] = []
+    done: list[tuple[int, Callable[[_Row], None], _Row]] = []
     for _pass in range(2):  # a second pass adds what waited for a GP row placed later
         for option in options:
             _tier, action, row = option
-            assert isinstance(row, _Row)
             if total() >= goal * 0.97:
                 break
             if (option in done or total() + row.minutes > goal * 1.03
                     or _session_posts(rows, row) >= MAX_ROOMS
                     or (row.roles != "GP" and not _has_gp(rows, row))):
                 continue
-            action(row)  # type: ignore[operator]
+            action(row)
             done.append(option)
     if first_network or rng.random() < 0.15:  # a post that starts part-way through the period
         late = [r for r in rows if r.min == 0 and r.hub_id == main and r.weekday < 5]
