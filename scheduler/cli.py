@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from scheduler.domain import Problem, Rota, SolveParams, SolveResult, SolveStatus
@@ -70,18 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.set_defaults(run=cmd_report)
 
-    p = sub.add_parser("serve", help="the web app (--demo: the sample federation on SQLite)")
-    p.add_argument("--demo", action="store_true", help="load the sample and solve a first rota")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
-    p.set_defaults(run=cmd_serve)
+    _add_plugin_commands(sub)
     return parser
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from web.serve import serve
-
-    return serve(demo=args.demo, host=args.host, port=args.port)
+def _add_plugin_commands(sub: argparse._SubParsersAction) -> None:
+    """Commands of installed front ends (e.g. `serve` from web/), registered through the
+    `hubrota.commands` entry-point group, so the engine never imports them."""
+    for entry in sorted(entry_points(group="hubrota.commands"), key=lambda e: e.name):
+        entry.load()(sub)
 
 
 # ---- loading ---------------------------------------------------------------------------
