@@ -21,6 +21,7 @@ results say so.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import multiprocessing
@@ -431,3 +432,75 @@ def _cell(row: dict, key: str) -> str:
     if key == "peak_memory_mb":
         return f"{value:.0f}"
     return str(value)
+
+
+# ---- the `hubrota bench` command -------------------------------------------------------
+
+
+def add_arguments(sub) -> argparse.ArgumentParser:
+    """`hubrota bench curtois FILE… --out DIR` and `hubrota bench generated --size S`; returns
+    the `bench` parser."""
+    from scheduler.generate import PROFILES
+
+    bench = sub.add_parser("bench", help="solve benchmark instances and tabulate the results")
+    kinds = bench.add_subparsers(title="benchmarks", dest="benchmark", required=True)
+
+    def common(p) -> None:
+        p.add_argument("--time-limit", type=float, default=60.0,
+                       help="seconds per instance (default 60)")
+        p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2),
+                       help="CP-SAT search workers (default: the cores, at most 8)")
+        p.add_argument("--in-process", action="store_true",
+                       help="solve in this process, not a child per instance (peak memory is "
+                            "then the whole run's)")
+
+    p = kinds.add_parser("curtois", help="Curtois–Qu nurse-rostering instances (.txt)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--out", required=True, help="folder for results.json and the rosters")
+    p.add_argument("--best-known", help="instance,lower_bound,best_known CSV (default: "
+                   "best_known.csv beside the instances, else data/benchmarks/curtois/)")
+    p.add_argument("--seed", type=int, default=0, help="CP-SAT's random seed")
+    common(p)
+
+    p = kinds.add_parser("generated", help="a generated rota folder (scheduler.generate)")
+    p.add_argument("--size", required=True, choices=sorted(PROFILES))
+    p.add_argument("--seed", type=int, default=0, help="the generator's seed (and CP-SAT's)")
+    p.add_argument("--out", help="folder for the instance, its rota and results.json "
+                   "(default: a new temporary folder)")
+    common(p)
+    return bench
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run `hubrota bench`: 0 when every rota is clean and every scorer agrees, 1 otherwise,
+    2 when an instance file is malformed."""
+    settings = BenchSettings(args.time_limit, max(1, args.workers), args.seed,
+                             isolate=not args.in_process)
+    if args.benchmark == "curtois":
+        from scheduler.curtois import InstanceError, read_instance
+
+        bad = False
+        for file in args.files:  # malformed files are reported before anything is solved
+            try:
+                read_instance(file)
+            except InstanceError as error:
+                bad = True
+                for line in error.errors:
+                    print(line, file=sys.stderr)
+        if bad:
+            return 2
+        out = Path(args.out)
+        cases = curtois_cases(args.files, out, args.best_known)
+    else:
+        import tempfile
+
+        out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="hubrota-bench-"))
+        cases = [generated_case(args.size, args.seed, out)]
+        _stderr(f"generated {args.size} (seed {args.seed}) into {cases[0].source}")
+    rows = run_bench(cases, settings, out, kind=args.benchmark)
+    print(format_table(rows))
+    failures = [alarm for row in rows for alarm in alarms(row)]
+    _stderr(f"results: {out / RESULTS_FILE}")
+    for alarm in failures:
+        _stderr(f"!!! {alarm}")
+    return 1 if failures else 0

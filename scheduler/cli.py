@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.set_defaults(run=cmd_report)
 
+    from scheduler.bench import add_arguments as add_bench_arguments
+
+    bench = add_bench_arguments(sub)  # bench curtois FILE… | bench generated --size S
+    bench.set_defaults(run=cmd_bench)
+
     _add_plugin_commands(sub)
     return parser
 
@@ -247,6 +252,12 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     problem = load(args.src)
     rota = load_rota_file(problem, args.rota)
     return feeds_main(problem, rota, Path(args.out))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from scheduler.bench import main as bench_main
+
+    return bench_main(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
