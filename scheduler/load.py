@@ -22,6 +22,32 @@ Extensions to DESIGN.md (README documents them)
   workbook's rota.toml.
 - A hub with a blank `network` joins the practices' network when they all share one.
 - Header names also match with inner spaces for underscores (`Practice Code`).
+
+General rules (optional columns and keys; blank = no such rule)
+- patterns.csv / sessions.csv: `kind` (a label of the session, e.g. a shift type, that the rules
+  per kind below refer to; rows of one session must not give different kinds), `under_weight`
+  and `over_weight` (whole numbers ≥ 0: each person short of `target`, or above it, costs that
+  much in the `cover` goal), `max` (most people on the post, ≥ target; default target).
+- clinicians.csv: `max_sessions_per_day` (≥ 1), `max_per_kind` (a list `kind=most`, e.g.
+  `E=28;L=0`; 0 = never that kind), `max_minutes_per_period`, `min_minutes_per_period` (hard,
+  minutes of sessions in the period), `max_consecutive_days` (≥ 1; overrides the rule),
+  `min_consecutive_days` and `min_consecutive_days_off` (≥ 1; runs touching the first or last
+  day of the period are exempt), `max_weekends` (weekends with a Saturday or Sunday worked).
+- availability.csv, long form: `kind` and `weight` (whole number ≥ 0). An entry with a weight
+  > 0 is a soft request, never a hard rule: `available`/`preferred` asks for a session (of
+  `kind`, if given) that day, `unavailable` asks not to work one; the `requests` goal charges
+  the weight when it is not met. A request does not offer the date: with
+  `availability_default = "unavailable"` give an ordinary entry too. `kind` needs a weight;
+  a request covers the whole day (no `start`/`end`).
+- rota.toml `[rules]` of the network contract (scheduler.contract): `nsh_weekday` and
+  `nsh_saturday` ("HH:MM-HH:MM"), `bank_holiday_policy` (`skip` | `make_up` | `run`; a pattern or
+  session row with a blank `bank_holidays` cell follows it: `run` runs, else skip) and
+  `make_up_weeks` (≥ 1).
+- rota.toml `[rules]`: `max_sessions_per_day` (≥ 1, for everyone) and `forbidden_successions`
+  (a list like `["L>E", "N>D"]`: a session of kind E may not follow one of kind L the day
+  before).
+- A kind named in `max_per_kind`, availability or `forbidden_successions` that no session has
+  is a warning (a likely typo).
 """
 
 from __future__ import annotations
@@ -36,6 +62,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 
@@ -73,10 +100,13 @@ PRACTICE_COLUMNS = ("practice_code", "name", "list_size", "adjusted_population",
 HUB_COLUMNS = ("hub_id", "name", "address", "postcode", "rooms", "network")
 CLINICIAN_COLUMNS = ("clinician_id", "name", "practice_code", "role", "email", "skills",
                      "max_sessions_per_week", "max_sessions_per_period", "min_sessions_per_period",
-                     "hubs", "cost_per_hour", "weekly_hours_elsewhere", "preferred_hubs")
+                     "hubs", "cost_per_hour", "weekly_hours_elsewhere", "preferred_hubs",
+                     "max_sessions_per_day", "max_per_kind", "max_minutes_per_period",
+                     "min_minutes_per_period", "max_consecutive_days", "min_consecutive_days",
+                     "min_consecutive_days_off", "max_weekends")
 DEMAND_COLUMNS = ("hub_id", "start", "end", "roles", "min", "target", "skill", "bank_holidays",
-                  "valid_from", "valid_to")
-LONG_AVAILABILITY_COLUMNS = ("clinician_id", "date", "status", "start", "end")
+                  "valid_from", "valid_to", "kind", "under_weight", "over_weight", "max")
+LONG_AVAILABILITY_COLUMNS = ("clinician_id", "date", "status", "start", "end", "kind", "weight")
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STATUSES = {"available": Status.AVAILABLE, "a": Status.AVAILABLE,
@@ -117,6 +147,10 @@ class InputErrors(Exception):
 class _Report:
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (file, row, column, kind) wherever a session kind is named outside patterns and sessions,
+    # checked against the sessions' kinds once they are known
+    kinds_named: list[tuple[str, int, str, str]] = field(default_factory=list)
+    kinds_given: dict[str, str] = field(default_factory=dict)  # post source → its row's kind
 
     def error(self, file: str, row: int, column: str, message: str) -> None:
         self.errors.append(InputError(file, row, column, message))
@@ -540,6 +574,7 @@ def _clinicians(table: _Table | None, practice_codes: set[str] | None, hub_ids: 
         elsewhere = cells.number("weekly_hours_elsewhere")
         if elsewhere > 168:
             cells.fail("weekly_hours_elsewhere", f"more hours than a week has: {elsewhere}")
+        general = _general_rules(cells)
         if cells.ok:
             clinicians.append(Clinician(
                 clinician_id=clinician_id, name=name, practice_code=practice_code, role=role,
@@ -549,10 +584,48 @@ def _clinicians(table: _Table | None, practice_codes: set[str] | None, hub_ids: 
                 max_sessions_per_period=per_period,
                 min_sessions_per_period=at_least,  # type: ignore[arg-type]
                 hubs=hubs, cost_per_hour_pence=_pence(cost),
-                weekly_minutes_elsewhere=_minutes(elsewhere), preferred_hubs=preferred))
+                weekly_minutes_elsewhere=_minutes(elsewhere), preferred_hubs=preferred,
+                **general))
     if not table.rows:
         report.error(table.file, 0, "", "no clinicians")
     return clinicians, set(seen) or None
+
+
+def _general_rules(cells: _Cells) -> dict[str, Any]:
+    """The optional general rules of a clinicians.csv row, as Clinician fields."""
+    rules: dict[str, Any] = {
+        "max_sessions_per_day": cells.whole("max_sessions_per_day", minimum=1),
+        "max_per_kind": _kind_caps(cells, "max_per_kind"),
+        "max_minutes_per_period": cells.whole("max_minutes_per_period"),
+        "min_minutes_per_period": cells.whole("min_minutes_per_period"),
+        "max_consecutive_days": cells.whole("max_consecutive_days", minimum=1),
+        "min_consecutive_days": cells.whole("min_consecutive_days", minimum=1),
+        "min_consecutive_days_off": cells.whole("min_consecutive_days_off", minimum=1),
+        "max_weekends": cells.whole("max_weekends"),
+    }
+    for least, most in (("min_minutes_per_period", "max_minutes_per_period"),
+                        ("min_consecutive_days", "max_consecutive_days")):
+        low, high = rules[least], rules[most]
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            cells.fail(least, f"{low} is above {most} {high}")
+    return rules
+
+
+def _kind_caps(cells: _Cells, column: str) -> tuple[tuple[str, int], ...]:
+    """`E=28;L=0`: the most sessions of each kind."""
+    caps: dict[str, int] = {}
+    for item in _items(cells.text(column)):
+        kind, equals, value = (part.strip() for part in item.partition("="))
+        if not equals or not kind:
+            cells.fail(column, f"expected kind=most (e.g. E=28;L=0), got {item!r}")
+        elif kind in caps:
+            cells.fail(column, f"kind {kind!r} given twice")
+        elif not _WHOLE.fullmatch(value) or int(Decimal(value)) < 0:
+            cells.fail(column, f"kind {kind}: not a whole number ≥ 0: {value!r}")
+        else:
+            caps[kind] = int(Decimal(value))
+            cells.report.kinds_named.append((cells.row.file, cells.row.number, column, kind))
+    return tuple(caps.items())
 
 
 def _weekday(cells: _Cells) -> int | None:
@@ -566,10 +639,10 @@ def _weekday(cells: _Cells) -> int | None:
     return None
 
 
-def _demand(table: _Table | None, kind: str, hub_ids: set[str] | None,
-            report: _Report) -> list[DemandRow]:
-    """Rows of patterns.csv (kind 'weekday') or sessions.csv (kind 'date')."""
-    required = ("hub_id", kind, "start", "end", "roles", "min")
+def _demand(table: _Table | None, when: str, hub_ids: set[str] | None,
+            report: _Report, bank_holidays: str = "skip") -> list[DemandRow]:
+    """Rows of patterns.csv (`when` 'weekday') or sessions.csv (`when` 'date')."""
+    required = ("hub_id", when, "start", "end", "roles", "min")
     if table is None or not _check_columns(table, required, DEMAND_COLUMNS, report):
         return []
     rows = []
@@ -578,8 +651,8 @@ def _demand(table: _Table | None, kind: str, hub_ids: set[str] | None,
         hub_id = cells.text("hub_id", required=True)
         if hub_id and hub_ids is not None and hub_id not in hub_ids:
             cells.fail("hub_id", f"unknown hub {hub_id!r}")
-        weekday = _weekday(cells) if kind == "weekday" else None
-        day = cells.day("date", required=True) if kind == "date" else None
+        weekday = _weekday(cells) if when == "weekday" else None
+        day = cells.day("date", required=True) if when == "date" else None
         start, end = cells.window(required=True)
         roles = _items(cells.text("roles", required=True))
         if cells.text("roles") and not roles:
@@ -589,21 +662,51 @@ def _demand(table: _Table | None, kind: str, hub_ids: set[str] | None,
         if least is not None and wanted is not None and least > wanted:
             cells.fail("min", f"min {least} is above target {wanted}")
         skill = cells.text("skill").casefold() or None
-        policy = cells.text("bank_holidays").casefold() or "skip"
+        policy = cells.text("bank_holidays").casefold() or bank_holidays  # blank: rota.toml's
         if policy not in ("skip", "run"):
             cells.fail("bank_holidays", f"expected skip or run, got {cells.text('bank_holidays')!r}")
         valid_from, valid_to = cells.day("valid_from"), cells.day("valid_to")
         if valid_from and valid_to and valid_to < valid_from:
             cells.fail("valid_to", f"valid_to {valid_to} is before valid_from {valid_from}")
+        under, over = cells.whole("under_weight", default=0), cells.whole("over_weight", default=0)
+        most = cells.whole("max")
+        if most is not None and wanted is not None and most < wanted:
+            cells.fail("max", f"max {most} is below target {wanted}")
         if not cells.ok:
             continue
         post = Post(roles_text=cells.text("roles"), roles=frozenset(r.casefold() for r in roles),
                     min=least, target=wanted, skill=skill,  # type: ignore[arg-type]
-                    source=f"{row.file}:{row.number}")
+                    source=f"{row.file}:{row.number}", under_weight=under,  # type: ignore[arg-type]
+                    over_weight=over, max=most)  # type: ignore[arg-type]
         rows.append(DemandRow(hub_id, start, end, post, weekday=weekday, date=day,  # type: ignore[arg-type]
                               run_on_bank_holidays=policy == "run", valid_from=valid_from,
                               valid_to=valid_to))
+        if cells.text("kind"):
+            report.kinds_given[post.source] = cells.text("kind")
     return rows
+
+
+def _with_kinds(sessions: tuple[Session, ...], report: _Report) -> tuple[Session, ...]:
+    """Each session takes the `kind` its rows give; rows of one session giving different
+    kinds are an error (on the later row)."""
+    out = []
+    reported: set[tuple[str, str]] = set()
+    for session in sessions:
+        given = [(post.source, report.kinds_given[post.source]) for post in session.posts
+                 if post.source in report.kinds_given]
+        if not given:
+            out.append(session)
+            continue
+        first_source, kind = given[0]
+        for source, other in given[1:]:
+            if other != kind and (first_source, source) not in reported:
+                reported.add((first_source, source))
+                file, number = source.rsplit(":", 1)
+                report.error(file, int(number), "kind", f"kind {other!r} differs from kind "
+                             f"{kind!r} on {first_source} for the same session "
+                             f"{session.session_id}")
+        out.append(dataclasses.replace(session, kind=kind))
+    return tuple(out)
 
 
 Availability = dict[tuple[ClinicianId, date], list[Offer]]
@@ -647,8 +750,17 @@ def _availability_long(table: _Table, clinician_ids: set[str] | None,
         day = cells.day("date", required=True)
         status = _status(cells, "status") if cells.text("status", required=True) else None
         start, end = cells.window()
+        kind, weight = cells.text("kind") or None, cells.whole("weight", default=0)
+        if weight and start is not None:
+            cells.fail("start", "a weighted request covers the whole day: leave start and end "
+                       "blank")
+        if kind is not None and not weight:
+            cells.fail("kind", "kind applies to weighted requests only: give a weight > 0")
+        elif kind is not None:
+            report.kinds_named.append((row.file, row.number, "kind", kind))
         if cells.ok and day is not None and status is not None:
-            offers.setdefault((clinician_id, day), []).append(Offer(status, start, end))
+            offers.setdefault((clinician_id, day), []).append(
+                Offer(status, start, end, kind=kind, weight=weight or 0))
             dates.add(day)
     return offers, dates
 
@@ -704,6 +816,7 @@ class _Settings:
     reference: date | None = None
     rules: Rules = field(default_factory=Rules)
     weights: Weights = field(default_factory=Weights)
+    where: Callable[[str, str], tuple[str, int]] = lambda section, key: (SETTINGS_FILE, 0)
 
 
 @dataclass(frozen=True)
@@ -831,7 +944,7 @@ def _settings(loaded: _RawSettings | None, report: _Report) -> _Settings:
     if not ok:
         return _Settings()
     return _Settings(period.get("start"), period.get("end"), period.get("reference_date"),
-                     Rules(**rules), Weights(**weights))  # type: ignore[arg-type]
+                     Rules(**rules), Weights(**weights), where)  # type: ignore[arg-type]
 
 
 def _setting_date(value: object) -> date | None:
@@ -861,6 +974,23 @@ def _rule_value(key: str, value: object) -> tuple[object, str]:
         if value in REGIONS:
             return value, ""
         return None, f"expected one of {', '.join(REGIONS)}, got {value!r}"
+    if key == "forbidden_successions":
+        return _successions(value)
+    if key in ("nsh_weekday", "nsh_saturday"):
+        return _clock_window(value)
+    if key == "bank_holiday_policy":
+        policy = str(value).strip().casefold().replace("-", "_")
+        if isinstance(value, str) and policy in ("skip", "make_up", "run"):
+            return policy, ""
+        return None, f"expected skip, make_up or run, got {value!r}"
+    if key == "make_up_weeks":
+        if isinstance(number, int) and number >= 1:
+            return number, ""
+        return None, f"expected a whole number ≥ 1, got {value!r}"
+    if key == "max_sessions_per_day":
+        if isinstance(number, int) and number >= 1:
+            return number, ""
+        return None, f"expected a whole number ≥ 1, got {value!r}"
     if key in ("max_consecutive_days", "stability_near_days"):
         least = 1 if key == "max_consecutive_days" else 0
         if isinstance(number, int) and number >= least:
@@ -873,6 +1003,35 @@ def _rule_value(key: str, value: object) -> tuple[object, str]:
     if number is not None and number >= 0:
         return number, ""
     return None, f"expected a number ≥ 0, got {value!r}"
+
+
+def _clock_window(value: object) -> tuple[object, str]:
+    """"HH:MM-HH:MM" as (start, end), start before end."""
+    start_text, dash, end_text = str(value).replace("–", "-").partition("-")
+    try:
+        if not isinstance(value, str) or not dash:
+            raise ValueError
+        start, end = parse_time(start_text), parse_time(end_text)
+    except ValueError:
+        return None, f'expected a window like "18:30-20:00", got {value!r}'
+    if end <= start:
+        return None, f"the window ends ({end:%H:%M}) before it starts ({start:%H:%M})"
+    return (start, end), ""
+
+
+def _successions(value: object) -> tuple[object, str]:
+    """["L>E", …] as (("L", "E"), …): E may not follow L the next day."""
+    if not isinstance(value, list):
+        return None, f'expected a list like ["L>E", "N>D"], got {value!r}'
+    pairs: list[tuple[str, str]] = []
+    for number, item in enumerate(value, start=1):
+        parts = [p.strip() for p in item.split(">")] if isinstance(item, str) else []
+        if len(parts) != 2 or not all(parts):
+            return None, (f'item {number} {item!r}: expected "KIND>KIND" (a kind, then the kind '
+                          "that may not follow it the next day)")
+        if (parts[0], parts[1]) not in pairs:
+            pairs.append((parts[0], parts[1]))
+    return tuple(pairs), ""
 
 
 # ---- published rota --------------------------------------------------------------------
@@ -974,8 +1133,9 @@ def load_problem_with_warnings(src: str | Path) -> tuple[Problem, list[str]]:
     hubs, hub_ids = _hubs(source.table("hubs"), networks, report)
     clinicians, clinician_ids = _clinicians(source.table("clinicians"), practice_codes, hub_ids,
                                             report)
-    patterns = _demand(source.table("patterns"), "weekday", hub_ids, report)
-    one_offs = _demand(source.table("sessions"), "date", hub_ids, report)
+    row_policy = "run" if settings.rules.bank_holiday_policy == "run" else "skip"
+    patterns = _demand(source.table("patterns"), "weekday", hub_ids, report, row_policy)
+    one_offs = _demand(source.table("sessions"), "date", hub_ids, report, row_policy)
     availability_table = source.table("availability")
     offers, offered_dates = _availability(availability_table, clinician_ids, report)
     period = _period(settings, offered_dates,
@@ -991,14 +1151,16 @@ def load_problem_with_warnings(src: str | Path) -> tuple[Problem, list[str]]:
     _warn_skipped_one_offs(one_offs, expansion.bank_holidays, report)
     if not expansion.sessions and not report.errors:
         report.warn("patterns.csv", 0, "", f"no sessions between {first} and {last}")
-    published = _pins(source.table("assignments"), expansion.sessions, clinician_ids, hub_ids,
+    sessions = _with_kinds(expansion.sessions, report)
+    _warn_unknown_kinds(sessions, settings, report)
+    published = _pins(source.table("assignments"), sessions, clinician_ids, hub_ids,
                       period, report)
     report.raise_if_any()
     availability = {key: tuple(value) for key, value in sorted(offers.items())
                     if first <= key[1] <= last}
     problem = Problem(
         practices=tuple(practices), hubs=tuple(hubs), clinicians=tuple(clinicians),
-        sessions=expansion.sessions, availability=availability, period_start=first,
+        sessions=sessions, availability=availability, period_start=first,
         period_end=last, rules=settings.rules, weights=settings.weights, published=published,
         bank_holidays=expansion.bank_holidays, reference_date=settings.reference,
         skipped_for_bank_holidays=expansion.skipped)
@@ -1028,6 +1190,22 @@ def _period(settings: _Settings, offered: set[date], availability_file: str,
                      f"the period would end ({last}) before it starts ({first})")
         return None
     return first, last
+
+
+def _warn_unknown_kinds(sessions: tuple[Session, ...], settings: _Settings,
+                        report: _Report) -> None:
+    """A kind named in a rule that no session has is most likely a typo."""
+    kinds = {s.kind for s in sessions if s.kind}
+    named = list(report.kinds_named)
+    for first, then in settings.rules.forbidden_successions:
+        file, row = settings.where("rules", "forbidden_successions")
+        named += [(file, row, "rules.forbidden_successions", k) for k in (first, then)]
+    known = ", ".join(sorted(kinds)) or "none: give patterns or sessions a kind column"
+    warned: set[tuple[str, int, str, str]] = set()
+    for where in named:
+        if where[3] not in kinds and where not in warned:
+            warned.add(where)
+            report.warn(*where[:3], f"no session is of kind {where[3]!r} (kinds: {known})")
 
 
 def _warn_skipped_one_offs(rows: list[DemandRow], bank: frozenset[date], report: _Report) -> None:
