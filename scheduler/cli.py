@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -69,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("src")
     p.add_argument("rota")
     p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--from", dest="readiness_from", type=_day, metavar="YYYY-MM-DD",
+                   help="readiness: check the 14 days from this date (default today)")
+    p.add_argument("--commissioner", metavar="CSV",
+                   help="also write the commissioner's return (network, week, minutes) as CSV")
     p.set_defaults(run=cmd_report)
 
     from scheduler.bench import add_arguments as add_bench_arguments
@@ -192,9 +197,11 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
     return EXIT_OK if feeds_status == 0 else EXIT_FAILED
 
 
-def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None) -> dict:
+def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None,
+                 readiness_from: date | None = None) -> dict:
+    """report.json; readiness looks at the 14 days from `readiness_from` (default today)."""
     from scheduler.checker import objective_parts, weighted_total
-    from scheduler.report import clinician_load, contract_weeks, fair_shares
+    from scheduler.report import report_sections
 
     parts = objective_parts(problem, rota)
     report: dict = {}
@@ -221,9 +228,7 @@ def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None
         "period": {"start": problem.period_start.isoformat(), "end": problem.period_end.isoformat()},
         "sessions": len(problem.sessions),
         "assignments": len(rota),
-        "contract": [week.as_dict() for week in contract_weeks(problem, rota)],
-        "fair_share": fair_shares(problem, rota),
-        "clinicians": clinician_load(problem, rota),
+        **report_sections(problem, rota, readiness_from or today()),
     })
     return report
 
@@ -261,9 +266,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from scheduler.contract import contract_weeks, write_commissioner_csv
+
     problem = load(args.src)
     rota = load_rota_file(problem, args.rota)
-    report = build_report(problem, rota)
+    report = build_report(problem, rota, readiness_from=args.readiness_from)
+    if args.commissioner:
+        with open(args.commissioner, "w", encoding="utf-8", newline="") as stream:
+            write_commissioner_csv(contract_weeks(problem, rota), stream)
+        print(f"commissioner's return → {args.commissioner}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
         return EXIT_OK
@@ -272,25 +283,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def format_report(report: dict) -> str:
-    lines = ["Network contract (minutes a week)", ""]
-    header = f"{'network':<24} {'week':<9} {'required':>8} {'delivered':>9} {'no cover':>8} {'no GP':>6}  pass"
-    lines += [header, "-" * len(header)]
-    for row in report["contract"]:
-        lines.append(
-            f"{row['network']:<24} {row['week']:<9} {row['required_minutes']:>8} "
-            f"{row['delivered_minutes']:>9} {row['nsh_uncovered_minutes']:>8} "
-            f"{row['nsh_without_gp_minutes']:>6}  {'yes' if row['pass'] else 'NO'}"
-        )
-    lines += ["", "Fair share by practice", ""]
-    header = f"{'practice':<10} {'list share':>10} {'minutes':>8} {'minute share':>12} {'vs fair':>8}"
-    lines += [header, "-" * len(header)]
-    for row in report["fair_share"]:
-        lines.append(
-            f"{row['practice_code']:<10} {row['share_of_list']:>10.1%} {row['minutes']:>8} "
-            f"{row['share_of_minutes']:>12.1%} {row['difference_minutes']:>+8}"
-        )
-    lines += ["", "Goal parts: " + ", ".join(f"{k} {v}" for k, v in report["parts"].items())]
-    return "\n".join(lines)
+    """The report as text tables: contract, readiness, fair shares, clinicians, goal parts."""
+    from scheduler.report import report_text
+
+    return report_text(report)
+
+
+def today() -> date:
+    """Today in England, whatever the machine's zone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def _day(text: str) -> date:
+    from scheduler.load import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -216,6 +215,12 @@ class Rules:
     stability_near_days: int = 14  # extension: changes within this many days cost more
     max_sessions_per_day: int | None = None  # extension: e.g. 1, "one session a day"
     forbidden_successions: tuple[tuple[str, str], ...] = ()  # (kind on a day, kind the next day)
+    # The network contract (extensions; scheduler.contract): the Network Standard Hours as
+    # (start, end) on weekdays and Saturdays, and what a bank holiday does to the week.
+    nsh_weekday: tuple[time, time] = (time(18, 30), time(20, 0))
+    nsh_saturday: tuple[time, time] = (time(9, 0), time(17, 0))
+    bank_holiday_policy: str = "skip"  # skip | make_up | run
+    make_up_weeks: int = 2  # make_up: lost minutes are spread over this many following weeks
 
     @property
     def min_rest_minutes(self) -> int:
@@ -437,24 +442,14 @@ def weekend_of(day: date) -> str | None:
 
 
 def contract_requirements(problem: Problem) -> dict[tuple[Network, str], int]:
-    """Required enhanced-access minutes per network and ISO week.
+    """Required enhanced-access minutes per network and ISO week, bank-holiday policy included.
 
-    ceil(minutes_per_1000 × adjusted population / 1000) for a whole week; a week the period
-    covers only in part asks for the same share of it (days inside / 7), rounded up.
+    The single definition the model (`add_contract`), the checker (`part_contract`) and the
+    report use; scheduler.contract.week_requirements says how each figure is made up.
     """
-    population: dict[Network, int] = {}
-    for p in problem.practices:
-        population[p.network] = population.get(p.network, 0) + p.adjusted_population
-    days_in_week: dict[str, int] = {}
-    for d in problem.days():
-        days_in_week[iso_week(d)] = days_in_week.get(iso_week(d), 0) + 1
-    required: dict[tuple[Network, str], int] = {}
-    for network, pop in sorted(population.items()):
-        for week, days in sorted(days_in_week.items()):
-            # integer arithmetic: minutes_per_1000 may be fractional, so scale by 1000 first
-            numerator = round(problem.rules.minutes_per_1000 * 1000) * pop * days
-            required[(network, week)] = math.ceil(numerator / (1000 * 1000 * 7))
-    return required
+    from scheduler.contract import week_requirements  # builds on this module, hence here
+
+    return {key: week.minutes for key, week in week_requirements(problem).items()}
 
 
 def fair_share_weights(problem: Problem) -> dict[PracticeCode, int]:
