@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "PROBLEM_CACHE_SIZE": 8,
+    "PASSWORD_HASH_METHOD": "scrypt",
 }
 
 

@@ -18,6 +18,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_app_context,
     redirect,
     render_template,
     request,
@@ -38,7 +39,10 @@ _DUMMY_HASH = generate_password_hash("not a password")
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    """werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (tests use a
+    cheap one so that seeding users stays fast)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, method=method or "scrypt")
 
 
 def init_app(app: Flask) -> None:

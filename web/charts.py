@@ -49,7 +49,8 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
     days = sorted({d for d, _ in cells})
     hubs = problem.hubs
     left, top, cw, ch = 96, 34, max(64, min(120, 640 // max(1, len(hubs)))), 20
-    width, height = left + cw * len(hubs) + 8, top + ch * len(days) + 30
+    width = max(left + cw * len(hubs) + 8, left + 2 * 130)
+    height = top + ch * len(days) + 48
     body = [_text(left + cw * i + cw / 2, 22, _short(h.name, cw // 7), 11, "middle", MUTED, "600")
             for i, h in enumerate(hubs)]
     for row, day in enumerate(days):
@@ -72,12 +73,12 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
                         f'rx="3" fill="{colour}"><title>{escape(tip)}</title></rect>')
             if label:
                 body.append(_text(x + cw / 2, y + 14, label, 11, "middle", ink, "600"))
-    ly = top + ch * len(days) + 18
     for i, (colour, word) in enumerate(((FULL, "all required filled"), (PART, "half or more"),
                                         (NONE, "under half"), (EMPTY, "no session"))):
-        body.append(f'<rect x="{left + i * 130}" y="{ly - 10}" width="12" height="12" rx="2" '
+        lx, ly = left + (i % 2) * 130, top + ch * len(days) + 18 + (i // 2) * 18
+        body.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" rx="2" '
                     f'fill="{colour}"/>')
-        body.append(_text(left + i * 130 + 17, ly, word, 11, fill=MUTED))
+        body.append(_text(lx + 17, ly, word, 11, fill=MUTED))
     return _svg(width, height, body, "Coverage of required posts by day and hub")
 
 

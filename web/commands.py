@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.auth import create_user, hash_password
@@ -34,6 +35,7 @@ def ensure_federation(db, slug: str, name: str | None = None,
 @click.option("--federation-name", default=None, help="its full name, for a new federation")
 @click.option("--name", default="", help="the user's name")
 @click.password_option(envvar="HUBROTA_NEW_USER_PASSWORD")
+@with_appcontext
 def create_user_command(email: str, role: str, slug: str, federation_name: str | None,
                         name: str, password: str) -> None:
     """Add a user (or reset an existing one's password and role)."""

@@ -1,0 +1,119 @@
+"""Every route in app.url_map: login required, other federations 404, forms need a CSRF token."""
+
+from __future__ import annotations
+
+import pytest
+
+PUBLIC = {"auth.login", "static"}
+
+# Sample values for the URL arguments of every route (all of the north federation).
+SAMPLE_ARGS = {
+    "fed": "north",
+    "session_id": "H1-20270301-1830-2000",
+    "clinician_id": "C1",
+    "code": "P1",
+    "name": "clinicians.csv",
+    "filename": "app.css",
+}
+
+
+def _rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+
+
+def _url(rule, seeded) -> str:
+    values = {}
+    for arg in rule.arguments:
+        if arg == "draft_id":
+            values[arg] = seeded.north_draft
+        elif arg == "user_id":
+            values[arg] = seeded.users["coordinator@north"]
+        else:
+            values[arg] = SAMPLE_ARGS[arg]
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _methods(rule) -> list[str]:
+    return sorted(m for m in rule.methods if m in ("GET", "POST"))
+
+
+def test_every_route_has_sample_arguments(app, seeded):
+    """The route tests know a value for every URL argument, so no route escapes them."""
+    for rule in _rules(app):
+        assert _url(rule, seeded).startswith("/"), rule.rule
+
+
+def test_anonymous_requests_go_to_the_login_page(app, seeded, client):
+    """Without a login, every route but the login page and static files redirects to login."""
+    checked = 0
+    for rule in _rules(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        for method in _methods(rule):
+            response = client.http.open(_url(rule, seeded), method=method)
+            assert response.status_code == 302, (method, rule.rule, response.status_code)
+            assert response.location.startswith("/login"), (rule.rule, response.location)
+            checked += 1
+    assert checked >= 30
+
+
+def test_login_page_and_static_files_are_public(app, seeded, client):
+    """The login page and the stylesheet answer without a login."""
+    assert client.get("/login").status_code == 200
+    assert client.get("/static/app.css").status_code == 200
+
+
+def test_another_federations_pages_answer_404(app, seeded, as_role):
+    """A south admin asking for any north page, with a valid token, gets 404 as if it did not exist."""
+    south = as_role("admin", "south")
+    checked = 0
+    for rule in _rules(app):
+        if "fed" not in rule.arguments:
+            continue
+        for method in _methods(rule):
+            url = _url(rule, seeded)
+            response = south.get(url) if method == "GET" else south.post(url, {})
+            assert response.status_code == 404, (method, rule.rule, response.status_code)
+            checked += 1
+    assert checked >= 30
+
+
+def test_own_federation_pages_answer(app, seeded, as_role):
+    """The same GET routes answer the north admin (200, or a redirect for the index)."""
+    north = as_role("admin")
+    for rule in _rules(app):
+        if "GET" not in rule.methods or rule.endpoint in ("auth.login", "auth.logout"):
+            continue
+        response = north.get(_url(rule, seeded))
+        assert response.status_code in (200, 302), (rule.rule, response.status_code)
+
+
+def test_posts_without_csrf_token_are_refused(app, seeded, as_role):
+    """Every POST route answers 400 to a logged-in user whose form lacks the CSRF token."""
+    north = as_role("admin")
+    checked = 0
+    for rule in _rules(app):
+        if "POST" not in rule.methods:
+            continue
+        response = north.http.post(_url(rule, seeded), data={"clinician_id": "C1"})
+        assert response.status_code == 400, (rule.rule, response.status_code)
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(("role", "url", "allowed"), [
+    ("coordinator", "/f/north/settings", False),
+    ("manager", "/f/north/settings", True),
+    ("manager", "/f/north/users", False),
+    ("admin", "/f/north/users", True),
+    ("coordinator", "/f/north/data/drafts/{draft}", True),
+])
+def test_pages_need_their_role(app, seeded, as_role, role, url, allowed):
+    """Settings need a manager, users an admin; a coordinator may preview uploads."""
+    response = as_role(role).get(url.format(draft=seeded.north_draft))
+    assert response.status_code == (200 if allowed else 403)
+
+
+def test_coordinator_cannot_optimise(app, seeded, as_role):
+    """Optimise is a manager's button: a coordinator's POST is forbidden."""
+    assert as_role("coordinator").post("/f/north/runs/optimise").status_code == 403
