@@ -309,10 +309,13 @@ class _Parser:
             caps = self._max_shifts(line, fields[1], shift_ids)
             numbers = [self.whole(line, value, what) for what, value in zip(names, fields[2:],
                                                                             strict=True)]
-            if not ok or caps is None or any(n is None for n in numbers):
+            values = [n for n in numbers if n is not None]
+            if not ok or caps is None or len(values) != len(names):
                 continue
             seen[employee_id] = line
-            staff.append(Employee(employee_id, caps, *numbers, line=line))  # type: ignore[arg-type]
+            most, least, max_run, min_run, min_off, weekends = values
+            staff.append(Employee(employee_id, caps, most, least, max_run, min_run, min_off,
+                                  weekends, line))
         return tuple(staff)
 
     def _max_shifts(self, line: int, text: str, shift_ids: set[str]) -> tuple[tuple[str, int], ...] | None:
@@ -382,7 +385,8 @@ class _Parser:
             numbers = [self.whole(line, value, what) for what, value in
                        zip(("requirement", "weight for under", "weight for over"), fields[2:],
                            strict=True)]
-            if day is None or not ok or any(n is None for n in numbers):
+            values = [n for n in numbers if n is not None]
+            if day is None or not ok or len(values) != 3:
                 continue
             key = (day, fields[1])
             if key in seen:
@@ -390,7 +394,8 @@ class _Parser:
                           f"line {seen[key]})")
                 continue
             seen[key] = line
-            cover.append(Cover(day, fields[1], *numbers, line=line))  # type: ignore[arg-type]
+            requirement, under, over = values
+            cover.append(Cover(day, fields[1], requirement, under, over, line))
         return tuple(cover)
 
 
