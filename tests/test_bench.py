@@ -152,3 +152,19 @@ def test_alarms_and_table_flag_what_must_never_happen():
     assert table[0].split()[:3] == ["instance", "status", "objective"]
     assert [line.split()[-1] for line in table[2:]] == ["ok", "BROKEN", "MISMATCH", "ERROR"]
     assert "50.00%" in table[2] and "25.00%" in table[2]
+
+
+@pytest.mark.slow
+def test_every_curtois_instance_is_solved_clean(tmp_path, capsys):
+    """Instances 1–12 at 10 s each: a rota for each, no rule broken, every scorer agreeing, and
+    never below the published lower bound (about two and a half minutes)."""
+    files = [str(DATA / f"Instance{n}.txt") for n in range(1, 13)]
+    code, out, err = run(capsys, "bench", "curtois", *files, "--time-limit", "10", "--workers",
+                         "2", "--out", str(tmp_path))
+    assert code == 0, err
+    rows = json.loads((tmp_path / "results.json").read_text())["instances"]
+    assert [r["instance"] for r in rows] == [f"Instance{n}" for n in range(1, 13)]
+    for row in rows:
+        assert row["violations"] == 0 and row["format_violations"] == 0
+        assert row["objective"] == row["checker_objective"] == row["format_penalty"]
+        assert row["objective"] >= row["lower_bound"]
