@@ -13,6 +13,7 @@ from scheduler.domain import (
     GOALS,
     STABILITY_NEAR_FACTOR,
     Problem,
+    Session,
     Status,
     assignment_cost_pence,
     contract_requirements,
@@ -85,14 +86,24 @@ class Variables:
             by_day: dict[date, list[int]] = defaultdict(list)
             for si in sis:
                 by_day[problem.sessions[si].date].append(si)
+            one_a_day = max_sessions_per_day_of(problem, problem.clinicians[ci]) == 1
             for day, day_sessions in by_day.items():
                 w = model.new_bool_var(f"worked[{problem.clinicians[ci].clinician_id},{day}]")
                 terms = [v.works[ci, si] for si in day_sessions]
-                for t in terms:
-                    model.add(w >= t)
-                model.add(w <= sum(terms))
+                if one_a_day or _all_overlap([problem.sessions[si] for si in day_sessions]):
+                    model.add(w == sum(terms))  # at most one of them: the tight form
+                else:
+                    for t in terms:
+                        model.add(w >= t)
+                    model.add(w <= sum(terms))
                 v.worked_day[ci, day] = w
         return v
+
+
+def _all_overlap(sessions: list[Session]) -> bool:
+    """Whether every two of these sessions overlap in time (so a clinician works one at most)."""
+    return all(a.start_minute < b.end_minute and b.start_minute < a.end_minute
+               for i, a in enumerate(sessions) for b in sessions[i + 1:])
 
 
 class Constraints:
