@@ -205,12 +205,13 @@ def _clinician_lines(rows: list[dict]) -> list[str]:
     if not rows:
         return []
     width = max(len("clinician"), *(len(r["clinician_id"]) for r in rows))
-    header = (f"{'clinician':<{width}} {'role':<16} {'sessions':>8} {'Saturdays':>9} "
+    roles = max(len("role"), *(len(r["role"]) for r in rows))
+    header = (f"{'clinician':<{width}} {'role':<{roles}} {'sessions':>8} {'Saturdays':>9} "
               f"{'busiest week':>12} {'preferred dates worked':>22}")
     lines = ["Clinicians", "", header, "-" * len(header)]
     for r in rows:
         preferred = f"{r['preferred_dates_worked']} of {r['preferred_dates']}"
-        lines.append(f"{r['clinician_id']:<{width}} {r['role'][:16]:<16} {r['sessions']:>8} "
+        lines.append(f"{r['clinician_id']:<{width}} {r['role']:<{roles}} {r['sessions']:>8} "
                      f"{r['saturdays']:>9} {r.get('busiest_week_sessions', 0):>12} "
                      f"{preferred:>22}")
     return lines
