@@ -209,3 +209,96 @@ def test_result_never_raises_for_infeasible(workers):
     result = solve(p, SolveParams(time_limit=5, workers=workers))
     assert result.status is SolveStatus.INFEASIBLE
     assert "no rota" in result.message
+
+
+# --- the optional general rules ---------------------------------------------------------------
+
+
+def test_sessions_per_day_limits_a_clinician_to_one_session_a_day():
+    """`sessions_per_day` 1: an evening and a morning the same day cannot both be pinned; on
+    different days they can; with no such rule both are fine."""
+    morning, evening = b.session(MON, "09:00", "12:00"), b.evening(MON)
+    c = b.clinician("C1", max_sessions_per_day=1)
+    both = pins((morning, "C1"), (evening, "C1"))
+    assert_infeasible(b.problem(clinicians=[c], sessions=[morning, evening], published=both))
+    assert_feasible(b.problem(sessions=[morning, evening], published=both))
+    other_day = b.evening(TUE)
+    assert_feasible(b.problem(clinicians=[c], sessions=[morning, other_day],
+                              published=pins((morning, "C1"), (other_day, "C1"))))
+
+
+def kinded(s, kind):
+    return replace(s, kind=kind)
+
+
+TUE = MON + timedelta(days=1)
+
+
+def test_kind_cap_limits_sessions_of_one_kind():
+    """`kind_cap` L=1: two L sessions cannot both be pinned; an L and an E can."""
+    c = b.clinician("C1", max_per_kind=(("L", 1),))
+    l1, l2 = kinded(b.evening(MON), "L"), kinded(b.evening(TUE), "L")
+    assert_infeasible(b.problem(clinicians=[c], sessions=[l1, l2], published=pins((l1, "C1"), (l2, "C1"))))
+    e2 = kinded(b.evening(TUE), "E")
+    assert len(assert_feasible(b.problem(clinicians=[c], sessions=[l1, e2])).rota) == 2
+
+
+def test_period_minutes_bound_total_minutes_both_ways():
+    """`period_minutes`: at most 90 minutes forbids two pinned evenings; at least 180 forces two
+    evenings; at least 600 with only 180 possible is infeasible."""
+    two = [b.evening(MON), b.evening(TUE)]
+    most = b.clinician("C1", max_minutes_per_period=90)
+    assert_infeasible(b.problem(clinicians=[most], sessions=two, published=pins(*((s, "C1") for s in two))))
+    least = b.clinician("C1", min_minutes_per_period=180)
+    p = b.problem(clinicians=[least, b.clinician("C2")], sessions=two,
+                  weights=replace(b.problem().weights, even_load=0))
+    assert sum(a.clinician_id == "C1" for a in assert_feasible(p).rota) == 2
+    assert_infeasible(b.problem(clinicians=[b.clinician("C1", min_minutes_per_period=600)], sessions=two))
+
+
+def test_min_consecutive_days_forbids_short_inner_runs():
+    """`min_consecutive_days` 2 over a Mon–Sun period: a lone Wednesday is a run of 1 inside the
+    period (infeasible); a lone Monday touches the start and is exempt; Wed+Thu is fine."""
+    days = [b.evening(MON + timedelta(days=i)) for i in range(7)]
+    c = b.clinician("C1", min_consecutive_days=2, max_sessions_per_week=7)
+    base = b.problem(clinicians=[c], sessions=days, period=(MON, MON + timedelta(days=6)),
+                     availability=b.offers(*(("C1", s.date, "U") for s in days[4:])))
+    wed, thu = days[2], days[3]
+    # C1 is unavailable Fri–Sun; the lone Wednesday must then join Tue or Thu
+    only_wed = replace(base, availability={**base.availability,
+                                           **b.offers(("C1", MON + timedelta(days=1), "U"),
+                                                      ("C1", MON + timedelta(days=3), "U"))})
+    assert_infeasible(replace(only_wed, published=pins((wed, "C1"))))
+    assert_feasible(replace(base, published=pins((days[0], "C1"))))
+    assert_feasible(replace(base, published=pins((wed, "C1"), (thu, "C1"))))
+
+
+def test_min_consecutive_days_off_forbids_short_breaks():
+    """`min_consecutive_days_off` 2: working Mon and Wed, unavailable Tue, leaves a one-day break
+    (infeasible); Mon and Thu leave two days off (fine)."""
+    days = [b.evening(MON + timedelta(days=i)) for i in range(7)]
+    c = b.clinician("C1", min_consecutive_days_off=2, max_sessions_per_week=7)
+    p = b.problem(clinicians=[c], sessions=days, period=(MON, MON + timedelta(days=6)),
+                  availability=b.offers(("C1", TUE, "U")))
+    assert_infeasible(replace(p, published=pins((days[0], "C1"), (days[2], "C1"))))
+    assert_feasible(replace(p, published=pins((days[0], "C1"), (days[3], "C1"))))
+
+
+def test_max_weekends_counts_saturday_or_sunday_once():
+    """`max_weekends` 1: Saturdays of two weeks cannot both be pinned; Sat and Sun of one
+    weekend count once."""
+    sat1, sun1 = b.saturday(SAT), b.session(SAT + timedelta(days=1), "09:00", "17:00")
+    sat2 = b.saturday(SAT + timedelta(days=7))
+    c = b.clinician("C1", max_weekends=1, max_sessions_per_week=7)
+    assert_infeasible(b.problem(clinicians=[c], sessions=[sat1, sat2], published=pins((sat1, "C1"), (sat2, "C1"))))
+    assert_feasible(b.problem(clinicians=[c], sessions=[sat1, sun1], published=pins((sat1, "C1"), (sun1, "C1"))))
+
+
+def test_forbidden_succession_reads_the_earlier_day_first():
+    """("L", "E") forbidden: L on Monday then E on Tuesday is infeasible; E then L is fine."""
+    l_mon, e_tue = kinded(b.evening(MON), "L"), kinded(b.evening(TUE), "E")
+    p = b.with_rules(b.problem(sessions=[l_mon, e_tue]), forbidden_successions=(("L", "E"),))
+    assert_infeasible(replace(p, published=pins((l_mon, "C1"), (e_tue, "C1"))))
+    e_mon, l_tue = kinded(b.evening(MON), "E"), kinded(b.evening(TUE), "L")
+    q = b.with_rules(b.problem(sessions=[e_mon, l_tue]), forbidden_successions=(("L", "E"),))
+    assert_feasible(replace(q, published=pins((e_mon, "C1"), (l_tue, "C1"))))
