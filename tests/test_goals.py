@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from scheduler.checker import check, objective_parts, weighted_total
-from scheduler.domain import Pin, SolveParams, SolveStatus, Weights
+from scheduler.domain import Offer, Pin, SolveParams, SolveStatus, Status, Weights
 from scheduler.solve import solve
 from tests import builders as b
 
@@ -176,3 +176,28 @@ def test_weight_zero_switches_a_goal_off():
     assert result.parts["cost"] == 13_500
     assert result.objective == weighted_total(p, result.parts)
     assert result.parts["cost"] not in (0,) and "cost" not in {ph.tier[0] for ph in result.phases}
+
+
+def test_cover_charges_under_and_over_staffing_by_weight():
+    """Target 2 with under weight 100 and over weight 1, max 3, three GPs of whom two are needed
+    and a third would cost 1 over: optimum 2 people, cover 0. With one GP: 1 short × 100 = 100."""
+    weighted = replace(b.post("GP", 0, 2), under_weight=100, over_weight=1, max=3)
+    s = b.evening(MON, "H1", weighted)
+    three = [b.clinician(f"C{i}") for i in range(3)]
+    no_cost = Weights(unfilled_target=0, fair_share=0, even_load=0, cost=0)
+    result = solved(b.problem(clinicians=three, sessions=[s], weights=no_cost))
+    assert (result.parts["cover"], len(result.rota)) == (0, 2)
+    assert solved(b.problem(sessions=[s], weights=no_cost)).parts["cover"] == 100
+
+
+def test_requests_charge_weights_of_unmet_requests():
+    """C1 asks (weight 3) to work Monday's E and asks (weight 2) not to work Tuesday; one post
+    each day, C1 the only clinician who can take them (min 1): Monday met (0), Tuesday not
+    met (2) because filling min posts ranks higher."""
+    mon = replace(b.evening(MON), kind="E")
+    tue = replace(b.evening(TUE), kind="E")
+    availability = {(("C1"), MON): (Offer(Status.PREFERRED, kind="E", weight=3),),
+                    ("C1", TUE): (Offer(Status.UNAVAILABLE, weight=2),)}
+    result = solved(b.problem(sessions=[mon, tue], availability=availability))
+    assert result.parts["requests"] == 2
+    assert len(result.rota) == 2
