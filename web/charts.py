@@ -51,7 +51,7 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
     left, top, cw, ch = 96, 34, max(64, min(120, 640 // max(1, len(hubs)))), 20
     width = max(left + cw * len(hubs) + 8, left + 2 * 130)
     height = top + ch * len(days) + 48
-    body = [_text(left + cw * i + cw / 2, 22, _short(h.name, cw // 7), 11, "middle", MUTED, "600")
+    body = [_text(left + cw * i + cw / 2, 22, _short(h.name, cw // 8), 11, "middle", MUTED, "600")
             for i, h in enumerate(hubs)]
     for row, day in enumerate(days):
         y = top + row * ch

@@ -52,6 +52,13 @@ class Preview:
     cells: list[CellChange]
     settings: list[str]
 
+    def cells_by_clinician(self) -> list[tuple[str, str, list[CellChange]]]:
+        """(clinician_id, name, their changed cells), in the order of the changes."""
+        groups: dict[str, list[CellChange]] = {}
+        for cell in self.cells:
+            groups.setdefault(cell.clinician_id, []).append(cell)
+        return [(cid, cells[0].name, cells) for cid, cells in groups.items()]
+
     @property
     def nothing(self) -> bool:
         return (all(s.empty for s in self.sections) and not self.cells and not self.settings
