@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session as DbSession
 from scheduler.checker import Violation, check, violations_after_edit, violations_if_added
 from scheduler.domain import Assignment, Pin, Problem, Rota, SolveStatus
 from scheduler.explain import Unfilled, explain_unfilled
-from web.models import Dataset, Rota as RotaRow, RotaAssignment, RotaEdit
+from web.models import Dataset, RotaAssignment, RotaEdit
+from web.models import Rota as RotaRow
 from web.problems import current_dataset, loaded
 
 EXPLAIN_EXTENSION = "hubrota.explanations"

@@ -73,7 +73,8 @@ def postgres_url():
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # pragma: no cover - the machine's server must be up
         pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not usable: {exc}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    # Commits need not wait for the disk in a throw-away database: much faster tests.
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}?options=-csynchronous_commit%3Doff"
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
@@ -84,10 +85,11 @@ def postgres_url():
 
 
 def _empty_postgres(url: str) -> None:
+    """Delete every row (quicker than TRUNCATE for tables this small)."""
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
     engine.dispose()
 
 
