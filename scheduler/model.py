@@ -375,19 +375,18 @@ class Objective:
         return sum(terms)
 
     def add_cover(self) -> LinearExpr:
+        """filled − target = over − under, with both slacks charged: the equality keeps the LP
+        tight (two one-sided inequalities would leave it slack)."""
         terms = []
         for si, s in enumerate(self.p.sessions):
             for pi, post in enumerate(s.posts):
                 if not (post.under_weight or post.over_weight):
                     continue
-                filled = self._filled(si, pi)
-                if post.under_weight:
-                    terms.append(post.under_weight * self._shortfall(
-                        f"cover_under[{s.session_id},{pi}]", post.target, filled))
-                if post.over_weight and post.most > post.target:
-                    over = self.m.new_int_var(0, post.most - post.target, f"cover_over[{s.session_id},{pi}]")
-                    self.m.add(over >= filled - post.target)
-                    terms.append(post.over_weight * over)
+                under = self.m.new_int_var(0, post.target, f"cover_under[{s.session_id},{pi}]")
+                over = self.m.new_int_var(0, max(0, post.most - post.target),
+                                          f"cover_over[{s.session_id},{pi}]")
+                self.m.add(self._filled(si, pi) - post.target == over - under)
+                terms.append(post.under_weight * under + post.over_weight * over)
         return sum(terms)
 
     def add_requests(self) -> LinearExpr:
