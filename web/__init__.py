@@ -59,8 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, home, data, availability, rota, exports, insights, runs, admin):
         app.register_blueprint(module.bp)
 
-    from web import commands, filters
+    from web import commands, errors, filters
 
+    errors.init_app(app)
     filters.init_app(app)
     commands.init_app(app)
     return app

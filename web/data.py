@@ -6,6 +6,7 @@ import json
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from scheduler.load import InputErrors
 from web.auth import federation_blueprint, role_required
@@ -130,7 +131,13 @@ def save(draft_id: int):
     dataset.version = latest + 1
     db.execute(delete(Dataset).where(Dataset.federation_id == g.federation.id,
                                      Dataset.version.is_(None), Dataset.id != dataset.id))
-    db.commit()  # one transaction: the whole upload becomes current, or nothing does
+    try:
+        db.commit()  # one transaction: the whole upload becomes current, or nothing does
+    except IntegrityError:  # someone saved another version at the same moment
+        db.rollback()
+        flash("Someone else saved data at the same moment: nothing was saved. Upload again "
+              "to see the changes against their version.", "error")
+        return redirect(url_for(".index"))
     flash(f"Saved: the data is now version {dataset.version}.", "success")
     return redirect(url_for(".index"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
@@ -34,9 +35,22 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = _Threads()
 
 
+# A run still marked running this long after its time limit died with its process.
+GRACE_SECONDS = 300
+
+
 def running_job(db, federation_id: int) -> Job | None:
-    return db.scalar(select(Job).where(Job.federation_id == federation_id,
-                                       Job.status == "running").order_by(Job.id.desc()).limit(1))
+    """The federation's run in progress, if any (one whose process died does not count)."""
+    job = db.scalar(select(Job).where(Job.federation_id == federation_id,
+                                      Job.status == "running").order_by(Job.id.desc()).limit(1))
+    if job is None or _stale(job):
+        return None
+    return job
+
+
+def _stale(job: Job) -> bool:
+    limit = timedelta(seconds=job.time_limit_seconds + GRACE_SECONDS)
+    return job.created_at < utcnow() - limit
 
 
 def start_optimise(app: Flask, federation_id: int, user_id: int | None,
@@ -45,10 +59,11 @@ def start_optimise(app: Flask, federation_id: int, user_id: int | None,
     threads: _Threads = app.extensions[EXTENSION]
     with threads.lock, new_session(app) as db:
         job = running_job(db, federation_id)
-        if job is not None and job.id in threads.running:
+        if job is not None:  # one run at a time per federation
             return job.id
-        if job is not None:  # left running by a process that has gone
-            job.status, job.message, job.finished_at = "failed", "interrupted", utcnow()
+        for lost in db.scalars(select(Job).where(Job.federation_id == federation_id,
+                                                 Job.status == "running")):
+            lost.status, lost.message, lost.finished_at = "failed", "interrupted", utcnow()
         federation = db.get(Federation, federation_id)
         job = Job(federation_id=federation_id, user_id=user_id, status="running",
                   time_limit_seconds=time_limit or federation.time_limit_seconds)

@@ -84,3 +84,37 @@ def test_sample_workbook_and_folder_give_the_same_files():
     a, b = parse_files(book).problem, parse_files(folder).problem
     assert (len(a.sessions), len(a.clinicians)) == (len(b.sessions), len(b.clinicians))
     assert a.availability == b.availability
+
+
+def test_security_headers_and_error_pages(app, seeded, as_role):
+    """Responses carry a content security policy; errors use the app's own layout."""
+    c = as_role("coordinator")
+    page = c.get("/f/north/")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+    missing = c.get("/f/north/rota/clinician/NOBODY")
+    assert missing.status_code == 404
+    assert "There is no such page here." in missing.get_data(as_text=True)
+    forbidden = c.get("/f/north/settings")
+    assert forbidden.status_code == 403 and "Your role does not allow this" in forbidden.get_data(
+        as_text=True)
+
+
+def test_a_run_left_by_a_dead_process_does_not_block_optimise(app, seeded, as_role):
+    """A job still marked running long after its time limit no longer counts as running."""
+    from datetime import timedelta
+
+    from web.db import new_session
+    from web.jobs import running_job
+    from web.models import Job, utcnow
+
+    with new_session(app) as db:
+        db.add(Job(federation_id=seeded.north, status="running", time_limit_seconds=3,
+                   created_at=utcnow() - timedelta(hours=1)))
+        db.commit()
+        assert running_job(db, seeded.north) is None
+    assert as_role("manager").post("/f/north/runs/optimise").status_code == 302
+    jobs.wait(app, 60)
+    with new_session(app) as db:
+        statuses = sorted(j.status for j in db.scalars(select(Job)))
+    assert statuses == ["done", "failed"]

@@ -27,8 +27,13 @@
   });
 
   // Filters submit as soon as they change.
-  document.querySelectorAll("form.autosubmit select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
+  document.querySelectorAll("form.autosubmit select, form.autosubmit input[type=checkbox]")
+    .forEach(function (field) {
+      field.addEventListener("change", function () { field.form.submit(); });
+    });
+
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
   });
 
   // A running optimiser: reload the page every few seconds until it ends.
