@@ -127,6 +127,11 @@ def test_a_day_with_the_rota(server, browser):
     page.wait_for_selector("table.rota-grid")
     assert page.locator("a.session").count() > 10
     _shot(page, "05-rota-grid")
+    page.check("input[name=short]")
+    page.wait_for_url("**short=1**")
+    page.select_option("select[name=week]", "all")
+    page.wait_for_url("**week=all**")
+    _shot(page, "05b-rota-problems")
 
     page.locator("a.session").first.click()
     page.wait_for_selector("text=Pin a clinician")
