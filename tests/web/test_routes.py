@@ -117,3 +117,12 @@ def test_pages_need_their_role(app, seeded, as_role, role, url, allowed):
 def test_coordinator_cannot_optimise(app, seeded, as_role):
     """Optimise is a manager's button: a coordinator's POST is forbidden."""
     assert as_role("coordinator").post("/f/north/runs/optimise").status_code == 403
+
+
+def test_another_federations_ids_answer_404_under_your_own_federation(app, seeded, as_role):
+    """A north admin naming a south draft or south user under /f/north/ still gets 404."""
+    north = as_role("admin")
+    assert north.get(f"/f/north/data/drafts/{seeded.south_draft}").status_code == 404
+    assert north.post(f"/f/north/data/drafts/{seeded.south_draft}/save").status_code == 404
+    assert north.post(f"/f/north/users/{seeded.users['admin@south']}",
+                      {"role": "coordinator", "active": "yes"}).status_code == 404
