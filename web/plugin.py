@@ -18,3 +18,29 @@ def _serve(args: argparse.Namespace) -> int:
     from web.serve import serve
 
     return serve(demo=args.demo, host=args.host, port=args.port)
+
+
+def register_create_user(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("create-user", add_help=False,
+                       help="add a web user: EMAIL --role R --federation SLUG (prompts for a password)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(run=_create_user)
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    """Runs the app's `create-user` command (the same as `flask --app web create-user`)."""
+    import click
+    from flask.cli import FlaskGroup
+
+    from web import create_app
+
+    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
+                       load_dotenv=False)
+    try:
+        group.main(args=["create-user", *args.rest], prog_name="hubrota", standalone_mode=False)
+    except click.exceptions.Abort:
+        return 1
+    except click.ClickException as error:
+        error.show()
+        return 2
+    return 0
