@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -349,6 +350,8 @@ class Objective:
     def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables):
         self.m, self.p, self.v = model, problem, v
         self._load: dict[int, LinearExpr] = {}
+        self._fair: list[tuple[int, int, cp_model.IntVar, int, int]] = []
+        self.total_minutes: LinearExpr = 0
 
     def parts(self) -> dict[str, LinearExpr]:
         return {part: getattr(self, f"add_{part}")() for tier in GOALS for part in tier}
@@ -483,6 +486,7 @@ class Objective:
         for (ci, si), works in self.v.works.items():
             minutes[self.p.clinicians[ci].practice_code].append(self.p.sessions[si].minutes * works)
         total = sum(sum(m) for m in minutes.values())
+        self.total_minutes = total
         terms = []
         upper = total_weight * sum(s.minutes * sum(p.target for p in s.posts) for s in self.p.sessions)
         for code, w in share.items():
@@ -491,7 +495,26 @@ class Objective:
             self.m.add(dev >= gap)
             self.m.add(dev >= -gap)
             terms.append(dev)
+            step = math.gcd(*(self.p.sessions[si].minutes for (ci, si) in self.v.works
+                              if self.p.clinicians[ci].practice_code == code)) if minutes.get(code) else 0
+            most = sum(self.p.sessions[si].minutes for (ci, si) in self.v.works
+                       if self.p.clinicians[ci].practice_code == code)
+            self._fair.append((w, total_weight, dev, step, most))
         return sum(terms)
+
+    def tighten_fair_share(self, total: int) -> None:
+        """Cuts valid once the total of minutes worked is known to be `total` (the tiers above
+        fix it): each practice's minutes are a multiple of the gcd of its sessions' lengths, so
+        its deviation is at least the distance from its fair share to the nearest such multiple.
+        The LP alone sees none of this and leaves the phase's bound near 0."""
+        self.m.add(self.total_minutes == total)
+        for w, total_weight, dev, step, most in self._fair:
+            if step == 0:
+                self.m.add(dev >= w * total)
+                continue
+            ideal = w * total / (total_weight * step)
+            candidates = {min(max(k, 0), most // step) for k in (math.floor(ideal), math.ceil(ideal))}
+            self.m.add(dev >= min(abs(total_weight * step * k - w * total) for k in candidates))
 
     def _convex(self, name: str, count: LinearExpr, most: int) -> LinearExpr:
         """n(n−1)/2 of a count through its tangents k·n − k(k+1)/2, exact at integers."""
@@ -562,6 +585,7 @@ class RotaModel:
     model: cp_model.CpModel
     variables: Variables
     parts: dict[str, LinearExpr]
+    objective: Objective
 
 
 def build_model(problem: Problem) -> RotaModel:
@@ -569,6 +593,7 @@ def build_model(problem: Problem) -> RotaModel:
     model = cp_model.CpModel()
     variables = Variables.build(model, problem, forced=set(locked_pairs(problem)))
     Constraints(model, problem, variables).add_all()
-    parts = Objective(model, problem, variables).parts()
-    return RotaModel(model, variables, parts)
+    objective = Objective(model, problem, variables)
+    parts = objective.parts()
+    return RotaModel(model, variables, parts, objective)
 

@@ -125,6 +125,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         budget = max(left, 0.1) * max(1 / (len(tiers) - number + 1), MIN_PHASE_SHARE)
         if number == len(tiers):
             budget = max(left, 0.1)
+        if tier == ("fair_share",) and _total_minutes_fixed(problem, rm, phases):
+            rm.objective.tighten_fair_share(int(solver.value(rm.objective.total_minutes)))
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
         if best_values is not None:
@@ -182,6 +184,17 @@ def solve(problem: Problem, params: SolveParams | None = None,
         phases=tuple(phases),
         message="cancelled" if stopped else "",
     )
+
+
+def _total_minutes_fixed(problem: Problem, rm: RotaModel, phases: list[PhaseResult]) -> bool:
+    """Whether every rota still allowed works the same total of minutes: true when no post may
+    go above its target and both unfilled parts are constant or held at a proven optimum
+    (their sum is then Σ minutes × target − the minutes worked)."""
+    if any(post.most > post.target for s in problem.sessions for post in s.posts):
+        return False
+    proven = {ph.tier for ph in phases if ph.status is SolveStatus.OPTIMAL}
+    return all(isinstance(rm.parts[part], int) or (part,) in proven
+               for part in ("unfilled_min", "unfilled_target"))
 
 
 def _active_tiers(problem: Problem, rm: RotaModel) -> list[tuple[str, ...]]:
