@@ -175,9 +175,12 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
         "violation_lines": [v.line() for v in violations[:20]],
         "checker_objective": checker_objective if has_rota else None,
         "objective_matches": checker_objective == result.objective if has_rota else None,
-        "parts_mismatch": {part: [solver, checker_parts[part]]  # [solver's, checker's]
-                           for part, solver in result.parts.items()
-                           if has_rota and solver != checker_parts[part]},
+        # [solver's, checker's] value of each part that differs; the weighted ones make up the
+        # objective, the others (weight 0) are only reported
+        "parts_mismatch": _differing(result.parts, checker_parts, has_rota,
+                                     lambda part: problem.weights.of(part) > 0),
+        "unweighted_parts_mismatch": _differing(result.parts, checker_parts, has_rota,
+                                                lambda part: problem.weights.of(part) == 0),
         "parts": {k: v for k, v in result.parts.items() if v} if has_rota else {},
         "phases": [{"goals": "+".join(ph.tier), "status": ph.status.value, "value": ph.value,
                     "bound": ph.bound, "seconds": round(ph.seconds, 3)} for ph in result.phases],
@@ -190,6 +193,14 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     row["peak_memory_mb"] = _peak_memory_mb()
     row["wall_seconds"] = round(time.perf_counter() - started, 3)
     return row
+
+
+def _differing(solver: dict[str, int], checker: dict[str, int], has_rota: bool,
+               keep: Callable[[str], bool]) -> dict[str, list[int]]:
+    if not has_rota:
+        return {}
+    return {part: [value, checker[part]] for part, value in solver.items()
+            if keep(part) and value != checker[part]}
 
 
 def _write_rota(case: BenchCase, problem, instance, rota, objective: int) -> dict:
