@@ -47,11 +47,14 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there already)."""
+    """Bring the schema to the newest migrations (a no-op when it is there already).
+
+    "heads", not "head": features may add migrations side by side from the same parent, and
+    every branch is applied."""
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def init_app(app: Flask) -> None:

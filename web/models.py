@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -187,3 +188,84 @@ class Job(Base):
     rota_id: Mapped[int | None] = mapped_column(ForeignKey("rota.id"), nullable=True)
 
     user: Mapped[User | None] = relationship()
+
+
+# ---- calendar feeds (web.feedstore) ------------------------------------------------------
+
+
+class FeedLink(Base):
+    """A private subscription link to one feed of a federation: a clinician's, a hub's, a
+    practice's or the federation's all-hubs feed (kind 'all', key '').
+
+    One row per feed: rotating replaces the token, revoking clears it. Only the SHA-256 of the
+    token is kept (`token_hash`, NULL once revoked) and its last characters, to tell links apart.
+    """
+
+    __tablename__ = "feed_link"
+    __table_args__ = (UniqueConstraint("federation_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # clinician | hub | practice | all
+    key: Mapped[str] = mapped_column(String(120), default="")
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    token_hint: Mapped[str] = mapped_column(String(8), default="")  # the token's last 4 chars
+    generation: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every new token
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    issued_by: Mapped[User | None] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.token_hash is not None
+
+
+class FeedFile(Base):
+    """The last bytes built of one feed file: served as they are, and the `previous` of the
+    next build, so SEQUENCE and LAST-MODIFIED carry forward across re-solves."""
+
+    __tablename__ = "feed_file"
+    __table_args__ = (UniqueConstraint("federation_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))  # SHA-256 of data, hex
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FeedBuild(Base):
+    """Which rota (and window of dates) a federation's stored feed files were built from."""
+
+    __tablename__ = "feed_build"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), unique=True)
+    source_key: Mapped[str] = mapped_column(String(200))
+    built_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FeedLookupFailure(Base):
+    """A request with an unknown or revoked feed token: counted per client address to rate
+    limit guessing. The token itself is never stored."""
+
+    __tablename__ = "feed_lookup_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class InstallationSecret(Base):
+    """Secrets made once per installation and kept with the data (e.g. the feed secret behind
+    every calendar UID), so every process and restart shares them."""
+
+    __tablename__ = "installation_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
