@@ -518,6 +518,9 @@ class SolveResult:
     seconds: float
     phases: tuple[PhaseResult, ...] = ()
     message: str = ""
+    # The model's own penalty values at the last solution: equal to `parts` at a proven optimum,
+    # never below them (the tests hold them to that).
+    solver_parts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

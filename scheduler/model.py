@@ -143,6 +143,7 @@ class Constraints:
         (this also allows only one post of a session)."""
         sessions = self.p.sessions
         for ci, sis in self.v.sessions_of.items():  # sis is sorted by start
+            seen: set[frozenset[int]] = set()
             for k, si in enumerate(sis):
                 at = sessions[si].start_minute
                 running = [si]
@@ -154,7 +155,10 @@ class Constraints:
                 running += [t for t in sis[k + 1:k + 1 + MAX_SAME_START]
                             if sessions[t].start_minute == at]
                 if len(running) > 1 or len(self.v.posts_of[ci, si]) > 1:
-                    self.m.add(sum(self.v.works[ci, t] for t in running) <= 1)
+                    key = frozenset(running)
+                    if key not in seen:  # sessions starting together give the same set
+                        seen.add(key)
+                        self.m.add_at_most_one(x for t in sorted(running) for x in self.v.posts_of[ci, t])
 
     def add_min_rest(self) -> None:
         sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
@@ -310,10 +314,17 @@ class Constraints:
             return
         for ci in self.v.sessions_of:
             by_day = self._by_day(ci)
+            one_a_day = max_sessions_per_day_of(self.p, self.p.clinicians[ci]) == 1
             for day, today in by_day.items():
+                tomorrow = by_day.get(day + timedelta(days=1), [])
+                exclusive = one_a_day or _all_overlap([self.p.sessions[b] for b in tomorrow])
                 for a in today:
-                    for b in by_day.get(day + timedelta(days=1), ()):
-                        if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden:
+                    after = [b for b in tomorrow
+                             if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden]
+                    if exclusive and after:  # at most one of tomorrow's: one clique
+                        self.m.add_at_most_one(x for t in (a, *after) for x in self.v.posts_of[ci, t])
+                    else:
+                        for b in after:
                             self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
 
     def _by_day(self, ci: int) -> dict[date, list[int]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from scheduler.checker import objective_parts
 from scheduler.domain import (
     GOALS,
     PARTS,
@@ -115,6 +116,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     phases: list[PhaseResult] = []
     best_values: list[int] | None = None
     parts: dict[str, int] = {}
+    solver_parts: dict[str, int] = {}
     rota: Rota = ()
     stopped = False
     for number, tier in enumerate(tiers, start=1):
@@ -137,18 +139,23 @@ def solve(problem: Problem, params: SolveParams | None = None,
         def report(obj: int, bound: int, name=name, number=number) -> None:
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound))
 
+        # a stalled phase hands its time to the tiers below; the last one has nobody to hand to
         stall = (max(MIN_STALL_SECONDS, STALL_SHARE * budget) if params.stall_seconds is None
-                 else params.stall_seconds)
+                 else params.stall_seconds) if number < len(tiers) else 0
         with _Monitor(solver, should_stop, stall) as monitor:
             status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
         stopped = monitor.cancelled
         seconds = solver.wall_time
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            value = round(solver.objective_value)
             bound = math.ceil(solver.best_objective_bound - 1e-6)
             best_values = list(solver.response_proto.solution)
-            parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
+            solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
             rota = _rota(problem, rm, solver)
+            # Penalty variables are floors (dev ≥ gap): a search stopped early may leave slack
+            # above the rota's true value, so the rota's own parts (the checker's) are what is
+            # reported and held; the solver's never fall below them.
+            parts = objective_parts(problem, rota)
+            value = sum(problem.weights.of(part) * parts[part] for part in tier)
             rm.model.add(expr <= value)  # hold this tier while the next ones are minimised
             phases.append(PhaseResult(tier, status, value, min(bound, value), seconds))
             report(value, min(bound, value))
@@ -164,8 +171,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
         status = _STATUS[solver.solve(rm.model)]
         if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             return _no_rota(problem, status, phases, time.perf_counter() - started)
-        parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
+        solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
         rota = _rota(problem, rm, solver)
+        parts = objective_parts(problem, rota)
 
     objective = sum(problem.weights.of(p) * parts[p] for p in PARTS)
     all_proven = len(phases) == len(tiers) and all(ph.status is SolveStatus.OPTIMAL for ph in phases)
@@ -183,6 +191,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
         seconds=time.perf_counter() - started,
         phases=tuple(phases),
         message="cancelled" if stopped else "",
+        solver_parts=solver_parts,
     )
 
 
