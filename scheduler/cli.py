@@ -79,6 +79,24 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write the commissioner's return (network, week, minutes) as CSV")
     p.set_defaults(run=cmd_report)
 
+    p = sub.add_parser("absence", help="mark an absence and re-run from the published rota, "
+                       "changing as little as possible")
+    p.add_argument("src", help="rota folder or workbook (its assignments.csv is the published rota)")
+    p.add_argument("clinician", help="clinician_id of the person away")
+    p.add_argument("first", type=_day, metavar="FROM", help="first day away (YYYY-MM-DD)")
+    p.add_argument("last", type=_day, metavar="TO", help="last day away, inclusive")
+    p.add_argument("--from-rota", metavar="ROTA.csv",
+                   help="the published rota to re-run from (default: assignments.csv in SRC)")
+    p.add_argument("--out", default="out", help="output folder (default: out)")
+    p.add_argument("--time-limit", type=float, default=60.0,
+                   help="seconds for the whole command (default 60)")
+    p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2))
+    p.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
+                   help="changes within 14 days of this date cost more (default: rota.toml's "
+                        "reference_date, else today)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(run=cmd_absence)
+
     from scheduler.bench import add_arguments as add_bench_arguments
 
     bench = add_bench_arguments(sub)  # bench curtois FILE… | bench generated --size S
@@ -165,6 +183,56 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print(f"no rota: {result.message} (status {result.status.value})", file=sys.stderr)
         return EXIT_FAILED
     return write_outputs(problem, result, Path(args.out))
+
+
+def cmd_absence(args: argparse.Namespace) -> int:
+    """Mark the absence, re-run from the published rota, write the outputs and changes.csv."""
+    from dataclasses import replace
+
+    from scheduler.diff import changes_text, write_changes_csv
+    from scheduler.rerun import Absence, rerun, with_absences, with_published
+
+    started = time.perf_counter()
+    problem = load(args.src)
+    if args.clinician not in problem._clinicians:
+        print(f"{args.clinician}: no such clinician in clinicians.csv", file=sys.stderr)
+        return EXIT_INPUT
+    if args.last < args.first:
+        print(f"the absence would end ({args.last}) before it starts ({args.first})",
+              file=sys.stderr)
+        return EXIT_INPUT
+    published = None
+    if args.from_rota:
+        published = load_rota_file(problem, args.from_rota)
+        problem = with_published(problem, published)
+    elif not problem.published:
+        print("nothing to re-run from: give assignments.csv in SRC or --from-rota ROTA.csv",
+              file=sys.stderr)
+        return EXIT_INPUT
+    reference = args.today or problem.reference_date or today()
+    reference = min(max(reference, problem.period_start), problem.period_end)
+    absence = Absence(args.clinician, args.first, args.last)
+    problem = replace(with_absences(problem, [absence]), reference_date=reference)
+    print(f"absence: {absence.text(problem)}", file=sys.stderr)
+    progress = None if args.quiet else ProgressLine()
+    left = args.time_limit - (time.perf_counter() - started) - WRITE_RESERVE_SECONDS
+    params = SolveParams(time_limit=max(1.0, left), workers=args.workers, progress=progress)
+    outcome = rerun(problem, params, published=published)
+    if progress:
+        progress.close()
+    if not outcome.ok:
+        print(f"no rota: {outcome.result.message} (status {outcome.result.status.value})",
+              file=sys.stderr)
+        if outcome.conflict is not None:
+            print("these locked pins cannot all be kept:", file=sys.stderr)
+            for line in outcome.conflict.reasons:
+                print(f"  {line}", file=sys.stderr)
+        return EXIT_FAILED
+    status = write_outputs(problem, outcome.result, Path(args.out))
+    if status == EXIT_OK and outcome.diff is not None:
+        write_changes_csv(outcome.diff, problem, Path(args.out) / "changes.csv")
+        print(changes_text(outcome.diff, problem))
+    return status
 
 
 def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
