@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "PROBLEM_CACHE_SIZE": 8,
     "PASSWORD_HASH_METHOD": "scrypt",
+    "FEED_SECRET": None,  # HUBROTA_FEED_SECRET; None: one made once and kept in the database
+    "FEED_MAX_FAILURES_PER_IP": 20,  # unknown or revoked feed tokens within the window
+    "FEED_FAILURE_WINDOW_SECONDS": 15 * 60,
 }
 
 
@@ -58,6 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for module in (auth, home, data, availability, rota, exports, insights, runs, admin):
         app.register_blueprint(module.bp)
+
+    from web import calendar
+
+    calendar.init_app(app)  # the Calendar links page, and the feeds themselves
 
     from web import commands, errors, filters
 

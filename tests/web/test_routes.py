@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 PUBLIC = {"auth.login", "static"}
+# A calendar feed and its "My calendar" page need no login: their token is the key, and without
+# a valid one they answer 404 to anyone.
+TOKEN_PROTECTED = {"feeds.feed", "feeds.mine"}
 
 # Sample values for the URL arguments of every route (all of the north federation).
 SAMPLE_ARGS = {
@@ -14,6 +17,7 @@ SAMPLE_ARGS = {
     "code": "P1",
     "name": "clinicians.csv",
     "filename": "app.css",
+    "token": "no-such-token-0123456789abcdefghijklmnop",
 }
 
 
@@ -44,10 +48,14 @@ def test_every_route_has_sample_arguments(app, seeded):
 
 
 def test_anonymous_requests_go_to_the_login_page(app, seeded, client):
-    """Without a login, every route but the login page and static files redirects to login."""
+    """Without a login, every route but the login page and static files redirects to login;
+    the token-protected feed routes answer 404 to a token that is not valid."""
     checked = 0
     for rule in _rules(app):
         if rule.endpoint in PUBLIC:
+            continue
+        if rule.endpoint in TOKEN_PROTECTED:
+            assert client.get(_url(rule, seeded)).status_code == 404, rule.rule
             continue
         for method in _methods(rule):
             response = client.http.open(_url(rule, seeded), method=method)
@@ -82,7 +90,8 @@ def test_own_federation_pages_answer(app, seeded, as_role):
     """The same GET routes answer the north admin (200, or a redirect for the index)."""
     north = as_role("admin")
     for rule in _rules(app):
-        if "GET" not in rule.methods or rule.endpoint in ("auth.login", "auth.logout"):
+        if ("GET" not in rule.methods or rule.endpoint in ("auth.login", "auth.logout")
+                or rule.endpoint in TOKEN_PROTECTED):
             continue
         response = north.get(_url(rule, seeded))
         assert response.status_code in (200, 302), (rule.rule, response.status_code)

@@ -1,0 +1,38 @@
+"""Which rota a federation's calendar feeds show: today its current rota.
+
+Two functions name the same rota and must change together (e.g. to the latest published one):
+`feed_source_key` says cheaply, from row ids alone, which rota and data that is, so serving a
+feed is a look-up until it changes; `rota_for_feeds` loads it for a rebuild.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.domain import Problem, Rota
+from web.models import Federation
+from web.problems import loaded
+from web.rotas import current_rota, rota_of
+
+
+def feed_source_key(db: DbSession, federation: Federation) -> str | None:
+    """Changes whenever the feeds' rota or its data changes (a new rota, a hand edit); None
+    when there is no rota to show."""
+    row = current_rota(db, federation.id)
+    if row is None:
+        return None
+    return f"rota {row.id} revision {row.revision} dataset {row.dataset_id}"
+
+
+def rota_for_feeds(db: DbSession, federation: Federation) -> tuple[Problem, Rota] | None:
+    """The rota and the Problem of the data it was made from; assignments that data does not
+    know (a hand edit made against newer data) are left out rather than failing the feeds."""
+    row = current_rota(db, federation.id)
+    if row is None:
+        return None
+    problem = loaded(row.dataset).problem
+    sessions = {s.session_id for s in problem.sessions}
+    clinicians = {c.clinician_id for c in problem.clinicians}
+    rota = tuple(a for a in rota_of(row)
+                 if a.session_id in sessions and a.clinician_id in clinicians)
+    return problem, rota
