@@ -231,10 +231,11 @@ def explain_pins(problem: Problem, pins: Iterable[Pin]) -> list[str]:
         if not alone:
             lines[0] += ": cannot be kept with the hard rules"
         return lines
-    together = check(problem, published_rota(replace(problem, published=tuple(pins))))
+    alone_problem = replace(problem, published=tuple(pins))
+    together = check(alone_problem, published_rota(alone_problem))
     if together:
-        rules = "; ".join(f"{v.clinician_id or ''} {v.message} ({v.rule})".strip()
-                          for v in together)
+        rules = "; ".join(f"{v.clinician_id}: {v.message} ({v.rule})" if v.clinician_id
+                          else f"{v.message} ({v.rule})" for v in together)
         return [*lines, f"together: {rules}"]
     return [*lines, "together they cannot be kept with the hard rules"]
 
