@@ -1,0 +1,120 @@
+"""Benchmark of re-running after absences on the federation-sized generated instance.
+
+    python scripts/bench_rerun.py [--published ROTA.csv] [--time-limit 10] [--workers 2]
+
+Generates `federation --seed 1`, solves it once as the published rota (or reads one), marks the
+5 clinicians with most published sessions in two weeks (from the second Monday of the period)
+absent for those weeks, re-runs with scheduler.rerun, and prints: the time of the re-run (model
+build and each phase), the minimum number of assignments that must change (the absent
+clinicians' assignments in those weeks) and what the re-run changed. Exit 1 if the re-run breaks
+a hard rule, takes longer than the limit allows or changes more than 1.2 × the minimum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scheduler.checker import check  # noqa: E402
+from scheduler.domain import SolveParams, SolveStatus  # noqa: E402
+from scheduler.generate import generate  # noqa: E402
+from scheduler.load import load_problem, load_rota, write_rota_csv  # noqa: E402
+from scheduler.model import build_model  # noqa: E402
+from scheduler.rerun import Absence, rerun, with_absences, with_published  # noqa: E402
+from scheduler.solve import solve  # noqa: E402
+
+ABSENT = 5
+WEEKS = 2
+MAX_RATIO = 1.2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--published", help="a rota.csv of the instance to re-run from "
+                        "(default: solve it first, --publish-time-limit seconds)")
+    parser.add_argument("--publish-time-limit", type=float, default=60.0)
+    parser.add_argument("--time-limit", type=float, default=10.0, help="the re-run's budget")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-rerun-"))
+    generate("federation", 1, folder)
+    problem = load_problem(folder)
+    if args.published:
+        published = load_rota(problem, args.published)
+    else:
+        print(f"solving the published rota ({args.publish_time_limit:.0f} s)…", file=sys.stderr)
+        first = solve(problem, SolveParams(time_limit=args.publish_time_limit,
+                                           workers=args.workers))
+        assert first.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), first.message
+        published = first.rota
+        write_rota_csv(problem, published, folder / "published.csv")
+        print(f"published rota: {folder / 'published.csv'}", file=sys.stderr)
+
+    start = problem.period_start + timedelta(days=7 - problem.period_start.weekday())
+    last = start + timedelta(days=7 * WEEKS - 1)
+    in_window = Counter(a.clinician_id for a in published
+                        if start <= problem.session(a.session_id).date <= last)
+    absent = sorted(in_window, key=lambda cid: (-in_window[cid], cid))[:ABSENT]
+    minimum = sum(in_window[cid] for cid in absent)
+    away = with_absences(with_published(problem, published),
+                         [Absence(cid, start, last) for cid in absent])
+
+    started = time.perf_counter()
+    build_model(away)
+    build_seconds = time.perf_counter() - started  # measured apart: rerun builds its own
+
+    started = time.perf_counter()
+    outcome = rerun(away, SolveParams(time_limit=args.time_limit, workers=args.workers),
+                    published=published)
+    seconds = time.perf_counter() - started
+    result = outcome.result
+    broken = check(away, result.rota)
+    diff = outcome.diff
+    changed = diff.changed_places if diff else None
+    stability_phase = next((ph for ph in result.phases if "stability" in ph.tier), None)
+    figures = {
+        "instance": "federation --seed 1",
+        "sessions": len(problem.sessions), "clinicians": len(problem.clinicians),
+        "published_assignments": len(published),
+        "absent": absent, "from": start.isoformat(), "to": last.isoformat(),
+        "minimum_changes": minimum,
+        "changed_places": changed,
+        "removed": len(diff.removed) if diff else None,
+        "added": len(diff.added) if diff else None,
+        "ratio": round(changed / minimum, 3) if diff and minimum else None,
+        "rerun_seconds": round(seconds, 2),
+        "model_build_seconds": round(build_seconds, 2),
+        "status": result.status.value,
+        "phases": [{"goals": "+".join(ph.tier), "status": ph.status.value,
+                    "seconds": round(ph.seconds, 2), "value": ph.value} for ph in result.phases],
+        "stability_reached": stability_phase is not None
+        and stability_phase.status is SolveStatus.OPTIMAL,
+        "parts": result.parts,
+        "broken_rules": len(broken),
+        "unfilled_before": len(diff.unfilled_before) if diff else None,
+        "unfilled_after": len(diff.unfilled_after) if diff else None,
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    ok = (not broken and diff is not None and seconds <= args.time_limit + 0.5
+          and changed <= MAX_RATIO * minimum)
+    print(f"{'ok' if ok else 'FAILED'}: re-run {seconds:.1f} s (model build {build_seconds:.1f} s), "
+          f"changed {changed} places for a minimum of {minimum} "
+          f"(ratio {figures['ratio']}, at most {MAX_RATIO})", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
