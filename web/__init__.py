@@ -62,9 +62,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, home, data, availability, rota, exports, insights, runs, admin):
         app.register_blueprint(module.bp)
 
-    from web import calendar
+    from web import calendar, contract
 
     calendar.init_app(app)  # the Calendar links page, and the feeds themselves
+    app.register_blueprint(contract.bp)
 
     from web import commands, errors, filters
 

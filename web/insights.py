@@ -7,6 +7,7 @@ from flask import g, render_template
 from scheduler.report import clinician_load, contract_weeks, fair_shares
 from web import charts
 from web.auth import federation_blueprint
+from web.contract import contract_chart
 from web.db import get_db
 from web.rotas import state
 
@@ -22,7 +23,8 @@ def index():
     rota = tuple(a for a in st.rota if a.session_id in problem._sessions
                  and a.clinician_id in problem._clinicians)
     shares = fair_shares(problem, rota)
+    weeks = contract_weeks(problem, rota)
     return render_template(
         "insights/index.html", st=st, heatmap=charts.heatmap(problem, rota),
         fair=charts.fair_share(shares), load=charts.load(clinician_load(problem, rota)),
-        contract=contract_weeks(problem, rota))
+        contract=weeks, contract_chart=contract_chart(weeks))
