@@ -20,6 +20,8 @@ import hmac
 import logging
 import re
 import secrets
+import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
@@ -55,6 +57,7 @@ TOKEN_BYTES = 32
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 HINT_CHARS = 4
 SECRET_NAME = "feed_secret"
+LOCKS_EXTENSION = "hubrota.feed_builds"
 FETCH_NOTE_EVERY = timedelta(hours=1)  # how often a link's "last fetched" is written
 
 
@@ -200,6 +203,24 @@ def rebuild(db: DbSession, federation: Federation, key: str,
     """Build every feed of the federation from the feeds' rota with the stored ones as
     `previous`, store what changed and remember `key`. None when another request has just
     built the same (the stored files are then current) or there is no rota."""
+    with _build_lock(federation.id):  # this process's requests wait for one build
+        return _rebuild(db, federation, key, now)
+
+
+def _build_lock(federation_id: int) -> threading.Lock:
+    locks: _BuildLocks = current_app.extensions[LOCKS_EXTENSION]
+    with locks.guard:
+        return locks.by_federation[federation_id]
+
+
+class _BuildLocks:
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.by_federation: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+def _rebuild(db: DbSession, federation: Federation, key: str,
+             now: datetime) -> dict[str, StoredFeed] | None:
     secret = feed_secret(db)
     build = db.scalar(select(FeedBuild).where(FeedBuild.federation_id == federation.id)
                       .with_for_update()  # PostgreSQL: one rebuild at a time per federation
@@ -271,7 +292,9 @@ class MaskFeedTokens(logging.Filter):
 
 
 def init_app(app: Flask) -> None:
-    """Mask feed tokens in Werkzeug's request log and the app's own log."""
+    """Mask feed tokens in Werkzeug's request log and the app's own log; one feed build at a
+    time per federation in this process."""
+    app.extensions[LOCKS_EXTENSION] = _BuildLocks()
     for logger in (logging.getLogger("werkzeug"), app.logger):
         if not any(isinstance(f, MaskFeedTokens) for f in logger.filters):
             logger.addFilter(MaskFeedTokens())
