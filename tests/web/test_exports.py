@@ -75,9 +75,10 @@ def test_exports_need_a_rota(app, tiny_loaded):
 
 
 def test_insights_draw_svg_charts(app, seeded, as_role):
-    """The insights page has the coverage heatmap, fair shares and load as inline SVG."""
+    """The insights page has the contract chart, coverage heatmap, fair shares and load as
+    inline SVG."""
     page = as_role("coordinator").get("/f/north/insights/").get_data(as_text=True)
-    assert page.count("<svg") == 3
+    assert page.count("<svg") == 4
     assert "North Hub, Mon 01 Mar: 1/1" in page
     assert "River Hub, Thu 11 Mar: 0/1" in page
     assert "North Surgery" in page and "Ann Able" in page
