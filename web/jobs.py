@@ -1,28 +1,53 @@
-"""Optimiser runs in a background thread, outside the request that asked for them.
+"""Background runs: the optimiser and absence re-runs, outside the request that asked for them.
 
-Deliberately small: `start_optimise` and `wait` are the whole interface, so the later
-RQ-worker job system can replace this module without touching the pages.
+A run's whole state lives in its `job` row — status, live progress, the cancel flag — so a page
+can watch it from any process. Where it runs depends on the configuration:
+
+- embedded (the default): a thread of the web process;
+- with `REDIS_URL` set: an RQ job, picked up by `hubrota worker` processes (on this machine or
+  others sharing the database).
+
+Both call `execute(app, job_id)`, so a run behaves the same wherever it runs. One run per rota
+period at a time: the job's `active_key` is unique while it is queued or running, so a second
+start is refused by the database itself, whichever process asks. Cancelling sets the flag; the
+solver's `should_stop` reads it (at most every CANCEL_POLL_SECONDS) and stops the search.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from scheduler.checker import check
-from scheduler.domain import SolveParams, SolveStatus
-from scheduler.solve import solve
-from web.db import new_session
-from web.models import Federation, Job, Rota, RotaAssignment, utcnow
-from web.problems import current_dataset, loaded
-from web.rotas import current_rota, problem_to_optimise, rota_of
+from scheduler.checker import check, format_day
+from scheduler.domain import Problem, SolveParams, SolveStatus
+from web.db import engine_of, new_session
+from web.models import AuditEvent, Federation, Job, Rota, RotaAssignment, utcnow
+from web.problems import current_dataset
 
 EXTENSION = "hubrota.jobs"
+ACTIVE = ("queued", "running")
+GRACE_SECONDS = 300  # a run silent this long past its time limit died with its process
+CANCEL_POLL_SECONDS = 0.5  # how often a run reads its cancel flag from the database
+PROGRESS_WRITE_SECONDS = 0.5  # at most one progress write per this many seconds
+MAX_SAMPLES = 400  # progress samples kept for the chart
 log = logging.getLogger(__name__)
+
+
+class RunRefused(Exception):
+    """A run that cannot start; the message says why, for the page."""
+
+    def __init__(self, message: str, job_id: int | None = None):
+        super().__init__(message)
+        self.message, self.job_id = message, job_id
 
 
 class _Threads:
@@ -32,99 +57,383 @@ class _Threads:
 
 
 def init_app(app: Flask) -> None:
+    """REDIS_URL comes from the app's configuration (test config, HUBROTA_REDIS_URL), else the
+    plain REDIS_URL variable as DESIGN.md names it; empty means embedded runs."""
+    if "REDIS_URL" not in app.config:
+        app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
+    app.config.setdefault("RQ_QUEUE", "hubrota")
     app.extensions[EXTENSION] = _Threads()
 
 
-# A run still marked running this long after its time limit died with its process.
-GRACE_SECONDS = 300
+def backend_of(app: Flask) -> str:
+    return "rq" if app.config.get("REDIS_URL") else "thread"
 
 
-def running_job(db, federation_id: int) -> Job | None:
-    """The federation's run in progress, if any (one whose process died does not count)."""
-    job = db.scalar(select(Job).where(Job.federation_id == federation_id,
-                                      Job.status == "running").order_by(Job.id.desc()).limit(1))
-    if job is None or _stale(job):
-        return None
-    return job
+# ---- which runs are going ------------------------------------------------------------------
+
+
+def period_of(problem: Problem) -> str:
+    return f"{problem.period_start.isoformat()}..{problem.period_end.isoformat()}"
+
+
+def period_text(period: str) -> str:
+    first, _, last = period.partition("..")
+    try:
+        from datetime import date
+
+        return f"{format_day(date.fromisoformat(first), year=False)} to " \
+               f"{format_day(date.fromisoformat(last))}"
+    except ValueError:
+        return period
 
 
 def _stale(job: Job) -> bool:
-    limit = timedelta(seconds=job.time_limit_seconds + GRACE_SECONDS)
-    return job.created_at < utcnow() - limit
+    seen = job.heartbeat_at or job.started_at or job.created_at
+    return seen < utcnow() - timedelta(seconds=job.time_limit_seconds + GRACE_SECONDS)
+
+
+def running_job(db, federation_id: int) -> Job | None:
+    """The federation's newest queued or running run (one whose process died does not count)."""
+    job = db.scalar(select(Job).where(Job.federation_id == federation_id,
+                                      Job.status.in_(ACTIVE)).order_by(Job.id.desc()).limit(1))
+    return None if job is None or _stale(job) else job
+
+
+def _retire_stale(db, federation_id: int) -> None:
+    for lost in db.scalars(select(Job).where(Job.federation_id == federation_id,
+                                             Job.status.in_(ACTIVE))):
+        if _stale(lost) or lost.active_key is None:
+            lost.status, lost.finished_at, lost.active_key = "failed", utcnow(), None
+            lost.message = lost.message or "interrupted: its process stopped"
+
+
+# ---- starting and cancelling -------------------------------------------------------------
+
+
+def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "optimise",
+              time_limit: int | None = None, detail: dict | None = None,
+              on_created=None) -> int:
+    """Queue a run and start it; its job id. Raises RunRefused when there is no data or a run
+    of the same rota period is already going. `on_created(db, job)` runs in the transaction
+    that creates the job (e.g. to store what the run is about)."""
+    from web.rotas import effective_problem
+
+    threads: _Threads = app.extensions[EXTENSION]
+    with threads.lock, app.app_context(), new_session(app) as db:
+        dataset = current_dataset(db, federation_id)
+        if dataset is None:
+            raise RunRefused("Upload data before optimising.")
+        problem = effective_problem(db, federation_id, dataset)
+        period = period_of(problem)
+        _retire_stale(db, federation_id)
+        db.commit()
+        federation = db.get(Federation, federation_id)
+        job = Job(federation_id=federation_id, user_id=user_id, status="queued", kind=kind,
+                  period=period, active_key=f"{federation_id}:{period}",
+                  backend=backend_of(app),
+                  time_limit_seconds=time_limit or federation.time_limit_seconds,
+                  detail=json.dumps(detail or {}))
+        db.add(job)
+        try:
+            db.flush()
+            if on_created is not None:
+                on_created(db, job)
+            db.add(AuditEvent(federation_id=federation_id, user_id=user_id, action="run",
+                              detail=f"started run {job.id} ({kind})"))
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            going = running_job(db, federation_id)
+            who = f" by {going.user.email}" if going is not None and going.user else ""
+            number = going.id if going is not None else None
+            raise RunRefused(f"Run {number} for this rota period ({period_text(period)}), "
+                             f"started{who}, is still going: wait for it to finish or cancel "
+                             "it before starting another.", number) from None
+        job_id = job.id
+    if backend_of(app) == "rq":
+        _enqueue(app, job_id)
+    else:
+        thread = threading.Thread(target=_run_thread, args=(app, job_id), daemon=True,
+                                  name=f"hubrota-job-{job_id}")
+        with threads.lock:
+            threads.running[job_id] = thread
+        thread.start()
+    return job_id
 
 
 def start_optimise(app: Flask, federation_id: int, user_id: int | None,
                    time_limit: int | None = None) -> int:
-    """Start a run (or return the one already running for the federation); its job id."""
-    threads: _Threads = app.extensions[EXTENSION]
-    with threads.lock, new_session(app) as db:
-        job = running_job(db, federation_id)
-        if job is not None:  # one run at a time per federation
-            return job.id
-        for lost in db.scalars(select(Job).where(Job.federation_id == federation_id,
-                                                 Job.status == "running")):
-            lost.status, lost.message, lost.finished_at = "failed", "interrupted", utcnow()
-        federation = db.get(Federation, federation_id)
-        job = Job(federation_id=federation_id, user_id=user_id, status="running",
-                  time_limit_seconds=time_limit or federation.time_limit_seconds)
-        db.add(job)
-        db.commit()
-        thread = threading.Thread(target=_run, args=(app, job.id), daemon=True,
-                                  name=f"hubrota-job-{job.id}")
-        threads.running[job.id] = thread
-        thread.start()
-        return job.id
+    """Start an optimiser run (RunRefused when one of the period is going)."""
+    return start_run(app, federation_id, user_id, "optimise", time_limit)
+
+
+def cancel(db, job: Job, user_id: int | None) -> str:
+    """Ask a run to stop: a queued one stops at once, a running one within a second or so."""
+    if job.status not in ACTIVE:
+        return f"Run {job.id} has already ended ({job.status})."
+    job.cancel_requested = True
+    db.add(AuditEvent(federation_id=job.federation_id, user_id=user_id, action="cancel",
+                      detail=f"asked run {job.id} to stop"))
+    if job.status == "queued":
+        job.status, job.finished_at, job.active_key = "cancelled", utcnow(), None
+        job.message = "cancelled before it started"
+    db.commit()
+    return f"Run {job.id} is stopping." if job.status == "running" else f"Run {job.id} cancelled."
 
 
 def wait(app: Flask, timeout: float | None = None) -> None:
-    """Wait for every running job of the app (tests and the demo use it)."""
+    """Wait for the app's runs: its threads, and with RQ until no job of the app's database is
+    queued or running (tests and the demo use it)."""
     threads: _Threads = app.extensions[EXTENSION]
     with threads.lock:
         pending = list(threads.running.values())
     for thread in pending:
         thread.join(timeout)
+    if backend_of(app) == "rq":
+        deadline = time.monotonic() + (timeout or 3600)
+        while time.monotonic() < deadline:
+            with new_session(app) as db:
+                if db.scalar(select(Job.id).where(Job.status.in_(ACTIVE)).limit(1)) is None:
+                    return
+            time.sleep(0.2)
 
 
-def _run(app: Flask, job_id: int) -> None:
+# ---- the backends ------------------------------------------------------------------------
+
+
+def _run_thread(app: Flask, job_id: int) -> None:
     try:
-        with app.app_context(), new_session(app) as db:
-            job = db.get(Job, job_id)
-            try:
-                job.status, job.message, job.rota_id = _optimise(app, db, job)
-            except Exception as exc:  # a job must always end; the log has the traceback
-                log.exception("job %s failed", job_id)
-                db.rollback()
-                job = db.get(Job, job_id)
-                job.status, job.message = "failed", f"{type(exc).__name__}: {exc}"
-            job.finished_at = utcnow()
-            db.commit()
+        execute(app, job_id)
     finally:
         threads: _Threads = app.extensions[EXTENSION]
         with threads.lock:
             threads.running.pop(job_id, None)
 
 
-def _optimise(app: Flask, db, job: Job) -> tuple[str, str, int | None]:
+def _enqueue(app: Flask, job_id: int) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    try:
+        with new_session(app) as db:
+            limit = db.get(Job, job_id).time_limit_seconds
+        queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
+        queue.enqueue("web.jobs.work", job_id, job_timeout=int(limit) + GRACE_SECONDS,
+                      result_ttl=3600, failure_ttl=24 * 3600, description=f"hubrota run {job_id}")
+    except Exception as exc:  # Redis down: the run must not stay queued for ever
+        with new_session(app) as db:
+            job = db.get(Job, job_id)
+            job.status, job.finished_at, job.active_key = "failed", utcnow(), None
+            job.message = f"the job queue is not reachable: {exc}"
+            db.commit()
+        raise RunRefused(f"The job queue is not reachable ({type(exc).__name__}); "
+                         "nothing was started.", job_id) from None
+
+
+def work(job_id: int) -> None:
+    """The RQ entry point, in a `hubrota worker` process: the app from the environment (the
+    same DATABASE_URL and HUBROTA_* settings as the web app), then the run."""
+    from web import create_app
+
+    app = create_app()
+    try:
+        execute(app, job_id)
+    finally:
+        engine_of(app).dispose()
+
+
+# ---- the run itself ----------------------------------------------------------------------
+
+
+@dataclass
+class ProgressLog:
+    """What the run page shows: the phase, elapsed time, best value and bound of the phase, and
+    samples (elapsed, phase number, best, bound) for the chart. Written to the job row at most
+    every PROGRESS_WRITE_SECONDS, and at every phase's end."""
+
+    app: Flask
+    job_id: int
+    phase: str = ""
+    phase_number: int = 0
+    phases: int = 0
+    elapsed: float = 0.0
+    best: int | None = None
+    bound: int | None = None
+    phase_names: dict[int, str] = field(default_factory=dict)
+    samples: list[list] = field(default_factory=list)
+    _written: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, progress) -> None:
+        with self._lock:
+            self.phase, self.phase_number, self.phases = (progress.phase, progress.phase_number,
+                                                          progress.phases)
+            self.phase_names[progress.phase_number] = progress.phase
+            self.elapsed, self.best, self.bound = (round(progress.elapsed, 2), progress.objective,
+                                                   progress.bound)
+            self.samples.append([self.elapsed, progress.phase_number, progress.objective,
+                                 progress.bound])
+            if len(self.samples) > MAX_SAMPLES:  # keep the first and every other later one
+                self.samples = self.samples[:1] + self.samples[1::2]
+            due = progress.done or time.monotonic() - self._written >= PROGRESS_WRITE_SECONDS
+        if due:
+            self.write()
+
+    def as_dict(self) -> dict:
+        gap = None
+        if self.best is not None and self.bound is not None:
+            gap = round((self.best - self.bound) / max(1, abs(self.best)), 4)
+        return {"phase": self.phase, "phase_number": self.phase_number, "phases": self.phases,
+                "elapsed": self.elapsed, "best": self.best, "bound": self.bound, "gap": gap,
+                "phase_names": {str(k): v for k, v in self.phase_names.items()},
+                "samples": self.samples}
+
+    def write(self) -> None:
+        with self._lock:
+            text = json.dumps(self.as_dict())
+            self._written = time.monotonic()
+        with new_session(self.app) as db:
+            job = db.get(Job, self.job_id)
+            job.progress, job.heartbeat_at = text, utcnow()
+            db.commit()
+
+
+class CancelFlag:
+    """`should_stop` for the solver: the job's cancel flag, read from the database at most
+    every CANCEL_POLL_SECONDS (the solver polls every 0.1 s)."""
+
+    def __init__(self, app: Flask, job_id: int):
+        self.app, self.job_id = app, job_id
+        self._checked = 0.0
+        self._stop = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self._stop and now - self._checked >= CANCEL_POLL_SECONDS:
+            self._checked = now
+            with new_session(self.app) as db:
+                self._stop = bool(db.scalar(select(Job.cancel_requested)
+                                            .where(Job.id == self.job_id)))
+        return self._stop
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # done | failed | cancelled
+    message: str
+    rota_id: int | None = None
+    detail: dict | None = None
+
+
+# A cancelled run keeps nothing it found: the current rota stays as it was.
+CANCELLED = Outcome("cancelled", "cancelled: nothing was saved")
+
+
+def execute(app: Flask, job_id: int) -> None:
+    """Run a queued job to its end: done, failed or cancelled, with the reason."""
+    with app.app_context(), new_session(app) as db:
+        job = db.get(Job, job_id)
+        if job is None or job.status != "queued":
+            return  # cancelled before it started, or taken by another worker
+        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+        db.commit()
+        progress = ProgressLog(app, job_id)
+        try:
+            outcome = _dispatch(app, db, job, progress, CancelFlag(app, job_id))
+        except Exception as exc:  # a job must always end; the log has the traceback
+            log.exception("job %s failed", job_id)
+            db.rollback()
+            outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
+        job = db.get(Job, job_id)
+        db.refresh(job)
+        job.status, job.message, job.rota_id = outcome.status, outcome.message, outcome.rota_id
+        if outcome.detail:
+            job.detail = json.dumps({**_detail(job), **outcome.detail})
+        job.progress = json.dumps(progress.as_dict())
+        job.finished_at, job.active_key = utcnow(), None
+        db.add(AuditEvent(federation_id=job.federation_id, user_id=job.user_id, action="run",
+                          detail=f"run {job.id} ({job.kind}) {outcome.status}: {outcome.message}"))
+        db.commit()
+
+
+def _detail(job: Job) -> dict:
+    try:
+        return dict(json.loads(job.detail or "{}"))
+    except ValueError:
+        return {}
+
+
+def _dispatch(app: Flask, db, job: Job, progress: ProgressLog, should_stop) -> Outcome:
+    from web.rotas import current_rota, effective_problem, rota_of
+
     dataset = current_dataset(db, job.federation_id)
     if dataset is None:
-        return "failed", "no data uploaded yet", None
-    problem = loaded(dataset).problem
-    previous = current_rota(db, job.federation_id)
-    problem = problem_to_optimise(problem, rota_of(previous))
+        return Outcome("failed", "no data uploaded yet")
+    problem = effective_problem(db, job.federation_id, dataset)
     params = SolveParams(time_limit=float(job.time_limit_seconds),
-                         workers=int(app.config["SOLVER_WORKERS"]))
-    result = solve(problem, params)
+                         workers=int(app.config["SOLVER_WORKERS"]), progress=progress)
+    if job.kind == "absence":
+        return _absence_rerun(db, job, dataset, problem, params, should_stop)
+    return _optimise(db, job, dataset, problem, rota_of(current_rota(db, job.federation_id)),
+                     params, should_stop)
+
+
+def _optimise(db, job: Job, dataset, problem: Problem, previous, params: SolveParams,
+              should_stop) -> Outcome:
+    from scheduler.rerun import conflicting_pins
+    from scheduler.solve import solve
+    from web.rotas import problem_to_optimise
+
+    problem = problem_to_optimise(problem, previous)
+    result = solve(problem, params, should_stop)
+    if should_stop():
+        return CANCELLED
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return "failed", f"no rota: {result.message or result.status.value}", None
+        if result.status is SolveStatus.INFEASIBLE:
+            conflict = conflicting_pins(problem, should_stop=should_stop)
+            if conflict is not None:
+                return Outcome("failed", "no rota: these locked pins cannot all be kept: "
+                               + conflict.text(), detail={"conflict": list(conflict.reasons)})
+        return Outcome("failed", f"no rota: {result.message or result.status.value}")
+    return _store(db, job, dataset, problem, result, "optimiser")
+
+
+def _absence_rerun(db, job: Job, dataset, problem: Problem, params: SolveParams,
+                   should_stop) -> Outcome:
+    from scheduler.rerun import rerun, with_published
+    from web.publish import rerun_base
+
+    base, base_text = rerun_base(db, job.federation_id, problem)
+    problem = with_published(problem, base)
+    outcome = rerun(problem, params, should_stop, published=base)
+    result = outcome.result
+    if should_stop():
+        return CANCELLED
+    if not outcome.ok:
+        if outcome.conflict is not None:
+            return Outcome("failed", "no rota: these locked pins cannot all be kept: "
+                           + outcome.conflict.text(),
+                           detail={"conflict": list(outcome.conflict.reasons)})
+        return Outcome("failed", f"no rota: {result.message or result.status.value}")
+    stored = _store(db, job, dataset, problem, result, "absence")
+    if stored.rota_id is None:
+        return stored
+    diff = outcome.diff
+    summary = (f"re-ran from {base_text}: {diff.changed_places} place(s) changed in "
+               f"{len(diff.by_session)} session(s)" if diff else stored.message)
+    return Outcome("done", summary, stored.rota_id, {"base": base_text})
+
+
+def _store(db, job: Job, dataset, problem: Problem, result, source: str) -> Outcome:
     broken = check(problem, result.rota)
     if broken:  # the model and the checker disagree: never store such a rota
-        return "failed", "internal error: " + "; ".join(v.line() for v in broken[:3]), None
+        return Outcome("failed", "internal error: " + "; ".join(v.line() for v in broken[:3]))
     row = Rota(federation_id=job.federation_id, dataset_id=dataset.id, created_by_id=job.user_id,
-               source="optimiser", status=result.status.value, objective=result.objective,
+               source=source, status=result.status.value, objective=result.objective,
                bound=result.bound, seconds=round(result.seconds, 2), message=result.message)
     row.assignments = [RotaAssignment(session_id=a.session_id, post_index=a.post_index,
                                       clinician_id=a.clinician_id, locked=a.locked)
                        for a in result.rota]
     db.add(row)
     db.flush()
-    return "done", f"{result.status.value}: {len(result.rota)} assignments", row.id
+    return Outcome("done", f"{result.status.value}: {len(result.rota)} assignments", row.id)

@@ -6,10 +6,11 @@ on it, so federations side by side never see each other's data.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -186,8 +187,21 @@ class Job(Base):
     time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)
     message: Mapped[str] = mapped_column(Text, default="")
     rota_id: Mapped[int | None] = mapped_column(ForeignKey("rota.id"), nullable=True)
+    # Background runs (web.jobs): what kind, which rota period, where it runs, live progress.
+    kind: Mapped[str] = mapped_column(String(20), default="optimise")  # optimise | absence
+    period: Mapped[str] = mapped_column(String(40), default="")  # "2027-03-01..2027-03-14"
+    # "federation:period" while queued or running, else NULL: the unique index refuses a
+    # second run of one period, in every process and on every database
+    active_key: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
+    backend: Mapped[str] = mapped_column(String(10), default="thread")  # thread | rq
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    progress: Mapped[str] = mapped_column(Text, default="")  # JSON, see web.jobs.ProgressLog
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON: what the run was asked to do
 
     user: Mapped[User | None] = relationship()
+    rota: Mapped[Rota | None] = relationship()
 
 
 # ---- calendar feeds (web.feedstore) ------------------------------------------------------
@@ -269,3 +283,79 @@ class InstallationSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---- absences, published versions and the audit log (web.absence, web.publish, web.audit) ----
+
+
+class Absence(Base):
+    """A clinician away from `first_day` to `last_day` inclusive, recorded by a coordinator or
+    manager: every later run treats those days as unavailable (scheduler.rerun.with_absences)."""
+
+    __tablename__ = "absence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), nullable=True)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class PublishedVersion(Base):
+    """A rota as published: numbered per federation, never changed once written (who, when,
+    why, and its own copy of the assignments, since a rota row takes hand edits)."""
+
+    __tablename__ = "published_version"
+    __table_args__ = (UniqueConstraint("federation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    rota_id: Mapped[int | None] = mapped_column(ForeignKey("rota.id"), nullable=True)
+    rota_revision: Mapped[int] = mapped_column(Integer, default=0)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"))
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")  # why
+
+    assignments: Mapped[list[PublishedAssignment]] = relationship(
+        back_populates="version", cascade="all, delete-orphan",
+        order_by="PublishedAssignment.id")
+    dataset: Mapped[Dataset] = relationship()
+    published_by: Mapped[User | None] = relationship()
+
+
+class PublishedAssignment(Base):
+    __tablename__ = "published_assignment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("published_version.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(String(120))
+    post_index: Mapped[int] = mapped_column(Integer)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    version: Mapped[PublishedVersion] = relationship(back_populates="assignments")
+
+
+class AuditEvent(Base):
+    """One line of a federation's audit log: uploads, pins and other hand edits, runs,
+    absences and publishes, by whom and when."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User | None] = relationship()

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session as DbSession
 from scheduler.checker import Violation, check, violations_after_edit, violations_if_added
 from scheduler.domain import Assignment, Pin, Problem, Rota, SolveStatus
 from scheduler.explain import Unfilled, explain_unfilled
-from web.models import Dataset, RotaAssignment, RotaEdit
+from scheduler.rerun import Absence, with_absences
+from web.models import Absence as AbsenceRow
+from web.models import AuditEvent, Dataset, RotaAssignment, RotaEdit
 from web.models import Rota as RotaRow
 from web.problems import current_dataset, loaded
 
@@ -33,6 +35,7 @@ class State:
     warnings: tuple[str, ...]
     row: RotaRow | None
     rota: Rota
+    absences: tuple[Absence, ...] = ()  # recorded absences, already applied to `problem`
 
     @property
     def stale(self) -> bool:
@@ -58,7 +61,22 @@ def state(db: DbSession, federation_id: int) -> State:
         return State(None, None, (), None, ())
     data = loaded(dataset)
     row = current_rota(db, federation_id)
-    return State(dataset, data.problem, data.warnings, row, rota_of(row))
+    absences = absences_of(db, federation_id)
+    return State(dataset, with_absences(data.problem, absences), data.warnings, row,
+                 rota_of(row), absences)
+
+
+def absences_of(db: DbSession, federation_id: int) -> tuple[Absence, ...]:
+    """The federation's recorded absences, oldest first."""
+    rows = db.scalars(select(AbsenceRow).where(AbsenceRow.federation_id == federation_id)
+                      .order_by(AbsenceRow.id))
+    return tuple(Absence(r.clinician_id, r.first_day, r.last_day) for r in rows)
+
+
+def effective_problem(db: DbSession, federation_id: int, dataset: Dataset) -> Problem:
+    """The dataset's Problem with the federation's recorded absences applied: what every run
+    and every page checks against."""
+    return with_absences(loaded(dataset).problem, absences_of(db, federation_id))
 
 
 def solver_status(row: RotaRow | None) -> SolveStatus | None:
@@ -86,7 +104,7 @@ def findings(st: State) -> tuple[list[Unfilled], list[Violation]]:
     if st.problem is None:
         return [], []
     key = (st.dataset.id if st.dataset else None, st.row.id if st.row else None,
-           st.row.revision if st.row else None)
+           st.row.revision if st.row else None, st.absences)
     store: _Explanations = current_app.extensions[EXPLAIN_EXTENSION]
     with store.lock:
         if key in store.items:
@@ -140,8 +158,11 @@ def remove_violations(problem: Problem, rota: Rota, a: Assignment) -> list[Viola
 
 
 def record(db: DbSession, row: RotaRow, user_id: int | None, action: str, detail: str) -> None:
+    """A hand edit: the rota's own trail, and a line of the audit log."""
     row.revision += 1
     db.add(RotaEdit(rota_id=row.id, user_id=user_id, action=action, detail=detail))
+    db.add(AuditEvent(federation_id=row.federation_id, user_id=user_id, action=action,
+                      detail=f"rota {row.id}: {detail}"))
 
 
 def find(row: RotaRow, session_id: str, clinician_id: str) -> RotaAssignment | None:
@@ -155,20 +176,18 @@ def find(row: RotaRow, session_id: str, clinician_id: str) -> RotaAssignment | N
 
 
 def problem_to_optimise(problem: Problem, rota: Rota) -> Problem:
-    """The data plus the current rota as the published one to stay close to; its locked
-    assignments become locked pins, except those the data now forbids (they stay as plain
-    published pairs, so the optimiser keeps them if it can)."""
+    """The data plus `rota` as the published one to stay close to; its locked assignments
+    become locked pins, and so stay hard: pins the data now forbids (an absence on a pinned day)
+    stop the run, which then names them (scheduler.rerun.conflicting_pins)."""
     if not rota:
         return problem
-    known = [a for a in rota if _known(problem, a)]
-    locked = [a for a in known if a.locked]
-    broken = {(v.session_id, v.clinician_id) for v in check(problem, locked)}
     pins = {(p.session_id, p.clinician_id): p for p in problem.published}
-    for a in known:
-        keep_lock = a.locked and (a.session_id, a.clinician_id) not in broken
+    for a in rota:
+        if not _known(problem, a):
+            continue
         existing = pins.get((a.session_id, a.clinician_id))
         pins[(a.session_id, a.clinician_id)] = Pin(
-            a.session_id, a.clinician_id, keep_lock or bool(existing and existing.locked))
+            a.session_id, a.clinician_id, a.locked or bool(existing and existing.locked))
     return replace(problem, published=tuple(pins.values()))
 
 
