@@ -530,4 +530,5 @@ class SolveParams:
     seed: int = 0
     log: bool = False  # CP-SAT's own search log on stdout
     stall_seconds: float | None = None  # stop a phase this long without improving; None: auto, 0: never
+    lns: bool = True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
     progress: object = None  # callable(Progress) or None; see scheduler.solve

@@ -22,6 +22,7 @@ from scheduler.domain import (
     SolveResult,
     SolveStatus,
 )
+from scheduler.lns import improve
 from scheduler.model import RotaModel, build_model
 
 # A phase gets at least this share of the time left, so the top goals are not starved by the
@@ -30,6 +31,9 @@ MIN_PHASE_SHARE = 0.25
 # A phase that has not improved for this share of its budget (at least MIN_STALL_SECONDS) stops.
 STALL_SHARE = 0.25
 MIN_STALL_SECONDS = 2.0
+# With LNS on, CP-SAT gets this share of a phase; if it has not proved the tier by then, the
+# rest goes to large-neighbourhood search (scheduler.lns) from its best solution.
+CP_SAT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         rm.model.minimize(expr)
         if best_values is not None:
             _hint(rm.model, best_values)
-        solver.parameters.max_time_in_seconds = budget
+        phase_deadline = time.perf_counter() + budget
+        solver.parameters.max_time_in_seconds = budget * (CP_SAT_SHARE if params.lns else 1.0)
         name = "+".join(tier)
 
         def report(obj: int, bound: int, name=name, number=number) -> None:
@@ -146,8 +151,17 @@ def solve(problem: Problem, params: SolveParams | None = None,
             status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
         stopped = monitor.cancelled
         seconds = solver.wall_time
+        bound = math.ceil(solver.best_objective_bound - 1e-6)  # CP-SAT's proof; LNS proves none
+        if status is SolveStatus.FEASIBLE and params.lns and not stopped:
+            outcome = improve(problem, rm, expr, list(solver.response_proto.solution),
+                              round(solver.objective_value), phase_deadline, params.seed + number,
+                              should_stop, lambda found, bound=bound: report(found, bound))
+            if outcome.improvements:
+                _replay(solver, rm, outcome.values)
+                if outcome.objective <= bound:
+                    status = SolveStatus.OPTIMAL
+            seconds = time.perf_counter() - phase_deadline + budget
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            bound = math.ceil(solver.best_objective_bound - 1e-6)
             best_values = list(solver.response_proto.solution)
             solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
             rota = _rota(problem, rm, solver)
@@ -212,6 +226,20 @@ def _active_tiers(problem: Problem, rm: RotaModel) -> list[tuple[str, ...]]:
         tier for tier in GOALS
         if any(problem.weights.of(p) > 0 and not isinstance(rm.parts[p], int) for p in tier)
     ]
+
+
+def _replay(solver: cp_model.CpSolver, rm: RotaModel, values: list[int]) -> None:
+    """Make `solver`'s last response the given full solution (found by LNS), so that values
+    and the rota are read from it as from any solve."""
+    _hint(rm.model, values)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    keep = solver.parameters.max_time_in_seconds
+    solver.parameters.max_time_in_seconds = 60.0
+    try:
+        solver.solve(rm.model)
+    finally:
+        solver.parameters.fix_variables_to_their_hinted_value = False
+        solver.parameters.max_time_in_seconds = keep
 
 
 def _hint(model: cp_model.CpModel, values: list[int]) -> None:

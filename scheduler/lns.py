@@ -1,0 +1,86 @@
+"""Large-neighbourhood search around CP-SAT: free a window of days or a group of clinicians, fix
+the rest of the best rota, and let CP-SAT re-optimise that part; keep what improves."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler.domain import Problem
+from scheduler.model import LinearExpr, RotaModel
+
+# The share of a neighbourhood's x variables freed starts here and adapts: up after a
+# neighbourhood solved to optimality (it was easy), down after one that ran out of time.
+START_SHARE, MIN_SHARE, MAX_SHARE = 0.1, 0.03, 0.6
+ITERATION_SECONDS = 0.5
+
+
+@dataclass
+class LnsOutcome:
+    values: list[int]  # the best full solution (one value per model variable)
+    objective: int
+    iterations: int
+    improvements: int
+
+
+def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int], objective: int,
+            deadline: float, seed: int, stop: Callable[[], bool] | None = None,
+            on_improve: Callable[[int], None] | None = None) -> LnsOutcome:
+    """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
+
+    Each iteration frees the x variables of a random window of consecutive days or of a random
+    group of clinicians (alternating by chance), pins every other x to its value in the best
+    solution by shrinking its domain in a clone of the model, hints the best solution and
+    solves with one worker for at most ITERATION_SECONDS. The clone keeps every constraint,
+    so whatever it returns is a whole, valid solution.
+    """
+    rng = random.Random(seed)
+    items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
+    days = sorted({d for d, _, _ in items})
+    clinicians = sorted({ci for _, ci, _ in items})
+    best, best_objective = list(values), objective
+    share, iterations, improvements = START_SHARE, 0, 0
+    while time.perf_counter() < deadline - 0.05 and items:
+        if stop is not None and stop():
+            break
+        iterations += 1
+        if rng.random() < 0.5 and len(days) > 1:
+            length = max(1, round(share * len(days)))
+            first = rng.randrange(0, len(days) - length + 1)
+            window = set(days[first:first + length])
+            free = {index for d, _, index in items if d in window}
+        else:
+            group = set(rng.sample(clinicians, max(1, round(share * len(clinicians)))))
+            free = {index for _, ci, index in items if ci in group}
+        model = rm.model.clone()
+        model.minimize(expr)
+        for _, _, index in items:
+            if index not in free:
+                domain = model.proto.variables[index].domain
+                domain[0] = domain[1] = best[index]
+        model.add(expr <= best_objective)
+        hint = model.proto.solution_hint
+        hint.vars.clear()
+        hint.values.clear()
+        hint.vars.extend(range(len(best)))
+        hint.values.extend(best)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = rng.randrange(1 << 20)
+        solver.parameters.max_time_in_seconds = max(0.05, min(ITERATION_SECONDS,
+                                                              deadline - time.perf_counter()))
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = round(solver.objective_value)
+            if found < best_objective:
+                best = list(solver.response_proto.solution)[:len(best)]
+                best_objective = found
+                improvements += 1
+                if on_improve is not None:
+                    on_improve(found)
+        share = min(MAX_SHARE, share * 1.15) if status == cp_model.OPTIMAL else max(MIN_SHARE, share / 1.15)
+    return LnsOutcome(best, best_objective, iterations, improvements)
