@@ -44,3 +44,18 @@ def _create_user(args: argparse.Namespace) -> int:
         error.show()
         return 2
     return 0
+
+
+def register_worker(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="run optimiser jobs from the RQ queue (needs REDIS_URL "
+                       "and the web app's DATABASE_URL)")
+    p.add_argument("--queue", default=None, help="queue name (default: HUBROTA_RQ_QUEUE or hubrota)")
+    p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p.add_argument("--name", default=None, help="the worker's name (default: RQ's)")
+    p.set_defaults(run=_worker)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from web.worker import run_worker
+
+    return run_worker(queue=args.queue, burst=args.burst, name=args.name)
