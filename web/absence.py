@@ -67,11 +67,13 @@ def mark():
         flash(error, "error")
         return redirect(url_for(".index"))
 
+    federation_id, user_id = g.federation.id, g.user.id  # start_run has an app context of its own
+
     def record(job_db, job: Job) -> None:
-        job_db.add(Absence(federation_id=g.federation.id, clinician_id=clinician_id,
+        job_db.add(Absence(federation_id=federation_id, clinician_id=clinician_id,
                            first_day=first, last_day=last, reason=reason,
-                           created_by_id=g.user.id, job_id=job.id))
-        job_db.add(AuditEvent(federation_id=g.federation.id, user_id=g.user.id, action="absence",
+                           created_by_id=user_id, job_id=job.id))
+        job_db.add(AuditEvent(federation_id=federation_id, user_id=user_id, action="absence",
                               detail=f"{clinician_id} away {first} to {last}"
                                      + (f" ({reason})" if reason else "")))
 
