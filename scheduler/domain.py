@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from enum import Enum
+from functools import cached_property
 
 ClinicianId = str
 PracticeCode = str
@@ -69,7 +70,7 @@ class Clinician:
     min_consecutive_days_off: int | None = None  # likewise
     max_weekends: int | None = None  # weekends (Sat or Sun worked) in the period
 
-    @property
+    @cached_property
     def role_key(self) -> str:
         return self.role.strip().casefold()
 
@@ -125,21 +126,21 @@ class Session:
     def session_id(self) -> SessionId:
         return session_id_of(self.hub_id, self.date, self.start, self.end)
 
-    @property
+    @cached_property
     def start_minute(self) -> int:
         """Minutes on a timeline shared by all sessions (days since year 1 × 1440 + clock)."""
         return self.date.toordinal() * MINUTES_PER_DAY + self.start.hour * 60 + self.start.minute
 
-    @property
+    @cached_property
     def end_minute(self) -> int:
         end = self.date.toordinal() * MINUTES_PER_DAY + self.end.hour * 60 + self.end.minute
         return end if end > self.start_minute else end + MINUTES_PER_DAY  # runs past midnight
 
-    @property
+    @cached_property
     def minutes(self) -> int:
         return self.end_minute - self.start_minute
 
-    @property
+    @cached_property
     def week(self) -> str:
         return iso_week(self.date)
 
@@ -311,7 +312,7 @@ class SkippedSession:
     def session_id(self) -> SessionId:
         return session_id_of(self.hub_id, self.date, self.start, self.end)
 
-    @property
+    @cached_property
     def minutes(self) -> int:
         return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
 

@@ -65,8 +65,17 @@ class Variables:
         locked pin that breaks a rule makes the model infeasible instead of vanishing."""
         v = cls()
         per_pair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+        by_role: dict[str, list[int]] = defaultdict(list)
+        for ci, clinician in enumerate(problem.clinicians):
+            by_role[clinician.role_key].append(ci)
+        forced_at: dict[int, set[int]] = defaultdict(set)
+        for ci, si in forced:
+            forced_at[si].add(ci)
         for si, session in enumerate(problem.sessions):
-            for ci, clinician in enumerate(problem.clinicians):
+            roles = {r for post in session.posts for r in post.roles}
+            candidates = sorted(ci for r in roles for ci in by_role.get(r, ()))
+            for ci in sorted(set(candidates) | forced_at.get(si, set())):
+                clinician = problem.clinicians[ci]
                 for pi, _ in enumerate(session.posts):
                     if eligible(problem, ci, si, pi):
                         var = model.new_bool_var(f"x[{clinician.clinician_id},{session.session_id},{pi}]")
@@ -493,23 +502,33 @@ class Objective:
     def add_fair_share(self) -> LinearExpr:
         share = fair_share_weights(self.p)
         total_weight = sum(share.values())
-        minutes: dict[str, list[LinearExpr]] = defaultdict(list)
-        for (ci, si), works in self.v.works.items():
-            minutes[self.p.clinicians[ci].practice_code].append(self.p.sessions[si].minutes * works)
-        total = sum(sum(m) for m in minutes.values())
+        variables: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        lengths: dict[str, list[int]] = defaultdict(list)
+        for (ci, si), vars_ in self.v.posts_of.items():
+            code, length = self.p.clinicians[ci].practice_code, self.p.sessions[si].minutes
+            variables[code].extend(vars_)
+            lengths[code].extend([length] * len(vars_))
+        # One variable per practice's minutes and one for the total keep each deviation to two
+        # terms (W·dₚ − wₚ·T) instead of a copy of every assignment per practice.
+        upper = sum(s.minutes * sum(p.most for p in s.posts) for s in self.p.sessions)
+        per_practice = {}
+        for code in share:
+            d = self.m.new_int_var(0, max(upper, 1), f"minutes[{code}]")
+            self.m.add(d == cp_model.LinearExpr.weighted_sum(variables.get(code, []), lengths.get(code, [])))
+            per_practice[code] = d
+        total = self.m.new_int_var(0, max(upper, 1), "minutes_total")
+        self.m.add(total == sum(per_practice.values()))
         self.total_minutes = total
         terms = []
-        upper = total_weight * sum(s.minutes * sum(p.target for p in s.posts) for s in self.p.sessions)
+        upper *= total_weight
         for code, w in share.items():
-            gap = total_weight * sum(minutes.get(code, [])) - w * total
+            gap = total_weight * per_practice[code] - w * total
             dev = self.m.new_int_var(0, max(upper, 1), f"fair_share[{code}]")
             self.m.add(dev >= gap)
             self.m.add(dev >= -gap)
             terms.append(dev)
-            step = math.gcd(*(self.p.sessions[si].minutes for (ci, si) in self.v.works
-                              if self.p.clinicians[ci].practice_code == code)) if minutes.get(code) else 0
-            most = sum(self.p.sessions[si].minutes for (ci, si) in self.v.works
-                       if self.p.clinicians[ci].practice_code == code)
+            step = math.gcd(*lengths[code]) if lengths.get(code) else 0
+            most = sum(lengths.get(code, ()))
             self._fair.append((w, total_weight, dev, step, most))
         return sum(terms)
 

@@ -132,7 +132,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if number == len(tiers):
             budget = max(left, 0.1)
         if tier == ("fair_share",) and _total_minutes_fixed(problem, rm, phases):
-            rm.objective.tighten_fair_share(int(solver.value(rm.objective.total_minutes)))
+            rm.objective.tighten_fair_share(best_values[rm.objective.total_minutes.index])
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
         if best_values is not None:
@@ -174,10 +174,16 @@ def solve(problem: Problem, params: SolveParams | None = None,
             phases.append(PhaseResult(tier, status, value, min(bound, value), seconds))
             report(value, min(bound, value))
         else:
-            phases.append(PhaseResult(tier, status, 0, 0, seconds))
             if best_values is None:
+                phases.append(PhaseResult(tier, status, 0, 0, seconds))
                 return _no_rota(problem, status, phases, time.perf_counter() - started)
-            break
+            if stopped:
+                break
+            # no better rota in this phase's time (a big model may not finish presolve): keep
+            # the last one, hold the tier at its value there and go on to the next tier
+            value = sum(problem.weights.of(part) * parts[part] for part in tier)
+            rm.model.add(expr <= value)
+            phases.append(PhaseResult(tier, status, value, 0, seconds))
         _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
                                phases[-1].value, phases[-1].bound, done=True))
 
