@@ -1,0 +1,143 @@
+"""A manager's re-run day in a real browser (Debian's chromium driven by Playwright): optimise
+and watch the live progress, publish, mark an absence, preview the diff and publish again.
+
+Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from tests.web.conftest import PASSWORD, make_app
+from tests.web.test_browser import ARGS, CHROMIUM, _shot
+from tests.web.test_runs import SAMPLE
+from web import jobs
+from web.auth import create_user
+from web.commands import ensure_federation
+from web.db import engine_of, new_session
+from web.demo import files_of
+from web.models import Dataset, DatasetFile, PublishedVersion
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sqlite_template):
+    """The app on SQLite with the sample federation's data saved, behind a real HTTP server."""
+    folder = tmp_path_factory.mktemp("runs-browser")
+    shutil.copy(sqlite_template, folder / "hubrota.sqlite")
+    app = make_app(f"sqlite:///{folder / 'hubrota.sqlite'}", folder)
+    files, _ = files_of(SAMPLE)
+    with app.app_context(), new_session(app) as db:
+        federation = ensure_federation(db, "north", "North Federation", time_limit=6)
+        create_user(db, federation=federation, email="manager@north", password=PASSWORD,
+                    role="manager", name="Morgan Manager")
+        dataset = Dataset(federation_id=federation.id, version=1, note="sample")
+        dataset.files = [DatasetFile(name=n, content=t) for n, t in files.items()]
+        db.add(dataset)
+        db.commit()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", app
+    http.shutdown()
+    jobs.wait(app, 60)
+    engine_of(app).dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _someone_published(app) -> tuple[str, str]:
+    """A clinician of the published version and the date of their first session."""
+    with new_session(app) as db:
+        version = db.scalar(select(PublishedVersion).order_by(PublishedVersion.number.desc()))
+        first = min(version.assignments, key=lambda a: a.session_id.split("-")[1])
+    day = first.session_id.split("-")[1]
+    return first.clinician_id, f"{day[:4]}-{day[4:6]}-{day[6:]}"
+
+
+def _publish(page, note: str) -> None:
+    page.wait_for_selector("#diff-summary")
+    page.fill("textarea[name=note]", note)
+    page.click("#publish-form button")
+    page.wait_for_selector("text=Published version")
+
+
+def test_optimise_watch_absence_diff_and_publish(server, browser):
+    """Optimise and watch the figures and chart update until the run ends; publish version 1;
+    mark an absence of someone on the rota; watch the re-run; preview the diff (the absent
+    clinician loses their session) and publish version 2."""
+    url, app = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    page.goto(f"{url}/login")
+    page.fill("input[name=email]", "manager@north")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{url}/f/north/")
+
+    page.goto(f"{url}/f/north/runs/")
+    page.click("button:has-text('Optimise')")
+    page.wait_for_url("**/runs/watch?job=*")
+    for _ in range(300):  # the page's script fills the figures in (a CSP forbids eval here)
+        if page.inner_text("#run-best") != "—":
+            break
+        page.wait_for_timeout(100)
+    assert page.locator("#run-best-line").get_attribute("points")
+    _shot(page, "11-run-progress")
+    page.wait_for_selector("#run-result:not([hidden])", timeout=60_000)
+    assert page.inner_text("#run-status") == "done"
+    assert page.locator("#cancel-run").is_disabled()
+    _shot(page, "12-run-done")
+
+    page.goto(f"{url}/f/north/publish/preview")
+    _publish(page, "first rota of the period")
+    assert "first rota of the period" in page.inner_text("main")
+
+    clinician, day = _someone_published(app)
+    page.goto(f"{url}/f/north/absence/")
+    page.select_option("select[name=clinician_id]", clinician)
+    page.fill("input[name=first]", day)
+    page.fill("input[name=last]", day)
+    page.fill("input[name=reason]", "sick")
+    _shot(page, "13-absence-form")
+    page.click("button:has-text('Mark absent and re-run')")
+    page.wait_for_url("**/runs/watch?job=*")
+    page.wait_for_selector("#run-result:not([hidden])", timeout=60_000)
+    assert "re-ran from published version 1" in page.inner_text("#run-message")
+    page.click("#run-result-link")
+    page.wait_for_selector("#diff-summary")
+    lost = page.inner_text("table.diff-sessions")
+    assert f"({clinician})" in lost
+    _shot(page, "14-diff-preview")
+    _publish(page, f"{clinician} sick on {day}")
+    _shot(page, "15-published-version-2")
+
+    page.goto(f"{url}/f/north/publish/compare?a=1&b=2")
+    assert f"({clinician})" in page.inner_text("table.diff-clinicians")
+    page.goto(f"{url}/f/north/audit/")
+    audit = page.inner_text("table.audit")
+    assert "published version 2" in audit and f"{clinician} away {day}" in audit
+    _shot(page, "16-audit-log")
+    with new_session(app) as db:
+        numbers = [v.number for v in db.scalars(select(PublishedVersion))]
+    assert sorted(numbers) == [1, 2]
+    assert errors == []
+    context.close()
