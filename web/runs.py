@@ -15,7 +15,7 @@ from web.problems import current_dataset
 
 bp = federation_blueprint("runs", __name__, "/runs")
 
-CHART_WIDTH, CHART_HEIGHT = 560, 160
+CHART_WIDTH, CHART_HEIGHT = 560, 160  # the plot; labels sit in a margin around it
 
 
 @bp.get("/")
@@ -74,12 +74,20 @@ def progress_of(job: Job) -> dict:
 
 
 def chart_points(progress: dict) -> dict[str, str]:
-    """SVG polyline points of the current phase's best value and bound over elapsed time (the
-    phases are minimised one after another, each on its own scale)."""
-    samples = [s for s in progress.get("samples", [])
-               if s[1] == progress.get("phase_number") and s[2] is not None]
+    """SVG polyline points of one phase's best value and bound over elapsed time, with the
+    labels of its axes (the phases are minimised one after another, each on its own scale)."""
+    by_phase: dict[int, list[list]] = {}
+    for s in progress.get("samples", []):
+        if s[2] is not None:
+            by_phase.setdefault(s[1], []).append(s)
+    # the current phase, else (a phase that found its value at once) the last with a history
+    phase = progress.get("phase_number")
+    if len(by_phase.get(phase, [])) < 2:
+        phase = max((p for p, ss in by_phase.items() if len(ss) > 1), default=phase)
+    samples = by_phase.get(phase, [])
     if not samples:
-        return {"best": "", "bound": ""}
+        return {"phase": "", "best": "", "bound": "", "high": "", "low": "", "from": "",
+                "to": ""}
     t0, t1 = samples[0][0], max(samples[-1][0], samples[0][0] + 1e-6)
     values = [v for s in samples for v in (s[2], s[3]) if v is not None]
     low, high = min(values), max(values)
@@ -90,8 +98,10 @@ def chart_points(progress: dict) -> dict[str, str]:
         y = CHART_HEIGHT - (v - low) / span * (CHART_HEIGHT - 10) - 5
         return f"{x:.1f},{y:.1f}"
 
-    return {"best": " ".join(point(s[0], s[2]) for s in samples),
-            "bound": " ".join(point(s[0], s[3]) for s in samples if s[3] is not None)}
+    return {"phase": progress.get("phase_names", {}).get(str(phase), ""),
+            "best": " ".join(point(s[0], s[2]) for s in samples),
+            "bound": " ".join(point(s[0], s[3]) for s in samples if s[3] is not None),
+            "high": str(high), "low": str(low), "from": f"{t0:.1f} s", "to": f"{t1:.1f} s"}
 
 
 @bp.get("/watch")

@@ -24,6 +24,11 @@
     text("run-message", run.message || "");
     document.getElementById("run-best-line").setAttribute("points", run.points.best);
     document.getElementById("run-bound-line").setAttribute("points", run.points.bound);
+    text("run-chart-phase", run.points.phase);
+    text("run-high", run.points.high);
+    text("run-low", run.points.low);
+    text("run-from", run.points.from);
+    text("run-to", run.points.to);
     if (run.result_url) {
       document.getElementById("run-result-link").setAttribute("href", run.result_url);
       document.getElementById("run-result").hidden = false;
