@@ -193,7 +193,7 @@ def change_rows(diff: RotaDiff, problem: Problem) -> list[tuple[str, ...]]:
     for m in diff.moves:
         other[(m.from_session, m.clinician_id)] = m.to_session
         other[(m.to_session, m.clinician_id)] = m.from_session
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for sid, change in diff.by_session.items():
         s = problem._sessions.get(sid)
         when = (s.hub_id, s.date.isoformat(), f"{s.start:%H:%M}", f"{s.end:%H:%M}") if s else \
@@ -234,10 +234,10 @@ def changes_text(diff: RotaDiff, problem: Problem) -> str:
             parts = [f"− {who(c)}" for c in change.lost] + [f"+ {who(c)}" for c in change.gained]
             lines.append(f"  {where(sid)}: {', '.join(parts)}")
         lines.append(f"{len(diff.by_clinician)} clinician(s) affected:")
-        for cid, change in diff.by_clinician.items():
-            bits = [f"lost {where(s)}" for s in change.lost]
-            bits += [f"gained {where(s)}" for s in change.gained]
-            bits += [f"moved {where(m.from_session)} → {where(m.to_session)}" for m in change.moved]
+        for cid, person in diff.by_clinician.items():
+            bits = [f"lost {where(s)}" for s in person.lost]
+            bits += [f"gained {where(s)}" for s in person.gained]
+            bits += [f"moved {where(m.from_session)} → {where(m.to_session)}" for m in person.moved]
             lines.append(f"  {who(cid)}: {'; '.join(bits)}")
     lines.append(f"posts short of their min: {len(diff.unfilled_before)} before, "
                  f"{len(diff.unfilled_after)} after")

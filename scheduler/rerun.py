@@ -20,7 +20,13 @@ from datetime import date, timedelta
 
 from ortools.sat.python import cp_model
 
-from scheduler.checker import check, format_day, format_time, violations_if_added
+from scheduler.checker import (
+    check,
+    format_day,
+    format_time,
+    objective_parts,
+    violations_if_added,
+)
 from scheduler.diff import RotaDiff, rota_diff
 from scheduler.domain import (
     GOALS,
@@ -367,17 +373,22 @@ def solve_from(problem: Problem, start: Iterable[Assignment], params: SolveParam
         solver.parameters.max_time_in_seconds = budget
         name = "+".join(tier)
         stall = STALL_SECONDS if params.stall_seconds is None else params.stall_seconds
-        watcher = _Watcher(lambda obj, bound, name=name, number=number: _emit(
-            params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound)))
+        def report(obj: int, bound: int, name: str = name, number: int = number) -> None:
+            _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj,
+                                   bound))
+
+        watcher = _Watcher(report)
         with _Stopper(solver, should_stop, stall, watcher) as stopper:
             status = _STATUS[solver.solve(rm.model, watcher)]
         cancelled = stopper.cancelled
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            value = round(solver.objective_value)
-            bound = min(value, math.ceil(solver.best_objective_bound - 1e-6))
             best = list(solver.response_proto.solution)
-            parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
             rota = _rota(problem, rm, solver)
+            # the rota's own parts (the checker's): a search stopped early may leave slack in
+            # the model's penalty variables, and the tier is held at what the rota achieves
+            parts = objective_parts(problem, rota)
+            value = sum(problem.weights.of(part) * parts[part] for part in tier)
+            bound = min(value, math.ceil(solver.best_objective_bound - 1e-6))
             rm.model.add(expr <= value)
             phases.append(PhaseResult(tier, status, value, bound, solver.wall_time))
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
@@ -391,8 +402,8 @@ def solve_from(problem: Problem, start: Iterable[Assignment], params: SolveParam
         status = _STATUS[solver.solve(rm.model)]
         if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             return _no_rota(status, phases, time.perf_counter() - started, cancelled)
-        parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
         rota = _rota(problem, rm, solver)
+        parts = objective_parts(problem, rota)
     objective = sum(problem.weights.of(p) * parts[p] for p in PARTS)
     proven = len(phases) == len(tiers) and all(ph.status is SolveStatus.OPTIMAL for ph in phases)
     bound = sum(ph.bound for ph in phases) + sum(
@@ -415,12 +426,13 @@ def _hint_rota(problem: Problem, rm: RotaModel,
         posts[ci, si].append(pi)
     on: set[tuple[int, int, int]] = set()
     for a in rota:
-        ci, si = ci_of.get(a.clinician_id), si_of.get(a.session_id)
-        if ci is None or si is None:
+        found_ci, found_si = ci_of.get(a.clinician_id), si_of.get(a.session_id)
+        if found_ci is None or found_si is None:
             continue
-        choices = posts.get((ci, si), [])
+        choices = posts.get((found_ci, found_si), [])
         if choices:
-            on.add((ci, si, a.post_index if a.post_index in choices else choices[0]))
+            on.add((found_ci, found_si,
+                    a.post_index if a.post_index in choices else choices[0]))
     rm.model.clear_hints()
     for key, var in rm.variables.x.items():
         rm.model.add_hint(var, 1 if key in on else 0)
