@@ -502,20 +502,14 @@ class Objective:
     def add_fair_share(self) -> LinearExpr:
         share = fair_share_weights(self.p)
         total_weight = sum(share.values())
-        variables: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        minutes: dict[str, list[LinearExpr]] = defaultdict(list)
         lengths: dict[str, list[int]] = defaultdict(list)
-        for (ci, si), vars_ in self.v.posts_of.items():
+        for (ci, si), works in self.v.works.items():
             code, length = self.p.clinicians[ci].practice_code, self.p.sessions[si].minutes
-            variables[code].extend(vars_)
-            lengths[code].extend([length] * len(vars_))
-        # One variable per practice's minutes and one for the total keep each deviation to two
-        # terms (W·dₚ − wₚ·T) instead of a copy of every assignment per practice.
+            minutes[code].append(length * works)
+            lengths[code].append(length)
         upper = sum(s.minutes * sum(p.most for p in s.posts) for s in self.p.sessions)
-        per_practice = {}
-        for code in share:
-            d = self.m.new_int_var(0, max(upper, 1), f"minutes[{code}]")
-            self.m.add(d == cp_model.LinearExpr.weighted_sum(variables.get(code, []), lengths.get(code, [])))
-            per_practice[code] = d
+        per_practice = {code: sum(minutes.get(code, [])) for code in share}
         total = self.m.new_int_var(0, max(upper, 1), "minutes_total")
         self.m.add(total == sum(per_practice.values()))
         self.total_minutes = total

@@ -34,6 +34,7 @@ MIN_STALL_SECONDS = 2.0
 # With LNS on, CP-SAT gets this share of a phase; if it has not proved the tier by then, the
 # rest goes to large-neighbourhood search (scheduler.lns) from its best solution.
 CP_SAT_SHARE = 0.5
+UNPRESOLVED = {"fair_share", "even_load", "preferences", "cost"}
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ def solve(problem: Problem, params: SolveParams | None = None,
         rm.model.minimize(expr)
         if best_values is not None:
             _hint(rm.model, best_values)
+        # The fill and cover tiers gain much from presolve; the tiers from fair share down start
+        # from a complete hint, and re-presolving the whole model for them can cost more than
+        # the phase has (seconds on a federation), so they search the model as it is.
+        solver.parameters.cp_model_presolve = best_values is None or tier[0] not in UNPRESOLVED
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget * (CP_SAT_SHARE if params.lns else 1.0)
         name = "+".join(tier)
