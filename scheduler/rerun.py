@@ -52,6 +52,7 @@ from scheduler.solve import Progress
 STALL_SECONDS = 1.0
 MIN_PHASE_SHARE = 0.25
 CONFLICT_TIME_LIMIT = 30.0  # seconds for the whole search of a conflicting set
+FINISH_RESERVE = 0.5  # of the time limit, kept for reading the rota back and the diff
 
 
 # ---- absences ---------------------------------------------------------------------------
@@ -305,10 +306,12 @@ def rerun(problem: Problem, params: SolveParams | None = None,
         problem = with_published(problem, published)
     start_from = tuple(published if published is not None else published_rota(problem))
     free = days_to_replan(problem, start_from)
-    result = solve_from(problem, start_from, params, should_stop, free)
+    budget = replace(params, time_limit=max(1.0, params.time_limit - FINISH_RESERVE
+                                            - (time.perf_counter() - started)))
+    result = solve_from(problem, start_from, budget, should_stop, free)
     if result.status is SolveStatus.INFEASIBLE and free is not None:
         # the weeks kept as published may be what blocks: let every week change
-        left = max(1.0, params.time_limit - (time.perf_counter() - started))
+        left = max(1.0, params.time_limit - FINISH_RESERVE - (time.perf_counter() - started))
         result = solve_from(problem, start_from, replace(params, time_limit=left), should_stop)
     conflict = None
     if result.status is SolveStatus.INFEASIBLE:
@@ -366,10 +369,10 @@ def solve_from(problem: Problem, start: Iterable[Assignment], params: SolveParam
             budget = max(left, 0.1)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
-        if best is not None:
+        if best is not None:  # the best rota so far, every variable at once
             rm.model.clear_hints()
-            for index, value in enumerate(best):
-                rm.model.add_hint(rm.model.get_int_var_from_proto_index(index), value)
+            rm.model.proto.solution_hint.vars.extend(range(len(best)))
+            rm.model.proto.solution_hint.values.extend(best)
         solver.parameters.max_time_in_seconds = budget
         name = "+".join(tier)
         stall = STALL_SECONDS if params.stall_seconds is None else params.stall_seconds
@@ -434,8 +437,9 @@ def _hint_rota(problem: Problem, rm: RotaModel,
             on.add((found_ci, found_si,
                     a.post_index if a.post_index in choices else choices[0]))
     rm.model.clear_hints()
-    for key, var in rm.variables.x.items():
-        rm.model.add_hint(var, 1 if key in on else 0)
+    hint = rm.model.proto.solution_hint
+    hint.vars.extend(var.index for var in rm.variables.x.values())
+    hint.values.extend(1 if key in on else 0 for key in rm.variables.x)
     return on
 
 

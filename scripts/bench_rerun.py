@@ -74,9 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     build_model(away)
     build_seconds = time.perf_counter() - started  # measured apart: rerun builds its own
 
+    phase_done: dict[str, float] = {}
+
+    def progress(p) -> None:
+        if p.done:
+            phase_done[p.phase] = round(p.elapsed, 2)
+
     started = time.perf_counter()
-    outcome = rerun(away, SolveParams(time_limit=args.time_limit, workers=args.workers),
-                    published=published)
+    outcome = rerun(away, SolveParams(time_limit=args.time_limit, workers=args.workers,
+                                      progress=progress), published=published)
     seconds = time.perf_counter() - started
     result = outcome.result
     broken = check(away, result.rota)
@@ -95,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(changed / minimum, 3) if diff and minimum else None,
         "rerun_seconds": round(seconds, 2),
         "model_build_seconds": round(build_seconds, 2),
+        "seconds_to_stability_optimum": phase_done.get("stability"),
+        "phase_ends": phase_done,
         "status": result.status.value,
         "phases": [{"goals": "+".join(ph.tier), "status": ph.status.value,
                     "seconds": round(ph.seconds, 2), "value": ph.value} for ph in result.phases],
@@ -110,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     ok = (not broken and diff is not None and seconds <= args.time_limit + 0.5
           and changed <= MAX_RATIO * minimum)
-    print(f"{'ok' if ok else 'FAILED'}: re-run {seconds:.1f} s (model build {build_seconds:.1f} s), "
+    print(f"{'ok' if ok else 'FAILED'}: re-run {seconds:.1f} s (model build {build_seconds:.1f} s, "
+          f"fewest changes proven at {phase_done.get('stability')} s), "
           f"changed {changed} places for a minimum of {minimum} "
           f"(ratio {figures['ratio']}, at most {MAX_RATIO})", file=sys.stderr)
     return 0 if ok else 1
