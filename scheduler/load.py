@@ -54,15 +54,20 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import logging
+import posixpath
 import re
 import tomllib
+import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.parsers import expat
 
 import pandas as pd  # type: ignore[import-untyped]
 
@@ -163,6 +168,193 @@ class _Report:
             raise InputErrors(self.errors)
 
 
+# ---- size guards -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most a table may hold. A workbook is inspected as a zip (its size, each member's
+    compression ratio, the members, each sheet's rows and columns, declared and actual) before
+    pandas or openpyxl expand it; a CSV file's size and width are checked before it is parsed
+    and its rows as it is."""
+
+    max_file_bytes: int = 50 * 1024 * 1024  # a CSV file, rota.toml or workbook as stored
+    max_unzipped_bytes: int = 100 * 1024 * 1024  # a workbook's members, unzipped
+    max_compression_ratio: int = 100  # unzipped ÷ zipped, of a member over RATIO_FLOOR
+    max_members: int = 1_000  # files inside a workbook
+    max_rows: int = 250_000  # of a CSV file or sheet
+    max_columns: int = 2_000
+    max_cells: int = 2_500_000  # rows × columns of a CSV file or sheet
+
+
+LIMITS = Limits()
+RATIO_FLOOR = 1024 * 1024  # a member smaller than this unzipped may compress any amount
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,12})")
+_XML_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")  # no workbook has them; entity bombs do
+
+
+def _size(count: int) -> str:
+    if count < 1024 * 1024:
+        return f"{count:,} bytes"
+    return f"{count / (1024 * 1024):,.1f} MB"
+
+
+def _table_too_big(rows: int, columns: int, limits: Limits) -> str:
+    """What is over the limits in a table of rows × columns, or ''."""
+    if rows > limits.max_rows:
+        return f"{rows:,} rows (at most {limits.max_rows:,})"
+    if columns > limits.max_columns:
+        return f"{columns:,} columns (at most {limits.max_columns:,})"
+    if rows * columns > limits.max_cells:
+        return (f"{rows:,} rows × {columns:,} columns = {rows * columns:,} cells "
+                f"(at most {limits.max_cells:,})")
+    return ""
+
+
+def check_workbook(source: str | Path | bytes, name: str,
+                   limits: Limits | None = None) -> list[InputError]:
+    """Why a workbook (a path, or its bytes) is unsafe to open, read from the zip alone without
+    expanding any sheet; [] when pandas or openpyxl may read it. Each error names `name` (or
+    `name[sheet]`) at row 0."""
+    limits = limits or LIMITS
+    try:
+        size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+        if size > limits.max_file_bytes:
+            return [InputError(name, 0, "", f"refused: the workbook is {_size(size)} "
+                               f"(at most {_size(limits.max_file_bytes)})")]
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as book:
+            return _check_zip(book, name, limits)
+    except Exception as exc:  # zipfile, zlib and expat raise many kinds for a damaged file
+        return [InputError(name, 0, "", f"cannot read workbook ({type(exc).__name__}: {exc})")]
+
+
+def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputError]:
+    def refused(message: str, sheet: str = "") -> list[InputError]:
+        return [InputError(f"{name}[{sheet}]" if sheet else name, 0, "", f"refused: {message}")]
+
+    members = book.infolist()
+    if len(members) > limits.max_members:
+        return refused(f"{len(members):,} files inside the workbook (at most "
+                       f"{limits.max_members:,})")
+    unzipped = sum(m.file_size for m in members)
+    if unzipped > limits.max_unzipped_bytes:
+        return refused(f"the workbook unzips to {_size(unzipped)} (at most "
+                       f"{_size(limits.max_unzipped_bytes)}): a zip bomb?")
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_FLOOR and ratio > limits.max_compression_ratio:
+            return refused(f"{member.filename} is compressed {ratio:,.0f} to 1 (at most "
+                           f"{limits.max_compression_ratio} to 1): a zip bomb?")
+    for member in members:  # zipfile never unzips more than a member declares
+        if _declares_entities(book, member):
+            return refused(f"{member.filename} declares a DOCTYPE or ENTITY (no workbook "
+                           "does): an XML bomb?")
+    for member, sheet in _worksheets(book).items():
+        with book.open(member) as stream:
+            too_big = _sheet_too_big(stream, limits)
+        if too_big:
+            return refused(too_big, sheet)
+    return []
+
+
+def _declares_entities(book: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    overlap = max(len(d) for d in _XML_DECLARATIONS) - 1
+    tail = b""
+    with book.open(member) as stream:
+        while chunk := stream.read(1024 * 1024):
+            window = tail + chunk
+            if any(d in window for d in _XML_DECLARATIONS):
+                return True
+            tail = window[-overlap:]
+    return False
+
+
+def _worksheets(book: zipfile.ZipFile) -> dict[str, str]:
+    """Member name → sheet title, for every sheet the workbook lists and every member under
+    xl/worksheets/ (titled by its file name when the workbook does not list it)."""
+    names = set(book.namelist())
+    sheets: dict[str, str] = {}
+    try:
+        relations = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") or "" for r in relations}
+        for element in ET.fromstring(book.read("xl/workbook.xml")).iter():
+            if element.tag.rpartition("}")[2] != "sheet":
+                continue
+            ids = [v for k, v in element.attrib.items() if k.rpartition("}")[2] == "id"]
+            target = targets.get(ids[0], "") if ids else ""
+            path = (target.lstrip("/") if target.startswith("/")
+                    else posixpath.normpath(posixpath.join("xl", target)))
+            if path in names:
+                sheets[path] = element.get("name") or path
+    except (KeyError, ET.ParseError):
+        pass  # openpyxl says what is wrong with the workbook's structure
+    for member in sorted(names - set(sheets)):
+        if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+            sheets[member] = posixpath.basename(member)
+    return sheets
+
+
+class _SheetTooBig(Exception):
+    """Stops the scan of a sheet at the first limit passed."""
+
+
+def _sheet_too_big(stream: IO[bytes], limits: Limits) -> str:
+    """What is over the limits in a worksheet's XML: its declared dimension, then its rows and
+    cells as written (a sheet may leave its dimension out or understate it); '' if nothing.
+    expat's start tags alone: no tree is built, so the scan is quick and small."""
+    rows = columns = row = 0
+    last_ref, after_ref = "", 0  # the row's last cell reference, and cells after it without one
+
+    def end_of_row() -> None:
+        nonlocal columns
+        found = _CELL_REF.fullmatch(last_ref)
+        columns = max(columns, (_column_number(found.group(1)) if found else 0) + after_ref)
+        too_big = _table_too_big(rows, columns, limits)
+        if too_big:
+            raise _SheetTooBig(f"the sheet has {too_big}")
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal rows, row, last_ref, after_ref
+        if tag == "c" or tag.endswith(":c"):  # most tags: keep this quick
+            ref = attributes.get("r")
+            if ref:
+                last_ref, after_ref = ref, 0
+            else:
+                after_ref += 1
+            return
+        tag = tag.rpartition(":")[2]
+        if tag == "row":
+            end_of_row()
+            number = attributes.get("r", "")
+            row = int(number) if number.isdigit() else row + 1
+            rows, last_ref, after_ref = max(rows, row), "", 0
+        elif tag == "dimension":
+            ref = attributes.get("ref", "")
+            found = _CELL_REF.fullmatch(ref.rpartition(":")[2])
+            claimed = found and _table_too_big(int(found.group(2)),
+                                               _column_number(found.group(1)), limits)
+            if claimed:
+                raise _SheetTooBig(f"the sheet claims {claimed} in its dimension {ref}")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    try:
+        while chunk := stream.read(1024 * 1024):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+        end_of_row()
+    except _SheetTooBig as stop:
+        return str(stop)
+    return ""
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
 # ---- tables ----------------------------------------------------------------------------
 
 
@@ -223,9 +415,24 @@ def _table_from_cells(file: str, cells: list[list[str]], report: _Report) -> _Ta
 
 
 def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
+    limits = LIMITS
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.readline(1024 * 1024)  # pandas takes the width from the first line
+    except OSError as exc:
+        report.error(file, 0, "", f"cannot read file: {exc}")
+        return None
+    width = header.count(b",") + 1
+    most_rows = min(limits.max_rows, limits.max_cells // width)
+    too_big = (f"the file is {_size(size)} (at most {_size(limits.max_file_bytes)})"
+               if size > limits.max_file_bytes else _table_too_big(1, width, limits))
+    if too_big:
+        report.error(file, 0, "", f"refused: {too_big}")
+        return None
     try:
         frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, encoding="utf-8-sig")
+                            skip_blank_lines=False, encoding="utf-8-sig", nrows=most_rows + 1)
     except pd.errors.EmptyDataError:
         report.error(file, 0, "", "file is empty (no header row)")
         return None
@@ -243,6 +450,11 @@ def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
         return None
     except (OSError, ValueError) as exc:
         report.error(file, 0, "", f"cannot read file: {exc}")
+        return None
+    if len(frame) > most_rows:
+        wide = f" with {width:,} columns" if most_rows < limits.max_rows else ""
+        report.error(file, 0, "", f"refused: more than {most_rows:,} rows (at most "
+                     f"{most_rows:,}{wide})")
         return None
     return _table_from_cells(file, frame.fillna("").values.tolist(), report)
 
@@ -303,6 +515,10 @@ def _open_folder(folder: Path, report: _Report) -> _Source:
 
 
 def _open_workbook(path: Path, report: _Report) -> _Source | None:
+    refused = check_workbook(path, path.name)
+    if refused:
+        report.errors.extend(refused)
+        return None
     try:
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str,
                                keep_default_na=False, engine="openpyxl")
@@ -830,6 +1046,10 @@ class _RawSettings:
 def _read_toml(path: Path, report: _Report) -> _RawSettings | None:
     file = SETTINGS_FILE
     try:
+        if path.stat().st_size > LIMITS.max_file_bytes:
+            report.error(file, 0, "", f"refused: the file is {_size(path.stat().st_size)} "
+                         f"(at most {_size(LIMITS.max_file_bytes)})")
+            return None
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         report.error(file, 0, "", "not UTF-8 text")

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
-    "SECRET_KEY": None,  # None: a random key kept in the instance folder
+    "SECRET_KEY": None,  # HUBROTA_SECRET_KEY; required unless DEMO or TESTING (web.security)
+    "DEMO": False,  # `hubrota serve --demo`: a made-up key and cookies over plain HTTP
     "DATABASE_URL": None,  # None: an SQLite file in the instance folder
     "SOLVER_WORKERS": 2,
     "DEFAULT_TIME_LIMIT": 20,  # seconds, for a new federation's "Optimise"
     "LOGIN_MAX_FAILURES": 5,  # per email address within the window
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     "LOGIN_WINDOW_SECONDS": 15 * 60,
-    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # bytes of one request; larger uploads get 413
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,  # None: Secure unless DEMO or TESTING
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "PROBLEM_CACHE_SIZE": 8,
     "PASSWORD_HASH_METHOD": "scrypt",
@@ -40,8 +41,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    from web import security
+
+    security.configure(app)  # raises ConfigurationError without SECRET_KEY outside demo/tests
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'hubrota.sqlite'}"
 
@@ -77,15 +79,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import commands, errors, filters
 
     errors.init_app(app)
+    security.init_app(app)
     filters.init_app(app)
     commands.init_app(app)
     return app
 
-
-def _instance_secret(instance: Path) -> str:
-    """A random key made once and kept, so logins survive a restart."""
-    path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()

@@ -18,7 +18,7 @@ from typing import IO
 
 from openpyxl import load_workbook
 
-from scheduler.load import InputError
+from scheduler.load import InputError, check_workbook
 from web.problems import FILE_NAMES
 
 SETTINGS = "rota.toml"
@@ -66,6 +66,10 @@ def _put(out: Upload, stored: str, text: str, label: str) -> None:
 
 
 def _read_workbook(name: str, data: bytes, out: Upload) -> None:
+    refused = check_workbook(data, name)  # zip bombs and huge sheets, before openpyxl opens it
+    if refused:
+        out.errors.extend(refused)
+        return
     try:
         book = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a damaged file

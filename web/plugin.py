@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 
 
 def register_serve(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +19,19 @@ def register_serve(sub: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from web.serve import serve
 
-    return serve(demo=args.demo, host=args.host, port=args.port)
+    return _started("serve", lambda: serve(demo=args.demo, host=args.host, port=args.port))
+
+
+def _started(command: str, run: Callable[[], int]) -> int:
+    """Runs a command that builds the app: settings it refuses to start with (web.security,
+    e.g. no HUBROTA_SECRET_KEY) are one clear line and exit 1, not a traceback."""
+    from web.security import ConfigurationError
+
+    try:
+        return run()
+    except ConfigurationError as error:
+        print(f"hubrota {command}: {error}", file=sys.stderr)
+        return 1
 
 
 def register_create_user(sub: argparse._SubParsersAction) -> None:
@@ -36,14 +50,18 @@ def _create_user(args: argparse.Namespace) -> int:
 
     group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
                        load_dotenv=False)
-    try:
+
+    def run() -> int:
         group.main(args=["create-user", *args.rest], prog_name="hubrota", standalone_mode=False)
+        return 0
+
+    try:
+        return _started("create-user", run)
     except click.exceptions.Abort:
         return 1
     except click.ClickException as error:
         error.show()
         return 2
-    return 0
 
 
 def register_worker(sub: argparse._SubParsersAction) -> None:
@@ -58,4 +76,5 @@ def register_worker(sub: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace) -> int:
     from web.worker import run_worker
 
-    return run_worker(queue=args.queue, burst=args.burst, name=args.name)
+    return _started("worker", lambda: run_worker(queue=args.queue, burst=args.burst,
+                                                 name=args.name))

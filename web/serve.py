@@ -35,7 +35,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)  # the demo starts afresh each time
     password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
-    app = create_app({"DATABASE_URL": f"sqlite:///{database}",
+    app = create_app({"DATABASE_URL": f"sqlite:///{database}", "DEMO": True,
                       "SECRET_KEY": secrets.token_urlsafe(32)})
     load_demo(app, source, password, DEMO_USERS, time_limit=DEMO_TIME_LIMIT)
     print(f"hubrota demo on http://{host}:{port}/ with {source}", file=sys.stderr)

@@ -1,0 +1,77 @@
+"""Security settings checked at start-up, and what every response carries besides the headers
+of web.errors (Content-Security-Policy, nosniff, X-Frame-Options, Referrer-Policy).
+
+- `SECRET_KEY` (HUBROTA_SECRET_KEY) signs sessions and CSRF tokens: outside demo mode (`DEMO`)
+  and tests (`TESTING`) `create_app` refuses to start without one, so a deployment never signs
+  with a key nobody chose; demo and tests keep a random key in the instance folder.
+- Session cookies are HttpOnly and SameSite=Lax, and Secure unless in demo mode or tests (an
+  explicit `SESSION_COOKIE_SECURE` wins, for a site that truly has no HTTPS).
+- An upload over `MAX_CONTENT_LENGTH` answers 413 with the app's error page naming the limit.
+- With Secure cookies the site is HTTPS: responses ask browsers to keep to it (HSTS).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, render_template
+from werkzeug.exceptions import RequestEntityTooLarge
+
+MISSING_SECRET_KEY = (
+    "HUBROTA_SECRET_KEY is not set. Set it to a long random value that stays the same across "
+    "restarts (it signs logins and form tokens), e.g. the output of "
+    "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
+    "`hubrota serve --demo` needs none.")
+
+EXTRA_HEADERS = {
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=31536000"
+
+
+class ConfigurationError(RuntimeError):
+    """The app must not start with these settings; the message says what to set."""
+
+
+def configure(app: Flask) -> None:
+    """Settle the secret key and cookie flags once the configuration is read; raises
+    ConfigurationError when SECRET_KEY is missing outside demo mode and tests."""
+    relaxed = bool(app.config.get("TESTING") or app.config.get("DEMO"))
+    if not app.config.get("SECRET_KEY"):
+        if not relaxed:
+            raise ConfigurationError(MISSING_SECRET_KEY)
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = not relaxed
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.after_request(_headers)
+
+
+def _too_large(error: RequestEntityTooLarge):
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    most = f" (at most {limit / (1024 * 1024):g} MB at once)" if limit else ""
+    return render_template("error.html", code=413, title="Too large",
+                           message=f"The upload is too large{most}. Upload fewer files at "
+                                   "once, or a smaller workbook."), 413
+
+
+def _headers(response):
+    for name, value in EXTRA_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key made once and kept, so demo logins survive a restart."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
