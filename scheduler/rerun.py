@@ -10,7 +10,6 @@ and words each the way the checker words the rule it breaks.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import defaultdict
@@ -24,17 +23,13 @@ from scheduler.checker import (
     check,
     format_day,
     format_time,
-    objective_parts,
     violations_if_added,
 )
 from scheduler.diff import RotaDiff, rota_diff
 from scheduler.domain import (
-    GOALS,
-    PARTS,
     Assignment,
     ClinicianId,
     Offer,
-    PhaseResult,
     Pin,
     Problem,
     Rota,
@@ -44,8 +39,8 @@ from scheduler.domain import (
     Status,
     iso_week,
 )
-from scheduler.model import Constraints, RotaModel, Variables, build_model, locked_pairs
-from scheduler.solve import Progress
+from scheduler.model import Constraints, Variables, locked_pairs
+from scheduler.solve import solve
 
 # A phase that has not improved for this long stops (the hint makes first solutions instant,
 # so waiting longer mostly waits for proofs the lower tiers need no more than the upper ones).
@@ -340,119 +335,9 @@ def days_to_replan(problem: Problem, rota: Iterable[Assignment]) -> set[date] | 
 def solve_from(problem: Problem, start: Iterable[Assignment], params: SolveParams,
                should_stop: Callable[[], bool] | None = None,
                free_days: set[date] | None = None) -> SolveResult:
-    """scheduler.solve's lexicographic phases, each hinted with the best rota so far — the first
-    with `start` (the published rota). With `free_days`, assignments on every other day are
-    fixed to `start` (a neighbourhood: the solver then only re-plans those days)."""
-    started = time.perf_counter()
-    rm = build_model(problem)
-    tiers = [tier for tier in GOALS
-             if any(problem.weights.of(p) > 0 and not isinstance(rm.parts[p], int) for p in tier)]
-    hint = _hint_rota(problem, rm, start)
-    if free_days is not None:
-        _fix_outside(problem, rm, hint, free_days)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, params.workers)
-    solver.parameters.random_seed = params.seed
-    solver.parameters.log_search_progress = params.log
-
-    phases: list[PhaseResult] = []
-    best: list[int] | None = None
-    parts: dict[str, int] = {}
-    rota: Rota = ()
-    cancelled = False
-    for number, tier in enumerate(tiers, start=1):
-        left = params.time_limit - (time.perf_counter() - started)
-        if best is not None and (left <= 0.05 or cancelled):
-            break
-        budget = max(left, 0.1) * max(1 / (len(tiers) - number + 1), MIN_PHASE_SHARE)
-        if number == len(tiers):
-            budget = max(left, 0.1)
-        expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
-        rm.model.minimize(expr)
-        if best is not None:  # the best rota so far, every variable at once
-            rm.model.clear_hints()
-            rm.model.proto.solution_hint.vars.extend(range(len(best)))
-            rm.model.proto.solution_hint.values.extend(best)
-        solver.parameters.max_time_in_seconds = budget
-        name = "+".join(tier)
-        stall = STALL_SECONDS if params.stall_seconds is None else params.stall_seconds
-        def report(obj: int, bound: int, name: str = name, number: int = number) -> None:
-            _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj,
-                                   bound))
-
-        watcher = _Watcher(report)
-        with _Stopper(solver, should_stop, stall, watcher) as stopper:
-            status = _STATUS[solver.solve(rm.model, watcher)]
-        cancelled = stopper.cancelled
-        if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            best = list(solver.response_proto.solution)
-            rota = _rota(problem, rm, solver)
-            # the rota's own parts (the checker's): a search stopped early may leave slack in
-            # the model's penalty variables, and the tier is held at what the rota achieves
-            parts = objective_parts(problem, rota)
-            value = sum(problem.weights.of(part) * parts[part] for part in tier)
-            bound = min(value, math.ceil(solver.best_objective_bound - 1e-6))
-            rm.model.add(expr <= value)
-            phases.append(PhaseResult(tier, status, value, bound, solver.wall_time))
-            _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
-                                   value, bound, done=True))
-        else:
-            phases.append(PhaseResult(tier, status, 0, 0, solver.wall_time))
-            if best is None:
-                return _no_rota(status, phases, time.perf_counter() - started, cancelled)
-            break
-    if best is None:  # nothing to minimise: a plain feasibility solve
-        status = _STATUS[solver.solve(rm.model)]
-        if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            return _no_rota(status, phases, time.perf_counter() - started, cancelled)
-        rota = _rota(problem, rm, solver)
-        parts = objective_parts(problem, rota)
-    objective = sum(problem.weights.of(p) * parts[p] for p in PARTS)
-    proven = len(phases) == len(tiers) and all(ph.status is SolveStatus.OPTIMAL for ph in phases)
-    bound = sum(ph.bound for ph in phases) + sum(
-        problem.weights.of(p) * parts[p] for tier in GOALS if tier not in tiers for p in tier)
-    return SolveResult(
-        status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE, rota=rota,
-        objective=objective, parts=parts, bound=bound, gap=(objective - bound) / max(1, objective),
-        seconds=time.perf_counter() - started, phases=tuple(phases),
-        message="cancelled" if cancelled else "")
-
-
-def _hint_rota(problem: Problem, rm: RotaModel,
-               rota: Iterable[Assignment]) -> set[tuple[int, int, int]]:
-    """Hint every assignment variable: 1 where `rota` has it (on its post, else on another post
-    of the session that the clinician may fill), 0 elsewhere. Returns the keys hinted 1."""
-    ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
-    si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
-    posts: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for ci, si, pi in rm.variables.x:
-        posts[ci, si].append(pi)
-    on: set[tuple[int, int, int]] = set()
-    for a in rota:
-        found_ci, found_si = ci_of.get(a.clinician_id), si_of.get(a.session_id)
-        if found_ci is None or found_si is None:
-            continue
-        choices = posts.get((found_ci, found_si), [])
-        if choices:
-            on.add((found_ci, found_si,
-                    a.post_index if a.post_index in choices else choices[0]))
-    rm.model.clear_hints()
-    hint = rm.model.proto.solution_hint
-    hint.vars.extend(var.index for var in rm.variables.x.values())
-    hint.values.extend(1 if key in on else 0 for key in rm.variables.x)
-    return on
-
-
-def _fix_outside(problem: Problem, rm: RotaModel, on: set[tuple[int, int, int]],
-                 free_days: set[date]) -> None:
-    """Fix every assignment variable of a session outside `free_days` to its hinted value."""
-    proto = rm.model.proto
-    for key, var in rm.variables.x.items():
-        if problem.sessions[key[1]].date not in free_days:
-            value = 1 if key in on else 0
-            domain = proto.variables[var.index].domain
-            domain.clear()
-            domain.extend([value, value])
+    """scheduler.solve from the published rota `start`; with `free_days`, only those days are
+    re-planned and every other day keeps `start`."""
+    return solve(problem, params, should_stop, start=start, free_days=free_days)
 
 
 _STATUS = {
@@ -464,32 +349,15 @@ _STATUS = {
 }
 
 
-class _Watcher(cp_model.CpSolverSolutionCallback):
-    def __init__(self, report: Callable[[int, int], None]):
-        super().__init__()
-        self.report = report
-        self.last = time.perf_counter()
-
-    def on_solution_callback(self) -> None:
-        self.last = time.perf_counter()
-        self.report(round(self.objective_value), math.ceil(self.best_objective_bound - 1e-6))
-
-
 class _Stopper:
-    """Polls `should_stop` every 0.1 s, and stops a phase that has a solution but has not
-    improved it for `stall` seconds."""
+    """Polls `should_stop` every 0.1 s and stops the search when it says so."""
 
-    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None,
-                 stall: float = 0, watcher: _Watcher | None = None):
-        self.solver, self.should_stop, self.stall, self.watcher = solver, should_stop, stall, watcher
-        self.cancelled = False
+    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None):
+        self.solver, self.should_stop = solver, should_stop
         self._done = threading.Event()
-        self._seen = False
 
     def __enter__(self) -> _Stopper:
-        if self.should_stop is not None or (self.stall and self.watcher is not None):
-            if self.watcher is not None:
-                self.watcher.last = time.perf_counter()
+        if self.should_stop is not None:
             threading.Thread(target=self._poll, daemon=True).start()
         return self
 
@@ -497,43 +365,10 @@ class _Stopper:
         self._done.set()
 
     def _poll(self) -> None:
-        start = time.perf_counter()
         while not self._done.wait(0.1):
             if self.should_stop is not None and self.should_stop():
-                self.cancelled = True
-            elif (self.stall and self.watcher is not None and self.watcher.last > start
-                  and time.perf_counter() - self.watcher.last > self.stall):
-                pass  # stalled with a solution in hand
-            else:
-                continue
-            self.solver.stop_search()
-            return
-
-
-def _rota(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver) -> Rota:
-    locked = {(pin.session_id, pin.clinician_id) for pin in problem.published if pin.locked}
-    out = []
-    for (ci, si, pi), var in rm.variables.x.items():
-        if solver.boolean_value(var):
-            sid, cid = problem.sessions[si].session_id, problem.clinicians[ci].clinician_id
-            out.append(Assignment(sid, pi, cid, (sid, cid) in locked))
-    return tuple(sorted(out))
-
-
-def _no_rota(status: SolveStatus, phases: list[PhaseResult], seconds: float,
-             cancelled: bool) -> SolveResult:
-    message = {
-        SolveStatus.INFEASIBLE: "the hard rules and locked pins admit no rota",
-        SolveStatus.UNKNOWN: "cancelled" if cancelled else "no rota found within the time limit",
-        SolveStatus.INVALID: "the model was rejected (a bug: please report it)",
-    }.get(status, "")
-    return SolveResult(status=status, rota=(), objective=0, parts=dict.fromkeys(PARTS, 0), bound=0,
-                       gap=0.0, seconds=seconds, phases=tuple(phases), message=message)
-
-
-def _emit(params: SolveParams, progress: Progress) -> None:
-    if callable(params.progress):
-        params.progress(progress)
+                self.solver.stop_search()
+                return
 
 
 __all__ = ["Absence", "PinConflict", "Rerun", "conflicting_pins", "days_to_replan", "explain_pins", "pin_label",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from ortools.sat.python import cp_model
 
@@ -106,13 +108,23 @@ _STATUS = {
 
 
 def solve(problem: Problem, params: SolveParams | None = None,
-          should_stop: Callable[[], bool] | None = None) -> SolveResult:
+          should_stop: Callable[[], bool] | None = None, *,
+          start: Iterable[Assignment] | None = None,
+          free_days: set[date] | None = None) -> SolveResult:
     """Allocate clinicians to posts. Never raises for an infeasible or unfillable problem: the
-    status says so. `should_stop` is polled during the search (for cancelling a run)."""
+    status says so. `should_stop` is polled during the search (for cancelling a run).
+
+    `start` (e.g. the published rota) hints the first phase; with `free_days`, assignments on
+    every other day are fixed to `start`, so only those days are re-planned (a re-run).
+    """
     params = params or SolveParams()
     started = time.perf_counter()
     rm = build_model(problem)
     tiers = _active_tiers(problem, rm)
+    if start is not None:
+        on = _hint_rota(problem, rm, start)
+        if free_days is not None:
+            _fix_outside(problem, rm, on, free_days)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, params.workers)
     solver.parameters.random_seed = params.seed
@@ -239,6 +251,42 @@ def _active_tiers(problem: Problem, rm: RotaModel) -> list[tuple[str, ...]]:
     ]
 
 
+def _hint_rota(problem: Problem, rm: RotaModel,
+               rota: Iterable[Assignment]) -> set[tuple[int, int, int]]:
+    """Hint every assignment variable: 1 where `rota` has it (on its post, else on another post
+    of the session that the clinician may fill), 0 elsewhere. Returns the keys hinted 1."""
+    ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
+    si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
+    posts: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for ci, si, pi in rm.variables.x:
+        posts[ci, si].append(pi)
+    on: set[tuple[int, int, int]] = set()
+    for a in rota:
+        found_ci, found_si = ci_of.get(a.clinician_id), si_of.get(a.session_id)
+        if found_ci is None or found_si is None:
+            continue
+        choices = posts.get((found_ci, found_si), [])
+        if choices:
+            on.add((found_ci, found_si, a.post_index if a.post_index in choices else choices[0]))
+    rm.model.clear_hints()
+    hint = rm.model.proto.solution_hint
+    hint.vars.extend(var.index for var in rm.variables.x.values())
+    hint.values.extend(1 if key in on else 0 for key in rm.variables.x)
+    return on
+
+
+def _fix_outside(problem: Problem, rm: RotaModel, on: set[tuple[int, int, int]],
+                 free_days: set[date]) -> None:
+    """Fix every assignment variable of a session outside `free_days` to its hinted value."""
+    proto = rm.model.proto
+    for key, var in rm.variables.x.items():
+        if problem.sessions[key[1]].date not in free_days:
+            value = 1 if key in on else 0
+            domain = proto.variables[var.index].domain
+            domain.clear()
+            domain.extend([value, value])
+
+
 def _replay(solver: cp_model.CpSolver, rm: RotaModel, values: list[int]) -> None:
     """Make `solver`'s last response the given full solution (found by LNS), so that values
     and the rota are read from it as from any solve."""
@@ -254,9 +302,13 @@ def _replay(solver: cp_model.CpSolver, rm: RotaModel, values: list[int]) -> None
 
 
 def _hint(model: cp_model.CpModel, values: list[int]) -> None:
-    model.clear_hints()
-    for index, value in enumerate(values):
-        model.add_hint(model.get_int_var_from_proto_index(index), value)
+    """A complete hint, written into the proto in one go (a call per variable costs seconds on
+    a federation)."""
+    hint = model.proto.solution_hint
+    hint.vars.clear()
+    hint.values.clear()
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
 
 
 def _rota(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver) -> Rota:
