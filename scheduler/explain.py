@@ -177,7 +177,7 @@ def _detail(problem: Problem, session: Session, v: Violation) -> str:
     """The other session involved, for rules between two sessions ('' when there is none)."""
     if v.rule not in ("overlap", "min_rest"):
         return ""
-    ids = [sid for sid in (v.session_id, *v.related) if sid != session.session_id]
+    ids = [sid for sid in (v.session_id, *v.related) if sid is not None and sid != session.session_id]
     if not ids:
         return "on this session" if v.rule == "overlap" else ""
     other = problem.session(ids[0])

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any, TypeAlias
 
 from ortools.sat.python import cp_model
 
@@ -28,7 +29,9 @@ from scheduler.domain import (
     weekend_of,
 )
 
-LinearExpr = cp_model.LinearExprT
+# ortools' own LinearExprT union takes in numpy scalar types, which makes mypy reject ordinary
+# arithmetic on expressions; the model treats an expression as CP-SAT's linear expression or int.
+LinearExpr: TypeAlias = Any
 MAX_SESSION_MINUTES = 24 * 60  # a session runs at most a day (the loader rejects past midnight)
 MAX_SAME_START = 64  # sessions a clinician could start at one instant (one per hub)
 
@@ -275,8 +278,9 @@ class Constraints:
                 continue
             for length in range(1, least):
                 for k in range(1, len(days) - length):
-                    on = [self._worked(ci, days[k + j]) for j in range(length)]
-                    if any(w is None for w in on):
+                    maybe_on = [self._worked(ci, days[k + j]) for j in range(length)]
+                    on = [w for w in maybe_on if w is not None]
+                    if len(on) < length:
                         continue  # those days can't all be worked
                     before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
                     clause = [w.Not() for w in on] + [w for w in (before, after) if w is not None]
@@ -420,9 +424,9 @@ class Objective:
                 by_day[ci, self.p.sessions[si].date].append(si)
         terms: list[LinearExpr] = []
         for cid, day, offer in requests_of(self.p):
-            ci = ci_of.get(cid)
-            matching = [self.v.works[ci, si] for si in by_day.get((ci, day), ())
-                        if offer.matches(self.p.sessions[si])] if ci is not None else []
+            found = ci_of.get(cid)
+            matching = [self.v.works[found, si] for si in by_day.get((found, day), ())
+                        if offer.matches(self.p.sessions[si])] if found is not None else []
             name = f"request[{cid},{day},{offer.kind}]"
             if offer.status is not Status.UNAVAILABLE:  # asked for: charged when not worked
                 if not matching:

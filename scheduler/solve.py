@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from ortools.sat.python import cp_model
 
@@ -144,7 +145,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         budget = max(left, 0.1) * max(1 / (len(tiers) - number + 1), MIN_PHASE_SHARE)
         if number == len(tiers):
             budget = max(left, 0.1)
-        if tier == ("fair_share",) and _total_minutes_fixed(problem, rm, phases):
+        if (tier == ("fair_share",) and best_values is not None
+                and _total_minutes_fixed(problem, rm, phases)):
             rm.objective.tighten_fair_share(best_values[rm.objective.total_minutes.index])
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
@@ -172,7 +174,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if status is SolveStatus.FEASIBLE and params.lns and not stopped:
             outcome = improve(problem, rm, expr, list(solver.response_proto.solution),
                               round(solver.objective_value), phase_deadline, params.seed + number,
-                              should_stop, lambda found, bound=bound: report(found, bound))
+                              should_stop, partial(report, bound=bound))
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)
                 if outcome.objective <= bound:
