@@ -56,6 +56,7 @@ import csv
 import dataclasses
 import io
 import logging
+import math
 import posixpath
 import re
 import tomllib
@@ -123,6 +124,7 @@ FLAGS = {"yes": True, "y": True, "true": True, "1": True,
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")  # XLSX: "… 00:00:00"
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
 _WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # all but tab, line feed, return
 _NUMBER = re.compile(r"£?\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))")
 
 
@@ -173,10 +175,10 @@ class _Report:
 
 @dataclass(frozen=True)
 class Limits:
-    """The most a table may hold. A workbook is inspected as a zip (its size, each member's
+    """The most an input may hold. A workbook is inspected as a zip (its size, each member's
     compression ratio, the members, each sheet's rows and columns, declared and actual) before
     pandas or openpyxl expand it; a CSV file's size and width are checked before it is parsed
-    and its rows as it is."""
+    and its rows as it is; the period is bounded before sessions are expanded over it."""
 
     max_file_bytes: int = 50 * 1024 * 1024  # a CSV file, rota.toml or workbook as stored
     max_unzipped_bytes: int = 100 * 1024 * 1024  # a workbook's members, unzipped
@@ -185,9 +187,15 @@ class Limits:
     max_rows: int = 250_000  # of a CSV file or sheet
     max_columns: int = 2_000
     max_cells: int = 2_500_000  # rows × columns of a CSV file or sheet
+    max_period_days: int = 731  # of the rota period: two years
 
 
 LIMITS = Limits()
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # the period's bounds
+# Numbers past these are typing slips, and would overflow the solver's 64-bit arithmetic.
+MAX_WHOLE = 1_000_000  # any number in a cell or rota.toml
+MAX_PEOPLE = 1_000  # min, target and max of a post, rooms of a hub
+MAX_WEIGHT = 10_000  # a [weights] entry
 RATIO_FLOOR = 1024 * 1024  # a member smaller than this unzipped may compress any amount
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,12})")
 _XML_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")  # no workbook has them; entity bombs do
@@ -393,6 +401,12 @@ def _table_from_cells(file: str, cells: list[list[str]], report: _Report) -> _Ta
     if not numbered:
         report.error(file, 0, "", "file is empty (no header row)")
         return None
+    for number, row in numbered:  # a database cannot store NUL, nor a workbook the others
+        control = next((found for cell in row if (found := _CONTROL.search(cell))), None)
+        if control:
+            report.error(file, number, "", f"contains the control character "
+                         f"U+{ord(control.group()):04X}: not text (save it as CSV UTF-8)")
+            return None
     header_number, header = numbered[0]
     columns: list[str] = []
     positions: list[tuple[int, str]] = []
@@ -592,6 +606,11 @@ def parse_time(text: str) -> time:
         raise ValueError(f"impossible time {text!r}") from None
 
 
+def _shown(value: str) -> str:
+    """A number as typed, shortened when it runs to many digits."""
+    return value if len(value) <= 24 else f"{value[:12]}…{value[-4:]} ({len(value):,} characters)"
+
+
 def _items(text: str) -> list[str]:
     return [item.strip() for item in text.split(";") if item.strip()]
 
@@ -615,7 +634,7 @@ class _Cells:
         return value
 
     def whole(self, column: str, default: int | None = None, minimum: int = 0,
-              required: bool = False) -> int | None:
+              required: bool = False, maximum: int = MAX_WHOLE) -> int | None:
         value = self.text(column, required)
         if not value:
             return default
@@ -623,12 +642,16 @@ class _Cells:
             self.fail(column, f"not a whole number: {value!r}")
             return default
         number = int(Decimal(value))
+        if number > maximum:
+            self.fail(column, f"too large: {_shown(value)} (at most {maximum:,})")
+            return default
         if number < minimum:
-            self.fail(column, f"must be at least {minimum}, got {number}")
+            self.fail(column, f"must be at least {minimum}, got {_shown(value)}")
+            return number if number >= -maximum else default
         return number
 
     def number(self, column: str, default: Decimal = Decimal(0)) -> Decimal:
-        """A decimal ≥ 0 (a leading £ is allowed)."""
+        """A decimal ≥ 0 (a leading £ is allowed), at most MAX_WHOLE."""
         value = self.text(column)
         if not value:
             return default
@@ -638,7 +661,10 @@ class _Cells:
             return default
         number = Decimal(found.group(1))
         if number < 0:
-            self.fail(column, f"must not be negative, got {value}")
+            self.fail(column, f"must not be negative, got {_shown(value)}")
+        elif number > MAX_WHOLE:
+            self.fail(column, f"too large: {_shown(value)} (at most {MAX_WHOLE:,})")
+            return default
         return number
 
     def day(self, column: str, required: bool = False) -> date | None:
@@ -748,7 +774,7 @@ def _hubs(table: _Table | None, practice_networks: set[str],
         cells = _Cells(report, row)
         hub_id = _unique(cells, "hub_id", seen)
         name = cells.text("name", required=True)
-        rooms = cells.whole("rooms", default=None, minimum=1)
+        rooms = cells.whole("rooms", default=None, minimum=1, maximum=MAX_PEOPLE)
         network = cells.text("network") or only_network
         if network is None:
             cells.fail("network", "required: the practices belong to several networks")
@@ -836,7 +862,7 @@ def _kind_caps(cells: _Cells, column: str) -> tuple[tuple[str, int], ...]:
             cells.fail(column, f"expected kind=most (e.g. E=28;L=0), got {item!r}")
         elif kind in caps:
             cells.fail(column, f"kind {kind!r} given twice")
-        elif not _WHOLE.fullmatch(value) or int(Decimal(value)) < 0:
+        elif not _WHOLE.fullmatch(value) or not 0 <= int(Decimal(value)) <= MAX_WHOLE:
             cells.fail(column, f"kind {kind}: not a whole number ≥ 0: {value!r}")
         else:
             caps[kind] = int(Decimal(value))
@@ -873,8 +899,8 @@ def _demand(table: _Table | None, when: str, hub_ids: set[str] | None,
         roles = _items(cells.text("roles", required=True))
         if cells.text("roles") and not roles:
             cells.fail("roles", "no role named")
-        least = cells.whole("min", required=True)
-        wanted = cells.whole("target", default=least)
+        least = cells.whole("min", required=True, maximum=MAX_PEOPLE)
+        wanted = cells.whole("target", default=least, maximum=MAX_PEOPLE)
         if least is not None and wanted is not None and least > wanted:
             cells.fail("min", f"min {least} is above target {wanted}")
         skill = cells.text("skill").casefold() or None
@@ -885,7 +911,7 @@ def _demand(table: _Table | None, when: str, hub_ids: set[str] | None,
         if valid_from and valid_to and valid_to < valid_from:
             cells.fail("valid_to", f"valid_to {valid_to} is before valid_from {valid_from}")
         under, over = cells.whole("under_weight", default=0), cells.whole("over_weight", default=0)
-        most = cells.whole("max")
+        most = cells.whole("max", maximum=MAX_PEOPLE)
         if most is not None and wanted is not None and most < wanted:
             cells.fail("max", f"max {most} is below target {wanted}")
         if not cells.ok:
@@ -1063,6 +1089,9 @@ def _read_toml(path: Path, report: _Report) -> _RawSettings | None:
         found = re.search(r"\(at line (\d+)", str(exc))
         report.error(file, int(found.group(1)) if found else 0, "", f"not valid TOML: {exc}")
         return None
+    except (ValueError, RecursionError):  # thousands of digits, or arrays nested thousands deep
+        report.error(file, 0, "", "not valid TOML: a number too long or arrays nested too deep")
+        return None
 
     def where(section: str, key: str) -> tuple[str, int]:
         return file, _toml_line(text, section, key)
@@ -1098,7 +1127,7 @@ def _settings_from_sheet(table: _Table, report: _Report) -> _RawSettings | None:
         raw = row.get("value")
         try:
             value = raw if _DATE.fullmatch(raw) else tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
+        except (ValueError, RecursionError):  # TOMLDecodeError; also huge ints, deep nests
             value = raw
         data.setdefault(section, {})[key] = value
         rows[(section, key)] = row.number
@@ -1155,6 +1184,8 @@ def _settings(loaded: _RawSettings | None, report: _Report) -> _Settings:
             elif section == "weights" and key in weight_fields:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     fail(section, key, f"expected a whole number ≥ 0, got {value!r}")
+                elif value > MAX_WEIGHT:
+                    fail(section, key, f"too large: {value} (at most {MAX_WEIGHT:,})")
                 else:
                     weights[key] = value
             else:
@@ -1181,6 +1212,8 @@ def _setting_date(value: object) -> date | None:
 def _rule_value(key: str, value: object) -> tuple[object, str]:
     """The parsed value of a [rules] key and '', or None and what is wrong with it."""
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is not None and not (math.isfinite(number) and abs(number) <= MAX_WHOLE):
+        return None, f"expected a number from 0 to {MAX_WHOLE:,}, got {value!r}"
     if key == "availability_default":
         status = {"available": Status.AVAILABLE, "unavailable": Status.UNAVAILABLE}
         if str(value).casefold() in status:
@@ -1191,7 +1224,7 @@ def _rule_value(key: str, value: object) -> tuple[object, str]:
             return value, ""
         return None, f"expected true or false, got {value!r}"
     if key == "bank_holiday_region":
-        if value in REGIONS:
+        if isinstance(value, str) and value in REGIONS:
             return value, ""
         return None, f"expected one of {', '.join(REGIONS)}, got {value!r}"
     if key == "forbidden_successions":
@@ -1408,6 +1441,22 @@ def _period(settings: _Settings, offered: set[date], availability_file: str,
     if last < first:
         report.error(SETTINGS_FILE, 0, "period.start" if settings.start else "period.end",
                      f"the period would end ({last}) before it starts ({first})")
+        return None
+    # Sessions are expanded day by day over the period: bound it, and keep it clear of the
+    # calendar's ends (date arithmetic around 0001-01-01 or 9999-12-31 overflows).
+    days = (last - first).days + 1
+    if first < EARLIEST_DAY or last > LATEST_DAY or days > LIMITS.max_period_days:
+        problem = (f"is {days:,} days long (at most {LIMITS.max_period_days:,})"
+                   if days > LIMITS.max_period_days else
+                   f"must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+        key = "start" if first < EARLIEST_DAY or not settings.end else "end"
+        if getattr(settings, key) is not None:
+            file, row = settings.where("period", key)
+            report.error(file, row, f"period.{key}", f"the period {first} to {last} {problem}")
+        else:
+            report.error(availability_file, 0, "date", f"the availability dates span {first} "
+                         f"to {last}, so the period would too: it {problem}; give [period] "
+                         "start and end in rota.toml")
         return None
     return first, last
 

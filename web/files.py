@@ -48,7 +48,8 @@ def read_uploads(uploads: list[tuple[str, IO[bytes]]]) -> Upload:
             except UnicodeDecodeError:
                 out.errors.append(InputError(name, 0, "", "not UTF-8 text (save it as CSV UTF-8)"))
                 continue
-            _put(out, lowered, text.replace("\r\n", "\n"), name)
+            # a lone CR ends a line for pandas too; left in, csv.reader (workbook_bytes) fails
+            _put(out, lowered, text.replace("\r\n", "\n").replace("\r", "\n"), name)
         elif lowered.endswith(".csv"):
             out.errors.append(InputError(name, 0, "", "unknown file: expected one of "
                               + ", ".join(n for n in FILE_NAMES if n.endswith(".csv"))))
