@@ -257,8 +257,8 @@ def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputEr
         if _declares_entities(book, member):
             return refused(f"{member.filename} declares a DOCTYPE or ENTITY (no workbook "
                            "does): an XML bomb?")
-    for member, sheet in _worksheets(book).items():
-        with book.open(member) as stream:
+    for path, sheet in _worksheets(book).items():
+        with book.open(path) as stream:
             too_big = _sheet_too_big(stream, limits)
         if too_big:
             return refused(too_big, sheet)
