@@ -11,6 +11,13 @@ Both call `execute(app, job_id)`, so a run behaves the same wherever it runs. On
 period at a time: the job's `active_key` is unique while it is queued or running, so a second
 start is refused by the database itself, whichever process asks. Cancelling sets the flag; the
 solver's `should_stop` reads it (at most every CANCEL_POLL_SECONDS) and stops the search.
+
+A process can die mid-run (SIGKILL, the out-of-memory killer, a machine lost). While a run goes,
+a thread of its process stamps `heartbeat_at` every JOB_HEARTBEAT_SECONDS; a running job silent
+for JOB_STALE_SECONDS is failed by `reap`, which the run pages, `start_run` and `wait` call, and
+its period is free again. `hubrota worker` fails a job at once when the work-horse running it
+is killed. Every change of a job's status is a conditional UPDATE (from the status it was seen
+in), so a run given up for lost that comes back never overwrites that, nor stores its rota.
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import Flask
-from sqlalchemy import select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.checker import check, format_day
@@ -35,7 +42,9 @@ from web.problems import current_dataset
 
 EXTENSION = "hubrota.jobs"
 ACTIVE = ("queued", "running")
-GRACE_SECONDS = 300  # a run silent this long past its time limit died with its process
+GRACE_SECONDS = 300  # a queued run no process took this long past its time limit is lost
+HEARTBEAT_SECONDS = 2.0  # JOB_HEARTBEAT_SECONDS: how often a running job says it is alive
+STALE_SECONDS = 60.0  # JOB_STALE_SECONDS: a running job silent this long died with its process
 CANCEL_POLL_SECONDS = 0.5  # how often a run reads its cancel flag from the database
 PROGRESS_WRITE_SECONDS = 0.5  # at most one progress write per this many seconds
 MAX_SAMPLES = 400  # progress samples kept for the chart
@@ -62,7 +71,12 @@ def init_app(app: Flask) -> None:
     if "REDIS_URL" not in app.config:
         app.config["REDIS_URL"] = os.environ.get("REDIS_URL") or None
     app.config.setdefault("RQ_QUEUE", "hubrota")
+    app.config.setdefault("JOB_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    app.config.setdefault("JOB_STALE_SECONDS", STALE_SECONDS)
     app.extensions[EXTENSION] = _Threads()
+    # the run pages (and the JSON they poll) show no run as going whose process is gone;
+    # keyed by the blueprint's name, so after the login checks
+    app.before_request_funcs.setdefault("runs", []).append(_reap_before_run_pages)
 
 
 def backend_of(app: Flask) -> str:
@@ -87,24 +101,84 @@ def period_text(period: str) -> str:
         return period
 
 
-def _stale(job: Job) -> bool:
-    seen = job.heartbeat_at or job.started_at or job.created_at
-    return seen < utcnow() - timedelta(seconds=job.time_limit_seconds + GRACE_SECONDS)
+def _stale_seconds(app: Flask | None = None) -> float:
+    config = (app or current_app).config if app is not None or has_app_context() else {}
+    return float(config.get("JOB_STALE_SECONDS", STALE_SECONDS))
+
+
+def _lost(job: Job, now, stale_seconds: float) -> str | None:
+    """Why an active job is lost (its process is gone), or None while it may still be going."""
+    if job.active_key is None:
+        return "interrupted: it was left without its period's key"
+    if job.status == "running":
+        seen = job.heartbeat_at or job.started_at or job.created_at
+        if seen < now - timedelta(seconds=stale_seconds):
+            return (f"interrupted: no sign of life from its process for over {stale_seconds:g} s "
+                    "(the worker or web process running it stopped); nothing was saved")
+        return None
+    if job.created_at < now - timedelta(seconds=job.time_limit_seconds + GRACE_SECONDS):
+        return "interrupted: no process started it (is a `hubrota worker` running?)"
+    return None
 
 
 def running_job(db, federation_id: int) -> Job | None:
     """The federation's newest queued or running run (one whose process died does not count)."""
     job = db.scalar(select(Job).where(Job.federation_id == federation_id,
                                       Job.status.in_(ACTIVE)).order_by(Job.id.desc()).limit(1))
-    return None if job is None or _stale(job) else job
+    return None if job is None or _lost(job, utcnow(), _stale_seconds()) else job
 
 
-def _retire_stale(db, federation_id: int) -> None:
-    for lost in db.scalars(select(Job).where(Job.federation_id == federation_id,
-                                             Job.status.in_(ACTIVE))):
-        if _stale(lost) or lost.active_key is None:
-            lost.status, lost.finished_at, lost.active_key = "failed", utcnow(), None
-            lost.message = lost.message or "interrupted: its process stopped"
+def reap(db, stale_seconds: float, federation_id: int | None = None) -> list[int]:
+    """Fail the active runs whose process is gone (see `_lost`), each with an audit line, and
+    free their periods; the ids failed. The caller commits. A run that beat or changed status
+    since it was read is left alone."""
+    now = utcnow()
+    query = select(Job).where(Job.status.in_(ACTIVE))
+    if federation_id is not None:
+        query = query.where(Job.federation_id == federation_id)
+    reaped = []
+    for job in db.scalars(query).all():
+        why = _lost(job, now, stale_seconds)
+        if why is None:
+            continue
+        still = [Job.status == job.status]
+        if job.status == "running" and job.active_key is not None:
+            still.append(or_(Job.heartbeat_at.is_(None), Job.heartbeat_at
+                             < now - timedelta(seconds=stale_seconds)))
+        if _fail(db, job, why, *still):
+            reaped.append(job.id)
+            db.expire(job)
+    return reaped
+
+
+def fail_lost(app: Flask, job_id: int, why: str) -> bool:
+    """Fail a queued or running run whose process is known to be gone (the worker saw its
+    work-horse killed); False when it had already ended."""
+    with new_session(app) as db:
+        job = db.get(Job, job_id)
+        failed = job is not None and _fail(db, job, why, Job.status.in_(ACTIVE))
+        db.commit()
+    return failed
+
+
+def _fail(db, job: Job, why: str, *still) -> bool:
+    ended = db.execute(update(Job).where(Job.id == job.id, *still)
+                       .values(status="failed", message=why, finished_at=utcnow(),
+                               active_key=None)
+                       .execution_options(synchronize_session=False)).rowcount
+    if ended:
+        log.warning("run %s failed: %s", job.id, why)
+        db.add(AuditEvent(federation_id=job.federation_id, user_id=job.user_id, action="run",
+                          detail=f"run {job.id} ({job.kind}) failed: {why}"))
+    return bool(ended)
+
+
+def _reap_before_run_pages() -> None:
+    from web.db import get_db
+
+    db = get_db()
+    if reap(db, _stale_seconds()):
+        db.commit()
 
 
 # ---- starting and cancelling -------------------------------------------------------------
@@ -125,7 +199,7 @@ def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "
             raise RunRefused("Upload data before optimising.")
         problem = effective_problem(db, federation_id, dataset)
         period = period_of(problem)
-        _retire_stale(db, federation_id)
+        reap(db, _stale_seconds(app), federation_id)
         db.commit()
         federation = db.get(Federation, federation_id)
         job = Job(federation_id=federation_id, user_id=user_id, status="queued", kind=kind,
@@ -143,12 +217,7 @@ def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "
             db.commit()
         except IntegrityError:
             db.rollback()
-            going = running_job(db, federation_id)
-            who = f" by {going.user.email}" if going is not None and going.user else ""
-            number = going.id if going is not None else None
-            raise RunRefused(f"Run {number} for this rota period ({period_text(period)}), "
-                             f"started{who}, is still going: wait for it to finish or cancel "
-                             "it before starting another.", number) from None
+            raise _refusal(db, federation_id, period) from None
         job_id = job.id
     if backend_of(app) == "rq":
         _enqueue(app, job_id)
@@ -159,6 +228,27 @@ def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "
             threads.running[job_id] = thread
         thread.start()
     return job_id
+
+
+def _refusal(db, federation_id: int, period: str) -> RunRefused:
+    """Why a run of `period` cannot start: the run that holds the period (or, when it ended
+    in the meantime, the newest run of the period, started at the same moment)."""
+    going = db.scalar(select(Job).where(Job.active_key == f"{federation_id}:{period}"))
+    if going is None:
+        going = db.scalar(select(Job).where(Job.federation_id == federation_id,
+                                            Job.period == period)
+                          .order_by(Job.id.desc()).limit(1))
+    if going is None:  # pragma: no cover - the key was taken, so some run had it
+        return RunRefused("Another run of this rota period started at the same moment: try "
+                          "again.")
+    who = f" by {going.user.email}" if going.user else ""
+    if going.status in ACTIVE:
+        return RunRefused(f"Run {going.id} for this rota period ({period_text(period)}), "
+                          f"started{who}, is still going: wait for it to finish or cancel it "
+                          "before starting another.", going.id)
+    return RunRefused(f"Run {going.id} for this rota period ({period_text(period)}), started{who} "
+                      f"at the same moment, has just ended ({going.status}): look at it before "
+                      "starting another.", going.id)
 
 
 def start_optimise(app: Flask, federation_id: int, user_id: int | None,
@@ -174,10 +264,13 @@ def cancel(db, job: Job, user_id: int | None) -> str:
     job.cancel_requested = True
     db.add(AuditEvent(federation_id=job.federation_id, user_id=user_id, action="cancel",
                       detail=f"asked run {job.id} to stop"))
-    if job.status == "queued":
-        job.status, job.finished_at, job.active_key = "cancelled", utcnow(), None
-        job.message = "cancelled before it started"
+    if job.status == "queued":  # unless a process has just started it: then it stops itself
+        db.execute(update(Job).where(Job.id == job.id, Job.status == "queued")
+                   .values(status="cancelled", finished_at=utcnow(), active_key=None,
+                           message="cancelled before it started")
+                   .execution_options(synchronize_session=False))
     db.commit()
+    db.refresh(job)
     return f"Run {job.id} is stopping." if job.status == "running" else f"Run {job.id} cancelled."
 
 
@@ -193,6 +286,8 @@ def wait(app: Flask, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout or 3600)
         while time.monotonic() < deadline:
             with new_session(app) as db:
+                reap(db, _stale_seconds(app))
+                db.commit()
                 if db.scalar(select(Job.id).where(Job.status.in_(ACTIVE)).limit(1)) is None:
                     return
             time.sleep(0.2)
@@ -298,16 +393,56 @@ class ProgressLog:
             db.commit()
 
 
+class Heartbeat:
+    """While a run goes, a thread stamps its job's `heartbeat_at` every `seconds`, so `reap`
+    can tell a quiet solve from a dead process. `lost` turns true when the job is no longer
+    running (given up for lost meanwhile): the run then stops, and keeps nothing."""
+
+    def __init__(self, app: Flask, job_id: int, seconds: float):
+        self.app, self.job_id, self.seconds = app, job_id, seconds
+        self.lost = False
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"hubrota-heartbeat-{job_id}")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stopped.set()
+        self._thread.join(10)
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self.seconds):
+            try:
+                with new_session(self.app) as db:
+                    alive = db.execute(update(Job).where(Job.id == self.job_id,
+                                                         Job.status == "running")
+                                       .values(heartbeat_at=utcnow())
+                                       .execution_options(synchronize_session=False)).rowcount
+                    db.commit()
+            except Exception:  # a busy or restarting database: the next beat tries again
+                log.warning("run %s: heartbeat not written", self.job_id, exc_info=True)
+                continue
+            if not alive:
+                log.warning("run %s was given up for lost while it ran: stopping", self.job_id)
+                self.lost = True
+                return
+
+
 class CancelFlag:
     """`should_stop` for the solver: the job's cancel flag, read from the database at most
-    every CANCEL_POLL_SECONDS (the solver polls every 0.1 s)."""
+    every CANCEL_POLL_SECONDS (the solver polls every 0.1 s), or the run given up for lost."""
 
-    def __init__(self, app: Flask, job_id: int):
-        self.app, self.job_id = app, job_id
+    def __init__(self, app: Flask, job_id: int, heartbeat: Heartbeat | None = None):
+        self.app, self.job_id, self.heartbeat = app, job_id, heartbeat
         self._checked = 0.0
         self._stop = False
 
     def __call__(self) -> bool:
+        if self.heartbeat is not None and self.heartbeat.lost:
+            return True
         now = time.monotonic()
         if not self._stop and now - self._checked >= CANCEL_POLL_SECONDS:
             self._checked = now
@@ -332,28 +467,45 @@ CANCELLED = Outcome("cancelled", "cancelled: nothing was saved")
 def execute(app: Flask, job_id: int) -> None:
     """Run a queued job to its end: done, failed or cancelled, with the reason."""
     with app.app_context(), new_session(app) as db:
-        job = db.get(Job, job_id)
-        if job is None or job.status != "queued":
+        now = utcnow()
+        taken = db.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
+                           .values(status="running", started_at=now, heartbeat_at=now)
+                           .execution_options(synchronize_session=False)).rowcount
+        db.commit()
+        if not taken:
             return  # cancelled before it started, or taken by another worker
-        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
-        db.commit()
-        progress = ProgressLog(app, job_id)
-        try:
-            outcome = _dispatch(app, db, job, progress, CancelFlag(app, job_id))
-        except Exception as exc:  # a job must always end; the log has the traceback
-            log.exception("job %s failed", job_id)
-            db.rollback()
-            outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
         job = db.get(Job, job_id)
-        db.refresh(job)
-        job.status, job.message, job.rota_id = outcome.status, outcome.message, outcome.rota_id
-        if outcome.detail:
-            job.detail = json.dumps({**_detail(job), **outcome.detail})
-        job.progress = json.dumps(progress.as_dict())
-        job.finished_at, job.active_key = utcnow(), None
-        db.add(AuditEvent(federation_id=job.federation_id, user_id=job.user_id, action="run",
-                          detail=f"run {job.id} ({job.kind}) {outcome.status}: {outcome.message}"))
-        db.commit()
+        progress = ProgressLog(app, job_id)
+        with Heartbeat(app, job_id, float(app.config["JOB_HEARTBEAT_SECONDS"])) as heartbeat:
+            try:
+                outcome = _dispatch(app, db, job, progress, CancelFlag(app, job_id, heartbeat))
+            except Exception as exc:  # a job must always end; the log has the traceback
+                log.exception("job %s failed", job_id)
+                db.rollback()
+                outcome = Outcome("failed", f"{type(exc).__name__}: {exc}")
+            _end(db, job_id, outcome, progress)
+
+
+def _end(db, job_id: int, outcome: Outcome, progress: ProgressLog) -> None:
+    """Write the run's outcome, with the rota it stored, in one transaction — unless the job
+    is no longer running (given up for lost meanwhile): then nothing of it is kept."""
+    job = db.get(Job, job_id)
+    db.refresh(job)
+    values = {"status": outcome.status, "message": outcome.message,
+              "rota_id": outcome.rota_id, "progress": json.dumps(progress.as_dict()),
+              "finished_at": utcnow(), "active_key": None}
+    if outcome.detail:
+        values["detail"] = json.dumps({**_detail(job), **outcome.detail})
+    ended = db.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                       .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not ended:
+        db.rollback()
+        log.warning("run %s ended (%s) after it was given up (%s): its result is dropped",
+                    job_id, outcome.status, job.status)
+        return
+    db.add(AuditEvent(federation_id=job.federation_id, user_id=job.user_id, action="run",
+                      detail=f"run {job.id} ({job.kind}) {outcome.status}: {outcome.message}"))
+    db.commit()
 
 
 def _detail(job: Job) -> dict:

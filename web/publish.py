@@ -210,6 +210,9 @@ def publish_rota():
         db.rollback()
         flash("Someone published at the same moment: check the changes again.", "error")
         return redirect(url_for(".preview", rota=row.id))
+    except Exception:
+        db.rollback()  # nothing of it was written; and the error page can read the user again
+        raise
     flash(f"Published version {version.number}: calendar feeds now show it.", "success")
     return redirect(url_for(".version", n=version.number))
 

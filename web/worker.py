@@ -3,12 +3,57 @@
 It needs REDIS_URL, and the same DATABASE_URL and HUBROTA_* settings as the web app: the job
 reads its problem from the database and writes its progress and rota back there. Start as many
 as there are cores to spare, here or on other machines.
+
+RQ runs each job in a forked work-horse. When that process is killed (SIGKILL, the kernel's
+out-of-memory killer), the worker fails the job's run at once, naming the signal; when the
+whole worker dies, the run's heartbeat stops and the web app fails it (web.jobs.reap).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+
+from flask import Flask
+from rq import Worker
+
+WORK = "web.jobs.work"  # what web.jobs enqueues, with the job's id
+
+
+class HubrotaWorker(Worker):
+    """RQ's worker, which also fails the run of a work-horse that was killed."""
+
+    app: Flask | None = None
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        if self.app is None or job.func_name != WORK or not job.args:
+            return
+        from web.db import engine_of
+        from web.jobs import fail_lost
+
+        try:
+            fail_lost(self.app, int(job.args[0]), "interrupted: " + killed_text(ret_val)
+                      + "; nothing was saved")
+        except Exception:  # the database is away: the web app's heartbeat check fails it later
+            self.log.exception("run %s: could not record its work-horse's end", job.args[0])
+        finally:
+            engine_of(self.app).dispose()  # no connection of this process is forked on
+
+
+def killed_text(status: int | None) -> str:
+    """How the work-horse ended, from its wait status: 'its worker process was killed
+    (SIGKILL)'."""
+    if status is not None and os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"its worker process was killed ({name})"
+    code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else status
+    return f"its worker process stopped (exit status {code})"
 
 
 def run_worker(queue: str | None = None, burst: bool = False, name: str | None = None) -> int:
@@ -17,7 +62,7 @@ def run_worker(queue: str | None = None, burst: bool = False, name: str | None =
         print("hubrota worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)", file=sys.stderr)
         return 2
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue
 
     from web import create_app
     from web.db import engine_of
@@ -28,7 +73,8 @@ def run_worker(queue: str | None = None, burst: bool = False, name: str | None =
     connection = Redis.from_url(url)
     print(f"hubrota worker on queue {queue_name!r}{' (burst)' if burst else ''}",
           file=sys.stderr)
-    worker = Worker([Queue(queue_name, connection=connection)], connection=connection,
-                    name=name)
+    worker = HubrotaWorker([Queue(queue_name, connection=connection)], connection=connection,
+                           name=name)
+    worker.app = app
     worker.work(burst=burst, with_scheduler=False)
     return 0
