@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from tests.web.conftest import PASSWORD, Client, make_app, seed
 from tests.web.test_publish import publish, versions
@@ -239,6 +239,27 @@ def test_a_killed_work_horse_fails_its_run_at_once(rq_app, workers):
     assert worker.poll() is None
 
 
+def test_a_run_given_up_for_lost_keeps_nothing_when_it_comes_back(app, seeded):
+    """A run that only seemed dead (its process stalled past the stale limit and the web app
+    failed it) notices at its next heartbeat, stops, and ends without touching the job's
+    failed status or storing its rota; its period was free all along."""
+    add_sample_data(app, seeded.north)
+    app.config["JOB_HEARTBEAT_SECONDS"] = 0.2
+    job_id = jobs.start_optimise(app, seeded.north, seeded.users["manager@north"], 120)
+    wait_for(app, job_id, lambda j: j.status == "running" and j.progress)
+    before = snapshot(app)
+    with new_session(app) as db:  # what reap does to a run silent for too long
+        db.execute(update(Job).where(Job.id == job_id).values(
+            status="failed", message="given up", active_key=None))
+        db.commit()
+    asked = time.monotonic()
+    jobs.wait(app, 30)
+    assert time.monotonic() - asked < 5
+    job = wait_for(app, job_id, lambda j: True)
+    assert (job.status, job.message, job.rota_id) == ("failed", "given up", None)
+    assert snapshot(app) == before
+
+
 # ---- the web process killed mid-upload ------------------------------------------------------
 
 # The web app in a real server process, with a hook that stalls inside the save's transaction:
@@ -403,6 +424,22 @@ def test_two_managers_starting_runs_of_one_period_at_once_get_one_run(app, seede
     refused = second if run.user_id == seeded.users["manager@north"] else first
     page = refused.get(f"/f/north/runs/watch?job={run.id}").get_data(as_text=True)
     assert f"Run {run.id} for this rota period (Mon 1 Mar to Sun 14 Mar 2027)" in page, page
+
+
+def test_the_refusal_names_a_run_that_ended_in_the_meantime(app, seeded):
+    """When the run that took the period has already ended by the time the loser looks (a
+    quick one), the refusal still names it and says it has just ended."""
+    period = "2027-03-01..2027-03-14"
+    with new_session(app) as db:
+        quick = Job(federation_id=seeded.north, status="done", period=period,
+                    user_id=seeded.users["manager@north"], time_limit_seconds=3)
+        db.add(quick)
+        db.commit()
+        refusal = jobs._refusal(db, seeded.north, period)
+    assert refusal.job_id == quick.id
+    assert refusal.message == (f"Run {quick.id} for this rota period (Mon 1 Mar to Sun 14 Mar "
+                               "2027), started by manager@north at the same moment, has just "
+                               "ended (done): look at it before starting another.")
 
 
 # ---- publishing -----------------------------------------------------------------------------
