@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler.checker import check, format_day
 from scheduler.domain import Problem, SolveParams, SolveStatus
-from web.db import engine_of, new_session
+from web.db import engine_of, get_db, new_session
 from web.models import AuditEvent, Federation, Job, Rota, RotaAssignment, utcnow
 from web.problems import current_dataset
 
@@ -102,8 +102,10 @@ def period_text(period: str) -> str:
 
 
 def _stale_seconds(app: Flask | None = None) -> float:
-    config = (app or current_app).config if app is not None or has_app_context() else {}
-    return float(config.get("JOB_STALE_SECONDS", STALE_SECONDS))
+    """JOB_STALE_SECONDS of `app`, else of the current app."""
+    if app is None and not has_app_context():
+        return STALE_SECONDS
+    return float((app or current_app).config.get("JOB_STALE_SECONDS", STALE_SECONDS))
 
 
 def _lost(job: Job, now, stale_seconds: float) -> str | None:
@@ -174,8 +176,6 @@ def _fail(db, job: Job, why: str, *still) -> bool:
 
 
 def _reap_before_run_pages() -> None:
-    from web.db import get_db
-
     db = get_db()
     if reap(db, _stale_seconds()):
         db.commit()
