@@ -4,9 +4,10 @@ the rest of the best rota, and let CP-SAT re-optimise that part; keep what impro
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -29,7 +30,7 @@ class LnsOutcome:
 
 def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int], objective: int,
             deadline: float, seed: int, stop: Callable[[], bool] | None = None,
-            on_improve: Callable[[int], None] | None = None) -> LnsOutcome:
+            on_improve: Callable[[int], None] | None = None, workers: int = 1) -> LnsOutcome:
     """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
 
     Each iteration frees the x variables of a random window of consecutive days or of a random
@@ -37,17 +38,48 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     solution by shrinking its domain in a clone of the model, hints the best solution and
     solves with one worker for at most ITERATION_SECONDS. The clone keeps every constraint,
     so whatever it returns is a whole, valid solution.
+
+    `workers` threads search at once, each with its own random stream, sharing the best
+    solution (CP-SAT releases the interpreter lock while it solves, so each uses a core).
     """
-    rng = random.Random(seed)
     items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
+    state = _Shared(list(values), objective)
+    if items:
+        threads = [threading.Thread(target=_search, daemon=True,
+                                    args=(rm, expr, items, state, deadline, seed * 7919 + k, stop,
+                                          on_improve))
+                   for k in range(max(1, workers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return LnsOutcome(state.best, state.objective, state.iterations, state.improvements)
+
+
+@dataclass
+class _Shared:
+    """The best solution the threads share, behind one lock."""
+
+    best: list[int]
+    objective: int
+    iterations: int = 0
+    improvements: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[object, int, int]], state: _Shared,
+            deadline: float, seed: int, stop: Callable[[], bool] | None,
+            on_improve: Callable[[int], None] | None) -> None:
+    rng = random.Random(seed)
     days = sorted({d for d, _, _ in items})
     clinicians = sorted({ci for _, ci, _ in items})
-    best, best_objective = list(values), objective
-    share, iterations, improvements = START_SHARE, 0, 0
-    while time.perf_counter() < deadline - 0.05 and items:
+    share = START_SHARE
+    while time.perf_counter() < deadline - 0.05:
         if stop is not None and stop():
             break
-        iterations += 1
+        with state.lock:
+            state.iterations += 1
+            best, best_objective = list(state.best), state.objective
         if rng.random() < 0.5 and len(days) > 1:
             length = max(1, round(share * len(days)))
             first = rng.randrange(0, len(days) - length + 1)
@@ -76,11 +108,11 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = round(solver.objective_value)
-            if found < best_objective:
-                best = list(solver.response_proto.solution)[:len(best)]
-                best_objective = found
-                improvements += 1
-                if on_improve is not None:
-                    on_improve(found)
+            with state.lock:
+                if found < state.objective:
+                    state.best = list(solver.response_proto.solution)[:len(best)]
+                    state.objective = found
+                    state.improvements += 1
+                    if on_improve is not None:
+                        on_improve(found)
         share = min(MAX_SHARE, share * 1.15) if status == cp_model.OPTIMAL else max(MIN_SHARE, share / 1.15)
-    return LnsOutcome(best, best_objective, iterations, improvements)
