@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from ortools.sat.python import cp_model
 
@@ -67,7 +68,7 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[object, int, int]], state: _Shared,
+def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
             on_improve: Callable[[int], None] | None) -> None:
     rng = random.Random(seed)
