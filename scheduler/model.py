@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 
 from ortools.sat.python import cp_model
 
+from scheduler.bounds import fair_share_floor
 from scheduler.domain import (
     GOALS,
     STABILITY_NEAR_FACTOR,
@@ -375,6 +376,7 @@ class Objective:
         self.m, self.p, self.v = model, problem, v
         self._load: dict[int, LinearExpr] = {}
         self._fair: list[tuple[int, int, cp_model.IntVar, int, int]] = []
+        self._fair_lengths: list[Counter[int]] = []
         self.total_minutes: LinearExpr = 0
 
     def parts(self) -> dict[str, LinearExpr]:
@@ -528,14 +530,19 @@ class Objective:
             step = math.gcd(*lengths[code]) if lengths.get(code) else 0
             most = sum(lengths.get(code, ()))
             self._fair.append((w, total_weight, dev, step, most))
+            self._fair_lengths.append(Counter(lengths.get(code, ())))
         return sum(terms)
 
-    def tighten_fair_share(self, total: int) -> None:
+    def tighten_fair_share(self, total: int, known: int) -> int:
         """Cuts valid once the total of minutes worked is known to be `total` (the tiers above
         fix it): each practice's minutes are a multiple of the gcd of its sessions' lengths, so
-        its deviation is at least the distance from its fair share to the nearest such multiple.
-        The LP alone sees none of this and leaves the phase's bound near 0."""
+        its deviation is at least the distance from its fair share to the nearest such multiple;
+        and all practices together are at least scheduler.bounds.fair_share_floor, which also
+        makes the minutes add up to `total` (`known`: a rota's fair-share value, which caps it).
+        The LP alone sees none of this and leaves the phase's bound near 0. Returns the floor."""
         self.m.add(self.total_minutes == total)
+        floor = fair_share_floor([w for w, *_ in self._fair], total, self._fair_lengths, known)
+        self.m.add(sum(dev for _, _, dev, _, _ in self._fair) >= floor)
         for w, total_weight, dev, step, most in self._fair:
             if step == 0:
                 self.m.add(dev >= w * total)
@@ -543,6 +550,7 @@ class Objective:
             ideal = w * total / (total_weight * step)
             candidates = {min(max(k, 0), most // step) for k in (math.floor(ideal), math.ceil(ideal))}
             self.m.add(dev >= min(abs(total_weight * step * k - w * total) for k in candidates))
+        return floor
 
     def _convex(self, name: str, count: LinearExpr, most: int) -> LinearExpr:
         """n(n−1)/2 of a count through its tangents k·n − k(k+1)/2, exact at integers."""
