@@ -556,6 +556,10 @@ class Objective:
         """n(n−1)/2 of a count through its tangents k·n − k(k+1)/2, exact at integers."""
         if most <= 1:
             return 0
+        if most > 2:  # name the count once: each tangent is then two terms, not one per session
+            n = self.m.new_int_var(0, most, f"{name}.count")
+            self.m.add(n == count)
+            count = n
         tri = self.m.new_int_var(0, most * (most - 1) // 2, name)
         for k in range(1, most):
             self.m.add(tri >= k * count - k * (k + 1) // 2)
