@@ -13,7 +13,7 @@ from datetime import date
 from ortools.sat.python import cp_model
 
 from scheduler.domain import Problem
-from scheduler.model import LinearExpr, RotaModel
+from scheduler.model import LinearExpr, Practices, RotaModel
 
 # The share of a neighbourhood's x variables freed starts here and adapts: up after a
 # neighbourhood solved to optimality (it was easy), down after one that ran out of time.
@@ -31,7 +31,8 @@ class LnsOutcome:
 
 def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int], objective: int,
             deadline: float, seed: int, stop: Callable[[], bool] | None = None,
-            on_improve: Callable[[int], None] | None = None, workers: int = 1) -> LnsOutcome:
+            on_improve: Callable[[int], None] | None = None, workers: int = 1,
+            practices: Practices | None = None, stall: float | None = None) -> LnsOutcome:
     """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
 
     Each iteration frees the x variables of a random window of consecutive days or of a random
@@ -40,15 +41,23 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     solves with one worker for at most ITERATION_SECONDS. The clone keeps every constraint,
     so whatever it returns is a whole, valid solution.
 
+    With `practices` (a phase that evens out the practices' shares), half the iterations free
+    every clinician of a few practices over the whole horizon instead: some above their share
+    and some below, drawn in proportion to how far they are from it, so that CP-SAT can move
+    sessions from the ones to the others.
+
+    With `stall`, the search ends once no thread has improved for that many seconds (the rest
+    of the phase then goes to the tiers below).
+
     `workers` threads search at once, each with its own random stream, sharing the best
     solution (CP-SAT releases the interpreter lock while it solves, so each uses a core).
     """
     items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
-    state = _Shared(list(values), objective)
+    state = _Shared(list(values), objective, time.perf_counter())
     if items:
         threads = [threading.Thread(target=_search, daemon=True,
                                     args=(rm, expr, items, state, deadline, seed * 7919 + k, stop,
-                                          on_improve))
+                                          on_improve, practices, stall))
                    for k in range(max(1, workers))]
         for thread in threads:
             thread.start()
@@ -63,6 +72,7 @@ class _Shared:
 
     best: list[int]
     objective: int
+    improved_at: float  # perf_counter seconds
     iterations: int = 0
     improvements: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -70,7 +80,8 @@ class _Shared:
 
 def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
-            on_improve: Callable[[int], None] | None) -> None:
+            on_improve: Callable[[int], None] | None, practices: Practices | None,
+            stall: float | None) -> None:
     rng = random.Random(seed)
     days = sorted({d for d, _, _ in items})
     clinicians = sorted({ci for _, ci, _ in items})
@@ -78,10 +89,15 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     while time.perf_counter() < deadline - 0.05:
         if stop is not None and stop():
             break
+        if stall and time.perf_counter() - state.improved_at > stall:
+            break
         with state.lock:
             state.iterations += 1
             best, best_objective = list(state.best), state.objective
-        if rng.random() < 0.5 and len(days) > 1:
+        if practices is not None and len(practices.members) > 1 and rng.random() < 0.5:
+            group = {ci for p in _pick_practices(rng, practices, best, share) for ci in practices.members[p]}
+            free = {index for _, ci, index in items if ci in group}
+        elif rng.random() < 0.5 and len(days) > 1:
             length = max(1, round(share * len(days)))
             first = rng.randrange(0, len(days) - length + 1)
             window = set(days[first:first + length])
@@ -114,6 +130,25 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
                     state.best = list(solver.response_proto.solution)[:len(best)]
                     state.objective = found
                     state.improvements += 1
+                    state.improved_at = time.perf_counter()
                     if on_improve is not None:
                         on_improve(found)
         share = min(MAX_SHARE, share * 1.15) if status == cp_model.OPTIMAL else max(MIN_SHARE, share / 1.15)
+
+
+def _pick_practices(rng: random.Random, practices: Practices, best: list[int], share: float) -> list[int]:
+    """About `share` of the practices (at least two), half from those above their fair share and
+    half from those below, each drawn with weight its distance from it."""
+    gaps = practices.gaps(best)
+    count = max(2, round(share * len(gaps)))
+    above = [(p, g) for p, g in enumerate(gaps) if g > 0]
+    below = [(p, -g) for p, g in enumerate(gaps) if g < 0]
+    chosen: list[int] = []
+    for side, want in ((above, (count + 1) // 2), (below, count // 2)):
+        pool = list(side)
+        for _ in range(min(want, len(pool))):
+            pick = rng.choices(range(len(pool)), weights=[g for _, g in pool])[0]
+            chosen.append(pool.pop(pick)[0])
+    rest = [p for p in range(len(gaps)) if p not in chosen]
+    rng.shuffle(rest)
+    return chosen + rest[:max(0, count - len(chosen))]

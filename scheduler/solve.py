@@ -26,6 +26,7 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.lns import improve
+from scheduler.lp import lp_bound
 from scheduler.model import RotaModel, build_model
 
 # A phase gets at least this share of the time left, so the top goals are not starved by the
@@ -52,6 +53,11 @@ PRESOLVE_ALWAYS = 10_000
 # on 2 workers). Its other threads still run CP-SAT's interleaved LNS. With more workers
 # CP-SAT's own portfolio already includes max_lp.
 FEW_WORKERS_SUBSOLVERS = ("max_lp", "default_lp", "core")
+# The same big models prove little in those tiers through CP-SAT's LP, which takes half a
+# minute to solve there; GLOP solves the LP relaxation (scheduler.lp) in a second or two, and
+# its bound is added as a cut. It gets at most this share of the phase.
+LP_SHARE = 0.25
+HAND_OVER: dict[str, float] = {"fair_share": 0.05}
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,9 @@ class _Monitor:
     improved it for `stall` seconds (then the time is better spent on the next tiers)."""
 
     def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None,
-                 stall: float | None):
+                 stall: float | None, hand_over: float | None = None):
         self.solver, self.should_stop, self.stall = solver, should_stop, stall
+        self.hand_over = None if hand_over is None else time.perf_counter() + hand_over
         self.cancelled = self.stalled = False
         self._last: float | None = None
         self._done = threading.Event()
@@ -94,7 +101,7 @@ class _Monitor:
         self._last = time.perf_counter()
 
     def __enter__(self) -> _Monitor:
-        if self.should_stop is not None or self.stall:
+        if self.should_stop is not None or self.stall or self.hand_over is not None:
             threading.Thread(target=self._poll, daemon=True).start()
         return self
 
@@ -105,7 +112,9 @@ class _Monitor:
         while not self._done.wait(0.1):
             if self.should_stop is not None and self.should_stop():
                 self.cancelled = True
-            elif self.stall and self._last is not None and time.perf_counter() - self._last > self.stall:
+            elif self._last is not None and (
+                    (self.stall and time.perf_counter() - self._last > self.stall)
+                    or (self.hand_over is not None and time.perf_counter() > self.hand_over)):
                 self.stalled = True
             else:
                 continue
@@ -161,6 +170,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         budget = max(left, 0.1) * max(1 / (len(tiers) - number + 1), MIN_PHASE_SHARE)
         if number == len(tiers):
             budget = max(left, 0.1)
+        if tier == ("fair_share",):
+            rm.objective.scale_fair_share()
         if (tier == ("fair_share",) and best_values is not None
                 and _total_minutes_fixed(problem, rm, phases)):
             rm.objective.tighten_fair_share(best_values[rm.objective.total_minutes.index],
@@ -174,6 +185,14 @@ def solve(problem: Problem, params: SolveParams | None = None,
         # phase has (seconds on a federation), so there they search the model as it is.
         solver.parameters.cp_model_presolve = (best_values is None or tier[0] not in UNPRESOLVED
                                                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS)
+        lp = None
+        if (best_values is not None and tier[0] in UNPRESOLVED
+                and len(rm.model.proto.variables) > PRESOLVE_ALWAYS):
+            lp_started = time.perf_counter()
+            lp = lp_bound(rm.model, LP_SHARE * budget)
+            if lp is not None:
+                rm.model.add(expr >= lp)
+            budget = max(0.1, budget - (time.perf_counter() - lp_started))
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget
         name = "+".join(tier)
@@ -185,20 +204,27 @@ def solve(problem: Problem, params: SolveParams | None = None,
         # LNS has nobody to hand to
         stall = (max(MIN_STALL_SECONDS, STALL_SHARE * budget) if params.stall_seconds is None
                  else params.stall_seconds) if number < len(tiers) or params.lns else 0
-        with _Monitor(solver, should_stop, stall) as monitor:
+        hand_over = (HAND_OVER[tier[0]] * budget if params.lns and tier[0] in HAND_OVER
+                     and len(rm.model.proto.variables) > PRESOLVE_ALWAYS else None)
+        with _Monitor(solver, should_stop, stall, hand_over) as monitor:
             status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
         stopped = monitor.cancelled
         seconds = solver.wall_time
         bound = math.ceil(solver.best_objective_bound - 1e-6)  # CP-SAT's proof; LNS proves none
+        if lp is not None:
+            bound = max(bound, lp)
         if status is SolveStatus.FEASIBLE and params.lns and not stopped:
             outcome = improve(problem, rm, expr, list(solver.response_proto.solution),
                               round(solver.objective_value), phase_deadline, params.seed + number,
-                              should_stop, partial(report, bound=bound), params.workers)
+                              should_stop, partial(report, bound=bound), params.workers,
+                              rm.objective.practice_groups() if "fair_share" in tier else None,
+                              stall if number < len(tiers) else None)
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)
                 if outcome.objective <= bound:
                     status = SolveStatus.OPTIMAL
             seconds = time.perf_counter() - phase_deadline + budget
+            stopped = stopped or (should_stop is not None and should_stop())
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             best_values = list(solver.response_proto.solution)
             solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
@@ -221,7 +247,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
             # the last one, hold the tier at its value there and go on to the next tier
             value = sum(problem.weights.of(part) * parts[part] for part in tier)
             rm.model.add(expr <= value)
-            phases.append(PhaseResult(tier, status, value, 0, seconds))
+            phases.append(PhaseResult(tier, status, value, min(lp or 0, value), seconds))
         _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
                                phases[-1].value, phases[-1].bound, done=True))
 

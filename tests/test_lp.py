@@ -1,0 +1,144 @@
+"""The LP bound (scheduler.lp) never rises above a model's optimum; the lower tiers of a big
+model use it with the practice neighbourhood of scheduler.lns, and the rotas stay right."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from ortools.sat.python import cp_model
+
+import scheduler.solve as solve_module
+from scheduler.checker import check, objective_parts
+from scheduler.domain import SolveParams, SolveStatus
+from scheduler.lns import _pick_practices
+from scheduler.lp import lp_bound
+from scheduler.model import Practices, build_model
+from scheduler.solve import solve
+from tests import builders as b
+
+
+def optimum(model: cp_model.CpModel) -> int | None:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return None
+    assert status == cp_model.OPTIMAL
+    return round(solver.objective_value)
+
+
+def test_bound_is_the_rounded_up_lp_optimum():
+    """min x + y + z with 2x + 3y + 4z ≥ 5: the LP takes z and a third of y (4/3), so 2."""
+    m = cp_model.CpModel()
+    x, y, z = (m.new_bool_var(n) for n in "xyz")
+    m.add(2 * x + 3 * y + 4 * z >= 5)
+    m.minimize(x + y + z)
+    assert lp_bound(m, 5) == 2 == optimum(m)
+
+
+def test_negated_literals_and_offsets():
+    """min 10 − x − y with ¬x ∨ ¬y: at most one of them, so 9."""
+    m = cp_model.CpModel()
+    x, y = m.new_bool_var("x"), m.new_bool_var("y")
+    m.add_bool_or([~x, ~y])
+    m.minimize(10 - x - y)
+    assert lp_bound(m, 5) == 9 == optimum(m)
+
+
+def test_no_objective_gives_no_bound():
+    m = cp_model.CpModel()
+    m.new_bool_var("x")
+    assert lp_bound(m, 5) is None
+
+
+def literal(rng: random.Random, xs: list) -> object:
+    return rng.choice(xs) if rng.random() < 0.6 else ~rng.choice(xs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_never_exceeds_the_optimum_of_random_models(seed):
+    """Linear rows (some enforced, some with huge coefficients, which the LP sets aside),
+    at-most-ones, exactly-ones and clauses over negated and plain literals."""
+    rng = random.Random(seed)
+    checked = 0
+    for _ in range(25):
+        m = cp_model.CpModel()
+        xs = [m.new_bool_var(f"x{i}") for i in range(8)]
+        ints = [m.new_int_var(0, 5, f"n{i}") for i in range(3)]
+        for _ in range(rng.randint(1, 5)):
+            terms = rng.sample(xs + ints, 4)
+            expr = sum(rng.randint(-3, 4) * t for t in terms)
+            ct = m.add(expr >= rng.randint(-2, 6))
+            if rng.random() < 0.2:
+                ct.only_enforce_if(rng.choice(xs))
+        if rng.random() < 0.3:
+            m.add(2_000_000 * xs[0] + ints[0] <= 1_000_000 + rng.randint(0, 5))
+        m.add_at_most_one(rng.sample(xs, 3))
+        m.add_bool_or([literal(rng, xs) for _ in range(3)])
+        if rng.random() < 0.5:
+            m.add_exactly_one([literal(rng, xs) for _ in range(2)])
+        m.minimize(sum(rng.randint(-4, 6) * v for v in xs + ints) + rng.randint(-5, 5))
+        best = optimum(m)
+        if best is None:
+            continue
+        bound = lp_bound(m, 5)
+        assert bound is not None and bound <= best
+        checked += 1
+    assert checked >= 10
+
+
+def test_scaled_fair_share_rows_keep_the_optimum():
+    """The restated deviations (minutes as one variable per practice) are the same rule: three
+    equal practices on four evenings still have 119,880 as their best (see test_bounds), and
+    the LP of the scaled model bounds it without rising above it."""
+    practices = [b.practice(code, 10_000) for code in ("P1", "P2", "P3")]
+    clinicians = [b.clinician(f"C{i}{j}", practice_code=f"P{i}") for i in (1, 2, 3) for j in (1, 2)]
+    days = [b.MONDAY + timedelta(days=k) for k in range(4)]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=[b.evening(d) for d in days])
+    rm = build_model(p)
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.objective.scale_fair_share()
+    rm.objective.scale_fair_share()  # a second call adds nothing
+    assert len(rm.objective.practices) == 3
+    rm.model.minimize(rm.parts["fair_share"])
+    assert optimum(rm.model) == 119_880
+    assert 0 <= lp_bound(rm.model, 5) <= 119_880
+    groups = rm.objective.practice_groups()
+    assert groups is not None and sorted(map(len, groups.members)) == [2, 2, 2]
+
+
+def test_practices_are_drawn_from_both_sides_of_their_share():
+    practices = Practices(members=[[0], [1], [2], [3]], minutes=[0, 1, 2, 3], weights=[1, 1, 1, 1],
+                          total=4, total_weight=4)
+    values = [180, 0, 90, 90, 360]  # 4·minutes − 360: +360, −360, 0, 0
+    assert practices.gaps(values) == [360, -360, 0, 0]
+    rng = random.Random(1)
+    for _ in range(20):
+        picked = _pick_practices(rng, practices, values, 0.5)
+        assert len(picked) == len(set(picked)) == 2
+        assert set(picked) == {0, 1}  # the only practice above and the only one below
+
+
+def test_a_big_model_path_gives_checked_rotas(monkeypatch):
+    """With the size threshold at 0, a small problem takes the path of a federation: the LP
+    bounds and cuts the lower tiers and the fair-share phase hands over to the practice
+    neighbourhood early. The rota breaks no rule, its parts are the checker's, and every bound
+    is at most its value."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    practices = [b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))]
+    clinicians = [b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
+                  for i in (1, 2, 3) for j, role in enumerate(("GP", "GP", "Nurse"))]
+    days = [b.MONDAY + timedelta(days=k) for k in range(10)]
+    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    result = solve(p, SolveParams(time_limit=20, workers=2))
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    assert check(p, result.rota) == []
+    assert result.parts == objective_parts(p, result.rota)
+    assert result.bound <= result.objective
+    for phase in result.phases:
+        assert phase.bound <= phase.value
+    fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
+    assert fair.bound > 0  # the LP proves a positive floor: the shares cannot be met exactly
