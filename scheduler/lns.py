@@ -19,6 +19,14 @@ from scheduler.model import LinearExpr, Practices, RotaModel
 # neighbourhood solved to optimality (it was easy), down after one that ran out of time.
 START_SHARE, MIN_SHARE, MAX_SHARE = 0.1, 0.03, 0.6
 ITERATION_SECONDS = 0.5
+# ... or longer on a big model, whose every sub-solve presolves the whole clone: freeing two
+# practices of the generated ics (176,000 variables) takes 1.1 s to solve, so at half a second
+# every iteration ran out of time and none improved.
+SECONDS_PER_VARIABLE = 1e-5
+# With practices given, this share of the iterations frees a few practices' clinicians (on the
+# generated federation 0.9 ended fair share at 6.7 and 8.9 M, 0.5 at 16-17 M).
+PRACTICE_SHARE = 0.9
+START_PRACTICES = 4.0
 
 
 @dataclass
@@ -41,10 +49,10 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     solves with one worker for at most ITERATION_SECONDS. The clone keeps every constraint,
     so whatever it returns is a whole, valid solution.
 
-    With `practices` (a phase that evens out the practices' shares), half the iterations free
-    every clinician of a few practices over the whole horizon instead: some above their share
-    and some below, drawn in proportion to how far they are from it, so that CP-SAT can move
-    sessions from the ones to the others.
+    With `practices` (a phase that evens out the practices' shares), most iterations
+    (PRACTICE_SHARE) free every clinician of a few practices over the whole horizon instead:
+    some above their share and some below, drawn in proportion to how far they are from it, so
+    that CP-SAT can move sessions from the ones to the others.
 
     With `stall`, the search ends once no thread has improved for that many seconds (the rest
     of the phase then goes to the tiers below).
@@ -86,6 +94,9 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     days = sorted({d for d, _, _ in items})
     clinicians = sorted({ci for _, ci, _ in items})
     share = START_SHARE
+    seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
+    # the practice neighbourhood's size adapts on its own, in practices, from 2 up
+    count, most = START_PRACTICES, max(2.0, len(practices.members) / 2) if practices else 2.0
     while time.perf_counter() < deadline - 0.05:
         if stop is not None and stop():
             break
@@ -94,8 +105,12 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         with state.lock:
             state.iterations += 1
             best, best_objective = list(state.best), state.objective
-        if practices is not None and len(practices.members) > 1 and rng.random() < 0.5:
-            group = {ci for p in _pick_practices(rng, practices, best, share) for ci in practices.members[p]}
+        by_practice = (practices is not None and len(practices.members) > 1
+                       and rng.random() < PRACTICE_SHARE)
+        if by_practice:
+            assert practices is not None
+            group = {ci for p in _pick_practices(rng, practices, best, round(count))
+                     for ci in practices.members[p]}
             free = {index for _, ci, index in items if ci in group}
         elif rng.random() < 0.5 and len(days) > 1:
             length = max(1, round(share * len(days)))
@@ -120,8 +135,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = rng.randrange(1 << 20)
-        solver.parameters.max_time_in_seconds = max(0.05, min(ITERATION_SECONDS,
-                                                              deadline - time.perf_counter()))
+        solver.parameters.max_time_in_seconds = max(0.05, min(seconds, deadline - time.perf_counter()))
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = round(solver.objective_value)
@@ -133,14 +147,18 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
                     state.improved_at = time.perf_counter()
                     if on_improve is not None:
                         on_improve(found)
-        share = min(MAX_SHARE, share * 1.15) if status == cp_model.OPTIMAL else max(MIN_SHARE, share / 1.15)
+        grow = 1.15 if status == cp_model.OPTIMAL else 1 / 1.15
+        if by_practice:
+            count = min(most, max(2.0, count * grow))
+        else:
+            share = min(MAX_SHARE, max(MIN_SHARE, share * grow))
 
 
-def _pick_practices(rng: random.Random, practices: Practices, best: list[int], share: float) -> list[int]:
-    """About `share` of the practices (at least two), half from those above their fair share and
-    half from those below, each drawn with weight its distance from it."""
+def _pick_practices(rng: random.Random, practices: Practices, best: list[int], count: int) -> list[int]:
+    """`count` practices (at least two), half from those above their fair share and half from
+    those below, each drawn with weight its distance from it."""
     gaps = practices.gaps(best)
-    count = max(2, round(share * len(gaps)))
+    count = min(len(gaps), max(2, count))
     above = [(p, g) for p, g in enumerate(gaps) if g > 0]
     below = [(p, -g) for p, g in enumerate(gaps) if g < 0]
     chosen: list[int] = []

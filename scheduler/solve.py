@@ -57,6 +57,12 @@ FEW_WORKERS_SUBSOLVERS = ("max_lp", "default_lp", "core")
 # minute to solve there; GLOP solves the LP relaxation (scheduler.lp) in a second or two, and
 # its bound is added as a cut. It gets at most this share of the phase.
 LP_SHARE = 0.25
+# ... on models up to this size: GLOP takes 74 s on the fair-share LP of the generated ics
+# (176,000 variables), more than the phase has, and the time it took was CP-SAT's.
+LP_MOST_VARIABLES = 100_000
+# On a big model (more than PRESOLVE_ALWAYS variables) CP-SAT's own search in the fair-share
+# phase improves steadily but slowly; after this share of the phase it hands over to LNS and
+# its practice neighbourhood (scheduler.lns), which moves minutes between practices far faster.
 HAND_OVER: dict[str, float] = {"fair_share": 0.05}
 
 
@@ -187,7 +193,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                                                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS)
         lp = None
         if (best_values is not None and tier[0] in UNPRESOLVED
-                and len(rm.model.proto.variables) > PRESOLVE_ALWAYS):
+                and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES):
             lp_started = time.perf_counter()
             lp = lp_bound(rm.model, LP_SHARE * budget)
             if lp is not None:

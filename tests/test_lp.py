@@ -116,7 +116,7 @@ def test_practices_are_drawn_from_both_sides_of_their_share():
     assert practices.gaps(values) == [360, -360, 0, 0]
     rng = random.Random(1)
     for _ in range(20):
-        picked = _pick_practices(rng, practices, values, 0.5)
+        picked = _pick_practices(rng, practices, values, 2)
         assert len(picked) == len(set(picked)) == 2
         assert set(picked) == {0, 1}  # the only practice above and the only one below
 
