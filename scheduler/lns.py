@@ -155,8 +155,8 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
 
 
 def _pick_practices(rng: random.Random, practices: Practices, best: list[int], count: int) -> list[int]:
-    """`count` practices (at least two), half from those above their fair share and half from
-    those below, each drawn with weight its distance from it."""
+    """`count` practices (at least two), half from those above their target (Practices.gaps)
+    and half from those below, each drawn with weight its distance from it."""
     gaps = practices.gaps(best)
     count = min(len(gaps), max(2, count))
     above = [(p, g) for p, g in enumerate(gaps) if g > 0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
@@ -29,9 +30,21 @@ _FAR = 2**62
 _SLACK = 1e-6
 
 
+@dataclass(frozen=True)
+class LpSolution:
+    bound: int  # the integer objective is at least this in every solution of the model
+    values: list[float]  # an optimal solution of the relaxation, one value per model variable
+
+
 def lp_bound(model: cp_model.CpModel, seconds: float) -> int | None:
     """The integer objective is at least this in every solution of `model`; None when GLOP
     finds no optimum within `seconds` (or the model has no objective)."""
+    solution = lp_relaxation(model, seconds)
+    return None if solution is None else solution.bound
+
+
+def lp_relaxation(model: cp_model.CpModel, seconds: float) -> LpSolution | None:
+    """The bound and GLOP's optimal solution of the relaxation; None as for lp_bound."""
     proto = model.proto
     if not len(proto.objective.vars) or any(index < 0 for index in proto.objective.vars):
         return None
@@ -87,4 +100,5 @@ def lp_bound(model: cp_model.CpModel, seconds: float) -> int | None:
     if scale <= 0:  # a maximisation: no lower bound to give
         return None
     value = scale * (objective.Value() + proto.objective.offset)
-    return math.ceil(value - _SLACK * max(1.0, abs(value)))
+    return LpSolution(math.ceil(value - _SLACK * max(1.0, abs(value))),
+                      [column.solution_value() for column in columns])

@@ -379,10 +379,15 @@ class Practices:
     weights: list[int]
     total: int
     total_weight: int
+    # each practice's minutes in an optimal solution of the LP relaxation, if one is known: a
+    # share the rules allow, where the fair share itself may not be reachable
+    targets: list[float] | None = None
 
     def gaps(self, values: list[int]) -> list[int]:
-        """Each practice's minutes above (+) or below (−) its fair share, scaled by the total
-        weight, in the solution `values`."""
+        """Each practice's minutes above (+) or below (−) its target in the solution `values`:
+        the LP's where known, else its fair share (scaled by the total weight)."""
+        if self.targets is not None:
+            return [round(values[m] - t) for m, t in zip(self.minutes, self.targets, strict=True)]
         total = values[self.total]
         return [self.total_weight * values[m] - w * total for m, w in zip(self.minutes, self.weights, strict=True)]
 
@@ -577,13 +582,18 @@ class Objective:
             self.practices.append((members, mine, w))
         self._fair_pending = []
 
-    def practice_groups(self) -> Practices | None:
-        """The practices for scheduler.lns's practice neighbourhood (None: fewer than two)."""
+    def practice_groups(self, lp_values: list[float] | None = None) -> Practices | None:
+        """The practices for scheduler.lns's practice neighbourhood (None: fewer than two),
+        aimed at the LP relaxation's minutes where `lp_values` gives them."""
         if len(self.practices) < 2 or not isinstance(self.total_minutes, cp_model.IntVar):
             return None
-        return Practices([members for members, _, _ in self.practices],
-                         [minutes.index for _, minutes, _ in self.practices],
-                         [w for _, _, w in self.practices], self.total_minutes.index, self.total_weight)
+        minutes = [var.index for _, var, _ in self.practices]
+        targets = None
+        if lp_values is not None and all(index < len(lp_values) for index in minutes):
+            targets = [lp_values[index] for index in minutes]
+        return Practices([members for members, _, _ in self.practices], minutes,
+                         [w for _, _, w in self.practices], self.total_minutes.index,
+                         self.total_weight, targets)
 
     def tighten_fair_share(self, total: int, known: int) -> int:
         """Cuts valid once the total of minutes worked is known to be `total` (the tiers above

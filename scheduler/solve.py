@@ -26,7 +26,7 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.lns import improve
-from scheduler.lp import lp_bound
+from scheduler.lp import lp_relaxation
 from scheduler.model import RotaModel, build_model
 
 # A phase gets at least this share of the time left, so the top goals are not starved by the
@@ -191,11 +191,12 @@ def solve(problem: Problem, params: SolveParams | None = None,
         # phase has (seconds on a federation), so there they search the model as it is.
         solver.parameters.cp_model_presolve = (best_values is None or tier[0] not in UNPRESOLVED
                                                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS)
-        lp = None
+        lp = lp_values = None
         if (best_values is not None and tier[0] in UNPRESOLVED
                 and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES):
             lp_started = time.perf_counter()
-            lp = lp_bound(rm.model, LP_SHARE * budget)
+            relaxed = lp_relaxation(rm.model, LP_SHARE * budget)
+            lp, lp_values = (None, None) if relaxed is None else (relaxed.bound, relaxed.values)
             if lp is not None:
                 rm.model.add(expr >= lp)
             budget = max(0.1, budget - (time.perf_counter() - lp_started))
@@ -223,7 +224,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
             outcome = improve(problem, rm, expr, list(solver.response_proto.solution),
                               round(solver.objective_value), phase_deadline, params.seed + number,
                               should_stop, partial(report, bound=bound), params.workers,
-                              rm.objective.practice_groups() if "fair_share" in tier else None,
+                              rm.objective.practice_groups(lp_values)
+                              if "fair_share" in tier else None,
                               stall if number < len(tiers) else None)
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)

@@ -13,7 +13,7 @@ import scheduler.solve as solve_module
 from scheduler.checker import check, objective_parts
 from scheduler.domain import SolveParams, SolveStatus
 from scheduler.lns import _pick_practices
-from scheduler.lp import lp_bound
+from scheduler.lp import lp_bound, lp_relaxation
 from scheduler.model import Practices, build_model
 from scheduler.solve import solve
 from tests import builders as b
@@ -119,6 +119,32 @@ def test_practices_are_drawn_from_both_sides_of_their_share():
         picked = _pick_practices(rng, practices, values, 2)
         assert len(picked) == len(set(picked)) == 2
         assert set(picked) == {0, 1}  # the only practice above and the only one below
+
+
+def test_lp_targets_aim_the_practices_at_a_share_the_rules_allow():
+    """Where the LP's minutes are known, a practice is above or below those, not its fair
+    share: one already at its LP minutes is not drawn however far from its share it is."""
+    practices = Practices(members=[[0], [1], [2]], minutes=[0, 1, 2], weights=[1, 1, 1],
+                          total=3, total_weight=3, targets=[90.0, 180.0, 0.0])
+    values = [180, 90, 0, 270]
+    assert practices.gaps(values) == [90, -90, 0]
+    rng = random.Random(0)
+    assert all(set(_pick_practices(rng, practices, values, 2)) == {0, 1} for _ in range(20))
+
+
+def test_lp_relaxation_gives_the_practices_minutes():
+    practices = [b.practice(code, 10_000) for code in ("P1", "P2")]
+    clinicians = [b.clinician(f"C{i}", practice_code=f"P{i}") for i in (1, 2)]
+    p = b.problem(clinicians=clinicians, practices=practices,
+                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(2)])
+    rm = build_model(p)
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.objective.scale_fair_share()
+    rm.model.minimize(rm.parts["fair_share"])
+    relaxed = lp_relaxation(rm.model, 5)
+    assert relaxed is not None and relaxed.bound == 0 == optimum(rm.model)  # one evening each
+    groups = rm.objective.practice_groups(relaxed.values)
+    assert groups is not None and groups.targets == pytest.approx([90.0, 90.0])
 
 
 def test_a_big_model_path_gives_checked_rotas(monkeypatch):
