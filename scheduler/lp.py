@@ -12,6 +12,7 @@ optimum, so what it returns is a valid bound for every solution of the model.
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -39,66 +40,92 @@ class LpSolution:
 def lp_bound(model: cp_model.CpModel, seconds: float) -> int | None:
     """The integer objective is at least this in every solution of `model`; None when GLOP
     finds no optimum within `seconds` (or the model has no objective)."""
-    solution = lp_relaxation(model, seconds)
+    solution = Relaxation(model).solve(seconds)
     return None if solution is None else solution.bound
 
 
-def lp_relaxation(model: cp_model.CpModel, seconds: float) -> LpSolution | None:
-    """The bound and GLOP's optimal solution of the relaxation; None as for lp_bound."""
-    proto = model.proto
-    if not len(proto.objective.vars) or any(index < 0 for index in proto.objective.vars):
-        return None
-    lp = pywraplp.Solver.CreateSolver("GLOP")
-    inf = lp.infinity()
+class Relaxation:
+    """The LP relaxation of a CP-SAT model that only ever grows (the phases of scheduler.solve
+    add held tiers and cuts): each solve first takes in the variables and constraints added
+    since the last, then solves for the model's current objective. GLOP starts from its last
+    basis, so the later phases' LPs cost a fraction of the first."""
 
-    def side(value: int) -> float:
+    def __init__(self, model: cp_model.CpModel):
+        self.model = model
+        self.lp = pywraplp.Solver.CreateSolver("GLOP")
+        self.columns: list[pywraplp.Variable] = []
+        self.seen = 0  # constraints of the model taken in so far
+
+    def _side(self, value: int) -> float:
+        inf = self.lp.infinity()
         return -inf if value <= -_FAR else inf if value >= _FAR else float(value)
 
-    columns = []
-    for var in proto.variables:
-        domain = var.domain
-        columns.append(lp.NumVar(side(domain[0]), side(domain[len(domain) - 1]), ""))
-    for ct in proto.constraints:
-        if len(ct.enforcement_literal):
-            continue
-        if ct.has_linear():
-            if (any(abs(coeff) > _HUGE for coeff in ct.linear.coeffs)
-                    or any(index < 0 for index in ct.linear.vars)):
-                continue  # (a negated reference in a row: not written by cp_model, set aside)
-            domain = ct.linear.domain
-            row = lp.Constraint(side(domain[0]), side(domain[len(domain) - 1]))
+    def _sync(self) -> None:
+        proto, lp, side = self.model.proto, self.lp, self._side
+        for index, var in enumerate(proto.variables):
+            domain = var.domain
+            low, high = side(domain[0]), side(domain[len(domain) - 1])
+            if index < len(self.columns):
+                self.columns[index].SetBounds(low, high)
+            else:
+                self.columns.append(lp.NumVar(low, high, ""))
+        columns, inf = self.columns, lp.infinity()
+        constraints = proto.constraints
+        for number in range(self.seen, len(constraints)):
+            ct = constraints[number]
+            if len(ct.enforcement_literal):
+                continue
             terms: dict[int, int] = defaultdict(int)
-            for index, coeff in zip(ct.linear.vars, ct.linear.coeffs, strict=True):
-                terms[index] += coeff
-        elif ct.has_at_most_one() or ct.has_exactly_one() or ct.has_bool_or():
-            # Σ literals ≤ 1, = 1 or ≥ 1, with ¬x written as 1 − x
-            literals = (ct.at_most_one.literals if ct.has_at_most_one() else
-                        ct.exactly_one.literals if ct.has_exactly_one() else ct.bool_or.literals)
-            rhs = 1 - sum(1 for lit in literals if lit < 0)
-            low = -inf if ct.has_at_most_one() else rhs
-            high = inf if ct.has_bool_or() else rhs
+            if ct.has_linear():
+                if (any(abs(coeff) > _HUGE for coeff in ct.linear.coeffs)
+                        or any(index < 0 for index in ct.linear.vars)):
+                    continue  # (a negated reference in a row: not written by cp_model, set aside)
+                domain = ct.linear.domain
+                low, high = side(domain[0]), side(domain[len(domain) - 1])
+                for index, coeff in zip(ct.linear.vars, ct.linear.coeffs, strict=True):
+                    terms[index] += coeff
+            elif ct.has_at_most_one() or ct.has_exactly_one() or ct.has_bool_or():
+                # Σ literals ≤ 1, = 1 or ≥ 1, with ¬x written as 1 − x
+                literals = (ct.at_most_one.literals if ct.has_at_most_one() else
+                            ct.exactly_one.literals if ct.has_exactly_one() else ct.bool_or.literals)
+                rhs = 1 - sum(1 for lit in literals if lit < 0)
+                low = -inf if ct.has_at_most_one() else rhs
+                high = inf if ct.has_bool_or() else rhs
+                for lit in literals:
+                    terms[lit if lit >= 0 else -lit - 1] += 1 if lit >= 0 else -1
+            else:
+                continue
             row = lp.Constraint(low, high)
-            terms = defaultdict(int)
-            for lit in literals:
-                terms[lit if lit >= 0 else -lit - 1] += 1 if lit >= 0 else -1
-        else:
-            continue
-        # SetCoefficient replaces: a variable twice in a row (x and ¬x in one clause) is summed first
+            # SetCoefficient replaces: a variable twice in a row (x and ¬x) is summed first
+            for index, coeff in terms.items():
+                row.SetCoefficient(columns[index], coeff)
+        self.seen = len(constraints)
+
+    def solve(self, seconds: float) -> LpSolution | None:
+        """The bound and GLOP's optimal solution for the model's objective now; None when GLOP
+        finds no optimum within `seconds` (taking in new rows counts) or there is no objective."""
+        started = time.perf_counter()
+        proto = self.model.proto
+        if not len(proto.objective.vars) or any(index < 0 for index in proto.objective.vars):
+            return None
+        scale = proto.objective.scaling_factor or 1.0
+        if scale <= 0:  # a maximisation: no lower bound to give
+            return None
+        self._sync()
+        objective = self.lp.Objective()
+        objective.Clear()
+        terms: dict[int, int] = defaultdict(int)
+        for index, coeff in zip(proto.objective.vars, proto.objective.coeffs, strict=True):
+            terms[index] += coeff
         for index, coeff in terms.items():
-            row.SetCoefficient(columns[index], coeff)
-    objective = lp.Objective()
-    terms = defaultdict(int)
-    for index, coeff in zip(proto.objective.vars, proto.objective.coeffs, strict=True):
-        terms[index] += coeff
-    for index, coeff in terms.items():
-        objective.SetCoefficient(columns[index], coeff)
-    objective.SetMinimization()
-    lp.SetTimeLimit(max(1, int(seconds * 1000)))
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
-        return None
-    scale = proto.objective.scaling_factor or 1.0
-    if scale <= 0:  # a maximisation: no lower bound to give
-        return None
-    value = scale * (objective.Value() + proto.objective.offset)
-    return LpSolution(math.ceil(value - _SLACK * max(1.0, abs(value))),
-                      [column.solution_value() for column in columns])
+            objective.SetCoefficient(self.columns[index], coeff)
+        objective.SetMinimization()
+        left = seconds - (time.perf_counter() - started)
+        if left <= 0.05:
+            return None
+        self.lp.SetTimeLimit(max(1, int(left * 1000)))
+        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        value = scale * (objective.Value() + proto.objective.offset)
+        return LpSolution(math.ceil(value - _SLACK * max(1.0, abs(value))),
+                          [column.solution_value() for column in self.columns])

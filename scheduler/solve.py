@@ -26,7 +26,7 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.lns import improve
-from scheduler.lp import lp_relaxation
+from scheduler.lp import Relaxation
 from scheduler.model import RotaModel, build_model
 
 # A phase gets at least this share of the time left, so the top goals are not starved by the
@@ -168,6 +168,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     solver_parts: dict[str, int] = {}
     rota: Rota = ()
     stopped = False
+    relaxation: Relaxation | None = None
     for number, tier in enumerate(tiers, start=1):
         elapsed = time.perf_counter() - started
         left = params.time_limit - elapsed
@@ -195,7 +196,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (best_values is not None and tier[0] in UNPRESOLVED
                 and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES):
             lp_started = time.perf_counter()
-            relaxed = lp_relaxation(rm.model, LP_SHARE * budget)
+            relaxation = relaxation or Relaxation(rm.model)
+            relaxed = relaxation.solve(LP_SHARE * budget)
             lp, lp_values = (None, None) if relaxed is None else (relaxed.bound, relaxed.values)
             if lp is not None:
                 rm.model.add(expr >= lp)

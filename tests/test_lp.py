@@ -13,7 +13,7 @@ import scheduler.solve as solve_module
 from scheduler.checker import check, objective_parts
 from scheduler.domain import SolveParams, SolveStatus
 from scheduler.lns import _pick_practices
-from scheduler.lp import lp_bound, lp_relaxation
+from scheduler.lp import Relaxation, lp_bound
 from scheduler.model import Practices, build_model
 from scheduler.solve import solve
 from tests import builders as b
@@ -45,6 +45,24 @@ def test_negated_literals_and_offsets():
     m.add_bool_or([~x, ~y])
     m.minimize(10 - x - y)
     assert lp_bound(m, 5) == 9 == optimum(m)
+
+
+def test_a_relaxation_takes_in_what_the_model_gains():
+    """Solved again after a new row, a new variable and a new objective, the relaxation gives
+    what a fresh one gives."""
+    m = cp_model.CpModel()
+    x, y, z = (m.new_bool_var(n) for n in "xyz")
+    m.add(2 * x + 3 * y + 4 * z >= 5)
+    m.minimize(x + y + z)
+    relaxation = Relaxation(m)
+    assert relaxation.solve(5).bound == 2
+    w = m.new_int_var(0, 3, "w")
+    m.add(w + z <= 1)  # z off unless w is 0
+    m.add(w >= 1)
+    m.minimize(x + 2 * y + z + w)
+    again = relaxation.solve(5)
+    assert again.bound == lp_bound(m, 5) == optimum(m) == 4  # x, y on; z off; w 1
+    assert len(again.values) == 4
 
 
 def test_no_objective_gives_no_bound():
@@ -141,7 +159,7 @@ def test_lp_relaxation_gives_the_practices_minutes():
     rm.model.add(rm.parts["unfilled_min"] == 0)
     rm.objective.scale_fair_share()
     rm.model.minimize(rm.parts["fair_share"])
-    relaxed = lp_relaxation(rm.model, 5)
+    relaxed = Relaxation(rm.model).solve(5)
     assert relaxed is not None and relaxed.bound == 0 == optimum(rm.model)  # one evening each
     groups = rm.objective.practice_groups(relaxed.values)
     assert groups is not None and groups.targets == pytest.approx([90.0, 90.0])
