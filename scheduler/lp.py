@@ -28,7 +28,7 @@ _FAR = 2**62
 # GLOP's answer is a floating-point optimum within its tolerances: round down by this share of
 # its size (and at least this much) before taking the integer bound, so that the bound never
 # rises above the exact LP optimum.
-_SLACK = 1e-6
+_SLACK = 1e-5
 
 
 @dataclass(frozen=True)
