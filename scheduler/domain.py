@@ -532,4 +532,5 @@ class SolveParams:
     log: bool = False  # CP-SAT's own search log on stdout
     stall_seconds: float | None = None  # stop a phase this long without improving; None: auto, 0: never
     lns: bool = True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
+    columns: bool = True  # column generation on a first tier that splits by clinician (scheduler.columns)
     progress: object = None  # callable(Progress) or None; see scheduler.solve
