@@ -52,6 +52,9 @@ SEPARABLE = frozenset({"unfilled_min", "cover", "requests"})
 SMOOTHING = 0.5
 # Each pricing solve stops after this long (its bound still counts).
 PRICING_SECONDS = 2.0
+# Rounds of pricing after each step of a dive (Curtois Instance8 after one column a step: 1,304
+# with 5 rounds, 1,614-1,710 with 2-3).
+DIVE_ROUNDS = 5
 # A column that a pricing solve finds on its way to the best one is kept too, up to this many
 # a clinician a round.
 COLUMNS_PER_ROUND = 3
@@ -84,6 +87,7 @@ class ColumnResult:
     bound: int | None  # every rota's tier value is at least this (None: no round finished)
     lp_value: float | None  # the master LP's last optimum (the bound's target)
     xbar: dict[tuple[int, int, int], float]  # the master LP's mix, per x key (ci, si, pi)
+    rota: dict[int, frozenset[Cell]] | None  # a dive's whole rota: each clinician's cells
     rounds: int
     columns: int
     seconds: float
@@ -123,6 +127,9 @@ class ColumnGeneration:
         self.best_bound: int | None = None
         self.center: dict[Cell, int] | None = None  # prices (× SCALE) of the best bound
         self._convexity_dual: dict[int, float] = {}
+        self.duals: dict[Cell, float] = {}
+        self.lp_value: float | None = None
+        self.fixed: dict[int, frozenset[Cell]] = {}  # clinicians a dive has fixed, to their rota
 
     # ---- the models -----------------------------------------------------------------------
 
@@ -200,6 +207,8 @@ class ColumnGeneration:
             self.linking[cell].SetCoefficient(var, 1)
         self.lambdas[ci].append((var, cells))
         self.costs[ci].append(cost)
+        if self.fixed.get(ci) == cells:
+            var.SetBounds(1, 1)
 
     # ---- pricing and the bound ------------------------------------------------------------
 
@@ -295,16 +304,10 @@ class ColumnGeneration:
                         if lp_value is not None:
                             reduced = cost - sum(duals[c] for c in cells) - self._convexity_dual[ci]
                             priced_out = priced_out or reduced < -1e-6
-                status = self.lp.Solve()
-                if status != pywraplp.Solver.OPTIMAL:  # GLOP lost its way: once more from scratch
-                    self._build_master(keep=True)
-                    status = self.lp.Solve()
-                if status != pywraplp.Solver.OPTIMAL:
-                    lp_value = None
+                lp_value = self._solve_master()
+                if lp_value is None:
                     break
-                lp_value = self.lp.Objective().Value()
-                duals = {cell: row.dual_value() for cell, row in self.linking.items()}
-                self._convexity_dual = {ci: row.dual_value() for ci, row in self.convexity.items()}
+                duals = self.duals
                 if self.best_bound is not None and self.best_bound >= lp_value - 1e-6:
                     break  # the LP over all columns is reached: nothing more to learn
                 if added == 0 and smoothing == 0.0 and rounds > 1:
@@ -314,25 +317,113 @@ class ColumnGeneration:
                 smoothing = SMOOTHING if (priced_out or rounds == 1) else 0.0
         except _Infeasible:
             pass
-        xbar: dict[tuple[int, int, int], float] = {}
-        if lp_value is not None:
-            for ci, entries in self.lambdas.items():
-                for var, cells in entries:
-                    value = var.solution_value()
-                    if value > 1e-9:
-                        for si, pi in cells:
-                            xbar[ci, si, pi] = xbar.get((ci, si, pi), 0.0) + value
-        return ColumnResult(self.best_bound, lp_value, xbar, rounds,
-                            sum(len(v) for v in self.lambdas.values()),
+        self.lp_value = lp_value
+        return ColumnResult(self.best_bound, lp_value, self.xbar() if lp_value is not None else {},
+                            None, rounds, sum(len(v) for v in self.lambdas.values()),
                             time.perf_counter() - started)
 
-    def _price_all(self, prices: dict[Cell, int], deadline: float, workers: int
+    def xbar(self) -> dict[tuple[int, int, int], float]:
+        """The master LP's mix of rotas, per x key (ci, si, pi) it puts above 0."""
+        out: dict[tuple[int, int, int], float] = {}
+        for ci, entries in self.lambdas.items():
+            for var, cells in entries:
+                value = var.solution_value()
+                if value > 1e-9:
+                    for si, pi in cells:
+                        out[ci, si, pi] = out.get((ci, si, pi), 0.0) + value
+        return out
+
+    def _solve_master(self) -> float | None:
+        """Solve the master LP (anew from its columns if GLOP fails from its last basis); its
+        value, with `duals` and the convexity duals set, or None."""
+        status = self.lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:  # GLOP lost its way: once more from scratch
+            self._build_master(keep=True)
+            status = self.lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            return None
+        self.duals = {cell: row.dual_value() for cell, row in self.linking.items()}
+        self._convexity_dual = {ci: row.dual_value() for ci, row in self.convexity.items()}
+        return self.lp.Objective().Value()
+
+    # ---- a rota from the LP: diving ---------------------------------------------------------
+
+    def dive(self, deadline: float, workers: int = 1, stop: Callable[[], bool] | None = None
+             ) -> dict[int, frozenset[Cell]] | None:
+        """A whole rota from the master LP (after `run`): fix the clinicians whose LP rota is
+        whole, and a tenth of the rest at the rota the LP gives most weight, re-price the
+        others at the new duals for a few rounds, and again until everyone is fixed. Near the
+        deadline the rest take their heaviest rota at once. The cells each clinician works, or
+        None (no LP, or the rota the deadline forced would overfill a post)."""
+        if self.lp_value is None:
+            return None
+        fixed = self.fixed
+        step_seconds = 0.0
+        try:
+            while True:
+                step_started = time.perf_counter()
+                heaviest = {}
+                for ci in self.clinicians:
+                    if ci not in fixed:
+                        var, cells = max(self.lambdas[ci], key=lambda entry: entry[0].solution_value())
+                        heaviest[ci] = (var.solution_value(), var, cells)
+                if not heaviest:
+                    break
+                left = deadline - step_started
+                late = left <= 0 or (stop is not None and stop())
+                whole = [ci for ci, (value, _, _) in heaviest.items() if value >= 1 - 1e-6]
+                ranked = sorted((ci for ci in heaviest if ci not in whole),
+                                key=lambda ci: -heaviest[ci][0])
+                # one a step while time allows, more when the steps so far say it will not
+                steps = max(1.0, left / step_seconds) if step_seconds > 0 else len(ranked)
+                chosen = (list(heaviest) if late else
+                          whole + ranked[:0 if whole else max(1, math.ceil(len(ranked) / steps))])
+                for ci in chosen:
+                    _, var, cells = heaviest[ci]
+                    var.SetBounds(1, 1)
+                    fixed[ci] = cells
+                if late:
+                    break
+                free = [ci for ci in self.clinicians if ci not in fixed]
+                for _ in range(DIVE_ROUNDS):
+                    if self._solve_master() is None:
+                        return None
+                    if not free or time.perf_counter() >= deadline:
+                        break
+                    prices = {cell: round(SCALE * value) for cell, value in self.duals.items()}
+                    _, columns = self._price_all(prices, deadline, workers, free)
+                    added = 0
+                    for ci, found in columns.items():
+                        for cells, cost in found:
+                            reduced = (cost - sum(self.duals[c] for c in cells)
+                                       - self._convexity_dual[ci])
+                            if reduced < -1e-6:
+                                added += self.add_column(ci, cells, cost)
+                    if not added:
+                        break
+                if self._solve_master() is None:
+                    return None
+                if not whole:
+                    step_seconds = time.perf_counter() - step_started
+        except _Infeasible:
+            return None
+        filled: dict[Cell, int] = {}
+        for cells in fixed.values():
+            for cell in cells:
+                filled[cell] = filled.get(cell, 0) + 1
+        if any(count > self.penalties[cell][-1][0] for cell, count in filled.items()):
+            return None
+        return fixed
+
+    def _price_all(self, prices: dict[Cell, int], deadline: float, workers: int,
+                   who: list[int] | None = None
                    ) -> tuple[dict[int, int] | None, dict[int, list[tuple[frozenset[Cell], int]]]]:
-        """Price every clinician on `workers` threads (CP-SAT releases the interpreter lock).
-        The bounds are None if the deadline cut the round short (a partial sum bounds nothing)."""
+        """Price every clinician (or those of `who`) on `workers` threads (CP-SAT releases the
+        interpreter lock). The bounds are None if the deadline cut the round short or only some
+        were priced (a partial sum bounds nothing)."""
         bounds: dict[int, int] = {}
         columns: dict[int, list[tuple[frozenset[Cell], int]]] = {}
-        queue = list(reversed(self.clinicians))
+        queue = list(reversed(self.clinicians if who is None else who))
         lock = threading.Lock()
         failed: list[BaseException] = []
 
@@ -370,7 +461,12 @@ class _Infeasible(Exception):
 
 
 def generate(problem: Problem, rm: RotaModel, tier: tuple[str, ...], deadline: float,
-             workers: int = 1, stop: Callable[[], bool] | None = None,
-             on_bound: Callable[[int], None] | None = None) -> ColumnResult:
-    """Column generation for `tier` until `deadline` (perf_counter seconds); see the module."""
-    return ColumnGeneration(problem, rm, tier).run(deadline, workers, stop, on_bound)
+             dive_deadline: float | None = None, workers: int = 1,
+             stop: Callable[[], bool] | None = None) -> ColumnResult:
+    """Column generation for `tier` until `deadline` (perf_counter seconds), then, with
+    `dive_deadline`, a dive for a whole rota until then; see the module."""
+    generation = ColumnGeneration(problem, rm, tier)
+    result = generation.run(deadline, workers, stop)
+    if dive_deadline is not None and result.lp_value is not None:
+        result = replace(result, rota=generation.dive(dive_deadline, workers, stop))
+    return result

@@ -76,6 +76,10 @@ COLUMN_SHARE = 0.5
 # whole model's search takes 30 s to reach 1,600.)
 RINS_LOW, RINS_HIGH = 0.1, 0.9
 RINS_SHARE = 0.15
+# Then a dive (scheduler.columns) until this share of the phase has gone. (Instance8: 1,304 from
+# the dive where the sub-solve found 1,397-1,597; Instance12: the sub-solve 4,044, the dive over
+# 7,000 in the time it has.) The better of the two rotas hints CP-SAT's search.
+DIVE_END = 0.75
 
 
 @dataclass(frozen=True)
@@ -310,18 +314,31 @@ def solve(problem: Problem, params: SolveParams | None = None,
 
 def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, budget: float,
                   params: SolveParams, should_stop: Callable[[], bool] | None) -> int | None:
-    """Column generation for a tier that splits by clinician (scheduler.columns), then a
-    sub-solve around its LP's mix of rotas. Cuts the bound into the model and hints the rota
-    found; returns the bound (None if no round of pricing finished)."""
-    outcome = columns.generate(problem, rm, tier, time.perf_counter() + COLUMN_SHARE * budget,
-                               params.workers, should_stop)
+    """Column generation for a tier that splits by clinician (scheduler.columns), then two
+    rotas from its LP: a sub-solve around the LP's mix and a dive. Cuts the bound into the model
+    and hints the better rota; returns the bound (None if no round of pricing finished)."""
+    started = time.perf_counter()
+    generation = columns.ColumnGeneration(problem, rm, tier)
+    outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop)
     if outcome.bound is not None:
         rm.model.add(expr >= outcome.bound)
-    if outcome.xbar and not (should_stop is not None and should_stop()):
-        values = _rins(rm, expr, outcome.xbar, RINS_SHARE * budget, params)
-        if values is not None:
-            _hint(rm.model, values)
+    if outcome.lp_value is None or (should_stop is not None and should_stop()):
+        return outcome.bound
+    found = [_rins(rm, expr, outcome.xbar, RINS_SHARE * budget, params)]
+    dived = generation.dive(started + DIVE_END * budget, params.workers, should_stop)
+    if dived is not None:
+        whole = {(ci, si, pi): 1.0 for ci, cells in dived.items() for si, pi in cells}
+        found.append(_rins(rm, expr, whole, RINS_SHARE * budget, params))
+    rotas = [values for values in found if values is not None]
+    if rotas:
+        _hint(rm.model, min(rotas, key=partial(_objective_value, rm.model)))
     return outcome.bound
+
+
+def _objective_value(model: cp_model.CpModel, values: list[int]) -> float:
+    objective = model.proto.objective
+    return objective.offset + sum(coeff * values[index]
+                                  for index, coeff in zip(objective.vars, objective.coeffs, strict=True))
 
 
 def _rins(rm: RotaModel, expr, xbar: dict[tuple[int, int, int], float], seconds: float,
