@@ -274,7 +274,11 @@ class _Printer:
         self.last = now
         end = " (phase done)" if p["done"] else ""
         self.say(f"    {self.name}: phase {p['phase_number']}/{p['phases']} {p['phase']} "
-                 f"{p['elapsed']:6.1f}s best {p['objective']} bound {p['bound']}{end}")
+                 f"{p['elapsed']:6.1f}s best {_or_dash(p['objective'])} bound {_or_dash(p['bound'])}{end}")
+
+
+def _or_dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _run_here(case: BenchCase, settings: BenchSettings, say: Say) -> dict:

@@ -154,7 +154,8 @@ class ProgressLine:
 
     def __call__(self, progress) -> None:
         text = (f"phase {progress.phase_number}/{progress.phases} {progress.phase:<16} "
-                f"elapsed {progress.elapsed:6.1f}s  best {progress.objective}  bound {progress.bound}")
+                f"elapsed {progress.elapsed:6.1f}s  best {_or_dash(progress.objective)}  "
+                f"bound {_or_dash(progress.bound)}")
         if self.live:
             self.stream.write("\r" + text.ljust(self.width))
             self.width = len(text)
@@ -379,3 +380,9 @@ def _day(text: str) -> date:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _or_dash(value: int | None) -> str:
+    """A progress figure, or a dash before there is one (column generation reports its bound
+    before any rota exists)."""
+    return "-" if value is None else str(value)

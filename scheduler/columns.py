@@ -263,6 +263,15 @@ class ColumnGeneration:
         return sum(min(SCALE * g + prices.get(cell, 0) * f for f, g in self.penalties[cell])
                    for cell in self.cells)
 
+    def lagrangian(self, prices: dict[Cell, int], deadline: float, workers: int = 1
+                   ) -> tuple[int | None, dict[int, list[tuple[frozenset[Cell], int]]]]:
+        """The bound at these prices (× SCALE; None if the deadline cut pricing short) and the
+        rotas pricing found on the way, per clinician."""
+        bounds, columns = self._price_all(prices, deadline, workers)
+        if bounds is None:
+            return None, columns
+        return math.ceil((sum(bounds.values()) + self.post_bound(prices)) / SCALE), columns
+
     # ---- the loop ---------------------------------------------------------------------------
 
     def run(self, deadline: float, workers: int = 1, stop: Callable[[], bool] | None = None,
@@ -285,9 +294,8 @@ class ColumnGeneration:
                               for cell in self.cells}
                 else:
                     prices = raw
-                bounds, columns = self._price_all(prices, deadline, workers)
-                if bounds is not None:
-                    bound = math.ceil((sum(bounds.values()) + self.post_bound(prices)) / SCALE)
+                bound, columns = self.lagrangian(prices, deadline, workers)
+                if bound is not None:
                     if self.best_bound is None or bound > self.best_bound:
                         self.best_bound = bound
                         if on_bound is not None:

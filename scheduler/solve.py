@@ -212,7 +212,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
                                                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS)
         lp = lp_values = None
         if (params.columns and columns.applies(problem, rm, tier, best_values is None and start is None)):
-            lp = _column_start(problem, rm, tier, expr, budget, params, should_stop)
+            lp = _column_start(problem, rm, tier, expr, budget, params, should_stop,
+                               partial(_emit_bound, params, name, number, len(tiers), started))
             budget = max(0.1, budget - (time.perf_counter() - phase_started))
         if (best_values is not None and tier[0] in UNPRESOLVED
                 and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES):
@@ -226,7 +227,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget
 
-        def report(obj: int, bound: int, name=name, number=number) -> None:
+        def report(obj: int, bound: int, name=name, number=number, lp=lp) -> None:
+            bound = bound if lp is None else max(bound, lp)  # CP-SAT's own may lag behind the cut
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound))
 
         # a stalled phase hands its time to LNS, else to the tiers below; the last one without
@@ -312,14 +314,21 @@ def solve(problem: Problem, params: SolveParams | None = None,
     )
 
 
+def _emit_bound(params: SolveParams, name: str, number: int, phases: int, started: float,
+                bound: int) -> None:
+    """Progress while column generation raises its bound, before the phase has a rota."""
+    _emit(params, Progress(name, number, phases, time.perf_counter() - started, None, bound))
+
+
 def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, budget: float,
-                  params: SolveParams, should_stop: Callable[[], bool] | None) -> int | None:
+                  params: SolveParams, should_stop: Callable[[], bool] | None,
+                  on_bound: Callable[[int], None] | None = None) -> int | None:
     """Column generation for a tier that splits by clinician (scheduler.columns), then two
     rotas from its LP: a sub-solve around the LP's mix and a dive. Cuts the bound into the model
     and hints the better rota; returns the bound (None if no round of pricing finished)."""
     started = time.perf_counter()
     generation = columns.ColumnGeneration(problem, rm, tier)
-    outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop)
+    outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound)
     if outcome.bound is not None:
         rm.model.add(expr >= outcome.bound)
     if outcome.lp_value is None or (should_stop is not None and should_stop()):

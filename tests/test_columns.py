@@ -1,0 +1,171 @@
+"""Column generation by clinician (scheduler.columns): its bound never exceeds an optimum, its
+dive gives rotas the checker accepts, and it applies only where a tier splits by clinician."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from ortools.sat.python import cp_model
+
+from scheduler.checker import check, objective_parts
+from scheduler.columns import SCALE, ColumnGeneration, applies, post_penalty
+from scheduler.curtois import parse_instance, read_instance, to_problem
+from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus
+from scheduler.model import build_model
+from scheduler.solve import solve
+from tests import builders as b
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
+TIER = ("cover", "requests")
+
+
+def random_instance(seed: int) -> str:
+    """A small Curtois-format instance with every kind of rule and request, drawn from `seed`."""
+    rng = random.Random(seed)
+    horizon = 14
+    shifts = ["E,480,", "D,480,E", "L,600,E|D"][:rng.randint(2, 3)]
+    ids = [line.split(",")[0] for line in shifts]
+    staff, days_off, on, off = [], [], [], []
+    for k in range(rng.randint(3, 5)):
+        caps = "|".join(f"{s}={rng.choice([0, 5, 14])}" for s in ids)
+        if all(part.endswith("=0") for part in caps.split("|")):
+            caps = f"{ids[0]}=14|" + "|".join(f"{s}=0" for s in ids[1:])
+        least = rng.choice([0, 2400, 3840])
+        staff.append(f"N{k},{caps},{rng.choice([4800, 6000, 9999])},{least},"
+                     f"{rng.randint(3, 6)},{rng.randint(1, 2)},{rng.randint(1, 2)},{rng.randint(1, 2)}")
+        days = sorted(rng.sample(range(horizon), rng.randint(0, 2)))
+        if days:
+            days_off.append(",".join([f"N{k}", *map(str, days)]))
+        for _ in range(rng.randint(0, 3)):
+            day, shift = rng.randrange(horizon), rng.choice(ids)
+            (on if rng.random() < 0.5 else off).append(f"N{k},{day},{shift},{rng.randint(1, 3)}")
+    cover = "\n".join(f"{d},{s},{rng.randint(0, 2)},100,1" for d in range(horizon) for s in ids)
+    text = (f"SECTION_HORIZON\n{horizon}\n\nSECTION_SHIFTS\n" + "\n".join(shifts)
+            + "\n\nSECTION_STAFF\n" + "\n".join(staff) + "\n\nSECTION_DAYS_OFF\n" + "\n".join(days_off)
+            + "\n\nSECTION_SHIFT_ON_REQUESTS\n" + "\n".join(on)
+            + "\n\nSECTION_SHIFT_OFF_REQUESTS\n" + "\n".join(off) + f"\n\nSECTION_COVER\n{cover}\n")
+    return text
+
+
+def optimum(problem) -> int | None:
+    """The tier's optimum over the whole model, proven by CP-SAT (None: infeasible)."""
+    rm = build_model(problem)
+    rm.model.minimize(sum(problem.weights.of(p) * rm.parts[p] for p in TIER))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = 60
+    status = solver.solve(rm.model)
+    if status == cp_model.INFEASIBLE:
+        return None
+    assert status == cp_model.OPTIMAL
+    return round(solver.objective_value)
+
+
+def rota_of(problem, cells_by_clinician) -> tuple[Assignment, ...]:
+    return tuple(Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id, False)
+                 for ci, cells in cells_by_clinician.items() for si, pi in cells)
+
+
+def tier_value(problem, rota) -> int:
+    parts = objective_parts(problem, rota)
+    return sum(problem.weights.of(p) * parts[p] for p in TIER)
+
+
+def test_post_penalty_is_convex_and_exact_at_its_breakpoints():
+    posts = (replace(b.post("nurse", min=1, target=3), under_weight=100, over_weight=1, max=5),)
+    problem = b.problem(sessions=[b.session(posts=posts)], clinicians=[b.clinician(role="nurse")])
+    problem = replace(problem, weights=replace(problem.weights, unfilled_min=2, cover=3))
+    points = post_penalty(problem, ("unfilled_min", "cover"), 0, 0)
+    minutes = problem.sessions[0].minutes
+    assert points == [(0, 2 * minutes + 3 * 300), (1, 3 * 200), (3, 0), (5, 3 * 2)]
+    slopes = [(g1 - g0) / (f1 - f0) for (f0, g0), (f1, g1) in zip(points, points[1:], strict=False)]
+    assert slopes == sorted(slopes)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bound_at_any_prices_never_exceeds_the_optimum(seed):
+    """The Lagrangian bound holds for every price vector, not just the master's duals."""
+    problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
+    best = optimum(problem)
+    if best is None:
+        pytest.skip("drawn infeasible")
+    rm = build_model(problem)
+    generation = ColumnGeneration(problem, rm, TIER)
+    rng = random.Random(seed)
+    for _ in range(4):
+        prices = {cell: rng.randint(-2 * SCALE, 150 * SCALE) for cell in generation.cells}
+        bound, _ = generation.lagrangian(prices, time.perf_counter() + 30)
+        assert bound is not None and bound <= best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_generation_bounds_and_dives_to_a_checked_rota(seed):
+    problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
+    best = optimum(problem)
+    if best is None:
+        pytest.skip("drawn infeasible")
+    rm = build_model(problem)
+    generation = ColumnGeneration(problem, rm, TIER)
+    result = generation.run(time.perf_counter() + 30)
+    assert result.bound is not None and result.lp_value is not None
+    assert result.bound <= best
+    # converged: the integer bound has reached the LP, which no rota beats either
+    assert result.bound >= result.lp_value - 1e-6
+    assert result.lp_value <= best + 1e-6
+    # the mix is a mix: at most one session a day per clinician in total
+    for (ci, si, pi), value in result.xbar.items():
+        assert 0 < value <= 1 + 1e-9
+    dived = generation.dive(time.perf_counter() + 30)
+    assert dived is not None and set(dived) == set(generation.clinicians)
+    rota = rota_of(problem, dived)
+    assert check(problem, rota) == []
+    assert tier_value(problem, rota) >= best
+
+
+def test_instance1_generation_converges_below_its_optimum():
+    problem = to_problem(read_instance(DATA / "Instance1.txt"))
+    rm = build_model(problem)
+    result = ColumnGeneration(problem, rm, TIER).run(time.perf_counter() + 30, workers=2)
+    assert result.lp_value is not None and result.bound is not None
+    # 558 here: the Dantzig-Wolfe LP's own optimum, a tenth under the proven 607 (the compact
+    # model's LP, scheduler.lp, proves far less on the bigger instances)
+    assert result.bound >= result.lp_value - 1e-6
+    assert 500 <= result.bound <= 607
+
+
+def test_solve_with_columns_is_checked_and_proven():
+    problem = to_problem(read_instance(DATA / "Instance1.txt"))
+    result = solve(problem, SolveParams(time_limit=20, workers=2))
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == 607 and result.bound == 607
+    assert check(problem, result.rota) == []
+    # the parts the objective weighs (the others are never minimised, so their floors have slack)
+    assert all(result.solver_parts[p] == result.parts[p] for p in TIER)
+
+
+def test_applies_only_to_a_first_tier_that_splits_by_clinician():
+    problem = to_problem(read_instance(DATA / "Instance1.txt"))
+    rm = build_model(problem)
+    assert applies(problem, rm, TIER, first=True)
+    assert not applies(problem, rm, TIER, first=False)  # tiers held above would bind it
+    assert not applies(problem, rm, ("fair_share",), first=True)
+    roomy = replace(problem, hubs=tuple(replace(h, rooms=1) for h in problem.hubs))
+    assert not applies(roomy, build_model(roomy), TIER, first=True)  # rooms bind clinicians together
+    pin = Pin(problem.sessions[0].session_id, problem.clinicians[0].clinician_id, locked=True)
+    pinned = replace(problem, published=(pin,))
+    assert not applies(pinned, build_model(pinned), TIER, first=True)
+    off = replace(problem, weights=replace(problem.weights, cover=0))
+    assert not applies(off, build_model(off), TIER, first=True)
+
+
+def test_switched_off_columns_give_the_same_optimum():
+    problem = to_problem(parse_instance(random_instance(1), "random1"))
+    best = optimum(problem)
+    for columns in (True, False):
+        result = solve(problem, SolveParams(time_limit=20, workers=2, columns=columns))
+        assert result.objective == best
+        assert check(problem, result.rota) == []
