@@ -55,6 +55,8 @@ PRICING_SECONDS = 2.0
 # Rounds of pricing after each step of a dive (Curtois Instance8 after one column a step: 1,304
 # with 5 rounds, 1,614-1,710 with 2-3).
 DIVE_ROUNDS = 5
+# ... and the most clinicians a step fixes before the dive gives up.
+DIVE_MOST_A_STEP = 3
 # A column that a pricing solve finds on its way to the best one is kept too, up to this many
 # a clinician a round.
 COLUMNS_PER_ROUND = 3
@@ -66,6 +68,7 @@ def applies(problem: Problem, rm: RotaModel, tier: tuple[str, ...], first: bool)
     """Whether column generation can bound and guide this tier (see the module's docstring)."""
     weighted = [part for part in tier if problem.weights.of(part) > 0]
     return (first and bool(weighted) and set(weighted) <= SEPARABLE and "cover" in weighted
+            and not isinstance(rm.parts["cover"], int)  # some post has weighted cover
             and not problem.published and all(hub.rooms is None for hub in problem.hubs)
             and len(rm.variables.sessions_of) >= 2)
 
@@ -382,10 +385,15 @@ class ColumnGeneration:
                 whole = [ci for ci, (value, _, _) in heaviest.items() if value >= 1 - 1e-6]
                 ranked = sorted((ci for ci in heaviest if ci not in whole),
                                 key=lambda ci: -heaviest[ci][0])
-                # one a step while time allows, more when the steps so far say it will not
+                # one a step while time allows, a few more when the steps so far say it will not;
+                # a dive that would have to fix many at once is no better than rounding, and
+                # leaves its time to the search (Curtois Instance12: 7,578-8,190 where the
+                # sub-solve around the mix found 4,100-4,500)
                 steps = max(1.0, left / step_seconds) if step_seconds > 0 else len(ranked)
-                chosen = (list(heaviest) if late else
-                          whole + ranked[:0 if whole else max(1, math.ceil(len(ranked) / steps))])
+                count = 0 if whole else max(1, math.ceil(len(ranked) / steps))
+                if count > DIVE_MOST_A_STEP and not late:
+                    return None
+                chosen = list(heaviest) if late else whole + ranked[:count]
                 for ci in chosen:
                     _, var, cells = heaviest[ci]
                     var.SetBounds(1, 1)
