@@ -65,6 +65,15 @@ def optimum(problem) -> int | None:
     return round(solver.objective_value)
 
 
+def drawn(seed: int):
+    """A random instance, its proven optimum and column generation set up for it."""
+    problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
+    best = optimum(problem)
+    if best is None:
+        pytest.skip("drawn infeasible")
+    return problem, best, ColumnGeneration(problem, build_model(problem), TIER)
+
+
 def rota_of(problem, cells_by_clinician) -> tuple[Assignment, ...]:
     return tuple(Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id, False)
                  for ci, cells in cells_by_clinician.items() for si, pi in cells)
@@ -89,12 +98,7 @@ def test_post_penalty_is_convex_and_exact_at_its_breakpoints():
 @pytest.mark.parametrize("seed", range(5))
 def test_bound_at_any_prices_never_exceeds_the_optimum(seed):
     """The Lagrangian bound holds for every price vector, not just the master's duals."""
-    problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
-    best = optimum(problem)
-    if best is None:
-        pytest.skip("drawn infeasible")
-    rm = build_model(problem)
-    generation = ColumnGeneration(problem, rm, TIER)
+    problem, best, generation = drawn(seed)
     rng = random.Random(seed)
     for _ in range(4):
         prices = {cell: rng.randint(-2 * SCALE, 150 * SCALE) for cell in generation.cells}
@@ -104,12 +108,7 @@ def test_bound_at_any_prices_never_exceeds_the_optimum(seed):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_generation_bounds_and_dives_to_a_checked_rota(seed):
-    problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
-    best = optimum(problem)
-    if best is None:
-        pytest.skip("drawn infeasible")
-    rm = build_model(problem)
-    generation = ColumnGeneration(problem, rm, TIER)
+    problem, best, generation = drawn(seed)
     result = generation.run(time.perf_counter() + 30)
     assert result.bound is not None and result.lp_value is not None
     assert result.bound <= best
