@@ -186,3 +186,54 @@ def test_a_big_model_path_gives_checked_rotas(monkeypatch):
         assert phase.bound <= phase.value
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
     assert fair.bound > 0  # the LP proves a positive floor: the shares cannot be met exactly
+
+
+def test_lp_rins_moves_what_the_lp_disagrees_on_and_keeps_the_rest():
+    """Cost: the dear GP works every evening in the rota from above, the LP puts the cheap one
+    there. The neighbourhood frees the assignments on which they disagree and finds the cheap
+    rota; the sessions both leave to the cheap GP's colleague stay as they were."""
+    clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
+                  b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=4),
+                  b.clinician("ONLY", role="Nurse", cost_per_hour_pence=4_000, max_sessions_per_week=4)]
+    days = [b.MONDAY + timedelta(days=k) for k in range(4)]
+    p = b.problem(clinicians=clinicians,
+                  sessions=[b.evening(d, "H1", b.post("GP"), b.post("Nurse")) for d in days])
+    rm = build_model(p)
+    cost = rm.parts["cost"]
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.minimize(-cost)  # the dearest rota, as a rota held from a tier above might be
+    worst = cp_model.CpSolver()
+    assert worst.solve(rm.model) == cp_model.OPTIMAL
+    values = list(worst.response_proto.solution)
+    rm.model.minimize(cost)
+    relaxed = Relaxation(rm.model).solve(5)
+    assert relaxed is not None
+    found = solve_module._lp_rins(rm, cost, relaxed.values, values, 5, SolveParams(workers=1))
+    assert found is not None
+    assert solve_module._objective_value(rm.model, found) == relaxed.bound == optimum(rm.model)
+    for (ci, _, _), var in rm.variables.x.items():
+        if p.clinicians[ci].clinician_id == "ONLY":
+            assert found[var.index] == values[var.index] == 1
+    assert solve_module._lp_rins(rm, cost, relaxed.values, found, 5, SolveParams(workers=1)) is None
+
+
+def test_time_goes_to_the_tiers_that_weigh_most():
+    p = b.problem()
+    tiers = [("fair_share",), ("even_load",), ("preferences",), ("cost",)]
+    parts = {"fair_share": 100_000_000, "even_load": 12_000, "preferences": 900, "cost": 22_700_000}
+    assert solve_module._phase_share(p, tiers, None) == 0.25  # no rota yet: an even split
+    share = solve_module._phase_share(p, tiers, parts)
+    assert share == pytest.approx(1 - 3 * solve_module.MIN_STAKE_SHARE)  # the most the others leave
+    assert solve_module._phase_share(p, tiers[1:], parts) == solve_module.MIN_STAKE_SHARE
+    assert solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.75
+    assert solve_module._phase_share(p, tiers[3:], parts) == 1.0
+    assert solve_module._phase_share(p, tiers[1:3], {}) == 0.5  # nothing to gain: an even split
+
+
+def test_a_phase_near_its_bound_stops():
+    monitor = solve_module._Monitor(cp_model.CpSolver(), None, None, None, floor=1_000_000)
+    monitor.improved(1_000_200, 0)
+    assert not monitor.near
+    monitor.improved(1_000_050, 0)  # within PHASE_GAP of the floor proven before
+    assert monitor.near
+    assert solve_module._near(100, 100) and not solve_module._near(101, 100)
