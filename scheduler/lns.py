@@ -156,7 +156,10 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
 
 def _pick_practices(rng: random.Random, practices: Practices, best: list[int], count: int) -> list[int]:
     """`count` practices (at least two), half from those above their target (Practices.gaps)
-    and half from those below, each drawn with weight its distance from it."""
+    and half from those below, each drawn with weight its distance from it; without
+    `practices.aim`, any `count` practices, drawn evenly."""
+    if not practices.aim:
+        return rng.sample(range(len(practices.members)), min(len(practices.members), max(2, count)))
     gaps = practices.gaps(best)
     count = min(len(gaps), max(2, count))
     above = [(p, g) for p, g in enumerate(gaps) if g > 0]

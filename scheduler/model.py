@@ -382,6 +382,10 @@ class Practices:
     # each practice's minutes in an optimal solution of the LP relaxation, if one is known: a
     # share the rules allow, where the fair share itself may not be reachable
     targets: list[float] | None = None
+    # draw the practices by their distance from their share (the fair-share phase), or evenly
+    # (a tier below it, where fair share is held: clinicians of the same few practices can trade
+    # sessions among themselves without moving the practices' minutes)
+    aim: bool = True
 
     def gaps(self, values: list[int]) -> list[int]:
         """Each practice's minutes above (+) or below (−) its target in the solution `values`:
@@ -582,9 +586,10 @@ class Objective:
             self.practices.append((members, mine, w))
         self._fair_pending = []
 
-    def practice_groups(self, lp_values: list[float] | None = None) -> Practices | None:
+    def practice_groups(self, lp_values: list[float] | None = None, aim: bool = True) -> Practices | None:
         """The practices for scheduler.lns's practice neighbourhood (None: fewer than two),
-        aimed at the LP relaxation's minutes where `lp_values` gives them."""
+        aimed at the LP relaxation's minutes where `lp_values` gives them (with `aim`; without,
+        drawn evenly)."""
         if len(self.practices) < 2 or not isinstance(self.total_minutes, cp_model.IntVar):
             return None
         minutes = [var.index for _, var, _ in self.practices]
@@ -593,7 +598,7 @@ class Objective:
             targets = [lp_values[index] for index in minutes]
         return Practices([members for members, _, _ in self.practices], minutes,
                          [w for _, _, w in self.practices], self.total_minutes.index,
-                         self.total_weight, targets)
+                         self.total_weight, targets, aim)
 
     def tighten_fair_share(self, total: int, known: int) -> int:
         """Cuts valid once the total of minutes worked is known to be `total` (the tiers above

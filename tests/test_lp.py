@@ -139,6 +139,18 @@ def test_practices_are_drawn_from_both_sides_of_their_share():
         assert set(picked) == {0, 1}  # the only practice above and the only one below
 
 
+def test_practices_unaimed_are_drawn_evenly():
+    """Below the fair-share phase (fair share held) any practices may trade among their own
+    clinicians: the draw ignores the gaps, so practices at their share are drawn too."""
+    practices = Practices(members=[[0], [1], [2], [3]], minutes=[0, 1, 2, 3], weights=[1, 1, 1, 1],
+                          total=4, total_weight=4, aim=False)
+    values = [180, 0, 90, 90, 360]
+    rng = random.Random(1)
+    drawn = [_pick_practices(rng, practices, values, 2) for _ in range(60)]
+    assert all(len(picked) == len(set(picked)) == 2 for picked in drawn)
+    assert {p for picked in drawn for p in picked} == {0, 1, 2, 3}
+
+
 def test_lp_targets_aim_the_practices_at_a_share_the_rules_allow():
     """Where the LP's minutes are known, a practice is above or below those, not its fair
     share: one already at its LP minutes is not drawn however far from its share it is."""
