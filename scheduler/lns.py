@@ -97,6 +97,13 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
     # the practice neighbourhood's size adapts on its own, in practices, from 2 up
     count, most = START_PRACTICES, max(2.0, len(practices.members) / 2) if practices else 2.0
+    model = rm.model.clone()
+    model.minimize(expr)
+    low = {index: model.proto.variables[index].domain[0] for _, _, index in items}
+    high = {index: model.proto.variables[index].domain[1] for _, _, index in items}
+    model.add(expr <= state.objective)
+    cap = model.proto.constraints[len(model.proto.constraints) - 1].linear
+    constant = state.objective - cap.domain[len(cap.domain) - 1]  # expr's constant, moved right
     while time.perf_counter() < deadline - 0.05:
         if stop is not None and stop():
             break
@@ -120,13 +127,12 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         else:
             group = set(rng.sample(clinicians, max(1, round(share * len(clinicians)))))
             free = {index for _, ci, index in items if ci in group}
-        model = rm.model.clone()
-        model.minimize(expr)
+        # one copy of the model per thread, its domains and cap rewritten each iteration
+        # (a fresh clone each time made the generated ics grow by gigabytes over a phase)
         for _, _, index in items:
-            if index not in free:
-                domain = model.proto.variables[index].domain
-                domain[0] = domain[1] = best[index]
-        model.add(expr <= best_objective)
+            domain = model.proto.variables[index].domain
+            domain[0], domain[1] = (low[index], high[index]) if index in free else (best[index],) * 2
+        cap.domain[len(cap.domain) - 1] = best_objective - constant
         hint = model.proto.solution_hint
         hint.vars.clear()
         hint.values.clear()
