@@ -39,6 +39,10 @@ MIN_PHASE_SHARE = 0.25
 # needs about 30 s to come within 0.01 % of its LP bound, and even load 14 s to move the total
 # by 8,000.)
 MIN_STAKE_SHARE = 0.1
+# ... and at most this share while tiers remain below it: a tier's weight overstates what its
+# phase can gain (the federation's cost, 22.7 M, can fall by 1-2 M at most), and with 70 % fair
+# share ran its 38 s out at 4.56-4.65 M while cost, left 8 s, had no time for its LP.
+MAX_STAKE_SHARE = 0.5
 # A phase whose best rota is within this share of its bound stops and hands the rest of its
 # time on (fair share on the federation: 4,463,160 against an LP bound of 4,463,116).
 PHASE_GAP = 1e-4
@@ -367,14 +371,14 @@ def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str
     """The share of the time left that the first of `tiers` gets. Before any rota, each tier
     an even share (at least MIN_PHASE_SHARE); after, in proportion to what each tier weighs in
     the rota so far (its weighted parts; a tier's value is what its phase can lower), each at
-    least MIN_STAKE_SHARE, so that no tier is starved."""
+    least MIN_STAKE_SHARE, so that no tier is starved, and at most MAX_STAKE_SHARE."""
     if len(tiers) == 1:
         return 1.0
     if parts is None:
         return max(1 / len(tiers), MIN_PHASE_SHARE)
     stakes = [max(1, sum(problem.weights.of(part) * parts.get(part, 0) for part in tier))
               for tier in tiers]
-    return max(MIN_STAKE_SHARE, min(stakes[0] / sum(stakes), 1 - MIN_STAKE_SHARE * (len(tiers) - 1)))
+    return max(MIN_STAKE_SHARE, min(stakes[0] / sum(stakes), MAX_STAKE_SHARE))
 
 
 def _emit_bound(params: SolveParams, name: str, number: int, phases: int, started: float,

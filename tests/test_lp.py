@@ -235,9 +235,10 @@ def test_time_goes_to_the_tiers_that_weigh_most():
     parts = {"fair_share": 100_000_000, "even_load": 12_000, "preferences": 900, "cost": 22_700_000}
     assert solve_module._phase_share(p, tiers, None) == 0.25  # no rota yet: an even split
     share = solve_module._phase_share(p, tiers, parts)
-    assert share == pytest.approx(1 - 3 * solve_module.MIN_STAKE_SHARE)  # the most the others leave
+    assert share == solve_module.MAX_STAKE_SHARE
     assert solve_module._phase_share(p, tiers[1:], parts) == solve_module.MIN_STAKE_SHARE
-    assert solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.75
+    assert solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.5  # capped
+    assert solve_module._phase_share(p, tiers[1:], {"even_load": 2, "preferences": 1, "cost": 7}) == 0.2
     assert solve_module._phase_share(p, tiers[3:], parts) == 1.0
     assert solve_module._phase_share(p, tiers[1:3], {}) == 0.5  # nothing to gain: an even split
 
