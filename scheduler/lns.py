@@ -162,20 +162,32 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
 
 def _pick_practices(rng: random.Random, practices: Practices, best: list[int], count: int) -> list[int]:
     """`count` practices (at least two), half from those above their target (Practices.gaps)
-    and half from those below, each drawn with weight its distance from it; without
-    `practices.aim`, any `count` practices, drawn evenly."""
+    and half from those below, taken in turns, each drawn with weight its distance from it
+    times the chances its clinicians have to trade sessions with those drawn so far
+    (Practices.overlap; the first by distance alone); without `practices.aim`, any `count`
+    practices, drawn evenly."""
     if not practices.aim:
         return rng.sample(range(len(practices.members)), min(len(practices.members), max(2, count)))
     gaps = practices.gaps(best)
     count = min(len(gaps), max(2, count))
-    above = [(p, g) for p, g in enumerate(gaps) if g > 0]
-    below = [(p, -g) for p, g in enumerate(gaps) if g < 0]
+    sides = ({p: g for p, g in enumerate(gaps) if g > 0}, {p: -g for p, g in enumerate(gaps) if g < 0})
+    wanted = [(count + 1) // 2, count // 2]
     chosen: list[int] = []
-    for side, want in ((above, (count + 1) // 2), (below, count // 2)):
-        pool = list(side)
-        for _ in range(min(want, len(pool))):
-            pick = rng.choices(range(len(pool)), weights=[g for _, g in pool])[0]
-            chosen.append(pool.pop(pick)[0])
+    turn = 0
+    while any(wanted[k] and sides[k] for k in (0, 1)):
+        if not (wanted[turn] and sides[turn]):
+            turn = 1 - turn
+        pool = list(sides[turn].items())
+        weights = [float(g) for _, g in pool]
+        if chosen and practices.overlap is not None:
+            traded = [g * sum(practices.overlap[c][p] for c in chosen) for p, g in pool]
+            if any(traded):
+                weights = traded
+        pick = pool[rng.choices(range(len(pool)), weights=weights)[0]][0]
+        chosen.append(pick)
+        del sides[turn][pick]
+        wanted[turn] -= 1
+        turn = 1 - turn
     rest = [p for p in range(len(gaps)) if p not in chosen]
     rng.shuffle(rest)
     return chosen + rest[:max(0, count - len(chosen))]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeAlias
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.bounds import fair_share_floor
@@ -386,6 +387,12 @@ class Practices:
     # (a tier below it, where fair share is held: clinicians of the same few practices can trade
     # sessions among themselves without moving the practices' minutes)
     aim: bool = True
+    # how many (session, clinician pair) chances each two practices' clinicians have to take
+    # each other's sessions: Σ over sessions of the two practices' clinicians who may work it,
+    # multiplied; 0 where none of their clinicians share a session (on the generated ics most
+    # clinicians work only their own network's hubs, so most pairs of practices can trade
+    # nothing)
+    overlap: list[list[float]] | None = None
 
     def gaps(self, values: list[int]) -> list[int]:
         """Each practice's minutes above (+) or below (−) its target in the solution `values`:
@@ -596,9 +603,20 @@ class Objective:
         targets = None
         if lp_values is not None and all(index < len(lp_values) for index in minutes):
             targets = [lp_values[index] for index in minutes]
-        return Practices([members for members, _, _ in self.practices], minutes,
-                         [w for _, _, w in self.practices], self.total_minutes.index,
-                         self.total_weight, targets, aim)
+        members = [members for members, _, _ in self.practices]
+        return Practices(members, minutes, [w for _, _, w in self.practices], self.total_minutes.index,
+                         self.total_weight, targets, aim, self._overlap(members))
+
+    def _overlap(self, members: list[list[int]]) -> list[list[float]]:
+        """Practices.overlap: N·Nᵀ, N[p, s] the clinicians of practice p who may work session s."""
+        counts = np.zeros((len(members), len(self.p.sessions)))
+        for p, group in enumerate(members):
+            for ci in group:
+                for si in self.v.sessions_of.get(ci, ()):
+                    counts[p, si] += 1
+        overlap = counts @ counts.T
+        np.fill_diagonal(overlap, 0.0)
+        return overlap.tolist()
 
     def tighten_fair_share(self, total: int, known: int) -> int:
         """Cuts valid once the total of minutes worked is known to be `total` (the tiers above

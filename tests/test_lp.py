@@ -151,6 +151,40 @@ def test_practices_unaimed_are_drawn_evenly():
     assert {p for picked in drawn for p in picked} == {0, 1, 2, 3}
 
 
+def test_practices_are_paired_with_those_they_can_trade_with():
+    """A practice below its share is drawn beside one above it only if their clinicians can
+    take each other's sessions (Practices.overlap): P3, as far below as P2, shares no session
+    with P1 and is never drawn with it."""
+    practices = Practices(members=[[0], [1], [2]], minutes=[0, 1, 2], weights=[1, 1, 1],
+                          total=3, total_weight=3,
+                          overlap=[[0.0, 4.0, 0.0], [4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    values = [270, 0, 0, 270]  # 3·minutes − 270: +540, −270, −270
+    assert practices.gaps(values) == [540, -270, -270]
+    rng = random.Random(0)
+    assert all(set(_pick_practices(rng, practices, values, 2)) == {0, 1} for _ in range(30))
+
+
+def test_practice_overlap_counts_the_sessions_their_clinicians_share():
+    """Clinicians limited to different hubs share no session: their practices' overlap is 0;
+    two practices whose clinicians may both work hub H1 have a positive one."""
+    practices = [b.practice(code, 10_000) for code in ("P1", "P2", "P3")]
+    clinicians = [b.clinician("C1", practice_code="P1", hubs=("H1",)),
+                  b.clinician("C2", practice_code="P2", hubs=("H1",)),
+                  b.clinician("C3", practice_code="P3", hubs=("H2",))]
+    sessions = [b.evening(b.MONDAY + timedelta(days=k), hub) for k in range(2) for hub in ("H1", "H2")]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions,
+                  hubs=[b.hub("H1"), b.hub("H2")])
+    rm = build_model(p)
+    rm.objective.scale_fair_share()
+    groups = rm.objective.practice_groups()
+    assert groups is not None and groups.overlap is not None
+    index = {tuple(members): k for k, members in enumerate(groups.members)}
+    one, two, three = (index[(ci,)] for ci in range(3))
+    assert groups.overlap[one][two] == groups.overlap[two][one] == 2.0  # both Monday and Tuesday
+    assert groups.overlap[one][three] == groups.overlap[two][three] == 0.0
+    assert groups.overlap[one][one] == 0.0
+
+
 def test_lp_targets_aim_the_practices_at_a_share_the_rules_allow():
     """Where the LP's minutes are known, a practice is above or below those, not its fair
     share: one already at its LP minutes is not drawn however far from its share it is."""
