@@ -79,9 +79,11 @@ LP_MOST_VARIABLES = 100_000
 # In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
 # the LP's optimum and the rota from the tier above disagree (every assignment on which they
 # agree, to within LP_AGREE, fixed) for at most LP_RINS_SHARE of the phase; its rota hints
-# CP-SAT. (Generated federation, cost: 22.42 M to 21.55 M in 10 s, where CP-SAT's search and
-# LNS took 160 s to reach 22.08 M; the LP proves 20.64 M.)
-LP_RINS = {"even_load", "preferences", "cost"}
+# CP-SAT. Cost did too while LNS's sub-solves ran at CP-SAT's default linearization; at level 2
+# (scheduler.lns) LNS gains more in the same time (federation, cost, 10 s from the same rota:
+# RINS 22.61 to 22.15 M, LNS 21.69 M; two 60 s runs without it ended at 1.9 % and 3.5 %,
+# cost 21.50 and 21.71 M, against 3.3 % and 3.2 %, cost 21.89 and 21.65 M, with it).
+LP_RINS = {"even_load", "preferences"}
 LP_AGREE = 0.01
 LP_RINS_SHARE = 0.6
 # On a big model (more than PRESOLVE_ALWAYS variables) CP-SAT's own search in the fair-share
