@@ -337,6 +337,10 @@ class Problem:
     bank_holidays: frozenset[date] = frozenset()
     reference_date: date | None = None  # "today" for stability; default period start
     skipped_for_bank_holidays: tuple[SkippedSession, ...] = ()  # lost minutes, for the contract
+    # Minutes a network already gets in a week from outside the problem, off its requirement:
+    # set on the parts of a big problem that scheduler.decompose solves one network at a time
+    # (the rest of the rota stays as it is); empty for every problem read from files.
+    delivered_elsewhere: Mapping[tuple[Network, str], int] = field(default_factory=dict)
 
     # ---- look-ups -------------------------------------------------------------------------
     def clinician(self, clinician_id: ClinicianId) -> Clinician:
@@ -450,7 +454,8 @@ def contract_requirements(problem: Problem) -> dict[tuple[Network, str], int]:
     """
     from scheduler.contract import week_requirements  # builds on this module, hence here
 
-    return {key: week.minutes for key, week in week_requirements(problem).items()}
+    elsewhere = problem.delivered_elsewhere
+    return {key: max(0, week.minutes - elsewhere.get(key, 0)) for key, week in week_requirements(problem).items()}
 
 
 def fair_share_weights(problem: Problem) -> dict[PracticeCode, int]:
@@ -534,3 +539,7 @@ class SolveParams:
     lns: bool = True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
     columns: bool = True  # column generation on a first tier that splits by clinician (scheduler.columns)
     progress: object = None  # callable(Progress) or None; see scheduler.solve
+    # With a start rota: the goal tiers above the one holding this part are held at the start's
+    # values instead of minimised (scheduler.decompose's parts, whose start is already at the
+    # whole problem's best for them)
+    hold_above: str | None = None

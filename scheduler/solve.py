@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 
 from scheduler import columns
 from scheduler.checker import objective_parts
+from scheduler.decompose import network_rota
 from scheduler.domain import (
     GOALS,
     PARTS,
@@ -76,6 +77,12 @@ LP_SHARE = 0.4
 # for the fair-share LP, and with it let in the ics ended at 75.6 % instead of 63.7 %: the time
 # came out of fair share's search and cost's.
 LP_MOST_VARIABLES = 100_000
+# The fair-share phase of a model bigger than this (in variables) starts by re-solving the rota
+# network by network (scheduler.decompose), in at most DECOMPOSE_SHARE of the phase, the parts
+# themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's solution).
+DECOMPOSE_VARIABLES = LP_MOST_VARIABLES
+DECOMPOSE_SHARE = 0.9
+DECOMPOSE_PARTS_SHARE = 0.85
 # In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
 # the LP's optimum and the rota from the tier above disagree (every assignment on which they
 # agree, to within LP_AGREE, fixed) for at most LP_RINS_SHARE of the phase; its rota hints
@@ -199,6 +206,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     """
     params = params or SolveParams()
     started = time.perf_counter()
+    start = None if start is None else list(start)
     rm = build_model(problem)
     tiers = _active_tiers(problem, rm)
     if start is not None:
@@ -219,13 +227,20 @@ def solve(problem: Problem, params: SolveParams | None = None,
     rota: Rota = ()
     stopped = False
     relaxation: Relaxation | None = None
+    held = _held_tiers(problem, tiers, start, params.hold_above)
+    if held and start is not None:
+        parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
     for number, tier in enumerate(tiers, start=1):
+        if tier in held:
+            rm.model.add(sum(problem.weights.of(part) * rm.parts[part] for part in tier) <= held[tier])
+            phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, held[tier], 0, 0.0))
+            continue
         elapsed = time.perf_counter() - started
         left = params.time_limit - elapsed
         if best_values is not None and (left <= 0.05 or stopped):
             break
         budget = max(left, 0.1) * _phase_share(problem, tiers[number - 1:],
-                                               parts if best_values is not None else None)
+                                               parts if best_values is not None or held else None)
         if tier == ("fair_share",):
             rm.objective.scale_fair_share()
         if (tier == ("fair_share",) and best_values is not None
@@ -237,6 +252,11 @@ def solve(problem: Problem, params: SolveParams | None = None,
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
         if best_values is not None:
+            if (tier == ("fair_share",) and params.lns
+                    and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
+                best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
+                                          params, should_stop)
+                budget = max(0.1, budget - (time.perf_counter() - phase_started))
             _hint(rm.model, best_values)
         # The fill and cover tiers gain much from presolve; the tiers from fair share down start
         # from a complete hint, and re-presolving a big model for them can cost more than the
@@ -472,6 +492,34 @@ def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], sec
     return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
 
 
+def _by_network(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,
+                params: SolveParams, should_stop: Callable[[], bool] | None) -> list[int]:
+    """The solution `values` (whose assignments are `rota`) re-solved network by network
+    (scheduler.decompose) in at most `seconds`, if that lowers the phase's objective; else
+    `values` itself."""
+    started = time.perf_counter()
+    joined = network_rota(problem, rota, DECOMPOSE_PARTS_SHARE * seconds, params, should_stop)
+    if joined is None:
+        return values
+    found = _rota_values(problem, rm, joined, seconds - (time.perf_counter() - started), params)
+    if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
+        return values
+    return found
+
+
+def _held_tiers(problem: Problem, tiers: list[tuple[str, ...]], start: Iterable[Assignment] | None,
+                hold_above: str | None) -> dict[tuple[str, ...], int]:
+    """SolveParams.hold_above: each tier above the one holding that part, at the start rota's
+    value."""
+    if start is None or hold_above is None:
+        return {}
+    order = list(GOALS)
+    first = next(number for number, tier in enumerate(order) if hold_above in tier)
+    values = objective_parts(problem, start)
+    return {tier: sum(problem.weights.of(part) * values[part] for part in tier)
+            for tier in tiers if order.index(tier) < first}
+
+
 def _met_bounds(problem: Problem, phases: list[PhaseResult], parts: dict[str, int]) -> list[PhaseResult]:
     """A lower tier's search may also lower an upper tier below the value held for it. Where the
     final rota meets a phase's bound, that phase is proven after all: its bound holds for every
@@ -508,6 +556,17 @@ def _hint_rota(problem: Problem, rm: RotaModel,
                rota: Iterable[Assignment]) -> set[tuple[int, int, int]]:
     """Hint every assignment variable: 1 where `rota` has it (on its post, else on another post
     of the session that the clinician may fill), 0 elsewhere. Returns the keys hinted 1."""
+    on = _rota_keys(problem, rm, rota)
+    rm.model.clear_hints()
+    hint = rm.model.proto.solution_hint
+    hint.vars.extend(var.index for var in rm.variables.x.values())
+    hint.values.extend(1 if key in on else 0 for key in rm.variables.x)
+    return on
+
+
+def _rota_keys(problem: Problem, rm: RotaModel, rota: Iterable[Assignment]) -> set[tuple[int, int, int]]:
+    """The assignment variables that `rota` sets to 1 (its post, else another post of the
+    session that the clinician may fill)."""
     ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
     si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
     posts: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -521,11 +580,25 @@ def _hint_rota(problem: Problem, rm: RotaModel,
         choices = posts.get((found_ci, found_si), [])
         if choices:
             on.add((found_ci, found_si, a.post_index if a.post_index in choices else choices[0]))
-    rm.model.clear_hints()
-    hint = rm.model.proto.solution_hint
-    hint.vars.extend(var.index for var in rm.variables.x.values())
-    hint.values.extend(1 if key in on else 0 for key in rm.variables.x)
     return on
+
+
+def _rota_values(problem: Problem, rm: RotaModel, rota: Iterable[Assignment], seconds: float,
+                 params: SolveParams) -> list[int] | None:
+    """A full solution of the model (every variable, the phase's objective at its least) whose
+    assignments are `rota`'s; None if `rota` breaks a rule or a held tier, or time runs out."""
+    on = _rota_keys(problem, rm, rota)
+    model = rm.model.clone()
+    model.clear_hints()
+    for key, var in rm.variables.x.items():
+        domain = model.proto.variables[var.index].domain
+        domain[0] = domain[1] = int(key in on)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, params.workers)
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
 
 
 def _fix_outside(problem: Problem, rm: RotaModel, on: set[tuple[int, int, int]],

@@ -1,0 +1,265 @@
+"""A better rota for a big problem, re-solved network by network.
+
+A federation the size of an integrated care system is many Primary Care Networks side by side:
+on the generated `ics`, 28 networks, and 1,733 of its 2,000 clinicians may work only at their
+own network's hubs. Each network alone is the size of a single PCN, which the engine solves to
+or near its optimum in seconds, where the whole system's model (176,000 variables) needs tens
+of seconds to presolve once, and its large-neighbourhood search about 1.8 s a step.
+
+`network_parts(problem, rota)` cuts the problem, around a valid rota, into one Problem per
+network:
+- that network's practices, hubs and sessions;
+- its practices' clinicians who work only there in `rota` (the rest, who cross between networks,
+  are *kept*: they work what `rota` gives them, in every part);
+- each of those clinicians limited to the network's hubs;
+- each post less the places the kept clinicians fill in it, and less what the hub's rooms
+  leave once the kept clinicians there are counted (so the parts need no rooms rule);
+- each network-week's contract less the minutes the kept clinicians deliver there.
+
+Every hard rule is about one clinician's sessions, one post's places or one hub's rooms, so
+each part's rota plus the kept assignments is a valid rota of the whole problem. Each part is
+solved with the ordinary lexicographic solve, started from `rota`'s share of it, and
+`network_rota` joins the results.
+
+The goals above fair share are sums over sessions and network-weeks, so a part that keeps its
+starting rota's value on them keeps the whole's. Fair share is where the parts gain: within a
+network, practices trade sessions until each has its share of the network's minutes (list
+sizes replaced by what is left of each practice's whole-problem target once its kept
+clinicians' minutes are counted). With each network's total fixed, a split whose practices
+all sit on the same side of their whole-problem target is optimal for the whole, and the
+proportional split is one. Moving minutes between networks (clinicians who may work anywhere)
+is left to the whole solve, which goes on from the joined rota.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from scheduler.checker import objective_parts
+from scheduler.domain import (
+    GOALS,
+    Assignment,
+    Network,
+    Post,
+    Problem,
+    Session,
+    SolveParams,
+    SolveStatus,
+    fair_share_weights,
+)
+
+# Only a problem of at least this many networks is cut: with fewer, each part is a large share
+# of the whole and the whole solve's own search does as well.
+MIN_NETWORKS = 4
+# network_rota's time: the first round (each network alone) gets this share, each later round
+# (pairs of networks) this one; a part is not started with less than MIN_PART_SECONDS.
+FIRST_ROUND_SHARE = 0.5
+PAIR_ROUND_SHARE = 0.25
+MIN_PART_SECONDS = 0.2
+PAIR_ROUNDS = 2
+
+
+def networks_of(problem: Problem) -> list[Network]:
+    """The networks with both practices and hubs; [] when the problem is not worth cutting
+    (fewer than MIN_NETWORKS of them, or a published rota, which ties the parts together
+    through stability and locks)."""
+    networks = sorted({p.network for p in problem.practices} & {h.network for h in problem.hubs})
+    return [] if problem.published or len(networks) < MIN_NETWORKS else networks
+
+
+def network_parts(problem: Problem, rota: Iterable[Assignment],
+                  groups: list[tuple[Network, ...]] | None = None) -> tuple[list[tuple[tuple[Network, ...], Problem]],
+                                                                            list[Assignment]]:
+    """The parts (see the module's docstring), one per group of networks (default: each network
+    alone), and the kept assignments; no parts when the problem is not worth cutting."""
+    rota = list(rota)
+    if groups is None:
+        groups = [(network,) for network in networks_of(problem)]
+    if not groups:
+        return [], rota
+    group_of = {network: group for group in groups for network in group}
+    network_of_hub = {h.hub_id: h.network for h in problem.hubs}
+    network_of_practice = {p.code: p.network for p in problem.practices}
+    hub_of_session = {s.session_id: s.hub_id for s in problem.sessions}
+    worked: dict[str, set[Network]] = defaultdict(set)
+    for a in rota:
+        worked[a.clinician_id].add(network_of_hub[hub_of_session[a.session_id]])
+    home = {}
+    for c in problem.clinicians:
+        group = group_of.get(network_of_practice.get(c.practice_code, ""))
+        if group is not None and worked[c.clinician_id] <= set(group):
+            home[c.clinician_id] = group
+    kept = [a for a in rota if a.clinician_id not in home]
+    places = _places(problem, rota, kept)
+    list_sizes = _list_sizes(problem, rota, kept)
+    elsewhere: Counter[tuple[Network, str]] = Counter()  # the kept people's minutes, for the contract
+    for a in kept:
+        session = problem.session(a.session_id)
+        elsewhere[network_of_hub[session.hub_id], session.week] += session.minutes
+
+    parts = []
+    for group in groups:
+        hubs = tuple(replace(h, rooms=None) for h in problem.hubs if h.network in group)
+        hub_ids = frozenset(h.hub_id for h in hubs)
+        sessions = tuple(replace(s, posts=tuple(_post_with(post, places[s.session_id, index])
+                                                for index, post in enumerate(s.posts)))
+                         for s in problem.sessions if s.hub_id in hub_ids)
+        clinicians = [replace(c, hubs=(c.hubs & hub_ids) if c.hubs else hub_ids)
+                      for c in problem.clinicians if home.get(c.clinician_id) == group]
+        clinicians = [c for c in clinicians if c.hubs]
+        ids = {c.clinician_id for c in clinicians}
+        parts.append((group, replace(
+            problem,
+            practices=tuple(replace(p, list_size=list_sizes[p.code]) for p in problem.practices
+                            if p.network in group),
+            hubs=hubs,
+            clinicians=tuple(clinicians),
+            sessions=sessions,
+            availability={key: offers for key, offers in problem.availability.items() if key[0] in ids},
+            skipped_for_bank_holidays=tuple(s for s in problem.skipped_for_bank_holidays
+                                            if s.hub_id in hub_ids),
+            delivered_elsewhere={key: minutes for key, minutes in elsewhere.items() if key[0] in group},
+        )))
+    return parts, kept
+
+
+def _places(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> dict[tuple[str, int], int]:
+    """How many people each post may take in a part: its most, less the kept people on it, and
+    less what its hub's rooms leave at each instant once the kept people there are counted.
+    With these, no part's rota can outnumber a hub's rooms, so the parts need no rooms rule. A
+    cut never goes below the places the part's own clinicians fill in `rota` (the rota is valid,
+    so there is always room for them), and `rota` stays a valid rota of every part."""
+    on_post = Counter((a.session_id, a.post_index) for a in kept)
+    own = Counter((a.session_id, a.post_index) for a in rota) - on_post
+    kept_in = Counter(a.session_id for a in kept)
+    places = {(s.session_id, i): post.most - on_post[s.session_id, i]
+              for s in problem.sessions for i, post in enumerate(s.posts)}
+    by_hub_day: dict[tuple[str, object], list[Session]] = defaultdict(list)
+    for s in problem.sessions:
+        by_hub_day[s.hub_id, s.date].append(s)
+    for (hub_id, _), day in by_hub_day.items():
+        rooms = problem.hub(hub_id).rooms
+        if rooms is None:
+            continue
+        for s in day:  # the most people at once is reached at some session's start
+            at = [o for o in day if o.start_minute <= s.start_minute < o.end_minute]
+            keys = [(o.session_id, i) for o in at for i in range(len(o.posts))]
+            excess = sum(places[key] for key in keys) + sum(kept_in[o.session_id] for o in at) - rooms
+            for key in keys:
+                if excess <= 0:
+                    break
+                cut = min(excess, places[key] - own[key])
+                places[key] -= cut
+                excess -= cut
+    return places
+
+
+def _list_sizes(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> dict[str, int]:
+    """Each practice's list size as a part sees it: what is left of its whole-problem target of
+    minutes (share × the rota's total) once its kept clinicians' minutes are counted, in tenths
+    of a minute, 0 where they already exceed it. A part shares its minutes out in proportion to
+    these, so every practice of a network ends on the same side of its whole-problem target."""
+    weights = fair_share_weights(problem)
+    total_weight = sum(weights.values()) or 1
+    total = sum(problem.session(a.session_id).minutes for a in rota)
+    practice_of = {c.clinician_id: c.practice_code for c in problem.clinicians}
+    kept_minutes: Counter[str] = Counter()
+    for a in kept:
+        kept_minutes[practice_of[a.clinician_id]] += problem.session(a.session_id).minutes
+    return {p.code: max(0, round(10 * (weights.get(p.code, 0) * total / total_weight - kept_minutes[p.code])))
+            for p in problem.practices}
+
+
+def _post_with(post: Post, places: int) -> Post:
+    """The post cut to `places` people (see _places)."""
+    if places >= post.most:
+        return post
+    return replace(post, min=min(post.min, places), target=min(post.target, places),
+                   max=None if post.max is None and places >= post.target else places)
+
+
+def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,
+                 should_stop: Callable[[], bool] | None = None) -> list[Assignment] | None:
+    """`rota` re-solved part by part (see the module's docstring) for at most `seconds`: first
+    each network alone (FIRST_ROUND_SHARE of the time), then in rounds of pairs, each network
+    furthest above its practices' targets with one furthest below (PAIR_ROUND_SHARE of the time
+    each), so that clinicians who may work in both move minutes from the one to the other.
+    None when the problem is not cut or the first round does not finish."""
+    rota = list(rota)
+    networks = networks_of(problem)
+    if not networks:
+        return None
+    started = time.perf_counter()
+    rota = _round(problem, rota, [(n,) for n in networks], FIRST_ROUND_SHARE * seconds, params, should_stop)
+    if rota is None:
+        return None
+    for _ in range(PAIR_ROUNDS):
+        left = seconds - (time.perf_counter() - started)
+        pairs = _pairs(problem, rota, networks)
+        if not pairs or left < 0.5 * PAIR_ROUND_SHARE * seconds:
+            return rota
+        paired = _round(problem, rota, pairs, min(left, PAIR_ROUND_SHARE * seconds), params, should_stop)
+        if paired is None or _tiers(problem, objective_parts(problem, paired)) >= _tiers(
+                problem, objective_parts(problem, rota)):
+            return rota
+        rota = paired
+    return rota
+
+
+def _round(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]], seconds: float,
+           params: SolveParams, should_stop: Callable[[], bool] | None) -> list[Assignment] | None:
+    """One round: each group's part solved in turn, with an even share of what is left of
+    `seconds`, from `rota`; the joined rota, or None if time runs out or a part finds no rota
+    (its start is a valid rota of it, so only time does that)."""
+    from scheduler.solve import solve  # the parts are solved by the solve that calls this
+
+    parts, joined = network_parts(problem, rota, groups)
+    deadline = time.perf_counter() + seconds
+    for number, (_, part) in enumerate(parts):
+        share = (deadline - time.perf_counter()) / (len(parts) - number)
+        if share < MIN_PART_SECONDS or (should_stop is not None and should_stop()):
+            return None
+        ids = {c.clinician_id for c in part.clinicians}
+        start = [a for a in rota if a.clinician_id in ids]
+        result = solve(part, replace(params, time_limit=share, progress=None, log=False,
+                                          hold_above="fair_share"), should_stop,
+                       start=start)
+        if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            return None
+        # a part short of time may end worse than its start: then the start stays
+        better = _tiers(part, result.parts) <= _tiers(part, objective_parts(part, start))
+        joined.extend(result.rota if better else start)
+    return joined
+
+
+def _tiers(problem: Problem, parts: dict[str, int]) -> tuple[int, ...]:
+    """The goals' values tier by tier, highest first: compared as tuples, the lexicographic order
+    the solve minimises."""
+    return tuple(sum(problem.weights.of(part) * parts[part] for part in tier) for tier in GOALS)
+
+
+def _pairs(problem: Problem, rota: list[Assignment], networks: list[Network]) -> list[tuple[Network, ...]]:
+    """Networks paired by how far their practices' minutes are, together, above (+) or below
+    (−) their whole-problem targets: the furthest above with the furthest below, and so on
+    while one side is above and the other below."""
+    weights = fair_share_weights(problem)
+    total_weight = sum(weights.values()) or 1
+    total = sum(problem.session(a.session_id).minutes for a in rota)
+    network_of_practice = {p.code: p.network for p in problem.practices}
+    practice_of = {c.clinician_id: c.practice_code for c in problem.clinicians}
+    gap = {n: 0.0 for n in networks}
+    for code, w in weights.items():
+        if network_of_practice[code] in gap:
+            gap[network_of_practice[code]] -= w * total / total_weight
+    for a in rota:
+        network = network_of_practice[practice_of[a.clinician_id]]
+        if network in gap:
+            gap[network] += problem.session(a.session_id).minutes
+    order = sorted(networks, key=lambda n: gap[n])
+    pairs = []
+    while len(order) >= 2 and gap[order[0]] < 0 < gap[order[-1]]:
+        pairs.append((order.pop(), order.pop(0)))
+    return pairs

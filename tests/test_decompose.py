@@ -1,0 +1,141 @@
+"""Network decomposition (scheduler.decompose): the parts around a rota, and the joined rota
+they give, which breaks no rule, keeps the goals above fair share and shares minutes out better."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from scheduler import solve as solve_module
+from scheduler.checker import check, objective_parts
+from scheduler.decompose import _pairs, _places, _post_with, network_parts, network_rota
+from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
+from tests import builders as b
+
+NETWORKS = ("N1", "N2", "N3", "N4")
+DAYS = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+
+
+def four_networks():
+    """Four networks of two practices (A and B) and one hub each, an evening session a weekday
+    for two weeks needing one GP; each practice has two GPs limited to their network's hub,
+    and practice N1B has a GP who may work anywhere (F)."""
+    practices, hubs, clinicians, sessions = [], [], [], []
+    for n in NETWORKS:
+        hubs.append(b.hub(f"H{n}", network=n, rooms=1))
+        for side in "AB":
+            practices.append(b.practice(f"{n}{side}", network=n))
+            clinicians += [b.clinician(f"{n}{side}{k}", practice_code=f"{n}{side}", hubs=(f"H{n}",),
+                                       max_sessions_per_week=5) for k in (1, 2)]
+        sessions += [b.evening(day, f"H{n}", b.post("GP")) for day in DAYS]
+    clinicians.append(b.clinician("F", practice_code="N1B", max_sessions_per_week=5))
+    return b.problem(clinicians=clinicians, sessions=sessions, practices=practices, hubs=hubs)
+
+
+def unfair_rota(p):
+    """Practice A's two GPs work every session of their network, in turns; F works the first
+    session at N2's hub (in place of N2A1)."""
+    rota = []
+    for s in p.sessions:
+        n = s.hub_id[1:]
+        k = 1 + DAYS.index(s.date) % 2
+        who = "F" if (n == "N2" and s.date == DAYS[0]) else f"{n}A{k}"
+        rota.append(Assignment(s.session_id, 0, who))
+    assert check(p, rota) == []
+    return rota
+
+
+def test_parts_keep_crossing_clinicians_and_take_their_places_out_of_the_posts():
+    p = four_networks()
+    rota = unfair_rota(p)
+    parts, kept = network_parts(p, rota)
+    assert [g for g, _ in parts] == [(n,) for n in NETWORKS]
+    assert [a.clinician_id for a in kept] == ["F"]
+    n2 = dict(parts)[("N2",)]
+    assert {c.clinician_id for c in n2.clinicians} == {"N2A1", "N2A2", "N2B1", "N2B2"}
+    first = next(s for s in n2.sessions if s.date == DAYS[0])
+    assert (first.posts[0].min, first.posts[0].target) == (0, 0)  # F fills it
+    assert n2.delivered_elsewhere == {("N2", first.week): 90}  # F's minutes count for N2's contract
+    assert contract_requirements(n2)["N2", first.week] == contract_requirements(p)["N2", first.week] - 90
+    # one room: the posts, less F's place, and F never outnumber it, so the part needs no limit
+    assert n2.hub("HN2").rooms is None
+    n1 = dict(parts)[("N1",)]
+    assert "F" not in {c.clinician_id for c in n1.clinicians}  # F crosses: kept, in no part
+    assert all(c.hubs == frozenset({"HN1"}) for c in n1.clinicians)
+    assert {s.hub_id for s in n1.sessions} == {"HN1"}
+
+
+def test_no_parts_for_few_networks_or_a_published_rota():
+    p = four_networks()
+    rota = unfair_rota(p)
+    two = b.problem(clinicians=[c for c in p.clinicians if c.practice_code[:2] in ("N1", "N2")],
+                    sessions=[s for s in p.sessions if s.hub_id in ("HN1", "HN2")],
+                    practices=[x for x in p.practices if x.network in ("N1", "N2")],
+                    hubs=[h for h in p.hubs if h.network in ("N1", "N2")])
+    assert network_parts(two, [])[0] == []
+    published = b.problem(clinicians=p.clinicians, sessions=p.sessions, practices=p.practices,
+                          hubs=p.hubs, published=(Pin(rota[0].session_id, rota[0].clinician_id),))
+    assert network_parts(published, rota)[0] == []
+
+
+def test_joined_rota_breaks_no_rule_keeps_the_upper_goals_and_shares_out_better():
+    p = four_networks()
+    rota = unfair_rota(p)
+    joined = network_rota(p, rota, 20, SolveParams(workers=1, seed=0))
+    assert joined is not None
+    assert check(p, joined) == []
+    before, after = objective_parts(p, rota), objective_parts(p, joined)
+    for part in ("unfilled_min", "gp_cover", "contract", "unfilled_target"):
+        assert after[part] <= before[part]
+    assert after["fair_share"] < before["fair_share"]
+
+
+def test_networks_pair_the_furthest_above_with_the_furthest_below():
+    """F (of N1) works one of N2's sessions: N1's practices are 90 minutes above their
+    targets together, N2's 90 below, N3's and N4's on target."""
+    p = four_networks()
+    assert _pairs(p, unfair_rota(p), list(NETWORKS)) == [("N1", "N2")]
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_solve_with_decomposition_gives_a_checked_rota(monkeypatch, seed):
+    """With the threshold at 0 every fair-share phase starts network by network; the result is
+    still checked rule by rule and its parts are the checker's."""
+    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    p = four_networks()
+    result = solve_module.solve(p, SolveParams(time_limit=30, workers=2, seed=seed))
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    assert check(p, result.rota) == []
+    assert result.parts == objective_parts(p, result.rota)
+    assert result.parts["unfilled_min"] == 0
+
+
+def test_places_leave_room_for_the_kept_people_and_never_cut_the_rotas_own():
+    """Two rooms and three posts: F (kept) takes the GP post and a nurse of the part the
+    nurse post, so the HCA post has no room left in the part; the nurse's place stays."""
+    p = b.problem(clinicians=[b.clinician("F"), b.clinician("N", role="Nurse"), b.clinician("H", role="HCA")],
+                  hubs=[b.hub("H1", rooms=2)],
+                  sessions=[b.evening(b.MONDAY, "H1", b.post("GP"), b.post("Nurse", 0, 1), b.post("HCA", 0, 1))])
+    sid = p.sessions[0].session_id
+    rota = [Assignment(sid, 0, "F"), Assignment(sid, 1, "N")]
+    places = _places(p, rota, rota[:1])
+    assert places == {(sid, 0): 0, (sid, 1): 1, (sid, 2): 0}
+    assert _post_with(p.sessions[0].posts[2], 0).target == 0
+    assert _post_with(p.sessions[0].posts[1], 1) == p.sessions[0].posts[1]
+
+
+def test_hold_above_keeps_the_start_on_the_upper_tiers_and_minimises_the_rest():
+    """With hold_above, the tiers above fair share are not searched but held at the start's
+    values (phases of 0 s), and fair share still falls from the start's."""
+    p = four_networks()
+    rota = unfair_rota(p)
+    before = objective_parts(p, rota)
+    result = solve_module.solve(p, SolveParams(time_limit=20, workers=1, hold_above="fair_share"), start=rota)
+    assert check(p, result.rota) == []
+    held = [ph for ph in result.phases if ph.seconds == 0.0]
+    assert [ph.tier for ph in held] == [("unfilled_min",), ("gp_cover",), ("contract",)]  # the active tiers above
+    assert all(ph.value == sum(before[part] for part in ph.tier) for ph in held)
+    for part in ("unfilled_min", "gp_cover", "contract", "unfilled_target"):
+        assert result.parts[part] <= before[part]
+    assert result.parts["fair_share"] < before["fair_share"]
