@@ -18,11 +18,13 @@ network:
 
 Every hard rule is about one clinician's sessions, one post's places or one hub's rooms, so
 each part's rota plus the kept assignments is a valid rota of the whole problem. Each part is
-solved with the ordinary lexicographic solve, started from `rota`'s share of it, and
-`network_rota` joins the results.
+solved with the ordinary lexicographic solve, started from `rota`'s share of it, the tiers above
+fair share held at the start's values (SolveParams.hold_above), and `network_rota` joins the
+results; a part that ends worse than its start (short of time) keeps its start.
 
-The goals above fair share are sums over sessions and network-weeks, so a part that keeps its
-starting rota's value on them keeps the whole's. Fair share is where the parts gain: within a
+The goals above fair share are sums over sessions and network-weeks, and with the cuts above
+each part counts exactly its own share of them (up to a constant), so holding them in the parts
+holds them in the whole. Fair share is where the parts gain: within a
 network, practices trade sessions until each has its share of the network's minutes (list
 sizes replaced by what is left of each practice's whole-problem target once its kept
 clinicians' minutes are counted). With each network's total fixed, a split whose practices
@@ -54,12 +56,8 @@ from scheduler.domain import (
 # Only a problem of at least this many networks is cut: with fewer, each part is a large share
 # of the whole and the whole solve's own search does as well.
 MIN_NETWORKS = 4
-# network_rota's time: the first round (each network alone) gets this share, each later round
-# (pairs of networks) this one; a part is not started with less than MIN_PART_SECONDS.
-FIRST_ROUND_SHARE = 0.5
-PAIR_ROUND_SHARE = 0.25
+# A part is not started with less time than this.
 MIN_PART_SECONDS = 0.2
-PAIR_ROUNDS = 2
 
 
 def networks_of(problem: Problem) -> list[Network]:
@@ -183,35 +181,17 @@ def _post_with(post: Post, places: int) -> Post:
 
 def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,
                  should_stop: Callable[[], bool] | None = None) -> list[Assignment] | None:
-    """`rota` re-solved part by part (see the module's docstring) for at most `seconds`: first
-    each network alone (FIRST_ROUND_SHARE of the time), then in rounds of pairs, each network
-    furthest above its practices' targets with one furthest below (PAIR_ROUND_SHARE of the time
-    each), so that clinicians who may work in both move minutes from the one to the other.
-    None when the problem is not cut or the first round does not finish."""
-    rota = list(rota)
+    """`rota` re-solved network by network (see the module's docstring) in at most `seconds`;
+    None when the problem is not cut or the time runs out."""
     networks = networks_of(problem)
     if not networks:
         return None
-    started = time.perf_counter()
-    rota = _round(problem, rota, [(n,) for n in networks], FIRST_ROUND_SHARE * seconds, params, should_stop)
-    if rota is None:
-        return None
-    for _ in range(PAIR_ROUNDS):
-        left = seconds - (time.perf_counter() - started)
-        pairs = _pairs(problem, rota, networks)
-        if not pairs or left < 0.5 * PAIR_ROUND_SHARE * seconds:
-            return rota
-        paired = _round(problem, rota, pairs, min(left, PAIR_ROUND_SHARE * seconds), params, should_stop)
-        if paired is None or _tiers(problem, objective_parts(problem, paired)) >= _tiers(
-                problem, objective_parts(problem, rota)):
-            return rota
-        rota = paired
-    return rota
+    return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop)
 
 
-def _round(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]], seconds: float,
+def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]], seconds: float,
            params: SolveParams, should_stop: Callable[[], bool] | None) -> list[Assignment] | None:
-    """One round: each group's part solved in turn, with an even share of what is left of
+    """Each group's part solved in turn, with an even share of what is left of
     `seconds`, from `rota`; the joined rota, or None if time runs out or a part finds no rota
     (its start is a valid rota of it, so only time does that)."""
     from scheduler.solve import solve  # the parts are solved by the solve that calls this
@@ -239,27 +219,3 @@ def _tiers(problem: Problem, parts: dict[str, int]) -> tuple[int, ...]:
     """The goals' values tier by tier, highest first: compared as tuples, the lexicographic order
     the solve minimises."""
     return tuple(sum(problem.weights.of(part) * parts[part] for part in tier) for tier in GOALS)
-
-
-def _pairs(problem: Problem, rota: list[Assignment], networks: list[Network]) -> list[tuple[Network, ...]]:
-    """Networks paired by how far their practices' minutes are, together, above (+) or below
-    (−) their whole-problem targets: the furthest above with the furthest below, and so on
-    while one side is above and the other below."""
-    weights = fair_share_weights(problem)
-    total_weight = sum(weights.values()) or 1
-    total = sum(problem.session(a.session_id).minutes for a in rota)
-    network_of_practice = {p.code: p.network for p in problem.practices}
-    practice_of = {c.clinician_id: c.practice_code for c in problem.clinicians}
-    gap = {n: 0.0 for n in networks}
-    for code, w in weights.items():
-        if network_of_practice[code] in gap:
-            gap[network_of_practice[code]] -= w * total / total_weight
-    for a in rota:
-        network = network_of_practice[practice_of[a.clinician_id]]
-        if network in gap:
-            gap[network] += problem.session(a.session_id).minutes
-    order = sorted(networks, key=lambda n: gap[n])
-    pairs = []
-    while len(order) >= 2 and gap[order[0]] < 0 < gap[order[-1]]:
-        pairs.append((order.pop(), order.pop(0)))
-    return pairs

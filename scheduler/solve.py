@@ -81,7 +81,7 @@ LP_MOST_VARIABLES = 100_000
 # network by network (scheduler.decompose), in at most DECOMPOSE_SHARE of the phase, the parts
 # themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's solution).
 DECOMPOSE_VARIABLES = LP_MOST_VARIABLES
-DECOMPOSE_SHARE = 0.9
+DECOMPOSE_SHARE = 0.5
 DECOMPOSE_PARTS_SHARE = 0.85
 # In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
 # the LP's optimum and the rota from the tier above disagree (every assignment on which they

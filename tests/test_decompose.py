@@ -9,7 +9,7 @@ import pytest
 
 from scheduler import solve as solve_module
 from scheduler.checker import check, objective_parts
-from scheduler.decompose import _pairs, _places, _post_with, network_parts, network_rota
+from scheduler.decompose import _places, _post_with, network_parts, network_rota
 from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
 from tests import builders as b
 
@@ -89,13 +89,6 @@ def test_joined_rota_breaks_no_rule_keeps_the_upper_goals_and_shares_out_better(
     for part in ("unfilled_min", "gp_cover", "contract", "unfilled_target"):
         assert after[part] <= before[part]
     assert after["fair_share"] < before["fair_share"]
-
-
-def test_networks_pair_the_furthest_above_with_the_furthest_below():
-    """F (of N1) works one of N2's sessions: N1's practices are 90 minutes above their
-    targets together, N2's 90 below, N3's and N4's on target."""
-    p = four_networks()
-    assert _pairs(p, unfair_rota(p), list(NETWORKS)) == [("N1", "N2")]
 
 
 @pytest.mark.parametrize("seed", [0])
