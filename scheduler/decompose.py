@@ -195,8 +195,9 @@ def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, p
     return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop)
 
 
-def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]], seconds: float,
-           params: SolveParams, should_stop: Callable[[], bool] | None) -> list[Assignment] | None:
+def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]],
+                 seconds: float, params: SolveParams,
+                 should_stop: Callable[[], bool] | None) -> list[Assignment] | None:
     """Each group's part solved in turn, with an even share of what is left of
     `seconds`, from `rota`; the joined rota, or None if time runs out or a part finds no rota
     (its start is a valid rota of it, so only time does that)."""
@@ -212,8 +213,7 @@ def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Ne
         start = [a for a in rota if a.clinician_id in ids]
         part = replace(part, weights=replace(part.weights, **dict.fromkeys(BELOW_FAIR_SHARE, 0)))
         result = solve(part, replace(params, time_limit=share, progress=None, log=False,
-                                          hold_above="fair_share"), should_stop,
-                       start=start)
+                                     hold_above="fair_share"), should_stop, start=start)
         if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             return None
         # a part short of time may end worse than its start: then the start stays
