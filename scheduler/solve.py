@@ -354,10 +354,13 @@ def solve(problem: Problem, params: SolveParams | None = None,
             if stopped:
                 break
             # no better rota in this phase's time (a big model may not finish presolve): keep
-            # the last one, hold the tier at its value there and go on to the next tier
+            # the last one, hold the tier at its value there and go on to the next tier. CP-SAT's
+            # bound still holds (the last rota meets this phase's model, so a valid bound never
+            # exceeds its value; one that does is not trusted), and every part is at least 0.
             value = sum(problem.weights.of(part) * parts[part] for part in tier)
             rm.model.add(expr <= value)
-            phases.append(PhaseResult(tier, status, value, min(lp or 0, value), seconds))
+            proven = max(0, lp or 0, bound if bound <= value else 0)
+            phases.append(PhaseResult(tier, status, value, min(proven, value), seconds))
         _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
                                phases[-1].value, phases[-1].bound, done=True))
 
