@@ -47,3 +47,32 @@ def test_lns_lowers_cost_from_the_dearest_rota_and_keeps_every_rule():
     parts = objective_parts(p, rota)
     assert parts["cost"] == outcome.objective
     assert parts["unfilled_min"] == parts["unfilled_target"] == 0  # the held parts stay held
+
+
+def test_lns_breaks_ties_by_the_goal_below_without_giving_up_its_own():
+    practices = [b.practice("P1"), b.practice("P2")]
+    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=2,
+                              cost_per_hour_pence=8_000 + 1_000 * k) for k in range(6)]
+    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    sessions = [b.evening(d, "H1", b.post("GP")) for d in days]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    rm = build_model(p)
+    cost, fair = rm.parts["cost"], rm.parts["fair_share"]
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.minimize(fair)
+    fairest = cp_model.CpSolver()
+    assert fairest.solve(rm.model) == cp_model.OPTIMAL
+    rm.model.add(fair <= round(fairest.objective_value))
+    rm.model.minimize(-cost)  # the dearest of the fairest rotas: only the tie-break can gain
+    dearest = cp_model.CpSolver()
+    assert dearest.solve(rm.model) == cp_model.OPTIMAL
+    values = list(dearest.response_proto.solution)
+    start_fair, start_cost = round(dearest.value(fair)), round(dearest.value(cost))
+    outcome = improve(p, rm, fair, values, start_fair, time.perf_counter() + 3, seed=1, workers=2,
+                      stall=0.5, then=(cost, start_cost))
+    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    assert check(p, rota) == []
+    parts = objective_parts(p, rota)
+    assert parts["fair_share"] == outcome.objective == start_fair  # its own goal never worse
+    assert parts["cost"] < start_cost  # ... and the ties broken by cost
