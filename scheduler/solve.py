@@ -77,6 +77,12 @@ LP_SHARE = 0.4
 # for the fair-share LP, and with it let in the ics ended at 75.6 % instead of 63.7 %: the time
 # came out of fair share's search and cost's.
 LP_MOST_VARIABLES = 100_000
+# In these tiers GLOP's relaxation serves only as the phase's bound, so it is solved in a thread
+# beside the phase's search (GLOP releases the interpreter lock), for at most this share of the
+# phase, instead of before it: on two cores the LP alone left one idle for the 5-8 s it takes
+# on a federation's cost phase, a third of the phase.
+LP_ALONGSIDE = {"cost"}
+LP_ALONGSIDE_SHARE = 0.8
 # The fair-share phase of a model bigger than this (in variables) starts by re-solving the rota
 # network by network (scheduler.decompose), in at most DECOMPOSE_SHARE of the phase, the parts
 # themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's solution).
@@ -270,14 +276,19 @@ def solve(problem: Problem, params: SolveParams | None = None,
         solver.parameters.cp_model_presolve = (best_values is None or tier[0] not in UNPRESOLVED
                                                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS)
         lp = lp_values = None
+        alongside: _Alongside | None = None
         if (params.columns and columns.applies(problem, rm, tier, best_values is None and start is None)):
             lp = _column_start(problem, rm, tier, expr, budget, params, should_stop,
                                partial(_emit_bound, params, name, number, len(tiers), started))
             budget = max(0.1, budget - (time.perf_counter() - phase_started))
-        if (best_values is not None and tier[0] in UNPRESOLVED
-                and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES):
-            lp_started = time.perf_counter()
+        glop = (best_values is not None and tier[0] in UNPRESOLVED
+                and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES)
+        if glop:
             relaxation = relaxation or Relaxation(rm.model)
+        if glop and params.lns and tier[0] in LP_ALONGSIDE:
+            alongside = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget)
+        elif glop:
+            lp_started = time.perf_counter()
             relaxed = relaxation.solve(LP_SHARE * budget)
             lp, lp_values = (None, None) if relaxed is None else (relaxed.bound, relaxed.values)
             if lp is not None:
@@ -292,7 +303,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget
 
-        def report(obj: int, bound: int, name=name, number=number, lp=lp) -> None:
+        def report(obj: int, bound: int, name=name, number=number, lp=lp, alongside=alongside) -> None:
+            if lp is None and alongside is not None:
+                lp = alongside.bound  # None until GLOP has solved
             bound = bound if lp is None else max(bound, lp)  # CP-SAT's own may lag behind the cut
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound))
 
@@ -306,7 +319,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                                       if params.stall_seconds is None else params.stall_seconds)
         hand_over = (HAND_OVER[tier[0]] * budget if params.lns and tier[0] in HAND_OVER
                      and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
-                     and (lp is not None or tier[0] == "fair_share") else None)
+                     and (lp is not None or alongside is not None or tier[0] == "fair_share") else None)
         with _Monitor(solver, should_stop, stall, hand_over, lp) as monitor:
             status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
         stopped = monitor.cancelled
@@ -320,7 +333,10 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 and not _near(round(solver.objective_value), bound)):
             near = threading.Event()
 
-            def improved(obj: int, bound: int = bound, report=report, near=near) -> None:
+            def improved(obj: int, bound: int = bound, report=report, near=near,
+                         alongside=alongside) -> None:
+                if alongside is not None and alongside.bound is not None:
+                    bound = max(bound, alongside.bound)
                 if _near(obj, bound):
                     near.set()
                 report(obj, bound)
@@ -342,6 +358,13 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     status = SolveStatus.OPTIMAL
             seconds = time.perf_counter() - phase_started
             stopped = stopped or (should_stop is not None and should_stop())
+        if alongside is not None:
+            lp = alongside.result()
+            if lp is not None:
+                bound = max(bound, lp)
+                if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
+                    status = SolveStatus.OPTIMAL
+            seconds = time.perf_counter() - phase_started
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             best_values = list(solver.response_proto.solution)
             solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
@@ -398,6 +421,24 @@ def solve(problem: Problem, params: SolveParams | None = None,
         message="cancelled" if stopped else "",
         solver_parts=solver_parts,
     )
+
+
+class _Alongside:
+    """GLOP's bound on a phase (scheduler.lp), solved in a thread beside the phase's search."""
+
+    def __init__(self, relaxation: Relaxation, seconds: float):
+        self.bound: int | None = None
+        self._thread = threading.Thread(target=self._run, args=(relaxation, seconds), daemon=True)
+        self._thread.start()
+
+    def _run(self, relaxation: Relaxation, seconds: float) -> None:
+        solved = relaxation.solve(seconds)
+        self.bound = None if solved is None else solved.bound
+
+    def result(self) -> int | None:
+        """The bound, once GLOP has finished (None: no optimum in its time)."""
+        self._thread.join()
+        return self.bound
 
 
 def _tie_break(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver, tier: tuple[str, ...],

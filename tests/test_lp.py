@@ -234,6 +234,19 @@ def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     assert fair.bound > 0  # the LP proves a positive floor: the shares cannot be met exactly
 
 
+def test_the_lp_solved_beside_the_search_gives_the_same_bound():
+    clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
+                  b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=2)]
+    p = b.problem(clinicians=clinicians,
+                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(4)])
+    rm = build_model(p)
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.minimize(rm.parts["cost"])
+    alone = Relaxation(rm.model).solve(5)
+    beside = solve_module._Alongside(Relaxation(rm.model), 5)
+    assert alone is not None and beside.result() == alone.bound == optimum(rm.model)
+
+
 def test_lp_rins_moves_what_the_lp_disagrees_on_and_keeps_the_rest():
     """Cost: the dear GP works every evening in the rota from above, the LP puts the cheap one
     there. The neighbourhood frees the assignments on which they disagree and finds the cheap
