@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from scheduler.checker import check, objective_parts, weighted_total
 from scheduler.domain import Offer, Pin, SolveParams, SolveStatus, Status, Weights
-from scheduler.solve import solve
+from scheduler.solve import _near, solve
 from tests import builders as b
 
 MON, SAT = b.MONDAY, b.SATURDAY
@@ -220,3 +220,10 @@ def test_parts_of_an_unproven_rota_are_the_rotas_own():
     assert result.parts == objective_parts(problem, result.rota)
     assert all(result.solver_parts[p] >= result.parts[p] for p in result.parts)
     assert check(problem, result.rota) == []
+
+
+def test_a_phase_above_the_last_stops_once_its_remaining_gain_is_negligible_in_the_whole():
+    assert not _near(1_000, 990)  # 1 % of the phase's own value
+    assert _near(1_000, 990, rest=100_000)  # ... but 0.01 % of the whole
+    assert not _near(1_000, 990, rest=5_000)  # 0.17 % of the whole
+    assert _near(1_000_000, 999_950)  # within PHASE_GAP of its own value
