@@ -93,6 +93,11 @@ LP_MOST_VARIABLES = 100_000
 # on a federation's cost phase, a third of the phase.
 LP_ALONGSIDE = {"cost"}
 LP_ALONGSIDE_SHARE = 0.8
+# A phase from fair share down (which searches from a complete hint, unpresolved on big models)
+# whose search has found no rota at all, not even the hinted one, by this share of its time stops and hands the rest to LNS from the rota held from the tier above. (A generated ics,
+# seed 1: CP-SAT never returned the hinted rota in the cost phase's 94 s, busy with its root LP
+# on 176,000 variables, and the phase gained nothing.)
+NO_ROTA_SHARE = 0.5
 # The fair-share phase of a model bigger than this (in variables) starts by re-solving the rota
 # network by network (scheduler.decompose), in at most DECOMPOSE_SHARE of the phase, the parts
 # themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's solution).
@@ -169,15 +174,17 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
 class _Monitor:
     """Stops a phase's search when the caller cancels, or when it has a solution but has not
     improved it for `stall` seconds (then the time is better spent on the next tiers), or when
-    its solution is within PHASE_GAP of the bound (CP-SAT's, or `floor` proven before)."""
+    its solution is within PHASE_GAP of the bound (CP-SAT's, or `floor` proven before), or when
+    it has found no solution at all in `give_up` seconds."""
 
     def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None,
                  stall: float | None, hand_over: float | None = None, floor: int | None = None,
-                 rest: int | None = None):
+                 rest: int | None = None, give_up: float | None = None):
         self.solver, self.should_stop, self.stall, self.rest = solver, should_stop, stall, rest
         self.hand_over = None if hand_over is None else time.perf_counter() + hand_over
+        self.give_up = None if give_up is None else time.perf_counter() + give_up
         self.floor = floor
-        self.cancelled = self.stalled = self.near = False
+        self.cancelled = self.stalled = self.near = self.gave_up = False
         self._last: float | None = None
         self._done = threading.Event()
 
@@ -199,6 +206,8 @@ class _Monitor:
                 self.cancelled = True
             elif self.near:
                 pass
+            elif self._last is None and self.give_up is not None and time.perf_counter() > self.give_up:
+                self.gave_up = True
             elif self._last is not None and (
                     (self.stall and time.perf_counter() - self._last > self.stall)
                     or (self.hand_over is not None and time.perf_counter() > self.hand_over)):
@@ -336,7 +345,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
         # below it as they stand, and its own value
         rest = None if number == len(tiers) or not parts or tier[0] not in NEGLIGIBLE_TIERS else sum(
             problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
-        with _Monitor(solver, should_stop, stall, hand_over, lp, rest) as monitor:
+        give_up = (NO_ROTA_SHARE * budget if params.lns and best_values is not None
+                   and tier[0] in UNPRESOLVED else None)
+        with _Monitor(solver, should_stop, stall, hand_over, lp, rest, give_up) as monitor:
             status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
         stopped = monitor.cancelled
         seconds = time.perf_counter() - phase_started  # the phase's whole time: LP, columns, search
@@ -345,8 +356,15 @@ def solve(problem: Problem, params: SolveParams | None = None,
             bound = max(bound, lp)
             if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
                 status = SolveStatus.OPTIMAL
-        if (status is SolveStatus.FEASIBLE and params.lns and not stopped
-                and not _near(round(solver.objective_value), bound, rest)):
+        # LNS starts from CP-SAT's rota or, where CP-SAT found none in time, from the held one
+        begin = begin_value = None
+        if status is SolveStatus.FEASIBLE:
+            begin, begin_value = list(solver.response_proto.solution), round(solver.objective_value)
+        elif status is SolveStatus.UNKNOWN and monitor.gave_up and best_values is not None:
+            begin, begin_value = best_values, round(_objective_value(rm.model, best_values))
+            bound = max(0, bound) if bound <= begin_value else max(0, lp or 0)  # trusted as below
+        if (begin is not None and begin_value is not None and params.lns and not stopped
+                and not _near(begin_value, bound, rest)):
             near = threading.Event()
 
             def improved(obj: int, bound: int = bound, report=report, near=near,
@@ -360,16 +378,17 @@ def solve(problem: Problem, params: SolveParams | None = None,
             def stop(near=near) -> bool:
                 return near.is_set() or (should_stop is not None and should_stop())
 
-            outcome = improve(problem, rm, expr, list(solver.response_proto.solution),
-                              round(solver.objective_value), phase_deadline, params.seed + number,
+            outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline, params.seed + number,
                               stop, improved, params.workers,
                               rm.objective.practice_groups(lp_values)
                               if "fair_share" in tier else rm.objective.practice_groups(aim=False)
                               if tier[0] in HAND_OVER else None,
                               stall if number < len(tiers) else None,
-                              _tie_break(problem, rm, solver, tier, tiers))
+                              _tie_break(problem, rm, solver, tier, tiers)
+                              if status is SolveStatus.FEASIBLE else None)
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)
+                status = SolveStatus.FEASIBLE
                 if outcome.objective <= bound:
                     status = SolveStatus.OPTIMAL
             seconds = time.perf_counter() - phase_started

@@ -227,3 +227,49 @@ def test_a_phase_above_the_last_stops_once_its_remaining_gain_is_negligible_in_t
     assert _near(1_000, 990, rest=100_000)  # ... but 0.01 % of the whole
     assert not _near(1_000, 990, rest=5_000)  # 0.17 % of the whole
     assert _near(1_000_000, 999_950)  # within PHASE_GAP of its own value
+
+
+def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(monkeypatch):
+    """CP-SAT may not return even the hinted rota in a big phase's time (its root LP on the
+    ics). Here the cost phase's search is made to find nothing: the phase then gives up at
+    NO_ROTA_SHARE of its time and LNS searches from the rota held from the tier above."""
+    import time as time_module
+
+    from ortools.sat.python import cp_model
+
+    import scheduler.solve as solve_module
+
+    clinicians = [b.clinician(f"G{k}", cost_per_hour_pence=8_000 + 1_000 * k, max_sessions_per_week=3)
+                  for k in range(4)]
+    p = b.problem(clinicians=clinicians,
+                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(5)])
+    tiers = len(solve(p, SolveParams(time_limit=10, workers=1)).phases)
+    real_solve, calls = cp_model.CpSolver.solve, []
+
+    def search(self, model, callback=None):
+        if callback is None:
+            return real_solve(self, model)
+        calls.append(model)
+        if len(calls) < tiers:
+            return real_solve(self, model, callback)
+        time_module.sleep(0.5)  # the last phase's search: nothing found
+        return cp_model.UNKNOWN
+
+    starts = []
+    real_improve = solve_module.improve
+
+    def improve(problem, rm, expr, values, objective, *args):
+        starts.append(objective)
+        return real_improve(problem, rm, expr, values, objective, *args)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", search)
+    monkeypatch.setattr(solve_module, "improve", improve)
+    monkeypatch.setattr(solve_module, "NO_ROTA_SHARE", 0.0)
+    result = solve(p, SolveParams(time_limit=3, workers=1))
+    assert len(calls) == tiers and len(starts) == 1
+    cost = result.phases[-1]
+    assert cost.tier == ("cost",)
+    assert check(p, result.rota) == []
+    assert result.parts == objective_parts(p, result.rota)
+    assert cost.value == result.parts["cost"] <= starts[0]  # from the held rota, never worse
+    assert 0 <= cost.bound <= cost.value
