@@ -46,6 +46,11 @@ START_PRACTICES = 4.0
 # sub-solve presolves the whole clone (generated federation, cost phase, 30 practice
 # neighbourhoods of 0.5 s from the same rota: 1.20 M gained in 10.6 s, against 1.09 M in 11.2 s).
 PROBING_LEVEL = 0
+# Practices drawn evenly (the cost phase) are drawn as a sweep: every practice once a round, in
+# a new random order each round, shared by the threads, rather than each draw at random (which
+# frees some practices again before others at all). Federation seed 1, cost, 20 s from the same
+# rota at 27.11 M, three runs each: 25.67-25.72 M swept, 25.81-25.90 M drawn at random.
+SWEEP = True
 
 
 @dataclass
@@ -106,6 +111,7 @@ class _Shared:
     objective: int
     improved_at: float  # perf_counter seconds
     then: int = 0  # the tie-break's value in `best`
+    queue: list[int] = field(default_factory=list)  # practices still to free in this sweep
     iterations: int = 0
     improvements: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -145,8 +151,11 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
                        and rng.random() < PRACTICE_SHARE)
         if by_practice:
             assert practices is not None
-            group = {ci for p in _pick_practices(rng, practices, best, round(count))
-                     for ci in practices.members[p]}
+            if practices.aim or not SWEEP:
+                picked = _pick_practices(rng, practices, best, round(count))
+            else:
+                picked = _next_practices(rng, state, len(practices.members), round(count))
+            group = {ci for p in picked for ci in practices.members[p]}
             free = {index for _, ci, index in items if ci in group}
         elif rng.random() < 0.5 and len(days) > 1:
             length = max(1, round(share * len(days)))
@@ -201,6 +210,19 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
             count = min(most, max(2.0, count * grow))
         else:
             share = min(MAX_SHARE, max(MIN_SHARE, share * grow))
+
+
+def _next_practices(rng: random.Random, state: _Shared, practices: int, count: int) -> list[int]:
+    """The next `count` practices (at least two) of a sweep through them all in random order,
+    shared by the threads, so that every practice is freed once a round."""
+    count = min(practices, max(2, count))
+    with state.lock:
+        if len(state.queue) < count:
+            rest = [p for p in range(practices) if p not in state.queue]
+            rng.shuffle(rest)
+            state.queue.extend(rest)
+        picked, state.queue[:] = state.queue[:count], state.queue[count:]
+    return picked
 
 
 def _pick_practices(rng: random.Random, practices: Practices, best: list[int], count: int) -> list[int]:

@@ -76,3 +76,21 @@ def test_lns_breaks_ties_by_the_goal_below_without_giving_up_its_own():
     parts = objective_parts(p, rota)
     assert parts["fair_share"] == outcome.objective == start_fair  # its own goal never worse
     assert parts["cost"] < start_cost  # ... and the ties broken by cost
+
+
+def test_a_sweep_frees_every_practice_once_a_round():
+    import random
+
+    from scheduler.lns import _next_practices, _Shared
+
+    rng, state = random.Random(3), _Shared([], 0, 0.0)
+    counts = [0] * 12
+    for round_ in range(1, 6):  # 12 practices, 4 at a time: each once in every 3 picks
+        for _ in range(3):
+            picked = _next_practices(rng, state, 12, 4)
+            assert len(set(picked)) == 4
+            for p in picked:
+                counts[p] += 1
+        assert counts == [round_] * 12
+    assert len(_next_practices(rng, state, 3, 1)) == 2  # at least two
+    assert len(_next_practices(rng, state, 3, 9)) == 3  # never more than there are
