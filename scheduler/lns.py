@@ -65,7 +65,8 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
             deadline: float, seed: int, stop: Callable[[], bool] | None = None,
             on_improve: Callable[[int], None] | None = None, workers: int = 1,
             practices: Practices | None = None, stall: float | None = None,
-            then: tuple[LinearExpr, int] | None = None) -> LnsOutcome:
+            then: tuple[LinearExpr, int] | None = None,
+            after: threading.Event | None = None) -> LnsOutcome:
     """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
 
     Each iteration frees the x variables of a random window of consecutive days or of a random
@@ -87,14 +88,16 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     of the phase then goes to the tiers below).
 
     `workers` threads search at once, each with its own random stream, sharing the best
-    solution (CP-SAT releases the interpreter lock while it solves, so each uses a core).
+    solution (CP-SAT releases the interpreter lock while it solves, so each uses a core). With
+    `after`, all but the first wait for that event (work of the caller's that holds a core).
     """
     items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
     state = _Shared(list(values), objective, time.perf_counter(), then[1] if then else 0)
     if items:
         threads = [threading.Thread(target=_search, daemon=True,
                                     args=(rm, expr, items, state, deadline, seed * 7919 + k, stop,
-                                          on_improve, practices, stall, then and then[0]))
+                                          on_improve, practices, stall, then and then[0],
+                                          after if k else None))
                    for k in range(max(1, workers))]
         for thread in threads:
             thread.start()
@@ -120,7 +123,9 @@ class _Shared:
 def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
             on_improve: Callable[[int], None] | None, practices: Practices | None,
-            stall: float | None, then: LinearExpr | None) -> None:
+            stall: float | None, then: LinearExpr | None, after: threading.Event | None) -> None:
+    if after is not None:
+        after.wait(max(0.0, deadline - time.perf_counter()))
     rng = random.Random(seed)
     days = sorted({d for d, _, _ in items})
     clinicians = sorted({ci for _, ci, _ in items})

@@ -90,7 +90,9 @@ LP_MOST_VARIABLES = 100_000
 # In these tiers GLOP's relaxation serves only as the phase's bound, so it is solved in a thread
 # beside the phase's search (GLOP releases the interpreter lock), for at most this share of the
 # phase, instead of before it: on two cores the LP alone left one idle for the 5-8 s it takes
-# on a federation's cost phase, a third of the phase.
+# on a federation's cost phase, a third of the phase. LNS runs one thread until the LP is done:
+# with a thread per core beside it, GLOP took 14.5 s there, and once ran out of time (the phase
+# was then left with CP-SAT's bound of 0).
 LP_ALONGSIDE = {"cost"}
 LP_ALONGSIDE_SHARE = 0.8
 # A phase from fair share down (which searches from a complete hint, unpresolved on big models)
@@ -385,7 +387,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
                               if tier[0] in HAND_OVER else None,
                               stall if number < len(tiers) else None,
                               _tie_break(problem, rm, solver, tier, tiers)
-                              if status is SolveStatus.FEASIBLE else None)
+                              if status is SolveStatus.FEASIBLE else None,
+                              None if alongside is None else alongside.done)
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)
                 status = SolveStatus.FEASIBLE
@@ -463,12 +466,16 @@ class _Alongside:
 
     def __init__(self, relaxation: Relaxation, seconds: float):
         self.bound: int | None = None
+        self.done = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(relaxation, seconds), daemon=True)
         self._thread.start()
 
     def _run(self, relaxation: Relaxation, seconds: float) -> None:
-        solved = relaxation.solve(seconds)
-        self.bound = None if solved is None else solved.bound
+        try:
+            solved = relaxation.solve(seconds)
+            self.bound = None if solved is None else solved.bound
+        finally:
+            self.done.set()
 
     def result(self) -> int | None:
         """The bound, once GLOP has finished (None: no optimum in its time)."""
