@@ -101,9 +101,10 @@ class Relaxation:
                 row.SetCoefficient(columns[index], coeff)
         self.seen = len(constraints)
 
-    def solve(self, seconds: float) -> LpSolution | None:
+    def solve(self, seconds: float, again: bool = True) -> LpSolution | None:
         """The bound and GLOP's optimal solution for the model's objective now; None when GLOP
-        finds no optimum within `seconds` (taking in new rows counts) or there is no objective."""
+        finds no optimum within `seconds` (taking in new rows counts) or there is no objective.
+        A numerical failure is tried `again`, once, from scratch."""
         started = time.perf_counter()
         proto = self.model.proto
         if not len(proto.objective.vars) or any(index < 0 for index in proto.objective.vars):
@@ -124,7 +125,16 @@ class Relaxation:
         if left <= 0.05:
             return None
         self.lp.SetTimeLimit(max(1, int(left * 1000)))
-        if self.lp.Solve() != pywraplp.Solver.OPTIMAL:
+        status = self.lp.Solve()
+        left = seconds - (time.perf_counter() - started)
+        if status == pywraplp.Solver.ABNORMAL and again and left > 0.05:
+            # a numerical failure from the basis the phases before left (a federation's cost
+            # LP, about 1 run in 2 on one seed; the same LP solves from scratch in 6.5 s): once
+            # more, in a new GLOP from scratch
+            self.lp = pywraplp.Solver.CreateSolver("GLOP")
+            self.columns, self.seen = [], 0
+            return self.solve(left, again=False)
+        if status != pywraplp.Solver.OPTIMAL:
             return None
         value = scale * (objective.Value() + proto.objective.offset)
         return LpSolution(math.ceil(value - _SLACK * max(1.0, abs(value))),

@@ -297,3 +297,33 @@ def test_a_phase_near_its_bound_stops():
     monitor.improved(1_000_050, 0)  # within PHASE_GAP of the floor proven before
     assert monitor.near
     assert solve_module._near(100, 100) and not solve_module._near(101, 100)
+
+
+def test_a_numerical_failure_is_solved_again_from_scratch():
+    """GLOP warm-started from the basis of the phases before can fail (ABNORMAL) on an LP it
+    solves from scratch; the relaxation then tries once more in a new GLOP."""
+    from ortools.linear_solver import pywraplp
+
+    class Failing:  # the first Solve fails as GLOP's did on a federation's cost phase
+        def __init__(self, lp):
+            self.__dict__["lp"] = lp
+
+        def __getattr__(self, name):
+            return getattr(self.lp, name)
+
+        def Solve(self, *args):
+            return pywraplp.Solver.ABNORMAL
+
+    clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
+                  b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=2)]
+    p = b.problem(clinicians=clinicians,
+                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(4)])
+    rm = build_model(p)
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.minimize(rm.parts["cost"])
+    relaxation = Relaxation(rm.model)
+    relaxation.lp = Failing(relaxation.lp)
+    solved = relaxation.solve(5)
+    assert solved is not None and solved.bound == optimum(rm.model)
+    relaxation.lp = Failing(relaxation.lp)
+    assert relaxation.solve(5, again=False) is None  # no optimum, no bound
