@@ -131,6 +131,8 @@ HAND_OVER: dict[str, float] = {"fair_share": 0.05, "cost": 0.05}
 # lowers cost instead of waiting. (Generated federation, 60 s: seed 1 ended at 3.03 %, cost
 # 25.81 M, where it ended at 4.28 %, cost 26.25 M; seed 0 at 2.13 %, against 2.38 and 2.91 %.
 # With ties always broken by cost, fair share's own search slowed: 4.73 M against 4.47 M.)
+# Not on models too big for GLOP, where a sub-solve takes about 2 s and fair share stays far from
+# its bound (two ics runs with it ended fair share at 48.7 and 50.0 M, against 38.5 and 43.3 M).
 TIE_BREAK = {"fair_share", "even_load", "preferences"}
 # A first tier that splits by clinician (scheduler.columns: weighted cover and requests) first
 # gets column generation for at most this share of the phase: its bound is cut into the model,
@@ -491,7 +493,7 @@ def _tie_break(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver, tier:
     """The last tier's expression and its value in the solver's rota, for LNS to break ties
     in `tier` by (TIE_BREAK), or None."""
     last = tiers[-1]
-    if tier[0] not in TIE_BREAK or last == tier:
+    if tier[0] not in TIE_BREAK or last == tier or len(rm.model.proto.variables) > LP_MOST_VARIABLES:
         return None
     expr = sum(problem.weights.of(part) * rm.parts[part] for part in last)
     return expr, round(solver.value(expr))
