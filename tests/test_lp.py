@@ -234,7 +234,8 @@ def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     assert fair.bound > 0  # the LP proves a positive floor: the shares cannot be met exactly
 
 
-def test_the_lp_solved_beside_the_search_gives_the_same_bound():
+def _two_gps_cost_model():
+    """Four evenings, a dear GP and a cheap one who may work two: cost minimised."""
     clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
                   b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=2)]
     p = b.problem(clinicians=clinicians,
@@ -242,6 +243,11 @@ def test_the_lp_solved_beside_the_search_gives_the_same_bound():
     rm = build_model(p)
     rm.model.add(rm.parts["unfilled_min"] == 0)
     rm.model.minimize(rm.parts["cost"])
+    return rm
+
+
+def test_the_lp_solved_beside_the_search_gives_the_same_bound():
+    rm = _two_gps_cost_model()
     alone = Relaxation(rm.model).solve(5)
     beside = solve_module._Alongside(Relaxation(rm.model), 5)
     assert alone is not None and beside.result() == alone.bound == optimum(rm.model)
@@ -314,13 +320,7 @@ def test_a_numerical_failure_is_solved_again_from_scratch():
         def Solve(self, *args):
             return pywraplp.Solver.ABNORMAL
 
-    clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
-                  b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=2)]
-    p = b.problem(clinicians=clinicians,
-                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(4)])
-    rm = build_model(p)
-    rm.model.add(rm.parts["unfilled_min"] == 0)
-    rm.model.minimize(rm.parts["cost"])
+    rm = _two_gps_cost_model()
     relaxation = Relaxation(rm.model)
     relaxation.lp = Failing(relaxation.lp)
     solved = relaxation.solve(5)
