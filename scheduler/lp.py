@@ -55,6 +55,12 @@ class Relaxation:
         self.lp = pywraplp.Solver.CreateSolver("GLOP")
         self.columns: list[pywraplp.Variable] = []
         self.seen = 0  # constraints of the model taken in so far
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        """Stop a solve running in another thread (it then returns None, and is not retried)."""
+        self.interrupted = True
+        self.lp.InterruptSolve()
 
     def _side(self, value: int) -> float:
         inf = self.lp.infinity()
@@ -122,12 +128,12 @@ class Relaxation:
             objective.SetCoefficient(self.columns[index], coeff)
         objective.SetMinimization()
         left = seconds - (time.perf_counter() - started)
-        if left <= 0.05:
+        if left <= 0.05 or self.interrupted:
             return None
         self.lp.SetTimeLimit(max(1, int(left * 1000)))
         status = self.lp.Solve()
         left = seconds - (time.perf_counter() - started)
-        if status == pywraplp.Solver.ABNORMAL and again and left > 0.05:
+        if status == pywraplp.Solver.ABNORMAL and again and left > 0.05 and not self.interrupted:
             # a numerical failure from the basis the phases before left (a federation's cost
             # LP, about 1 run in 2 on one seed; the same LP solves from scratch in 6.5 s): once
             # more, in a new GLOP from scratch

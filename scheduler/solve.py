@@ -402,6 +402,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
             seconds = time.perf_counter() - phase_started
             stopped = stopped or (should_stop is not None and should_stop())
         if alongside is not None:
+            if stopped:
+                alongside.relaxation.interrupt()
             lp = alongside.result()
             if lp is not None:
                 bound = max(bound, lp)
@@ -471,6 +473,7 @@ class _Alongside:
 
     def __init__(self, relaxation: Relaxation, seconds: float):
         self.bound: int | None = None
+        self.relaxation = relaxation
         self.done = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(relaxation, seconds), daemon=True)
         self._thread.start()

@@ -327,3 +327,21 @@ def test_a_numerical_failure_is_solved_again_from_scratch():
     assert solved is not None and solved.bound == optimum(rm.model)
     relaxation.lp = Failing(relaxation.lp)
     assert relaxation.solve(5, again=False) is None  # no optimum, no bound
+
+
+def test_an_lp_beside_a_cancelled_search_is_interrupted():
+    """A cancelled run does not wait for GLOP: this LP takes GLOP about 6 s on this machine."""
+    import time
+
+    model, rng = cp_model.CpModel(), random.Random(0)
+    xs = [model.new_int_var(0, 10, "") for _ in range(3000)]
+    for _ in range(2000):
+        model.add(sum(rng.randint(1, 9) * xs[i] for i in rng.sample(range(3000), 20)) >= 10)
+    model.minimize(sum(rng.randint(1, 99) * x for x in xs))
+    relaxation = Relaxation(model)
+    started = time.perf_counter()
+    beside = solve_module._Alongside(relaxation, 30)
+    time.sleep(0.5)
+    relaxation.interrupt()
+    assert beside.result() is None  # no bound from an interrupted solve, and no retry
+    assert time.perf_counter() - started < 4
