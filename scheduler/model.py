@@ -369,7 +369,7 @@ def locked_pairs(problem: Problem) -> list[tuple[int, int]]:
     })
 
 
-@dataclass(frozen=True)
+@dataclass
 class Practices:
     """What the practice neighbourhood needs to aim at the fair-share goal: each practice's
     clinicians, the model variable of its minutes and its share weight; the variable of the
@@ -393,6 +393,12 @@ class Practices:
     # clinicians work only their own network's hubs, so most pairs of practices can trade
     # nothing)
     overlap: list[list[float]] | None = None
+
+    def aim_at(self, lp_values: list[float]) -> None:
+        """Take the targets from an LP solution (one value per model variable), if it has them.
+        (Safe while scheduler.lns draws from another thread: `targets` is replaced whole.)"""
+        if all(index < len(lp_values) for index in self.minutes):
+            self.targets = [lp_values[index] for index in self.minutes]
 
     def gaps(self, values: list[int]) -> list[int]:
         """Each practice's minutes above (+) or below (−) its target in the solution `values`:
@@ -600,12 +606,13 @@ class Objective:
         if len(self.practices) < 2 or not isinstance(self.total_minutes, cp_model.IntVar):
             return None
         minutes = [var.index for _, var, _ in self.practices]
-        targets = None
-        if lp_values is not None and all(index < len(lp_values) for index in minutes):
-            targets = [lp_values[index] for index in minutes]
         members = [members for members, _, _ in self.practices]
-        return Practices(members, minutes, [w for _, _, w in self.practices], self.total_minutes.index,
-                         self.total_weight, targets, aim, self._overlap(members))
+        practices = Practices(members, minutes, [w for _, _, w in self.practices],
+                              self.total_minutes.index, self.total_weight, None, aim,
+                              self._overlap(members))
+        if lp_values is not None:
+            practices.aim_at(lp_values)
+        return practices
 
     def _overlap(self, members: list[list[int]]) -> list[list[float]]:
         """Practices.overlap: N·Nᵀ, N[p, s] the clinicians of practice p who may work session s."""

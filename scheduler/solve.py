@@ -29,7 +29,7 @@ from scheduler.domain import (
 )
 from scheduler.lns import improve
 from scheduler.lp import Relaxation
-from scheduler.model import RotaModel, build_model
+from scheduler.model import Practices, RotaModel, build_model
 
 # A phase gets at least this share of the time left, so the top goals are not starved by the
 # number of tiers below them; a phase that proves its optimum early leaves the rest to later ones.
@@ -89,13 +89,14 @@ LP_SHARE = 0.4
 # for the fair-share LP, and with it let in the ics ended at 75.6 % instead of 63.7 %: the time
 # came out of fair share's search and cost's.
 LP_MOST_VARIABLES = 100_000
-# In these tiers GLOP's relaxation serves only as the phase's bound, so it is solved in a thread
-# beside the phase's search (GLOP releases the interpreter lock), for at most this share of the
-# phase, instead of before it: on two cores the LP alone left one idle for the 5-8 s it takes
-# on a federation's cost phase, a third of the phase. LNS runs one thread until the LP is done:
+# In these tiers GLOP's relaxation serves only as the phase's bound (and, in fair share, to aim
+# LNS's practice neighbourhood, which aims at the fair shares themselves until it is solved), so
+# it is solved in a thread beside the phase's search (GLOP releases the interpreter lock), for at
+# most this share of the phase, instead of before it: on two cores the LP alone left one idle for
+# the 5-8 s it takes on a federation's cost phase, a third of the phase, and 4 s of fair share's. LNS runs one thread until the LP is done:
 # with a thread per core beside it, GLOP took 14.5 s there, and once ran out of time (the phase
 # was then left with CP-SAT's bound of 0).
-LP_ALONGSIDE = {"cost"}
+LP_ALONGSIDE = {"fair_share", "cost"}
 LP_ALONGSIDE_SHARE = 0.8
 # A phase from fair share down (which searches from a complete hint, unpresolved on big models)
 # whose search has found no rota at all, not even the hinted one, by this share of its time stops and hands the rest to LNS from the rota held from the tier above. (A generated ics,
@@ -119,13 +120,16 @@ LP_RINS = {"even_load", "preferences"}
 LP_AGREE = 0.01
 LP_RINS_SHARE = 0.6
 # On a big model (more than PRESOLVE_ALWAYS variables) CP-SAT's own search in the fair-share
-# phase improves steadily but slowly; after this share of the phase it hands over to LNS and
-# its practice neighbourhood (scheduler.lns), which moves minutes between practices far faster.
-# The same goes for cost once GLOP has bounded it (CP-SAT's own bound would take longer than
-# the hand-over leaves): there the practice neighbourhood draws practices evenly, so that their
-# clinicians trade sessions among themselves and fair share stays where it is held (federation:
-# 22.66 M to 22.32 M in 8 s, where CP-SAT's search took 14 s for 0.06 M).
-HAND_OVER: dict[str, float] = {"fair_share": 0.05, "cost": 0.05}
+# phase improves steadily but slowly; LNS and its practice neighbourhood (scheduler.lns) move
+# minutes between practices far faster. The same goes for cost once GLOP bounds it (CP-SAT's own
+# bound would take longer than the phase has): there the practice neighbourhood draws practices
+# evenly, so that their clinicians trade sessions among themselves and fair share stays where it
+# is held (federation: 22.66 M to 22.32 M in 8 s, where CP-SAT's search took 14 s for 0.06 M).
+# These phases go to LNS straight away, from the rota held from the tier above (every variable
+# besides the assignments at its best for them). They used to search with CP-SAT for 5 % of the
+# phase first, but on a federation CP-SAT took 1.3 s (fair share) and 5 s (cost, on the core
+# GLOP leaves it) just to return that rota.
+HAND_OVER = {"fair_share", "cost"}
 # In these tiers, LNS breaks ties by the last tier (cost), more often the longer its own goal has
 # not improved (scheduler.lns, `then`): the time a phase spends before it is judged stalled then
 # lowers cost instead of waiting. (Generated federation, 60 s: seed 1 ended at 3.03 %, cost
@@ -184,10 +188,9 @@ class _Monitor:
     it has found no solution at all in `give_up` seconds."""
 
     def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None,
-                 stall: float | None, hand_over: float | None = None, floor: int | None = None,
+                 stall: float | None, floor: int | None = None,
                  rest: int | None = None, give_up: float | None = None):
         self.solver, self.should_stop, self.stall, self.rest = solver, should_stop, stall, rest
-        self.hand_over = None if hand_over is None else time.perf_counter() + hand_over
         self.give_up = None if give_up is None else time.perf_counter() + give_up
         self.floor = floor
         self.cancelled = self.stalled = self.near = self.gave_up = False
@@ -214,9 +217,7 @@ class _Monitor:
                 pass
             elif self._last is None and self.give_up is not None and time.perf_counter() > self.give_up:
                 self.gave_up = True
-            elif self._last is not None and (
-                    (self.stall and time.perf_counter() - self._last > self.stall)
-                    or (self.hand_over is not None and time.perf_counter() > self.hand_over)):
+            elif self._last is not None and self.stall and time.perf_counter() - self._last > self.stall:
                 self.stalled = True
             else:
                 continue
@@ -266,6 +267,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     rota: Rota = ()
     stopped = False
     relaxation: Relaxation | None = None
+    floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
     held = _held_tiers(problem, tiers, start, params.hold_above)
     if held and start is not None:
         parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
@@ -284,8 +286,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
             rm.objective.scale_fair_share()
         if (tier == ("fair_share",) and best_values is not None
                 and _total_minutes_fixed(problem, rm, phases)):
-            rm.objective.tighten_fair_share(best_values[rm.objective.total_minutes.index],
-                                            parts["fair_share"])
+            floor = problem.weights.of("fair_share") * rm.objective.tighten_fair_share(
+                best_values[rm.objective.total_minutes.index], parts["fair_share"])
         phase_started = time.perf_counter()
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
@@ -344,9 +346,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
             not params.lns or (lp is None and len(rm.model.proto.variables) > LP_MOST_VARIABLES))
         stall = 0 if last_alone else (max(MIN_STALL_SECONDS, STALL_SHARE * budget)
                                       if params.stall_seconds is None else params.stall_seconds)
-        hand_over = (HAND_OVER[tier[0]] * budget if params.lns and tier[0] in HAND_OVER
-                     and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
-                     and (lp is not None or alongside is not None or tier[0] == "fair_share") else None)
+        direct = (best_values is not None and params.lns and tier[0] in HAND_OVER
+                  and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
+                  and (lp is not None or alongside is not None or tier[0] == "fair_share"))
         # a phase above the last may stop within NEGLIGIBLE of the whole objective: the tiers
         # below it as they stand, and its own value
         rest = None if (number == len(tiers) or not parts or tier[0] not in NEGLIGIBLE_TIERS
@@ -354,11 +356,19 @@ def solve(problem: Problem, params: SolveParams | None = None,
             problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
         give_up = (NO_ROTA_SHARE * budget if params.lns and best_values is not None
                    and tier[0] in UNPRESOLVED else None)
-        with _Monitor(solver, should_stop, stall, hand_over, lp, rest, give_up) as monitor:
-            status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
-        stopped = monitor.cancelled
+        monitor = _Monitor(solver, should_stop, stall, lp, rest, give_up)
+        if direct:
+            assert best_values is not None
+            status = _complete(solver, rm, best_values, budget)
+            # the completed rota's bound is its own value: the phase's is only what was proven
+            # before its search (the LP, the fair-share floor), and every part is at least 0
+            bound = max(0, lp or 0, floor if tier == ("fair_share",) else 0)
+        if not direct or status is not SolveStatus.FEASIBLE:
+            with monitor:
+                status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
+            bound = math.ceil(solver.best_objective_bound - 1e-6)  # CP-SAT's proof; LNS proves none
+        stopped = monitor.cancelled or (should_stop is not None and should_stop())
         seconds = time.perf_counter() - phase_started  # the phase's whole time: LP, columns, search
-        bound = math.ceil(solver.best_objective_bound - 1e-6)  # CP-SAT's proof; LNS proves none
         if lp is not None:
             bound = max(bound, lp)
             if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
@@ -385,11 +395,12 @@ def solve(problem: Problem, params: SolveParams | None = None,
             def stop(near=near) -> bool:
                 return near.is_set() or (should_stop is not None and should_stop())
 
+            groups = (rm.objective.practice_groups(lp_values) if "fair_share" in tier
+                      else rm.objective.practice_groups(aim=False) if tier[0] in HAND_OVER else None)
+            if alongside is not None and groups is not None and groups.aim:
+                alongside.aim(groups)
             outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline, params.seed + number,
-                              stop, improved, params.workers,
-                              rm.objective.practice_groups(lp_values)
-                              if "fair_share" in tier else rm.objective.practice_groups(aim=False)
-                              if tier[0] in HAND_OVER else None,
+                              stop, improved, params.workers, groups,
                               stall if number < len(tiers) else None,
                               _tie_break(problem, rm, solver, tier, tiers)
                               if status is SolveStatus.FEASIBLE else None,
@@ -473,17 +484,34 @@ class _Alongside:
 
     def __init__(self, relaxation: Relaxation, seconds: float):
         self.bound: int | None = None
+        self.values: list[float] | None = None
         self.relaxation = relaxation
         self.done = threading.Event()
+        self._practices: Practices | None = None
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, args=(relaxation, seconds), daemon=True)
         self._thread.start()
 
     def _run(self, relaxation: Relaxation, seconds: float) -> None:
         try:
             solved = relaxation.solve(seconds)
-            self.bound = None if solved is None else solved.bound
+            with self._lock:
+                if solved is not None:
+                    self.bound, self.values = solved.bound, solved.values
+                    self._aim()
         finally:
             self.done.set()
+
+    def aim(self, practices: Practices | None) -> None:
+        """Aim the practice neighbourhood at the LP's minutes (Practices.targets) once GLOP has
+        solved; until then it aims at the fair shares themselves."""
+        with self._lock:
+            self._practices = practices
+            self._aim()
+
+    def _aim(self) -> None:
+        if self._practices is not None and self.values is not None:
+            self._practices.aim_at(self.values)
 
     def result(self) -> int | None:
         """The bound, once GLOP has finished (None: no optimum in its time)."""
@@ -744,6 +772,28 @@ def _replay(solver: cp_model.CpSolver, rm: RotaModel, values: list[int]) -> None
     finally:
         solver.parameters.fix_variables_to_their_hinted_value = False
         solver.parameters.max_time_in_seconds = keep
+
+
+def _complete(solver: cp_model.CpSolver, rm: RotaModel, values: list[int], seconds: float) -> SolveStatus:
+    """Make `solver`'s last response the held rota `values` as a whole solution of the model now:
+    its assignments fixed, every other variable (penalties, and variables added since) at its
+    best for them. FEASIBLE, or UNKNOWN if that takes longer than `seconds`."""
+    hint = rm.model.proto.solution_hint
+    hint.vars.clear()
+    hint.values.clear()
+    indices = [var.index for var in rm.variables.x.values()]
+    hint.vars.extend(indices)
+    hint.values.extend(values[index] for index in indices)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    keep = solver.parameters.max_time_in_seconds
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    try:
+        status = solver.solve(rm.model)
+    finally:
+        solver.parameters.fix_variables_to_their_hinted_value = False
+        solver.parameters.max_time_in_seconds = keep
+        _hint(rm.model, values)
+    return SolveStatus.FEASIBLE if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else SolveStatus.UNKNOWN
 
 
 def _hint(model: cp_model.CpModel, values: list[int]) -> None:

@@ -211,6 +211,43 @@ def test_lp_relaxation_gives_the_practices_minutes():
     assert groups is not None and groups.targets == pytest.approx([90.0, 90.0])
 
 
+def test_the_lp_beside_the_search_aims_the_practices_once_solved():
+    practices = [b.practice(code, 10_000) for code in ("P1", "P2")]
+    clinicians = [b.clinician(f"C{i}", practice_code=f"P{i}") for i in (1, 2)]
+    p = b.problem(clinicians=clinicians, practices=practices,
+                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(2)])
+    rm = build_model(p)
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.objective.scale_fair_share()
+    rm.model.minimize(rm.parts["fair_share"])
+    groups = rm.objective.practice_groups()
+    assert groups is not None and groups.targets is None  # aimed at the fair shares until then
+    beside = solve_module._Alongside(Relaxation(rm.model), 5)
+    beside.aim(groups)
+    assert beside.result() == 0
+    assert groups.targets == pytest.approx([90.0, 90.0])
+
+
+def test_a_held_rota_is_completed_with_its_penalties_at_their_least():
+    """The rota from the tier above, whose penalty variables a search left anywhere above their
+    floors, becomes a whole solution of the phase's model: the same assignments, every other
+    variable at its best for them (the phase's objective is then the rota's own value)."""
+    rm = _two_gps_cost_model()
+    even = rm.parts["even_load"]
+    rm.model.maximize(rm.parts["cost"] + even)  # the dear GP every evening, penalties at their top
+    held_solver = cp_model.CpSolver()
+    assert held_solver.solve(rm.model) == cp_model.OPTIMAL
+    held = list(held_solver.response_proto.solution)
+    assert held_solver.value(even) == 6 + 1  # the dear GP's 4 evenings: 6; the cheap one's 0: 0, not 1
+    rm.model.minimize(even)
+    solver = cp_model.CpSolver()
+    assert solve_module._complete(solver, rm, held, 5) is SolveStatus.FEASIBLE
+    completed = list(solver.response_proto.solution)
+    assert all(completed[var.index] == held[var.index] for var in rm.variables.x.values())
+    assert round(solver.objective_value) == 6
+    assert not solver.parameters.fix_variables_to_their_hinted_value  # left as it was
+
+
 def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     """With the size threshold at 0, a small problem takes the path of a federation: the LP
     bounds and cuts the lower tiers and the fair-share phase hands over to the practice
@@ -297,7 +334,7 @@ def test_time_goes_to_the_tiers_that_weigh_most():
 
 
 def test_a_phase_near_its_bound_stops():
-    monitor = solve_module._Monitor(cp_model.CpSolver(), None, None, None, floor=1_000_000)
+    monitor = solve_module._Monitor(cp_model.CpSolver(), None, None, floor=1_000_000)
     monitor.improved(1_000_200, 0)
     assert not monitor.near
     monitor.improved(1_000_050, 0)  # within PHASE_GAP of the floor proven before
