@@ -292,6 +292,20 @@ def solve(problem: Problem, params: SolveParams | None = None,
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
+        # a phase above the last may stop within NEGLIGIBLE of the whole objective: the tiers
+        # below it as they stand, and its own value
+        rest = None if (number == len(tiers) or not parts or tier[0] not in NEGLIGIBLE_TIERS
+                        or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS) else sum(
+            problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
+        if best_values is not None and rest is not None:
+            value = sum(problem.weights.of(part) * parts[part] for part in tier)
+            if _near(value, 0, rest):  # so before any search: every part is at least 0
+                rm.model.add(expr <= value)
+                phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, value, 0,
+                                          time.perf_counter() - phase_started))
+                _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
+                                       value, 0, done=True))
+                continue
         if best_values is not None:
             if (tier == ("fair_share",) and params.lns
                     and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
@@ -312,11 +326,14 @@ def solve(problem: Problem, params: SolveParams | None = None,
             budget = max(0.1, budget - (time.perf_counter() - phase_started))
         glop = (best_values is not None and tier[0] in UNPRESOLVED
                 and PRESOLVE_ALWAYS < len(rm.model.proto.variables) <= LP_MOST_VARIABLES)
-        if glop:
-            relaxation = relaxation or Relaxation(rm.model)
         if glop and params.lns and tier[0] in LP_ALONGSIDE:
+            # from scratch: cost's LP started from the basis fair share's left returned
+            # ABNORMAL in about one run in ten (the from-scratch retry then ran out of time, and
+            # the phase was left with a bound of 0), and saved only 1.7 s of 8
+            relaxation = Relaxation(rm.model)
             alongside = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget)
         elif glop:
+            relaxation = relaxation or Relaxation(rm.model)
             lp_started = time.perf_counter()
             relaxed = relaxation.solve(LP_SHARE * budget)
             lp, lp_values = (None, None) if relaxed is None else (relaxed.bound, relaxed.values)
@@ -349,11 +366,6 @@ def solve(problem: Problem, params: SolveParams | None = None,
         direct = (best_values is not None and params.lns and tier[0] in HAND_OVER
                   and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
                   and (lp is not None or alongside is not None or tier[0] == "fair_share"))
-        # a phase above the last may stop within NEGLIGIBLE of the whole objective: the tiers
-        # below it as they stand, and its own value
-        rest = None if (number == len(tiers) or not parts or tier[0] not in NEGLIGIBLE_TIERS
-                        or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS) else sum(
-            problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
         give_up = (NO_ROTA_SHARE * budget if params.lns and best_values is not None
                    and tier[0] in UNPRESOLVED else None)
         monitor = _Monitor(solver, should_stop, stall, lp, rest, give_up)
