@@ -243,8 +243,18 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
                   for k in range(4)]
     p = b.problem(clinicians=clinicians,
                   sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(5)])
-    tiers = len(solve(p, SolveParams(time_limit=10, workers=1)).phases)
     real_solve, calls = cp_model.CpSolver.solve, []
+
+    def count(self, model, callback=None):
+        if callback is None:
+            return real_solve(self, model)
+        calls.append(model)
+        return real_solve(self, model, callback)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", count)
+    solve(p, SolveParams(time_limit=10, workers=1))
+    tiers = len(calls)  # the phases that search (a tier the rota leaves at 0 does not)
+    calls.clear()
 
     def search(self, model, callback=None):
         if callback is None:
@@ -273,3 +283,21 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
     assert result.parts == objective_parts(p, result.rota)
     assert cost.value == result.parts["cost"] <= starts[0]  # from the held rota, never worse
     assert 0 <= cost.bound <= cost.value
+
+
+def test_a_tier_already_at_zero_is_proven_without_a_search(monkeypatch):
+    """Every part is at least 0: on a big model (here every model is), a tier that the rota of
+    the tiers above leaves at 0 is held there and proven, with no search of its own (its phase
+    reports only its end)."""
+    import scheduler.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    p = b.problem(sessions=[b.evening(MON), b.evening(TUE)])
+    events = []
+    result = solve(p, SolveParams(time_limit=10, workers=1, progress=events.append))
+    gp_cover = next(ph for ph in result.phases if ph.tier == ("gp_cover",))
+    assert gp_cover.status is SolveStatus.OPTIMAL and gp_cover.value == gp_cover.bound == 0
+    assert [event.done for event in events if event.phase == "gp_cover"] == [True]
+    first = next(event for event in events if event.phase == "unfilled_min")
+    assert not first.done  # the first tier searched
+    assert check(p, result.rota) == [] and result.parts == objective_parts(p, result.rota)
