@@ -196,7 +196,8 @@ def test_lp_targets_aim_the_practices_at_a_share_the_rules_allow():
     assert all(set(_pick_practices(rng, practices, values, 2)) == {0, 1} for _ in range(20))
 
 
-def test_lp_relaxation_gives_the_practices_minutes():
+def _two_practices_fair_share_model():
+    """Two evenings, two equal practices with a GP each: fair share minimised."""
     practices = [b.practice(code, 10_000) for code in ("P1", "P2")]
     clinicians = [b.clinician(f"C{i}", practice_code=f"P{i}") for i in (1, 2)]
     p = b.problem(clinicians=clinicians, practices=practices,
@@ -205,6 +206,11 @@ def test_lp_relaxation_gives_the_practices_minutes():
     rm.model.add(rm.parts["unfilled_min"] == 0)
     rm.objective.scale_fair_share()
     rm.model.minimize(rm.parts["fair_share"])
+    return rm
+
+
+def test_lp_relaxation_gives_the_practices_minutes():
+    rm = _two_practices_fair_share_model()
     relaxed = Relaxation(rm.model).solve(5)
     assert relaxed is not None and relaxed.bound == 0 == optimum(rm.model)  # one evening each
     groups = rm.objective.practice_groups(relaxed.values)
@@ -212,14 +218,7 @@ def test_lp_relaxation_gives_the_practices_minutes():
 
 
 def test_the_lp_beside_the_search_aims_the_practices_once_solved():
-    practices = [b.practice(code, 10_000) for code in ("P1", "P2")]
-    clinicians = [b.clinician(f"C{i}", practice_code=f"P{i}") for i in (1, 2)]
-    p = b.problem(clinicians=clinicians, practices=practices,
-                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(2)])
-    rm = build_model(p)
-    rm.model.add(rm.parts["unfilled_min"] == 0)
-    rm.objective.scale_fair_share()
-    rm.model.minimize(rm.parts["fair_share"])
+    rm = _two_practices_fair_share_model()
     groups = rm.objective.practice_groups()
     assert groups is not None and groups.targets is None  # aimed at the fair shares until then
     beside = solve_module._Alongside(Relaxation(rm.model), 5)
