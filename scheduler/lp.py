@@ -12,6 +12,7 @@ optimum, so what it returns is a valid bound for every solution of the model.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -56,11 +57,19 @@ class Relaxation:
         self.columns: list[pywraplp.Variable] = []
         self.seen = 0  # constraints of the model taken in so far
         self.interrupted = False
+        self._solving = threading.Event()  # set from just before the last check to GLOP's return
 
     def interrupt(self) -> None:
-        """Stop a solve running in another thread (it then returns None, and is not retried)."""
+        """Stop a solve running in another thread (it then returns None, and is not retried).
+        GLOP forgets an InterruptSolve that comes before its Solve has begun, so while a solve
+        is under way it is repeated until GLOP returns (for at most a second)."""
         self.interrupted = True
-        self.lp.InterruptSolve()
+        deadline = time.perf_counter() + 1.0
+        while True:
+            self.lp.InterruptSolve()
+            if not self._solving.is_set() or time.perf_counter() > deadline:
+                return
+            time.sleep(0.01)
 
     def _side(self, value: int) -> float:
         inf = self.lp.infinity()
@@ -128,10 +137,16 @@ class Relaxation:
             objective.SetCoefficient(self.columns[index], coeff)
         objective.SetMinimization()
         left = seconds - (time.perf_counter() - started)
-        if left <= 0.05 or self.interrupted:
+        self._solving.set()  # before the check: an interrupt from now on is repeated (interrupt)
+        try:
+            if left <= 0.05 or self.interrupted:
+                return None
+            self.lp.SetTimeLimit(max(1, int(left * 1000)))
+            status = self.lp.Solve()
+        finally:
+            self._solving.clear()
+        if self.interrupted:
             return None
-        self.lp.SetTimeLimit(max(1, int(left * 1000)))
-        status = self.lp.Solve()
         left = seconds - (time.perf_counter() - started)
         if status == pywraplp.Solver.ABNORMAL and again and left > 0.05 and not self.interrupted:
             # a numerical failure from the basis the phases before left (a federation's cost

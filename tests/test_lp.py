@@ -365,16 +365,49 @@ def test_a_numerical_failure_is_solved_again_from_scratch():
     assert relaxation.solve(5, again=False) is None  # no optimum, no bound
 
 
-def test_an_lp_beside_a_cancelled_search_is_interrupted():
-    """A cancelled run does not wait for GLOP: this LP takes GLOP about 6 s on this machine."""
-    import time
-
+def _slow_lp_model():
+    """An LP that takes GLOP about 6 s on this machine."""
     model, rng = cp_model.CpModel(), random.Random(0)
     xs = [model.new_int_var(0, 10, "") for _ in range(3000)]
     for _ in range(2000):
         model.add(sum(rng.randint(1, 9) * xs[i] for i in rng.sample(range(3000), 20)) >= 10)
     model.minimize(sum(rng.randint(1, 99) * x for x in xs))
-    relaxation = Relaxation(model)
+    return model
+
+
+def test_an_interrupt_just_before_glop_starts_is_not_lost():
+    """GLOP forgets an InterruptSolve made before its Solve begins. Here the interrupt comes in
+    that window (from another thread, while the time limit is being set): it is repeated until
+    GLOP has started and stopped."""
+    import threading
+    import time
+
+    relaxation = Relaxation(_slow_lp_model())
+
+    class Late:  # GLOP, with an interrupt arriving between the last check and Solve
+        def __init__(self, lp):
+            self._lp = lp
+
+        def __getattr__(self, name):
+            return getattr(self._lp, name)
+
+        def SetTimeLimit(self, ms):  # noqa: N802 (pywraplp's name)
+            threading.Thread(target=relaxation.interrupt, daemon=True).start()
+            time.sleep(0.05)
+            self._lp.SetTimeLimit(ms)
+
+    relaxation._sync()
+    relaxation.lp = Late(relaxation.lp)
+    started = time.perf_counter()
+    assert relaxation.solve(30) is None
+    assert time.perf_counter() - started < 4
+
+
+def test_an_lp_beside_a_cancelled_search_is_interrupted():
+    """A cancelled run does not wait for GLOP."""
+    import time
+
+    relaxation = Relaxation(_slow_lp_model())
     started = time.perf_counter()
     beside = solve_module._Alongside(relaxation, 30)
     time.sleep(0.5)
