@@ -142,16 +142,15 @@ TIE_BREAK = {"fair_share", "even_load", "preferences"}
 # gets column generation for at most this share of the phase: its bound is cut into the model,
 # and its LP's mix of rotas seeds the search (below).
 COLUMN_SHARE = 0.5
-# From that mix, a sub-solve fixes every assignment the LP puts at or below RINS_LOW to 0 and at
-# or above RINS_HIGH to 1, and searches the rest for at most RINS_SHARE of the phase; its rota
-# is the phase's starting hint. (Curtois Instance8: the LP's mix after 25 s of columns,
-# fixed at 0.1/0.9, leaves a problem CP-SAT solves to optimality in 4 s at 1,405, where the
-# whole model's search takes 30 s to reach 1,600.)
+# From that mix, a dive (scheduler.columns) until DIVE_END of the phase has gone; where it gives
+# up, a sub-solve fixes every assignment the LP puts at or below RINS_LOW to 0 and at or above
+# RINS_HIGH to 1, and searches the rest for at most RINS_SHARE of the phase. (Instance8: 1,304
+# from the dive, where the sub-solve found 1,397-1,691; Instance12: the sub-solve 4,044-4,141,
+# the dive gives up at once.) Its rota is the phase's starting hint. (The LP's mix of Instance8
+# after 25 s of columns, fixed at 0.1/0.9, leaves a problem CP-SAT solves to optimality in 4 s
+# at 1,405, where the whole model's search takes 30 s to reach 1,600.)
 RINS_LOW, RINS_HIGH = 0.1, 0.9
 RINS_SHARE = 0.15
-# Then a dive (scheduler.columns) until this share of the phase has gone. (Instance8: 1,304 from
-# the dive where the sub-solve found 1,397-1,597; Instance12: the sub-solve 4,044, the dive over
-# 7,000 in the time it has.) The better of the two rotas hints CP-SAT's search.
 DIVE_END = 0.75
 
 
@@ -580,9 +579,10 @@ def _emit_bound(params: SolveParams, name: str, number: int, phases: int, starte
 def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, budget: float,
                   params: SolveParams, should_stop: Callable[[], bool] | None,
                   on_bound: Callable[[int], None] | None = None) -> int | None:
-    """Column generation for a tier that splits by clinician (scheduler.columns), then two
-    rotas from its LP: a sub-solve around the LP's mix and a dive. Cuts the bound into the model
-    and hints the better rota; returns the bound (None if no round of pricing finished)."""
+    """Column generation for a tier that splits by clinician (scheduler.columns), then a rota
+    from its LP: a dive or, where the dive gives up, a sub-solve around the LP's mix. Cuts the
+    bound into the model and hints the rota; returns the bound (None if no round of pricing
+    finished)."""
     started = time.perf_counter()
     generation = columns.ColumnGeneration(problem, rm, tier)
     outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound)
@@ -590,14 +590,17 @@ def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, 
         rm.model.add(expr >= outcome.bound)
     if outcome.lp_value is None or (should_stop is not None and should_stop()):
         return outcome.bound
-    found = [_rins(rm, expr, outcome.xbar, RINS_SHARE * budget, params)]
+    # the dive first, while it has the time to fix one clinician a step (Curtois Instance8: 1,304
+    # from a dive begun right after the columns; begun after the sub-solve's 9 s it had to fix
+    # several at once and ended at 1,409-1,512); the sub-solve around the mix where it gives up
     dived = generation.dive(started + DIVE_END * budget, params.workers, should_stop)
     if dived is not None:
-        whole = {(ci, si, pi): 1.0 for ci, cells in dived.items() for si, pi in cells}
-        found.append(_rins(rm, expr, whole, RINS_SHARE * budget, params))
-    rotas = [values for values in found if values is not None]
-    if rotas:
-        _hint(rm.model, min(rotas, key=partial(_objective_value, rm.model)))
+        mix = {(ci, si, pi): 1.0 for ci, cells in dived.items() for si, pi in cells}
+    else:
+        mix = outcome.xbar
+    found = _rins(rm, expr, mix, RINS_SHARE * budget, params)
+    if found is not None:
+        _hint(rm.model, found)
     return outcome.bound
 
 
