@@ -63,6 +63,10 @@ TAIL = 0.5
 DIVE_ROUNDS = 5
 # ... and the most clinicians a step fixes before the dive gives up.
 DIVE_MOST_A_STEP = 3
+# A master LP solve takes a tenth of a second or less (Curtois Instance8); one from the last
+# basis that takes longer than this is stopped and solved again from scratch. (In a dive on
+# Instance8 GLOP once ran for minutes from its last basis, and nothing stopped it.)
+MASTER_SECONDS = 2.0
 # A column that a pricing solve finds on its way to the best one is kept too, up to this many
 # a clinician a round.
 COLUMNS_PER_ROUND = 3
@@ -326,7 +330,7 @@ class ColumnGeneration:
                         if lp_value is not None:
                             reduced = cost - sum(duals[c] for c in cells) - self._convexity_dual[ci]
                             priced_out = priced_out or reduced < -1e-6
-                lp_value = self._solve_master()
+                lp_value = self._solve_master(deadline)
                 if lp_value is None:
                     break
                 duals = self.duals
@@ -358,12 +362,16 @@ class ColumnGeneration:
                         out[ci, si, pi] = out.get((ci, si, pi), 0.0) + value
         return out
 
-    def _solve_master(self) -> float | None:
-        """Solve the master LP (anew from its columns if GLOP fails from its last basis); its
-        value, with `duals` and the convexity duals set, or None."""
+    def _solve_master(self, deadline: float) -> float | None:
+        """Solve the master LP (anew from its columns if GLOP fails from its last basis, or
+        takes over MASTER_SECONDS); its value, with `duals` and the convexity duals set, or None.
+        The try from scratch stops at `deadline` (perf_counter seconds), or after MASTER_SECONDS
+        if that is later."""
+        self.lp.SetTimeLimit(round(1000 * MASTER_SECONDS))
         status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:  # GLOP lost its way: once more from scratch
             self._build_master(keep=True)
+            self.lp.SetTimeLimit(round(1000 * max(MASTER_SECONDS, deadline - time.perf_counter())))
             status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             return None
@@ -416,7 +424,7 @@ class ColumnGeneration:
                     break
                 free = [ci for ci in self.clinicians if ci not in fixed]
                 for _ in range(DIVE_ROUNDS):
-                    if self._solve_master() is None:
+                    if self._solve_master(deadline) is None:
                         return None
                     if not free or time.perf_counter() >= deadline:
                         break
@@ -431,7 +439,7 @@ class ColumnGeneration:
                                 added += self.add_column(ci, cells, cost)
                     if not added:
                         break
-                if self._solve_master() is None:
+                if self._solve_master(deadline) is None:
                     return None
                 if not whole:
                     step_seconds = time.perf_counter() - step_started

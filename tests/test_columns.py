@@ -9,10 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from scheduler.checker import check, objective_parts
-from scheduler.columns import SCALE, TAIL, ColumnGeneration, applies, post_penalty
+from scheduler.columns import MASTER_SECONDS, SCALE, TAIL, ColumnGeneration, applies, post_penalty
 from scheduler.curtois import parse_instance, read_instance, to_problem
 from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus
 from scheduler.model import build_model
@@ -178,3 +179,29 @@ def test_switched_off_columns_give_the_same_optimum():
         result = solve(problem, SolveParams(time_limit=20, workers=2, columns=columns))
         assert result.objective == best
         assert check(problem, result.rota) == []
+
+
+def test_a_master_solve_is_time_limited_and_solved_anew_when_glop_stops():
+    """GLOP once ran for minutes from its last basis in a dive on Instance8: each solve from the
+    last basis now has MASTER_SECONDS, and one that stops is solved again from scratch."""
+    problem = to_problem(read_instance(DATA / "Instance2.txt"))
+    generation = ColumnGeneration(problem, build_model(problem), TIER)
+    result = generation.run(time.perf_counter() + 30, workers=2)
+    assert result.lp_value is not None
+
+    class Stopped:  # the warm master, as if GLOP had run out of its time
+        def __init__(self, lp):
+            self.lp, self.limits = lp, []
+
+        def SetTimeLimit(self, ms):  # noqa: N802 (pywraplp's name)
+            self.limits.append(ms)
+
+        def Solve(self):  # noqa: N802
+            return pywraplp.Solver.NOT_SOLVED
+
+    stopped = Stopped(generation.lp)
+    generation.lp = stopped
+    value = generation._solve_master(time.perf_counter() + 30)
+    assert stopped.limits == [round(1000 * MASTER_SECONDS)]
+    assert generation.lp is not stopped  # built anew from its columns
+    assert value == pytest.approx(result.lp_value)
