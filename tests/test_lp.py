@@ -270,6 +270,36 @@ def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     assert fair.bound > 0  # the LP proves a positive floor: the shares cannot be met exactly
 
 
+def test_fair_share_has_its_lp_beside_the_search_on_a_model_of_any_size(monkeypatch):
+    """On a model past LP_MOST_VARIABLES (the ics) fair share still solves its LP beside the
+    search, for its bound and to aim the practices; the phases around it do without. Here a
+    small problem is made to count as one: its rota is the checker's and every bound holds."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
+    made = []
+
+    class Counted(solve_module._Alongside):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(solve_module, "_Alongside", Counted)
+    practices = [b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))]
+    clinicians = [b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
+                  for i in (1, 2, 3) for j, role in enumerate(("GP", "GP", "Nurse"))]
+    days = [b.MONDAY + timedelta(days=k) for k in range(10)]
+    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    result = solve(p, SolveParams(time_limit=20, workers=2))
+    assert check(p, result.rota) == []
+    assert result.parts == objective_parts(p, result.rota)
+    for phase in result.phases:
+        assert phase.bound <= phase.value
+    assert len(made) == 1 and made[0].bound is not None  # fair share's, and GLOP solved it
+    fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
+    assert fair.bound >= made[0].bound > 0
+
+
 def _two_gps_cost_model():
     """Four evenings, a dear GP and a cheap one who may work two: cost minimised."""
     clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
