@@ -247,18 +247,24 @@ def test_a_held_rota_is_completed_with_its_penalties_at_their_least():
     assert not solver.parameters.fix_variables_to_their_hinted_value  # left as it was
 
 
+def _three_practices_problem():
+    """Three practices of unequal list sizes, two GPs and a nurse each, ten evenings of a GP post
+    and an optional nurse post: their fair shares cannot all be met."""
+    practices = [b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))]
+    clinicians = [b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
+                  for i in (1, 2, 3) for j, role in enumerate(("GP", "GP", "Nurse"))]
+    days = [b.MONDAY + timedelta(days=k) for k in range(10)]
+    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
+    return b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+
+
 def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     """With the size threshold at 0, a small problem takes the path of a federation: the LP
     bounds and cuts the lower tiers and the fair-share phase hands over to the practice
     neighbourhood early. The rota breaks no rule, its parts are the checker's, and every bound
     is at most its value."""
     monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    practices = [b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))]
-    clinicians = [b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
-                  for i in (1, 2, 3) for j, role in enumerate(("GP", "GP", "Nurse"))]
-    days = [b.MONDAY + timedelta(days=k) for k in range(10)]
-    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
-    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    p = _three_practices_problem()
     result = solve(p, SolveParams(time_limit=20, workers=2))
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert check(p, result.rota) == []
@@ -284,12 +290,7 @@ def test_fair_share_has_its_lp_beside_the_search_on_a_model_of_any_size(monkeypa
             made.append(self)
 
     monkeypatch.setattr(solve_module, "_Alongside", Counted)
-    practices = [b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))]
-    clinicians = [b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
-                  for i in (1, 2, 3) for j, role in enumerate(("GP", "GP", "Nurse"))]
-    days = [b.MONDAY + timedelta(days=k) for k in range(10)]
-    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
-    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    p = _three_practices_problem()
     result = solve(p, SolveParams(time_limit=20, workers=2))
     assert check(p, result.rota) == []
     assert result.parts == objective_parts(p, result.rota)
