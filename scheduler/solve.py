@@ -101,8 +101,8 @@ LP_ALONGSIDE_SHARE = 0.8
 # ... and in these also on a model past LP_MOST_VARIABLES: on the generated ics (176,000
 # variables) GLOP now solves fair share's LP in 12.5 s beside the search and lifts its bound
 # from the floor of scheduler.bounds, 2.02 M, to 3.11 M (the ics from 17.84 % to 17.38 %, peak
-# memory 2,420 to 2,575 MB). Not cost: there the LP sets aside rows CP-SAT keeps and bounds the
-# phase at 4.7 M where CP-SAT's own bound reaches 105 M.
+# memory 2,420 to 2,575 MB). Not cost: its LP there took 122.8 s alone (bound 109.3 M, against
+# CP-SAT's 105.7-107.9 M), about all the time the phase has.
 LP_ALONGSIDE_ANY_SIZE = {"fair_share"}
 # A phase from fair share down (which searches from a complete hint, unpresolved on big models)
 # whose search has found no rota at all, not even the hinted one, by this share of its time stops and hands the rest to LNS from the rota held from the tier above. (A generated ics,
