@@ -122,7 +122,8 @@ class Session:
     posts: tuple[Post, ...]
     kind: str = ""  # extension: a label for rules per kind of session (e.g. a shift type)
 
-    @property
+    @cached_property  # looked up often (model, checker, scheduler.decompose's cuts): formatted
+    # each time, it took half of a cut's time on the generated ics
     def session_id(self) -> SessionId:
         return session_id_of(self.hub_id, self.date, self.start, self.end)
 
@@ -341,6 +342,9 @@ class Problem:
     # set on the parts of a big problem that scheduler.decompose solves one network at a time
     # (the rest of the rota stays as it is); empty for every problem read from files.
     delivered_elsewhere: Mapping[tuple[Network, str], int] = field(default_factory=dict)
+    # Sessions a GP from outside the problem already works (a network part's kept people,
+    # scheduler.decompose): their GP cover is met whoever the problem puts on them.
+    gp_elsewhere: frozenset[SessionId] = frozenset()
 
     # ---- look-ups -------------------------------------------------------------------------
     def clinician(self, clinician_id: ClinicianId) -> Clinician:
