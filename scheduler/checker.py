@@ -668,7 +668,8 @@ def part_gp_cover(problem: Problem, view: RotaView) -> int:
         return 0
     with_gp = {e.session_id for e in view.entries if e.clinician.role_key == GP_ROLE}
     return sum(s.minutes for s in problem.sessions
-               if s.has_gp_post and s.session_id not in with_gp)
+               if s.has_gp_post and s.session_id not in with_gp
+               and s.session_id not in problem.gp_elsewhere)
 
 
 def part_contract(problem: Problem, view: RotaView) -> int:

@@ -44,6 +44,7 @@ from dataclasses import replace
 from scheduler.checker import objective_parts
 from scheduler.domain import (
     GOALS,
+    GP_ROLE,
     Assignment,
     Network,
     Post,
@@ -97,7 +98,7 @@ def network_parts(problem: Problem, rota: Iterable[Assignment],
         if group is not None and worked[c.clinician_id] <= set(group):
             home[c.clinician_id] = group
     kept = [a for a in rota if a.clinician_id not in home]
-    places = _places(problem, rota, kept)
+    posts = _posts(problem, rota, kept)
     list_sizes = _list_sizes(problem, rota, kept)
     elsewhere: Counter[tuple[Network, str]] = Counter()  # the kept people's minutes, for the contract
     for a in kept:
@@ -108,9 +109,7 @@ def network_parts(problem: Problem, rota: Iterable[Assignment],
     for group in groups:
         hubs = tuple(replace(h, rooms=None) for h in problem.hubs if h.network in group)
         hub_ids = frozenset(h.hub_id for h in hubs)
-        sessions = tuple(replace(s, posts=tuple(_post_with(post, places[s.session_id, index])
-                                                for index, post in enumerate(s.posts)))
-                         for s in problem.sessions if s.hub_id in hub_ids)
+        sessions = tuple(posts[s.session_id] for s in problem.sessions if s.hub_id in hub_ids)
         clinicians = [replace(c, hubs=(c.hubs & hub_ids) if c.hubs else hub_ids)
                       for c in problem.clinicians if home.get(c.clinician_id) == group]
         clinicians = [c for c in clinicians if c.hubs]
@@ -126,6 +125,7 @@ def network_parts(problem: Problem, rota: Iterable[Assignment],
             skipped_for_bank_holidays=tuple(s for s in problem.skipped_for_bank_holidays
                                             if s.hub_id in hub_ids),
             delivered_elsewhere={key: minutes for key, minutes in elsewhere.items() if key[0] in group},
+            gp_elsewhere=_gp_elsewhere(problem, kept, hub_ids),
         )))
     return parts, kept
 
@@ -161,6 +161,24 @@ def _places(problem: Problem, rota: list[Assignment], kept: list[Assignment]) ->
     return places
 
 
+def _posts(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> dict[str, Session]:
+    """Each session with its posts as a part sees them (_post_with): less the kept people on
+    them and what the hub's rooms leave (_places)."""
+    places = _places(problem, rota, kept)
+    on_post = Counter((a.session_id, a.post_index) for a in kept)
+    return {s.session_id: replace(s, posts=tuple(_post_with(post, places[s.session_id, index],
+                                                            on_post[s.session_id, index])
+                                                 for index, post in enumerate(s.posts)))
+            for s in problem.sessions}
+
+
+def _gp_elsewhere(problem: Problem, kept: list[Assignment], hub_ids: frozenset[str]) -> frozenset[str]:
+    """The sessions at `hub_ids` a kept GP works (Problem.gp_elsewhere): their GP cover is met
+    whatever the part does, so the part must not count them as wanting one."""
+    return frozenset(a.session_id for a in kept if problem.clinician(a.clinician_id).role_key == GP_ROLE
+                     and problem.session(a.session_id).hub_id in hub_ids)
+
+
 def _list_sizes(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> dict[str, int]:
     """Each practice's list size as a part sees it: what is left of its whole-problem target of
     minutes (share × the rota's total) once its kept clinicians' minutes are counted, in tenths
@@ -177,12 +195,14 @@ def _list_sizes(problem: Problem, rota: list[Assignment], kept: list[Assignment]
             for p in problem.practices}
 
 
-def _post_with(post: Post, places: int) -> Post:
-    """The post cut to `places` people (see _places)."""
+def _post_with(post: Post, places: int, kept: int = 0) -> Post:
+    """The post cut to `places` people (see _places), `kept` of its people being kept outside
+    the part: its minimum and target less those (a part then counts the post's shortfall and
+    cover exactly as the whole does, up to a constant), and neither above `places`."""
     if places >= post.most:
         return post
-    return replace(post, min=min(post.min, places), target=min(post.target, places),
-                   max=None if post.max is None and places >= post.target else places)
+    return replace(post, min=min(max(0, post.min - kept), places),
+                   target=min(max(0, post.target - kept), places), max=places)
 
 
 def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,

@@ -574,6 +574,9 @@ def test_gp_cover_counts_sessions_with_a_gp_post_but_no_gp():
     rota = (a(sa, "C2"), a(sb, "C1"))
     assert objective_parts(p, rota)["gp_cover"] == 570
     assert objective_parts(with_rules(p, gp_cover=False), rota)["gp_cover"] == 0
+    # a session a GP from outside the problem works (a decomposition's kept people) wants none
+    elsewhere = replace(p, gp_elsewhere=frozenset({sa.session_id, sd.session_id}))
+    assert objective_parts(elsewhere, rota)["gp_cover"] == 0
 
 
 def test_contract_counts_weekly_shortfall():

@@ -60,6 +60,10 @@ def test_parts_keep_crossing_clinicians_and_take_their_places_out_of_the_posts()
     assert contract_requirements(n2)["N2", first.week] == contract_requirements(p)["N2", first.week] - 90
     # one room: the posts, less F's place, and F never outnumber it, so the part needs no limit
     assert n2.hub("HN2").rooms is None
+    # F is a GP: that session's GP cover is met outside the part, so the part wants none there
+    assert n2.gp_elsewhere == {first.session_id}
+    own = [a for a in rota if a.clinician_id in {c.clinician_id for c in n2.clinicians}]
+    assert objective_parts(n2, own)["gp_cover"] == 0
     n1 = dict(parts)[("N1",)]
     assert "F" not in {c.clinician_id for c in n1.clinicians}  # F crosses: kept, in no part
     assert all(c.hubs == frozenset({"HN1"}) for c in n1.clinicians)
@@ -132,3 +136,23 @@ def test_hold_above_keeps_the_start_on_the_upper_tiers_and_minimises_the_rest():
     for part in ("unfilled_min", "gp_cover", "contract", "unfilled_target"):
         assert result.parts[part] <= before[part]
     assert result.parts["fair_share"] < before["fair_share"]
+
+
+def test_a_cut_post_counts_its_shortfall_as_the_whole_does():
+    """A post of min 2 and target 3 with one kept person on it: the part must find one more for
+    the minimum and two for the target, as the whole must, in at most the places left."""
+    post = b.post("GP", 2, 3)
+    cut = _post_with(post, 2, kept=1)
+    assert (cut.min, cut.target, cut.most) == (1, 2, 2)
+    rooms = _post_with(post, 1, kept=1)  # the hub's rooms leave one place: no more than that
+    assert (rooms.min, rooms.target, rooms.most) == (1, 1, 1)
+
+
+def test_a_part_solve_counts_what_the_checker_counts():
+    """Each part's rota, solved with its kept people outside it, has the checker's parts."""
+    p = four_networks()
+    parts, _ = network_parts(p, unfair_rota(p))
+    for _, part in parts:
+        result = solve_module.solve(part, SolveParams(time_limit=5, workers=1))
+        assert check(part, result.rota) == []
+        assert result.parts == objective_parts(part, result.rota)
