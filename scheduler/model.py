@@ -170,7 +170,8 @@ class Constraints:
             for k, si in enumerate(sis):
                 at = sessions[si].start_minute
                 running = [si]
-                for t in reversed(sis[:k]):
+                for j in range(k - 1, -1, -1):  # backwards by index: a slice copied the list each time
+                    t = sis[j]
                     if sessions[t].start_minute < at - MAX_SESSION_MINUTES:
                         break
                     if sessions[t].end_minute > at:
