@@ -44,6 +44,12 @@ MIN_STAKE_SHARE = 0.1
 # phase can gain (the federation's cost, 22.7 M, can fall by 1-2 M at most), and with 70 % fair
 # share ran its 38 s out at 4.56-4.65 M while cost, left 8 s, had no time for its LP.
 MAX_STAKE_SHARE = 0.5
+# ... or this on a model past LP_MOST_VARIABLES (the ics), where no tier below has an LP to
+# solve and fair share, far above its bound, still fell fast when its phase ended. (Generated
+# ics, seed 0, stop 20: with 0.5 fair share ended at 37.5-38.5 M, cost's bound at 105.7 M, the
+# gap at 30.44 %; with 0.7, 20.3-22.1 M, 101.6-101.9 M, 24.37-25.17 %. Fair share fell about
+# 0.4 M a second at the end; cost's bound grew about 0.05 M a second in its last 10 s.)
+MAX_STAKE_SHARE_BIG = 0.7
 # A phase whose best rota is within this share of its bound stops and hands the rest of its
 # time on (fair share on the federation: 4,463,160 against an LP bound of 4,463,116).
 PHASE_GAP = 1e-4
@@ -286,7 +292,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if best_values is not None and (left <= 0.05 or stopped):
             break
         budget = max(left, 0.1) * _phase_share(problem, tiers[number - 1:],
-                                               parts if best_values is not None or held else None)
+                                               parts if best_values is not None or held else None,
+                                               len(rm.model.proto.variables) > LP_MOST_VARIABLES)
         if tier == ("fair_share",):
             rm.objective.scale_fair_share()
         if (tier == ("fair_share",) and best_values is not None
@@ -563,7 +570,8 @@ def _near(objective: int, bound: int, rest: int | None = None) -> bool:
     return objective - bound <= max(PHASE_GAP * abs(objective), slack)
 
 
-def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str, int] | None) -> float:
+def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str, int] | None,
+                 big: bool = False) -> float:
     """The share of the time left that the first of `tiers` gets. Before any rota, each tier
     an even share (at least MIN_PHASE_SHARE); after, in proportion to what each tier weighs in
     the rota so far (its weighted parts; a tier's value is what its phase can lower), each at
@@ -574,7 +582,8 @@ def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str
         return max(1 / len(tiers), MIN_PHASE_SHARE)
     stakes = [max(1, sum(problem.weights.of(part) * parts.get(part, 0) for part in tier))
               for tier in tiers]
-    return max(MIN_STAKE_SHARE, min(stakes[0] / sum(stakes), MAX_STAKE_SHARE))
+    most = MAX_STAKE_SHARE_BIG if big else MAX_STAKE_SHARE
+    return max(MIN_STAKE_SHARE, min(stakes[0] / sum(stakes), most))
 
 
 def _emit_bound(params: SolveParams, name: str, number: int, phases: int, started: float,

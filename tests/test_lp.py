@@ -356,6 +356,8 @@ def test_time_goes_to_the_tiers_that_weigh_most():
     assert solve_module._phase_share(p, tiers, None) == 0.25  # no rota yet: an even split
     share = solve_module._phase_share(p, tiers, parts)
     assert share == solve_module.MAX_STAKE_SHARE
+    # a model too big for GLOP (the ics) lets its heaviest tier take more: nothing below needs an LP
+    assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.MAX_STAKE_SHARE_BIG > share
     assert solve_module._phase_share(p, tiers[1:], parts) == solve_module.MIN_STAKE_SHARE
     assert solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.5  # capped
     assert solve_module._phase_share(p, tiers[1:], {"even_load": 2, "preferences": 1, "cost": 7}) == 0.2
