@@ -213,7 +213,9 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
             found_then = 0 if then is None else round(solver.value(then))
             with state.lock:
                 if (found, found_then) < (state.objective, state.then):
-                    state.best = list(solver.response_proto.solution)[:len(best)]
+                    # the clone's whole solution: a start from a tier above may lack variables
+                    # added since (fair share's per-practice minutes), which this one fills in
+                    state.best = list(solver.response_proto.solution)
                     state.objective, state.then = found, found_then
                     state.improvements += 1
                     if found < best_objective or then is None:
@@ -246,7 +248,9 @@ def _pick_practices(rng: random.Random, practices: Practices, best: list[int], c
     times the chances its clinicians have to trade sessions with those drawn so far
     (Practices.overlap; the first by distance alone); without `practices.aim`, any `count`
     practices, drawn evenly."""
-    if not practices.aim:
+    if not practices.aim or max(practices.minutes) >= len(best):
+        # (aimed, but `best` is a rota from before the practices' minutes were named: evenly,
+        # until a sub-solve returns a whole solution of the model as it is now)
         return rng.sample(range(len(practices.members)), min(len(practices.members), max(2, count)))
     gaps = practices.gaps(best)
     count = min(len(gaps), max(2, count))

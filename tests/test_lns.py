@@ -3,6 +3,7 @@ whole rotas, which break no rule and whose objective is the checker's."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -94,3 +95,40 @@ def test_a_sweep_frees_every_practice_once_a_round():
         assert counts == [round_] * 12
     assert len(_next_practices(rng, state, 3, 1)) == 2  # at least two
     assert len(_next_practices(rng, state, 3, 9)) == 3  # never more than there are
+
+
+def test_lns_aimed_at_practices_starts_from_a_rota_older_than_their_minutes(monkeypatch):
+    """The fair-share phase names each practice's minutes as a variable when it starts; a rota
+    held from the tier above lacks them. LNS then draws its practices evenly until a sub-solve
+    returns a whole solution, which it keeps whole (it once kept the old length, and the
+    practice draw failed on it in a search thread, which ended that thread's search)."""
+    failures: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    practices = [b.practice("P1", 3_000), b.practice("P2", 9_000)]
+    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=3)
+                  for k in range(6)]
+    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    sessions = [b.evening(d, "H1", b.post("GP")) for d in days]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    rm = build_model(p)
+    fair = rm.parts["fair_share"]
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.minimize(-fair)  # the least fair rota, from the tier above
+    unfair = cp_model.CpSolver()
+    assert unfair.solve(rm.model) == cp_model.OPTIMAL
+    values = list(unfair.response_proto.solution)
+    start = round(unfair.value(fair))
+    rm.objective.scale_fair_share()  # as the fair-share phase starts: new variables
+    assert len(rm.model.proto.variables) > len(values)
+    rm.model.minimize(fair)
+    groups = rm.objective.practice_groups()
+    assert groups is not None and groups.aim
+    outcome = improve(p, rm, fair, values, start, time.perf_counter() + 3, seed=1, workers=2,
+                      practices=groups)
+    assert failures == []
+    assert outcome.improvements > 0 and outcome.objective < start
+    assert len(outcome.values) == len(rm.model.proto.variables)
+    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    assert check(p, rota) == []
+    assert objective_parts(p, rota)["fair_share"] == outcome.objective
