@@ -31,6 +31,11 @@ from scheduler.lns import improve
 from scheduler.lp import Relaxation
 from scheduler.model import Practices, RotaModel, build_model
 
+# The phases leave this much of the time limit unplanned, per model variable, for the search to
+# stop and the rota to be read and checked: CP-SAT takes seconds to stop on a big model (the
+# generated ics's cost phase, 176,000 variables, ran 67.1-68.2 s on a budget of 62-63 s, and its
+# solves ended at 305.7-306.2 s of 300).
+CLOSING_SECONDS_PER_VARIABLE = 3e-5
 # A phase gets at least this share of the time left, so the top goals are not starved by the
 # number of tiers below them; a phase that proves its optimum early leaves the rest to later ones.
 MIN_PHASE_SHARE = 0.25
@@ -288,7 +293,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
             phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, held[tier], 0, 0.0))
             continue
         elapsed = time.perf_counter() - started
-        left = params.time_limit - elapsed
+        left = _time_left(params, elapsed, len(rm.model.proto.variables))
         if best_values is not None and (left <= 0.05 or stopped):
             break
         budget = max(left, 0.1) * _phase_share(problem, tiers[number - 1:],
@@ -568,6 +573,12 @@ def _near(objective: int, bound: int, rest: int | None = None) -> bool:
     whole objective."""
     slack = 0.0 if rest is None else NEGLIGIBLE * (rest + objective)
     return objective - bound <= max(PHASE_GAP * abs(objective), slack)
+
+
+def _time_left(params: SolveParams, elapsed: float, variables: int) -> float:
+    """What the phases may still plan to use: the time limit less what has gone and the
+    closing reserve (CLOSING_SECONDS_PER_VARIABLE)."""
+    return params.time_limit - elapsed - CLOSING_SECONDS_PER_VARIABLE * variables
 
 
 def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str, int] | None,
