@@ -39,6 +39,11 @@ CLOSING_SECONDS_PER_VARIABLE = 3e-5
 # A phase gets at least this share of the time left, so the top goals are not starved by the
 # number of tiers below them; a phase that proves its optimum early leaves the rest to later ones.
 MIN_PHASE_SHARE = 0.25
+# ... and at least this long, if that much is left: a light tier's share can be too short to
+# prove it even on a small model (the generated pcn, seed 0: preferences, 41 against a bound of
+# 40, had 0.6 s of a 10 s run, so the run ended unproven in one run of nine, though cost, the
+# tier after it, was proven in under a second). A phase that proves its tier sooner ends then.
+MIN_PHASE_SECONDS = 2.0
 # Once a rota exists, the time left is shared by what each tier weighs in it (see _phase_share),
 # each tier at least this share. (Generated federation: fair share weighs about 100 M, cost
 # 22.7 M, even load and preferences under 15,000; an even split gave fair share 14 s, where it
@@ -296,9 +301,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
         left = _time_left(params, elapsed, len(rm.model.proto.variables))
         if best_values is not None and (left <= 0.05 or stopped):
             break
-        budget = max(left, 0.1) * _phase_share(problem, tiers[number - 1:],
-                                               parts if best_values is not None or held else None,
-                                               len(rm.model.proto.variables) > LP_MOST_VARIABLES)
+        budget = _budget(left, _phase_share(problem, tiers[number - 1:],
+                                            parts if best_values is not None or held else None,
+                                            len(rm.model.proto.variables) > LP_MOST_VARIABLES))
         if tier == ("fair_share",):
             rm.objective.scale_fair_share()
         if (tier == ("fair_share",) and best_values is not None
@@ -573,6 +578,11 @@ def _near(objective: int, bound: int, rest: int | None = None) -> bool:
     whole objective."""
     slack = 0.0 if rest is None else NEGLIGIBLE * (rest + objective)
     return objective - bound <= max(PHASE_GAP * abs(objective), slack)
+
+
+def _budget(left: float, share: float) -> float:
+    """A phase's time: its share of what is left, but at least MIN_PHASE_SECONDS of it."""
+    return max(max(left, 0.1) * share, min(MIN_PHASE_SECONDS, left))
 
 
 def _time_left(params: SolveParams, elapsed: float, variables: int) -> float:

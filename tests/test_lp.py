@@ -457,3 +457,13 @@ def test_the_phases_leave_time_for_a_big_search_to_stop():
     assert 294 < solve_module._time_left(params, 0.0, 176_000) < 296
     assert solve_module._time_left(params, 10.0, 176_000) == solve_module._time_left(params, 0.0, 176_000) - 10
     assert solve_module._time_left(params, 0.0, 500) > 299.9
+
+
+def test_a_light_tier_still_gets_time_to_prove_itself():
+    """A tier that weighs little gets MIN_STAKE_SHARE of what is left, but at least
+    MIN_PHASE_SECONDS where that much is left (the pcn's preferences had 0.6 s, too short to
+    prove 41 against 40)."""
+    assert solve_module._budget(5.8, solve_module.MIN_STAKE_SHARE) == solve_module.MIN_PHASE_SECONDS
+    assert solve_module._budget(100, solve_module.MIN_STAKE_SHARE) == 10
+    assert solve_module._budget(1.0, solve_module.MIN_STAKE_SHARE) == 1.0  # no more than is left
+    assert solve_module._budget(60, 0.5) == 30
