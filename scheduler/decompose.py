@@ -32,10 +32,19 @@ clinicians' minutes are counted). With each network's total fixed, a split whose
 all sit on the same side of their whole-problem target is optimal for the whole, and the
 proportional split is one. Moving minutes between networks (clinicians who may work anywhere)
 is left to the whole solve, which goes on from the joined rota.
+
+`network_cost_rota` does the same for the last goal, cost, once every goal above it is held:
+each part holds every tier above cost at its start's values and pins each of its practices'
+minutes (their list sizes are the minutes `rota` gives them, so the part's fair share is least
+exactly where each keeps its minutes), so the joined rota keeps every goal above cost in the
+whole, and minimises cost. A part is a PCN-sized model whose large-neighbourhood search lowers
+cost by a few per cent in seconds, where a step of the whole model's takes about 2 s and CP-SAT's
+own search of the whole gains nothing on the generated ics.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -65,6 +74,15 @@ MIN_PART_SECONDS = 0.2
 # same start, 45 s for the 28 parts: fair share 573 M to 193 M, cost 118.3 M, against 248 M
 # and 114.4 M with every goal.)
 BELOW_FAIR_SHARE = tuple(part for tier in GOALS[GOALS.index(("fair_share",)) + 1:] for part in tier)
+# A cost part's CP-SAT search hands over to LNS after this long without improving: on the
+# generated ics a network's CP-SAT search, one worker, returned the start and then found nothing
+# in 2.5 s, where LNS took its cost from 3.22 M to 2.99 M in the next 3 s.
+COST_PART_STALL = 0.5
+# Cost parts are solved as many at a time as the solve has workers, on one worker each (at
+# max_lp's linearization, scheduler.solve); fair-share parts one at a time on all of them: on the
+# generated ics, 73 s of fair-share parts two at a time on one worker each ended at 114.3 M,
+# where one at a time on two workers ended at 104.0 M (more of the parts proven optimal).
+ALONE = {"fair_share"}
 
 
 def networks_of(problem: Problem) -> list[Network]:
@@ -208,38 +226,127 @@ def _post_with(post: Post, places: int, kept: int = 0) -> Post:
 def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,
                  should_stop: Callable[[], bool] | None = None) -> list[Assignment] | None:
     """`rota` re-solved network by network (see the module's docstring) in at most `seconds`;
-    None when the problem is not cut or the time runs out."""
+    None when the problem is not cut."""
     networks = networks_of(problem)
     if not networks:
         return None
     return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop)
 
 
+def network_cost_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,
+                      should_stop: Callable[[], bool] | None = None) -> list[Assignment] | None:
+    """`rota` with its cost lowered network by network (see the module's docstring) in at most
+    `seconds`, every goal above cost kept; None when the problem is not cut. Parts that time
+    leaves unsolved keep their share of `rota`."""
+    networks = networks_of(problem)
+    if not networks:
+        return None
+    return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop,
+                        goal="cost")
+
+
 def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]],
                  seconds: float, params: SolveParams,
-                 should_stop: Callable[[], bool] | None) -> list[Assignment] | None:
-    """Each group's part solved in turn, with an even share of what is left of
-    `seconds`, from `rota`; the joined rota, or None if time runs out or a part finds no rota
-    (its start is a valid rota of it, so only time does that)."""
+                 should_stop: Callable[[], bool] | None, goal: str = "fair_share") -> list[Assignment] | None:
+    """Each group's part solved for `goal` from `rota` (one at a time or several, see ALONE),
+    each with an even share of what is left of `seconds`; the joined
+    rota. A part that time leaves unsolved, or that ends worse than its start, keeps its start.
+    None when there are no parts."""
+    parts, joined = network_parts(problem, rota, groups)
+    if not parts:
+        return None
+    deadline = time.perf_counter() + seconds
+    fairness = _Fairness(problem, rota, joined)
+    found: list[list[Assignment]] = [[] for _ in parts]
+    queue = iter(range(len(parts)))
+    lock = threading.Lock()
+    threads = 1 if goal in ALONE else max(1, min(params.workers, len(parts)))
+    part_workers = params.workers if goal in ALONE else 1
+
+    def work() -> None:
+        while True:
+            with lock:
+                number = next(queue, None)
+            if number is None:
+                return
+            # the time left shared among the parts not yet started, `threads` at a time
+            rounds = -(-(len(parts) - number) // threads)
+            found[number] = _solve_part(problem, rota, parts[number][1], goal, fairness,
+                                        (deadline - time.perf_counter()) / rounds,
+                                        replace(params, workers=part_workers), should_stop)
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    for rota_of_part in found:
+        joined.extend(rota_of_part)
+    return joined
+
+
+def _solve_part(problem: Problem, rota: list[Assignment], part: Problem, goal: str, fairness: _Fairness,
+                share: float, params: SolveParams,
+                should_stop: Callable[[], bool] | None) -> list[Assignment]:
+    """One part's rota for `goal`, solved in `share` seconds from its share of `rota`: the
+    start itself if time is too short, or if what was found is no better."""
     from scheduler.solve import solve  # the parts are solved by the solve that calls this
 
-    parts, joined = network_parts(problem, rota, groups)
-    deadline = time.perf_counter() + seconds
-    for number, (_, part) in enumerate(parts):
-        share = (deadline - time.perf_counter()) / (len(parts) - number)
-        if share < MIN_PART_SECONDS or (should_stop is not None and should_stop()):
-            return None
-        ids = {c.clinician_id for c in part.clinicians}
-        start = [a for a in rota if a.clinician_id in ids]
+    ids = {c.clinician_id for c in part.clinicians}
+    start = [a for a in rota if a.clinician_id in ids]
+    if share < MIN_PART_SECONDS or (should_stop is not None and should_stop()):
+        return start
+    if goal == "fair_share":
         part = replace(part, weights=replace(part.weights, **dict.fromkeys(BELOW_FAIR_SHARE, 0)))
-        result = solve(part, replace(params, time_limit=share, progress=None, log=False,
-                                     hold_above="fair_share"), should_stop, start=start)
-        if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            return None
-        # a part short of time may end worse than its start: then the start stays
-        better = _tiers(part, result.parts) <= _tiers(part, objective_parts(part, start))
-        joined.extend(result.rota if better else start)
-    return joined
+        part_params = replace(params, time_limit=share, progress=None, log=False, hold_above="fair_share")
+    else:
+        part = fairness.pinned(part, start)
+        part_params = replace(params, time_limit=share, progress=None, log=False, hold_above=goal,
+                              stall_seconds=COST_PART_STALL)
+    result = solve(part, part_params, should_stop, start=start)
+    if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return start
+    # a part short of time may end worse than its start: then the start stays
+    better = _tiers(part, result.parts) <= _tiers(part, objective_parts(part, start))
+    if goal != "fair_share":
+        better = better and fairness.kept(part, start, result.rota)
+    return list(result.rota) if better else start
+
+
+class _Fairness:
+    """The whole problem's fair share, practice by practice, around `rota`: for the cost parts,
+    which must leave it where it is."""
+
+    def __init__(self, problem: Problem, rota: list[Assignment], kept: list[Assignment]):
+        self.problem = problem
+        self.weights = fair_share_weights(problem)
+        self.total_weight = sum(self.weights.values())
+        self.total = sum(problem.session(a.session_id).minutes for a in rota)
+        self.practice_of = {c.clinician_id: c.practice_code for c in problem.clinicians}
+        self.kept_minutes = self._minutes(problem, kept)
+
+    def _minutes(self, problem: Problem, rota: Iterable[Assignment]) -> Counter[str]:
+        minutes: Counter[str] = Counter()
+        for a in rota:
+            minutes[self.practice_of[a.clinician_id]] += problem.session(a.session_id).minutes
+        return minutes
+
+    def pinned(self, part: Problem, start: list[Assignment]) -> Problem:
+        """`part` with each practice's list size the minutes `start` gives it there: held at
+        its start's value, the part's fair share keeps every practice's minutes (to within the
+        rounding of its shares, which `kept` checks)."""
+        minutes = self._minutes(part, start)
+        return replace(part, practices=tuple(replace(p, list_size=minutes[p.code]) for p in part.practices))
+
+    def kept(self, part: Problem, start: list[Assignment], found: Iterable[Assignment]) -> bool:
+        """`found` leaves the whole problem's fair share no worse than `start` does (the
+        parts' practices are apart, so each part may be judged alone)."""
+        return self._deviation(part, found) <= self._deviation(part, start)
+
+    def _deviation(self, part: Problem, rota: Iterable[Assignment]) -> int:
+        minutes = self._minutes(part, rota)
+        return sum(abs(self.total_weight * (self.kept_minutes[p.code] + minutes[p.code])
+                       - self.weights.get(p.code, 0) * self.total) for p in part.practices)
 
 
 def _tiers(problem: Problem, parts: dict[str, int]) -> tuple[int, ...]:
