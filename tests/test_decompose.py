@@ -10,7 +10,14 @@ import pytest
 
 from scheduler import solve as solve_module
 from scheduler.checker import check, objective_parts
-from scheduler.decompose import _places, _post_with, network_cost_rota, network_parts, network_rota
+from scheduler.decompose import (
+    _Fairness,
+    _places,
+    _post_with,
+    network_cost_rota,
+    network_parts,
+    network_rota,
+)
 from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
 from tests import builders as b
 
@@ -213,3 +220,24 @@ def test_solve_lowers_cost_network_by_network_on_a_big_model(monkeypatch):
     assert found and found[0] is not None  # the parts ran
     assert check(p, found[0]) == []
     assert result.parts["cost"] <= objective_parts(p, found[0])["cost"]
+
+
+def test_a_cost_part_pins_its_practices_minutes_and_is_judged_on_the_whole_fair_share():
+    """A cost part's list sizes are the minutes its start gives each practice; a rota that
+    moves a session from one practice to another is judged on the whole problem's fair share,
+    one that swaps sessions within a practice keeps it."""
+    p, rota = costly_rota()
+    parts, kept = network_parts(p, rota)
+    fairness = _Fairness(p, rota, kept)
+    n1 = dict(parts)[("N1",)]
+    start = [a for a in rota if a.clinician_id.startswith("N1")]
+    pinned = fairness.pinned(n1, start)
+    assert {x.code: x.list_size for x in pinned.practices} == {"N1A": 900, "N1B": 0}  # ten evenings
+    swapped = [replace(a, clinician_id="N1A2") if a.clinician_id == "N1A1" else
+               replace(a, clinician_id="N1A1") for a in start]
+    assert fairness.kept(n1, start, swapped)
+    # N1A holds every session, over its share: one given to N1B brings both nearer theirs
+    moved = [replace(start[0], clinician_id="N1B1")] + start[1:]
+    assert fairness.kept(n1, start, moved)
+    # and one more minute for N1A, were it possible, would take it further from its share
+    assert not fairness.kept(n1, moved, start)
