@@ -28,7 +28,7 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.lns import improve
-from scheduler.lp import Relaxation
+from scheduler.lp import DualBound, Relaxation
 from scheduler.model import Practices, RotaModel, build_model
 
 # The phases leave this much of the time limit unplanned, per model variable, for the search to
@@ -125,6 +125,12 @@ LP_ALONGSIDE_SHARE = 0.8
 # memory 2,420 to 2,575 MB). Not cost: its LP there took 122.8 s alone (bound 109.3 M, against
 # CP-SAT's 105.7-107.9 M), about all the time the phase has.
 LP_ALONGSIDE_ANY_SIZE = {"fair_share"}
+# On those models the last phase, cost, gets its bound from an LP solved while fair share is
+# searched instead (scheduler.lp.DualBound: HiGHS in a thread from fair share's start, every tier
+# from fair share down held at the rota's values then, its row prices taken at the values held
+# when cost starts). Its phase then goes to the network parts and LNS like a federation's, where
+# it used to search with CP-SAT to the end for CP-SAT's own bound.
+DUAL_BOUND_VARIABLES = LP_MOST_VARIABLES
 # A phase from fair share down (which searches from a complete hint, unpresolved on big models)
 # whose search has found no rota at all, not even the hinted one, by this share of its time stops and hands the rest to LNS from the rota held from the tier above. (A generated ics,
 # seed 1: CP-SAT never returned the hinted rota in the cost phase's 94 s, busy with its root LP
@@ -305,6 +311,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     stopped = False
     relaxation: Relaxation | None = None
     floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
+    dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's bound, solved early
     held = _held_tiers(problem, tiers, start, params.hold_above)
     if held and start is not None:
         parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
@@ -326,6 +333,14 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 and _total_minutes_fixed(problem, rm, phases)):
             floor = problem.weights.of("fair_share") * rm.objective.tighten_fair_share(
                 best_values[rm.objective.total_minutes.index], parts["fair_share"])
+        if (tier == ("fair_share",) and best_values is not None and params.lns
+                and tiers[-1] == ("cost",) and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES):
+            below = tiers[number - 1:-1]  # fair share and the tiers down to cost, held as they stand
+            dual = (below, DualBound(
+                rm.model, sum(problem.weights.of(part) * rm.parts[part] for part in tiers[-1]),
+                [(sum(problem.weights.of(part) * rm.parts[part] for part in t),
+                  sum(problem.weights.of(part) * parts[part] for part in t)) for t in below],
+                _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))))
         phase_started = time.perf_counter()
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
@@ -397,6 +412,14 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 if found is not None:
                     _hint(rm.model, found)
                 budget = max(0.1, budget - (time.perf_counter() - rins_started))
+        if dual is not None and number == len(tiers) and lp is None:
+            # the tiers as held now (each phase holds its tier at its value)
+            value_of = {ph.tier: ph.value for ph in phases}
+            if all(t in value_of for t in dual[0]):
+                lp = dual[1].bound([value_of[t] for t in dual[0]])
+                if lp is not None:
+                    rm.model.add(expr >= lp)
+            dual = None
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget
 

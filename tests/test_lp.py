@@ -4,6 +4,7 @@ model use it with the practice neighbourhood of scheduler.lns, and the rotas sta
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -467,3 +468,109 @@ def test_a_light_tier_still_gets_time_to_prove_itself():
     assert solve_module._budget(100, solve_module.MIN_STAKE_SHARE) == 10
     assert solve_module._budget(1.0, solve_module.MIN_STAKE_SHARE) == 1.0  # no more than is left
     assert solve_module._budget(60, 0.5) == 30
+
+
+def _dual_bound(model, objective, holds, seconds=10.0):
+    from scheduler.lp import DualBound
+
+    dual = DualBound(model, objective, holds, seconds)
+    assert dual.done.wait(seconds + 5)
+    return dual
+
+
+def _with_holds(model, objective, holds):
+    clone = model.clone()
+    for expression, value in holds:
+        clone.add(expression <= value)
+    clone.minimize(objective)
+    return clone
+
+
+def test_a_dual_bound_at_its_own_values_is_the_lp_optimum():
+    """min x + y + z with 2x + 3y + 4z ≥ 5 and y + z ≤ 1 (the held row): the LP takes z and
+    half of x, 1.5, so 2; held at y + z ≤ 0 instead, its prices still give a valid bound."""
+    m = cp_model.CpModel()
+    x, y, z = (m.new_bool_var(n) for n in "xyz")
+    m.add(2 * x + 3 * y + 4 * z >= 5)
+    dual = _dual_bound(m, x + y + z, [(y + z, 1)])
+    assert dual.bound([1]) == 2 == lp_bound(_with_holds(m, x + y + z, [(y + z, 1)]), 5)
+    # with y + z ≤ 0 the model is infeasible (2x ≤ 2 < 5): any bound is valid; it must not fall
+    assert dual.bound([0]) >= dual.bound([1])
+    assert dual.proto is None  # the clone is let go once solved
+
+
+def test_a_dual_bound_counts_the_held_expressions_constant():
+    """The held expression 10 − x − y ≤ v is written as −x − y ≤ v − 10: moving v moves the row."""
+    m = cp_model.CpModel()
+    x, y, w = m.new_bool_var("x"), m.new_bool_var("y"), m.new_int_var(0, 4, "w")
+    m.add(w + x + y >= 2)
+    held = 10 - x - y
+    dual = _dual_bound(m, 3 * w - x, [(held, 10)])
+    for value in (10, 9, 8):
+        assert dual.bound([value]) <= optimum(_with_holds(m, 3 * w - x, [(held, value)]))
+    assert dual.bound([10]) == lp_bound(_with_holds(m, 3 * w - x, [(held, 10)]), 5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_dual_bound_never_exceeds_the_optimum_with_tighter_holds(seed):
+    """Random models, the prices of an LP with a loose hold taken at tighter holds: never above
+    the optimum of the model held there, nor above the LP solved there (weak duality)."""
+    rng = random.Random(seed)
+    checked = 0
+    for _ in range(12):
+        m = cp_model.CpModel()
+        xs = [m.new_bool_var(f"x{i}") for i in range(8)]
+        ints = [m.new_int_var(0, 5, f"n{i}") for i in range(3)]
+        for _ in range(rng.randint(1, 4)):
+            terms = rng.sample(xs + ints, 4)
+            ct = m.add(sum(rng.randint(-3, 4) * t for t in terms) >= rng.randint(-2, 6))
+            if rng.random() < 0.2:
+                ct.only_enforce_if(rng.choice(xs))
+        m.add_at_most_one(rng.sample(xs, 3))
+        held = sum(rng.randint(0, 3) * v for v in xs + ints) + rng.randint(0, 4)
+        objective = sum(rng.randint(-2, 6) * v for v in xs + ints)
+        loose = optimum(_with_holds(m, held, []))
+        if loose is None:
+            continue
+        loose += rng.randint(4, 12)
+        dual = _dual_bound(m, objective, [(held, loose)])
+        for value in range(loose, loose - 8, -2):
+            best = optimum(_with_holds(m, objective, [(held, value)]))
+            if best is None or dual.bound([value]) is None:
+                continue
+            assert dual.bound([value]) <= best
+            assert dual.bound([value]) <= _dual_bound(m, objective, [(held, value)]).bound([value])
+            checked += 1
+    assert checked >= 10
+
+
+def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch):
+    """A model past DUAL_BOUND_VARIABLES (the ics) starts cost's LP as fair share starts and
+    takes its prices at the values held when cost starts. Here a small problem is made to count
+    as one: the LP is solved, its bound is cost's, and the rota is still the checker's."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
+    made = []
+
+    class Counted(solve_module.DualBound):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(solve_module, "DualBound", Counted)
+    p = _three_practices_problem()
+    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
+                                    for k, c in enumerate(p.clinicians)))
+    result = solve(p, SolveParams(time_limit=20, workers=2))
+    assert check(p, result.rota) == []
+    assert result.parts == objective_parts(p, result.rota)
+    for phase in result.phases:
+        assert phase.bound <= phase.value
+    assert len(made) == 1 and made[0].prices is not None
+    held = {ph.tier: ph.value for ph in result.phases}
+    tiers = [t for t in held if solve_module.GOALS.index(t) >= solve_module.GOALS.index(("fair_share",))]
+    assert tiers[-1] == ("cost",)
+    lp = made[0].bound([held[t] for t in tiers[:-1]])
+    assert lp is not None and lp > 0
+    assert held[("cost",)] >= next(ph.bound for ph in result.phases if ph.tier == ("cost",)) >= lp
