@@ -215,7 +215,13 @@ class DualBound:
             left = self.seconds - (time.perf_counter() - started)
             if left <= 0.05:
                 return
-            highs = self._highspy.Highs()
+            # HiGHS's bare solver: highspy.Highs() prints its banner as it is made (its
+            # callbacks count as a call), before output_flag can be set
+            try:
+                from highspy._core import _Highs as Bare
+            except ImportError:  # (a highspy laid out otherwise: the banner it is)
+                Bare = self._highspy.Highs
+            highs = Bare()
             highs.setOptionValue("output_flag", False)
             highs.setOptionValue("threads", 1)
             highs.setOptionValue("time_limit", float(left))
