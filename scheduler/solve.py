@@ -144,8 +144,8 @@ DECOMPOSE_SHARE = 0.5
 DECOMPOSE_PARTS_SHARE = 0.85
 # The same models' last phase, cost, starts by lowering cost network by network
 # (scheduler.decompose.network_cost_rota, every goal above held) for this share of the phase,
-# then searches the whole model with CP-SAT for the rest, for its bound (the only one it has:
-# GLOP took 185 s for the LP on the generated ics). CP-SAT's search itself gained 0.01 M of
+# then goes to LNS on the whole model, bounded by DUAL_BOUND_VARIABLES's prices (without them,
+# when HiGHS has not solved in time, CP-SAT searches the rest for its own bound). CP-SAT's search itself gained 0.01 M of
 # 118.3 M in the ics's 75 s; the parts, two at a time, 2.55 M in 20 s from the same rota. (ics,
 # seed 0: cost 116.41 M, bound 105.96 M, gap 13.47 %, against 117.80-118.31 M, 105.74-106.64 M
 # and 15.37-16.13 % without.) Not beside CP-SAT's search: sharing the cores with it, the parts
