@@ -76,6 +76,20 @@ def literal(rng: random.Random, xs: list) -> object:
     return rng.choice(xs) if rng.random() < 0.6 else ~rng.choice(xs)
 
 
+def _random_rows(rng: random.Random, most: int):
+    """A model of 8 Booleans and 3 integers in 0..5 with 1 to `most` random rows of four terms,
+    a fifth of them enforced by a literal."""
+    m = cp_model.CpModel()
+    xs = [m.new_bool_var(f"x{i}") for i in range(8)]
+    ints = [m.new_int_var(0, 5, f"n{i}") for i in range(3)]
+    for _ in range(rng.randint(1, most)):
+        terms = rng.sample(xs + ints, 4)
+        ct = m.add(sum(rng.randint(-3, 4) * t for t in terms) >= rng.randint(-2, 6))
+        if rng.random() < 0.2:
+            ct.only_enforce_if(rng.choice(xs))
+    return m, xs, ints
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_bound_never_exceeds_the_optimum_of_random_models(seed):
     """Linear rows (some enforced, some with huge coefficients, which the LP sets aside),
@@ -83,15 +97,7 @@ def test_bound_never_exceeds_the_optimum_of_random_models(seed):
     rng = random.Random(seed)
     checked = 0
     for _ in range(25):
-        m = cp_model.CpModel()
-        xs = [m.new_bool_var(f"x{i}") for i in range(8)]
-        ints = [m.new_int_var(0, 5, f"n{i}") for i in range(3)]
-        for _ in range(rng.randint(1, 5)):
-            terms = rng.sample(xs + ints, 4)
-            expr = sum(rng.randint(-3, 4) * t for t in terms)
-            ct = m.add(expr >= rng.randint(-2, 6))
-            if rng.random() < 0.2:
-                ct.only_enforce_if(rng.choice(xs))
+        m, xs, ints = _random_rows(rng, 5)
         if rng.random() < 0.3:
             m.add(2_000_000 * xs[0] + ints[0] <= 1_000_000 + rng.randint(0, 5))
         m.add_at_most_one(rng.sample(xs, 3))
@@ -259,20 +265,40 @@ def _three_practices_problem():
     return b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
 
 
+def _counted(monkeypatch, name: str) -> list:
+    """Every instance of scheduler.solve's class `name` made from now on, in a list."""
+    made = []
+    base = getattr(solve_module, name)
+
+    class Counted(base):  # type: ignore[valid-type, misc]
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(solve_module, name, Counted)
+    return made
+
+
+def _checked_solve(p):
+    """Solved in 20 s on 2 workers: the rota breaks no rule, its parts are the checker's and no
+    phase's bound is above its value."""
+    result = solve(p, SolveParams(time_limit=20, workers=2))
+    assert check(p, result.rota) == []
+    assert result.parts == objective_parts(p, result.rota)
+    for phase in result.phases:
+        assert phase.bound <= phase.value
+    return result
+
+
 def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     """With the size threshold at 0, a small problem takes the path of a federation: the LP
     bounds and cuts the lower tiers and the fair-share phase hands over to the practice
     neighbourhood early. The rota breaks no rule, its parts are the checker's, and every bound
     is at most its value."""
     monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    p = _three_practices_problem()
-    result = solve(p, SolveParams(time_limit=20, workers=2))
+    result = _checked_solve(_three_practices_problem())
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
-    assert check(p, result.rota) == []
-    assert result.parts == objective_parts(p, result.rota)
     assert result.bound <= result.objective
-    for phase in result.phases:
-        assert phase.bound <= phase.value
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
     assert fair.bound > 0  # the LP proves a positive floor: the shares cannot be met exactly
 
@@ -283,20 +309,8 @@ def test_fair_share_has_its_lp_beside_the_search_on_a_model_of_any_size(monkeypa
     small problem is made to count as one: its rota is the checker's and every bound holds."""
     monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
     monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
-    made = []
-
-    class Counted(solve_module._Alongside):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(solve_module, "_Alongside", Counted)
-    p = _three_practices_problem()
-    result = solve(p, SolveParams(time_limit=20, workers=2))
-    assert check(p, result.rota) == []
-    assert result.parts == objective_parts(p, result.rota)
-    for phase in result.phases:
-        assert phase.bound <= phase.value
+    made = _counted(monkeypatch, "_Alongside")
+    result = _checked_solve(_three_practices_problem())
     assert len(made) == 1 and made[0].bound is not None  # fair share's, and GLOP solved it
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
     assert fair.bound >= made[0].bound > 0
@@ -518,14 +532,7 @@ def test_a_dual_bound_never_exceeds_the_optimum_with_tighter_holds(seed):
     rng = random.Random(seed)
     checked = 0
     for _ in range(12):
-        m = cp_model.CpModel()
-        xs = [m.new_bool_var(f"x{i}") for i in range(8)]
-        ints = [m.new_int_var(0, 5, f"n{i}") for i in range(3)]
-        for _ in range(rng.randint(1, 4)):
-            terms = rng.sample(xs + ints, 4)
-            ct = m.add(sum(rng.randint(-3, 4) * t for t in terms) >= rng.randint(-2, 6))
-            if rng.random() < 0.2:
-                ct.only_enforce_if(rng.choice(xs))
+        m, xs, ints = _random_rows(rng, 4)
         m.add_at_most_one(rng.sample(xs, 3))
         held = sum(rng.randint(0, 3) * v for v in xs + ints) + rng.randint(0, 4)
         objective = sum(rng.randint(-2, 6) * v for v in xs + ints)
@@ -551,22 +558,10 @@ def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch)
     monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
     monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
     monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
-    made = []
-
-    class Counted(solve_module.DualBound):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(solve_module, "DualBound", Counted)
+    made = _counted(monkeypatch, "DualBound")
     p = _three_practices_problem()
-    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
-                                    for k, c in enumerate(p.clinicians)))
-    result = solve(p, SolveParams(time_limit=20, workers=2))
-    assert check(p, result.rota) == []
-    assert result.parts == objective_parts(p, result.rota)
-    for phase in result.phases:
-        assert phase.bound <= phase.value
+    result = _checked_solve(replace(p, clinicians=tuple(
+        replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
     assert len(made) == 1 and made[0].prices is not None
     held = {ph.tier: ph.value for ph in result.phases}
     tiers = [t for t in held if solve_module.GOALS.index(t) >= solve_module.GOALS.index(("fair_share",))]
