@@ -151,6 +151,11 @@ DECOMPOSE_PARTS_SHARE = 0.85
 # and 15.37-16.13 % without.) Not beside CP-SAT's search: sharing the cores with it, the parts
 # slowed its bound to 98.6 M.
 COST_PARTS_SHARE = 0.25
+# ... or this share when the phase is bounded by DUAL_BOUND_VARIABLES's prices and the rest
+# goes to LNS: from the rota left by a quarter of the phase on parts (ics, 117.30 M), 20 s more
+# of parts gained 1.38 M, where LNS on the whole model gained about 0.035 M a second (and a
+# third round of parts 0.18 M).
+COST_PARTS_SHARE_PRICED = 0.5
 # In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
 # the LP's optimum and the rota from the tier above disagree (every assignment on which they
 # agree, to within LP_AGREE, fixed) for at most LP_RINS_SHARE of the phase; its rota hints
@@ -366,6 +371,12 @@ def solve(problem: Problem, params: SolveParams | None = None,
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
                                    value, 0, done=True))
             continue
+        priced = None  # cost's bound from the prices of the LP solved early (DualBound)
+        if dual is not None and number == len(tiers):
+            value_of = {ph.tier: ph.value for ph in phases}  # each phase holds its tier at its value
+            if all(t in value_of for t in dual[0]):
+                priced = dual[1].bound([value_of[t] for t in dual[0]])
+            dual = None
         if best_values is not None:
             if (tier == ("fair_share",) and params.lns
                     and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
@@ -374,7 +385,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 budget = max(0.1, budget - (time.perf_counter() - phase_started))
             elif (tier == ("cost",) and number == len(tiers) and params.lns
                   and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
-                best_values = _by_network(problem, rm, rota, best_values, COST_PARTS_SHARE * budget,
+                share = COST_PARTS_SHARE if priced is None else COST_PARTS_SHARE_PRICED
+                best_values = _by_network(problem, rm, rota, best_values, share * budget,
                                           params, should_stop, goal="cost")
                 budget = max(0.1, budget - (time.perf_counter() - phase_started))
             _hint(rm.model, best_values)
@@ -412,14 +424,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 if found is not None:
                     _hint(rm.model, found)
                 budget = max(0.1, budget - (time.perf_counter() - rins_started))
-        if dual is not None and number == len(tiers) and lp is None:
-            # the tiers as held now (each phase holds its tier at its value)
-            value_of = {ph.tier: ph.value for ph in phases}
-            if all(t in value_of for t in dual[0]):
-                lp = dual[1].bound([value_of[t] for t in dual[0]])
-                if lp is not None:
-                    rm.model.add(expr >= lp)
-            dual = None
+        if priced is not None and lp is None:
+            lp = priced
+            rm.model.add(expr >= lp)
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget
 
