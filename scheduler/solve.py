@@ -61,7 +61,8 @@ MAX_STAKE_SHARE = 0.5
 # 0.4 M a second at the end; cost's bound grew about 0.05 M a second in its last 10 s.) Stop 22,
 # cost bounded by DualBound: with 0.7 fair share still fell 0.15 M a second as its phase ended
 # (13.13 M) where cost's LNS gained 0.03 M a second as its own did; with 0.8, fair share 10.87 M,
-# cost 114.80 M against 114.38 M, the gap 11.74 % against 13.00 %.
+# cost 114.80 M against 114.38 M, the gap 11.74 % against 13.00 % (a repeat: fair share 13.38 M,
+# 13.62 %; fair share's end varies that much between runs of the same code).
 MAX_STAKE_SHARE_BIG = 0.8
 # A phase whose best rota is within this share of its bound stops and hands the rest of its
 # time on (fair share on the federation: 4,463,160 against an LP bound of 4,463,116).
@@ -348,7 +349,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 rm.model, sum(problem.weights.of(part) * rm.parts[part] for part in tiers[-1]),
                 [(sum(problem.weights.of(part) * rm.parts[part] for part in t),
                   sum(problem.weights.of(part) * parts[part] for part in t)) for t in below],
-                _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))))
+                budget))  # by cost's start (the phases between are quick on such models)
         phase_started = time.perf_counter()
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
