@@ -11,6 +11,7 @@ optimum, so what it returns is a valid bound for every solution of the model.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
+
+log = logging.getLogger(__name__)
 
 # A row with a coefficient above this is set aside: GLOP's simplex stalls on such rows (the
 # fair-share rows in their first form, see model.Objective.scale_fair_share). Setting a row aside
@@ -229,6 +232,8 @@ class DualBound:
             highs.run()
             if highs.getModelStatus() == self._highspy.HighsModelStatus.kOptimal:
                 self.prices = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
+        except Exception:  # the bound is optional: a failure leaves the phase to CP-SAT's own
+            log.warning("no LP prices for the last phase's bound", exc_info=True)
         finally:
             self.proto = self._lp = None  # (the clone and the LP: hundreds of MB on an ics)
             self.done.set()

@@ -569,3 +569,21 @@ def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch)
     lp = made[0].bound([held[t] for t in tiers[:-1]])
     assert lp is not None and lp > 0
     assert held[("cost",)] >= next(ph.bound for ph in result.phases if ph.tier == ("cost",)) >= lp
+
+
+def test_a_dual_bound_without_time_or_with_a_failure_gives_none(monkeypatch, caplog):
+    """No time to solve, or an LP that cannot be built: no bound (the phase keeps CP-SAT's),
+    and no traceback but a warning in the log."""
+    from scheduler.lp import DualBound
+
+    m = cp_model.CpModel()
+    x, y = m.new_bool_var("x"), m.new_bool_var("y")
+    m.add(x + y >= 1)
+    assert _dual_bound(m, x + y, [(x, 1)], seconds=0.0).bound([1]) is None
+
+    def broken(self):
+        raise ValueError("a row it cannot read")
+
+    monkeypatch.setattr(DualBound, "_build", broken)
+    assert _dual_bound(m, x + y, [(x, 1)]).bound([1]) is None
+    assert "no LP prices" in caplog.text
