@@ -22,8 +22,12 @@ START_SHARE, MIN_SHARE, MAX_SHARE = 0.1, 0.03, 0.6
 ITERATION_SECONDS = 0.5
 # ... or longer on a big model, whose every sub-solve presolves the whole clone: freeing two
 # practices of the generated ics (176,000 variables) takes 1.1 s to solve, so at half a second
-# every iteration ran out of time and none improved.
-SECONDS_PER_VARIABLE = 1e-5
+# every iteration ran out of time and none improved. At 1e-5 (1.78 s on the ics) 163 of 169 of
+# fair share's steps improved and 74 of them ran to the limit: every step gains, so more of
+# them gain more. At 7e-6 (1.24 s): ics seed 1 ended fair share at 4.69 M and the gap at
+# 9.81 %, against 8.08 M and 12.54 %; seed 0 at 11.64 M and 12.22 %, against 10.87-13.38 M and
+# 11.74-13.62 % in three runs (one run each: fair share's end varies between runs).
+SECONDS_PER_VARIABLE = 7e-6
 # With practices given, this share of the iterations frees a few practices' clinicians (on the
 # generated federation 0.9 ended fair share at 6.7 and 8.9 M, 0.5 at 16-17 M).
 PRACTICE_SHARE = 0.9
