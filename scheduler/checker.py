@@ -141,6 +141,9 @@ class RotaView:
     by_clinician: dict[ClinicianId, list[Entry]]
     by_post: dict[tuple[SessionId, int], list[Entry]]
     by_hub: dict[HubId, list[Entry]]
+    # the clinicians whose own rules the view answers for: None, every clinician of the problem;
+    # else only these (a view of a few clinicians' entries, asked about those few)
+    scope: tuple[Clinician, ...] | None = None
 
     @classmethod
     def of(cls, problem: Problem, rota: Iterable[Assignment]) -> RotaView:
@@ -158,7 +161,8 @@ class RotaView:
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry], unknown: list[Violation] | None = None,
-                     pairs: set[tuple[SessionId, ClinicianId]] | None = None) -> RotaView:
+                     pairs: set[tuple[SessionId, ClinicianId]] | None = None,
+                     scope: tuple[Clinician, ...] | None = None) -> RotaView:
         ordered = sorted(entries, key=lambda e: (e.start_minute, e.session.hub_id,
                                                  e.assignment))
         by_clinician: dict[ClinicianId, list[Entry]] = defaultdict(list)
@@ -171,7 +175,12 @@ class RotaView:
         if pairs is None:
             pairs = {(e.session_id, e.clinician_id) for e in ordered}
         return cls(ordered, unknown or [], pairs, dict(by_clinician), dict(by_post),
-                   dict(by_hub))
+                   dict(by_hub), scope)
+
+    def clinicians(self, problem: Problem) -> tuple[Clinician, ...]:
+        """The clinicians to check rules about (those with no entries too: a minimum can be
+        missed by working nothing)."""
+        return problem.clinicians if self.scope is None else self.scope
 
     def filled(self, session_id: SessionId, post_index: int) -> int:
         return len(self.by_post.get((session_id, post_index), ()))
@@ -419,7 +428,7 @@ def check_kind_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
 
 
 def check_period_minutes(problem: Problem, view: RotaView) -> Iterator[Violation]:
-    for c in problem.clinicians:
+    for c in view.clinicians(problem):
         entries = view.by_clinician.get(c.clinician_id, [])
         total = sum(e.minutes for e in entries)
         if c.max_minutes_per_period is not None and total > c.max_minutes_per_period:
@@ -456,7 +465,7 @@ def check_min_consecutive_days(problem: Problem, view: RotaView) -> Iterator[Vio
 
 
 def check_min_consecutive_days_off(problem: Problem, view: RotaView) -> Iterator[Violation]:
-    for c in problem.clinicians:
+    for c in view.clinicians(problem):
         least = c.min_consecutive_days_off
         if not least or least <= 1:
             continue
@@ -558,7 +567,7 @@ def violations_if_added(problem: Problem, rota: Rota | RotaView | Iterable[Assig
     mine = view.by_clinician.get(clinician_id, [])
     nearby = [e for e in view.by_hub.get(entry.session.hub_id, ())
               if e.start_minute < entry.end_minute and entry.start_minute < e.end_minute]
-    found = (_new_violations(problem, mine, [*mine, entry], CLINICIAN_RULES)
+    found = (clinician_violations(problem, entry.clinician, mine, [*mine, entry])
              + _new_violations(problem, nearby, [*nearby, entry], SHARED_RULES))
     return sorted(found, key=lambda v: HARD_RULES.index(v.rule))
 
@@ -603,14 +612,23 @@ def _not_in(after: list[Violation], before: list[Violation]) -> list[Violation]:
     return new
 
 
+def clinician_violations(problem: Problem, clinician: Clinician, before: list[Entry],
+                         after: list[Entry]) -> list[Violation]:
+    """The violations of the rules about one clinician's own sessions (CLINICIAN_RULES) that
+    changing their entries from `before` to `after` creates (or worsens, as
+    violations_if_added)."""
+    return _new_violations(problem, before, after, CLINICIAN_RULES, (clinician,))
+
+
 def _new_violations(problem: Problem, before: list[Entry], after: list[Entry],
-                    stems: tuple[str, ...]) -> list[Violation]:
-    return _not_in(_check_entries(problem, after, stems), _check_entries(problem, before, stems))
+                    stems: tuple[str, ...], scope: tuple[Clinician, ...] | None = None) -> list[Violation]:
+    return _not_in(_check_entries(problem, after, stems, scope),
+                   _check_entries(problem, before, stems, scope))
 
 
-def _check_entries(problem: Problem, entries: list[Entry],
-                   stems: tuple[str, ...]) -> list[Violation]:
-    view = RotaView.from_entries(entries)
+def _check_entries(problem: Problem, entries: list[Entry], stems: tuple[str, ...],
+                   scope: tuple[Clinician, ...] | None = None) -> list[Violation]:
+    view = RotaView.from_entries(entries, scope=scope)
     return [v for stem in stems for v in CHECKS[stem](problem, view)]
 
 

@@ -1,0 +1,323 @@
+"""Fair share by swaps: one clinician handing a post to another of the same role.
+
+On a big problem the fair-share goal is mostly about moving sessions between practices, and a
+session moves between practices when its post changes hands: a clinician of a practice above its
+share gives the post to one of the same role from a practice below it. Such a swap keeps every
+goal above fair share as it was (the same posts are filled, by the same roles, at the same times
+and places), so the only question is whether the newcomer may take the session and the leaver
+may lose it, which the checker's rules about one clinician's own sessions answer exactly.
+
+`fair_share_swaps(problem, rota, seconds)` applies the best swap it finds for each post in turn,
+over and over, until no swap lowers the goal or time runs out. Each step is cheap (a handful of
+rule checks on two clinicians' few sessions), where a step of the large-neighbourhood search on
+the generated ics re-solves a model of 176,000 variables; the search goes on from the result,
+with moves that need more than one swap at a time.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from scheduler.checker import Entry, RotaView, clinician_violations
+from scheduler.domain import (
+    Assignment,
+    Clinician,
+    Problem,
+    Rota,
+    Session,
+    Status,
+    assignment_cost_pence,
+    fair_share_weights,
+    is_preferred_date,
+    offer_for,
+    requests_of,
+    triangle,
+)
+
+
+def fair_share_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float,
+                     seed: int = 0, fixed_day: Callable[[date], bool] | None = None) -> Rota:
+    """`rota` with posts handed from clinicians of practices above their share to clinicians of
+    the same role in practices below it, while that lowers the fair-share goal and for at most
+    `seconds`: directly, or in a chain through a clinician of a third practice, who takes a post
+    from the practice above and hands one of their own to the practice below (where no direct
+    swap is left). Locked and published assignments stay, and so do those on days `fixed_day`
+    names or with a weighted request of either clinician's. Every
+    swap keeps the rota valid (the checker's rules about each clinician's own sessions) and
+    every goal above fair share unchanged."""
+    deadline = time.perf_counter() + seconds
+    view = RotaView.of(problem, rota)
+    weights = fair_share_weights(problem)
+    if not view.entries or sum(weights.values()) == 0:
+        return tuple(rota)
+    swaps = _Swaps(problem, view, weights, random.Random(seed), fixed_day)
+    while time.perf_counter() < deadline:
+        if swaps.sweep(deadline):
+            continue
+        if not swaps.chains(deadline):
+            break
+    return tuple(sorted(x.assignment for es in swaps.mine.values() for x in es))
+
+
+# A chain's search checks at most this many chains ending at one clinician, best first: each
+# check runs the checker's rules over three clinicians' sessions.
+CHAIN_CHECKS = 8
+# ... among chains whose middle clinician takes one of their CHAIN_INCOMING best posts.
+CHAIN_INCOMING = 4
+
+
+class _Swaps:
+    """The rota as each clinician's entries and each post's, the practices' deviations from their
+    shares, and which posts each clinician may take (role, skill, hub and availability)."""
+
+    def __init__(self, problem: Problem, view: RotaView, weights: dict[str, int],
+                 rng: random.Random, fixed_day: Callable[[date], bool] | None):
+        self.problem, self.rng, self.fixed_day = problem, rng, fixed_day
+        # a published (session, clinician) pair charges stability when dropped, and a weighted
+        # request may be for or against a session: posts either touches stay where they are,
+        # so that the goals above fair share keep their values (an unpublished post moving to
+        # an unpublished pair drops one charge and adds one)
+        self.published = {(pin.session_id, pin.clinician_id) for pin in problem.published}
+        self.requested = {(cid, day) for cid, day, _ in requests_of(problem)}
+        self.preferred: dict[str, list[date]] = defaultdict(list)
+        for cid, day in problem.availability:
+            if is_preferred_date(problem, cid, day):
+                self.preferred[cid].append(day)
+        self.total_weight = sum(weights.values())
+        total = sum(e.minutes for e in view.entries)
+        minutes: dict[str, int] = defaultdict(int)
+        for e in view.entries:
+            minutes[e.clinician.practice_code] += e.minutes
+        # each practice's deviation from its share, in the goal's units
+        # (scheduler.model.add_fair_share): the goal is the sum of their sizes
+        self.deviation = {code: self.total_weight * minutes[code] - w * total for code, w in weights.items()}
+        self.mine: dict[str, list[Entry]] = {cid: list(es) for cid, es in view.by_clinician.items()}
+        self.on_post: dict[tuple[str, int], list[Entry]] = {k: list(es) for k, es in view.by_post.items()}
+        self.may_take: dict[str, list[tuple[Session, int]]] = defaultdict(list)
+        self.takers: dict[tuple[str, int], list[Clinician]] = defaultdict(list)
+        for c in problem.clinicians:
+            if c.practice_code not in weights:
+                continue
+            for session in problem.sessions:
+                if not c.may_work_at(session.hub_id) or offer_for(problem, c, session) is Status.UNAVAILABLE:
+                    continue
+                for index, post in enumerate(session.posts):
+                    if post.accepts(c) and (c.clinician_id, session.date) not in self.requested:
+                        self.may_take[c.clinician_id].append((session, index))
+                        self.takers[session.session_id, index].append(c)
+
+    def even(self, c: Clinician, entries: list[Entry]) -> int:
+        """c's share of the even-load tier with these entries (scheduler.checker's parts)."""
+        w = self.problem.weights
+        n = len(entries)
+        saturdays = sum(1 for e in entries if e.session.is_saturday)
+        return (w.of("even_load") * triangle(n) + w.of("even_saturdays") * triangle(saturdays)
+                + w.of("min_sessions") * max(0, c.min_sessions_per_period - n))
+
+    def preferences(self, c: Clinician, entries: list[Entry]) -> int:
+        """c's share of the preferences tier with these entries: preferred dates not worked,
+        sessions away from their preferred hubs."""
+        worked = {e.session.date for e in entries}
+        missed = sum(1 for day in self.preferred.get(c.clinician_id, ()) if day not in worked)
+        elsewhere = sum(1 for e in entries if c.preferred_hubs and e.session.hub_id not in c.preferred_hubs)
+        return self.problem.weights.of("preferences") * (missed + elsewhere)
+
+    def movable(self, e: Entry) -> bool:
+        return (not e.assignment.locked and (e.session_id, e.clinician_id) not in self.published
+                and (e.clinician_id, e.session.date) not in self.requested
+                and (self.fixed_day is None or not self.fixed_day(e.session.date)))
+
+    def change(self, moves: dict[str, int]) -> int:
+        """How much the goal changes when each practice's minutes change by `moves`."""
+        return sum(abs(self.deviation[code] + self.total_weight * m) - abs(self.deviation[code])
+                   for code, m in moves.items() if m)
+
+    def sweep(self, deadline: float) -> bool:
+        """One pass over the posts of practices above their share, each handed straight to the
+        clinician of a practice below it whose taking it lowers the goal most and breaks no
+        rule. True if any was."""
+        entries = [e for es in self.mine.values() for e in es if self.movable(e)]
+        self.rng.shuffle(entries)
+        improved = False
+        for e in entries:
+            if time.perf_counter() >= deadline:
+                break
+            giver = e.clinician.practice_code
+            if self.deviation.get(giver, 0) <= 0 or e not in self.mine[e.clinician_id]:
+                continue  # not above its share (any more), or handed on already in this pass
+            offers = []
+            for c in self.takers.get((e.session_id, e.assignment.post_index), ()):
+                taker = c.practice_code
+                if c.role_key != e.clinician.role_key or self.deviation[taker] >= 0:
+                    continue
+                change = self.change({giver: -e.minutes, taker: e.minutes})
+                if change < 0:
+                    offers.append((change, self.rng.random(), c))
+            if not offers:
+                continue
+            rest = self._leaves(e)
+            if rest is None:
+                continue
+            offers.sort(key=lambda o: (o[0], o[1]))
+            for _, _, c in offers:
+                after = self._takes(c, e)
+                if after is not None:
+                    self._hand(e, rest, c, after)
+                    improved = True
+                    break
+        return improved
+
+    def chains(self, deadline: float) -> bool:
+        """One pass over the clinicians of practices below their share: each takes a post from
+        a clinician t of a practice not above it, who takes in turn a post of a practice above
+        it (the chain that lowers the goal most of those that break no rule). True if any did."""
+        ends = [c for c in self.problem.clinicians if self.deviation.get(c.practice_code, 0) < 0]
+        self.rng.shuffle(ends)
+        improved = False
+        incoming: dict[str, list[Entry]] = {}  # this pass's best posts for t to take (_incoming)
+        for q in ends:
+            if time.perf_counter() >= deadline:
+                break
+            if self.deviation[q.practice_code] >= 0:
+                continue
+            found = []
+            for session, index in self.may_take.get(q.clinician_id, ()):
+                for e2 in self.on_post.get((session.session_id, index), ()):
+                    t = e2.clinician
+                    middle = t.practice_code
+                    if (t.role_key != q.role_key or middle == q.practice_code
+                            or self.deviation[middle] > 0 or not self.movable(e2)):
+                        continue
+                    if t.clinician_id not in incoming:
+                        incoming[t.clinician_id] = self._incoming(t)
+                    for e in incoming[t.clinician_id]:
+                        if e.clinician_id == q.clinician_id or e not in self.mine[e.clinician_id]:
+                            continue
+                        moves: dict[str, int] = defaultdict(int)
+                        moves[e.clinician.practice_code] -= e.minutes
+                        moves[middle] += e.minutes - e2.minutes
+                        moves[q.practice_code] += e2.minutes
+                        change = self.change(moves)
+                        if change < 0:
+                            found.append((change, self.rng.random(), e, e2))
+            found.sort(key=lambda o: (o[0], o[1]))
+            for _, _, e, e2 in found[:CHAIN_CHECKS]:
+                if self._chain(q, e, e2):
+                    improved = True
+                    break
+        return improved
+
+    def _incoming(self, t: Clinician) -> list[Entry]:
+        """The posts of practices above their share that `t` may take, those whose practice
+        gains most by losing them first (at most CHAIN_INCOMING)."""
+        offers = []
+        for session, index in self.may_take.get(t.clinician_id, ()):
+            for e in self.on_post.get((session.session_id, index), ()):
+                giver = e.clinician.practice_code
+                if (e.clinician.role_key == t.role_key and self.deviation[giver] > 0
+                        and giver != t.practice_code and self.movable(e)):
+                    offers.append((self.change({giver: -e.minutes}), self.rng.random(), e))
+        offers.sort(key=lambda o: (o[0], o[1]))
+        return [e for _, _, e in offers[:CHAIN_INCOMING]]
+
+    def _chain(self, q: Clinician, e: Entry, e2: Entry) -> bool:
+        """e's post to e2's clinician t, e2's to q, if that breaks no rule of theirs."""
+        t = e2.clinician
+        if e.session_id == e2.session_id:
+            return False
+        rest = self._leaves(e)
+        after_t = None if rest is None else self._takes(t, e, drops=e2)
+        after_q = None if after_t is None else self._takes(q, e2)
+        if rest is None or after_t is None or after_q is None:
+            return False
+        self._hand(e, rest, t, after_t)
+        self._hand(e2, after_t, q, after_q)
+        return True
+
+    def _leaves(self, e: Entry) -> list[Entry] | None:
+        """e's clinician's entries without it, if losing it breaks none of their rules."""
+        theirs = self.mine[e.clinician_id]
+        rest = [x for x in theirs if x is not e]
+        return None if clinician_violations(self.problem, e.clinician, theirs, rest) else rest
+
+    def _takes(self, c: Clinician, e: Entry, drops: Entry | None = None) -> list[Entry] | None:
+        """`c`'s entries with `e`'s post taken (and `drops` handed on), if that breaks none of
+        c's rules; else None."""
+        theirs = self.mine.get(c.clinician_id, [])
+        if any(x.session_id == e.session_id for x in theirs if x is not drops):
+            return None
+        moved = Entry(Assignment(e.session_id, e.assignment.post_index, c.clinician_id),
+                      e.session, e.post, c, e.start_minute, e.end_minute, e.week)
+        after = [*(x for x in theirs if x is not drops), moved]
+        return None if clinician_violations(self.problem, c, theirs, after) else after
+
+    def _hand(self, e: Entry, rest: list[Entry], c: Clinician, after: list[Entry]) -> None:
+        """e's post from its clinician (left with `rest`) to `c` (with `after`)."""
+        self.mine[e.clinician_id] = rest
+        self.mine[c.clinician_id] = after
+        post = self.on_post[e.session_id, e.assignment.post_index]
+        post[:] = [x for x in post if x is not e] + [x for x in after if x.session_id == e.session_id]
+        self.deviation[e.clinician.practice_code] -= self.total_weight * e.minutes
+        self.deviation[c.practice_code] += self.total_weight * e.minutes
+
+
+def cost_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float, seed: int = 0,
+               fixed_day: Callable[[date], bool] | None = None) -> Rota:
+    """`rota` with posts handed to cheaper clinicians of the same role, while that lowers cost and
+    for at most `seconds`, each goal tier between fair share and cost (fair share itself, even
+    load, preferences) kept at or below its value in `rota`: the last phase's holds. Stays and
+    checks as fair_share_swaps."""
+    deadline = time.perf_counter() + seconds
+    view = RotaView.of(problem, rota)
+    weights = fair_share_weights(problem)
+    if not view.entries or sum(weights.values()) == 0:
+        return tuple(rota)
+    swaps = _Swaps(problem, view, weights, random.Random(seed), fixed_day)
+    slack = [0, 0, 0]  # how far below its value in `rota` each held tier is now
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        entries = [e for es in swaps.mine.values() for e in es if swaps.movable(e)]
+        swaps.rng.shuffle(entries)
+        for e in entries:
+            if time.perf_counter() >= deadline:
+                break
+            if e not in swaps.mine[e.clinician_id]:
+                continue
+            giver = e.clinician
+            price = assignment_cost_pence(giver, e.session)
+            offers = []
+            for c in swaps.takers.get((e.session_id, e.assignment.post_index), ()):
+                saved = price - assignment_cost_pence(c, e.session)
+                if c.role_key == giver.role_key and saved > 0 and c.clinician_id != giver.clinician_id:
+                    offers.append((-saved, swaps.rng.random(), c))
+            if not offers:
+                continue
+            rest = swaps._leaves(e)
+            if rest is None:
+                continue
+            offers.sort(key=lambda o: (o[0], o[1]))
+            theirs_before = swaps.mine[giver.clinician_id]
+            for _, _, c in offers:
+                after = swaps._takes(c, e)
+                if after is None:
+                    continue
+                mine = swaps.mine.get(c.clinician_id, [])
+                moves = {giver.practice_code: -e.minutes}
+                moves[c.practice_code] = moves.get(c.practice_code, 0) + e.minutes
+                changes = [swaps.change(moves),
+                           swaps.even(giver, rest) + swaps.even(c, after)
+                           - swaps.even(giver, theirs_before) - swaps.even(c, mine),
+                           swaps.preferences(giver, rest) + swaps.preferences(c, after)
+                           - swaps.preferences(giver, theirs_before) - swaps.preferences(c, mine)]
+                if any(change > room for change, room in zip(changes, slack, strict=True)):
+                    continue
+                slack = [room - change for change, room in zip(changes, slack, strict=True)]
+                swaps._hand(e, rest, c, after)
+                improved = True
+                break
+    return tuple(sorted(x.assignment for es in swaps.mine.values() for x in es))

@@ -1,0 +1,179 @@
+"""Fair share by swaps (scheduler.swap): posts change hands between practices of the same role,
+never breaking a rule, never worsening fair share or any goal above it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from scheduler.checker import check, objective_parts, violations_if_added
+from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status
+from scheduler.swap import cost_swaps, fair_share_swaps
+from tests import builders as b
+
+DAYS = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+ABOVE = [part for tier in GOALS[:GOALS.index(("fair_share",))] for part in tier]
+
+
+def two_practices(**kw):
+    """Practices A and B of equal size, two GPs each, one evening GP post a weekday for two
+    weeks; `kw` goes to B's GPs."""
+    practices = [b.practice("A"), b.practice("B")]
+    clinicians = [b.clinician(f"A{k}", practice_code="A", max_sessions_per_week=5) for k in (1, 2)]
+    clinicians += [b.clinician(f"B{k}", practice_code="B", **{"max_sessions_per_week": 5, **kw})
+                   for k in (1, 2)]
+    sessions = [b.evening(day, "H1", b.post("GP")) for day in DAYS]
+    return b.problem(clinicians=clinicians, sessions=sessions, practices=practices)
+
+
+def all_a(p):
+    """A's two GPs work every session, in turns."""
+    rota = tuple(Assignment(s.session_id, 0, f"A{1 + k % 2}") for k, s in enumerate(p.sessions))
+    assert check(p, rota) == []
+    return rota
+
+
+def test_swaps_share_the_sessions_out_evenly():
+    """Ten sessions all worked by A: B takes five, and fair share reaches 0."""
+    p = two_practices()
+    rota = all_a(p)
+    assert objective_parts(p, rota)["fair_share"] > 0
+    swapped = fair_share_swaps(p, rota, 10)
+    assert check(p, swapped) == []
+    assert objective_parts(p, swapped)["fair_share"] == 0
+    assert sum(a.clinician_id.startswith("B") for a in swapped) == 5
+    assert {a.session_id for a in swapped} == {a.session_id for a in rota}
+
+
+def test_swaps_respect_each_clinicians_rules():
+    """B's GPs may work one session a week each: B takes four of the ten, no more."""
+    p = two_practices(max_sessions_per_week=1)
+    swapped = fair_share_swaps(p, all_a(p), 10)
+    assert check(p, swapped) == []
+    assert sum(a.clinician_id.startswith("B") for a in swapped) == 4
+
+
+def test_swaps_keep_the_role_locked_posts_and_fixed_days():
+    """B has only a nurse (another role): nothing moves; with B's GPs back, a locked
+    assignment and the assignments on fixed days stay with A."""
+    p = two_practices(role="Nurse")
+    rota = all_a(p)
+    assert fair_share_swaps(p, rota, 10) == tuple(sorted(rota))
+    p = two_practices()
+    first = p.sessions[0]
+    p = b.problem(clinicians=p.clinicians, sessions=p.sessions, practices=p.practices,
+                  published=(Pin(first.session_id, "A1", locked=True),))
+    rota = tuple(Assignment(a.session_id, a.post_index, a.clinician_id,
+                            locked=a.session_id == first.session_id) for a in all_a(p))
+    fixed = set(DAYS[5:])
+    swapped = fair_share_swaps(p, rota, 10, fixed_day=lambda day: day in fixed)
+    assert check(p, swapped) == []
+    kept = {a for a in rota if a.locked or a.session_id in {s.session_id for s in p.sessions
+                                                            if s.date in fixed}}
+    assert kept <= set(swapped)
+    assert 0 < sum(a.clinician_id.startswith("B") for a in swapped) <= 4
+
+
+def _random_problem(seed: int):
+    """Three practices of different sizes, mixed roles, hubs, caps, rests and availability."""
+    rng = random.Random(seed)
+    practices = [b.practice(code, list_size=rng.choice([4_000, 9_000, 15_000])) for code in "PQR"]
+    hubs = [b.hub("H1", rooms=2), b.hub("H2", rooms=1)]
+    clinicians = [b.clinician(f"C{k}", rng.choice(["GP", "GP", "Nurse"]),
+                              practice_code=rng.choice("PQR"),
+                              hubs=rng.choice([(), ("H1",), ("H2",)]),
+                              max_sessions_per_week=rng.choice([1, 2, 3]),
+                              max_sessions_per_period=rng.choice([None, 4]),
+                              min_minutes_per_period=rng.choice([None, None, 90]),
+                              weekly_minutes_elsewhere=rng.choice([0, 46 * 60]))
+                  for k in range(9)]
+    sessions = []
+    for day in DAYS:
+        for h in ("H1", "H2"):
+            if rng.random() < 0.7:
+                start, end = rng.choice([("18:30", "20:00"), ("07:00", "08:00"), ("18:00", "21:00")])
+                sessions.append(b.session(day, start, end, h, (b.post(rng.choice(["GP", "GP;Nurse"]),
+                                                                       min=0, target=1),)))
+    away = b.offers(*[(c.clinician_id, day, "U") for c in clinicians for day in DAYS
+                      if rng.random() < 0.2])
+    for c in clinicians:  # weighted requests for and against a day's session
+        day = rng.choice(DAYS)
+        status = rng.choice([Status.AVAILABLE, Status.UNAVAILABLE])
+        away[c.clinician_id, day] = (*away.get((c.clinician_id, day), ()), Offer(status, weight=5))
+    p = b.problem(clinicians=clinicians, sessions=sessions, practices=practices, hubs=hubs,
+                  rules=Rules(availability_default=Status.AVAILABLE, max_consecutive_days=3),
+                  availability=away)
+    return p, rng
+
+
+def _random_rota(p, rng):
+    """A valid rota built one assignment at a time (each the checker allows); clinicians whose
+    minimum of minutes it misses lose that minimum, and some of it is published."""
+    rota: list[Assignment] = []
+    for s in p.sessions:
+        for c in rng.sample(p.clinicians, len(p.clinicians)):
+            if violations_if_added(p, rota, s.session_id, 0, c.clinician_id) == []:
+                rota.append(Assignment(s.session_id, 0, c.clinician_id))
+                break
+    short = {v.clinician_id for v in check(p, rota) if v.rule == "period_minutes"}
+    return replace(p, clinicians=tuple(replace(c, min_minutes_per_period=None)
+                                       if c.clinician_id in short else c for c in p.clinicians),
+                   published=tuple(Pin(a.session_id, a.clinician_id) for k, a in enumerate(rota)
+                                   if k == 0 or rng.random() < 0.3)), tuple(rota)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_swaps_on_random_rotas_break_no_rule_and_only_gain(seed):
+    """From a valid random rota (assignments added while the checker allows), the swaps leave
+    a valid rota with fair share no worse and every goal above it as it was."""
+    p, rng = _random_problem(seed)
+    p, rota = _random_rota(p, rng)
+    assert check(p, rota) == []
+    assert objective_parts(p, rota)["requests"] and objective_parts(p, rota)["stability"]
+    swapped = fair_share_swaps(p, rota, 10, seed)
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert after["fair_share"] <= before["fair_share"]
+    assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
+    assert len(swapped) == len(rota)
+
+
+def test_cost_swaps_hand_posts_to_cheaper_clinicians_keeping_the_tiers_above():
+    """A's dear GP works every session A works; a cheaper GP of A's takes what the even load
+    allows (it may not rise), and fair share stays as it was."""
+    p = two_practices()
+    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=9_000 if c.clinician_id == "A1" else 6_000)
+                                    for c in p.clinicians))
+    rota = tuple(Assignment(s.session_id, 0, "A1" if k % 2 else ("A2" if k % 4 else "B1"))
+                 for k, s in enumerate(p.sessions))
+    assert check(p, rota) == []
+    swapped = cost_swaps(p, rota, 10)
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert after["cost"] < before["cost"]
+    for tier in GOALS[:GOALS.index(("cost",))]:
+        assert sum(after[part] for part in tier) <= sum(before[part] for part in tier), tier
+    assert after["fair_share"] == before["fair_share"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cost_swaps_on_random_rotas_break_no_rule_and_hold_every_tier(seed):
+    p, rng = _random_problem(seed)
+    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=rng.randrange(3_000, 12_000),
+                                            min_sessions_per_period=rng.choice([0, 0, 2]),
+                                            preferred_hubs=frozenset(rng.choice([(), ("H1",)])))
+                                    for c in p.clinicians))
+    p, rota = _random_rota(p, rng)
+    assert check(p, rota) == []
+    swapped = cost_swaps(p, rota, 10, seed)
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    weights = p.weights
+    for tier in GOALS[:GOALS.index(("cost",))]:
+        assert (sum(weights.of(part) * after[part] for part in tier)
+                <= sum(weights.of(part) * before[part] for part in tier)), tier
+    assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
+    assert after["cost"] <= before["cost"]
