@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -63,8 +64,11 @@ MAX_STAKE_SHARE = 0.5
 # cost bounded by DualBound: with 0.7 fair share still fell 0.15 M a second as its phase ended
 # (13.13 M) where cost's LNS gained 0.03 M a second as its own did; with 0.8, fair share 10.87 M,
 # cost 114.80 M against 114.38 M, the gap 11.74 % against 13.00 % (a repeat: fair share 13.38 M,
-# 13.62 %; fair share's end varies that much between runs of the same code).
-MAX_STAKE_SHARE_BIG = 0.8
+# 13.62 %; fair share's end varies that much between runs of the same code). Stop 23, fair share
+# started by swaps (SWAP_SHARE): fair share gains slowly after them (0.19 M in its last 56 s)
+# where cost's LNS still gained 0.5 M in its last 20 s; with 0.5 instead of 0.8, seed 0 ended
+# at 9.01 % against 10.05 % (fair share 7.99 M against 8.24 M, cost 113.69 M against 114.82 M).
+MAX_STAKE_SHARE_BIG = 0.5
 # A phase whose best rota is within this share of its bound stops and hands the rest of its
 # time on (fair share on the federation: 4,463,160 against an LP bound of 4,463,116).
 PHASE_GAP = 1e-4
@@ -141,19 +145,20 @@ DUAL_BOUND_VARIABLES = LP_MOST_VARIABLES
 # seed 1: CP-SAT never returned the hinted rota in the cost phase's 94 s, busy with its root LP
 # on 176,000 variables, and the phase gained nothing.)
 NO_ROTA_SHARE = 0.5
-# The fair-share phase of a model bigger than this (in variables) starts by re-solving the rota
-# network by network (scheduler.decompose), in at most DECOMPOSE_SHARE of the phase, the parts
-# themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's solution).
+# The fair-share phase of a model bigger than this (in variables) starts with posts changing
+# hands between practices (scheduler.swap), in at most SWAP_SHARE of the phase, the swaps
+# themselves in SWAP_PARTS_SHARE of that. On the generated ics (seed 0) they take the
+# contract's rota from 575 M to 10.4 M in 11 s, where the network parts had reached 140 M in
+# 90 s (and the whole-model search from there 10.9 M by the phase's end); from the swaps' rota
+# the search ends at 8.2 M. After the swaps the network parts gained nothing the search would
+# not (9.63 M at the phase's end with them, 9.57 M without; direct swaps only, no chains).
 DECOMPOSE_VARIABLES = LP_MOST_VARIABLES
-# The fair-share phase of such a model starts instead with posts changing hands between
-# practices (scheduler.swap), in at most SWAP_SHARE of the phase, the swaps themselves in
-# SWAP_PARTS_SHARE of that. On the generated ics (seed 0) they take the contract's rota from
-# 575 M to 10.4 M in 11 s, where the network parts had reached 140 M in 90 s (and the
-# whole-model search from there 10.9 M by the phase's end); from the swaps' rota it ends at
-# 8.2 M. After the swaps, the network parts gained nothing the search would not (9.63 M at the
-# phase's end with them, 9.57 M without, direct swaps only).
 SWAP_SHARE = 0.2
 SWAP_PARTS_SHARE = 0.8
+# Where the swaps move nothing (a re-run: every post is published), the phase re-solves the rota
+# network by network (scheduler.decompose) instead, in at most DECOMPOSE_SHARE of the phase, the
+# parts themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's
+# solution).
 DECOMPOSE_SHARE = 0.5
 DECOMPOSE_PARTS_SHARE = 0.85
 # The same models' last phase, cost, starts by lowering cost network by network
@@ -331,6 +336,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     relaxation: Relaxation | None = None
     floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
     dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's bound, solved early
+    late: tuple[list[tuple[str, ...]], DualBound] | None = None  # and again after fair share's swaps
     held = _held_tiers(problem, tiers, start, params.hold_above)
     if held and start is not None:
         parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
@@ -355,11 +361,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (tier == ("fair_share",) and best_values is not None and params.lns
                 and tiers[-1] == ("cost",) and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES):
             below = tiers[number - 1:-1]  # fair share and the tiers down to cost, held as they stand
-            dual = (below, DualBound(
-                rm.model, sum(problem.weights.of(part) * rm.parts[part] for part in tiers[-1]),
-                [(sum(problem.weights.of(part) * rm.parts[part] for part in t),
-                  sum(problem.weights.of(part) * parts[part] for part in t)) for t in below],
-                budget))  # by cost's start (the phases between are quick on such models)
+            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts,
+                                       budget))  # by cost's start (the phases between are quick on such models)
         phase_started = time.perf_counter()
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
@@ -394,8 +397,16 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if best_values is not None:
             if (tier == ("fair_share",) and params.lns
                     and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
-                rota, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
-                                              params, free_days)
+                swapped, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
+                                                 params, free_days)
+                if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
+                    best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
+                                              params, should_stop)
+                elif dual is not None:  # cost's LP again, held nearer where the phases will end
+                    late = (dual[0], _dual_bound(problem, rm, dual[0], tiers[-1], objective_parts(problem, swapped),
+                                                 _time_left(params, time.perf_counter() - started,
+                                                            len(rm.model.proto.variables))))
+                rota = swapped
                 budget = max(0.1, budget - (time.perf_counter() - phase_started))
             elif (tier == ("cost",) and number == len(tiers) and params.lns
                   and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
@@ -528,6 +539,13 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
                     status = SolveStatus.OPTIMAL
             seconds = time.perf_counter() - phase_started
+        if late is not None and number == len(tiers):
+            value_of = {ph.tier: ph.value for ph in phases}
+            later = late[1].bound([value_of[t] for t in late[0]]) if all(t in value_of for t in late[0]) else None
+            if later is not None and later > bound:
+                bound = later
+                if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
+                    status = SolveStatus.OPTIMAL
         if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             best_values = list(solver.response_proto.solution)
             solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
@@ -761,6 +779,19 @@ def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], sec
             or solver.objective_value >= _objective_value(model, values)):
         return None
     return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
+
+
+def _dual_bound(problem: Problem, rm: RotaModel, below: list[tuple[str, ...]], last: tuple[str, ...],
+                parts: dict[str, int], seconds: float) -> DualBound:
+    """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
+    solving in a thread for at most `seconds`."""
+    weighted = partial(_weighted, problem)
+    return DualBound(rm.model, weighted(last, rm.parts),
+                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds)
+
+
+def _weighted(problem: Problem, tier: tuple[str, ...], parts: dict) -> Any:
+    return sum(problem.weights.of(part) * parts[part] for part in tier)
 
 
 def _by_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,

@@ -99,11 +99,26 @@ class _Swaps:
         self.on_post: dict[tuple[str, int], list[Entry]] = {k: list(es) for k, es in view.by_post.items()}
         self.may_take: dict[str, list[tuple[Session, int]]] = defaultdict(list)
         self.takers: dict[tuple[str, int], list[Clinician]] = defaultdict(list)
+        # (by hub and day: most clinicians may work one network's hubs, and where the default
+        # is unavailable, only on the days they offered; 2 s on the ics where every clinician
+        # against every session took 10)
+        sessions: dict[tuple[str, date], list[Session]] = defaultdict(list)
+        for session in problem.sessions:
+            sessions[session.hub_id, session.date].append(session)
+        days = problem.days()
+        offered: dict[str, set[date]] = defaultdict(set)
+        for cid, day in problem.availability:
+            offered[cid].add(day)
+        everywhere = [h.hub_id for h in problem.hubs]
         for c in problem.clinicians:
             if c.practice_code not in weights:
                 continue
-            for session in problem.sessions:
-                if not c.may_work_at(session.hub_id) or offer_for(problem, c, session) is Status.UNAVAILABLE:
+            on = (sorted(offered[c.clinician_id])
+                  if problem.rules.availability_default is Status.UNAVAILABLE else days)
+            mine = [session for hub in (sorted(c.hubs) or everywhere) for day in on
+                    for session in sessions.get((hub, day), ())]
+            for session in mine:
+                if offer_for(problem, c, session) is Status.UNAVAILABLE:
                     continue
                 for index, post in enumerate(session.posts):
                     if post.accepts(c) and (c.clinician_id, session.date) not in self.requested:

@@ -371,8 +371,8 @@ def test_time_goes_to_the_tiers_that_weigh_most():
     assert solve_module._phase_share(p, tiers, None) == 0.25  # no rota yet: an even split
     share = solve_module._phase_share(p, tiers, parts)
     assert share == solve_module.MAX_STAKE_SHARE
-    # a model too big for GLOP (the ics) lets its heaviest tier take more: nothing below needs an LP
-    assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.MAX_STAKE_SHARE_BIG > share
+    # a model too big for GLOP (the ics) has a cap of its own
+    assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.MAX_STAKE_SHARE_BIG
     assert solve_module._phase_share(p, tiers[1:], parts) == solve_module.MIN_STAKE_SHARE
     assert solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.5  # capped
     assert solve_module._phase_share(p, tiers[1:], {"even_load": 2, "preferences": 1, "cost": 7}) == 0.2
@@ -587,3 +587,34 @@ def test_a_dual_bound_without_time_or_with_a_failure_gives_none(monkeypatch, cap
     monkeypatch.setattr(DualBound, "_build", broken)
     assert _dual_bound(m, x + y, [(x, 1)]).bound([1]) is None
     assert "no LP prices" in caplog.text
+
+
+def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
+    """On the ics's path (swaps first in fair share's phase), cost's LP is started a second time
+    once the swaps have moved posts, with the tiers held at the swapped rota's values; the cost
+    phase's bound is at least what either LP's prices give at the values finally held."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    made = _counted(monkeypatch, "DualBound")
+    swapped = []
+    swaps = solve_module.fair_share_swaps
+
+    def recorded(problem, rota, *args):
+        out = swaps(problem, rota, *args)
+        swapped.append(out != tuple(sorted(rota)))  # whether any post moved
+        return out
+
+    monkeypatch.setattr(solve_module, "fair_share_swaps", recorded)
+    p = _three_practices_problem()
+    result = _checked_solve(replace(p, clinicians=tuple(
+        replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
+    assert swapped == [True]
+    assert len(made) == 2 and all(d.prices is not None for d in made)
+    held = {ph.tier: ph.value for ph in result.phases}
+    tiers = [t for t in held if solve_module.GOALS.index(t) >= solve_module.GOALS.index(("fair_share",))]
+    cost = next(ph.bound for ph in result.phases if ph.tier == ("cost",))
+    for dual in made:
+        lp = dual.bound([held[t] for t in tiers[:-1]])
+        assert lp is not None and held[("cost",)] >= cost >= lp

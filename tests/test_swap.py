@@ -4,6 +4,7 @@ never breaking a rule, never worsening fair share or any goal above it."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
@@ -97,14 +98,16 @@ def _random_problem(seed: int):
                 start, end = rng.choice([("18:30", "20:00"), ("07:00", "08:00"), ("18:00", "21:00")])
                 sessions.append(b.session(day, start, end, h, (b.post(rng.choice(["GP", "GP;Nurse"]),
                                                                        min=0, target=1),)))
-    away = b.offers(*[(c.clinician_id, day, "U") for c in clinicians for day in DAYS
-                      if rng.random() < 0.2])
+    # half the cases unavailable unless offered (as the generated federations), half the other way
+    default = Status.UNAVAILABLE if seed % 2 else Status.AVAILABLE
+    away = b.offers(*[(c.clinician_id, day, "A" if seed % 2 else "U") for c in clinicians
+                      for day in DAYS if rng.random() < (0.8 if seed % 2 else 0.2)])
     for c in clinicians:  # weighted requests for and against a day's session
         day = rng.choice(DAYS)
         status = rng.choice([Status.AVAILABLE, Status.UNAVAILABLE])
         away[c.clinician_id, day] = (*away.get((c.clinician_id, day), ()), Offer(status, weight=5))
     p = b.problem(clinicians=clinicians, sessions=sessions, practices=practices, hubs=hubs,
-                  rules=Rules(availability_default=Status.AVAILABLE, max_consecutive_days=3),
+                  rules=Rules(availability_default=default, max_consecutive_days=3),
                   availability=away)
     return p, rng
 
@@ -177,3 +180,26 @@ def test_cost_swaps_on_random_rotas_break_no_rule_and_hold_every_tier(seed):
                 <= sum(weights.of(part) * before[part] for part in tier)), tier
     assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
     assert after["cost"] <= before["cost"]
+
+
+def test_a_chain_carries_posts_across_hubs():
+    """G's GP works four sessions at H1, where only M's GP may stand in; M's may work H1 and H2
+    and works H2's two; Q's may work only H2. No direct swap helps (Q cannot work H1, M is at
+    its share): two chains (M takes a post from G and hands one of its own to Q) bring every
+    practice to its share."""
+    practices = [b.practice(code) for code in ("G", "M", "Q")]
+    clinicians = [b.clinician("g", practice_code="G", hubs=("H1",), max_sessions_per_week=5),
+                  b.clinician("t", practice_code="M", hubs=("H1", "H2"), max_sessions_per_week=5),
+                  b.clinician("q", practice_code="Q", hubs=("H2",), max_sessions_per_week=5)]
+    hubs = [b.hub(h) for h in ("H1", "H2")]
+    where = ["H1"] * 4 + ["H2"] * 2
+    sessions = [b.evening(day, hub, b.post("GP")) for day, hub in zip(DAYS, where, strict=False)]
+    p = b.problem(clinicians=clinicians, sessions=sessions, practices=practices, hubs=hubs)
+    rota = tuple(Assignment(s.session_id, 0, "g" if s.hub_id == "H1" else "t") for s in p.sessions)
+    assert check(p, rota) == [] and objective_parts(p, rota)["fair_share"] > 0
+    swapped = fair_share_swaps(p, rota, 10)
+    assert check(p, swapped) == []
+    assert objective_parts(p, swapped)["fair_share"] == 0
+    assert Counter(a.clinician_id for a in swapped) == {"g": 2, "t": 2, "q": 2}
+    assert {a.session_id for a in swapped if a.clinician_id == "q"} == {s.session_id for s in p.sessions
+                                                                        if s.hub_id == "H2"}
