@@ -30,12 +30,9 @@ from scheduler.domain import (
     Rota,
     Session,
     Status,
-    assignment_cost_pence,
     fair_share_weights,
-    is_preferred_date,
     offer_for,
     requests_of,
-    triangle,
 )
 
 
@@ -83,10 +80,6 @@ class _Swaps:
         # an unpublished pair drops one charge and adds one)
         self.published = {(pin.session_id, pin.clinician_id) for pin in problem.published}
         self.requested = {(cid, day) for cid, day, _ in requests_of(problem)}
-        self.preferred: dict[str, list[date]] = defaultdict(list)
-        for cid, day in problem.availability:
-            if is_preferred_date(problem, cid, day):
-                self.preferred[cid].append(day)
         self.total_weight = sum(weights.values())
         total = sum(e.minutes for e in view.entries)
         minutes: dict[str, int] = defaultdict(int)
@@ -124,22 +117,6 @@ class _Swaps:
                     if post.accepts(c) and (c.clinician_id, session.date) not in self.requested:
                         self.may_take[c.clinician_id].append((session, index))
                         self.takers[session.session_id, index].append(c)
-
-    def even(self, c: Clinician, entries: list[Entry]) -> int:
-        """c's share of the even-load tier with these entries (scheduler.checker's parts)."""
-        w = self.problem.weights
-        n = len(entries)
-        saturdays = sum(1 for e in entries if e.session.is_saturday)
-        return (w.of("even_load") * triangle(n) + w.of("even_saturdays") * triangle(saturdays)
-                + w.of("min_sessions") * max(0, c.min_sessions_per_period - n))
-
-    def preferences(self, c: Clinician, entries: list[Entry]) -> int:
-        """c's share of the preferences tier with these entries: preferred dates not worked,
-        sessions away from their preferred hubs."""
-        worked = {e.session.date for e in entries}
-        missed = sum(1 for day in self.preferred.get(c.clinician_id, ()) if day not in worked)
-        elsewhere = sum(1 for e in entries if c.preferred_hubs and e.session.hub_id not in c.preferred_hubs)
-        return self.problem.weights.of("preferences") * (missed + elsewhere)
 
     def movable(self, e: Entry) -> bool:
         return (not e.assignment.locked and (e.session_id, e.clinician_id) not in self.published
@@ -279,60 +256,3 @@ class _Swaps:
         self.deviation[e.clinician.practice_code] -= self.total_weight * e.minutes
         self.deviation[c.practice_code] += self.total_weight * e.minutes
 
-
-def cost_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float, seed: int = 0,
-               fixed_day: Callable[[date], bool] | None = None) -> Rota:
-    """`rota` with posts handed to cheaper clinicians of the same role, while that lowers cost and
-    for at most `seconds`, each goal tier between fair share and cost (fair share itself, even
-    load, preferences) kept at or below its value in `rota`: the last phase's holds. Stays and
-    checks as fair_share_swaps."""
-    deadline = time.perf_counter() + seconds
-    view = RotaView.of(problem, rota)
-    weights = fair_share_weights(problem)
-    if not view.entries or sum(weights.values()) == 0:
-        return tuple(rota)
-    swaps = _Swaps(problem, view, weights, random.Random(seed), fixed_day)
-    slack = [0, 0, 0]  # how far below its value in `rota` each held tier is now
-    improved = True
-    while improved and time.perf_counter() < deadline:
-        improved = False
-        entries = [e for es in swaps.mine.values() for e in es if swaps.movable(e)]
-        swaps.rng.shuffle(entries)
-        for e in entries:
-            if time.perf_counter() >= deadline:
-                break
-            if e not in swaps.mine[e.clinician_id]:
-                continue
-            giver = e.clinician
-            price = assignment_cost_pence(giver, e.session)
-            offers = []
-            for c in swaps.takers.get((e.session_id, e.assignment.post_index), ()):
-                saved = price - assignment_cost_pence(c, e.session)
-                if c.role_key == giver.role_key and saved > 0 and c.clinician_id != giver.clinician_id:
-                    offers.append((-saved, swaps.rng.random(), c))
-            if not offers:
-                continue
-            rest = swaps._leaves(e)
-            if rest is None:
-                continue
-            offers.sort(key=lambda o: (o[0], o[1]))
-            theirs_before = swaps.mine[giver.clinician_id]
-            for _, _, c in offers:
-                after = swaps._takes(c, e)
-                if after is None:
-                    continue
-                mine = swaps.mine.get(c.clinician_id, [])
-                moves = {giver.practice_code: -e.minutes}
-                moves[c.practice_code] = moves.get(c.practice_code, 0) + e.minutes
-                changes = [swaps.change(moves),
-                           swaps.even(giver, rest) + swaps.even(c, after)
-                           - swaps.even(giver, theirs_before) - swaps.even(c, mine),
-                           swaps.preferences(giver, rest) + swaps.preferences(c, after)
-                           - swaps.preferences(giver, theirs_before) - swaps.preferences(c, mine)]
-                if any(change > room for change, room in zip(changes, slack, strict=True)):
-                    continue
-                slack = [room - change for change, room in zip(changes, slack, strict=True)]
-                swaps._hand(e, rest, c, after)
-                improved = True
-                break
-    return tuple(sorted(x.assignment for es in swaps.mine.values() for x in es))
