@@ -187,9 +187,11 @@ class DualBound:
     """
 
     def __init__(self, model: cp_model.CpModel, objective: Any, holds: list[tuple[Any, int]],
-                 seconds: float):
+                 seconds: float, after: threading.Event | None = None):
         """`model`'s rows, each (expression, value) of `holds` added as expression ≤ value, with
-        `objective` minimised; solved in a thread for at most `seconds`."""
+        `objective` minimised; solved in a thread for at most `seconds` from now, once `after` is
+        set (work of the caller's that wants the interpreter to itself: reading the LP out of the
+        model is Python)."""
         import highspy  # a dependency only of this bound: HiGHS's simplex solves these LPs
         # two to six times faster than GLOP and gives the row prices L(y) needs
 
@@ -208,14 +210,17 @@ class DualBound:
         self.prices: np.ndarray | None = None
         self._lp: Any = None
         self.done = threading.Event()
+        self._after = after
+        self._deadline = time.perf_counter() + seconds
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            started = time.perf_counter()
+            if self._after is not None:
+                self._after.wait(max(0.0, self._deadline - time.perf_counter()))
             self._build()
-            left = self.seconds - (time.perf_counter() - started)
+            left = self._deadline - time.perf_counter()
             if left <= 0.05:
                 return
             # HiGHS's bare solver: highspy.Highs() prints its banner as it is made (its

@@ -337,6 +337,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
     dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's bound, solved early
     late: tuple[list[tuple[str, ...]], DualBound] | None = None  # and again after fair share's swaps
+    swapped_event: threading.Event | None = None  # set once fair share's swaps are done
     held = _held_tiers(problem, tiers, start, params.hold_above)
     if held and start is not None:
         parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
@@ -361,8 +362,11 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (tier == ("fair_share",) and best_values is not None and params.lns
                 and tiers[-1] == ("cost",) and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES):
             below = tiers[number - 1:-1]  # fair share and the tiers down to cost, held as they stand
-            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts,
-                                       budget))  # by cost's start (the phases between are quick on such models)
+            # by cost's start (the phases between are quick on such models), once the swaps
+            # below are done (they are Python: read beside them, the LP slowed them from 11 s
+            # to 15-19 s)
+            swapped_event = threading.Event() if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES else None
+            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, budget, swapped_event))
         phase_started = time.perf_counter()
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
@@ -399,6 +403,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
                 swapped, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
                                                  params, free_days)
+                if swapped_event is not None:
+                    swapped_event.set()
                 if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
                     best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
                                               params, should_stop)
@@ -782,12 +788,12 @@ def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], sec
 
 
 def _dual_bound(problem: Problem, rm: RotaModel, below: list[tuple[str, ...]], last: tuple[str, ...],
-                parts: dict[str, int], seconds: float) -> DualBound:
+                parts: dict[str, int], seconds: float, after: threading.Event | None = None) -> DualBound:
     """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
-    solving in a thread for at most `seconds`."""
+    solving in a thread for at most `seconds` (once `after` is set)."""
     weighted = partial(_weighted, problem)
     return DualBound(rm.model, weighted(last, rm.parts),
-                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds)
+                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after)
 
 
 def _weighted(problem: Problem, tier: tuple[str, ...], parts: dict) -> Any:
