@@ -365,9 +365,10 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (tier == ("fair_share",) and best_values is not None and params.lns
                 and tiers[-1] == ("cost",) and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES):
             below = tiers[number - 1:-1]  # fair share and the tiers down to cost, held as they stand
-            # by cost's start (the phases between are quick on such models), once the swaps
-            # below are done (they are Python: read beside them, the LP slowed them from 11 s
-            # to 15-19 s)
+            # by cost's start (the phases between are quick on such models), read out of the
+            # model once the swaps below are done: both are Python, and would share the
+            # interpreter (the swaps' time in the solve was not measured both ways: 15-19 s,
+            # against 11-13 s alone)
             swapped_event = threading.Event() if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES else None
             dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, budget, swapped_event))
         phase_started = time.perf_counter()
