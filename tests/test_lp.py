@@ -3,6 +3,7 @@ model use it with the practice neighbourhood of scheduler.lns, and the rotas sta
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from datetime import timedelta
@@ -14,7 +15,7 @@ import scheduler.solve as solve_module
 from scheduler.checker import check, objective_parts
 from scheduler.domain import SolveParams, SolveStatus
 from scheduler.lns import _pick_practices
-from scheduler.lp import Relaxation, lp_bound
+from scheduler.lp import Relaxation, lp_bound, read_rows
 from scheduler.model import Practices, build_model
 from scheduler.solve import solve
 from tests import builders as b
@@ -510,7 +511,7 @@ def test_a_dual_bound_at_its_own_values_is_the_lp_optimum():
     assert dual.bound([1]) == 2 == lp_bound(_with_holds(m, x + y + z, [(y + z, 1)]), 5)
     # with y + z ≤ 0 the model is infeasible (2x ≤ 2 < 5): any bound is valid; it must not fall
     assert dual.bound([0]) >= dual.bound([1])
-    assert dual.proto is None  # the clone is let go once solved
+    assert dual._model is None  # the clone is let go once solved
 
 
 def test_a_dual_bound_counts_the_held_expressions_constant():
@@ -618,3 +619,31 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
     for dual in made:
         lp = dual.bound([held[t] for t in tiers[:-1]])
         assert lp is not None and held[("cost",)] >= cost >= lp
+
+
+def test_read_rows_takes_the_relaxation_the_module_describes():
+    """Terms of one variable summed, negated literals as 1 − v, enforced rows and rows with
+    huge coefficients left out, far sides infinite; the clauses only when asked for."""
+    m = cp_model.CpModel()
+    x, y, z = (m.new_bool_var(n) for n in "xyz")
+    w = m.new_int_var(0, 10, "w")
+    m.add(x + x + y <= 3)                      # 0: 2x + y ≤ 3
+    m.add(w >= 2).only_enforce_if(x)           # 1: enforced, left out
+    m.add(3_000_000 * x + w <= 5_000_000)      # 2: huge, left out
+    m.add_at_most_one(x, ~y)                   # 3: x − y ≤ 0
+    m.add_bool_or(~x, ~z)                      # 4: −x − z ≥ −1
+    m.add_exactly_one(y, z)                    # 5: y + z = 1
+    m.add(w - x >= 1)                          # 6: no upper side
+    m.minimize(w + 2 * x)
+    rows = read_rows(m)
+    terms = [sorted(zip(rows.index[a:b].tolist(), rows.value[a:b].tolist(), strict=True))
+             for a, b in zip(rows.starts[:-1], rows.starts[1:], strict=True)]
+    assert rows.numbers.tolist() == [0, 3, 4, 5, 6] and rows.read == 7
+    assert terms == [[(0, 2.0), (1, 1.0)], [(0, 1.0), (1, -1.0)], [(0, -1.0), (2, -1.0)],
+                     [(1, 1.0), (2, 1.0)], [(0, -1.0), (3, 1.0)]]
+    assert rows.low.tolist() == [-math.inf, -math.inf, -1.0, 1.0, 1.0]
+    assert rows.high.tolist() == [3.0, 0.0, math.inf, 1.0, math.inf]
+    assert rows.cost.tolist() == [2.0, 0.0, 0.0, 1.0] and rows.upper.tolist() == [1, 1, 1, 10]
+    assert read_rows(m, literals=False).numbers.tolist() == [0, 6]
+    # GLOP loads the same rows at once: min w + 2x with w ≥ 1 + x, x ≤ y, y + z = 1 is 1
+    assert lp_bound(m, 5) == 1
