@@ -212,6 +212,11 @@ class Relaxation:
         self.columns = list(self.lp.variables())
         self.seen = rows.read
 
+    def load(self) -> None:
+        """Take in the model's rows now (else the next solve does), e.g. before another thread
+        solves while this one goes on to change the model."""
+        self._sync()
+
     def _sync(self) -> None:
         if not self.columns and not self.seen:
             self._load()  # (the variables' bounds with it)

@@ -339,8 +339,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
     relaxation: Relaxation | None = None
     floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
     dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's bound, solved early
-    late: tuple[list[tuple[str, ...]], DualBound] | None = None  # and again after fair share's swaps
-    swapped_event: threading.Event | None = None  # set once fair share's swaps are done
+    # cost's LPs whose prices are taken at the cost phase's end: the one solved early, if it
+    # had not solved by the phase's start, and the one solved again after fair share's swaps
+    at_end: list[tuple[list[tuple[str, ...]], DualBound]] = []
     held = _held_tiers(problem, tiers, start, params.hold_above)
     if held and start is not None:
         parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
@@ -365,12 +366,17 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (tier == ("fair_share",) and best_values is not None and params.lns
                 and tiers[-1] == ("cost",) and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES):
             below = tiers[number - 1:-1]  # fair share and the tiers down to cost, held as they stand
-            # by cost's start (the phases between are quick on such models), read out of the
-            # model once the swaps below are done: both are Python, and would share the
-            # interpreter (the swaps' time in the solve was not measured both ways: 15-19 s,
-            # against 11-13 s alone)
-            swapped_event = threading.Event() if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES else None
-            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, budget, swapped_event))
+            # by cost's start (the phases between are quick on such models). On the largest
+            # models it has the rest of the solve, and its prices are taken at the cost phase's
+            # end if not before. (Generated ics, this machine, 2026-12-04: the LP takes 34-62 s
+            # alone; made to solve within fair share's phase it never did in two runs of two,
+            # and cost's bound was CP-SAT's own, 40-71 M against 107 M. Started earlier, with
+            # the contract's phase, it lacked fair share's rows, which only scale_fair_share
+            # below puts in a form the LP keeps: cost's bound from it was 75 M.)
+            seconds = budget
+            if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
+                seconds = _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))
+            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, seconds))
         phase_started = time.perf_counter()
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
@@ -397,25 +403,37 @@ def solve(problem: Problem, params: SolveParams | None = None,
                                    value, 0, done=True))
             continue
         priced = None  # cost's bound from the prices of the LP solved early (DualBound)
+        early: _Alongside | None = None  # the phase's LP, started before its swaps
         if dual is not None and number == len(tiers):
             value_of = {ph.tier: ph.value for ph in phases}  # each phase holds its tier at its value
             if all(t in value_of for t in dual[0]):
                 priced = dual[1].bound([value_of[t] for t in dual[0]])
+            if priced is None and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
+                at_end.append(dual)
             dual = None
         if best_values is not None:
             if (tier == ("fair_share",) and params.lns
                     and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
+                if tier[0] in LP_ALONGSIDE and tier[0] in LP_ALONGSIDE_ANY_SIZE:
+                    # GLOP's LP from now, beside the swaps: they are Python and leave the second
+                    # core idle, and GLOP's solve lets go of the interpreter. The rows are read
+                    # here (a few seconds), before anything writes to the model again. (Generated
+                    # ics, this machine, 2026-12-04: started after the swaps, the LP had not
+                    # solved by the phase's end in two runs of two, and the phase's bound was 0;
+                    # started before them it solved in 26 s, 3.11 M.)
+                    relaxation = Relaxation(rm.model)
+                    relaxation.load()
+                    early = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget)
                 swapped, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
                                                  params, free_days)
-                if swapped_event is not None:
-                    swapped_event.set()
                 if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
                     best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
                                               params, should_stop)
                 elif dual is not None:  # cost's LP again, held nearer where the phases will end
-                    late = (dual[0], _dual_bound(problem, rm, dual[0], tiers[-1], objective_parts(problem, swapped),
+                    at_end.append((dual[0], _dual_bound(problem, rm, dual[0], tiers[-1], objective_parts(problem, swapped),
                                                  _time_left(params, time.perf_counter() - started,
-                                                            len(rm.model.proto.variables))))
+                                                            len(rm.model.proto.variables)),
+                                                 dual[1].done)))
                 rota = swapped
                 budget = max(0.1, budget - (time.perf_counter() - phase_started))
             elif (tier == ("cost",) and number == len(tiers) and params.lns
@@ -439,7 +457,12 @@ def solve(problem: Problem, params: SolveParams | None = None,
         size = len(rm.model.proto.variables)
         glop = (best_values is not None and tier[0] in UNPRESOLVED and size > PRESOLVE_ALWAYS
                 and (size <= LP_MOST_VARIABLES or params.lns and tier[0] in LP_ALONGSIDE_ANY_SIZE))
-        if glop and params.lns and tier[0] in LP_ALONGSIDE:
+        if early is not None and not glop:  # (not so today: fair share's phase on a big model)
+            early.relaxation.interrupt()
+            early = None
+        if glop and early is not None:
+            alongside, early = early, None
+        elif glop and params.lns and tier[0] in LP_ALONGSIDE:
             # from scratch: cost's LP started from the basis fair share's left returned
             # ABNORMAL in about one run in ten (the from-scratch retry then ran out of time, and
             # the phase was left with a bound of 0), and saved only 1.7 s of 8
@@ -549,9 +572,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
                     status = SolveStatus.OPTIMAL
             seconds = time.perf_counter() - phase_started
-        if late is not None and number == len(tiers):
+        for below, late in at_end if number == len(tiers) else ():
             value_of = {ph.tier: ph.value for ph in phases}
-            later = late[1].bound([value_of[t] for t in late[0]]) if all(t in value_of for t in late[0]) else None
+            later = late.bound([value_of[t] for t in below]) if all(t in value_of for t in below) else None
             if later is not None and later > bound:
                 bound = later
                 if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:

@@ -590,6 +590,13 @@ def test_a_dual_bound_without_time_or_with_a_failure_gives_none(monkeypatch, cap
     assert "no LP prices" in caplog.text
 
 
+def _held_by(dual, held: dict) -> list[int]:
+    """The values finally held of the tiers a cost LP holds: those from fair share's down to
+    cost's."""
+    above = [t for t in held if t != ("cost",)]
+    return [held[t] for t in above[len(above) - len(dual._hold_values):]]
+
+
 def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
     """On the ics's path (swaps first in fair share's phase), cost's LP is started a second time
     once the swaps have moved posts, with the tiers held at the swapped rota's values; the cost
@@ -614,11 +621,66 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
     assert swapped == [True]
     assert len(made) == 2 and all(d.prices is not None for d in made)
     held = {ph.tier: ph.value for ph in result.phases}
-    tiers = [t for t in held if solve_module.GOALS.index(t) >= solve_module.GOALS.index(("fair_share",))]
     cost = next(ph.bound for ph in result.phases if ph.tier == ("cost",))
     for dual in made:
-        lp = dual.bound([held[t] for t in tiers[:-1]])
+        lp = dual.bound(_held_by(dual, held))
         assert lp is not None and held[("cost",)] >= cost >= lp
+
+
+def test_fair_shares_lp_starts_before_its_swaps(monkeypatch):
+    """On the ics's path GLOP solves fair share's LP beside the swaps (one LP for the phase,
+    begun before them), and the phase's bound is at least its bound."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    made = _counted(monkeypatch, "_Alongside")
+    seen = []
+    swaps = solve_module.fair_share_swaps
+
+    def recorded(problem, rota, *args):
+        seen.append(len(made))  # LPs under way as the swaps begin
+        return swaps(problem, rota, *args)
+
+    monkeypatch.setattr(solve_module, "fair_share_swaps", recorded)
+    result = _checked_solve(_three_practices_problem())
+    assert seen == [1]
+    fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
+    first = made[0]
+    assert first.done.is_set() and first.bound is not None
+    assert fair.value >= fair.bound >= first.bound
+
+
+def test_cost_lp_not_solved_by_costs_start_is_taken_at_its_end(monkeypatch):
+    """On the ics's path the cost LP begun as fair share starts has the rest of the solve: one
+    not yet solved when the cost phase starts (its first answer None here) is asked again at
+    the phase's end, and the phase's bound is at least what its prices give."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    made, asked = [], []
+
+    class Late(solve_module.DualBound):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+        def bound(self, values, wait=0.0):
+            asked.append(self)
+            if len(made) and self is made[0] and asked.count(self) == 1:
+                return None  # as if HiGHS were still solving when the cost phase starts
+            return super().bound(values, wait)
+
+    monkeypatch.setattr(solve_module, "DualBound", Late)
+    p = _three_practices_problem()
+    result = _checked_solve(replace(p, clinicians=tuple(
+        replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
+    first = made[0]
+    assert asked.count(first) == 2
+    held = {ph.tier: ph.value for ph in result.phases}
+    cost = next(ph.bound for ph in result.phases if ph.tier == ("cost",))
+    lp = super(Late, first).bound(_held_by(first, held), 5.0)
+    assert lp is not None and held[("cost",)] >= cost >= lp
 
 
 def test_read_rows_takes_the_relaxation_the_module_describes():
