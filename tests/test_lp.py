@@ -590,6 +590,32 @@ def test_a_dual_bound_without_time_or_with_a_failure_gives_none(monkeypatch, cap
     assert "no LP prices" in caplog.text
 
 
+def _as_ics(monkeypatch, dual_bound: bool = True) -> None:
+    """Small problems made to take the ics's path: GLOP beside the phases, swaps and network
+    parts, and (with `dual_bound`) cost's bound from prices solved early."""
+    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
+    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
+    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    if dual_bound:
+        monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
+
+
+def _around_swaps(monkeypatch, before=None, after=None) -> None:
+    """Fair share's swaps as they are, with `before()` called as they start and
+    `after(rota, swapped)` as they end."""
+    swaps = solve_module.fair_share_swaps
+
+    def recorded(problem, rota, *args):
+        if before is not None:
+            before()
+        out = swaps(problem, rota, *args)
+        if after is not None:
+            after(rota, out)
+        return out
+
+    monkeypatch.setattr(solve_module, "fair_share_swaps", recorded)
+
+
 def _held_by(dual, held: dict) -> list[int]:
     """The values finally held of the tiers a cost LP holds: those from fair share's down to
     cost's."""
@@ -601,20 +627,10 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
     """On the ics's path (swaps first in fair share's phase), cost's LP is started a second time
     once the swaps have moved posts, with the tiers held at the swapped rota's values; the cost
     phase's bound is at least what either LP's prices give at the values finally held."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    _as_ics(monkeypatch)
     made = _counted(monkeypatch, "DualBound")
     swapped = []
-    swaps = solve_module.fair_share_swaps
-
-    def recorded(problem, rota, *args):
-        out = swaps(problem, rota, *args)
-        swapped.append(out != tuple(sorted(rota)))  # whether any post moved
-        return out
-
-    monkeypatch.setattr(solve_module, "fair_share_swaps", recorded)
+    _around_swaps(monkeypatch, after=lambda rota, out: swapped.append(out != tuple(sorted(rota))))
     p = _three_practices_problem()
     result = _checked_solve(replace(p, clinicians=tuple(
         replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
@@ -630,18 +646,10 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
 def test_fair_shares_lp_starts_before_its_swaps(monkeypatch):
     """On the ics's path GLOP solves fair share's LP beside the swaps (one LP for the phase,
     begun before them), and the phase's bound is at least its bound."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    _as_ics(monkeypatch, dual_bound=False)
     made = _counted(monkeypatch, "_Alongside")
     seen = []
-    swaps = solve_module.fair_share_swaps
-
-    def recorded(problem, rota, *args):
-        seen.append(len(made))  # LPs under way as the swaps begin
-        return swaps(problem, rota, *args)
-
-    monkeypatch.setattr(solve_module, "fair_share_swaps", recorded)
+    _around_swaps(monkeypatch, before=lambda: seen.append(len(made)))  # LPs under way by then
     result = _checked_solve(_three_practices_problem())
     assert seen == [1]
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
@@ -654,10 +662,7 @@ def test_cost_lp_not_solved_by_costs_start_is_taken_at_its_end(monkeypatch):
     """On the ics's path the cost LP begun as fair share starts has the rest of the solve: one
     not yet solved when the cost phase starts (its first answer None here) is asked again at
     the phase's end, and the phase's bound is at least what its prices give."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
+    _as_ics(monkeypatch)
     made, asked = [], []
 
     class Late(solve_module.DualBound):
