@@ -56,22 +56,6 @@ PROBING_LEVEL = 0
 # frees some practices again before others at all). Federation seed 1, cost, 20 s from the same
 # rota at 27.11 M, three runs each: 25.67-25.72 M swept, 25.81-25.90 M drawn at random.
 SWEEP = True
-# With practices aimed (the fair-share phase) on a problem of at least NETWORKS_MIN networks,
-# this share of the iterations frees a group of networks instead: one drawn by how far its
-# practices together are from their minutes, and partners on the other side of theirs that it
-# trades with, drawn by that distance times the sessions each may work at the other's hubs;
-# every x whose clinician's practice and whose session's hub are both in the group is freed.
-# On the generated ics most of fair share's deviation after its swaps was between networks
-# (8,700 of its 10,160 minutes; the LP's networks were all at their minutes but three), and a
-# practice neighbourhood rarely frees an over network's crossing clinicians together with the
-# under networks' own clinicians who could take their sessions. (ics seed 0, from the rota at
-# the end of a 300 s solve, 10.13 M: freeing four such networks in one 60 s CP-SAT solve took
-# it to 9.35 M; freeing two, nothing in 20 s, their deficits being small.)
-NETWORK_SHARE = 0.4
-NETWORKS_MIN = 8
-START_NETWORKS, MOST_NETWORKS = 4.0, 8.0
-# ... and such a neighbourhood, many times a practice's, gets this many times an iteration's time
-NETWORK_SECONDS_FACTOR = 4.0
 
 
 @dataclass
@@ -113,13 +97,12 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     `after`, all but the first wait for that event (work of the caller's that holds a core).
     """
     items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
-    networks = _networks(problem, rm, practices) if practices is not None and practices.aim else None
     state = _Shared(list(values), objective, time.perf_counter(), then[1] if then else 0)
     if items:
         threads = [threading.Thread(target=_search, daemon=True,
                                     args=(rm, expr, items, state, deadline, seed * 7919 + k, stop,
                                           on_improve, practices, stall, then and then[0],
-                                          after if k else None, networks))
+                                          after if k else None))
                    for k in range(max(1, workers))]
         for thread in threads:
             thread.start()
@@ -145,8 +128,7 @@ class _Shared:
 def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
             on_improve: Callable[[int], None] | None, practices: Practices | None,
-            stall: float | None, then: LinearExpr | None, after: threading.Event | None,
-            networks: Networks | None = None) -> None:
+            stall: float | None, then: LinearExpr | None, after: threading.Event | None) -> None:
     if after is not None:
         after.wait(max(0.0, deadline - time.perf_counter()))
     rng = random.Random(seed)
@@ -156,7 +138,6 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
     # the practice neighbourhood's size adapts on its own, in practices, from 2 up
     count, most = START_PRACTICES, max(2.0, len(practices.members) / 2) if practices else 2.0
-    group_size = START_NETWORKS
     model = rm.model.clone()
     objectives = []  # (vars, coeffs, offset) of the plain objective and the tie-broken one
     for objective in ([expr] if then is None else [expr, THEN_SCALE * expr + then]):
@@ -185,19 +166,9 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         with state.lock:
             state.iterations += 1
             best, best_objective = list(state.best), state.objective
-        by_network = networks is not None and rng.random() < NETWORK_SHARE
-        by_practice = (not by_network and practices is not None and len(practices.members) > 1
+        by_practice = (practices is not None and len(practices.members) > 1
                        and rng.random() < PRACTICE_SHARE)
-        limit = seconds
-        if by_network:
-            assert networks is not None and practices is not None
-            # (a rota from before the practices' minutes were named has no gaps: drawn evenly)
-            gaps = (practices.gaps(best) if max(practices.minutes) < len(best)
-                    else [0] * len(practices.members))
-            group = networks.pick(rng, gaps, round(group_size))
-            free = networks.frees(group)
-            limit = NETWORK_SECONDS_FACTOR * seconds
-        elif by_practice:
+        if by_practice:
             assert practices is not None
             if practices.aim or not SWEEP:
                 picked = _pick_practices(rng, practices, best, round(count))
@@ -239,7 +210,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         solver.parameters.linearization_level = LINEARIZATION_LEVEL
         solver.parameters.cp_model_probing_level = PROBING_LEVEL
         solver.parameters.random_seed = rng.randrange(1 << 20)
-        solver.parameters.max_time_in_seconds = max(0.05, min(limit, deadline - time.perf_counter()))
+        solver.parameters.max_time_in_seconds = max(0.05, min(seconds, deadline - time.perf_counter()))
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = round(solver.objective_value) if then is None else round(solver.value(expr))
@@ -256,9 +227,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
                     if on_improve is not None:
                         on_improve(found)
         grow = 1.15 if status == cp_model.OPTIMAL else 1 / 1.15
-        if by_network:
-            group_size = min(MOST_NETWORKS, max(2.0, group_size * grow))
-        elif by_practice:
+        if by_practice:
             count = min(most, max(2.0, count * grow))
         else:
             share = min(MAX_SHARE, max(MIN_SHARE, share * grow))
@@ -310,72 +279,3 @@ def _pick_practices(rng: random.Random, practices: Practices, best: list[int], c
     rest = [p for p in range(len(gaps)) if p not in chosen]
     rng.shuffle(rest)
     return chosen + rest[:max(0, count - len(chosen))]
-
-
-@dataclass
-class Networks:
-    """What the network neighbourhood needs (see NETWORK_SHARE): the network of each x's
-    clinician (by practice) and of its session's hub, in `improve`'s items order; each
-    practice's network (Practices order); how many x each network's clinicians have at each
-    network's hubs."""
-
-    of_clinician: np.ndarray
-    of_hub: np.ndarray
-    of_practice: list[int]
-    trade: np.ndarray  # trade[a, b]: x of network a's clinicians at network b's hubs
-
-    def pick(self, rng: random.Random, gaps: list[int], count: int) -> list[int]:
-        """A network drawn by how far its practices together are from their minutes (`gaps`,
-        Practices.gaps) and up to `count` − 1 partners on the other side that it trades
-        with, each drawn by its distance times the x between the two (if none on the other
-        side trades with it, any that does, by the x between them)."""
-        size = len(self.trade)
-        gap = np.zeros(size)
-        for p, g in enumerate(gaps):
-            gap[self.of_practice[p]] += g
-        if not gap.any():
-            return rng.sample(range(size), min(size, max(2, count)))
-        first = rng.choices(range(size), weights=np.abs(gap).tolist())[0]
-        side = np.sign(gap[first])
-        between = self.trade[first] + self.trade[:, first]
-        weights = {b: float(abs(gap[b]) * between[b]) for b in range(size)
-                   if b != first and np.sign(gap[b]) == -side and between[b] > 0}
-        if not weights:  # none on the other side trades with it: any that does
-            weights = {b: float(between[b]) for b in range(size) if b != first and between[b] > 0}
-        group = [first]
-        while weights and len(group) < max(2, count):
-            pool = list(weights)
-            pick = pool[rng.choices(range(len(pool)), weights=[weights[b] for b in pool])[0]]
-            group.append(pick)
-            del weights[pick]
-        return group
-
-    def frees(self, group: list[int]) -> np.ndarray:
-        """The x whose clinician and whose hub are both in `group`'s networks."""
-        return np.isin(self.of_clinician, group) & np.isin(self.of_hub, group)
-
-
-def _networks(problem: Problem, rm: RotaModel, practices: Practices) -> Networks | None:
-    """Networks for the network neighbourhood; None with fewer than NETWORKS_MIN networks
-    that have practices and hubs, or where no clinician may work another network's hubs."""
-    names = sorted({p.network for p in problem.practices} & {h.network for h in problem.hubs})
-    if len(names) < NETWORKS_MIN:
-        return None
-    number = {name: k for k, name in enumerate(names)}
-    of_practice_code = {p.code: number.get(p.network, -1) for p in problem.practices}
-    of_hub_id = {h.hub_id: number.get(h.network, -1) for h in problem.hubs}
-    keys = list(rm.variables.x)
-    of_clinician = np.array([of_practice_code.get(problem.clinicians[ci].practice_code, -1)
-                             for ci, _, _ in keys], dtype=np.int64)
-    of_hub = np.array([of_hub_id.get(problem.sessions[si].hub_id, -1) for _, si, _ in keys], dtype=np.int64)
-    known = (of_clinician >= 0) & (of_hub >= 0)
-    trade = np.zeros((len(names), len(names)))
-    np.add.at(trade, (of_clinician[known], of_hub[known]), 1.0)
-    np.fill_diagonal(trade, 0.0)
-    if not trade.any():
-        return None
-    of_practice = [of_practice_code.get(problem.clinicians[members[0]].practice_code, -1) if members else -1
-                   for members in practices.members]
-    if min(of_practice) < 0:
-        return None
-    return Networks(of_clinician, of_hub, of_practice, trade)

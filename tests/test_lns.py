@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from datetime import timedelta
 
 from ortools.sat.python import cp_model
@@ -133,84 +132,3 @@ def test_lns_aimed_at_practices_starts_from_a_rota_older_than_their_minutes(monk
             for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
     assert check(p, rota) == []
     assert objective_parts(p, rota)["fair_share"] == outcome.objective
-
-
-def _networks_problem(crossing: int = 3):
-    """Eight networks, each one practice, one hub and two GPs who work only there; practice
-    P0's third GP may work at every hub. Four evenings at each hub, one GP post each."""
-    practices = [b.practice(f"P{k}", network=f"N{k}") for k in range(8)]
-    hubs = [b.hub(f"H{k}", network=f"N{k}") for k in range(8)]
-    clinicians = [b.clinician(f"G{k}{j}", practice_code=f"P{k}", hubs=(f"H{k}",), max_sessions_per_week=4)
-                  for k in range(8) for j in range(2)]
-    clinicians.append(b.clinician("X0", practice_code="P0", max_sessions_per_week=crossing))
-    days = [b.MONDAY + timedelta(days=k) for k in range(4)]
-    sessions = [b.evening(d, f"H{k}") for k in range(8) for d in days]
-    return b.problem(clinicians=clinicians, practices=practices, hubs=hubs, sessions=sessions)
-
-
-def test_a_network_group_is_drawn_from_the_far_networks_and_their_partners():
-    import random
-
-    from scheduler.lns import _networks
-
-    p = _networks_problem()
-    rm = build_model(p)
-    rm.objective.scale_fair_share()
-    groups = rm.objective.practice_groups()
-    networks = _networks(p, rm, groups)
-    assert networks is not None
-    # only P0's X0 crosses: N0 trades with every other network, the others with N0 alone
-    assert networks.trade[0, 1:].tolist() == [4.0] * 7 and networks.trade[1:, 1:].sum() == 0
-    gaps = [0] * 8
-    gaps[0], gaps[3], gaps[5] = 8, -5, -3  # N0 over, N3 and N5 under
-    rng = random.Random(1)
-    for _ in range(20):
-        group = networks.pick(rng, gaps, 4)
-        assert group[0] in (0, 3, 5)  # drawn by distance
-        if group[0] == 0:
-            assert sorted(group[1:]) == [3, 5]  # partners under, and only those
-        else:
-            assert group == [group[0], 0]  # an under network's only partner over
-    free = networks.frees([0, 3])
-    keys = list(rm.variables.x)
-    for k, (ci, si, _) in enumerate(keys):
-        clinician, session = p.clinicians[ci], p.sessions[si]
-        both = clinician.practice_code in ("P0", "P3") and session.hub_id in ("H0", "H3")
-        assert bool(free[k]) == both
-    # fewer than NETWORKS_MIN networks: no network neighbourhood
-    few = replace(p, practices=tuple(replace(pr, network="N0") for pr in p.practices),
-                  hubs=tuple(replace(h, network="N0") for h in p.hubs))
-    rm_few = build_model(few)
-    rm_few.objective.scale_fair_share()
-    assert _networks(few, rm_few, rm_few.objective.practice_groups()) is None
-
-
-def test_network_neighbourhoods_alone_move_sessions_between_networks(monkeypatch):
-    """From a rota where P0's crossing GP works three of P1's hub's evenings (P0 over its share,
-    P1 under), network neighbourhoods alone hand them back: the fair rota, every rule kept."""
-    import scheduler.lns as lns
-
-    monkeypatch.setattr(lns, "NETWORK_SHARE", 1.0)
-    p = _networks_problem()
-    rm, model = build_model(p), build_model(p)  # the same variables: one for the start
-    for m in (rm, model):
-        m.model.add(m.parts["unfilled_min"] == 0)
-        m.objective.scale_fair_share()
-        m.model.minimize(m.parts["fair_share"])
-    x0 = next(ci for ci, c in enumerate(p.clinicians) if c.clinician_id == "X0")
-    rm.model.add(sum(var for (ci, si, _), var in rm.variables.x.items()
-                     if ci == x0 and p.sessions[si].hub_id == "H1") == 3)
-    start_solver = cp_model.CpSolver()
-    assert start_solver.solve(rm.model) == cp_model.OPTIMAL
-    values = list(start_solver.response_proto.solution)
-    start = round(start_solver.objective_value)
-    fair = model.parts["fair_share"]
-    groups = model.objective.practice_groups()
-    assert groups is not None and lns._networks(p, model, groups) is not None
-    outcome = improve(p, model, fair, values, start, time.perf_counter() + 5, seed=2, workers=2,
-                      practices=groups)
-    assert outcome.objective == 0 < start
-    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-            for (ci, si, pi), var in model.variables.x.items() if outcome.values[var.index]]
-    assert check(p, rota) == []
-    assert objective_parts(p, rota)["fair_share"] == 0
