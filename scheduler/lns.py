@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.domain import Problem
 from scheduler.model import LinearExpr, Practices, RotaModel
+from scheduler.submodel import SubModels
 
 # The share of a neighbourhood's x variables freed starts here and adapts: up after a
 # neighbourhood solved to optimality (it was easy), down after one that ran out of time.
@@ -56,6 +57,12 @@ PROBING_LEVEL = 0
 # frees some practices again before others at all). Federation seed 1, cost, 20 s from the same
 # rota at 27.11 M, three runs each: 25.67-25.72 M swept, 25.81-25.90 M drawn at random.
 SWEEP = True
+# On a model of more than this many variables, each sub-solve gets a small model of its own
+# (scheduler.submodel) rather than a clone of the whole with its domains fixed: on the
+# generated ics, CP-SAT spent 0.2-0.35 s of each sub-solve taking in the whole model. From the
+# same rota after fair share's swaps (10.25 M), 90 s of fair share's practice neighbourhoods on
+# one thread ended at 7.97 M this way, against 9.38 M with clones (8.01 M on two threads).
+CUT_VARIABLES = 100_000
 
 
 @dataclass
@@ -98,11 +105,17 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     """
     items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
     state = _Shared(list(values), objective, time.perf_counter(), then[1] if then else 0)
+    cut = None
+    if items and then is None and len(rm.model.proto.variables) > CUT_VARIABLES:
+        whole = rm.model.clone()
+        whole.minimize(expr)
+        cut = SubModels.read(whole, [index for _, _, index in items])
+        del whole
     if items:
         threads = [threading.Thread(target=_search, daemon=True,
                                     args=(rm, expr, items, state, deadline, seed * 7919 + k, stop,
                                           on_improve, practices, stall, then and then[0],
-                                          after if k else None))
+                                          after if k else None, cut))
                    for k in range(max(1, workers))]
         for thread in threads:
             thread.start()
@@ -128,16 +141,16 @@ class _Shared:
 def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
             on_improve: Callable[[int], None] | None, practices: Practices | None,
-            stall: float | None, then: LinearExpr | None, after: threading.Event | None) -> None:
+            stall: float | None, then: LinearExpr | None, after: threading.Event | None,
+            cut: SubModels | None = None) -> None:
     if after is not None:
         after.wait(max(0.0, deadline - time.perf_counter()))
     rng = random.Random(seed)
-    days = sorted({d for d, _, _ in items})
-    clinicians = sorted({ci for _, ci, _ in items})
-    share = START_SHARE
+    draw = _Draw(items, practices, state)
     seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
-    # the practice neighbourhood's size adapts on its own, in practices, from 2 up
-    count, most = START_PRACTICES, max(2.0, len(practices.members) / 2) if practices else 2.0
+    if cut is not None and len(state.best) == cut.variables:
+        _search_cut(cut, draw, state, deadline, rng, stop, on_improve, stall, seconds)
+        return
     model = rm.model.clone()
     objectives = []  # (vars, coeffs, offset) of the plain objective and the tie-broken one
     for objective in ([expr] if then is None else [expr, THEN_SCALE * expr + then]):
@@ -147,10 +160,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     # the x variables as arrays, in `items` order: each iteration writes only the domains that
     # change (those freed now or before, and those whose value in the best solution moved), as
     # rewriting all of them took a quarter of each thread's time on a federation (17,780 x)
-    indices = np.array([index for _, _, index in items], dtype=np.int64)
-    of_clinician = np.array([ci for _, ci, _ in items], dtype=np.int64)
-    day_number = {d: k for k, d in enumerate(days)}
-    of_day = np.array([day_number[d] for d, _, _ in items], dtype=np.int64)
+    indices = draw.indices
     proto_variables = model.proto.variables
     low = np.array([proto_variables[int(index)].domain[0] for index in indices], dtype=np.int64)
     high = np.array([proto_variables[int(index)].domain[1] for index in indices], dtype=np.int64)
@@ -166,21 +176,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         with state.lock:
             state.iterations += 1
             best, best_objective = list(state.best), state.objective
-        by_practice = (practices is not None and len(practices.members) > 1
-                       and rng.random() < PRACTICE_SHARE)
-        if by_practice:
-            assert practices is not None
-            if practices.aim or not SWEEP:
-                picked = _pick_practices(rng, practices, best, round(count))
-            else:
-                picked = _next_practices(rng, state, len(practices.members), round(count))
-            free = np.isin(of_clinician, [ci for p in picked for ci in practices.members[p]])
-        elif rng.random() < 0.5 and len(days) > 1:
-            length = max(1, round(share * len(days)))
-            first = rng.randrange(0, len(days) - length + 1)
-            free = (of_day >= first) & (of_day < first + length)
-        else:
-            free = np.isin(of_clinician, rng.sample(clinicians, max(1, round(share * len(clinicians)))))
+        free = draw.free(rng, best)
         # one copy of the model per thread, its domains and cap rewritten each iteration
         # (a fresh clone each time made the generated ics grow by gigabytes over a phase)
         fixed = np.asarray(best, dtype=np.int64)[indices]
@@ -205,12 +201,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
         hint.values.clear()
         hint.vars.extend(range(len(best)))
         hint.values.extend(best)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.linearization_level = LINEARIZATION_LEVEL
-        solver.parameters.cp_model_probing_level = PROBING_LEVEL
-        solver.parameters.random_seed = rng.randrange(1 << 20)
-        solver.parameters.max_time_in_seconds = max(0.05, min(seconds, deadline - time.perf_counter()))
+        solver = _sub_solver(rng, seconds, deadline)
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = round(solver.objective_value) if then is None else round(solver.value(expr))
@@ -226,11 +217,93 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
                         state.improved_at = time.perf_counter()
                     if on_improve is not None:
                         on_improve(found)
-        grow = 1.15 if status == cp_model.OPTIMAL else 1 / 1.15
-        if by_practice:
-            count = min(most, max(2.0, count * grow))
+        draw.adapt(status == cp_model.OPTIMAL)
+
+
+def _sub_solver(rng: random.Random, seconds: float, deadline: float) -> cp_model.CpSolver:
+    """A solver for one sub-solve: one worker, for `seconds` at most (and not past `deadline`)."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.linearization_level = LINEARIZATION_LEVEL
+    solver.parameters.cp_model_probing_level = PROBING_LEVEL
+    solver.parameters.random_seed = rng.randrange(1 << 20)
+    solver.parameters.max_time_in_seconds = max(0.05, min(seconds, deadline - time.perf_counter()))
+    return solver
+
+
+def _search_cut(cut: SubModels, draw: _Draw, state: _Shared, deadline: float, rng: random.Random,
+                stop: Callable[[], bool] | None, on_improve: Callable[[int], None] | None,
+                stall: float | None, seconds: float) -> None:
+    """_search's loop with each neighbourhood solved as a small model of its own
+    (scheduler.submodel), from a best solution that is whole (one value per model variable)."""
+    while time.perf_counter() < deadline - 0.05:
+        if stop is not None and stop():
+            break
+        if stall and time.perf_counter() - state.improved_at > stall:
+            break
+        with state.lock:
+            state.iterations += 1
+            best, best_objective = np.asarray(state.best, dtype=np.int64), state.objective
+        free = draw.free(rng, best)
+        step = cut.solve(draw.indices[free], best, best_objective, _sub_solver(rng, seconds, deadline))
+        if step.values is not None and step.objective is not None:
+            with state.lock:
+                if step.objective < state.objective:
+                    state.best = step.values.tolist()
+                    state.objective = step.objective
+                    state.improvements += 1
+                    state.improved_at = time.perf_counter()
+                    if on_improve is not None:
+                        on_improve(step.objective)
+        draw.adapt(step.status == cp_model.OPTIMAL)
+
+
+class _Draw:
+    """Which assignment variables a step frees: a few practices' clinicians (with `practices`,
+    PRACTICE_SHARE of the steps), a window of days or a random group of clinicians; each kind's
+    size adapts, up after a neighbourhood solved to optimality, down after one that ran out of
+    time."""
+
+    def __init__(self, items: list[tuple[date, int, int]], practices: Practices | None, state: _Shared):
+        self.practices, self.state = practices, state
+        self.days = sorted({d for d, _, _ in items})
+        self.clinicians = sorted({ci for _, ci, _ in items})
+        self.indices = np.array([index for _, _, index in items], dtype=np.int64)
+        self.of_clinician = np.array([ci for _, ci, _ in items], dtype=np.int64)
+        day_number = {d: k for k, d in enumerate(self.days)}
+        self.of_day = np.array([day_number[d] for d, _, _ in items], dtype=np.int64)
+        self.share = START_SHARE
+        # the practice neighbourhood's size adapts on its own, in practices, from 2 up
+        self.count = START_PRACTICES
+        self.most = max(2.0, len(practices.members) / 2) if practices else 2.0
+        self.by_practice = False
+
+    def free(self, rng: random.Random, best) -> np.ndarray:
+        """A mask over the items: the next neighbourhood, drawn from the solution `best`."""
+        practices = self.practices
+        self.by_practice = (practices is not None and len(practices.members) > 1
+                            and rng.random() < PRACTICE_SHARE)
+        if self.by_practice:
+            assert practices is not None
+            if practices.aim or not SWEEP:
+                picked = _pick_practices(rng, practices, best, round(self.count))
+            else:
+                picked = _next_practices(rng, self.state, len(practices.members), round(self.count))
+            return np.isin(self.of_clinician, [ci for p in picked for ci in practices.members[p]])
+        if rng.random() < 0.5 and len(self.days) > 1:
+            length = max(1, round(self.share * len(self.days)))
+            first = rng.randrange(0, len(self.days) - length + 1)
+            return (self.of_day >= first) & (self.of_day < first + length)
+        return np.isin(self.of_clinician,
+                       rng.sample(self.clinicians, max(1, round(self.share * len(self.clinicians)))))
+
+    def adapt(self, solved: bool) -> None:
+        """The last neighbourhood's kind grows if it was `solved` to optimality, else shrinks."""
+        grow = 1.15 if solved else 1 / 1.15
+        if self.by_practice:
+            self.count = min(self.most, max(2.0, self.count * grow))
         else:
-            share = min(MAX_SHARE, max(MIN_SHARE, share * grow))
+            self.share = min(MAX_SHARE, max(MIN_SHARE, self.share * grow))
 
 
 def _next_practices(rng: random.Random, state: _Shared, practices: int, count: int) -> list[int]:

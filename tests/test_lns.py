@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import timedelta
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.checker import check, objective_parts
@@ -132,3 +133,108 @@ def test_lns_aimed_at_practices_starts_from_a_rota_older_than_their_minutes(monk
             for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
     assert check(p, rota) == []
     assert objective_parts(p, rota)["fair_share"] == outcome.objective
+
+
+def _dearest_start(p):
+    """The model of `p` with fill held, and its dearest rota (values, cost)."""
+    rm = build_model(p)
+    cost = rm.parts["cost"]
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.add(rm.parts["unfilled_target"] == 0)
+    rm.model.minimize(-cost)
+    dearest = cp_model.CpSolver()
+    assert dearest.solve(rm.model) == cp_model.OPTIMAL
+    values = list(dearest.response_proto.solution)
+    rm.model.minimize(cost)
+    return rm, cost, values, round(-dearest.objective_value)
+
+
+def _two_practices_problem():
+    practices = [b.practice("P1"), b.practice("P2")]
+    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=2,
+                              cost_per_hour_pence=8_000 + 1_000 * k) for k in range(6)]
+    clinicians += [b.clinician(f"N{k}", role="Nurse", practice_code=f"P{1 + k % 2}",
+                               max_sessions_per_week=2, cost_per_hour_pence=3_000 + 500 * k)
+                   for k in range(4)]
+    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
+    return b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+
+
+def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
+    """Past CUT_VARIABLES (the ics; here every model) each step solves a small model cut out of
+    the whole (scheduler.submodel): what it returns is still a whole solution, valid, with the
+    held parts held and the checker's objective."""
+    import scheduler.lns as lns
+    from scheduler.submodel import SubModels
+
+    monkeypatch.setattr(lns, "CUT_VARIABLES", 0)
+    steps = []
+    solve = SubModels.solve
+
+    def counted(self, *args):
+        step = solve(self, *args)
+        steps.append(step)
+        return step
+
+    monkeypatch.setattr(SubModels, "solve", counted)
+    p = _two_practices_problem()
+    rm, cost, values, start = _dearest_start(p)
+    outcome = improve(p, rm, cost, values, start, time.perf_counter() + 3, seed=1, workers=2)
+    assert steps and all(0 < step.variables < len(values) for step in steps)
+    assert outcome.improvements > 0 and outcome.objective < start
+    assert len(outcome.values) == len(values)
+    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    assert check(p, rota) == []
+    parts = objective_parts(p, rota)
+    assert parts["cost"] == outcome.objective
+    assert parts["unfilled_min"] == parts["unfilled_target"] == 0
+    # the whole model agrees: its solution with these values is feasible at this objective
+    whole = cp_model.CpSolver()
+    rm.model.clear_hints()
+    for index, value in enumerate(outcome.values):
+        domain = rm.model.proto.variables[index].domain
+        domain.clear()
+        domain.extend([value, value])
+    assert whole.solve(rm.model) == cp_model.OPTIMAL and round(whole.objective_value) == outcome.objective
+
+
+def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monkeypatch):
+    """Freedom spreads from the freed variables to the others in their rows, row after row,
+    but not through rows longer than LOCAL_ROW; the rows of fixed variables only are left out."""
+    import scheduler.submodel as submodel
+
+    monkeypatch.setattr(submodel, "LOCAL_ROW", 3)
+    m = cp_model.CpModel()
+    x = [m.new_bool_var(f"x{k}") for k in range(4)]
+    count = m.new_int_var(0, 2, "count")
+    penalty = m.new_int_var(0, 4, "penalty")
+    other = m.new_int_var(0, 2, "other")
+    m.add(count == x[0] + x[1])        # short: x0 frees count
+    m.add(penalty >= 2 * count - 1)    # short: count frees penalty
+    m.add(other == x[2] + x[3])        # x2, x3 fixed: other stays fixed
+    m.add(x[0] + x[1] + x[2] + x[3] + penalty + other <= 8)  # long: spreads nothing
+    m.minimize(penalty + other)
+    cut = submodel.SubModels.read(m, [v.index for v in x])
+    assert cut is not None
+    free = cut.free([x[0].index])
+    assert [bool(free[v.index]) for v in (*x, count, penalty, other)] == [
+        True, False, False, False, True, True, False]
+    best = np.array([1, 1, 0, 1, 2, 3, 1])
+    solver = cp_model.CpSolver()
+    step = cut.solve(np.array([x[0].index, x[1].index]), best, 4, solver)
+    assert step.status == cp_model.OPTIMAL
+    assert step.objective == 1 and list(step.values) == [0, 0, 0, 1, 0, 0, 1]
+    assert step.rows == 3 + 1  # the three rows with a free variable, and the cap
+
+
+def test_a_model_with_enforced_rows_is_not_cut():
+    """Enforcement literals are not read: such a model (Curtois's) keeps the clones."""
+    from scheduler.submodel import SubModels
+
+    m = cp_model.CpModel()
+    x, y = m.new_bool_var("x"), m.new_bool_var("y")
+    m.add(x + y >= 1).only_enforce_if(x)
+    m.minimize(x + y)
+    assert SubModels.read(m, [x.index, y.index]) is None
