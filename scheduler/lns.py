@@ -137,6 +137,17 @@ class _Shared:
     improvements: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def take(self, deadline: float, stop: Callable[[], bool] | None,
+             stall: float | None) -> tuple[list[int], int] | None:
+        """A copy of the best solution and its objective for the next step, counted; None once
+        the search is to end (the deadline, `stop`, or no improvement for `stall` seconds)."""
+        if (time.perf_counter() >= deadline - 0.05 or (stop is not None and stop())
+                or (stall and time.perf_counter() - self.improved_at > stall)):
+            return None
+        with self.lock:
+            self.iterations += 1
+            return list(self.best), self.objective
+
 
 def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
@@ -168,14 +179,8 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     model.add(expr <= state.objective)
     cap = model.proto.constraints[len(model.proto.constraints) - 1].linear
     constant = state.objective - cap.domain[len(cap.domain) - 1]  # expr's constant, moved right
-    while time.perf_counter() < deadline - 0.05:
-        if stop is not None and stop():
-            break
-        if stall and time.perf_counter() - state.improved_at > stall:
-            break
-        with state.lock:
-            state.iterations += 1
-            best, best_objective = list(state.best), state.objective
+    while (taken := state.take(deadline, stop, stall)) is not None:
+        best, best_objective = taken
         free = draw.free(rng, best)
         # one copy of the model per thread, its domains and cap rewritten each iteration
         # (a fresh clone each time made the generated ics grow by gigabytes over a phase)
@@ -236,14 +241,8 @@ def _search_cut(cut: SubModels, draw: _Draw, state: _Shared, deadline: float, rn
                 stall: float | None, seconds: float) -> None:
     """_search's loop with each neighbourhood solved as a small model of its own
     (scheduler.submodel), from a best solution that is whole (one value per model variable)."""
-    while time.perf_counter() < deadline - 0.05:
-        if stop is not None and stop():
-            break
-        if stall and time.perf_counter() - state.improved_at > stall:
-            break
-        with state.lock:
-            state.iterations += 1
-            best, best_objective = np.asarray(state.best, dtype=np.int64), state.objective
+    while (taken := state.take(deadline, stop, stall)) is not None:
+        best, best_objective = np.asarray(taken[0], dtype=np.int64), taken[1]
         free = draw.free(rng, best)
         step = cut.solve(draw.indices[free], best, best_objective, _sub_solver(rng, seconds, deadline))
         if step.values is not None and step.objective is not None:

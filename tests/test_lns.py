@@ -18,25 +18,8 @@ from tests import builders as b
 
 
 def test_lns_lowers_cost_from_the_dearest_rota_and_keeps_every_rule():
-    practices = [b.practice("P1"), b.practice("P2")]
-    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=2,
-                              cost_per_hour_pence=8_000 + 1_000 * k) for k in range(6)]
-    clinicians += [b.clinician(f"N{k}", role="Nurse", practice_code=f"P{1 + k % 2}",
-                               max_sessions_per_week=2, cost_per_hour_pence=3_000 + 500 * k)
-                   for k in range(4)]
-    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
-    sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
-    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
-    rm = build_model(p)
-    cost = rm.parts["cost"]
-    rm.model.add(rm.parts["unfilled_min"] == 0)
-    rm.model.add(rm.parts["unfilled_target"] == 0)
-    rm.model.minimize(-cost)
-    dearest = cp_model.CpSolver()
-    assert dearest.solve(rm.model) == cp_model.OPTIMAL
-    values = list(dearest.response_proto.solution)
-    start = round(-dearest.objective_value)
-    rm.model.minimize(cost)
+    p = _two_practices_problem()
+    rm, cost, values, start = _dearest_start(p)
     seen: list[int] = []
     outcome = improve(p, rm, cost, values, start, time.perf_counter() + 3, seed=1,
                       on_improve=seen.append, workers=2)
