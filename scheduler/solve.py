@@ -16,11 +16,12 @@ from ortools.sat.python import cp_model
 
 from scheduler import columns
 from scheduler.checker import objective_parts
-from scheduler.decompose import network_cost_rota, network_rota
+from scheduler.decompose import network_cost_rota, network_rota, networks_of
 from scheduler.domain import (
     GOALS,
     PARTS,
     Assignment,
+    Network,
     PhaseResult,
     Problem,
     Rota,
@@ -158,6 +159,11 @@ NO_ROTA_SHARE = 0.5
 DECOMPOSE_VARIABLES = LP_MOST_VARIABLES
 SWAP_SHARE = 0.35
 SWAP_PARTS_SHARE = 0.8
+# The swaps first wait, for at most this share of the phase, for fair share's LP (GLOP, beside
+# them), and steer each network's minutes towards the LP optimum's (scheduler.swap,
+# network_aim): on the ics GLOP takes 10-17 s, and the aimed swaps then end in about 11 s where
+# the swaps by practices alone took 18-20 s, from which LNS ends lower (see NETWORK_WEIGHT).
+NETWORK_AIM_WAIT = 0.25
 # Where the swaps move nothing (a re-run: every post is published), the phase re-solves the rota
 # network by network (scheduler.decompose) instead, in at most DECOMPOSE_SHARE of the phase, the
 # parts themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's
@@ -424,8 +430,14 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     relaxation = Relaxation(rm.model)
                     relaxation.load()
                     early = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget)
+                aim = None
+                if early is not None and free_days is None and networks_of(problem):
+                    early.done.wait(NETWORK_AIM_WAIT * budget)
+                    if early.values is not None:
+                        aim = _network_minutes(problem, rm, early.values)
+                    budget = max(0.1, budget - (time.perf_counter() - phase_started))
                 swapped, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
-                                                 params, free_days)
+                                                 params, free_days, aim)
                 if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
                     best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
                                               params, should_stop)
@@ -828,17 +840,30 @@ def _weighted(problem: Problem, tier: tuple[str, ...], parts: dict) -> Any:
 
 
 def _by_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,
-              params: SolveParams, free_days: set[date] | None) -> tuple[Rota, list[int]]:
-    """`rota` improved for fair share by posts changing hands (scheduler.swap) in at most
-    SWAP_PARTS_SHARE of `seconds`, with its solution of the model, if that lowers the phase's
-    objective; else `rota` and `values` themselves. A re-run's fixed days are left as they are."""
+              params: SolveParams, free_days: set[date] | None,
+              aim: dict[Network, float] | None = None) -> tuple[Rota, list[int]]:
+    """`rota` improved for fair share by posts changing hands (scheduler.swap, steered towards
+    the networks' minutes `aim` first) in at most SWAP_PARTS_SHARE of `seconds`, with its
+    solution of the model, if that lowers the phase's objective; else `rota` and `values`
+    themselves. A re-run's fixed days are left as they are."""
     started = time.perf_counter()
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = fair_share_swaps(problem, rota, SWAP_PARTS_SHARE * seconds, params.seed, fixed)
+    swapped = fair_share_swaps(problem, rota, SWAP_PARTS_SHARE * seconds, params.seed, fixed, aim)
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
     return swapped, found
+
+
+def _network_minutes(problem: Problem, rm: RotaModel, values: list[float]) -> dict[Network, float]:
+    """Each network's minutes worked by its practices' clinicians in a (fractional) solution."""
+    network_of = {p.code: p.network for p in problem.practices}
+    minutes: dict[Network, float] = defaultdict(float)
+    for (ci, si, _), var in rm.variables.x.items():
+        network = network_of.get(problem.clinicians[ci].practice_code)
+        if network is not None:
+            minutes[network] += values[var.index] * problem.sessions[si].minutes
+    return dict(minutes)
 
 
 def _by_network(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,

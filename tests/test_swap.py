@@ -4,15 +4,16 @@ never breaking a rule, never worsening fair share or any goal above it."""
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from scheduler.checker import check, objective_parts, violations_if_added
-from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status
-from scheduler.swap import fair_share_swaps
+from scheduler.checker import RotaView, check, objective_parts, violations_if_added
+from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status, fair_share_weights
+from scheduler.swap import _Swaps, fair_share_swaps
 from tests import builders as b
 
 DAYS = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
@@ -165,3 +166,56 @@ def test_a_chain_carries_posts_across_hubs():
     assert Counter(a.clinician_id for a in swapped) == {"g": 2, "t": 2, "q": 2}
     assert {a.session_id for a in swapped if a.clinician_id == "q"} == {s.session_id for s in p.sessions
                                                                         if s.hub_id == "H2"}
+
+
+def _two_networks():
+    """A1 and A2 (network N1) and C (N2), of equal size; twelve evening GP posts at N1's hub,
+    all worked by A1's GP. A2's GP may work only N1's hub, C's anywhere."""
+    practices = [b.practice("A1", network="N1"), b.practice("A2", network="N1"),
+                 b.practice("C", network="N2")]
+    hubs = [b.hub("H1", network="N1"), b.hub("H2", network="N2")]
+    clinicians = [b.clinician("a1", practice_code="A1", max_sessions_per_week=6),
+                  b.clinician("a2", practice_code="A2", hubs=("H1",), max_sessions_per_week=6),
+                  b.clinician("c", practice_code="C", max_sessions_per_week=6)]
+    days = [b.MONDAY + timedelta(days=k) for k in range(16)
+            if (b.MONDAY + timedelta(days=k)).weekday() < 6][:12]
+    sessions = [b.evening(day, "H1", b.post("GP")) for day in days]
+    p = b.problem(clinicians=clinicians, sessions=sessions, practices=practices, hubs=hubs)
+    rota = tuple(Assignment(s.session_id, 0, "a1") for s in p.sessions)
+    assert check(p, rota) == []
+    return p, rota
+
+
+def test_swaps_aimed_at_networks_keep_each_network_at_its_aim():
+    """Aimed at N1 keeping all twelve sessions, the aimed passes give A2 its share (four) and C
+    none, though C is as far below its share; the passes by practices alone then give C its
+    four, and fair_share_swaps ends where it would without an aim."""
+    p, rota = _two_networks()
+    swaps = _Swaps(p, RotaView.of(p, rota), fair_share_weights(p), random.Random(0), None)
+    swaps.aim_networks({"N1": 12 * 90, "N2": 0})
+    swaps.converge(time.perf_counter() + 10)
+    assert Counter(e.clinician_id for es in swaps.mine.values() for e in es) == {"a1": 8, "a2": 4}
+    assert swaps.network_gap == {"N1": 0, "N2": 0}
+    swaps.aim_networks(None)
+    swaps.converge(time.perf_counter() + 10)
+    assert Counter(e.clinician_id for es in swaps.mine.values() for e in es) == {"a1": 4, "a2": 4, "c": 4}
+    swapped = fair_share_swaps(p, rota, 10, network_aim={"N1": 12 * 90, "N2": 0})
+    assert check(p, swapped) == []
+    assert objective_parts(p, swapped)["fair_share"] == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_swaps_aimed_at_networks_break_no_rule(seed):
+    """On random rotas of two networks, swaps aimed at random network minutes leave a valid rota
+    with every goal above fair share as it was."""
+    p, rng = _random_problem(seed)
+    network = {"P": "N1", "Q": "N1", "R": "N2"}
+    p = replace(p, practices=tuple(replace(x, network=network[x.code]) for x in p.practices),
+                hubs=tuple(replace(h, network="N1" if h.hub_id == "H1" else "N2") for h in p.hubs))
+    p, rota = _random_rota(p, rng)
+    aim = {"N1": rng.uniform(0, 3_000), "N2": rng.uniform(0, 3_000)}
+    swapped = fair_share_swaps(p, rota, 10, seed, network_aim=aim)
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
+    assert len(swapped) == len(rota)
