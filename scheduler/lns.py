@@ -57,6 +57,16 @@ PROBING_LEVEL = 0
 # frees some practices again before others at all). Federation seed 1, cost, 20 s from the same
 # rota at 27.11 M, three runs each: 25.67-25.72 M swept, 25.81-25.90 M drawn at random.
 SWEEP = True
+# ... and each swept practice is freed with partners drawn by how many sessions their clinicians
+# could take from each other (Practices.overlap), not with the sweep's next ones: on the
+# generated ics most practices' clinicians work only their own network's hubs, so practices
+# drawn evenly could only reshuffle sessions among their own clinicians. Partners can also trade
+# minutes between practices on the same side of their fair share, which keeps fair share where
+# it is held. (ics seed 0, cost phase after the network parts, 50 s from the same rota at
+# 113.92 M: 113.04 and 113.09 M with partners, 113.25 M swept.) Only on models of more than this
+# many variables: on the generated federation, whose practices' clinicians mostly share hubs,
+# cost ended at 21.22 and 25.56 M (seeds 0 and 1, 60 s) with partners, 21.16 and 25.36 M swept.
+PARTNERS_VARIABLES = 100_000
 # On a model of more than this many variables, each sub-solve gets a small model of its own
 # (scheduler.submodel) rather than a clone of the whole with its domains fixed: on the
 # generated ics, CP-SAT spent 0.2-0.35 s of each sub-solve taking in the whole model. From the
@@ -157,7 +167,7 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     if after is not None:
         after.wait(max(0.0, deadline - time.perf_counter()))
     rng = random.Random(seed)
-    draw = _Draw(items, practices, state)
+    draw = _Draw(items, practices, state, len(rm.model.proto.variables) > PARTNERS_VARIABLES)
     seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
     if cut is not None and len(state.best) == cut.variables:
         _search_cut(cut, draw, state, deadline, rng, stop, on_improve, stall, seconds)
@@ -263,8 +273,9 @@ class _Draw:
     size adapts, up after a neighbourhood solved to optimality, down after one that ran out of
     time."""
 
-    def __init__(self, items: list[tuple[date, int, int]], practices: Practices | None, state: _Shared):
-        self.practices, self.state = practices, state
+    def __init__(self, items: list[tuple[date, int, int]], practices: Practices | None, state: _Shared,
+                 partners: bool = False):
+        self.practices, self.state, self.partners = practices, state, partners
         self.days = sorted({d for d, _, _ in items})
         self.clinicians = sorted({ci for _, ci, _ in items})
         self.indices = np.array([index for _, _, index in items], dtype=np.int64)
@@ -287,7 +298,9 @@ class _Draw:
             if practices.aim or not SWEEP:
                 picked = _pick_practices(rng, practices, best, round(self.count))
             else:
-                picked = _next_practices(rng, self.state, len(practices.members), round(self.count))
+                picked = (_sweep_with_partners(rng, self.state, practices, round(self.count))
+                          if self.partners else
+                          _next_practices(rng, self.state, len(practices.members), round(self.count)))
             return np.isin(self.of_clinician, [ci for p in picked for ci in practices.members[p]])
         if rng.random() < 0.5 and len(self.days) > 1:
             length = max(1, round(self.share * len(self.days)))
@@ -305,10 +318,30 @@ class _Draw:
             self.share = min(MAX_SHARE, max(MIN_SHARE, self.share * grow))
 
 
-def _next_practices(rng: random.Random, state: _Shared, practices: int, count: int) -> list[int]:
+def _sweep_with_partners(rng: random.Random, state: _Shared, practices: Practices, count: int) -> list[int]:
+    """The next practice of the sweep (_next_practices) and `count` − 1 partners (at least one),
+    each drawn with weight the chances its clinicians have to trade sessions with those drawn so
+    far (Practices.overlap); drawn evenly where no practice has any."""
+    members = len(practices.members)
+    count = min(members, max(2, count))
+    overlap = practices.overlap
+    if overlap is None:
+        return _next_practices(rng, state, members, count)
+    chosen = _next_practices(rng, state, members, 1, least=1)
+    while len(chosen) < count:
+        pool = [p for p in range(members) if p not in chosen]
+        weights = [sum(overlap[c][p] for c in chosen) for p in pool]
+        if not any(weights):
+            return chosen + rng.sample(pool, count - len(chosen))
+        chosen.append(pool[rng.choices(range(len(pool)), weights=weights)[0]])
+    return chosen
+
+
+def _next_practices(rng: random.Random, state: _Shared, practices: int, count: int,
+                    least: int = 2) -> list[int]:
     """The next `count` practices (at least two) of a sweep through them all in random order,
     shared by the threads, so that every practice is freed once a round."""
-    count = min(practices, max(2, count))
+    count = min(practices, max(least, count))
     with state.lock:
         if len(state.queue) < count:
             rest = [p for p in range(practices) if p not in state.queue]

@@ -81,6 +81,30 @@ def test_a_sweep_frees_every_practice_once_a_round():
     assert len(_next_practices(rng, state, 3, 9)) == 3  # never more than there are
 
 
+def test_a_sweep_frees_each_practice_with_partners_its_clinicians_can_trade_with():
+    """Cost's practice neighbourhood: every practice comes first once a round, and its partners
+    are practices whose clinicians may take its sessions (two networks here, 0-3 and 4-7;
+    practice 8 shares none), drawn evenly where there are none."""
+    import random
+
+    from scheduler.lns import _Shared, _sweep_with_partners
+    from scheduler.model import Practices
+
+    network = [0, 0, 0, 0, 1, 1, 1, 1, 2]
+    overlap = [[float(a != b and network[a] == network[b] != 2) for b in range(9)] for a in range(9)]
+    practices = Practices([[k] for k in range(9)], list(range(9)), [1] * 9, 9, 9, aim=False, overlap=overlap)
+    rng, state = random.Random(5), _Shared([], 0, 0.0)
+    for _ in range(4):  # rounds
+        firsts = []
+        for _ in range(9):
+            picked = _sweep_with_partners(rng, state, practices, 3)
+            assert len(picked) == len(set(picked)) == 3
+            firsts.append(picked[0])
+            if picked[0] != 8:  # (8 has no one to trade with: any two)
+                assert {network[p] for p in picked} == {network[picked[0]]}  # trading partners
+        assert sorted(firsts) == list(range(9))  # each practice first once a round
+
+
 def test_lns_aimed_at_practices_starts_from_a_rota_older_than_their_minutes(monkeypatch):
     """The fair-share phase names each practice's minutes as a variable when it starts; a rota
     held from the tier above lacks them. LNS then draws its practices evenly until a sub-solve
