@@ -271,7 +271,8 @@ class _Draw:
     """Which assignment variables a step frees: a few practices' clinicians (with `practices`,
     PRACTICE_SHARE of the steps), a window of days or a random group of clinicians; each kind's
     size adapts, up after a neighbourhood solved to optimality, down after one that ran out of
-    time."""
+    time. Practices not aimed at are swept, each with the sweep's next ones or, with
+    `partners` (models over PARTNERS_VARIABLES), with partners drawn by Practices.overlap."""
 
     def __init__(self, items: list[tuple[date, int, int]], practices: Practices | None, state: _Shared,
                  partners: bool = False):
