@@ -182,7 +182,9 @@ COST_PARTS_SHARE = 0.25
 # ... or this share when the phase is bounded by DUAL_BOUND_VARIABLES's prices and the rest
 # goes to LNS: from the rota left by a quarter of the phase on parts (ics, 117.30 M), 20 s more
 # of parts gained 1.38 M, where LNS on the whole model gained about 0.035 M a second (and a
-# third round of parts 0.18 M).
+# third round of parts 0.18 M). Still so with cost's LNS freeing practices with partners
+# (scheduler.lns): 100 s of LNS alone took the ics (seed 0) from 117.66 to 115.10 M; 35 s of
+# parts and 65 s of LNS to 113.35 M; 52 s of parts and 48 s of LNS, from 117.73 M, to 112.95 M.
 COST_PARTS_SHARE_PRICED = 0.5
 # In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
 # the LP's optimum and the rota from the tier above disagree (every assignment on which they
