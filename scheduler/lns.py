@@ -63,7 +63,8 @@ SWEEP = True
 # drawn evenly could only reshuffle sessions among their own clinicians. Partners can also trade
 # minutes between practices on the same side of their fair share, which keeps fair share where
 # it is held. (ics seed 0, cost phase after the network parts, 50 s from the same rota at
-# 113.92 M: 113.04 and 113.09 M with partners, 113.25 M swept.) Only on models of more than this
+# 113.92 M: 113.04 and 113.09 M with partners, 113.25 M swept; from 113.86 M, 113.11 M against
+# 113.12 and 113.15 M: a small gain, 0.75-0.88 M against 0.67-0.74 M.) Only on models of more than this
 # many variables: on the generated federation, whose practices' clinicians mostly share hubs,
 # cost ended at 21.22 and 25.56 M (seeds 0 and 1, 60 s) with partners, 21.16 and 25.36 M swept.
 PARTNERS_VARIABLES = 100_000
