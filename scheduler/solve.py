@@ -215,6 +215,17 @@ HAND_OVER = {"fair_share", "cost"}
 # Not on models too big for GLOP, where a sub-solve takes about 2 s and fair share stays far from
 # its bound (two ics runs with it ended fair share at 48.7 and 50.0 M, against 38.5 and 43.3 M).
 TIE_BREAK = {"fair_share", "even_load", "preferences"}
+# On those models the last phase, cost, ends with posts changing hands for fair share again
+# (scheduler.swap), in at most FINAL_SWAP_SECONDS or FINAL_SWAP_SHARE of what the network parts
+# leave of the phase, taken from its LNS: cost's reshuffling opens swaps that fair share's own phase had used up. (Generated
+# ics, the final rotas of four 300 s runs, seeds 0 and 1: swaps lowered fair share by
+# 0.19-0.32 M in 1-14 s, where cost's LNS gains about 0.015 M a second at its end; from the
+# rota at fair share's end, 10 s of swaps found nothing. In the engine, 300 s: seed 0, fair
+# share 7.85 to 7.77 M and cost 3,000 lower, 6.83 %; seed 1, 3.88 to 3.53 M, cost 9,600
+# higher, 5.73 %.) The swaps move even load and preferences a little, so their holds are let
+# go for the rota the swaps make (a lexicographic gain: fair share is the higher goal).
+FINAL_SWAP_SECONDS = 6.0
+FINAL_SWAP_SHARE = 0.05
 # A first tier that splits by clinician (scheduler.columns: weighted cover and requests) first
 # gets column generation for at most this share of the phase: its bound is cut into the model,
 # and its LP's mix of rotas seeds the search (below).
@@ -339,6 +350,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     solver.parameters.log_search_progress = params.log
 
     phases: list[PhaseResult] = []
+    hold_rows: dict[tuple[str, ...], int] = {}  # each held tier's row "tier ≤ its value"
     best_values: list[int] | None = None
     parts: dict[str, int] = {}
     solver_parts: dict[str, int] = {}
@@ -356,6 +368,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     for number, tier in enumerate(tiers, start=1):
         if tier in held:
             rm.model.add(sum(problem.weights.of(part) * rm.parts[part] for part in tier) <= held[tier])
+            hold_rows[tier] = len(rm.model.proto.constraints) - 1
             phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, held[tier], 0, 0.0))
             continue
         elapsed = time.perf_counter() - started
@@ -405,6 +418,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (best_values is not None and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
                 and (value == 0 or rest is not None and _near(value, 0, rest))):
             rm.model.add(expr <= value)
+            hold_rows[tier] = len(rm.model.proto.constraints) - 1
             status = SolveStatus.OPTIMAL if value == 0 else SolveStatus.FEASIBLE
             phases.append(PhaseResult(tier, status, value, 0, time.perf_counter() - phase_started))
             _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
@@ -564,12 +578,24 @@ def solve(problem: Problem, params: SolveParams | None = None,
                       else rm.objective.practice_groups(aim=False) if tier[0] in HAND_OVER else None)
             if alongside is not None and groups is not None and groups.aim:
                 alongside.aim(groups)
-            outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline, params.seed + number,
+            swaps_after = (tier == ("cost",) and number == len(tiers) and ("fair_share",) in tiers
+                           and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES)
+            tail = min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget) if swaps_after else 0.0
+            outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline - tail, params.seed + number,
                               stop, improved, params.workers, groups,
                               stall if number < len(tiers) else None,
                               _tie_break(problem, rm, solver, tier, tiers)
                               if status is SolveStatus.FEASIBLE else None,
                               None if alongside is None else alongside.done)
+            if tail and not (should_stop is not None and should_stop()):
+                below = [hold_rows[t] for t in tiers[tiers.index(("fair_share",)) + 1:number - 1]
+                         if t in hold_rows]
+                found = _swapped_after(problem, rm, outcome.values if outcome.improvements else begin,
+                                       below, phase_deadline, params, free_days)
+                if found is not None:
+                    outcome = replace(outcome, values=found, objective=round(_objective_value(rm.model, found)),
+                                      improvements=outcome.improvements + 1)
+                    report(outcome.objective, bound)
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)
                 status = SolveStatus.FEASIBLE
@@ -603,6 +629,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
             parts = objective_parts(problem, rota)
             value = sum(problem.weights.of(part) * parts[part] for part in tier)
             rm.model.add(expr <= value)  # hold this tier while the next ones are minimised
+            hold_rows[tier] = len(rm.model.proto.constraints) - 1
             phases.append(PhaseResult(tier, status, value, min(bound, value), seconds))
             report(value, min(bound, value))
         else:
@@ -617,6 +644,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
             # exceeds its value; one that does is not trusted), and every part is at least 0.
             value = sum(problem.weights.of(part) * parts[part] for part in tier)
             rm.model.add(expr <= value)
+            hold_rows[tier] = len(rm.model.proto.constraints) - 1
             proven = max(0, lp or 0, bound if bound <= value else 0)
             phases.append(PhaseResult(tier, status, value, min(proven, value), seconds))
         _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
@@ -855,6 +883,51 @@ def _by_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], se
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
     return swapped, found
+
+
+def _swapped_after(problem: Problem, rm: RotaModel, values: list[int], below: list[int],
+                   deadline: float, params: SolveParams, free_days: set[date] | None) -> list[int] | None:
+    """The last phase's solution `values` with posts changing hands for fair share
+    (scheduler.swap) until `deadline`, as a full solution of the model, if that lowers fair share
+    and the weighted total of the goals; else None. The swaps keep every tier above fair share;
+    cost (the phase's own) and the tiers between may move a little, so the rows `below` that
+    hold those tiers are let go, in the model too once a rota is taken: a lexicographic gain,
+    whose parts the checker reports as they are."""
+    rota = _values_rota(problem, rm, values)
+    fixed = None if free_days is None else (lambda day: day not in free_days)
+    swapped = fair_share_swaps(problem, rota, SWAP_PARTS_SHARE * (deadline - time.perf_counter()),
+                               params.seed, fixed)
+    before, after = objective_parts(problem, rota), objective_parts(problem, swapped)
+    if (after["fair_share"] >= before["fair_share"]
+            or _weighted_total(problem, after) >= _weighted_total(problem, before)):
+        return None
+    kept = {row: list(rm.model.proto.constraints[row].linear.domain) for row in below}
+    for row in below:
+        _let_go(rm.model, row)
+    found = _rota_values(problem, rm, swapped, deadline - time.perf_counter(), params)
+    if found is None:
+        for row, domain in kept.items():
+            linear = rm.model.proto.constraints[row].linear
+            linear.domain.clear()
+            linear.domain.extend(domain)
+    return found
+
+
+def _let_go(model: cp_model.CpModel, row: int) -> None:
+    """The linear row `row` of `model` bounded on neither side."""
+    linear = model.proto.constraints[row].linear
+    linear.domain.clear()
+    linear.domain.extend([-(2**63 - 1), 2**63 - 1])
+
+
+def _values_rota(problem: Problem, rm: RotaModel, values: list[int]) -> Rota:
+    """The assignments of a full solution of the model."""
+    return tuple(Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id)
+                 for (ci, si, pi), var in rm.variables.x.items() if values[var.index])
+
+
+def _weighted_total(problem: Problem, parts: dict[str, int]) -> int:
+    return sum(problem.weights.of(part) * parts[part] for part in PARTS)
 
 
 def _network_minutes(problem: Problem, rm: RotaModel, values: list[float]) -> dict[Network, float]:

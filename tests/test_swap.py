@@ -219,3 +219,43 @@ def test_swaps_aimed_at_networks_break_no_rule(seed):
     before, after = objective_parts(p, rota), objective_parts(p, swapped)
     assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
     assert len(swapped) == len(rota)
+
+
+def test_the_last_phase_ends_with_swaps_that_may_move_the_tiers_below_fair_share():
+    """solve._swapped_after, cost's closing swaps on a big model: all ten sessions with A's
+    GPs, who want five each (min_sessions). Swaps hand half to B, so fair share falls to 0 while
+    the tier of even load and min_sessions rises; held at its value, that tier's row makes the
+    swapped rota no solution of the model, and let go, the rota is taken: every goal above fair
+    share as it was, fair share and the weighted total lower."""
+    import scheduler.solve as solve_module
+    from scheduler.domain import SolveParams
+    from scheduler.model import build_model
+
+    p = two_practices()
+    p = replace(p, clinicians=tuple(replace(c, min_sessions_per_period=5) if c.practice_code == "A" else c
+                                    for c in p.clinicians))
+    rota = all_a(p)
+    before = objective_parts(p, rota)
+    params = SolveParams(workers=1)
+
+    def model_at_cost():
+        rm = build_model(p)
+        values = solve_module._rota_values(p, rm, rota, 10, params)
+        assert values is not None
+        tier = ("even_load", "even_saturdays", "min_sessions")
+        rm.model.add(sum(p.weights.of(part) * rm.parts[part] for part in tier)
+                     <= sum(p.weights.of(part) * before[part] for part in tier))
+        rm.model.minimize(rm.parts["cost"])
+        return rm, values, len(rm.model.proto.constraints) - 1
+
+    rm, values, row = model_at_cost()
+    assert solve_module._swapped_after(p, rm, values, [], time.perf_counter() + 10, params, None) is None
+    rm, values, row = model_at_cost()
+    found = solve_module._swapped_after(p, rm, values, [row], time.perf_counter() + 10, params, None)
+    assert found is not None
+    swapped = solve_module._values_rota(p, rm, found)
+    assert check(p, swapped) == []
+    after = objective_parts(p, swapped)
+    assert {part: after[part] for part in ABOVE} == {part: before[part] for part in ABOVE}
+    assert after["fair_share"] < before["fair_share"] and after["min_sessions"] > before["min_sessions"]
+    assert solve_module._weighted_total(p, after) < solve_module._weighted_total(p, before)
