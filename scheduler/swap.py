@@ -1,10 +1,11 @@
-"""Fair share by swaps: one clinician handing a post to another of the same role.
+"""Fair share by swaps: one clinician handing a post to another who may stand in for them.
 
 On a big problem the fair-share goal is mostly about moving sessions between practices, and a
 session moves between practices when its post changes hands: a clinician of a practice above its
-share gives the post to one of the same role from a practice below it. Such a swap keeps every
-goal above fair share as it was (the same posts are filled, by the same roles, at the same times
-and places), so the only question is whether the newcomer may take the session and the leaver
+share gives the post to one from a practice below it, of the same role or, where neither is a
+GP, of another role the post accepts (a practice nurse for an ANP on a "Practice Nurse;ANP"
+post). Such a swap keeps every goal above fair share as it was (the same posts are filled, at the
+same times and places, and GP cover by the same GPs), so the only question is whether the newcomer may take the session and the leaver
 may lose it, which the checker's rules about one clinician's own sessions answer exactly.
 
 `fair_share_swaps(problem, rota, seconds)` applies the best swap it finds for each post in turn,
@@ -39,9 +40,12 @@ from scheduler.domain import (
     Rota,
     Session,
     Status,
+    assignment_cost_pence,
     fair_share_weights,
+    is_preferred_date,
     offer_for,
     requests_of,
+    triangle,
 )
 
 
@@ -84,6 +88,16 @@ NETWORK_WEIGHT = 2
 CHAIN_CHECKS = 8
 # ... among chains whose middle clinician takes one of their CHAIN_INCOMING best posts.
 CHAIN_INCOMING = 4
+
+
+def _may_stand_in(taker: Clinician, giver: Clinician) -> bool:
+    """Whether `taker` may take a post of `giver`'s (one the post accepts) and leave every goal
+    above fair share as it was: the same role, or neither a GP. GP cover counts GPs alone, and
+    nothing else above fair share asks who fills a post (the places filled, their minutes and
+    hubs stay). Generated ics seed 0, the rota after cost's phase: 93 of 94 ANPs' Saturdays
+    could go to a practice nurse, for whom the posts ask as well, where the same role gave
+    none, and cost's LP has a sixth of those ANP minutes."""
+    return taker.role_key == giver.role_key or (taker.role_key != "gp" and giver.role_key != "gp")
 
 
 class _Swaps:
@@ -195,7 +209,7 @@ class _Swaps:
             offers = []
             for c in self.takers.get((e.session_id, e.assignment.post_index), ()):
                 taker = c.practice_code
-                if c.role_key != e.clinician.role_key or self.deviation[taker] >= 0:
+                if not _may_stand_in(c, e.clinician) or self.deviation[taker] >= 0:
                     continue
                 change = self.change({giver: -e.minutes, taker: e.minutes})
                 if change < 0:
@@ -232,7 +246,7 @@ class _Swaps:
                 for e2 in self.on_post.get((session.session_id, index), ()):
                     t = e2.clinician
                     middle = t.practice_code
-                    if (t.role_key != q.role_key or middle == q.practice_code
+                    if (not _may_stand_in(q, t) or middle == q.practice_code
                             or self.deviation[middle] > 0 or not self.movable(e2)):
                         continue
                     if t.clinician_id not in incoming:
@@ -261,7 +275,7 @@ class _Swaps:
         for session, index in self.may_take.get(t.clinician_id, ()):
             for e in self.on_post.get((session.session_id, index), ()):
                 giver = e.clinician.practice_code
-                if (e.clinician.role_key == t.role_key and self.deviation[giver] > 0
+                if (_may_stand_in(t, e.clinician) and self.deviation[giver] > 0
                         and giver != t.practice_code and self.movable(e)):
                     offers.append((self.change({giver: -e.minutes}), self.rng.random(), e))
         offers.sort(key=lambda o: (o[0], o[1]))
@@ -313,3 +327,154 @@ class _Swaps:
                 if network in gaps:
                     gaps[network] += sign * self.total_weight * e.minutes
 
+
+
+def cost_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float, seed: int = 0,
+               fixed_day: Callable[[date], bool] | None = None) -> Rota:
+    """`rota` with posts handed to cheaper clinicians who may stand in (see _may_stand_in) while
+    that lowers cost and leaves fair share and each tier between it and cost no worse, for at
+    most `seconds`: one post handed on within a practice or to one whose deviation it does not
+    worsen, or two at once, a post from practice P to Q and one of the same length from Q to P
+    (each practice's minutes stay). Every tier above fair share stays as it was (the same places
+    filled), so the result is at least as good lexicographically down to cost, and cheaper.
+
+    Cost's LP on the generated ics gives Saturdays of a "Practice Nurse;ANP" post to nurses
+    where the rota after cost's phase gives them to ANPs, at £20-35 an hour more, and each such
+    move alone shifts minutes between practices; the large-neighbourhood search frees a few
+    practices at a time and rarely the pair that trades."""
+    deadline = time.perf_counter() + seconds
+    view = RotaView.of(problem, rota)
+    weights = fair_share_weights(problem)
+    if not view.entries or problem.weights.of("cost") == 0:
+        return tuple(rota)
+    swaps = _CostSwaps(problem, view, weights, random.Random(seed), fixed_day)
+    while time.perf_counter() < deadline and swaps.sweep(deadline):
+        pass
+    return tuple(sorted(x.assignment for es in swaps.mine.values() for x in es))
+
+
+class _CostSwaps(_Swaps):
+    """_Swaps with each clinician's share of the tiers between fair share and cost."""
+
+    def __init__(self, problem: Problem, view: RotaView, weights: dict[str, int],
+                 rng: random.Random, fixed_day: Callable[[date], bool] | None):
+        super().__init__(problem, view, weights, rng, fixed_day)
+        w = problem.weights
+        self.w_load, self.w_sats, self.w_min = w.of("even_load"), w.of("even_saturdays"), w.of("min_sessions")
+        self.w_pref, self.w_cost = w.of("preferences"), w.of("cost")
+        self.preferred: dict[str, set[date]] = defaultdict(set)
+        for cid, day in problem.availability:
+            if is_preferred_date(problem, cid, day):
+                self.preferred[cid].add(day)
+        self.by_practice: dict[str, list[Clinician]] = defaultdict(list)
+        for c in problem.clinicians:
+            self.by_practice[c.practice_code].append(c)
+
+    def tiers(self, c: Clinician, entries: list[Entry]) -> tuple[int, int]:
+        """c's part of even load (with even Saturdays and minimum sessions) and of preferences."""
+        n = len(entries)
+        sats = sum(1 for e in entries if e.session.is_saturday)
+        load = (self.w_load * triangle(n) + self.w_sats * triangle(sats)
+                + self.w_min * max(0, c.min_sessions_per_period - n))
+        worked = {e.session.date for e in entries}
+        missed = sum(1 for day in self.preferred.get(c.clinician_id, ()) if day not in worked)
+        elsewhere = (sum(1 for e in entries if e.session.hub_id not in c.preferred_hubs)
+                     if c.preferred_hubs else 0)
+        return load, self.w_pref * (missed + elsewhere)
+
+    def cost(self, c: Clinician, e: Entry) -> int:
+        return self.w_cost * assignment_cost_pence(c, e.session)
+
+    def try_moves(self, moves: list[tuple[Entry, Clinician]]) -> bool:
+        """Hand each entry's post to its clinician, all at once, if that breaks no rule of
+        anyone involved, lowers cost and leaves fair share and the tiers between no worse."""
+        involved: dict[str, Clinician] = {}
+        after: dict[str, list[Entry]] = {}
+        for e, c in moves:
+            for who in (e.clinician, c):
+                involved[who.clinician_id] = who
+                after.setdefault(who.clinician_id, list(self.mine.get(who.clinician_id, [])))
+        minutes: dict[str, int] = defaultdict(int)
+        gain = 0
+        for e, c in moves:
+            if any(x.session_id == e.session_id for x in after[c.clinician_id]):
+                return False
+            after[e.clinician_id] = [x for x in after[e.clinician_id] if x is not e]
+            after[c.clinician_id].append(
+                Entry(Assignment(e.session_id, e.assignment.post_index, c.clinician_id),
+                      e.session, e.post, c, e.start_minute, e.end_minute, e.week))
+            minutes[e.clinician.practice_code] -= e.minutes
+            minutes[c.practice_code] += e.minutes
+            gain += self.cost(c, e) - self.cost(e.clinician, e)
+        if gain >= 0 or self.change(minutes) > 0:
+            return False
+        load = prefs = 0
+        for cid, who in involved.items():
+            old, new = self.tiers(who, self.mine.get(cid, [])), self.tiers(who, after[cid])
+            load += new[0] - old[0]
+            prefs += new[1] - old[1]
+        if load > 0 or prefs > 0:
+            return False
+        if any(clinician_violations(self.problem, who, self.mine.get(cid, []), after[cid])
+               for cid, who in involved.items()):
+            return False
+        for e, c in moves:
+            moved = next(x for x in after[c.clinician_id] if x.session_id == e.session_id)
+            post = self.on_post[e.session_id, e.assignment.post_index]
+            post[:] = [x for x in post if x is not e] + [moved]
+            self.deviation[e.clinician.practice_code] -= self.total_weight * e.minutes
+            self.deviation[c.practice_code] += self.total_weight * e.minutes
+        for cid in involved:
+            self.mine[cid] = after[cid]
+        return True
+
+    def sweep(self, deadline: float) -> bool:
+        """One pass over the posts, dearest first: each to the cheapest clinician who may take
+        it alone, else in a trade with a post of the same length coming back. True if any moved."""
+        entries = [e for es in self.mine.values() for e in es if self.movable(e)]
+        self.rng.shuffle(entries)
+        entries.sort(key=lambda e: -e.clinician.cost_per_hour_pence)
+        improved = False
+        for e in entries:
+            if time.perf_counter() >= deadline:
+                break
+            if e not in self.mine[e.clinician_id]:
+                continue
+            giver = e.clinician
+            cheaper = sorted(((self.cost(c, e) - self.cost(giver, e), self.rng.random(), c)
+                              for c in self.takers.get((e.session_id, e.assignment.post_index), ())
+                              if c.clinician_id != giver.clinician_id and _may_stand_in(c, giver)
+                              and self.cost(c, e) < self.cost(giver, e)),
+                             key=lambda o: (o[0], o[1]))
+            moved = False
+            for _, _, c in cheaper:
+                if self.try_moves([(e, c)]):
+                    moved = True
+                    break
+            for _, _, c in cheaper if not moved else ():
+                if time.perf_counter() >= deadline:
+                    break
+                if c.practice_code == giver.practice_code:
+                    continue
+                if self._trade(e, c):
+                    moved = True
+                    break
+            improved = improved or moved
+        return improved
+
+    def _trade(self, e: Entry, c: Clinician) -> bool:
+        """e's post to c, and a post of the same length from c's practice back to e's."""
+        home, away = e.clinician.practice_code, c.practice_code
+        options = []
+        for q in self.by_practice.get(away, ()):
+            for e2 in self.mine.get(q.clinician_id, ()):
+                if e2.minutes != e.minutes or e2.session_id == e.session_id or not self.movable(e2):
+                    continue
+                for c2 in self.takers.get((e2.session_id, e2.assignment.post_index), ()):
+                    if c2.practice_code == home and _may_stand_in(c2, q):
+                        net = (self.cost(c, e) - self.cost(e.clinician, e)
+                               + self.cost(c2, e2) - self.cost(q, e2))
+                        if net < 0:
+                            options.append((net, self.rng.random(), e2, c2))
+        options.sort(key=lambda o: (o[0], o[1]))
+        return any(self.try_moves([(e, c), (e2, c2)]) for _, _, e2, c2 in options[:CHAIN_CHECKS])

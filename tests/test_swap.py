@@ -13,7 +13,7 @@ import pytest
 
 from scheduler.checker import RotaView, check, objective_parts, violations_if_added
 from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status, fair_share_weights
-from scheduler.swap import _Swaps, fair_share_swaps
+from scheduler.swap import _Swaps, cost_swaps, fair_share_swaps
 from tests import builders as b
 
 DAYS = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
@@ -259,3 +259,128 @@ def test_the_last_phase_ends_with_swaps_that_may_move_the_tiers_below_fair_share
     assert {part: after[part] for part in ABOVE} == {part: before[part] for part in ABOVE}
     assert after["fair_share"] < before["fair_share"] and after["min_sessions"] > before["min_sessions"]
     assert solve_module._weighted_total(p, after) < solve_module._weighted_total(p, before)
+
+
+# ---- cost swaps ------------------------------------------------------------------------------
+
+BELOW = (("fair_share",), ("even_load", "even_saturdays", "min_sessions"), ("preferences",))
+
+
+def _tier_values(p, parts):
+    return [sum(p.weights.of(part) * parts[part] for part in tier) for tier in BELOW]
+
+
+def test_cost_swaps_hand_posts_to_a_cheaper_role_the_post_accepts():
+    """Ten "Practice Nurse;ANP" evenings, all worked by A's ANP (£60 an hour): A's practice nurse
+    (£35) takes five of them. A sixth would make the load less even (5 and 5 against 4 and 6),
+    a tier above cost, so it stays with the ANP; fair share (one practice) does not move."""
+    p = b.problem(clinicians=[b.clinician("anp", "ANP", practice_code="A", max_sessions_per_week=5,
+                                          cost_per_hour_pence=6000),
+                              b.clinician("pn", "Practice Nurse", practice_code="A",
+                                          max_sessions_per_week=5, cost_per_hour_pence=3500)],
+                  sessions=[b.evening(day, "H1", b.post("Practice Nurse;ANP")) for day in DAYS],
+                  practices=[b.practice("A")])
+    rota = tuple(Assignment(s.session_id, 0, "anp") for s in p.sessions)
+    assert check(p, rota) == []
+    swapped = cost_swaps(p, rota, 10)
+    assert check(p, swapped) == []
+    assert Counter(a.clinician_id for a in swapped) == {"anp": 5, "pn": 5}
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert after["cost"] == before["cost"] - 5 * 2500 * 90 // 60
+    assert after["even_load"] < before["even_load"]
+
+
+def test_cost_swaps_trade_posts_between_practices_of_the_same_length():
+    """A's ANP works an evening at H1 and B's ANP one at H2, each practice at its share. B's
+    nurse may work only H1, so B's nurse taking A's evening would put B above its share; handed
+    on together with B's H2 evening going to A's ANP, each practice keeps its minutes, and the
+    evening at H1 costs a nurse's rate instead of an ANP's."""
+    hubs = [b.hub("H1"), b.hub("H2")]
+    clinicians = [b.clinician("a", "ANP", practice_code="A", max_sessions_per_week=5,
+                              cost_per_hour_pence=6000),
+                  b.clinician("bn", "ANP", practice_code="B", hubs=("H2",), max_sessions_per_week=5,
+                              cost_per_hour_pence=6000),
+                  b.clinician("pb", "Practice Nurse", practice_code="B", hubs=("H1",),
+                              max_sessions_per_week=5, cost_per_hour_pence=3000)]
+    sessions = [b.evening(DAYS[0], "H1", b.post("Practice Nurse;ANP")),
+                b.evening(DAYS[1], "H2", b.post("ANP"))]
+    p = b.problem(clinicians=clinicians, sessions=sessions, practices=[b.practice("A"), b.practice("B")],
+                  hubs=hubs)
+    rota = (Assignment(sessions[0].session_id, 0, "a"), Assignment(sessions[1].session_id, 0, "bn"))
+    assert check(p, rota) == [] and objective_parts(p, rota)["fair_share"] == 0
+    swapped = cost_swaps(p, rota, 10)
+    assert check(p, swapped) == []
+    assert set(swapped) == {Assignment(sessions[0].session_id, 0, "pb"),
+                            Assignment(sessions[1].session_id, 0, "a")}
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert after["fair_share"] == 0 and after["cost"] == before["cost"] - 3000 * 90 // 60
+    assert _tier_values(p, after) <= _tier_values(p, before)
+
+
+def test_cost_swaps_keep_gps_on_posts_where_only_they_give_gp_cover():
+    """A GP on a "GP;Practice Nurse" post stays there though a nurse costs less: GP cover, a
+    tier above fair share, counts GPs alone."""
+    p = b.problem(clinicians=[b.clinician("gp", "GP", practice_code="A", cost_per_hour_pence=10_000),
+                              b.clinician("pn", "Practice Nurse", practice_code="A",
+                                          cost_per_hour_pence=3000)],
+                  sessions=[b.evening(DAYS[0], "H1", b.post("GP;Practice Nurse"))],
+                  practices=[b.practice("A")])
+    rota = (Assignment(p.sessions[0].session_id, 0, "gp"),)
+    assert cost_swaps(p, rota, 10) == rota
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cost_swaps_on_random_rotas_break_no_rule_and_only_gain(seed):
+    """From a valid random rota of GPs, nurses and ANPs at random rates, the cost swaps leave a
+    valid rota with every goal above fair share as it was, fair share and the tiers between it
+    and cost no worse, and cost no higher."""
+    p, rng = _random_problem(seed)
+    roles = {c.clinician_id: rng.choice(["GP", "Nurse", "ANP"]) for c in p.clinicians}
+    p = replace(p, clinicians=tuple(replace(c, role=roles[c.clinician_id],
+                                            cost_per_hour_pence=rng.randrange(2000, 11_000),
+                                            min_sessions_per_period=rng.choice([0, 0, 2]))
+                                    for c in p.clinicians),
+                sessions=tuple(replace(s, posts=tuple(b.post(rng.choice(["GP", "Nurse;ANP", "GP;Nurse;ANP"]),
+                                                             min=0, target=1) for _ in s.posts))
+                               for s in p.sessions))
+    p, rota = _random_rota(p, rng)
+    assert check(p, rota) == []
+    swapped = cost_swaps(p, rota, 10, seed)
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
+    assert all(x <= y for x, y in zip(_tier_values(p, after), _tier_values(p, before), strict=True))
+    assert after["cost"] <= before["cost"]
+    assert len(swapped) == len(rota)
+
+
+def test_cost_phase_starts_with_cost_swaps_as_a_solution_of_the_held_model():
+    """solve._by_cost_swaps, at the start of cost's phase on a big model: with fair share and
+    the tiers between held at the rota's values, the swapped rota is a solution of the model
+    (the held rows allow it) and its cost, the phase's objective, is lower."""
+    import scheduler.solve as solve_module
+    from scheduler.domain import SolveParams
+    from scheduler.model import build_model
+
+    p = b.problem(clinicians=[b.clinician("anp", "ANP", practice_code="A", max_sessions_per_week=5,
+                                          cost_per_hour_pence=6000),
+                              b.clinician("pn", "Practice Nurse", practice_code="A",
+                                          max_sessions_per_week=5, cost_per_hour_pence=3500)],
+                  sessions=[b.evening(day, "H1", b.post("Practice Nurse;ANP")) for day in DAYS],
+                  practices=[b.practice("A"), b.practice("B")])
+    rota = tuple(Assignment(s.session_id, 0, "anp") for s in p.sessions)
+    before = objective_parts(p, rota)
+    params = SolveParams(workers=1)
+    rm = build_model(p)
+    values = solve_module._rota_values(p, rm, rota, 10, params)
+    assert values is not None
+    for tier in BELOW:
+        rm.model.add(sum(p.weights.of(part) * rm.parts[part] for part in tier)
+                     <= sum(p.weights.of(part) * before[part] for part in tier))
+    rm.model.minimize(rm.parts["cost"])
+    swapped, found = solve_module._by_cost_swaps(p, rm, rota, values, 10, params, None)
+    assert set(solve_module._values_rota(p, rm, found)) == set(swapped)
+    assert check(p, swapped) == []
+    after = objective_parts(p, swapped)
+    assert after["cost"] < before["cost"] and after["fair_share"] == before["fair_share"]
+    assert solve_module._objective_value(rm.model, found) == after["cost"]
