@@ -404,6 +404,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 seconds = _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))
             dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, seconds))
         phase_started = time.perf_counter()
+        phase_end = phase_started + budget  # what each step before the search leaves is up to it
         name = "+".join(tier)
         expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
         rm.model.minimize(expr)
@@ -456,7 +457,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     early.done.wait(NETWORK_AIM_WAIT * budget)
                     if early.values is not None:
                         aim = _network_minutes(problem, rm, early.values)
-                    budget = max(0.1, budget - (time.perf_counter() - phase_started))
+                    budget = max(0.1, phase_end - time.perf_counter())
                 swapped, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
                                                  params, free_days, aim)
                 if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
@@ -468,16 +469,16 @@ def solve(problem: Problem, params: SolveParams | None = None,
                                                             len(rm.model.proto.variables)),
                                                  dual[1].done)))
                 rota = swapped
-                budget = max(0.1, budget - (time.perf_counter() - phase_started))
+                budget = max(0.1, phase_end - time.perf_counter())
             elif (tier == ("cost",) and number == len(tiers) and params.lns
                   and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
                 rota, best_values = _by_cost_swaps(problem, rm, rota, best_values,
                                                    COST_SWAP_SHARE * budget, params, free_days)
-                budget = max(0.1, budget - (time.perf_counter() - phase_started))
+                budget = max(0.1, phase_end - time.perf_counter())
                 share = COST_PARTS_SHARE if priced is None else COST_PARTS_SHARE_PRICED
                 best_values = _by_network(problem, rm, rota, best_values, share * budget,
                                           params, should_stop, goal="cost")
-                budget = max(0.1, budget - (time.perf_counter() - phase_started))
+                budget = max(0.1, phase_end - time.perf_counter())
             _hint(rm.model, best_values)
         # The fill and cover tiers gain much from presolve; the tiers from fair share down start
         # from a complete hint, and re-presolving a big model for them can cost more than the
@@ -489,7 +490,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
         if (params.columns and columns.applies(problem, rm, tier, best_values is None and start is None)):
             lp = _column_start(problem, rm, tier, expr, budget, params, should_stop,
                                partial(_emit_bound, params, name, number, len(tiers), started))
-            budget = max(0.1, budget - (time.perf_counter() - phase_started))
+            budget = max(0.1, phase_end - time.perf_counter())
         size = len(rm.model.proto.variables)
         glop = (best_values is not None and tier[0] in UNPRESOLVED and size > PRESOLVE_ALWAYS
                 and (size <= LP_MOST_VARIABLES or params.lns and tier[0] in LP_ALONGSIDE_ANY_SIZE))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -714,3 +715,40 @@ def test_read_rows_takes_the_relaxation_the_module_describes():
     assert read_rows(m, literals=False).numbers.tolist() == [0, 6]
     # GLOP loads the same rows at once: min w + 2x with w ≥ 1 + x, x ≤ y, y + z = 1 is 1
     assert lp_bound(m, 5) == 1
+
+
+def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatch):
+    """On the ics's path cost's phase runs its swaps, then the network parts, then LNS: each step
+    takes what it uses from the phase's time once, so LNS (with the closing swaps after it) runs
+    to the end of the phase, the time limit less the closing reserve. (The ics, stop 32: the
+    swaps' 21 s were counted twice, and cost's phase ended 21 s early.)"""
+    _as_ics(monkeypatch)
+    cost_swaps = solve_module._by_cost_swaps
+    seen: dict[str, float] = {}
+
+    def slow(*args, **kwargs):
+        seen["cost"] = time.perf_counter()
+        time.sleep(3.0)  # as if the swaps used their share
+        return cost_swaps(*args, **kwargs)
+
+    improve = solve_module.improve
+
+    def recorded(problem, rm, expr, values, value, deadline, *args, **kwargs):
+        if "cost" in seen:
+            seen["deadline"] = deadline
+        return improve(problem, rm, expr, values, value, deadline, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_by_cost_swaps", slow)
+    monkeypatch.setattr(solve_module, "improve", recorded)
+    p = _three_practices_problem()
+    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
+                                    for k, c in enumerate(p.clinicians)))
+    started = time.perf_counter()
+    result = solve(p, SolveParams(time_limit=20, workers=2))
+    assert check(p, result.rota) == []
+    assert "deadline" in seen, "cost's phase did not reach LNS"
+    size = len(build_model(p).model.proto.variables)
+    end = started + 20 - solve_module.CLOSING_SECONDS_PER_VARIABLE * size
+    phase = end - seen["cost"]
+    tail = min(solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * phase)
+    assert seen["deadline"] + tail >= end - 1.0
