@@ -272,8 +272,10 @@ def _tier_values(p, parts):
 
 def test_cost_swaps_hand_posts_to_a_cheaper_role_the_post_accepts():
     """Ten "Practice Nurse;ANP" evenings, all worked by A's ANP (£60 an hour): A's practice nurse
-    (£35) takes five of them. A sixth would make the load less even (5 and 5 against 4 and 6),
-    a tier above cost, so it stays with the ANP; fair share (one practice) does not move."""
+    (£35) takes them all. Even load, a tier above cost, is held as a sum at its value in the
+    rota the swaps start from: the first five make the load more even and so leave room for
+    the next five, which take it back to where it was (10 and 0 to 0 and 10); fair share (one
+    practice) does not move. With no room at all (slack spent, below), she takes five."""
     p = b.problem(clinicians=[b.clinician("anp", "ANP", practice_code="A", max_sessions_per_week=5,
                                           cost_per_hour_pence=6000),
                               b.clinician("pn", "Practice Nurse", practice_code="A",
@@ -284,10 +286,12 @@ def test_cost_swaps_hand_posts_to_a_cheaper_role_the_post_accepts():
     assert check(p, rota) == []
     swapped = cost_swaps(p, rota, 10)
     assert check(p, swapped) == []
-    assert Counter(a.clinician_id for a in swapped) == {"anp": 5, "pn": 5}
+    assert Counter(a.clinician_id for a in swapped) == {"pn": 10}
     before, after = objective_parts(p, rota), objective_parts(p, swapped)
-    assert after["cost"] == before["cost"] - 5 * 2500 * 90 // 60
-    assert after["even_load"] < before["even_load"]
+    assert after["cost"] == before["cost"] - 10 * 2500 * 90 // 60
+    assert after["even_load"] == before["even_load"]
+    half = tuple(sorted(Assignment(s.session_id, 0, "anp" if k % 2 else "pn") for k, s in enumerate(p.sessions)))
+    assert cost_swaps(p, half, 10) == half  # 5 and 5: any move makes the load less even
 
 
 def test_cost_swaps_trade_posts_between_practices_of_the_same_length():
@@ -329,11 +333,13 @@ def test_cost_swaps_keep_gps_on_posts_where_only_they_give_gp_cover():
     assert cost_swaps(p, rota, 10) == rota
 
 
+@pytest.mark.parametrize("price", [0, 150])
 @pytest.mark.parametrize("seed", range(12))
-def test_cost_swaps_on_random_rotas_break_no_rule_and_only_gain(seed):
+def test_cost_swaps_on_random_rotas_break_no_rule_and_only_gain(seed, price):
     """From a valid random rota of GPs, nurses and ANPs at random rates, the cost swaps leave a
     valid rota with every goal above fair share as it was, fair share and the tiers between it
-    and cost no worse, and cost no higher."""
+    and cost no worse, and cost no higher (with a price on even load too: the slack it makes
+    is only ever spent)."""
     p, rng = _random_problem(seed)
     roles = {c.clinician_id: rng.choice(["GP", "Nurse", "ANP"]) for c in p.clinicians}
     p = replace(p, clinicians=tuple(replace(c, role=roles[c.clinician_id],
@@ -345,7 +351,7 @@ def test_cost_swaps_on_random_rotas_break_no_rule_and_only_gain(seed):
                                for s in p.sessions))
     p, rota = _random_rota(p, rng)
     assert check(p, rota) == []
-    swapped = cost_swaps(p, rota, 10, seed)
+    swapped = cost_swaps(p, rota, 10, seed, price=price)
     assert check(p, swapped) == []
     before, after = objective_parts(p, rota), objective_parts(p, swapped)
     assert {k: after[k] for k in ABOVE} == {k: before[k] for k in ABOVE}
@@ -384,3 +390,71 @@ def test_cost_phase_starts_with_cost_swaps_as_a_solution_of_the_held_model():
     after = objective_parts(p, swapped)
     assert after["cost"] < before["cost"] and after["fair_share"] == before["fair_share"]
     assert solve_module._objective_value(rm.model, found) == after["cost"]
+
+
+def _priced_problem():
+    """Practice A: GPs ga (£100 an hour, three evenings) and gb (£100.50, one), practice nurses
+    nd (£60, two) and nc (£35, two), on eight evenings of one post each."""
+    clinicians = [b.clinician("ga", "GP", practice_code="A", max_sessions_per_week=5, cost_per_hour_pence=10_000),
+                  b.clinician("gb", "GP", practice_code="A", max_sessions_per_week=5, cost_per_hour_pence=10_050),
+                  b.clinician("nd", "Practice Nurse", practice_code="A", max_sessions_per_week=5,
+                              cost_per_hour_pence=6000),
+                  b.clinician("nc", "Practice Nurse", practice_code="A", max_sessions_per_week=5,
+                              cost_per_hour_pence=3500)]
+    gp = [b.evening(day, "H1", b.post("GP")) for day in DAYS[:4]]
+    nurse = [b.evening(day, "H1", b.post("Practice Nurse")) for day in DAYS[4:8]]
+    p = b.problem(clinicians=clinicians, sessions=gp + nurse, practices=[b.practice("A")])
+    who = ["ga", "ga", "ga", "gb", "nd", "nd", "nc", "nc"]
+    rota = tuple(Assignment(s.session_id, 0, c) for s, c in zip(gp + nurse, who, strict=True))
+    assert check(p, rota) == []
+    return p, rota
+
+
+def test_cost_swaps_spend_slack_the_holds_leave_on_cheaper_clinicians():
+    """Even load is held as a sum: with two units of slack, the cheaper nurse takes one of the
+    dearer one's evenings (2 and 2 to 1 and 3 raises even load by one); with none, she cannot."""
+    p, rota = _priced_problem()
+    assert cost_swaps(p, rota, 5) == tuple(sorted(rota))
+    swapped = cost_swaps(p, rota, 5, slack=(2, 0))
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert Counter(a.clinician_id for a in swapped)["nc"] == 3
+    assert 0 < after["even_load"] - before["even_load"] <= 2
+    assert after["cost"] == before["cost"] - 2500 * 90 // 60
+
+
+def test_cost_swaps_with_a_price_make_slack_where_it_is_cheap_and_spend_it_where_it_pays():
+    """At a price of 150 per unit of even load, an evening goes from ga (three) to gb (one) for
+    75 pence more, which lowers even load by one, and that unit lets nc take one of nd's
+    evenings for £37.50 less: even load ends where it was, cost 3,675 pence lower. Without a
+    price neither move is taken."""
+    p, rota = _priced_problem()
+    swapped = cost_swaps(p, rota, 5, price=150)
+    assert check(p, swapped) == []
+    before, after = objective_parts(p, rota), objective_parts(p, swapped)
+    assert Counter(a.clinician_id for a in swapped) == {"ga": 2, "gb": 2, "nd": 1, "nc": 3}
+    assert _tier_values(p, after)[1:] == _tier_values(p, before)[1:]
+    assert after["cost"] == before["cost"] + 75 - 3750
+
+
+def test_a_post_handed_on_and_back_is_a_new_entry_the_old_one_no_longer_moves():
+    """With slack and a price a post can go from nd to nc and back again within one pass; the
+    entry a pass took at its start is then not its clinician's any more (an equal one is), and
+    must not be handed on again: the moves remove entries by identity, so handing on the stale
+    one would leave nd the post and give it to nc as well."""
+    from scheduler.swap import _CostSwaps
+
+    p, rota = _priced_problem()
+    sw = _CostSwaps(p, RotaView.of(p, rota), fair_share_weights(p), random.Random(0), None, (10, 0))
+    e = sw.mine["nd"][0]
+    assert sw.try_moves([(e, next(c for c in p.clinicians if c.clinician_id == "nc"))])
+    there = next(x for x in sw.mine["nc"] if x.session_id == e.session_id)
+    sw.price = 5000  # nd has one evening less than nc now: handing it back evens the load
+    assert sw.try_moves([(there, e.clinician)])
+    back = next(x for x in sw.mine["nd"] if x.session_id == e.session_id)
+    assert back == e and back is not e
+    assert sw._current(back) and not sw._current(e) and not sw._current(there)
+    sw.price = 0
+    sw.sweep(time.perf_counter() + 5)
+    swapped = sorted(x.assignment for es in sw.mine.values() for x in es)
+    assert check(p, swapped) == [] and len(swapped) == len(rota)
