@@ -184,6 +184,14 @@ COST_PARTS_SHARE = 0.25
 # left (ics seed 0, after its parts and LNS, 114.28 M), they gained 0.70 M in 10 s, 1.31 M in
 # 25 s and 1.41 M in 60 s, where LNS gained about 0.01 M a second at that point.
 COST_SWAP_SHARE = 0.2
+# Cost's swaps take a move that raises even load's tier when it lowers cost by more than this
+# much (pence) per unit of it, within what the holds leave (scheduler.swap.cost_swaps).
+COST_SWAP_PRICE = 150
+# ... and the same swaps end cost's phase, in this share of what the swaps and parts leave of it,
+# before fair share's closing swaps (below): LNS leaves moves that trade cost against even load
+# (the ics, seed 0, the rota after cost's phase: 0.26 M in 5 s, 0.56 M in 15 s at that price,
+# where LNS gains 0.015-0.035 M a second at the end).
+COST_TAIL_SHARE = 0.25
 # ... or this share when the phase is bounded by DUAL_BOUND_VARIABLES's prices and the rest
 # goes to LNS: from the rota left by a quarter of the phase on parts (ics, 117.30 M), 20 s more
 # of parts gained 1.38 M, where LNS on the whole model gained about 0.035 M a second (and a
@@ -472,8 +480,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 budget = max(0.1, phase_end - time.perf_counter())
             elif (tier == ("cost",) and number == len(tiers) and params.lns
                   and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
-                rota, best_values = _by_cost_swaps(problem, rm, rota, best_values,
-                                                   COST_SWAP_SHARE * budget, params, free_days)
+                rota, best_values = _by_cost_swaps(problem, rm, rota, best_values, COST_SWAP_SHARE * budget,
+                                                   params, free_days, _slack(problem, phases, rota))
                 budget = max(0.1, phase_end - time.perf_counter())
                 share = COST_PARTS_SHARE if priced is None else COST_PARTS_SHARE_PRICED
                 best_values = _by_network(problem, rm, rota, best_values, share * budget,
@@ -590,12 +598,22 @@ def solve(problem: Problem, params: SolveParams | None = None,
             swaps_after = (tier == ("cost",) and number == len(tiers) and ("fair_share",) in tiers
                            and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES)
             tail = min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget) if swaps_after else 0.0
-            outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline - tail, params.seed + number,
-                              stop, improved, params.workers, groups,
+            cost_tail = COST_TAIL_SHARE * budget if swaps_after else 0.0
+            outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline - tail - cost_tail,
+                              params.seed + number, stop, improved, params.workers, groups,
                               stall if number < len(tiers) else None,
                               _tie_break(problem, rm, solver, tier, tiers)
                               if status is SolveStatus.FEASIBLE else None,
                               None if alongside is None else alongside.done)
+            if cost_tail and not (should_stop is not None and should_stop()):
+                values = outcome.values if outcome.improvements else begin
+                rota = _values_rota(problem, rm, values)
+                _, found = _by_cost_swaps(problem, rm, rota, values, phase_deadline - tail - time.perf_counter(),
+                                          params, free_days, _slack(problem, phases, rota))
+                if found is not values:
+                    outcome = replace(outcome, values=found, objective=round(_objective_value(rm.model, found)),
+                                      improvements=outcome.improvements + 1)
+                    report(outcome.objective, bound)
             if tail and not (should_stop is not None and should_stop()):
                 below = [hold_rows[t] for t in tiers[tiers.index(("fair_share",)) + 1:number - 1]
                          if t in hold_rows]
@@ -895,17 +913,31 @@ def _by_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], se
 
 
 def _by_cost_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,
-                   params: SolveParams, free_days: set[date] | None) -> tuple[Rota, list[int]]:
+                   params: SolveParams, free_days: set[date] | None,
+                   slack: tuple[int, int] = (0, 0)) -> tuple[Rota, list[int]]:
     """`rota` made cheaper by posts handed to clinicians who cost less (scheduler.swap.cost_swaps,
-    every tier above cost no worse) in at most SWAP_PARTS_SHARE of `seconds`, with its solution
-    of the model, if that lowers cost; else `rota` and `values` themselves."""
+    fair share no worse, the tiers between within `slack` of their holds, at COST_SWAP_PRICE) in
+    at most SWAP_PARTS_SHARE of `seconds`, with its solution of the model, if that lowers cost;
+    else `rota` and `values` themselves."""
     started = time.perf_counter()
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = cost_swaps(problem, rota, SWAP_PARTS_SHARE * seconds, params.seed, fixed)
+    swapped = cost_swaps(problem, rota, SWAP_PARTS_SHARE * seconds, params.seed, fixed, slack,
+                         COST_SWAP_PRICE)
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
     return swapped, found
+
+
+def _slack(problem: Problem, phases: list[PhaseResult], rota: Rota) -> tuple[int, int]:
+    """How far the even-load tier (weighted, with even Saturdays and minimum sessions) and
+    preferences' may rise in `rota` before they reach the values their phases hold them at (0
+    for a tier not held)."""
+    held = {ph.tier: ph.value for ph in phases}
+    parts = objective_parts(problem, rota)
+    return tuple(max(0, held[tier] - sum(problem.weights.of(p) * parts[p] for p in tier))
+                 if tier in held else 0
+                 for tier in (next(t for t in GOALS if "even_load" in t), ("preferences",)))
 
 
 def _swapped_after(problem: Problem, rm: RotaModel, values: list[int], below: list[int],
