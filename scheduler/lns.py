@@ -32,6 +32,18 @@ SECONDS_PER_VARIABLE = 7e-6
 # With practices given, this share of the iterations frees a few practices' clinicians (on the
 # generated federation 0.9 ended fair share at 6.7 and 8.9 M, 0.5 at 16-17 M).
 PRACTICE_SHARE = 0.9
+# ... and, before that, this share frees the clinicians one kind of post accepts (every GP; every
+# ANP and practice nurse; every HCA) over a window of days, whatever their practice: a scarce
+# role's sessions move between practices only in chains through other clinicians of the role, who
+# are at their weekly caps (the ics's physiotherapists and HCAs). The window starts at ROLE_START
+# of the horizon and adapts for each kind on its own. Generated ics seed 0, fair share's phase
+# forked from one state at its start, four solver seeds: 8.44, 7.85, 8.18 M without, against
+# 7.99, 7.66-7.64, 7.97-7.88 M at 0.3-0.5 (and 7.90 M at 0.5 on the fourth seed, 8.61 M with
+# each role on its own rather than the roles of one kind of post). Stop 30 had tried one role,
+# whole horizon, in 20 % of the steps, for 50 s: 9.75 and 8.06 M against 8.11 and 7.97 M, from a rota
+# where those roles were already spread best.
+ROLE_SHARE = 0.5
+ROLE_START = 0.3
 # Sub-solves relax the at-most-ones and Boolean clauses into their LP too (linearization level
 # 2, as FEW_WORKERS_SUBSOLVERS's max_lp in scheduler.solve), where CP-SAT's default keeps only
 # the linear constraints: the held tiers' sums then bound each neighbourhood well enough to
@@ -101,7 +113,9 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     With `practices` (a phase that evens out the practices' shares), most iterations
     (PRACTICE_SHARE) free every clinician of a few practices over the whole horizon instead:
     some above their share and some below, drawn in proportion to how far they are from it, so
-    that CP-SAT can move sessions from the ones to the others.
+    that CP-SAT can move sessions from the ones to the others. ROLE_SHARE of the iterations
+    free instead, over a window of days, every clinician of the roles one kind of post accepts,
+    so that sessions of a scarce role can move along chains of its clinicians.
 
     With `then` (an expression and its value in `values`), each sub-solve breaks ties in
     `expr` by that expression: it minimises THEN_SCALE·expr + then, `expr` capped at the best
@@ -124,7 +138,7 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
         del whole
     if items:
         threads = [threading.Thread(target=_search, daemon=True,
-                                    args=(rm, expr, items, state, deadline, seed * 7919 + k, stop,
+                                    args=(problem, rm, expr, items, state, deadline, seed * 7919 + k, stop,
                                           on_improve, practices, stall, then and then[0],
                                           after if k else None, cut))
                    for k in range(max(1, workers))]
@@ -160,7 +174,7 @@ class _Shared:
             return list(self.best), self.objective
 
 
-def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
+def _search(problem: Problem, rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
             deadline: float, seed: int, stop: Callable[[], bool] | None,
             on_improve: Callable[[int], None] | None, practices: Practices | None,
             stall: float | None, then: LinearExpr | None, after: threading.Event | None,
@@ -168,7 +182,8 @@ def _search(rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]],
     if after is not None:
         after.wait(max(0.0, deadline - time.perf_counter()))
     rng = random.Random(seed)
-    draw = _Draw(items, practices, state, len(rm.model.proto.variables) > PARTNERS_VARIABLES)
+    draw = _Draw(items, practices, state, len(rm.model.proto.variables) > PARTNERS_VARIABLES,
+                 _role_groups(problem, items) if practices is not None and ROLE_SHARE else None)
     seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
     if cut is not None and len(state.best) == cut.variables:
         _search_cut(cut, draw, state, deadline, rng, stop, on_improve, stall, seconds)
@@ -273,11 +288,17 @@ class _Draw:
     PRACTICE_SHARE of the steps), a window of days or a random group of clinicians; each kind's
     size adapts, up after a neighbourhood solved to optimality, down after one that ran out of
     time. Practices not aimed at are swept, each with the sweep's next ones or, with
-    `partners` (models over PARTNERS_VARIABLES), with partners drawn by Practices.overlap."""
+    `partners` (models over PARTNERS_VARIABLES), with partners drawn by Practices.overlap. With
+    `groups` (masks over the items, _role_groups), ROLE_SHARE of the steps free one group over
+    a window of days, whose length adapts for each group on its own."""
 
     def __init__(self, items: list[tuple[date, int, int]], practices: Practices | None, state: _Shared,
-                 partners: bool = False):
+                 partners: bool = False, groups: list[np.ndarray] | None = None):
         self.practices, self.state, self.partners = practices, state, partners
+        self.kind = "other"
+        self.groups = groups or []
+        self.group_share = [ROLE_START] * len(self.groups)
+        self.group = 0
         self.days = sorted({d for d, _, _ in items})
         self.clinicians = sorted({ci for _, ci, _ in items})
         self.indices = np.array([index for _, _, index in items], dtype=np.int64)
@@ -293,6 +314,13 @@ class _Draw:
     def free(self, rng: random.Random, best) -> np.ndarray:
         """A mask over the items: the next neighbourhood, drawn from the solution `best`."""
         practices = self.practices
+        if self.groups and rng.random() < ROLE_SHARE:
+            self.kind, self.by_practice = "role", False
+            self.group = rng.randrange(len(self.groups))
+            length = max(1, round(self.group_share[self.group] * len(self.days)))
+            first = rng.randrange(0, len(self.days) - length + 1)
+            return self.groups[self.group] & (self.of_day >= first) & (self.of_day < first + length)
+        self.kind = "other"
         self.by_practice = (practices is not None and len(practices.members) > 1
                             and rng.random() < PRACTICE_SHARE)
         if self.by_practice:
@@ -314,10 +342,20 @@ class _Draw:
     def adapt(self, solved: bool) -> None:
         """The last neighbourhood's kind grows if it was `solved` to optimality, else shrinks."""
         grow = 1.15 if solved else 1 / 1.15
-        if self.by_practice:
+        if self.kind == "role":
+            self.group_share[self.group] = min(1.0, max(MIN_SHARE, self.group_share[self.group] * grow))
+        elif self.by_practice:
             self.count = min(self.most, max(2.0, self.count * grow))
         else:
             self.share = min(MAX_SHARE, max(MIN_SHARE, self.share * grow))
+
+
+def _role_groups(problem: Problem, items: list[tuple[date, int, int]]) -> list[np.ndarray]:
+    """For each set of roles some post accepts, a mask over `items`: those of clinicians of
+    one of its roles."""
+    role_of = np.array([problem.clinicians[ci].role_key for _, ci, _ in items])
+    kinds = sorted({post.roles for session in problem.sessions for post in session.posts}, key=sorted)
+    return [np.isin(role_of, sorted(kind)) for kind in kinds]
 
 
 def _sweep_with_partners(rng: random.Random, state: _Shared, practices: Practices, count: int) -> list[int]:

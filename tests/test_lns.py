@@ -245,3 +245,77 @@ def test_a_model_with_enforced_rows_is_not_cut():
     m.add(x + y >= 1).only_enforce_if(x)
     m.minimize(x + y)
     assert SubModels.read(m, [x.index, y.index]) is None
+
+
+def test_a_role_neighbourhood_frees_the_clinicians_one_kind_of_post_accepts_over_days(monkeypatch):
+    """Each role neighbourhood frees, over a window of consecutive days, the clinicians of the
+    roles one kind of post accepts (here GP; ANP or practice nurse; HCA), in every practice."""
+    import random
+
+    import scheduler.lns as lns
+    from scheduler.lns import _Draw, _role_groups, _Shared
+
+    p, rm = _three_kinds_problem()
+    items = [(p.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
+    groups = _role_groups(p, items)
+    roles = [{p.clinicians[ci].role_key for (_, ci, _), on in zip(items, g, strict=True) if on} for g in groups]
+    assert sorted(map(sorted, roles)) == [["anp", "practice nurse"], ["gp"], ["hca"]]
+    draw = _Draw(items, None, _Shared([], 0, 0.0), groups=groups)
+    monkeypatch.setattr(lns, "ROLE_SHARE", 1.0)
+    rng, seen = random.Random(4), set()
+    for _ in range(60):
+        free = draw.free(rng, [])
+        assert free.any() and draw.kind == "role"
+        freed = [items[k] for k in np.flatnonzero(free)]
+        assert {p.clinicians[ci].role_key for _, ci, _ in freed} <= roles[draw.group]
+        days = sorted({d for d, _, _ in freed})
+        window = [d for d in draw.days if days[0] <= d <= days[-1]]
+        # every item of the group in the window is freed: the window is whole
+        assert sum(1 for (d, _, _), on in zip(items, groups[draw.group], strict=True)
+                   if on and d in window) == len(freed)
+        seen.add(draw.group)
+        draw.adapt(solved=True)
+    assert seen == {0, 1, 2}
+    assert max(draw.group_share) == 1.0  # solved every time: grown to the whole horizon
+
+
+def test_lns_by_roles_alone_evens_the_practices_and_keeps_every_rule(monkeypatch):
+    """Fair share's search with every step a role neighbourhood: it still returns whole valid
+    rotas, lowers the goal from the least fair rota, and the checker agrees with its value."""
+    import scheduler.lns as lns
+
+    monkeypatch.setattr(lns, "ROLE_SHARE", 1.0)
+    p, rm = _three_kinds_problem()
+    fair = rm.parts["fair_share"]
+    rm.model.add(rm.parts["unfilled_min"] == 0)
+    rm.model.minimize(-fair)
+    unfair = cp_model.CpSolver()
+    assert unfair.solve(rm.model) == cp_model.OPTIMAL
+    values, start = list(unfair.response_proto.solution), round(unfair.value(fair))
+    rm.objective.scale_fair_share()
+    rm.model.minimize(fair)
+    groups = rm.objective.practice_groups()
+    assert groups is not None
+    outcome = improve(p, rm, fair, values, start, time.perf_counter() + 3, seed=2, workers=2,
+                      practices=groups)
+    assert outcome.improvements > 0 and outcome.objective < start
+    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    assert check(p, rota) == []
+    assert objective_parts(p, rota)["fair_share"] == outcome.objective
+
+
+def _three_kinds_problem():
+    """Three practices; GP posts, posts for an ANP or a practice nurse, HCA posts."""
+    practices = [b.practice("P1", 3_000), b.practice("P2", 6_000), b.practice("P3", 9_000)]
+    clinicians = []
+    for k in range(9):
+        code = f"P{1 + k % 3}"
+        clinicians.append(b.clinician(f"G{k}", practice_code=code, max_sessions_per_week=2))
+        role = ("ANP", "Practice Nurse", "HCA")[k // 3]
+        clinicians.append(b.clinician(f"X{k}", role=role, practice_code=code, max_sessions_per_week=2))
+    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    sessions = [b.evening(d, "H1", b.post("GP"), b.post("ANP;Practice Nurse"), b.post("HCA", min=0, target=1))
+                for d in days]
+    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
+    return p, build_model(p)
