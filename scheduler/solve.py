@@ -192,6 +192,14 @@ COST_SWAP_PRICE = 150
 # (the ics, seed 0, the rota after cost's phase: 0.26 M in 5 s, 0.56 M in 15 s at that price,
 # where LNS gains 0.015-0.035 M a second at the end).
 COST_TAIL_SHARE = 0.25
+# On the largest models cost's second LP (solved from the rota after fair share's swaps, for the
+# bound at the holds cost will have) waits until this share of fair share's phase has passed:
+# HiGHS holds a core for 65-95 s, which fair share's LNS (two threads) otherwise shares with it
+# from the swaps on. Generated ics seed 0, forked at fair share's start, run to the end: fair
+# share 7.91 M and cost 111.69 M (bound 109.25 M) started at once; 7.81 M and 111.48 M (bound
+# 109.28 M) at 0.6; 7.81 M and 111.66 M (109.27 M) at the cost phase's start, where it solved
+# 25 s before the end: 0.5 leaves it more room.
+SECOND_LP_AT = 0.5
 # ... or this share when the phase is bounded by DUAL_BOUND_VARIABLES's prices and the rest
 # goes to LNS: from the rota left by a quarter of the phase on parts (ics, 117.30 M), 20 s more
 # of parts gained 1.38 M, where LNS on the whole model gained about 0.035 M a second (and a
@@ -371,6 +379,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     stopped = False
     relaxation: Relaxation | None = None
     floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
+    phase_over = threading.Event()  # set as the phase under way ends
     dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's bound, solved early
     # cost's LPs whose prices are taken at the cost phase's end: the one solved early, if it
     # had not solved by the phase's start, and the one solved again after fair share's swaps
@@ -472,10 +481,13 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
                                               params, should_stop)
                 elif dual is not None:  # cost's LP again, held nearer where the phases will end
+                    # (SECOND_LP_AT into the phase, and after the first)
+                    go = _later(dual[1].done, phase_started + SECOND_LP_AT * (phase_end - phase_started),
+                                phase_over)
                     at_end.append((dual[0], _dual_bound(problem, rm, dual[0], tiers[-1], objective_parts(problem, swapped),
                                                  _time_left(params, time.perf_counter() - started,
                                                             len(rm.model.proto.variables)),
-                                                 dual[1].done)))
+                                                 go)))
                 rota = swapped
                 budget = max(0.1, phase_end - time.perf_counter())
             elif (tier == ("cost",) and number == len(tiers) and params.lns
@@ -676,6 +688,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
             phases.append(PhaseResult(tier, status, value, min(proven, value), seconds))
         _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
                                phases[-1].value, phases[-1].bound, done=True))
+        phase_over.set()  # (a phase that ends early lets cost's second LP start, SECOND_LP_AT)
+        phase_over = threading.Event()
 
     if best_values is None:  # nothing to minimise: one plain feasibility solve
         status = _STATUS[solver.solve(rm.model)]
@@ -890,6 +904,19 @@ def _dual_bound(problem: Problem, rm: RotaModel, below: list[tuple[str, ...]], l
     weighted = partial(_weighted, problem)
     return DualBound(rm.model, weighted(last, rm.parts),
                      [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after)
+
+
+def _later(event: threading.Event, when: float, hurry: threading.Event) -> threading.Event:
+    """An event set once `event` is and perf_counter() has reached `when` (or `hurry` is set)."""
+    go = threading.Event()
+
+    def wait() -> None:
+        event.wait()
+        hurry.wait(max(0.0, when - time.perf_counter()))
+        go.set()
+
+    threading.Thread(target=wait, daemon=True).start()
+    return go
 
 
 def _weighted(problem: Problem, tier: tuple[str, ...], parts: dict) -> Any:

@@ -756,3 +756,21 @@ def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatc
     tail = min(solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * phase)  # at most
     assert end - seen["cost"] > 5.0  # a phase long enough for the steps before its search
     assert seen["deadline"] + tail >= end - 1.0
+
+
+def test_costs_second_lp_waits_for_the_first_and_its_time_unless_the_phase_ends():
+    """solve._later: the second cost LP's start waits for the first LP and then for its moment
+    into fair share's phase (SECOND_LP_AT), or for that phase's end if sooner."""
+    import threading
+
+    first, hurry = threading.Event(), threading.Event()
+    go = solve_module._later(first, time.perf_counter() + 0.3, hurry)
+    assert not go.wait(0.5)  # its time has come, but the first LP has not solved
+    first.set()
+    assert go.wait(2.0)  # ... now it has
+    first, hurry = threading.Event(), threading.Event()
+    first.set()
+    go = solve_module._later(first, time.perf_counter() + 60.0, hurry)
+    assert not go.wait(0.3)  # a minute to wait
+    hurry.set()  # ... but fair share's phase is over
+    assert go.wait(2.0)
