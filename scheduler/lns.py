@@ -36,13 +36,15 @@ PRACTICE_SHARE = 0.9
 # ANP and practice nurse; every HCA) over a window of days, whatever their practice: a scarce
 # role's sessions move between practices only in chains through other clinicians of the role, who
 # are at their weekly caps (the ics's physiotherapists and HCAs). The window starts at ROLE_START
-# of the horizon and adapts for each kind on its own. Generated ics seed 0, fair share's phase
-# forked from one state at its start, four solver seeds: 8.44, 7.85, 8.18 M without, against
-# 7.99, 7.66-7.64, 7.97-7.88 M at 0.3-0.5 (and 7.90 M at 0.5 on the fourth seed, 8.61 M with
-# each role on its own rather than the roles of one kind of post). Stop 30 had tried one role,
-# whole horizon, in 20 % of the steps, for 50 s: 9.75 and 8.06 M against 8.11 and 7.97 M, from a rota
-# where those roles were already spread best.
-ROLE_SHARE = 0.5
+# of the horizon and adapts for each kind on its own. Off (0): generated ics, fair share's phase
+# forked from one state at its start, it helps seed 0 and hurts seed 1 more. Seed 0, four solver
+# seeds: 8.44, 7.85, 8.18 M without, against 7.99, 7.66-7.64, 7.97-7.88 M at 0.3-0.5 (and
+# 7.90 M at 0.5 on the fourth seed, 8.61 M with each role on its own rather than the roles of one
+# kind of post). Seed 1, two solver seeds: 3.21 and 2.75 M without, 3.90 and 3.95 M at 0.5,
+# 3.16 M at 0.2: there the practice neighbourhoods still gain fast, and each step taken from
+# them costs more than a role step finds. Stop 30 had tried one role, whole horizon, in 20 % of
+# the steps, for 50 s: 9.75 and 8.06 M against 8.11 and 7.97 M.
+ROLE_SHARE = 0.0
 ROLE_START = 0.3
 # Sub-solves relax the at-most-ones and Boolean clauses into their LP too (linearization level
 # 2, as FEW_WORKERS_SUBSOLVERS's max_lp in scheduler.solve), where CP-SAT's default keeps only
