@@ -206,7 +206,15 @@ SECOND_LP_AT = 0.5
 # third round of parts 0.18 M). Still so with cost's LNS freeing practices with partners
 # (scheduler.lns): 100 s of LNS alone took the ics (seed 0) from 117.66 to 115.10 M; 35 s of
 # parts and 65 s of LNS to 113.35 M; 52 s of parts and 48 s of LNS, from 117.73 M, to 112.95 M.
-COST_PARTS_SHARE_PRICED = 0.5
+# Since cost's swaps come first (COST_SWAP_SHARE), LNS on the whole model gains little after
+# the parts (0.07 M in 36 s), and the parts' own bounds were still 1.6 M below them: so nearly
+# all of it. From one state at cost's start (forked, each variant on the same clock): ics seed
+# 0, cost 113.65 M at 0.5, 113.53 M at 0.8, 113.30 M at 0.95; seed 1, 110.84 M at 0.5 and
+# 110.06 M at 0.95. From the same rota alone, the parts for 75 s gained 0.34 M more than for
+# 39 s; two rounds (39 s, cost's swaps, 26 s) less (0.14 M more), and pairs of networks, whose
+# clinicians crossing between the two are freed too, less than single networks (114.03 M
+# against 113.35 M in 75 s).
+COST_PARTS_SHARE_PRICED = 0.95
 # In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
 # the LP's optimum and the rota from the tier above disagree (every assignment on which they
 # agree, to within LP_AGREE, fixed) for at most LP_RINS_SHARE of the phase; its rota hints
