@@ -728,6 +728,9 @@ class RotaModel:
     variables: Variables
     parts: dict[str, LinearExpr]
     objective: Objective
+    # how long the solve last took to complete a rota into a whole solution of this model
+    # (scheduler.solve, which keeps that much back for the closing steps)
+    completion_seconds: float = 0.0
 
 
 def build_model(problem: Problem) -> RotaModel:

@@ -159,6 +159,11 @@ NO_ROTA_SHARE = 0.5
 DECOMPOSE_VARIABLES = LP_MOST_VARIABLES
 SWAP_SHARE = 0.35
 SWAP_PARTS_SHARE = 0.8
+# ... and leave at least this many times the solve's last completion of a rota into a solution
+# of the model (RotaModel.completion_seconds) for that, or are not started with less than
+# MIN_SWAP_SECONDS (_swap_seconds)
+COMPLETION_RESERVE = 1.5
+MIN_SWAP_SECONDS = 0.5
 # The swaps first wait, for at most this share of the phase, for fair share's LP (GLOP, beside
 # them), and steer each network's minutes towards the LP optimum's (scheduler.swap,
 # network_aim): on the ics GLOP takes 10-17 s, and the aimed swaps then end in about 11 s where
@@ -192,6 +197,16 @@ COST_SWAP_PRICE = 150
 # (the ics, seed 0, the rota after cost's phase: 0.26 M in 5 s, 0.56 M in 15 s at that price,
 # where LNS gains 0.015-0.035 M a second at the end).
 COST_TAIL_SHARE = 0.25
+# Cost's first LP (DualBound, from fair share's start) holds fair share at this many times the
+# phase's floor (scheduler.bounds) rather than at the rota's value then, if lower: its prices are
+# taken at the final holds either way, but held at the rota's 569 M (ics seed 0) fair share's
+# row is slack in the LP, has no price, and the bound at the final holds was 107.8 M, where
+# held at 6 M or at 20 M (the floor is 2.02 M; the LP's least fair share 3.11 M) it is 109.24 M,
+# the bound of that LP solved at the final holds (9.03 M) itself. The second LP (below) gives
+# the same, but on a slower machine (2026-12-05: the pcn proven in 2.4-6.8 s where it had taken
+# 1.5 s) it did not finish before the solve's end in four runs of four. Held below what the
+# LP can reach, it has no solution, and is solved again held at the rota's values.
+FIRST_LP_FLOORS = 10
 # On the largest models cost's second LP (solved from the rota after fair share's swaps, for the
 # bound at the holds cost will have) waits until this share of fair share's phase has passed:
 # HiGHS holds a core for 65-95 s, which fair share's LNS (two threads) otherwise shares with it
@@ -427,7 +442,12 @@ def solve(problem: Problem, params: SolveParams | None = None,
             seconds = budget
             if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
                 seconds = _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))
-            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, seconds))
+            held_at = dict(parts)
+            if floor > 0:  # fair share's row held near where the phase will end (FIRST_LP_FLOORS)
+                held_at["fair_share"] = min(parts["fair_share"],
+                                            FIRST_LP_FLOORS * floor // problem.weights.of("fair_share"))
+            dual = (below, _dual_bound(problem, rm, below, tiers[-1], held_at, seconds,
+                                       loose=parts if held_at != parts else None))
         phase_started = time.perf_counter()
         phase_end = phase_started + budget  # what each step before the search leaves is up to it
         name = "+".join(tier)
@@ -906,12 +926,15 @@ def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], sec
 
 
 def _dual_bound(problem: Problem, rm: RotaModel, below: list[tuple[str, ...]], last: tuple[str, ...],
-                parts: dict[str, int], seconds: float, after: threading.Event | None = None) -> DualBound:
-    """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
-    solving in a thread for at most `seconds` (once `after` is set)."""
+                parts: dict[str, int], seconds: float, after: threading.Event | None = None,
+                loose: dict[str, int] | None = None) -> DualBound:
+    """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`
+    (or in `loose`, should that LP have no solution), solving in a thread for at most `seconds`
+    (once `after` is set)."""
     weighted = partial(_weighted, problem)
     return DualBound(rm.model, weighted(last, rm.parts),
-                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after)
+                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after,
+                     None if loose is None else [weighted(t, loose) for t in below])
 
 
 def _later(event: threading.Event, when: float, hurry: threading.Event) -> threading.Event:
@@ -955,9 +978,11 @@ def _by_cost_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int
     at most SWAP_PARTS_SHARE of `seconds`, with its solution of the model, if that lowers cost;
     else `rota` and `values` themselves."""
     started = time.perf_counter()
+    swaps = _swap_seconds(rm, seconds)
+    if swaps <= 0:
+        return rota, values
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = cost_swaps(problem, rota, SWAP_PARTS_SHARE * seconds, params.seed, fixed, slack,
-                         COST_SWAP_PRICE)
+    swapped = cost_swaps(problem, rota, swaps, params.seed, fixed, slack, COST_SWAP_PRICE)
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
@@ -983,10 +1008,12 @@ def _swapped_after(problem: Problem, rm: RotaModel, values: list[int], below: li
     cost (the phase's own) and the tiers between may move a little, so the rows `below` that
     hold those tiers are let go, in the model too once a rota is taken: a lexicographic gain,
     whose parts the checker reports as they are."""
+    swaps = _swap_seconds(rm, deadline - time.perf_counter())
+    if swaps <= 0:
+        return None
     rota = _values_rota(problem, rm, values)
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = fair_share_swaps(problem, rota, SWAP_PARTS_SHARE * (deadline - time.perf_counter()),
-                               params.seed, fixed)
+    swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed)
     before, after = objective_parts(problem, rota), objective_parts(problem, swapped)
     if (after["fair_share"] >= before["fair_share"]
             or _weighted_total(problem, after) >= _weighted_total(problem, before)):
@@ -1001,6 +1028,15 @@ def _swapped_after(problem: Problem, rm: RotaModel, values: list[int], below: li
             linear.domain.clear()
             linear.domain.extend(domain)
     return found
+
+
+def _swap_seconds(rm: RotaModel, seconds: float) -> float:
+    """Of `seconds` for swaps and the completion of their rota into a solution of the model, the
+    swaps' share: SWAP_PARTS_SHARE, and no more than leaves COMPLETION_RESERVE times the last
+    completion's time (0: not worth starting). On a slow machine the ics's completions took 2.5-
+    3.9 s, and the closing swaps, given 0.2 of 4-5 s for theirs, ended the solve 5-7 s late."""
+    swaps = min(SWAP_PARTS_SHARE * seconds, seconds - COMPLETION_RESERVE * rm.completion_seconds)
+    return swaps if swaps >= MIN_SWAP_SECONDS else 0.0
 
 
 def _let_go(model: cp_model.CpModel, row: int) -> None:
@@ -1128,6 +1164,7 @@ def _rota_values(problem: Problem, rm: RotaModel, rota: Iterable[Assignment], se
                  params: SolveParams) -> list[int] | None:
     """A full solution of the model (every variable, the phase's objective at its least) whose
     assignments are `rota`'s; None if `rota` breaks a rule or a held tier, or time runs out."""
+    began = time.perf_counter()
     on = _rota_keys(problem, rm, rota)
     model = rm.model.clone()
     model.clear_hints()
@@ -1137,7 +1174,9 @@ def _rota_values(problem: Problem, rm: RotaModel, rota: Iterable[Assignment], se
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, params.workers)
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    status = solver.solve(model)
+    rm.completion_seconds = time.perf_counter() - began
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
 
