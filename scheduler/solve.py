@@ -70,6 +70,14 @@ MAX_STAKE_SHARE = 0.5
 # where cost's LNS still gained 0.5 M in its last 20 s; with 0.5 instead of 0.8, seed 0 ended
 # at 9.01 % against 10.05 % (fair share 7.99 M against 8.24 M, cost 113.69 M against 114.82 M).
 MAX_STAKE_SHARE_BIG = 0.5
+# ... and on such a model the tiers that fill posts get at least this share: "every post that
+# any rota could fill is filled" needs their phases proven, and fair share's floor needs the
+# total of minutes they fix. Their stake is small beside fair share's, so they had
+# MIN_STAKE_SHARE; on a slow machine (2026-12-05) unfilled target's phase took 22 s to its first
+# rota on the ics and ended unproven at 32,460 against 27,300 after 27 s (on a faster one it
+# is proven about 15 s into its phase, and a proven phase ends there, whatever its share).
+FILL_SHARE_BIG = 0.2
+FILL_TIERS = {("unfilled_min",), ("unfilled_target",)}
 # A phase whose best rota is within this share of its bound stops and hands the rest of its
 # time on (fair share on the federation: 4,463,160 against an LP bound of 4,463,116).
 PHASE_GAP = 1e-4
@@ -831,7 +839,8 @@ def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str
     stakes = [max(1, sum(problem.weights.of(part) * parts.get(part, 0) for part in tier))
               for tier in tiers]
     most = MAX_STAKE_SHARE_BIG if big else MAX_STAKE_SHARE
-    return max(MIN_STAKE_SHARE, min(stakes[0] / sum(stakes), most))
+    least = FILL_SHARE_BIG if big and tiers[0] in FILL_TIERS else MIN_STAKE_SHARE
+    return max(least, min(stakes[0] / sum(stakes), most))
 
 
 def _emit_bound(params: SolveParams, name: str, number: int, phases: int, started: float,

@@ -382,6 +382,19 @@ def test_time_goes_to_the_tiers_that_weigh_most():
     assert solve_module._phase_share(p, tiers[1:3], {}) == 0.5  # nothing to gain: an even split
 
 
+def test_on_the_largest_models_the_tiers_that_fill_posts_get_a_share_of_their_own():
+    """Unfilled target weighs little beside fair share, but on a model too big for GLOP (the
+    ics) its phase still gets FILL_SHARE_BIG of the time left, so that it can be proven; on
+    smaller models, and for the other light tiers, MIN_STAKE_SHARE."""
+    p = b.problem()
+    tiers = [("unfilled_target",), ("fair_share",), ("cost",)]
+    parts = {"unfilled_target": 27_300, "fair_share": 570_000_000, "cost": 118_000_000}
+    assert solve_module._phase_share(p, tiers, parts) == solve_module.MIN_STAKE_SHARE
+    assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.FILL_SHARE_BIG
+    contract = [("contract",), *tiers]
+    assert solve_module._phase_share(p, contract, {**parts, "contract": 6_000}, big=True) == solve_module.MIN_STAKE_SHARE
+
+
 def test_a_phase_near_its_bound_stops():
     monitor = solve_module._Monitor(cp_model.CpSolver(), None, None, floor=1_000_000)
     monitor.improved(1_000_200, 0)
