@@ -327,12 +327,11 @@ class DualBound:
     """
 
     def __init__(self, model: cp_model.CpModel, objective: Any, holds: list[tuple[Any, int]],
-                 seconds: float, after: threading.Event | None = None, loose: list[int] | None = None):
+                 seconds: float, after: threading.Event | None = None):
         """`model`'s rows, each (expression, value) of `holds` added as expression ≤ value, with
         `objective` minimised; solved in a thread for at most `seconds` from now, once `after` is
         set (work of the caller's that wants the interpreter to itself: reading the LP out of the
-        model, read_rows, is partly Python). Should that LP have no solution, it is solved again
-        with the holds at `loose` (one value per hold, each at least its value in `holds`)."""
+        model, read_rows, is partly Python)."""
         import highspy  # a dependency only of this bound: HiGHS's simplex solves these LPs
         # two to six times faster than GLOP and gives the row prices L(y) needs
 
@@ -340,7 +339,6 @@ class DualBound:
         clone = model.clone()
         self._hold_rows: list[int] = []
         self._hold_values = [value for _, value in holds]
-        self._loose = loose
         for expression, value in holds:
             clone.add(expression <= value)
             self._hold_rows.append(len(clone.proto.constraints) - 1)
@@ -377,11 +375,6 @@ class DualBound:
             highs.setOptionValue("time_limit", float(left))
             highs.passModel(self._lp)
             highs.run()
-            if (self._loose is not None
-                    and highs.getModelStatus() == self._highspy.HighsModelStatus.kInfeasible):
-                self._loosen(highs)
-                highs.setOptionValue("time_limit", float(max(0.05, self._deadline - time.perf_counter())))
-                highs.run()
             if highs.getModelStatus() == self._highspy.HighsModelStatus.kOptimal:
                 self.prices = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
         except Exception:  # the bound is optional: a failure leaves the phase to CP-SAT's own
@@ -408,15 +401,6 @@ class DualBound:
         lp.a_matrix_.index_ = rows.index.astype(np.int32)
         lp.a_matrix_.value_ = rows.value
         self._lp = lp
-
-    def _loosen(self, highs: Any) -> None:
-        """The holds' rows at the `loose` values (in HiGHS and in the rows the bound reads)."""
-        assert self._loose is not None
-        for row, old, new in zip(self.hold_positions, self._hold_values, self._loose, strict=True):
-            if row >= 0:
-                self.high[row] += new - old
-                highs.changeRowBounds(row, float(self.low[row]), float(self.high[row]))
-        self._hold_values, self._loose = list(self._loose), None
 
     def bound(self, values: list[int], wait: float = 0.0) -> int | None:
         """The integer objective is at least this in every solution of a model that holds the

@@ -205,16 +205,6 @@ COST_SWAP_PRICE = 150
 # (the ics, seed 0, the rota after cost's phase: 0.26 M in 5 s, 0.56 M in 15 s at that price,
 # where LNS gains 0.015-0.035 M a second at the end).
 COST_TAIL_SHARE = 0.25
-# Cost's first LP (DualBound, from fair share's start) holds fair share at this many times the
-# phase's floor (scheduler.bounds) rather than at the rota's value then, if lower: its prices are
-# taken at the final holds either way, but held at the rota's 569 M (ics seed 0) fair share's
-# row is slack in the LP, has no price, and the bound at the final holds was 107.8 M, where
-# held at 6 M or at 20 M (the floor is 2.02 M; the LP's least fair share 3.11 M) it is 109.24 M,
-# the bound of that LP solved at the final holds (9.03 M) itself. The second LP (below) gives
-# the same, but on a slower machine (2026-12-05: the pcn proven in 2.4-6.8 s where it had taken
-# 1.5 s) it did not finish before the solve's end in four runs of four. Held below what the
-# LP can reach, it has no solution, and is solved again held at the rota's values.
-FIRST_LP_FLOORS = 10
 # On the largest models cost's second LP (solved from the rota after fair share's swaps, for the
 # bound at the holds cost will have) waits until this share of fair share's phase has passed:
 # HiGHS holds a core for 65-95 s, which fair share's LNS (two threads) otherwise shares with it
@@ -450,12 +440,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
             seconds = budget
             if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
                 seconds = _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))
-            held_at = dict(parts)
-            if floor > 0:  # fair share's row held near where the phase will end (FIRST_LP_FLOORS)
-                held_at["fair_share"] = min(parts["fair_share"],
-                                            FIRST_LP_FLOORS * floor // problem.weights.of("fair_share"))
-            dual = (below, _dual_bound(problem, rm, below, tiers[-1], held_at, seconds,
-                                       loose=parts if held_at != parts else None))
+            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, seconds))
         phase_started = time.perf_counter()
         phase_end = phase_started + budget  # what each step before the search leaves is up to it
         name = "+".join(tier)
@@ -935,15 +920,12 @@ def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], sec
 
 
 def _dual_bound(problem: Problem, rm: RotaModel, below: list[tuple[str, ...]], last: tuple[str, ...],
-                parts: dict[str, int], seconds: float, after: threading.Event | None = None,
-                loose: dict[str, int] | None = None) -> DualBound:
-    """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`
-    (or in `loose`, should that LP have no solution), solving in a thread for at most `seconds`
-    (once `after` is set)."""
+                parts: dict[str, int], seconds: float, after: threading.Event | None = None) -> DualBound:
+    """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
+    solving in a thread for at most `seconds` (once `after` is set)."""
     weighted = partial(_weighted, problem)
     return DualBound(rm.model, weighted(last, rm.parts),
-                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after,
-                     None if loose is None else [weighted(t, loose) for t in below])
+                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after)
 
 
 def _later(event: threading.Event, when: float, hurry: threading.Event) -> threading.Event:
