@@ -258,8 +258,10 @@ HAND_OVER = {"fair_share", "cost"}
 # its bound (two ics runs with it ended fair share at 48.7 and 50.0 M, against 38.5 and 43.3 M).
 TIE_BREAK = {"fair_share", "even_load", "preferences"}
 # On those models the last phase, cost, ends with posts changing hands for fair share again
-# (scheduler.swap), in at most FINAL_SWAP_SECONDS or FINAL_SWAP_SHARE of what the network parts
-# leave of the phase, taken from its LNS: cost's reshuffling opens swaps that fair share's own phase had used up. (Generated
+# (scheduler.swap), in at most FINAL_SWAP_SECONDS or FINAL_SWAP_SHARE of the phase, kept from
+# the network parts and taken from its LNS (stop 35: taken from what the parts left, 0.95 of
+# the phase since stop 34, it was under a second, and the swaps were skipped; on seed 0's final
+# rota 2 s of them lower fair share by 0.16 M): cost's reshuffling opens swaps that fair share's own phase had used up. (Generated
 # ics, the final rotas of four 300 s runs, seeds 0 and 1: swaps lowered fair share by
 # 0.19-0.32 M in 1-14 s, where cost's LNS gains about 0.015 M a second at its end; from the
 # rota at fair share's end, 10 s of swaps found nothing. In the engine, 300 s: seed 0, fair
@@ -469,6 +471,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                                    value, 0, done=True))
             continue
         priced = None  # cost's bound from the prices of the LP solved early (DualBound)
+        closing: float | None = None  # the last phase's closing swaps' time, set at its start
         early: _Alongside | None = None  # the phase's LP, started before its swaps
         if dual is not None and number == len(tiers):
             value_of = {ph.tier: ph.value for ph in phases}  # each phase holds its tier at its value
@@ -513,11 +516,13 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 budget = max(0.1, phase_end - time.perf_counter())
             elif (tier == ("cost",) and number == len(tiers) and params.lns
                   and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
+                if ("fair_share",) in tiers:  # the closing swaps' time, kept from the parts
+                    closing = min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget)
                 rota, best_values = _by_cost_swaps(problem, rm, rota, best_values, COST_SWAP_SHARE * budget,
                                                    params, free_days, _slack(problem, phases, rota))
                 budget = max(0.1, phase_end - time.perf_counter())
                 share = COST_PARTS_SHARE if priced is None else COST_PARTS_SHARE_PRICED
-                best_values = _by_network(problem, rm, rota, best_values, share * budget,
+                best_values = _by_network(problem, rm, rota, best_values, share * max(0.1, budget - (closing or 0.0)),
                                           params, should_stop, goal="cost")
                 budget = max(0.1, phase_end - time.perf_counter())
             _hint(rm.model, best_values)
@@ -630,7 +635,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
                 alongside.aim(groups)
             swaps_after = (tier == ("cost",) and number == len(tiers) and ("fair_share",) in tiers
                            and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES)
-            tail = min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget) if swaps_after else 0.0
+            tail = (closing or min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget)) if swaps_after else 0.0
             cost_tail = COST_TAIL_SHARE * budget if swaps_after else 0.0
             outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline - tail - cost_tail,
                               params.seed + number, stop, improved, params.workers, groups,
