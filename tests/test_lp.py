@@ -744,6 +744,19 @@ def test_read_rows_takes_the_relaxation_the_module_describes():
     assert lp_bound(m, 5) == 1
 
 
+def _solved_with_costs(seconds: float) -> float:
+    """Three practices whose clinicians cost more one after another, solved in `seconds` into a
+    valid rota; returns when the phases had to end (the time limit less the closing reserve)."""
+    p = _three_practices_problem()
+    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
+                                    for k, c in enumerate(p.clinicians)))
+    started = time.perf_counter()
+    result = solve(p, SolveParams(time_limit=seconds, workers=2))
+    assert check(p, result.rota) == []
+    size = len(build_model(p).model.proto.variables)
+    return started + seconds - solve_module.CLOSING_SECONDS_PER_VARIABLE * size
+
+
 def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatch):
     """On the ics's path cost's phase runs its swaps, then the network parts, then LNS: each step
     takes what it uses from the phase's time once, so LNS (with the closing swaps after it) runs
@@ -770,15 +783,8 @@ def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatc
     monkeypatch.setattr(solve_module, "COST_TAIL_SHARE", 0.0)  # fair share's closing swaps only
     monkeypatch.setattr(solve_module, "_by_cost_swaps", slow)
     monkeypatch.setattr(solve_module, "improve", recorded)
-    p = _three_practices_problem()
-    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
-                                    for k, c in enumerate(p.clinicians)))
-    started = time.perf_counter()
-    result = solve(p, SolveParams(time_limit=30, workers=2))
-    assert check(p, result.rota) == []
+    end = _solved_with_costs(30)
     assert "deadline" in seen, "cost's phase did not reach LNS"
-    size = len(build_model(p).model.proto.variables)
-    end = started + 30 - solve_module.CLOSING_SECONDS_PER_VARIABLE * size
     phase = end - seen["cost"]
     tail = min(solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * phase)  # at most
     assert end - seen["cost"] > 5.0  # a phase long enough for the steps before its search
@@ -816,15 +822,8 @@ def test_costs_closing_swaps_keep_their_time_when_the_parts_take_most_of_the_pha
     monkeypatch.setattr(solve_module, "_by_cost_swaps", first)
     monkeypatch.setattr(solve_module, "_swapped_after", closing)
     monkeypatch.setattr(solve_module, "_by_network", parts)
-    p = _three_practices_problem()
-    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
-                                    for k, c in enumerate(p.clinicians)))
-    started = time.perf_counter()
-    result = solve(p, SolveParams(time_limit=20, workers=2))
-    assert check(p, result.rota) == []
+    end = _solved_with_costs(20)
     assert "closing" in seen, "cost's phase did not reach its closing swaps"
-    size = len(build_model(p).model.proto.variables)
-    end = started + 20 - solve_module.CLOSING_SECONDS_PER_VARIABLE * size
     slot = min(solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * (end - seen["cost"]))
     assert seen["closing"] >= 0.8 * slot
 
