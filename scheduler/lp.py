@@ -154,6 +154,27 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
                 read=len(constraints))
 
 
+def _message(lower: np.ndarray, upper: np.ndarray, cost: np.ndarray | None, low: np.ndarray,
+             high: np.ndarray, starts: np.ndarray, index: np.ndarray, value: np.ndarray
+             ) -> linear_solver_pb2.MPModelProto:
+    """An LP for GLOP to load in one message: columns' bounds (and objective `cost`), and rows
+    with their sides, terms index/value[starts[r]:starts[r + 1]] (±inf: no side)."""
+    message = linear_solver_pb2.MPModelProto()
+    costs = [0.0] * len(lower) if cost is None else cost.tolist()
+    for low_end, high_end, c in zip(lower.tolist(), upper.tolist(), costs, strict=True):
+        column = message.variable.add()
+        column.lower_bound, column.upper_bound = low_end, high_end
+        if c:
+            column.objective_coefficient = c
+    terms, coefficients, begins = index.tolist(), value.tolist(), starts.tolist()
+    for r, (low_side, high_side) in enumerate(zip(low.tolist(), high.tolist(), strict=True)):
+        row = message.constraint.add()
+        row.lower_bound, row.upper_bound = low_side, high_side
+        row.var_index.extend(terms[begins[r]:begins[r + 1]])
+        row.coefficient.extend(coefficients[begins[r]:begins[r + 1]])
+    return message
+
+
 def lp_bound(model: cp_model.CpModel, seconds: float) -> int | None:
     """The integer objective is at least this in every solution of `model`; None when GLOP
     finds no optimum within `seconds` (or the model has no objective)."""
@@ -167,8 +188,12 @@ class Relaxation:
     since the last, then solves for the model's current objective. GLOP starts from its last
     basis, so the later phases' LPs cost a fraction of the first."""
 
-    def __init__(self, model: cp_model.CpModel):
+    def __init__(self, model: cp_model.CpModel, keep_rows: bool = False):
+        """`keep_rows`: keep the rows the first load reads, for presolved_bound."""
         self.model = model
+        self.keep_rows = keep_rows
+        self.rows: Rows | None = None
+        self._presolved: pywraplp.Solver | None = None  # presolved_bound's GLOP, while it solves
         self.lp = pywraplp.Solver.CreateSolver("GLOP")
         self.columns: list[pywraplp.Variable] = []
         self.seen = 0  # constraints of the model taken in so far
@@ -183,6 +208,8 @@ class Relaxation:
         deadline = time.perf_counter() + 1.0
         while True:
             self.lp.InterruptSolve()
+            if self._presolved is not None:
+                self._presolved.InterruptSolve()
             if not self._solving.is_set() or time.perf_counter() > deadline:
                 return
             time.sleep(0.01)
@@ -196,21 +223,97 @@ class Relaxation:
         GLOP to load): the same rows as _sync takes in one by one, in 3 s on a generated ics
         where _sync's SetCoefficient per term took 22 s."""
         rows = read_rows(self.model)
-        message = linear_solver_pb2.MPModelProto()
-        for low, high in zip(rows.lower.tolist(), rows.upper.tolist(), strict=True):
-            column = message.variable.add()
-            column.lower_bound, column.upper_bound = low, high
-        index, value, starts = rows.index.tolist(), rows.value.tolist(), rows.starts.tolist()
-        for r, (low, high) in enumerate(zip(rows.low.tolist(), rows.high.tolist(), strict=True)):
-            row = message.constraint.add()
-            row.lower_bound, row.upper_bound = low, high
-            row.var_index.extend(index[starts[r]:starts[r + 1]])
-            row.coefficient.extend(value[starts[r]:starts[r + 1]])
+        if self.keep_rows:
+            self.rows = rows
+        message = _message(rows.lower, rows.upper, None, rows.low, rows.high, rows.starts, rows.index, rows.value)
         error = self.lp.LoadModelFromProto(message)
         if error:
             raise RuntimeError(f"GLOP could not load the relaxation: {error}")
         self.columns = list(self.lp.variables())
         self.seen = rows.read
+
+    def presolved_bound(self, seconds: float) -> int | None:
+        """A bound from the rows the first load read (keep_rows), taken as the integer program
+        they are (every variable of a CP-SAT model is an integer): HiGHS's MIP presolve
+        rewrites it, keeping every integer solution's objective within reach, and GLOP solves
+        the rewritten program's LP relaxation, which is tighter than the rows' own. None if
+        there are no rows, the presolve or GLOP runs out of `seconds`, or the solve is
+        interrupted.
+
+        On the generated ics (seed 0, fair share's phase) the rows' own LP gives 3.11 M and
+        this 6.63 M, against rotas of 7.4-7.9 M: presolve 9 s, GLOP 7 s, where GLOP takes
+        26 s for the rows themselves. What the presolve finds there is integer reasoning the
+        LP cannot do on its own (fractional posts between a Saturday and evenings, which the
+        held minutes of unfilled posts allow only in whole combinations)."""
+        rows = self.rows
+        if rows is None or self.interrupted:
+            return None
+        started = time.perf_counter()
+        import highspy  # (see DualBound)
+        try:
+            from highspy._core import _Highs as Bare
+        except ImportError:  # (a highspy laid out otherwise: the banner it is)
+            Bare = highspy.Highs
+        program = highspy.HighsLp()  # (HiGHS's infinity is the float one, as read_rows's)
+        program.num_col_, program.num_row_ = len(rows.lower), len(rows.low)
+        program.col_cost_, program.col_lower_, program.col_upper_ = rows.cost, rows.lower, rows.upper
+        program.row_lower_, program.row_upper_ = rows.low, rows.high
+        program.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        program.a_matrix_.start_ = rows.starts.astype(np.int32)
+        program.a_matrix_.index_ = rows.index.astype(np.int32)
+        program.a_matrix_.value_ = rows.value
+        program.integrality_ = [highspy.HighsVarType.kInteger] * len(rows.lower)
+        highs = Bare()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 1)
+        highs.setOptionValue("time_limit", float(max(0.1, seconds)))
+        highs.passModel(program)
+        del program
+        highs.presolve()
+        status = highs.getModelPresolveStatus()
+        if status not in (highspy.HighsPresolveStatus.kReduced, highspy.HighsPresolveStatus.kNotReduced,
+                          highspy.HighsPresolveStatus.kReducedToEmpty):
+            return None
+        reduced = highs.getPresolvedLp()
+        del highs
+        if reduced.sense_ != highspy.ObjSense.kMinimize:
+            return None
+        if reduced.num_col_ == 0:
+            value = reduced.offset_
+        else:
+            lower, upper = np.asarray(reduced.col_lower_), np.asarray(reduced.col_upper_)
+            matrix = reduced.a_matrix_
+            start, index = np.asarray(matrix.start_, dtype=np.int64), np.asarray(matrix.index_, dtype=np.int64)
+            coeff = np.asarray(matrix.value_, dtype=np.float64)
+            if matrix.format_ == highspy.MatrixFormat.kColwise:  # to rows: sorted by row, then column
+                column = np.repeat(np.arange(reduced.num_col_), np.diff(start))
+                order = np.lexsort((column, index))
+                index, coeff, row = column[order], coeff[order], index[order]
+                start = np.searchsorted(row, np.arange(reduced.num_row_ + 1))
+            message = _message(lower, upper, np.asarray(reduced.col_cost_), np.asarray(reduced.row_lower_),
+                               np.asarray(reduced.row_upper_), start, index, coeff)
+            message.objective_offset = reduced.offset_
+            del reduced
+            glop = pywraplp.Solver.CreateSolver("GLOP")
+            if glop.LoadModelFromProto(message):
+                return None
+            del message
+            self._presolved = glop
+            self._solving.set()  # (as in solve: an interrupt from now on is repeated)
+            try:
+                left = seconds - (time.perf_counter() - started)
+                if left <= 0.05 or self.interrupted:
+                    return None
+                glop.SetTimeLimit(max(1, int(left * 1000)))
+                solved = glop.Solve()
+            finally:
+                self._solving.clear()
+                self._presolved = None
+            if solved != pywraplp.Solver.OPTIMAL or self.interrupted:
+                return None
+            value = glop.Objective().Value()
+        value = rows.scale * (value + rows.offset)
+        return math.ceil(value - _SLACK * max(1.0, abs(value)))
 
     def load(self) -> None:
         """Take in the model's rows now (else the next solve does), e.g. before another thread

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -33,6 +34,8 @@ from scheduler.lns import improve
 from scheduler.lp import DualBound, Relaxation
 from scheduler.model import Practices, RotaModel, build_model
 from scheduler.swap import cost_swaps, fair_share_swaps
+
+log = logging.getLogger(__name__)
 
 # The phases leave this much of the time limit unplanned, per model variable, for the search to
 # stop and the rota to be read and checked: CP-SAT takes seconds to stop on a big model (the
@@ -490,9 +493,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     # ics, this machine, 2026-12-04: started after the swaps, the LP had not
                     # solved by the phase's end in two runs of two, and the phase's bound was 0;
                     # started before them it solved in 26 s, 3.11 M.)
-                    relaxation = Relaxation(rm.model)
+                    relaxation = Relaxation(rm.model, keep_rows=True)
                     relaxation.load()
-                    early = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget)
+                    early = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget, presolved=True)
                 aim = None
                 if early is not None and free_days is None and networks_of(problem):
                     early.done.wait(NETWORK_AIM_WAIT * budget)
@@ -749,8 +752,12 @@ def solve(problem: Problem, params: SolveParams | None = None,
 class _Alongside:
     """GLOP's bound on a phase (scheduler.lp), solved in a thread beside the phase's search."""
 
-    def __init__(self, relaxation: Relaxation, seconds: float):
+    def __init__(self, relaxation: Relaxation, seconds: float, presolved: bool = False):
+        """`presolved`: once GLOP has solved, a tighter bound from the same rows through HiGHS's
+        MIP presolve (Relaxation.presolved_bound, the relaxation made with keep_rows), within
+        the same `seconds`; `done` is set when GLOP's own solve ends, result() waits for both."""
         self.bound: int | None = None
+        self.presolved = presolved
         self.values: list[float] | None = None
         self.relaxation = relaxation
         self.done = threading.Event()
@@ -760,6 +767,7 @@ class _Alongside:
         self._thread.start()
 
     def _run(self, relaxation: Relaxation, seconds: float) -> None:
+        deadline = time.perf_counter() + seconds
         try:
             solved = relaxation.solve(seconds)
             with self._lock:
@@ -768,6 +776,19 @@ class _Alongside:
                     self._aim()
         finally:
             self.done.set()
+        if not self.presolved:
+            return
+        try:
+            tighter = relaxation.presolved_bound(deadline - time.perf_counter())
+        except Exception:  # the bound is optional: GLOP's own stands
+            log.warning("no presolved bound for this phase", exc_info=True)
+            tighter = None
+        finally:
+            relaxation.rows = None  # (hundreds of MB on an ics)
+        if tighter is not None:
+            with self._lock:
+                if self.bound is None or tighter > self.bound:
+                    self.bound = tighter
 
     def aim(self, practices: Practices | None) -> None:
         """Aim the practice neighbourhood at the LP's minutes (Practices.targets) once GLOP has

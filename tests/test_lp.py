@@ -116,6 +116,53 @@ def test_bound_never_exceeds_the_optimum_of_random_models(seed):
     assert checked >= 10
 
 
+
+def test_the_presolved_bound_sees_whole_sessions():
+    """At least 500 minutes from two evenings (90 each, 1 apiece) and a Saturday (480, 10):
+    the LP takes both evenings and two thirds of the Saturday (8.67, so 9); the integer program
+    needs the Saturday and an evening, 11, which HiGHS's presolve sees (the Saturday's
+    coefficient cut to what the evenings leave), and so the bound from its LP."""
+    m = cp_model.CpModel()
+    first, second, saturday = (m.new_bool_var(n) for n in ("first", "second", "saturday"))
+    m.add(90 * first + 90 * second + 480 * saturday >= 500)
+    m.minimize(first + second + 10 * saturday)
+    relaxation = Relaxation(m, keep_rows=True)
+    assert relaxation.solve(5).bound == 9
+    assert relaxation.presolved_bound(5) == 11 == optimum(m)
+
+
+def test_the_presolved_bound_needs_the_rows_kept():
+    m = cp_model.CpModel()
+    x = m.new_bool_var("x")
+    m.minimize(x)
+    relaxation = Relaxation(m)
+    relaxation.solve(5)
+    assert relaxation.presolved_bound(5) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_presolved_bound_never_exceeds_the_optimum_of_random_models(seed):
+    """As the LP's bound above, and never below it by more than GLOP's tolerance; where the
+    model has no solution the bound is anything or None."""
+    rng = random.Random(100 + seed)
+    checked = 0
+    for _ in range(25):
+        m, xs, ints = _random_rows(rng, 6)
+        m.add_at_most_one(rng.sample(xs, 3))
+        m.add_bool_or([literal(rng, xs) for _ in range(3)])
+        m.add(sum(rng.choice((90, 480)) * x for x in xs[:5]) >= rng.choice((480, 570, 660, 960)))
+        m.minimize(sum(rng.randint(-4, 6) * v for v in xs + ints) + rng.randint(-5, 5))
+        best = optimum(m)
+        if best is None:
+            continue
+        relaxation = Relaxation(m, keep_rows=True)
+        plain = relaxation.solve(5)
+        tighter = relaxation.presolved_bound(5)
+        assert plain is not None and tighter is not None
+        assert plain.bound - 1 <= tighter <= best
+        checked += 1
+    assert checked >= 10
+
 def test_scaled_fair_share_rows_keep_the_optimum():
     """The restated deviations (minutes as one variable per practice) are the same rule: three
     equal practices on four evenings still have 119,880 as their best (see test_bounds), and
@@ -336,6 +383,20 @@ def test_the_lp_solved_beside_the_search_gives_the_same_bound():
     beside = solve_module._Alongside(Relaxation(rm.model), 5)
     assert alone is not None and beside.result() == alone.bound == optimum(rm.model)
 
+
+
+def test_the_lp_beside_the_search_takes_the_presolved_bound_when_tighter():
+    """GLOP's own bound first (done, for the practices' aim), then the presolved one."""
+    m = cp_model.CpModel()
+    first, second, saturday = (m.new_bool_var(n) for n in ("first", "second", "saturday"))
+    m.add(90 * first + 90 * second + 480 * saturday >= 500)
+    m.minimize(first + second + 10 * saturday)
+    relaxation = Relaxation(m, keep_rows=True)
+    relaxation.load()
+    beside = solve_module._Alongside(relaxation, 5, presolved=True)
+    assert beside.result() == 11 == optimum(m)
+    assert beside.done.is_set() and beside.values is not None
+    assert relaxation.rows is None  # let go once used
 
 def test_lp_rins_moves_what_the_lp_disagrees_on_and_keeps_the_rest():
     """Cost: the dear GP works every evening in the rota from above, the LP puts the cheap one
