@@ -273,7 +273,9 @@ class Relaxation:
         highs.setOptionValue("time_limit", float(max(0.1, seconds)))
         highs.passModel(program)
         del program
-        highs.presolve()
+        highs.presolve()  # (not interruptible: an interrupt waits for it, 9 s on the ics)
+        if self.interrupted:
+            return None
         status = highs.getModelPresolveStatus()
         if status not in (highspy.HighsPresolveStatus.kReduced, highspy.HighsPresolveStatus.kNotReduced,
                           highspy.HighsPresolveStatus.kReducedToEmpty):
