@@ -58,9 +58,22 @@ PRICING_SECONDS = 2.0
 # Column generation stops once its bound is within this of the master LP (its tail adds at most
 # one to the integer bound: Curtois Instance7 spent 25 s on 120 rounds closing 1,054 to 1,054.08).
 TAIL = 0.5
+# A dive starts from the master LP at its optimum: column generation whose bound has met the
+# LP's (TAIL) goes on until no column prices out at the master's duals. (Curtois Instance8: the
+# dive from the LP as it stood when the bound met it ended at 1,404-1,411 in every run, near
+# 1,300 in none; settled, 2.0 s later, 1,305 in six runs of seven and 1,418 in the other.)
+# ... for at most this share of the time the rounds had taken by then (Instance1-3: columns at
+# the optimum's duals tie with those in the pool, and rounds went on for the whole of their time).
+SETTLE_SHARE = 0.5
+# ... or until the Lagrangian bound (unrounded) is within this of the master LP.
+SETTLED = 1e-3
 # Rounds of pricing after each step of a dive (Curtois Instance8 after one column a step: 1,304
 # with 5 rounds, 1,614-1,710 with 2-3).
 DIVE_ROUNDS = 5
+# A step whose rotas raise the master LP by more than this share of its value at the dive's
+# start is undone and those rotas barred, at most DIVE_BACKTRACKS times a dive.
+DIVE_JUMP_SHARE = 0.02
+DIVE_BACKTRACKS = 5
 # ... and the most clinicians a step fixes before the dive gives up.
 DIVE_MOST_A_STEP = 3
 # A master LP solve takes a tenth of a second or less (Curtois Instance8); one from the last
@@ -139,11 +152,13 @@ class ColumnGeneration:
         self.penalties = {cell: post_penalty(problem, tier, *cell) for cell in self.cells}
         self._build_master()
         self.best_bound: int | None = None
+        self.lagrangian_value: float | None = None  # the best bound before rounding up
         self.center: dict[Cell, int] | None = None  # prices (× SCALE) of the best bound
         self._convexity_dual: dict[int, float] = {}
         self.duals: dict[Cell, float] = {}
         self.lp_value: float | None = None
         self.fixed: dict[int, frozenset[Cell]] = {}  # clinicians a dive has fixed, to their rota
+        self.barred: set[tuple[int, frozenset[Cell]]] = set()  # rotas a dive has backed out of
 
     # ---- the models -----------------------------------------------------------------------
 
@@ -223,6 +238,8 @@ class ColumnGeneration:
         self.costs[ci].append(cost)
         if self.fixed.get(ci) == cells:
             var.SetBounds(1, 1)
+        elif (ci, cells) in self.barred:
+            var.SetBounds(0, 0)
 
     # ---- pricing and the bound ------------------------------------------------------------
 
@@ -290,8 +307,15 @@ class ColumnGeneration:
     # ---- the loop ---------------------------------------------------------------------------
 
     def run(self, deadline: float, workers: int = 1, stop: Callable[[], bool] | None = None,
-            on_bound: Callable[[int], None] | None = None) -> ColumnResult:
+            on_bound: Callable[[int], None] | None = None, settle: bool = False) -> ColumnResult:
+        """Rounds of pricing until `deadline` (perf_counter seconds) or until the bound can
+        rise no more than its tail (TAIL). With `settle` (a dive follows), the rounds go on past
+        that until a round at the master's duals no longer lowers the LP (nothing prices out,
+        or what does leaves the LP where it was) or the bound meets the LP (SETTLED), for at
+        most SETTLE_SHARE of the time so far: the dive needs the master LP at its optimum, not
+        only the bound."""
         started = time.perf_counter()
+        settling = False
         rounds = 0
         lp_value: float | None = None
         # first prices: every cell at its first unit's worth, so each clinician offers a full rota
@@ -313,6 +337,7 @@ class ColumnGeneration:
                 scaled, columns = self.lagrangian(prices, deadline, workers)
                 if scaled is not None:
                     best_scaled = scaled if best_scaled is None else max(best_scaled, scaled)
+                    self.lagrangian_value = best_scaled / SCALE
                     bound = -(-scaled // SCALE)
                     if self.best_bound is None or bound > self.best_bound:
                         self.best_bound = bound
@@ -322,28 +347,41 @@ class ColumnGeneration:
                     # took over (the first round's prices only get every clinician started)
                     if rounds > 1 and (center_bound is None or bound > center_bound):
                         self.center, center_bound = prices, bound
-                added = 0
-                priced_out = False
-                for ci, found in columns.items():
-                    for cells, cost in found:
-                        added += self.add_column(ci, cells, cost)
-                        if lp_value is not None:
-                            reduced = cost - sum(duals[c] for c in cells) - self._convexity_dual[ci]
-                            priced_out = priced_out or reduced < -1e-6
-                lp_value = self._solve_master(deadline)
+                priced_out = lp_value is not None and any(
+                    cost - sum(duals[c] for c in cells) - self._convexity_dual[ci] < -1e-6
+                    for ci, found in columns.items() for cells, cost in found)
+                if settling and smoothing == 0.0 and not priced_out:
+                    break  # settled: nothing prices out at the master's duals, so its LP is at
+                    # the optimum (this round's columns, which tie at best, are left out: they
+                    # could move a degenerate master to other duals)
+                added = sum(self.add_column(ci, cells, cost)
+                            for ci, found in columns.items() for cells, cost in found)
+                before, lp_value = lp_value, self._solve_master(deadline)
                 if lp_value is None:
                     break
+                if settling and smoothing == 0.0 and before is not None and lp_value > before - 1e-6:
+                    break  # the columns that price out at the master's duals no longer lower
+                    # it: a degenerate master whose duals only move from round to round
                 duals = self.duals
-                if best_scaled is not None and (
+                if not settling and best_scaled is not None and (
                         -(-best_scaled // SCALE) >= math.ceil(lp_value - 1e-6)
                         or lp_value - best_scaled / SCALE < TAIL):
-                    break  # the bound is the LP's rounded up, or next to the LP: rounds ahead
-                    # could raise it by one at most
+                    # the bound is the LP's rounded up, or next to the LP: rounds ahead could
+                    # raise it by one at most
+                    if not settle:
+                        break
+                    settling = True
+                    deadline = min(deadline, time.perf_counter()
+                                   + SETTLE_SHARE * (time.perf_counter() - started))
+                if settling and best_scaled is not None and lp_value - best_scaled / SCALE < SETTLED:
+                    break  # settled: the bound meets the LP, which is then at its optimum (a
+                    # degenerate master may still have duals at which some rota prices out)
                 if added == 0 and smoothing == 0.0 and rounds > 1:
                     break
                 # stabilise from the second round; a round that priced nothing out at the raw
-                # duals goes back to them
-                smoothing = SMOOTHING if (priced_out or rounds == 1) else 0.0
+                # duals goes back to them, and so do the rounds that settle the LP (smoothing
+                # is for the bound)
+                smoothing = SMOOTHING if (priced_out or rounds == 1) and not settling else 0.0
         except _Infeasible:
             pass
         self.lp_value = lp_value
@@ -392,9 +430,12 @@ class ColumnGeneration:
             return None
         fixed = self.fixed
         step_seconds = 0.0
+        backtracks = 0
+        jump = DIVE_JUMP_SHARE * abs(self.lp_value)
         try:
             while True:
                 step_started = time.perf_counter()
+                before = self.lp.Objective().Value()
                 heaviest = {}
                 for ci in self.clinicians:
                     if ci not in fixed:
@@ -441,6 +482,18 @@ class ColumnGeneration:
                         break
                 if self._solve_master(deadline) is None:
                     return None
+                if (not whole and backtracks < DIVE_BACKTRACKS
+                        and self.lp.Objective().Value() - before > jump):
+                    # this step's rotas cost the LP a jump: back out of them, the rotas barred
+                    backtracks += 1
+                    for ci in chosen:
+                        cells = fixed.pop(ci)
+                        self.barred.add((ci, cells))
+                        for var, column in self.lambdas[ci]:  # (the master may have been rebuilt)
+                            if column == cells:
+                                var.SetBounds(0, 0)
+                    if self._solve_master(deadline) is None:
+                        return None
                 if not whole:
                     step_seconds = time.perf_counter() - step_started
         except _Infeasible:
@@ -504,7 +557,7 @@ def generate(problem: Problem, rm: RotaModel, tier: tuple[str, ...], deadline: f
     """Column generation for `tier` until `deadline` (perf_counter seconds), then, with
     `dive_deadline`, a dive for a whole rota until then; see the module."""
     generation = ColumnGeneration(problem, rm, tier)
-    result = generation.run(deadline, workers, stop)
+    result = generation.run(deadline, workers, stop, settle=dive_deadline is not None)
     if dive_deadline is not None and result.lp_value is not None:
         result = replace(result, rota=generation.dive(dive_deadline, workers, stop))
     return result

@@ -869,7 +869,8 @@ def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, 
     finished)."""
     started = time.perf_counter()
     generation = columns.ColumnGeneration(problem, rm, tier)
-    outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound)
+    outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound,
+                             settle=True)
     if outcome.bound is not None:
         rm.model.add(expr >= outcome.bound)
     if outcome.lp_value is None or (should_stop is not None and should_stop()):

@@ -12,6 +12,7 @@ import pytest
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+import scheduler.columns as column_generation
 from scheduler.checker import check, objective_parts
 from scheduler.columns import MASTER_SECONDS, SCALE, TAIL, ColumnGeneration, applies, post_penalty
 from scheduler.curtois import parse_instance, read_instance, to_problem
@@ -128,6 +129,91 @@ def test_generation_bounds_and_dives_to_a_checked_rota(seed):
     rota = rota_of(problem, dived)
     assert check(problem, rota) == []
     assert tier_value(problem, rota) >= best
+
+
+def lowered_by_one_more_round(generation: ColumnGeneration) -> bool:
+    """Whether a round of pricing at the master's duals (rounded to 1/SCALE, as the rounds
+    price) adds rotas that lower the master LP."""
+    before = generation.lp_value
+    prices = {cell: round(SCALE * value) for cell, value in generation.duals.items()}
+    for ci in generation.clinicians:
+        _, found = generation.price(ci, prices, 10)
+        for cells, cost in found:
+            generation.add_column(ci, cells, cost)
+    after = generation._solve_master(time.perf_counter() + 30)
+    return after is not None and after < before - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_settled_generation_ends_with_the_master_lp_at_its_optimum(monkeypatch, seed):
+    """With `settle` the rounds go on after the bound has met the LP (within TAIL) until a round
+    at the master's duals no longer lowers it, or the bound meets it; they end well before
+    their deadline, and no LP of the same rules is lower."""
+    monkeypatch.setattr(column_generation, "SETTLE_SHARE", 1000.0)  # no cap on the settling rounds' time
+    problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
+    plain = ColumnGeneration(problem, build_model(problem), TIER)
+    if plain.run(time.perf_counter() + 30).lp_value is None:
+        pytest.skip("drawn infeasible")
+    settled = ColumnGeneration(problem, build_model(problem), TIER)
+    started = time.perf_counter()
+    result = settled.run(started + 60, settle=True)
+    assert time.perf_counter() - started < 30
+    assert result.lp_value is not None and result.lp_value <= plain.lp_value + 1e-6
+    assert (settled.lagrangian_value >= result.lp_value - column_generation.SETTLED
+            or not lowered_by_one_more_round(settled))
+
+
+def test_instance8_settled_lp_is_lower_than_where_the_bound_met_it():
+    """Curtois Instance8: the bound meets the LP's ceiling while rounds would still lower the
+    LP; its dive from that LP ended at 1,404-1,411 in every run, from the settled one
+    (with backing out of jumps) at 1,312."""
+    problem = to_problem(read_instance(DATA / "Instance8.txt"))
+    plain = ColumnGeneration(problem, build_model(problem), TIER)
+    plain.run(time.perf_counter() + 60, workers=2)
+    settled = ColumnGeneration(problem, build_model(problem), TIER)
+    settled.run(time.perf_counter() + 60, workers=2, settle=True)
+    assert plain.best_bound == settled.best_bound == 1297
+    assert settled.lp_value < plain.lp_value - 1e-4
+
+
+@pytest.mark.parametrize(("name", "best"), [("Instance1", 607), ("Instance3", 1001)])
+def test_a_dive_backs_out_of_steps_that_raise_the_lp(monkeypatch, name, best):
+    """With no jump allowed, each step that raises the master LP is undone (up to
+    DIVE_BACKTRACKS) and its rotas barred: the dive still gives a whole, checked rota, and
+    no barred rota is in it. (These two dives raise the LP at some steps.)"""
+    monkeypatch.setattr(column_generation, "DIVE_JUMP_SHARE", 0.0)
+    problem = to_problem(read_instance(DATA / f"{name}.txt"))
+    generation = ColumnGeneration(problem, build_model(problem), TIER)
+    generation.run(time.perf_counter() + 30, workers=2, settle=True)
+    dived = generation.dive(time.perf_counter() + 30, workers=2)
+    assert dived is not None and set(dived) == set(generation.clinicians)
+    assert 1 <= len(generation.barred) <= column_generation.DIVE_BACKTRACKS
+    assert not any((ci, cells) in generation.barred for ci, cells in dived.items())
+    rota = rota_of(problem, dived)
+    assert check(problem, rota) == []
+    assert tier_value(problem, rota) >= best
+
+
+def test_a_rebuilt_master_keeps_the_dives_fixed_and_barred_rotas():
+    """GLOP may be rebuilt from its columns mid-dive (MASTER_SECONDS): the rotas fixed and
+    barred keep their bounds in the new master (a bar set on the old one's variable crashed
+    the process)."""
+    problem = to_problem(read_instance(DATA / "Instance1.txt"))
+    generation = ColumnGeneration(problem, build_model(problem), TIER)
+    generation.run(time.perf_counter() + 30, workers=2)
+    first, second = generation.clinicians[:2]
+    fixed_cells = generation.lambdas[first][0][1]
+    barred_cells = generation.lambdas[second][0][1]
+    generation.fixed[first] = fixed_cells
+    generation.barred.add((second, barred_cells))
+    generation._build_master(keep=True)
+    bounds = {(ci, cells): (var.lb(), var.ub()) for ci in (first, second)
+              for var, cells in generation.lambdas[ci]}
+    assert bounds[first, fixed_cells] == (1, 1)
+    assert bounds[second, barred_cells] == (0, 0)
+    assert generation._solve_master(time.perf_counter() + 30) is not None
+    assert sum(var.solution_value() for var, cells in generation.lambdas[second]
+               if cells == barred_cells) == 0
 
 
 def test_instance1_generation_converges_below_its_optimum():
