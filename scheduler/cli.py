@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=cmd_absence)
 
-    from scheduler.bench import add_arguments as add_bench_arguments
+    from scheduler.bench.runner import add_arguments as add_bench_arguments
 
     bench = add_bench_arguments(sub)  # bench curtois FILE… | bench generated --size S
     bench.set_defaults(run=cmd_bench)
@@ -117,7 +117,7 @@ def _add_plugin_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def load(src: str) -> Problem:
-    from scheduler.load import InputErrors, load_problem_with_warnings
+    from scheduler.io.load import InputErrors, load_problem_with_warnings
 
     try:
         problem, warnings = load_problem_with_warnings(src)
@@ -131,7 +131,7 @@ def load(src: str) -> Problem:
 
 
 def load_rota_file(problem: Problem, path: str) -> Rota:
-    from scheduler.load import InputErrors, load_rota
+    from scheduler.io.load import InputErrors, load_rota
 
     try:
         return load_rota(problem, path)
@@ -169,7 +169,7 @@ class ProgressLine:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from scheduler.solve import solve
+    from scheduler.solver.solve import solve
 
     started = time.perf_counter()
     problem = load(args.src)
@@ -191,7 +191,7 @@ def cmd_absence(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from scheduler.diff import changes_text, write_changes_csv
-    from scheduler.rerun import Absence, rerun, with_absences, with_published
+    from scheduler.solver.rerun import Absence, rerun, with_absences, with_published
 
     started = time.perf_counter()
     problem = load(args.src)
@@ -241,8 +241,8 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
     so a failure leaves nothing half-written."""
     from scheduler.checker import check
     from scheduler.explain import explain_unfilled
-    from scheduler.feeds import feeds_main
-    from scheduler.load import write_rota_csv, write_unfilled_csv
+    from scheduler.io.feeds import feeds_main
+    from scheduler.io.load import write_rota_csv, write_unfilled_csv
 
     violations = check(problem, result.rota)
     if violations:  # the model and the checker disagree: a bug, never hand such a rota out
@@ -324,7 +324,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from scheduler.feeds import feeds_main
+    from scheduler.io.feeds import feeds_main
 
     problem = load(args.src)
     rota = load_rota_file(problem, args.rota)
@@ -332,7 +332,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from scheduler.bench import main as bench_main
+    from scheduler.bench.runner import main as bench_main
 
     return bench_main(args)
 
@@ -370,7 +370,7 @@ def today() -> date:
 
 
 def _day(text: str) -> date:
-    from scheduler.load import parse_date
+    from scheduler.io.load import parse_date
 
     try:
         return parse_date(text)

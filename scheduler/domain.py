@@ -122,7 +122,7 @@ class Session:
     posts: tuple[Post, ...]
     kind: str = ""  # extension: a label for rules per kind of session (e.g. a shift type)
 
-    @cached_property  # looked up often (model, checker, scheduler.decompose's cuts): formatted
+    @cached_property  # looked up often (model, checker, scheduler.solver.decompose's cuts): formatted
     # each time, it took half of a cut's time on the generated ics
     def session_id(self) -> SessionId:
         return session_id_of(self.hub_id, self.date, self.start, self.end)
@@ -339,11 +339,11 @@ class Problem:
     reference_date: date | None = None  # "today" for stability; default period start
     skipped_for_bank_holidays: tuple[SkippedSession, ...] = ()  # lost minutes, for the contract
     # Minutes a network already gets in a week from outside the problem, off its requirement:
-    # set on the parts of a big problem that scheduler.decompose solves one network at a time
+    # set on the parts of a big problem that scheduler.solver.decompose solves one network at a time
     # (the rest of the rota stays as it is); empty for every problem read from files.
     delivered_elsewhere: Mapping[tuple[Network, str], int] = field(default_factory=dict)
     # Sessions a GP from outside the problem already works (a network part's kept people,
-    # scheduler.decompose): their GP cover is met whoever the problem puts on them.
+    # scheduler.solver.decompose): their GP cover is met whoever the problem puts on them.
     gp_elsewhere: frozenset[SessionId] = frozenset()
 
     # ---- look-ups -------------------------------------------------------------------------
@@ -541,9 +541,9 @@ class SolveParams:
     log: bool = False  # CP-SAT's own search log on stdout
     stall_seconds: float | None = None  # stop a phase this long without improving; None: auto, 0: never
     lns: bool = True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
-    columns: bool = True  # column generation on a first tier that splits by clinician (scheduler.columns)
-    progress: object = None  # callable(Progress) or None; see scheduler.solve
+    columns: bool = True  # column generation on a first tier that splits by clinician (scheduler.solver.columns)
+    progress: object = None  # callable(Progress) or None; see scheduler.solver.solve
     # With a start rota: the goal tiers above the one holding this part are held at the start's
-    # values instead of minimised (scheduler.decompose's parts, whose start is already at the
+    # values instead of minimised (scheduler.solver.decompose's parts, whose start is already at the
     # whole problem's best for them)
     hold_above: str | None = None

@@ -42,8 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scheduler.bench.generate import generate  # noqa: E402
 from scheduler.domain import Assignment, Problem, Status  # noqa: E402
-from scheduler.generate import generate  # noqa: E402
 
 HOST = "127.0.0.1"  # never anything else: this is a local benchmark
 TARGET_RPS = 500
@@ -94,10 +94,10 @@ def prepare(instance: Path, links: int, seed: int) -> tuple[str, list[str], dict
     os.environ.update(env)
     from web import create_app
     from web.db import engine_of, new_session
-    from web.demo import files_of
-    from web.feedstore import issue, served_feed
     from web.models import Dataset, DatasetFile, Federation, Rota, RotaAssignment
-    from web.problems import parse_files
+    from web.services.demo import files_of
+    from web.services.feed_links import issue, served_feed
+    from web.services.problems import parse_files
 
     folder = instance / "ics"
     generate("ics", seed, folder)

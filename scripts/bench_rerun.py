@@ -4,7 +4,7 @@
 
 Generates `federation --seed 1`, solves it once as the published rota (or reads one), marks the
 5 clinicians with most published sessions in two weeks (from the second Monday of the period)
-absent for those weeks, re-runs with scheduler.rerun, and prints: the time of the re-run (model
+absent for those weeks, re-runs with scheduler.solver.rerun, and prints: the time of the re-run (model
 build and each phase), the minimum number of assignments that must change (the absent
 clinicians' assignments in those weeks) and what the re-run changed. Exit 1 if the re-run breaks
 a hard rule, takes longer than the limit allows or changes more than 1.2 × the minimum.
@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scheduler.bench.generate import generate  # noqa: E402
 from scheduler.checker import check  # noqa: E402
 from scheduler.domain import SolveParams, SolveStatus  # noqa: E402
-from scheduler.generate import generate  # noqa: E402
-from scheduler.load import load_problem, load_rota, write_rota_csv  # noqa: E402
-from scheduler.model import build_model  # noqa: E402
-from scheduler.rerun import Absence, rerun, with_absences, with_published  # noqa: E402
-from scheduler.solve import solve  # noqa: E402
+from scheduler.io.load import load_problem, load_rota, write_rota_csv  # noqa: E402
+from scheduler.solver.model import build_model  # noqa: E402
+from scheduler.solver.rerun import Absence, rerun, with_absences, with_published  # noqa: E402
+from scheduler.solver.solve import solve  # noqa: E402
 
 ABSENT = 5
 WEEKS = 2

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.bench import alarms, format_table, read_best_known
+from scheduler.bench.curtois import read_instance, read_roster, read_roster_rows, score_roster
+from scheduler.bench.runner import alarms, format_table, read_best_known
 from scheduler.cli import main
-from scheduler.curtois import read_instance, read_roster, read_roster_rows, score_roster
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
 ROW_FIELDS = {"instance", "kind", "status", "objective", "best_bound", "proven_gap",
@@ -127,7 +127,8 @@ def test_malformed_instance_exits_2_before_solving(tmp_path, capsys):
 def test_best_known_table():
     """best_known.csv gives (lower bound, best known) per instance."""
     table = read_best_known(DATA / "best_known.csv")
-    assert table["Instance1"] == (607, 607) and len(table) == 12
+    assert table["Instance1"] == (607, 607) and len(table) == 20
+    assert table["Instance24"] == (40438, 40439)
 
 
 def test_alarms_and_table_flag_what_must_never_happen():

@@ -10,11 +10,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from scheduler.bounds import fair_share_floor, reachable_sums
 from scheduler.checker import check, objective_parts
 from scheduler.domain import SolveParams, SolveStatus
-from scheduler.model import build_model
-from scheduler.solve import solve
+from scheduler.solver.bounds import fair_share_floor, reachable_sums
+from scheduler.solver.model import build_model
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 

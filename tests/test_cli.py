@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.cli import main
-from scheduler.load import ROTA_COLUMNS, UNFILLED_COLUMNS
+from scheduler.io.load import ROTA_COLUMNS, UNFILLED_COLUMNS
 
 TINY = {
     "practices.csv": "practice_code,name,list_size\nP1,Riverside Surgery,6000\nP2,Hill Practice,4000\n",

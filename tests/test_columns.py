@@ -1,4 +1,4 @@
-"""Column generation by clinician (scheduler.columns): its bound never exceeds an optimum, its
+"""Column generation by clinician (scheduler.solver.columns): its bound never exceeds an optimum, its
 dive gives rotas the checker accepts, and it applies only where a tier splits by clinician."""
 
 from __future__ import annotations
@@ -12,13 +12,20 @@ import pytest
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-import scheduler.columns as column_generation
+import scheduler.solver.columns as column_generation
+from scheduler.bench.curtois import parse_instance, read_instance, to_problem
 from scheduler.checker import check, objective_parts
-from scheduler.columns import MASTER_SECONDS, SCALE, TAIL, ColumnGeneration, applies, post_penalty
-from scheduler.curtois import parse_instance, read_instance, to_problem
 from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus
-from scheduler.model import build_model
-from scheduler.solve import solve
+from scheduler.solver.columns import (
+    MASTER_SECONDS,
+    SCALE,
+    TAIL,
+    ColumnGeneration,
+    applies,
+    post_penalty,
+)
+from scheduler.solver.model import build_model
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
@@ -223,7 +230,7 @@ def test_instance1_generation_converges_below_its_optimum():
     result = ColumnGeneration(problem, rm, TIER).run(time.perf_counter() + 30, workers=2)
     assert result.lp_value is not None and result.bound is not None
     # 558 here: the Dantzig-Wolfe LP's own optimum, a tenth under the proven 607 (the compact
-    # model's LP, scheduler.lp, proves far less on the bigger instances)
+    # model's LP, scheduler.solver.lp, proves far less on the bigger instances)
     assert result.bound >= result.lp_value - TAIL
     assert 500 <= result.bound <= 607
 
@@ -255,7 +262,7 @@ def test_applies_only_to_a_first_tier_that_splits_by_clinician(monkeypatch):
         replace(s, posts=tuple(replace(p, under_weight=0, over_weight=0) for p in s.posts))
         for s in problem.sessions))
     assert not applies(unweighted, build_model(unweighted), TIER, first=True)  # requests alone
-    monkeypatch.setattr("scheduler.columns.MOST_VARIABLES", len(rm.variables.x) - 1)
+    monkeypatch.setattr("scheduler.solver.columns.MOST_VARIABLES", len(rm.variables.x) - 1)
     assert not applies(problem, rm, TIER, first=True)  # too big to build a model per clinician
 
 

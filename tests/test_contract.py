@@ -31,8 +31,8 @@ from scheduler.domain import (
     Weights,
     contract_requirements,
 )
-from scheduler.load import InputErrors, load_problem
-from scheduler.solve import solve
+from scheduler.io.load import InputErrors, load_problem
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 MON = b.MONDAY  # 2027-03-01, W09

@@ -6,6 +6,7 @@ The independent scorer (`score_roster`, written from FORMAT.md) and the engine's
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter
 from datetime import date, time
@@ -13,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import curtois
-from scheduler.checker import check, objective_parts, weighted_total
-from scheduler.curtois import (
+from scheduler.bench import curtois
+from scheduler.bench.curtois import (
     InstanceError,
     parse_instance,
     read_instance,
@@ -27,6 +27,7 @@ from scheduler.curtois import (
     to_problem,
     write_roster,
 )
+from scheduler.checker import check, objective_parts, weighted_total
 from scheduler.domain import SolveParams, SolveStatus, Status
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
@@ -136,13 +137,17 @@ def test_reads_every_shared_instance(path):
     assert set(instance.days_off) <= {e.employee_id for e in instance.staff}
 
 
-def test_shared_copies_are_byte_for_byte_the_originals():
-    """data/benchmarks/curtois holds the shared files unchanged (CRLF kept)."""
-    shared = Path("/work/shared/benchmarks/curtois")
-    if not shared.is_dir():
-        pytest.skip("no shared folder on this machine")
-    for path in INSTANCES + [DATA / "best_known.csv"]:
-        assert path.read_bytes() == (shared / path.name).read_bytes()
+def test_instance_files_match_their_published_checksums():
+    """data/benchmarks/curtois holds the public files byte for byte (CRLF kept): every file's
+    SHA-256 is the one recorded in SHA256SUMS, and every instance is listed there."""
+    listed = {}
+    for line in (DATA / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        listed[name] = digest
+    on_disk = {p.name for p in DATA.glob("Instance*.txt")} | {"best_known.csv"}
+    assert on_disk == set(listed)
+    for name, digest in listed.items():
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, name
     assert b"\r\n" in INSTANCES[0].read_bytes()
 
 
@@ -373,7 +378,7 @@ def test_scorers_agree_on_greedy_rosters(path):
 @pytest.fixture(scope="module")
 def instance1_solution():
     """Instance1 solved (its optimum, 607, is found in well under a second)."""
-    from scheduler.solve import solve
+    from scheduler.solver.solve import solve
 
     instance = read_instance(DATA / "Instance1.txt")
     problem = to_problem(instance)

@@ -1,4 +1,4 @@
-"""Network decomposition (scheduler.decompose): the parts around a rota, and the joined rota
+"""Network decomposition (scheduler.solver.decompose): the parts around a rota, and the joined rota
 they give, which breaks no rule, keeps the goals above fair share and shares minutes out better."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler import solve as solve_module
 from scheduler.checker import check, objective_parts
-from scheduler.decompose import (
+from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
+from scheduler.solver import solve as solve_module
+from scheduler.solver.decompose import (
     _Fairness,
     _places,
     _post_with,
@@ -18,7 +19,6 @@ from scheduler.decompose import (
     network_parts,
     network_rota,
 )
-from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
 from tests import builders as b
 
 NETWORKS = ("N1", "N2", "N3", "N4")

@@ -4,7 +4,7 @@ from datetime import date, time
 
 import pytest
 
-from scheduler.expand import DemandRow, bank_holidays_between, expand
+from scheduler.io.expand import DemandRow, bank_holidays_between, expand
 from tests.builders import post
 
 MARCH_1 = date(2027, 3, 1)  # a Monday

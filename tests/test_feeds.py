@@ -25,7 +25,7 @@ import vobject
 from icalendar import Calendar
 
 from scheduler.domain import Assignment, Problem
-from scheduler.feeds import (
+from scheduler.io.feeds import (
     Scope,
     build_feeds,
     calendar_uid,

@@ -1,4 +1,4 @@
-"""Hypothesis fuzzing of scheduler.load: the sample folder with one file mutated (random bytes,
+"""Hypothesis fuzzing of scheduler.io.load: the sample folder with one file mutated (random bytes,
 other encodings, missing, extra and duplicated columns and rows, absurd cells, broken
 rota.toml) loads, or raises InputErrors of file:row:column: message lines — never another
 exception — and nothing is written. What loads is usable: the checker and the goal parts run."""
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from scheduler.checker import check, objective_parts
 from scheduler.domain import Rules, Weights
-from scheduler.load import InputError, InputErrors, load_problem_with_warnings
+from scheduler.io.load import InputError, InputErrors, load_problem_with_warnings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 FILES = {p.name: p.read_bytes() for p in sorted(SAMPLE.iterdir())

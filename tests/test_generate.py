@@ -1,4 +1,4 @@
-"""The seeded generator (scheduler.generate) and the committed sample federation (data/sample)."""
+"""The seeded generator (scheduler.bench.generate) and the committed sample federation (data/sample)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.generate import PROFILES, bank_holidays, generate
+from scheduler.bench.generate import PROFILES, bank_holidays, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -286,7 +286,7 @@ def test_sample_has_a_few_genuinely_unfillable_cytology_posts(sample):
 
 def test_generated_folder_loads_without_warnings(pcn):
     """The project's loader reads a generated folder with no errors and no warnings."""
-    load = pytest.importorskip("scheduler.load")
+    load = pytest.importorskip("scheduler.io.load")
     problem, warnings = load.load_problem_with_warnings(str(pcn))
     assert warnings == []
     assert len(problem.clinicians) == PROFILES["pcn"].clinicians

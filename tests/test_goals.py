@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from scheduler.checker import check, objective_parts, weighted_total
 from scheduler.domain import Offer, Pin, SolveParams, SolveStatus, Status, Weights
-from scheduler.solve import _near, solve
+from scheduler.solver.solve import _near, solve
 from tests import builders as b
 
 MON, SAT = b.MONDAY, b.SATURDAY
@@ -211,8 +211,8 @@ def test_parts_of_an_unproven_rota_are_the_rotas_own():
     import tempfile
     from pathlib import Path
 
-    from scheduler.generate import generate
-    from scheduler.load import load_problem
+    from scheduler.bench.generate import generate
+    from scheduler.io.load import load_problem
 
     with tempfile.TemporaryDirectory() as folder:
         problem = load_problem(generate("pcn", 3, Path(folder) / "pcn"))
@@ -237,7 +237,7 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
 
     from ortools.sat.python import cp_model
 
-    import scheduler.solve as solve_module
+    import scheduler.solver.solve as solve_module
 
     clinicians = [b.clinician(f"G{k}", cost_per_hour_pence=8_000 + 1_000 * k, max_sessions_per_week=3)
                   for k in range(4)]
@@ -289,7 +289,7 @@ def test_a_tier_already_at_zero_is_proven_without_a_search(monkeypatch):
     """Every part is at least 0: on a big model (here every model is), a tier that the rota of
     the tiers above leaves at 0 is held there and proven, with no search of its own (its phase
     reports only its end)."""
-    import scheduler.solve as solve_module
+    import scheduler.solver.solve as solve_module
 
     monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
     p = b.problem(sessions=[b.evening(MON), b.evening(TUE)])

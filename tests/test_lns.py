@@ -1,4 +1,4 @@
-"""Large-neighbourhood search (scheduler.lns): from a poor rota it only ever returns better
+"""Large-neighbourhood search (scheduler.solver.lns): from a poor rota it only ever returns better
 whole rotas, which break no rule and whose objective is the checker's."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from ortools.sat.python import cp_model
 
 from scheduler.checker import check, objective_parts
 from scheduler.domain import Assignment
-from scheduler.lns import improve
-from scheduler.model import build_model
+from scheduler.solver.lns import improve
+from scheduler.solver.model import build_model
 from tests import builders as b
 
 
@@ -66,7 +66,7 @@ def test_lns_breaks_ties_by_the_goal_below_without_giving_up_its_own():
 def test_a_sweep_frees_every_practice_once_a_round():
     import random
 
-    from scheduler.lns import _next_practices, _Shared
+    from scheduler.solver.lns import _next_practices, _Shared
 
     rng, state = random.Random(3), _Shared([], 0, 0.0)
     counts = [0] * 12
@@ -87,8 +87,8 @@ def test_a_sweep_frees_each_practice_with_partners_its_clinicians_can_trade_with
     practice 8 shares none), drawn evenly where there are none."""
     import random
 
-    from scheduler.lns import _Shared, _sweep_with_partners
-    from scheduler.model import Practices
+    from scheduler.solver.lns import _Shared, _sweep_with_partners
+    from scheduler.solver.model import Practices
 
     network = [0, 0, 0, 0, 1, 1, 1, 1, 2]
     overlap = [[float(a != b and network[a] == network[b] != 2) for b in range(9)] for a in range(9)]
@@ -170,10 +170,10 @@ def _two_practices_problem():
 
 def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
     """Past CUT_VARIABLES (the ics; here every model) each step solves a small model cut out of
-    the whole (scheduler.submodel): what it returns is still a whole solution, valid, with the
+    the whole (scheduler.solver.submodel): what it returns is still a whole solution, valid, with the
     held parts held and the checker's objective."""
-    import scheduler.lns as lns
-    from scheduler.submodel import SubModels
+    import scheduler.solver.lns as lns
+    from scheduler.solver.submodel import SubModels
 
     monkeypatch.setattr(lns, "CUT_VARIABLES", 0)
     steps = []
@@ -210,7 +210,7 @@ def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
 def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monkeypatch):
     """Freedom spreads from the freed variables to the others in their rows, row after row,
     but not through rows longer than LOCAL_ROW; the rows of fixed variables only are left out."""
-    import scheduler.submodel as submodel
+    import scheduler.solver.submodel as submodel
 
     monkeypatch.setattr(submodel, "LOCAL_ROW", 3)
     m = cp_model.CpModel()
@@ -238,7 +238,7 @@ def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monke
 
 def test_a_model_with_enforced_rows_is_not_cut():
     """Enforcement literals are not read: such a model (Curtois's) keeps the clones."""
-    from scheduler.submodel import SubModels
+    from scheduler.solver.submodel import SubModels
 
     m = cp_model.CpModel()
     x, y = m.new_bool_var("x"), m.new_bool_var("y")
@@ -252,8 +252,8 @@ def test_a_role_neighbourhood_frees_the_clinicians_one_kind_of_post_accepts_over
     roles one kind of post accepts (here GP; ANP or practice nurse; HCA), in every practice."""
     import random
 
-    import scheduler.lns as lns
-    from scheduler.lns import _Draw, _role_groups, _Shared
+    import scheduler.solver.lns as lns
+    from scheduler.solver.lns import _Draw, _role_groups, _Shared
 
     p, rm = _three_kinds_problem()
     items = [(p.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
@@ -282,7 +282,7 @@ def test_a_role_neighbourhood_frees_the_clinicians_one_kind_of_post_accepts_over
 def test_lns_by_roles_alone_evens_the_practices_and_keeps_every_rule(monkeypatch):
     """Fair share's search with every step a role neighbourhood: it still returns whole valid
     rotas, lowers the goal from the least fair rota, and the checker agrees with its value."""
-    import scheduler.lns as lns
+    import scheduler.solver.lns as lns
 
     monkeypatch.setattr(lns, "ROLE_SHARE", 1.0)
     p, rm = _three_kinds_problem()

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.domain import Assignment, Offer, Pin, Status
-from scheduler.load import (
+from scheduler.io.load import (
     ROTA_COLUMNS,
     UNFILLED_COLUMNS,
     InputError,
@@ -202,9 +202,9 @@ def test_unknown_column_is_a_warning(tmp_path):
 
 
 def test_load_problem_logs_warnings(tmp_path, caplog):
-    """load_problem sends each warning to the scheduler.load logger."""
+    """load_problem sends each warning to the scheduler.io.load logger."""
     hubs = "hub_id,name,colour\nH1,Central,red\nH2,Riverside,blue\n"
-    with caplog.at_level(logging.WARNING, logger="scheduler.load"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.io.load"):
         load_problem(write_folder(tmp_path, hubs=hubs))
     assert "hubs.csv:1:colour: unknown column ignored" in caplog.messages
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from scheduler.checker import check
 from scheduler.domain import Offer, SolveParams, Status
-from scheduler.load import load_problem, load_problem_with_warnings
+from scheduler.io.load import load_problem, load_problem_with_warnings
 from tests.test_load import errors_of, write_folder, write_workbook
 
 PATTERNS = """hub_id,weekday,start,end,roles,min,target,kind,under_weight,over_weight,max
@@ -196,7 +196,7 @@ def test_kinds_no_session_has_are_warnings(tmp_path):
 def test_loaded_general_rules_bind_the_solver(tmp_path):
     """A folder using the general rules solves, and the checker finds nothing broken: C1 may
     not work kind L, so Tuesday's L post stays empty though C1 is free."""
-    from scheduler.solve import solve
+    from scheduler.solver.solve import solve
 
     patterns = ("hub_id,weekday,start,end,roles,min,target,kind,under_weight\n"
                 "H1,Mon,18:30,20:00,GP,0,1,E,100\n"

@@ -1,5 +1,5 @@
-"""The LP bound (scheduler.lp) never rises above a model's optimum; the lower tiers of a big
-model use it with the practice neighbourhood of scheduler.lns, and the rotas stay right."""
+"""The LP bound (scheduler.solver.lp) never rises above a model's optimum; the lower tiers of a big
+model use it with the practice neighbourhood of scheduler.solver.lns, and the rotas stay right."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from ortools.sat.python import cp_model
 
-import scheduler.solve as solve_module
+import scheduler.solver.solve as solve_module
 from scheduler.checker import check, objective_parts
 from scheduler.domain import SolveParams, SolveStatus
-from scheduler.lns import _pick_practices
-from scheduler.lp import Relaxation, lp_bound, read_rows
-from scheduler.model import Practices, build_model
-from scheduler.solve import solve
+from scheduler.solver.lns import _pick_practices
+from scheduler.solver.lp import Relaxation, lp_bound, read_rows
+from scheduler.solver.model import Practices, build_model
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 
@@ -315,7 +315,7 @@ def _three_practices_problem():
 
 
 def _counted(monkeypatch, name: str) -> list:
-    """Every instance of scheduler.solve's class `name` made from now on, in a list."""
+    """Every instance of scheduler.solver.solve's class `name` made from now on, in a list."""
     made = []
     base = getattr(solve_module, name)
 
@@ -561,7 +561,7 @@ def test_a_light_tier_still_gets_time_to_prove_itself():
 
 
 def _dual_bound(model, objective, holds, seconds=10.0):
-    from scheduler.lp import DualBound
+    from scheduler.solver.lp import DualBound
 
     dual = DualBound(model, objective, holds, seconds)
     assert dual.done.wait(seconds + 5)
@@ -664,7 +664,7 @@ def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch)
 def test_a_dual_bound_without_time_or_with_a_failure_gives_none(monkeypatch, caplog):
     """No time to solve, or an LP that cannot be built: no bound (the phase keeps CP-SAT's),
     and no traceback but a warning in the log."""
-    from scheduler.lp import DualBound
+    from scheduler.solver.lp import DualBound
 
     m = cp_model.CpModel()
     x, y = m.new_bool_var("x"), m.new_bool_var("y")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from scheduler.domain import Pin, SolveParams, SolveStatus, Status
-from scheduler.solve import solve
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 FAST = SolveParams(time_limit=10, workers=1)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from scheduler.checker import check, objective_parts, weighted_total
 from scheduler.domain import Offer, Pin, Rules, SolveParams, SolveStatus, Status
-from scheduler.solve import solve
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 ROLES = ["GP", "ANP", "Practice Nurse"]

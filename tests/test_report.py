@@ -12,7 +12,7 @@ import pytest
 
 from scheduler.cli import build_report, main
 from scheduler.contract import COMMISSIONER_COLUMNS
-from scheduler.load import load_problem, load_rota
+from scheduler.io.load import load_problem, load_rota
 from scheduler.report import clinician_load, fair_shares, report_text
 
 # Mon 1 – Sun 7 Mar 2027 (W09): evenings Mon–Fri and the Saturday, one GP each. C1 (practice

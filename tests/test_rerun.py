@@ -17,8 +17,8 @@ from scheduler.cli import main
 from scheduler.diff import rota_diff, short_posts
 from scheduler.domain import Assignment, Clinician, Pin, SolveParams, SolveStatus, Status
 from scheduler.explain import explain_unfilled
-from scheduler.load import load_problem
-from scheduler.rerun import (
+from scheduler.io.load import load_problem
+from scheduler.solver.rerun import (
     Absence,
     conflicting_pins,
     days_to_replan,
@@ -28,7 +28,7 @@ from scheduler.rerun import (
     with_absences,
     with_published,
 )
-from scheduler.solve import solve
+from scheduler.solver.solve import solve
 from tests import builders as b
 
 FAST = SolveParams(time_limit=10, workers=1)
@@ -333,7 +333,7 @@ def test_absence_command_rewrites_the_outputs_and_lists_the_changes(tmp_path, ca
     printed = capsys.readouterr().out
     problem = load_problem(TINY)
     away = with_absences(problem, [Absence("C2", date(2027, 3, 3), date(2027, 3, 3))])
-    from scheduler.load import load_rota
+    from scheduler.io.load import load_rota
 
     new = load_rota(away, out / "rota.csv")
     assert check(away, new) == []

@@ -1,4 +1,4 @@
-"""Fair share by swaps (scheduler.swap): posts change hands between practices of the same role,
+"""Fair share by swaps (scheduler.solver.swap): posts change hands between practices of the same role,
 never breaking a rule, never worsening fair share or any goal above it."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from scheduler.checker import RotaView, check, objective_parts, violations_if_added
 from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status, fair_share_weights
-from scheduler.swap import _Swaps, cost_swaps, fair_share_swaps
+from scheduler.solver.swap import _Swaps, cost_swaps, fair_share_swaps
 from tests import builders as b
 
 DAYS = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
@@ -227,9 +227,9 @@ def test_the_last_phase_ends_with_swaps_that_may_move_the_tiers_below_fair_share
     the tier of even load and min_sessions rises; held at its value, that tier's row makes the
     swapped rota no solution of the model, and let go, the rota is taken: every goal above fair
     share as it was, fair share and the weighted total lower."""
-    import scheduler.solve as solve_module
+    import scheduler.solver.solve as solve_module
     from scheduler.domain import SolveParams
-    from scheduler.model import build_model
+    from scheduler.solver.model import build_model
 
     p = two_practices()
     p = replace(p, clinicians=tuple(replace(c, min_sessions_per_period=5) if c.practice_code == "A" else c
@@ -364,9 +364,9 @@ def test_cost_phase_starts_with_cost_swaps_as_a_solution_of_the_held_model():
     """solve._by_cost_swaps, at the start of cost's phase on a big model: with fair share and
     the tiers between held at the rota's values, the swapped rota is a solution of the model
     (the held rows allow it) and its cost, the phase's objective, is lower."""
-    import scheduler.solve as solve_module
+    import scheduler.solver.solve as solve_module
     from scheduler.domain import SolveParams
-    from scheduler.model import build_model
+    from scheduler.solver.model import build_model
 
     p = b.problem(clinicians=[b.clinician("anp", "ANP", practice_code="A", max_sessions_per_week=5,
                                           cost_per_hour_pence=6000),
@@ -442,7 +442,7 @@ def test_a_post_handed_on_and_back_is_a_new_entry_the_old_one_no_longer_moves():
     entry a pass took at its start is then not its clinician's any more (an equal one is), and
     must not be handed on again: the moves remove entries by identity, so handing on the stale
     one would leave nd the post and give it to nc as well."""
-    from scheduler.swap import _CostSwaps
+    from scheduler.solver.swap import _CostSwaps
 
     p, rota = _priced_problem()
     sw = _CostSwaps(p, RotaView.of(p, rota), fair_share_weights(p), random.Random(0), None, (10, 0))

@@ -47,7 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'hubrota.sqlite'}"
 
-    from web import auth, db, jobs, problems, rotas
+    from web import db
+    from web.services import current_rota as rotas
+    from web.services import jobs, problems
+    from web.views import auth
 
     db.init_app(app)
     problems.init_app(app)
@@ -59,17 +62,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     CSRFProtect(app)
 
-    from web import admin, availability, data, exports, home, insights, rota, runs
+    from web.views import admin, availability, data, exports, home, insights, rota, runs
 
     for module in (auth, home, data, availability, rota, exports, insights, runs, admin):
         app.register_blueprint(module.bp)
 
-    from web import calendar, contract
+    from web.views import calendar, contract
 
     calendar.init_app(app)  # the Calendar links page, and the feeds themselves
     app.register_blueprint(contract.bp)
 
-    from web import absence, audit, publish
+    from web.views import absence, audit, publish
 
     publish.init_app(app)  # published versions never change
     audit.init_app(app)  # uploads are logged as they are saved

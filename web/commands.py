@@ -7,9 +7,9 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from web.auth import create_user, hash_password
 from web.db import new_session
 from web.models import ROLES, Federation, User
+from web.views.auth import create_user, hash_password
 
 
 def init_app(app: Flask) -> None:

@@ -23,7 +23,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
               file=sys.stderr)
         app.run(host=host, port=port, threaded=True)
         return 0
-    from web.demo import load_demo, sample_source
+    from web.services.demo import load_demo, sample_source
 
     source = sample_source()
     if source is None:

@@ -1,4 +1,4 @@
-"""`hubrota worker`: an RQ worker that runs the web app's optimiser jobs (web.jobs.work).
+"""`hubrota worker`: an RQ worker that runs the web app's optimiser jobs (web.services.jobs.work).
 
 It needs REDIS_URL, and the same DATABASE_URL and HUBROTA_* settings as the web app: the job
 reads its problem from the database and writes its progress and rota back there. Start as many
@@ -6,7 +6,7 @@ as there are cores to spare, here or on other machines.
 
 RQ runs each job in a forked work-horse. When that process is killed (SIGKILL, the kernel's
 out-of-memory killer), the worker fails the job's run at once, naming the signal; when the
-whole worker dies, the run's heartbeat stops and the web app fails it (web.jobs.reap).
+whole worker dies, the run's heartbeat stops and the web app fails it (web.services.jobs.reap).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from flask import Flask
 from rq import Worker
 
-WORK = "web.jobs.work"  # what web.jobs enqueues, with the job's id
+WORK = "web.services.jobs.work"  # what web.services.jobs enqueues, with the job's id
 
 
 class HubrotaWorker(Worker):
@@ -31,7 +31,7 @@ class HubrotaWorker(Worker):
         if self.app is None or job.func_name != WORK or not job.args:
             return
         from web.db import engine_of
-        from web.jobs import fail_lost
+        from web.services.jobs import fail_lost
 
         try:
             fail_lost(self.app, int(job.args[0]), "interrupted: " + killed_text(ret_val)

@@ -2,7 +2,7 @@
 
     python data/sample/make_sample.py
 
-The folder is `scheduler.generate`'s "sample" size with seed 2027, plus a one-off sessions.csv (a
+The folder is `scheduler.bench.generate`'s "sample" size with seed 2027, plus a one-off sessions.csv (a
 Saturday-morning MMR catch-up clinic). The workbook holds the same tables, one sheet per file
 named without `.csv`; it has no `rota` sheet, so its period is the span of the availability
 columns, which is exactly rota.toml's period. Both are byte-for-byte reproducible; README.md is
@@ -24,7 +24,7 @@ ROOT = HERE.parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from scheduler.generate import PROFILES, generate  # noqa: E402
+from scheduler.bench.generate import PROFILES, generate  # noqa: E402
 
 SIZE, SEED = "sample", 2027
 WORKBOOK = ROOT / "data" / "sample.xlsx"

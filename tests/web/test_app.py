@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from scheduler.cli import _parser
 from tests.web.conftest import TINY, Client
-from web import create_app, jobs
+from web import create_app
 from web.db import alembic_config, database_url, engine_of
-from web.demo import files_of, load_demo
 from web.models import Base, Rota
+from web.services import jobs
+from web.services.demo import files_of, load_demo
 
 
 def test_config_from_environment_then_test_config(monkeypatch, tmp_path):
@@ -76,7 +77,7 @@ def test_sample_workbook_and_folder_give_the_same_files():
     root = Path(__file__).resolve().parents[2] / "data"
     if not (root / "sample.xlsx").exists():
         return
-    from web.problems import parse_files
+    from web.services.problems import parse_files
 
     book, labels = files_of(root / "sample.xlsx")
     folder, _ = files_of(root / "sample")
@@ -105,8 +106,8 @@ def test_a_run_left_by_a_dead_process_does_not_block_optimise(app, seeded, as_ro
     from datetime import timedelta
 
     from web.db import new_session
-    from web.jobs import running_job
     from web.models import Job, utcnow
+    from web.services.jobs import running_job
 
     with new_session(app) as db:
         db.add(Job(federation_id=seeded.north, status="running", time_limit_seconds=3,

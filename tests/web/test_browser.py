@@ -15,10 +15,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.web.conftest import PASSWORD, make_app
-from web import jobs
-from web.auth import create_user
 from web.commands import ensure_federation
 from web.db import engine_of, new_session
+from web.services import jobs
+from web.views.auth import create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 
 from tests.web.conftest import PASSWORD, make_app, seed
 from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
-from web import jobs
 from web.db import engine_of
+from web.services import jobs
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import re
 from sqlalchemy import delete
 
 from scheduler.contract import COMMISSIONER_COLUMNS, ContractWeek
-from web.contract import contract_chart
 from web.db import new_session
 from web.models import Rota, RotaAssignment
+from web.views.contract import contract_chart
 
 
 def week(network: str, name: str, required: int, delivered: int,

@@ -10,10 +10,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from tests.web.conftest import tiny_files
-from web.availability import rewrite
 from web.db import new_session
-from web.files import read_uploads, workbook_bytes
 from web.models import Dataset
+from web.services.upload_files import read_uploads, workbook_bytes
+from web.views.availability import rewrite
 
 
 def _versions(app, federation_id: int) -> int:

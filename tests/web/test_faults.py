@@ -32,8 +32,6 @@ from sqlalchemy import event, select, update
 from tests.web.conftest import PASSWORD, Client, make_app, seed
 from tests.web.test_publish import publish, versions
 from tests.web.test_runs import add_sample_data, started_job, wait_for
-from web import jobs
-from web.auth import create_user
 from web.db import EXTENSION as DB_EXTENSION
 from web.db import engine_of, new_session
 from web.models import (
@@ -44,6 +42,8 @@ from web.models import (
     PublishedVersion,
     Rota,
 )
+from web.services import jobs
+from web.views.auth import create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("HUBROTA_TEST_REDIS", "redis://127.0.0.1:6379/0")

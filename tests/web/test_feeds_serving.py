@@ -16,7 +16,6 @@ from werkzeug.serving import make_server
 
 from tests.web.conftest import HAND_ROTA
 from web.db import new_session
-from web.feedstore import MaskFeedTokens, mask
 from web.models import (
     Base,
     FeedBuild,
@@ -26,6 +25,7 @@ from web.models import (
     Rota,
     RotaAssignment,
 )
+from web.services.feed_links import MaskFeedTokens, mask
 
 _FEED_URL = re.compile(r'value="http://localhost/feeds/([A-Za-z0-9_-]+)\.ics"')
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from tests.test_fuzz_load import csv_mutation, toml_mutation
 from tests.web.conftest import tiny_files
 from web.db import new_session
-from web.files import workbook_bytes
 from web.models import Dataset
+from web.services.upload_files import workbook_bytes
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # text no workbook cell may hold
 TINY = {name: text.encode("utf-8") for name, text in tiny_files().items()}

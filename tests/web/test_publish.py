@@ -8,9 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.diff import rota_diff
-from web import jobs
 from web.db import new_session
-from web.feedsource import feed_source_key, rota_for_feeds
 from web.models import (
     Absence,
     AuditEvent,
@@ -21,8 +19,10 @@ from web.models import (
     PublishedVersion,
     Rota,
 )
-from web.publish import ImmutableVersion, version_rota
-from web.rotas import rota_of
+from web.services import jobs
+from web.services.current_rota import rota_of
+from web.services.feed_source import feed_source_key, rota_for_feeds
+from web.views.publish import ImmutableVersion, version_rota
 
 TUE_2 = "H2-20270302-1830-2000"  # Ben Bell (C2) in the seeded rota
 MON_1 = "H1-20270301-1830-2000"  # Ann Able (C1), pinned
@@ -121,7 +121,7 @@ def test_absence_reruns_from_the_published_version_and_the_diff_page_is_the_engi
     assert (TUE_2, "C2") in {(a.session_id, a.clinician_id) for a in base}
     assert (TUE_2, "C2") not in {(a.session_id, a.clinician_id) for a in after}
 
-    from web.problems import loaded
+    from web.services.problems import loaded
 
     with app.app_context(), new_session(app) as db:
         problem = loaded(db.get(Dataset, seeded.north_dataset)).problem

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.web.conftest import seed
-from web import jobs
 from web.db import new_session
 from web.models import Job, Rota, RotaAssignment, RotaEdit
+from web.services import jobs
 
 MON_1 = "H1-20270301-1830-2000"
 TUE_2 = "H2-20270302-1830-2000"

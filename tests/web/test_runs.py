@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from web import jobs
 from web.db import new_session
-from web.demo import files_of
 from web.models import AuditEvent, Dataset, DatasetFile, Job, Rota, utcnow
+from web.services import jobs
+from web.services.demo import files_of
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -132,7 +132,7 @@ def test_a_running_run_stops_within_seconds_of_cancel(app, seeded, as_role):
 
 def test_progress_log_keeps_a_bounded_sample_list(app, seeded):
     """However long a run, the stored samples stay bounded, first one kept."""
-    from scheduler.solve import Progress
+    from scheduler.solver.solve import Progress
 
     with new_session(app) as db:
         job = Job(federation_id=seeded.north, status="running", time_limit_seconds=20)

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from tests.web.conftest import _empty_postgres, make_app, seed
 from tests.web.test_runs import add_sample_data, job_row, started_job, wait_for
-from web import jobs
 from web.db import engine_of, new_session
 from web.models import Federation, Rota
+from web.services import jobs
 
 REDIS_URL = os.environ.get("HUBROTA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 

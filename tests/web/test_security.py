@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from scheduler import load
 from scheduler.cli import main
-from scheduler.load import InputErrors, Limits, check_workbook, load_problem
+from scheduler.io import load
+from scheduler.io.load import InputErrors, Limits, check_workbook, load_problem
 from tests.web.conftest import TINY, tiny_files
 from web import create_app
 from web.db import engine_of, new_session
-from web.files import workbook_bytes
 from web.models import Dataset
 from web.security import ConfigurationError
+from web.services.upload_files import workbook_bytes
 
 MB = 1024 * 1024
 FIRST_SHEET = "xl/worksheets/sheet1.xml"  # practices, the first sheet workbook_bytes writes

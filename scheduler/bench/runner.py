@@ -1,0 +1,521 @@
+"""Benchmarks: solve Curtois–Qu instances or generated rota folders, check each rota, tabulate.
+
+API
+- `curtois_cases(files, out)` and `generated_case(size, seed, out)` describe what to run (the
+  generated one writes its rota folder into `out/<size>-<seed>/` first, so `hubrota solve` can
+  take the same instance).
+- `run_bench(cases, settings, out, say=print_to_stderr) -> list[dict]`: solves each case, passes
+  every rota through `checker.check` and compares the checker's `weighted_total` with the
+  solver's objective (and, for Curtois instances, with the format's own `score_roster`); writes
+  `out/results.json` after each case and the rota (`<instance>.roster.csv` for Curtois,
+  `<size>-<seed>.rota.csv` for generated folders).
+- `format_table(rows) -> str`: the terminal table.
+
+Peak memory: each case runs in a child process of its own, started with the `spawn` method (a
+fresh interpreter, nothing inherited from the parent), and `peak_memory_mb` is that child's
+`resource.getrusage(RUSAGE_SELF).ru_maxrss` after it has loaded, solved and checked the case:
+the case's own peak, interpreter and OR-Tools included. `BenchSettings(isolate=False)` runs
+in-process instead (for debugging); the figure is then the whole process's peak so far, and the
+results say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing
+import os
+import platform
+import queue
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_BEST_KNOWN = (Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "curtois"
+                      / "best_known.csv")
+RESULTS_FILE = "results.json"
+PROGRESS_EVERY = 1.0  # seconds between progress lines of one case (phase ends always print)
+SPARE_SECONDS = 120.0  # a child that overruns its time limit by this much (and 2×) is stopped
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    name: str  # "Instance1", "pcn-0"
+    kind: str  # "curtois" | "generated"
+    source: str  # the instance file or the rota folder
+    output: str  # the roster (curtois) or rota.csv (generated) to write
+    best_known: int | None = None
+    lower_bound: int | None = None
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    time_limit: float = 60.0
+    workers: int = 2
+    seed: int = 0
+    isolate: bool = True  # each case in its own child process
+
+
+Say = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# ---- what to run -----------------------------------------------------------------------
+
+
+def read_best_known(path: str | Path) -> dict[str, tuple[int | None, int | None]]:
+    """instance → (lower_bound, best_known) from a `instance,lower_bound,best_known,…` CSV."""
+    out: dict[str, tuple[int | None, int | None]] = {}
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            def whole(key: str, row=row) -> int | None:
+                value = (row.get(key) or "").strip()
+                return int(value) if value.lstrip("-").isdigit() else None
+
+            out[(row.get("instance") or "").strip()] = (whole("lower_bound"), whole("best_known"))
+    return out
+
+
+def curtois_cases(files: Iterable[str | Path], out: str | Path,
+                  best_known: str | Path | None = None) -> list[BenchCase]:
+    """One case per instance file; best-known values from `best_known`, else a best_known.csv
+    beside the instance, else the repository's data/benchmarks/curtois/best_known.csv."""
+    cases = []
+    for file in files:
+        path = Path(file)
+        table = best_known or next(
+            (p for p in (path.parent / "best_known.csv", DEFAULT_BEST_KNOWN) if p.is_file()), None)
+        lower, best = read_best_known(table).get(path.stem, (None, None)) if table else (None, None)
+        cases.append(BenchCase(path.stem, "curtois", str(path),
+                               str(Path(out) / f"{path.stem}.roster.csv"), best, lower))
+    return cases
+
+
+def generated_case(size: str, seed: int, out: str | Path) -> BenchCase:
+    """Writes the generated rota folder into `out/<size>-<seed>/` and describes it."""
+    from scheduler.bench.generate import generate
+
+    name = f"{size}-{seed}"
+    folder = generate(size, seed, Path(out) / name)
+    return BenchCase(name, "generated", str(folder), str(Path(out) / f"{name}.rota.csv"))
+
+
+# ---- one case (in the child) -----------------------------------------------------------
+
+
+def _peak_memory_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)  # bytes / KiB
+
+
+def _load(case: BenchCase):
+    """(problem, instance or None) for a case."""
+    if case.kind == "curtois":
+        from scheduler.bench.curtois import read_instance, to_problem
+
+        instance = read_instance(case.source)
+        return to_problem(instance), instance
+    from scheduler.io.load import load_problem_with_warnings
+
+    problem, _ = load_problem_with_warnings(case.source)
+    return problem, None
+
+
+def run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], None]) -> None:
+    """Load, solve, check and write one case; `send` gets ("progress", {...}) messages and one
+    final ("done", row) or ("error", text)."""
+    try:
+        send(("done", _run_case(case, settings, send)))
+    except Exception:  # the parent reports it in the table and goes on with the next case
+        send(("error", traceback.format_exc()))
+
+
+def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], None]) -> dict:
+    from scheduler.checker import check, objective_parts, weighted_total
+    from scheduler.domain import SolveParams, SolveStatus
+    from scheduler.solver.solve import solve
+
+    started = time.perf_counter()
+    problem, instance = _load(case)
+    load_seconds = time.perf_counter() - started
+
+    def progress(p) -> None:
+        send(("progress", {"phase": p.phase, "phase_number": p.phase_number, "phases": p.phases,
+                           "elapsed": p.elapsed, "objective": p.objective, "bound": p.bound,
+                           "done": p.done}))
+
+    params = SolveParams(time_limit=settings.time_limit, workers=settings.workers,
+                         seed=settings.seed, progress=progress)
+    result = solve(problem, params)
+    has_rota = result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    violations = check(problem, result.rota) if has_rota else []
+    checker_parts = objective_parts(problem, result.rota)
+    checker_objective = weighted_total(problem, checker_parts)
+    row: dict = {
+        "instance": case.name, "kind": case.kind, "source": case.source,
+        "status": result.status.value,
+        "objective": result.objective if has_rota else None,
+        "best_bound": result.bound if has_rota else None,
+        "proven_gap": round(result.gap, 6) if has_rota else None,
+        "best_known": case.best_known, "lower_bound": case.lower_bound,
+        "gap_to_best_known": (round((result.objective - case.best_known) / case.best_known, 6)
+                              if has_rota and case.best_known else None),
+        "seconds": round(result.seconds, 3),
+        "load_seconds": round(load_seconds, 3),
+        "violations": len(violations),
+        "violation_lines": [v.line() for v in violations[:20]],
+        "checker_objective": checker_objective if has_rota else None,
+        "objective_matches": checker_objective == result.objective if has_rota else None,
+        # [solver's, checker's] value of each part that differs; the weighted ones make up the
+        # objective, the others (weight 0) are only reported
+        "parts_mismatch": _differing(result.parts, checker_parts, has_rota,
+                                     lambda part: problem.weights.of(part) > 0),
+        "unweighted_parts_mismatch": _differing(result.parts, checker_parts, has_rota,
+                                                lambda part: problem.weights.of(part) == 0),
+        "parts": {k: v for k, v in result.parts.items() if v} if has_rota else {},
+        "phases": [{"goals": "+".join(ph.tier), "status": ph.status.value, "value": ph.value,
+                    "bound": ph.bound, "seconds": round(ph.seconds, 3)} for ph in result.phases],
+        "sessions": len(problem.sessions), "clinicians": len(problem.clinicians),
+        "assignments": len(result.rota), "message": result.message,
+        "output": None,
+    }
+    if has_rota:
+        row.update(_write_rota(case, problem, instance, result.rota, result.objective))
+    row["peak_memory_mb"] = _peak_memory_mb()
+    row["wall_seconds"] = round(time.perf_counter() - started, 3)
+    return row
+
+
+def _differing(solver: dict[str, int], checker: dict[str, int], has_rota: bool,
+               keep: Callable[[str], bool]) -> dict[str, list[int]]:
+    if not has_rota:
+        return {}
+    return {part: [value, checker[part]] for part, value in solver.items()
+            if keep(part) and value != checker[part]}
+
+
+def _write_rota(case: BenchCase, problem, instance, rota, objective: int) -> dict:
+    Path(case.output).parent.mkdir(parents=True, exist_ok=True)
+    if instance is None:
+        from scheduler.io.load import write_rota_csv
+
+        write_rota_csv(problem, rota, case.output)
+        return {"output": case.output}
+    from scheduler.bench.curtois import roster_rows, score_roster, write_roster
+
+    rows = roster_rows(problem, rota)
+    write_roster(case.output, rows)
+    penalty, broken = score_roster(instance, rows)
+    return {"output": case.output, "format_penalty": penalty,
+            "format_violations": len(broken),
+            "format_matches": penalty == objective and not broken}
+
+
+def _child(case: BenchCase, settings: BenchSettings, messages) -> None:
+    """The child process's entry point (top level, so `spawn` can find it)."""
+    run_case(case, settings, messages.put)
+
+
+# ---- running cases ---------------------------------------------------------------------
+
+
+def run_bench(cases: list[BenchCase], settings: BenchSettings, out: str | Path,
+              say: Say = _stderr, kind: str | None = None) -> list[dict]:
+    """Every case in turn; `out/results.json` is rewritten after each one."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    for number, case in enumerate(cases, start=1):
+        say(f"[{number}/{len(cases)}] {case.name}: solving ({settings.time_limit:g}s, "
+            f"{settings.workers} workers)")
+        row = _run_isolated(case, settings, say) if settings.isolate else _run_here(
+            case, settings, say)
+        _complete(case, row)
+        rows.append(row)
+        say(f"[{number}/{len(cases)}] {case.name}: {_summary(row)}")
+        for alarm in alarms(row):
+            say(f"!!! {alarm}")
+        write_results(out / RESULTS_FILE, rows, settings, kind or (cases[0].kind if cases else ""))
+    return rows
+
+
+def _complete(case: BenchCase, row: dict) -> None:
+    """Fields every row has, whether or not its case ran to the end."""
+    defaults = {"instance": case.name, "kind": case.kind, "source": case.source,
+                "status": "error", "objective": None, "best_bound": None, "proven_gap": None,
+                "best_known": case.best_known, "lower_bound": case.lower_bound,
+                "gap_to_best_known": None, "seconds": None, "peak_memory_mb": None,
+                "violations": None, "checker_objective": None, "objective_matches": None,
+                "output": None}
+    for key, value in defaults.items():
+        row.setdefault(key, value)
+
+
+class _Printer:
+    """Turns progress messages into lines: at most one a second, and every phase end."""
+
+    def __init__(self, name: str, say: Say):
+        self.name, self.say = name, say
+        self.last = -PROGRESS_EVERY
+
+    def __call__(self, p: dict) -> None:
+        now = time.perf_counter()
+        if not p["done"] and now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        end = " (phase done)" if p["done"] else ""
+        self.say(f"    {self.name}: phase {p['phase_number']}/{p['phases']} {p['phase']} "
+                 f"{p['elapsed']:6.1f}s best {_or_dash(p['objective'])} bound {_or_dash(p['bound'])}{end}")
+
+
+def _or_dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _run_here(case: BenchCase, settings: BenchSettings, say: Say) -> dict:
+    printer = _Printer(case.name, say)
+    final: dict = {}
+
+    def send(message: tuple) -> None:
+        kind, payload = message
+        if kind == "progress":
+            printer(payload)
+        elif kind == "done":
+            final.update(payload)
+        else:
+            final.update({"status": "error", "error": payload})
+
+    run_case(case, settings, send)
+    final["peak_memory_scope"] = "process"
+    return final
+
+
+def _run_isolated(case: BenchCase, settings: BenchSettings, say: Say) -> dict:
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    child = context.Process(target=_child, args=(case, settings, messages),
+                            name=f"bench-{case.name}", daemon=True)
+    child.start()
+    printer = _Printer(case.name, say)
+    allowed = 2 * settings.time_limit + SPARE_SECONDS
+    deadline = time.monotonic() + allowed
+    final: dict | None = None
+    try:
+        while final is None:
+            try:
+                kind, payload = messages.get(timeout=0.5)
+            except queue.Empty:
+                if not child.is_alive():
+                    try:  # anything the child sent just before it ended
+                        kind, payload = messages.get(timeout=2)
+                    except queue.Empty:
+                        final = {"status": "error",
+                                 "error": f"child process ended with exit code {child.exitcode} "
+                                          "(killed for memory?)"}
+                        break
+                elif time.monotonic() > deadline:
+                    final = {"status": "error",
+                             "error": f"no answer within {allowed:.0f}s; child stopped"}
+                    break
+                else:
+                    continue
+            if kind == "progress":
+                printer(payload)
+            elif kind == "done":
+                final = dict(payload)
+            else:
+                final = {"status": "error", "error": payload}
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.terminate()
+            child.join(timeout=5)
+        messages.close()
+    final["peak_memory_scope"] = "instance"
+    return final
+
+
+# ---- judging and reporting -------------------------------------------------------------
+
+
+def alarms(row: dict) -> list[str]:
+    """What must never happen: broken rules, objectives that disagree, a case that failed."""
+    out = []
+    name = row["instance"]
+    if row.get("error"):
+        out.append(f"{name}: ERROR {row['error'].strip().splitlines()[-1]}")
+    if row.get("violations"):
+        out.append(f"{name}: {row['violations']} hard rule(s) broken by the solver's rota: "
+                   + "; ".join(row.get("violation_lines", [])[:3]))
+    if row.get("objective_matches") is False:
+        differ = ", ".join(f"{part} solver {a} checker {b}"
+                           for part, (a, b) in (row.get("parts_mismatch") or {}).items())
+        out.append(f"{name}: OBJECTIVE MISMATCH: solver {row['objective']} but "
+                   f"checker.weighted_total {row['checker_objective']}"
+                   + (f" ({differ})" if differ else ""))
+    if row.get("format_matches") is False:
+        out.append(f"{name}: FORMAT MISMATCH: solver {row['objective']} but the format's own "
+                   f"scoring gives {row.get('format_penalty')} with "
+                   f"{row.get('format_violations')} hard violation(s)")
+    return out
+
+
+def _summary(row: dict) -> str:
+    if row.get("error"):
+        return "error"
+    text = f"{row['status']}"
+    if row.get("objective") is not None:
+        text += f", objective {row['objective']} (bound {row['best_bound']})"
+    if row.get("best_known") is not None:
+        text += f", best known {row['best_known']}"
+    if row.get("seconds") is not None:
+        text += f", {row['seconds']:.1f}s"
+    if row.get("peak_memory_mb") is not None:
+        text += f", {row['peak_memory_mb']:.0f} MB"
+    return text
+
+
+def write_results(path: Path, rows: list[dict], settings: BenchSettings, kind: str) -> None:
+    try:
+        from importlib.metadata import version
+
+        ortools_version = version("ortools")
+    except Exception:  # not installed as a distribution: leave it out
+        ortools_version = None
+    document = {
+        "benchmark": kind,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "time_limit": settings.time_limit,
+        "workers": settings.workers,
+        "seed": settings.seed,
+        "peak_memory": ("each instance in its own spawned child process; peak_memory_mb is "
+                        "that process's ru_maxrss" if settings.isolate else
+                        "in-process; peak_memory_mb is the whole process's ru_maxrss so far"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(), "ortools": ortools_version},
+        "ok": all(not alarms(r) for r in rows),
+        "instances": rows,
+    }
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+COLUMNS = (("instance", "instance", "<"), ("status", "status", "<"),
+           ("objective", "objective", ">"), ("best_bound", "bound", ">"),
+           ("proven_gap", "gap", ">"), ("best_known", "best known", ">"),
+           ("gap_to_best_known", "vs best", ">"), ("seconds", "seconds", ">"),
+           ("peak_memory_mb", "peak MB", ">"), ("violations", "broken", ">"),
+           ("check", "check", "<"))
+
+
+def format_table(rows: list[dict]) -> str:
+    """One line per case; `check` is ok when no rule is broken and every scorer agrees."""
+    cells = [[_cell(row, key) for key, _, _ in COLUMNS] for row in rows]
+    widths = [max(len(title), *(len(c[i]) for c in cells)) if cells else len(title)
+              for i, (_, title, _) in enumerate(COLUMNS)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(f"{v:{align}{w}}" for v, w, (_, _, align) in
+                         zip(values, widths, COLUMNS, strict=True)).rstrip()
+
+    header = line([title for _, title, _ in COLUMNS])
+    return "\n".join([header, "-" * len(header), *(line(c) for c in cells)])
+
+
+def _cell(row: dict, key: str) -> str:
+    if key == "check":
+        return "ok" if not alarms(row) else "MISMATCH" if (
+            row.get("objective_matches") is False or row.get("format_matches") is False) else (
+            "BROKEN" if row.get("violations") else "ERROR")
+    value = row.get(key)
+    if value is None:
+        return "-"
+    if key in ("proven_gap", "gap_to_best_known"):
+        return f"{value:.2%}"
+    if key == "seconds":
+        return f"{value:.1f}"
+    if key == "peak_memory_mb":
+        return f"{value:.0f}"
+    return str(value)
+
+
+# ---- the `hubrota bench` command -------------------------------------------------------
+
+
+def add_arguments(sub) -> argparse.ArgumentParser:
+    """`hubrota bench curtois FILE… --out DIR` and `hubrota bench generated --size S`; returns
+    the `bench` parser."""
+    from scheduler.bench.generate import PROFILES
+
+    bench = sub.add_parser("bench", help="solve benchmark instances and tabulate the results")
+    kinds = bench.add_subparsers(title="benchmarks", dest="benchmark", required=True)
+
+    def common(p) -> None:
+        p.add_argument("--time-limit", type=float, default=60.0,
+                       help="seconds per instance (default 60)")
+        p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2),
+                       help="CP-SAT search workers (default: the cores, at most 8)")
+        p.add_argument("--in-process", action="store_true",
+                       help="solve in this process, not a child per instance (peak memory is "
+                            "then the whole run's)")
+
+    p = kinds.add_parser("curtois", help="Curtois–Qu nurse-rostering instances (.txt)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--out", required=True, help="folder for results.json and the rosters")
+    p.add_argument("--best-known", help="instance,lower_bound,best_known CSV (default: "
+                   "best_known.csv beside the instances, else data/benchmarks/curtois/)")
+    p.add_argument("--seed", type=int, default=0, help="CP-SAT's random seed")
+    common(p)
+
+    p = kinds.add_parser("generated", help="a generated rota folder (scheduler.bench.generate)")
+    p.add_argument("--size", required=True, choices=sorted(PROFILES))
+    p.add_argument("--seed", type=int, default=0, help="the generator's seed (and CP-SAT's)")
+    p.add_argument("--out", help="folder for the instance, its rota and results.json "
+                   "(default: a new temporary folder)")
+    common(p)
+    return bench
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run `hubrota bench`: 0 when every rota is clean and every scorer agrees, 1 otherwise,
+    2 when an instance file is malformed."""
+    settings = BenchSettings(args.time_limit, max(1, args.workers), args.seed,
+                             isolate=not args.in_process)
+    if args.benchmark == "curtois":
+        from scheduler.bench.curtois import InstanceError, read_instance
+
+        bad = False
+        for file in args.files:  # malformed files are reported before anything is solved
+            try:
+                read_instance(file)
+            except InstanceError as error:
+                bad = True
+                for line in error.errors:
+                    print(line, file=sys.stderr)
+        if bad:
+            return 2
+        out = Path(args.out)
+        cases = curtois_cases(args.files, out, args.best_known)
+    else:
+        import tempfile
+
+        out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="hubrota-bench-"))
+        cases = [generated_case(args.size, args.seed, out)]
+        _stderr(f"generated {args.size} (seed {args.seed}) into {cases[0].source}")
+    rows = run_bench(cases, settings, out, kind=args.benchmark)
+    print(format_table(rows))
+    failures = [alarm for row in rows for alarm in alarms(row)]
+    _stderr(f"results: {out / RESULTS_FILE}")
+    for alarm in failures:
+        _stderr(f"!!! {alarm}")
+    return 1 if failures else 0

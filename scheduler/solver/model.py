@@ -1,0 +1,744 @@
+"""The CP-SAT model: variables, one method per hard rule, one penalty expression per goal."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, TypeAlias
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.domain import (
+    GOALS,
+    STABILITY_NEAR_FACTOR,
+    Clinician,
+    Problem,
+    Session,
+    Status,
+    assignment_cost_pence,
+    contract_requirements,
+    fair_share_weights,
+    is_near,
+    is_preferred_date,
+    max_consecutive_days_of,
+    max_sessions_per_day_of,
+    offer_for,
+    requests_of,
+    weekend_of,
+)
+from scheduler.solver.bounds import fair_share_floor
+
+# ortools' own LinearExprT union takes in numpy scalar types, which makes mypy reject ordinary
+# arithmetic on expressions; the model treats an expression as CP-SAT's linear expression or int.
+LinearExpr: TypeAlias = Any
+MAX_SESSION_MINUTES = 24 * 60  # a session runs at most a day (the loader rejects past midnight)
+MAX_SAME_START = 64  # sessions a clinician could start at one instant (one per hub)
+
+
+def eligible_posts(problem: Problem, clinician: Clinician, session: Session) -> list[int]:
+    """The posts of `session` the clinician may fill by role, skill, availability and
+    allowed_hubs: the rules the model meets by leaving a variable out rather than by a
+    constraint. (The hub and availability are asked once for all the posts: on the generated ics
+    asking them post by post took 3 of the model's 16 s.)"""
+    accepting = [pi for pi, post in enumerate(session.posts) if post.accepts(clinician)]
+    if accepting and clinician.may_work_at(session.hub_id) and \
+            offer_for(problem, clinician, session) is not Status.UNAVAILABLE:
+        return accepting
+    return []
+
+
+@dataclass
+class Variables:
+    """x[ci, si, pi]: clinician ci fills post pi of session si. `works[ci, si]` is the sum over
+    posts (at most 1), `worked_day[ci, day]` whether ci works any session that day."""
+
+    x: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    works: dict[tuple[int, int], LinearExpr] = field(default_factory=dict)
+    sessions_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    on_post: dict[tuple[int, int], list[tuple[int, cp_model.IntVar]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    worked_day: dict[tuple[int, date], cp_model.IntVar] = field(default_factory=dict)
+    posts_of: dict[tuple[int, int], list[cp_model.IntVar]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, model: cp_model.CpModel, problem: Problem, forced: set[tuple[int, int]]) -> Variables:
+        """`forced` (clinician, session) pairs get variables even where ineligible, so that a
+        locked pin that breaks a rule makes the model infeasible instead of vanishing."""
+        v = cls()
+        per_pair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+        # the candidates for a session: its posts' roles, among those who may work at its hub
+        # (anywhere, or there); on the generated ics most clinicians may work only at their own
+        # network's hubs, and testing all 2,000 for each session took 15 of the model's 19 s
+        by_role: dict[str, list[int]] = defaultdict(list)
+        by_role_hub: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for ci, clinician in enumerate(problem.clinicians):
+            if clinician.hubs:
+                for hub_id in clinician.hubs:
+                    by_role_hub[clinician.role_key, hub_id].append(ci)
+            else:
+                by_role[clinician.role_key].append(ci)
+        forced_at: dict[int, set[int]] = defaultdict(set)
+        for ci, si in forced:
+            forced_at[si].add(ci)
+        for si, session in enumerate(problem.sessions):
+            roles = {r for post in session.posts for r in post.roles}
+            candidates = sorted(ci for r in roles
+                                for ci in (*by_role.get(r, ()), *by_role_hub.get((r, session.hub_id), ())))
+            for ci in sorted(set(candidates) | forced_at.get(si, set())):
+                clinician = problem.clinicians[ci]
+                for pi in eligible_posts(problem, clinician, session):
+                    var = model.new_bool_var(f"x[{clinician.clinician_id},{session.session_id},{pi}]")
+                    v.x[ci, si, pi] = var
+                    per_pair[ci, si].append(var)
+                    v.on_post[si, pi].append((ci, var))
+                if (ci, si) in forced and not per_pair.get((ci, si)):
+                    # no eligible post: a variable fixed to 0 that the locked rule forces to 1
+                    var = model.new_bool_var(f"forced[{clinician.clinician_id},{session.session_id}]")
+                    model.add(var == 0)
+                    per_pair[ci, si].append(var)
+        v.posts_of = dict(per_pair)
+        for (ci, si), vars_ in per_pair.items():
+            v.works[ci, si] = sum(vars_) if len(vars_) > 1 else vars_[0]
+            v.sessions_of[ci].append(si)
+        for ci, sis in v.sessions_of.items():
+            sis.sort()
+            by_day: dict[date, list[int]] = defaultdict(list)
+            for si in sis:
+                by_day[problem.sessions[si].date].append(si)
+            one_a_day = max_sessions_per_day_of(problem, problem.clinicians[ci]) == 1
+            for day, day_sessions in by_day.items():
+                w = model.new_bool_var(f"worked[{problem.clinicians[ci].clinician_id},{day}]")
+                terms = [v.works[ci, si] for si in day_sessions]
+                if one_a_day or _all_overlap([problem.sessions[si] for si in day_sessions]):
+                    model.add(w == sum(terms))  # at most one of them: the tight form
+                else:
+                    for t in terms:
+                        model.add(w >= t)
+                    model.add(w <= sum(terms))
+                v.worked_day[ci, day] = w
+        return v
+
+
+def _all_overlap(sessions: list[Session]) -> bool:
+    """Whether every two of these sessions overlap in time (so a clinician works one at most)."""
+    return all(a.start_minute < b.end_minute and b.start_minute < a.end_minute
+               for i, a in enumerate(sessions) for b in sessions[i + 1:])
+
+
+class Constraints:
+    """The hard rules, one method each, named by the rule's stem."""
+
+    def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables):
+        self.m, self.p, self.v = model, problem, v
+
+    def add_all(self) -> None:
+        # role, skill, availability and allowed_hubs are met by `eligible` (no variable at all)
+        self.add_post_capacity()
+        self.add_overlap()
+        self.add_min_rest()
+        self.add_max_consecutive_days()
+        self.add_weekly_cap()
+        self.add_period_cap()
+        self.add_rooms()
+        self.add_locked()
+        self.add_max_weekly_hours()
+        self.add_sessions_per_day()
+        self.add_kind_cap()
+        self.add_period_minutes()
+        self.add_min_consecutive_days()
+        self.add_min_consecutive_days_off()
+        self.add_max_weekends()
+        self.add_forbidden_succession()
+
+    def add_post_capacity(self) -> None:
+        for (si, pi), entries in self.v.on_post.items():
+            most = self.p.sessions[si].posts[pi].most
+            if len(entries) > most:
+                self.m.add(sum(var for _, var in entries) <= most)
+
+    def add_overlap(self) -> None:
+        """At every session start, a clinician is on at most one of the sessions running then
+        (this also allows only one post of a session)."""
+        sessions = self.p.sessions
+        for ci, sis in self.v.sessions_of.items():  # sis is sorted by start
+            seen: set[frozenset[int]] = set()
+            for k, si in enumerate(sis):
+                at = sessions[si].start_minute
+                running = [si]
+                for j in range(k - 1, -1, -1):  # backwards by index: a slice copied the list each time
+                    t = sis[j]
+                    if sessions[t].start_minute < at - MAX_SESSION_MINUTES:
+                        break
+                    if sessions[t].end_minute > at:
+                        running.append(t)
+                running += [t for t in sis[k + 1:k + 1 + MAX_SAME_START]
+                            if sessions[t].start_minute == at]
+                if len(running) > 1 or len(self.v.posts_of[ci, si]) > 1:
+                    key = frozenset(running)
+                    if key not in seen:  # sessions starting together give the same set
+                        seen.add(key)
+                        self.m.add_at_most_one(x for t in sorted(running) for x in self.v.posts_of[ci, t])
+
+    def add_min_rest(self) -> None:
+        sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
+        for ci, sis in self.v.sessions_of.items():
+            for k, a in enumerate(sis):
+                sa = sessions[a]
+                for b in sis[k + 1:]:
+                    sb = sessions[b]
+                    if sb.start_minute - sa.end_minute >= rest:
+                        break  # sorted by start: every later session is far enough
+                    if sb.date > sa.date:
+                        self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
+
+    def add_max_consecutive_days(self) -> None:
+        for ci, sis in self.v.sessions_of.items():
+            limit = max_consecutive_days_of(self.p, self.p.clinicians[ci])
+            days = sorted({self.p.sessions[si].date for si in sis})
+            day_set = set(days)
+            for first in days:
+                window = [first + timedelta(days=k) for k in range(limit + 1)]
+                if all(d in day_set for d in window):
+                    self.m.add(sum(self.v.worked_day[ci, d] for d in window) <= limit)
+
+    def add_weekly_cap(self) -> None:
+        for ci, by_week in self._by_week().items():
+            cap = self.p.clinicians[ci].max_sessions_per_week
+            for sis in by_week.values():
+                if len(sis) > cap:
+                    self.m.add(sum(self.v.works[ci, si] for si in sis) <= cap)
+
+    def add_period_cap(self) -> None:
+        for ci, sis in self.v.sessions_of.items():
+            cap = self.p.clinicians[ci].max_sessions_per_period
+            if cap is not None and len(sis) > cap:
+                self.m.add(sum(self.v.works[ci, si] for si in sis) <= cap)
+
+    def add_rooms(self) -> None:
+        by_hub: dict[str, list[int]] = defaultdict(list)
+        for si, s in enumerate(self.p.sessions):
+            by_hub[s.hub_id].append(si)
+        for hub_id, sis in by_hub.items():
+            rooms = self.p.hub(hub_id).rooms
+            if rooms is None:
+                continue
+            for si in sis:
+                at = self.p.sessions[si].start_minute
+                running = [t for t in sis if self.p.sessions[t].start_minute <= at < self.p.sessions[t].end_minute]
+                terms = [var for t in running for pi in range(len(self.p.sessions[t].posts))
+                         for _, var in self.v.on_post.get((t, pi), ())]
+                if len(terms) > rooms:
+                    self.m.add(sum(terms) <= rooms)
+
+    def add_locked(self) -> None:
+        for ci, si in locked_pairs(self.p):
+            self.m.add(self.v.works[ci, si] == 1)
+
+    def add_max_weekly_hours(self) -> None:
+        limit = self.p.rules.max_weekly_minutes
+        for ci, by_week in self._by_week().items():
+            allowance = max(0, limit - self.p.clinicians[ci].weekly_minutes_elsewhere)
+            for sis in by_week.values():
+                if sum(self.p.sessions[si].minutes for si in sis) > allowance:
+                    self.m.add(sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis) <= allowance)
+
+    def add_sessions_per_day(self) -> None:
+        for ci in self.v.sessions_of:
+            limit = max_sessions_per_day_of(self.p, self.p.clinicians[ci])
+            if limit is None:
+                continue
+            for day_sessions in self._by_day(ci).values():
+                if len(day_sessions) > limit:
+                    self.m.add(sum(self.v.works[ci, si] for si in day_sessions) <= limit)
+
+    def add_kind_cap(self) -> None:
+        for ci, sis in self.v.sessions_of.items():
+            for kind, cap in self.p.clinicians[ci].max_per_kind:
+                of_kind = [si for si in sis if self.p.sessions[si].kind == kind]
+                if len(of_kind) > cap:
+                    self.m.add(sum(self.v.works[ci, si] for si in of_kind) <= cap)
+
+    def add_period_minutes(self) -> None:
+        for ci, c in enumerate(self.p.clinicians):
+            sis = self.v.sessions_of.get(ci, [])
+            minutes = sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis)
+            most = sum(self.p.sessions[si].minutes for si in sis)
+            if c.max_minutes_per_period is not None and most > c.max_minutes_per_period:
+                self.m.add(minutes <= c.max_minutes_per_period)
+            if c.min_minutes_per_period:
+                if most < c.min_minutes_per_period:
+                    self.m.add_bool_or([])  # cannot be met: the problem is infeasible
+                else:
+                    self.m.add(minutes >= c.min_minutes_per_period)
+
+    def _worked(self, ci: int, day: date) -> cp_model.IntVar | None:
+        """The worked-day literal, or None where no session is possible that day (always off)."""
+        return self.v.worked_day.get((ci, day))
+
+    def add_min_consecutive_days(self) -> None:
+        """No run of worked days shorter than the minimum, except runs touching the period's
+        ends: for each short length L, forbid off, L days on, off (as one clause)."""
+        days = self.p.days()
+        for ci, c in enumerate(self.p.clinicians):
+            least = c.min_consecutive_days or 0
+            if least <= 1 or ci not in self.v.sessions_of:
+                continue
+            for length in range(1, least):
+                for k in range(1, len(days) - length):
+                    maybe_on = [self._worked(ci, days[k + j]) for j in range(length)]
+                    on = [w for w in maybe_on if w is not None]
+                    if len(on) < length:
+                        continue  # those days can't all be worked
+                    before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
+                    clause = [w.Not() for w in on] + [w for w in (before, after) if w is not None]
+                    self.m.add_bool_or(clause)
+
+    def add_min_consecutive_days_off(self) -> None:
+        """No run of days off shorter than the minimum between two worked days, except runs
+        touching the period's ends: forbid on, L days off, on."""
+        days = self.p.days()
+        for ci, c in enumerate(self.p.clinicians):
+            least = c.min_consecutive_days_off or 0
+            if least <= 1 or ci not in self.v.sessions_of:
+                continue
+            for length in range(1, least):
+                for k in range(1, len(days) - length):
+                    before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
+                    if before is None or after is None:
+                        continue
+                    off = [self._worked(ci, days[k + j]) for j in range(length)]
+                    self.m.add_bool_or([before.Not(), after.Not(), *(w for w in off if w is not None)])
+
+    def add_max_weekends(self) -> None:
+        for ci, c in enumerate(self.p.clinicians):
+            if c.max_weekends is None or ci not in self.v.sessions_of:
+                continue
+            by_weekend: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+            for day in self._by_day(ci):
+                weekend = weekend_of(day)
+                if weekend is not None:
+                    by_weekend[weekend].append(self.v.worked_day[ci, day])
+            if len(by_weekend) <= c.max_weekends:
+                continue
+            flags = []
+            for weekend, ws in sorted(by_weekend.items()):
+                flag = self.m.new_bool_var(f"weekend[{c.clinician_id},{weekend}]")
+                for w in ws:
+                    self.m.add_implication(w, flag)
+                flags.append(flag)
+            self.m.add(sum(flags) <= c.max_weekends)
+
+    def add_forbidden_succession(self) -> None:
+        forbidden = set(self.p.rules.forbidden_successions)
+        if not forbidden:
+            return
+        for ci in self.v.sessions_of:
+            by_day = self._by_day(ci)
+            one_a_day = max_sessions_per_day_of(self.p, self.p.clinicians[ci]) == 1
+            for day, today in by_day.items():
+                tomorrow = by_day.get(day + timedelta(days=1), [])
+                exclusive = one_a_day or _all_overlap([self.p.sessions[b] for b in tomorrow])
+                for a in today:
+                    after = [b for b in tomorrow
+                             if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden]
+                    if exclusive and after:  # at most one of tomorrow's: one clique
+                        self.m.add_at_most_one(x for t in (a, *after) for x in self.v.posts_of[ci, t])
+                    else:
+                        for b in after:
+                            self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
+
+    def _by_day(self, ci: int) -> dict[date, list[int]]:
+        out: dict[date, list[int]] = defaultdict(list)
+        for si in self.v.sessions_of[ci]:
+            out[self.p.sessions[si].date].append(si)
+        return out
+
+    def _by_week(self) -> dict[int, dict[str, list[int]]]:
+        out: dict[int, dict[str, list[int]]] = {}
+        for ci, sis in self.v.sessions_of.items():
+            weeks: dict[str, list[int]] = defaultdict(list)
+            for si in sis:
+                weeks[self.p.sessions[si].week].append(si)
+            out[ci] = weeks
+        return out
+
+
+def locked_pairs(problem: Problem) -> list[tuple[int, int]]:
+    """(clinician index, session index) of every locked pin whose ids are known."""
+    ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
+    si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
+    return sorted({
+        (ci_of[pin.clinician_id], si_of[pin.session_id])
+        for pin in problem.published
+        if pin.locked and pin.clinician_id in ci_of and pin.session_id in si_of
+    })
+
+
+@dataclass
+class Practices:
+    """What the practice neighbourhood needs to aim at the fair-share goal: each practice's
+    clinicians, the model variable of its minutes and its share weight; the variable of the
+    total minutes and the sum of the weights."""
+
+    members: list[list[int]]
+    minutes: list[int]
+    weights: list[int]
+    total: int
+    total_weight: int
+    # each practice's minutes in an optimal solution of the LP relaxation, if one is known: a
+    # share the rules allow, where the fair share itself may not be reachable
+    targets: list[float] | None = None
+    # draw the practices by their distance from their share (the fair-share phase), or evenly
+    # (a tier below it, where fair share is held: clinicians of the same few practices can trade
+    # sessions among themselves without moving the practices' minutes)
+    aim: bool = True
+    # how many (session, clinician pair) chances each two practices' clinicians have to take
+    # each other's sessions: Σ over sessions of the two practices' clinicians who may work it,
+    # multiplied; 0 where none of their clinicians share a session (on the generated ics most
+    # clinicians work only their own network's hubs, so most pairs of practices can trade
+    # nothing)
+    overlap: list[list[float]] | None = None
+
+    def aim_at(self, lp_values: list[float]) -> None:
+        """Take the targets from an LP solution (one value per model variable), if it has them.
+        (Safe while scheduler.solver.lns draws from another thread: `targets` is replaced whole.)"""
+        if all(index < len(lp_values) for index in self.minutes):
+            self.targets = [lp_values[index] for index in self.minutes]
+
+    def gaps(self, values: list[int]) -> list[int]:
+        """Each practice's minutes above (+) or below (−) its target in the solution `values`:
+        the LP's where known, else its fair share (scaled by the total weight)."""
+        if self.targets is not None:
+            return [round(values[m] - t) for m, t in zip(self.minutes, self.targets, strict=True)]
+        total = values[self.total]
+        return [self.total_weight * values[m] - w * total for m, w in zip(self.minutes, self.weights, strict=True)]
+
+
+class Objective:
+    """One penalty expression per goal part (see domain.GOALS); each is exactly the checker's
+    recomputation of that part."""
+
+    def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables):
+        self.m, self.p, self.v = model, problem, v
+        self._load: dict[int, LinearExpr] = {}
+        self._fair: list[tuple[int, int, cp_model.IntVar, int, int]] = []
+        self._fair_lengths: list[Counter[int]] = []
+        self.total_minutes: LinearExpr = 0
+        # per practice with sessions it may work: (its clinicians, its minutes, its share weight),
+        # and the sum of the weights; for neighbourhoods that move minutes between practices
+        self.practices: list[tuple[list[int], cp_model.IntVar, int]] = []
+        self.total_weight = 0
+        self._fair_pending: list[tuple[str, list[int], list[LinearExpr], int, int, cp_model.IntVar]] = []
+
+    def parts(self) -> dict[str, LinearExpr]:
+        return {part: getattr(self, f"add_{part}")() for tier in GOALS for part in tier}
+
+    def _filled(self, si: int, pi: int) -> LinearExpr:
+        return sum(var for _, var in self.v.on_post.get((si, pi), ()))
+
+    def _shortfall(self, name: str, need: int, have: LinearExpr) -> LinearExpr:
+        """max(0, need − have) as a variable (minimisation pushes it down onto the bound)."""
+        if need <= 0:
+            return 0
+        short = self.m.new_int_var(0, need, name)
+        self.m.add(short >= need - have)
+        return short
+
+    def add_unfilled_min(self) -> LinearExpr:
+        self._short_min: dict[tuple[int, int], LinearExpr] = {}
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            for pi, post in enumerate(s.posts):
+                short = self._shortfall(f"unfilled_min[{s.session_id},{pi}]", post.min, self._filled(si, pi))
+                self._short_min[si, pi] = short
+                terms.append(s.minutes * short)
+        return sum(terms)
+
+    def add_cover(self) -> LinearExpr:
+        """filled − target = over − under, with both slacks charged: the equality keeps the LP
+        tight (two one-sided inequalities would leave it slack)."""
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            for pi, post in enumerate(s.posts):
+                if not (post.under_weight or post.over_weight):
+                    continue
+                under = self.m.new_int_var(0, post.target, f"cover_under[{s.session_id},{pi}]")
+                over = self.m.new_int_var(0, max(0, post.most - post.target),
+                                          f"cover_over[{s.session_id},{pi}]")
+                self.m.add(self._filled(si, pi) - post.target == over - under)
+                terms.append(post.under_weight * under + post.over_weight * over)
+        return sum(terms)
+
+    def add_requests(self) -> LinearExpr:
+        ci_of = {c.clinician_id: i for i, c in enumerate(self.p.clinicians)}
+        by_day: dict[tuple[int, date], list[int]] = defaultdict(list)
+        for ci, sis in self.v.sessions_of.items():
+            for si in sis:
+                by_day[ci, self.p.sessions[si].date].append(si)
+        terms: list[LinearExpr] = []
+        for cid, day, offer in requests_of(self.p):
+            found = ci_of.get(cid)
+            matching = [self.v.works[found, si] for si in by_day.get((found, day), ())
+                        if offer.matches(self.p.sessions[si])] if found is not None else []
+            name = f"request[{cid},{day},{offer.kind}]"
+            if offer.status is not Status.UNAVAILABLE:  # asked for: charged when not worked
+                if not matching:
+                    terms.append(offer.weight)
+                    continue
+                met = matching[0] if len(matching) == 1 else self.m.new_bool_var(name)
+                if len(matching) > 1:
+                    self.m.add(met <= sum(matching))
+                terms.append(offer.weight * (1 - met))
+            elif matching:  # asked against: charged when worked
+                hit = matching[0] if len(matching) == 1 else self.m.new_bool_var(name)
+                if len(matching) > 1:
+                    for m in matching:
+                        self.m.add(hit >= m)
+                terms.append(offer.weight * hit)
+        return sum(terms)
+
+    def add_gp_cover(self) -> LinearExpr:
+        if not self.p.rules.gp_cover:
+            return 0
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            if not s.has_gp_post or s.session_id in self.p.gp_elsewhere:
+                continue
+            gps = [var for pi, _ in enumerate(s.posts) for ci, var in self.v.on_post.get((si, pi), ())
+                   if self.p.clinicians[ci].role_key == "gp"]
+            no_gp = self.m.new_bool_var(f"gp_cover[{s.session_id}]")
+            self.m.add(sum(gps) + no_gp >= 1)
+            terms.append(s.minutes * no_gp)
+        return sum(terms)
+
+    def add_contract(self) -> LinearExpr:
+        network_of = {h.hub_id: h.network for h in self.p.hubs}
+        delivered: dict[tuple[str, str], list[LinearExpr]] = defaultdict(list)
+        for (_ci, si), works in self.v.works.items():
+            s = self.p.sessions[si]
+            delivered[network_of[s.hub_id], s.week].append(s.minutes * works)
+        terms = []
+        for (network, week), required in contract_requirements(self.p).items():
+            terms.append(self._shortfall(f"contract[{network},{week}]", required,
+                                         sum(delivered.get((network, week), []))))
+        return sum(terms)
+
+    def add_stability(self) -> LinearExpr:
+        if not self.p.published:
+            return 0
+        ci_of = {c.clinician_id: i for i, c in enumerate(self.p.clinicians)}
+        si_of = {s.session_id: i for i, s in enumerate(self.p.sessions)}
+        published = {(ci_of.get(pin.clinician_id), si_of[pin.session_id])
+                     for pin in self.p.published if pin.session_id in si_of}
+        terms: list[LinearExpr] = []
+        for ci, si in published:
+            weight = STABILITY_NEAR_FACTOR if is_near(self.p, self.p.sessions[si]) else 1
+            kept = self.v.works.get((ci, si), 0) if ci is not None else 0
+            terms.append(weight * (1 - kept))
+        for (ci, si), works in self.v.works.items():
+            if (ci, si) not in published:
+                weight = STABILITY_NEAR_FACTOR if is_near(self.p, self.p.sessions[si]) else 1
+                terms.append(weight * works)
+        return sum(terms)
+
+    def add_unfilled_target(self) -> LinearExpr:
+        # max(0, target − filled) − max(0, min − filled); linear where filled ≤ target always
+        terms = []
+        for si, s in enumerate(self.p.sessions):
+            for pi, post in enumerate(s.posts):
+                if post.target <= post.min:
+                    continue
+                filled = self._filled(si, pi)
+                if post.most > post.target:
+                    under = self._shortfall(f"unfilled_target[{s.session_id},{pi}]", post.target, filled)
+                else:
+                    under = post.target - filled
+                terms.append(s.minutes * (under - self._short_min[si, pi]))
+        return sum(terms)
+
+    def add_fair_share(self) -> LinearExpr:
+        share = fair_share_weights(self.p)
+        total_weight = sum(share.values())
+        minutes: dict[str, list[LinearExpr]] = defaultdict(list)
+        lengths: dict[str, list[int]] = defaultdict(list)
+        clinicians: dict[str, set[int]] = defaultdict(set)
+        for (ci, si), works in self.v.works.items():
+            code, length = self.p.clinicians[ci].practice_code, self.p.sessions[si].minutes
+            minutes[code].append(length * works)
+            lengths[code].append(length)
+            clinicians[code].add(ci)
+        self.total_weight = total_weight
+        upper = sum(s.minutes * sum(p.most for p in s.posts) for s in self.p.sessions)
+        per_practice = {code: sum(minutes.get(code, [])) for code in share}
+        total = self.m.new_int_var(0, max(upper, 1), "minutes_total")
+        self.m.add(total == sum(per_practice.values()))
+        self.total_minutes = total
+        terms = []
+        upper *= total_weight
+        for code, w in share.items():
+            gap = total_weight * per_practice[code] - w * total
+            dev = self.m.new_int_var(0, max(upper, 1), f"fair_share[{code}]")
+            self.m.add(dev >= gap)
+            self.m.add(dev >= -gap)
+            terms.append(dev)
+            step = math.gcd(*lengths[code]) if lengths.get(code) else 0
+            most = sum(lengths.get(code, ()))
+            self._fair.append((w, total_weight, dev, step, most))
+            self._fair_lengths.append(Counter(lengths.get(code, ())))
+            if most:
+                self._fair_pending.append((code, sorted(clinicians[code]), minutes[code], most, w, dev))
+        return sum(terms)
+
+    def scale_fair_share(self) -> None:
+        """Name each practice's minutes as a variable and restate its deviation over it: three
+        terms with small coefficients, where the rows above hold every session of the practice
+        times the total list weight (tens of millions). GLOP (scheduler.solver.lp) cannot solve the
+        LP with those rows and sets them aside; with these it bounds the phases from fair share
+        down. Added only when the fair-share phase starts: in the model from the start, the
+        same rows slowed the contract phase of a federation from 1.4 s to over 10 s."""
+        for code, members, terms, most, w, dev in self._fair_pending:
+            mine = self.m.new_int_var(0, most, f"minutes[{code}]")
+            self.m.add(mine == sum(terms))
+            self.m.add(dev >= self.total_weight * mine - w * self.total_minutes)
+            self.m.add(dev >= w * self.total_minutes - self.total_weight * mine)
+            self.practices.append((members, mine, w))
+        self._fair_pending = []
+
+    def practice_groups(self, lp_values: list[float] | None = None, aim: bool = True) -> Practices | None:
+        """The practices for scheduler.solver.lns's practice neighbourhood (None: fewer than two),
+        aimed at the LP relaxation's minutes where `lp_values` gives them (with `aim`; without,
+        drawn evenly)."""
+        if len(self.practices) < 2 or not isinstance(self.total_minutes, cp_model.IntVar):
+            return None
+        minutes = [var.index for _, var, _ in self.practices]
+        members = [members for members, _, _ in self.practices]
+        practices = Practices(members, minutes, [w for _, _, w in self.practices],
+                              self.total_minutes.index, self.total_weight, None, aim,
+                              self._overlap(members))
+        if lp_values is not None:
+            practices.aim_at(lp_values)
+        return practices
+
+    def _overlap(self, members: list[list[int]]) -> list[list[float]]:
+        """Practices.overlap: N·Nᵀ, N[p, s] the clinicians of practice p who may work session s."""
+        counts = np.zeros((len(members), len(self.p.sessions)))
+        for p, group in enumerate(members):
+            for ci in group:
+                for si in self.v.sessions_of.get(ci, ()):
+                    counts[p, si] += 1
+        overlap = counts @ counts.T
+        np.fill_diagonal(overlap, 0.0)
+        return overlap.tolist()
+
+    def tighten_fair_share(self, total: int, known: int) -> int:
+        """Cuts valid once the total of minutes worked is known to be `total` (the tiers above
+        fix it): each practice's minutes are a multiple of the gcd of its sessions' lengths, so
+        its deviation is at least the distance from its fair share to the nearest such multiple;
+        and all practices together are at least scheduler.solver.bounds.fair_share_floor, which also
+        makes the minutes add up to `total` (`known`: a rota's fair-share value, which caps it).
+        The LP alone sees none of this and leaves the phase's bound near 0. Returns the floor."""
+        self.m.add(self.total_minutes == total)
+        floor = fair_share_floor([w for w, *_ in self._fair], total, self._fair_lengths, known)
+        self.m.add(sum(dev for _, _, dev, _, _ in self._fair) >= floor)
+        for w, total_weight, dev, step, most in self._fair:
+            if step == 0:
+                self.m.add(dev >= w * total)
+                continue
+            ideal = w * total / (total_weight * step)
+            candidates = {min(max(k, 0), most // step) for k in (math.floor(ideal), math.ceil(ideal))}
+            self.m.add(dev >= min(abs(total_weight * step * k - w * total) for k in candidates))
+        return floor
+
+    def _convex(self, name: str, count: LinearExpr, most: int) -> LinearExpr:
+        """n(n−1)/2 of a count through its tangents k·n − k(k+1)/2, exact at integers."""
+        if most <= 1:
+            return 0
+        if most > 2:  # name the count once: each tangent is then two terms, not one per session
+            n = self.m.new_int_var(0, most, f"{name}.count")
+            self.m.add(n == count)
+            count = n
+        tri = self.m.new_int_var(0, most * (most - 1) // 2, name)
+        for k in range(1, most):
+            self.m.add(tri >= k * count - k * (k + 1) // 2)
+        return tri
+
+    def load(self, ci: int) -> LinearExpr:
+        return sum(self.v.works[ci, si] for si in self.v.sessions_of[ci])
+
+    def _most_sessions(self, ci: int, sis: Iterable[int]) -> int:
+        sis = list(sis)
+        clinician = self.p.clinicians[ci]
+        weeks = {self.p.sessions[si].week for si in sis}
+        most = min(len(sis), clinician.max_sessions_per_week * len(weeks))
+        if clinician.max_sessions_per_period is not None:
+            most = min(most, clinician.max_sessions_per_period)
+        return most
+
+    def add_even_load(self) -> LinearExpr:
+        return sum(
+            self._convex(f"even_load[{self.p.clinicians[ci].clinician_id}]", self.load(ci),
+                         self._most_sessions(ci, sis))
+            for ci, sis in self.v.sessions_of.items()
+        )
+
+    def add_even_saturdays(self) -> LinearExpr:
+        terms = []
+        for ci, sis in self.v.sessions_of.items():
+            sats = [si for si in sis if self.p.sessions[si].is_saturday]
+            count = sum(self.v.works[ci, si] for si in sats)
+            terms.append(self._convex(f"even_saturdays[{self.p.clinicians[ci].clinician_id}]", count,
+                                      self._most_sessions(ci, sats)))
+        return sum(terms)
+
+    def add_min_sessions(self) -> LinearExpr:
+        terms = []
+        for ci, c in enumerate(self.p.clinicians):
+            if c.min_sessions_per_period > 0:
+                have = self.load(ci) if ci in self.v.sessions_of else 0
+                terms.append(self._shortfall(f"min_sessions[{c.clinician_id}]", c.min_sessions_per_period, have))
+        return sum(terms)
+
+    def add_preferences(self) -> LinearExpr:
+        terms: list[LinearExpr] = []
+        for ci, c in enumerate(self.p.clinicians):
+            for day in self.p.days():
+                if is_preferred_date(self.p, c.clinician_id, day):
+                    terms.append(1 - self.v.worked_day.get((ci, day), 0))
+        for (ci, si), works in self.v.works.items():
+            preferred_hubs = self.p.clinicians[ci].preferred_hubs
+            if preferred_hubs and self.p.sessions[si].hub_id not in preferred_hubs:
+                terms.append(works)
+        return sum(terms)
+
+    def add_cost(self) -> LinearExpr:
+        return sum(
+            assignment_cost_pence(self.p.clinicians[ci], self.p.sessions[si]) * works
+            for (ci, si), works in self.v.works.items()
+        )
+
+
+@dataclass
+class RotaModel:
+    model: cp_model.CpModel
+    variables: Variables
+    parts: dict[str, LinearExpr]
+    objective: Objective
+    # how long the solve last took to complete a rota into a whole solution of this model
+    # (scheduler.solver.solve, which keeps that much back for the closing steps)
+    completion_seconds: float = 0.0
+
+
+def build_model(problem: Problem) -> RotaModel:
+    """Lists the rules; see Constraints and Objective for each."""
+    model = cp_model.CpModel()
+    variables = Variables.build(model, problem, forced=set(locked_pairs(problem)))
+    Constraints(model, problem, variables).add_all()
+    objective = Objective(model, problem, variables)
+    parts = objective.parts()
+    return RotaModel(model, variables, parts, objective)
+

@@ -1,0 +1,62 @@
+"""The demo federation: the sample data saved as version 1, three users, a first rota started."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from flask import Flask
+
+from scheduler.io.load import InputErrors
+from web.commands import ensure_federation
+from web.db import new_session
+from web.models import Dataset, DatasetFile
+from web.services.jobs import start_optimise
+from web.services.problems import parse_files
+from web.services.upload_files import read_uploads
+from web.views.auth import create_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sample_source() -> Path | None:
+    """data/sample.xlsx, else the data/sample folder (when it holds the input files)."""
+    for candidate in (ROOT / "data" / "sample.xlsx", ROOT / "data" / "sample"):
+        if candidate.is_file() or (candidate / "clinicians.csv").is_file():
+            return candidate
+    return None
+
+
+def files_of(source: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A workbook or a rota folder as stored files and their labels; raises InputErrors."""
+    if source.is_dir():
+        paths = [p for p in sorted(source.iterdir()) if p.is_file()]
+        streams = [(p.name, io.BytesIO(p.read_bytes())) for p in paths
+                   if p.suffix.casefold() in (".csv", ".toml")]
+    else:
+        streams = [(source.name, io.BytesIO(source.read_bytes()))]
+    upload = read_uploads(streams)
+    if upload.errors:
+        raise InputErrors(upload.errors)
+    return upload.files, upload.labels
+
+
+def load_demo(app: Flask, source: Path, password: str,
+              users: tuple[tuple[str, str], ...], time_limit: int = 20,
+              slug: str = "demo", name: str = "Demo Federation") -> int:
+    """Save the sample as the federation's data, add the users, start a first solve."""
+    files, labels = files_of(source)
+    parse_files(files)  # refuse a broken sample before anything is stored
+    with app.app_context(), new_session(app) as db:
+        federation = ensure_federation(db, slug, name, time_limit)
+        for email, role in users:
+            create_user(db, federation=federation, email=email, password=password, role=role,
+                        name=email.split("@")[0].title())
+        dataset = Dataset(federation_id=federation.id, version=1, note=source.name,
+                          labels=json.dumps(labels))
+        dataset.files = [DatasetFile(name=n, content=t) for n, t in sorted(files.items())]
+        db.add(dataset)
+        db.commit()
+        federation_id = federation.id
+    return start_optimise(app, federation_id, None, time_limit)

@@ -1,0 +1,30 @@
+"""Pictures of the rota: coverage heatmap, practices' fair shares, clinicians' load."""
+
+from __future__ import annotations
+
+from flask import g, render_template
+
+from scheduler.report import clinician_load, contract_weeks, fair_shares
+from web.db import get_db
+from web.services import charts
+from web.services.current_rota import state
+from web.views.auth import federation_blueprint
+from web.views.contract import contract_chart
+
+bp = federation_blueprint("insights", __name__, "/insights")
+
+
+@bp.get("/")
+def index():
+    st = state(get_db(), g.federation.id)
+    if st.problem is None:
+        return render_template("insights/index.html", st=st)
+    problem = st.problem
+    rota = tuple(a for a in st.rota if a.session_id in problem._sessions
+                 and a.clinician_id in problem._clinicians)
+    shares = fair_shares(problem, rota)
+    weeks = contract_weeks(problem, rota)
+    return render_template(
+        "insights/index.html", st=st, heatmap=charts.heatmap(problem, rota),
+        fair=charts.fair_share(shares), load=charts.load(clinician_load(problem, rota)),
+        contract=weeks, contract_chart=contract_chart(weeks))

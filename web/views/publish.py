@@ -1,0 +1,259 @@
+"""Publishing: a manager turns a rota into an immutable numbered version (who, when, why),
+after a diff page shows what changes against the version published before; versions can be
+compared. The calendar feeds and absence re-runs start from the latest published version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.checker import describe_session, roles_or
+from scheduler.diff import RotaDiff, rota_diff
+from scheduler.domain import Assignment, Problem, Rota
+from web.db import EXTENSION as DB_EXTENSION
+from web.db import get_db
+from web.models import AuditEvent, PublishedAssignment, PublishedVersion
+from web.models import Rota as RotaRow
+from web.services.current_rota import current_rota, rota_of
+from web.services.problems import current_dataset, loaded
+from web.views.auth import federation_blueprint, role_required
+
+bp = federation_blueprint("publish", __name__, "/publish")
+
+
+class ImmutableVersion(Exception):
+    """A published version was about to be changed or deleted."""
+
+
+def init_app(app: Flask) -> None:
+    """Refuse, in every session of the app, to change or delete a published version."""
+    event.listen(app.extensions[DB_EXTENSION], "before_flush", _guard_versions)
+
+
+def _guard_versions(session: DbSession, _context, _instances) -> None:
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, PublishedVersion | PublishedAssignment) and (
+                obj in session.deleted or session.is_modified(obj, include_collections=False)):
+            raise ImmutableVersion(f"published versions never change ({obj!r})")
+
+
+# ---- versions ---------------------------------------------------------------------------
+
+
+def latest_version(db: DbSession, federation_id: int) -> PublishedVersion | None:
+    return db.scalar(select(PublishedVersion).where(PublishedVersion.federation_id == federation_id)
+                     .order_by(PublishedVersion.number.desc()).limit(1))
+
+
+def version_rota(version: PublishedVersion | None) -> Rota:
+    if version is None:
+        return ()
+    return tuple(sorted(Assignment(a.session_id, a.post_index, a.clinician_id, a.locked)
+                        for a in version.assignments))
+
+
+def rerun_base(db: DbSession, federation_id: int, problem: Problem) -> tuple[Rota, str]:
+    """What an absence re-run starts from: the latest published version, with the current
+    rota's pins added (pins made since publishing stay hard); before any publish, the current
+    rota."""
+    version = latest_version(db, federation_id)
+    current = rota_of(current_rota(db, federation_id))
+    if version is None:
+        return current, "the current rota"
+    base = {(a.session_id, a.clinician_id): a for a in version_rota(version)}
+    for a in current:
+        if a.locked:
+            base[(a.session_id, a.clinician_id)] = a
+    return tuple(sorted(base.values())), f"published version {version.number}"
+
+
+def publish(db: DbSession, federation_id: int, user_id: int | None, row: RotaRow,
+            note: str) -> PublishedVersion:
+    """A new version holding a copy of `row`'s assignments; raises IntegrityError when another
+    publish took the number at the same moment."""
+    number = (db.scalar(select(func.max(PublishedVersion.number))
+                        .where(PublishedVersion.federation_id == federation_id)) or 0) + 1
+    version = PublishedVersion(federation_id=federation_id, number=number, rota_id=row.id,
+                               rota_revision=row.revision, dataset_id=row.dataset_id,
+                               published_by_id=user_id, note=note)
+    version.assignments = [PublishedAssignment(session_id=a.session_id, post_index=a.post_index,
+                                               clinician_id=a.clinician_id, locked=a.locked)
+                           for a in sorted(row.assignments, key=lambda a: (a.session_id,
+                                                                           a.clinician_id))]
+    db.add(version)
+    db.add(AuditEvent(federation_id=federation_id, user_id=user_id, action="publish",
+                      detail=f"published version {number} from rota {row.id} "
+                             f"(revision {row.revision}): {note}"))
+    db.flush()
+    return version
+
+
+# ---- what a diff page shows ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffView:
+    diff: RotaDiff
+    sessions: list[dict]  # one per session that lost or gained someone
+    clinicians: list[dict]  # one per clinician affected
+    unfilled_before: list[dict]
+    unfilled_after: list[dict]
+
+
+def diff_view(before: Rota, after: Rota, problem: Problem,
+              problem_before: Problem | None = None) -> DiffView:
+    diff = rota_diff(before, after, problem, problem_before)
+    problems = (problem, problem_before or problem)
+
+    def session_text(sid: str) -> str:
+        for p in problems:
+            if sid in p._sessions:
+                return describe_session(p, p.session(sid))
+        return sid
+
+    def name(cid: str) -> str:
+        for p in problems:
+            if cid in p._clinicians:
+                return f"{p.clinician(cid).name} ({cid})"
+        return cid
+
+    sessions = [{"session_id": sid, "text": session_text(sid),
+                 "lost": [name(c) for c in change.lost],
+                 "gained": [name(c) for c in change.gained]}
+                for sid, change in diff.by_session.items()]
+    clinicians = [{"clinician_id": cid, "name": name(cid),
+                   "lost": [session_text(s) for s in change.lost],
+                   "gained": [session_text(s) for s in change.gained],
+                   "moved": [(session_text(m.from_session), session_text(m.to_session))
+                             for m in change.moved]}
+                  for cid, change in sorted(diff.by_clinician.items(), key=lambda kv: name(kv[0]))]
+
+    def short(p: Problem, posts) -> list[dict]:
+        return [{"session_id": s.session_id, "text": session_text(s.session_id),
+                 "roles": roles_or(p.session(s.session_id).posts[s.post_index])
+                 if s.session_id in p._sessions else "", "missing": s.missing} for s in posts]
+
+    return DiffView(diff, sessions, clinicians,
+                    short(problem_before or problem, diff.unfilled_before),
+                    short(problem, diff.unfilled_after))
+
+
+def _problem_of(dataset) -> Problem:
+    return loaded(dataset).problem
+
+
+# ---- pages ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    db = get_db()
+    versions = db.scalars(select(PublishedVersion)
+                          .where(PublishedVersion.federation_id == g.federation.id)
+                          .order_by(PublishedVersion.number.desc()).limit(50)).all()
+    counts = dict(db.execute(
+        select(PublishedAssignment.version_id, func.count(PublishedAssignment.id))
+        .join(PublishedVersion).where(PublishedVersion.federation_id == g.federation.id)
+        .group_by(PublishedAssignment.version_id)).all())
+    return render_template("publish/index.html", versions=versions, counts=counts,
+                           current=current_rota(db, g.federation.id))
+
+
+def _rota_row_or_404(value: str | None) -> RotaRow:
+    db = get_db()
+    row = (db.get(RotaRow, int(value)) if value and value.isdigit()
+           else current_rota(db, g.federation.id))
+    if row is None or row.federation_id != g.federation.id:
+        abort(404)
+    return row
+
+
+@bp.get("/preview")
+def preview():
+    """What publishing a rota (the current one unless `rota` names another) would change
+    against the latest published version."""
+    db = get_db()
+    if current_dataset(db, g.federation.id) is None or current_rota(db, g.federation.id) is None:
+        flash("There is no rota to publish yet: optimise first.", "info")
+        return redirect(url_for(".index"))
+    row = _rota_row_or_404(request.args.get("rota"))
+    latest = latest_version(db, g.federation.id)
+    view = diff_view(version_rota(latest), rota_of(row), _problem_of(row.dataset),
+                     _problem_of(latest.dataset) if latest else None)
+    return render_template("publish/preview.html", row=row, latest=latest, view=view)
+
+
+@bp.post("/")
+@role_required("manager")
+def publish_rota():
+    db = get_db()
+    row = _rota_row_or_404(request.form.get("rota"))
+    note = request.form.get("note", "").strip()
+    revision = request.form.get("revision", "")
+    if not note:
+        flash("Say why you publish (e.g. 'absence of Dr Smith 6–19 March'): it goes in the "
+              "version's record.", "error")
+        return redirect(url_for(".preview", rota=row.id))
+    if revision != str(row.revision):
+        flash("The rota was edited after you opened this preview: check the changes again.",
+              "error")
+        return redirect(url_for(".preview", rota=row.id))
+    try:
+        version = publish(db, g.federation.id, g.user.id, row, note[:2000])
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        flash("Someone published at the same moment: check the changes again.", "error")
+        return redirect(url_for(".preview", rota=row.id))
+    except Exception:
+        db.rollback()  # nothing of it was written; and the error page can read the user again
+        raise
+    flash(f"Published version {version.number}: calendar feeds now show it.", "success")
+    return redirect(url_for(".version", n=version.number))
+
+
+def _version_or_404(value: str | None) -> PublishedVersion:
+    if not value or not value.isdigit():
+        abort(404)
+    version = get_db().scalar(select(PublishedVersion).where(
+        PublishedVersion.federation_id == g.federation.id,
+        PublishedVersion.number == int(value)))
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.get("/version")
+def version():
+    if not request.args.get("n", "").isdigit():
+        return redirect(url_for(".index"))
+    v = _version_or_404(request.args.get("n"))
+    problem = _problem_of(v.dataset)
+    rows = []
+    for a in version_rota(v):
+        s = problem._sessions.get(a.session_id)
+        c = problem._clinicians.get(a.clinician_id)
+        rows.append({"order": (s.start_minute, s.hub_id) if s else (0, a.session_id),
+                     "session": describe_session(problem, s) if s else a.session_id,
+                     "name": f"{c.name} ({a.clinician_id})" if c else a.clinician_id,
+                     "locked": a.locked})
+    rows.sort(key=lambda r: (r["order"], r["name"]))
+    return render_template("publish/version.html", v=v, rows=rows)
+
+
+@bp.get("/compare")
+def compare():
+    """Two versions side by side: what changed from `a` to `b` (default: b's predecessor)."""
+    if not request.args.get("b", "").isdigit():
+        return redirect(url_for(".index"))
+    b = _version_or_404(request.args.get("b"))
+    a_arg = request.args.get("a") or str(b.number - 1)
+    a = _version_or_404(a_arg) if a_arg != "0" else None
+    view = diff_view(version_rota(a), version_rota(b), _problem_of(b.dataset),
+                     _problem_of(a.dataset) if a else None)
+    return render_template("publish/compare.html", a=a, b=b, view=view)
