@@ -83,8 +83,10 @@ def format_gap(minutes: int) -> str:
 
 def describe_session(problem: Problem, session: Session, year: bool = False) -> str:
     """'Fri 5 Mar 18:30–20:00 at Kingsway Health Centre'."""
-    return (f"{format_day(session.date, year)} {format_time(session.start)}–"
-            f"{format_time(session.end)} at {hub_name(problem, session.hub_id)}")
+    return (
+        f"{format_day(session.date, year)} {format_time(session.start)}–"
+        f"{format_time(session.end)} at {hub_name(problem, session.hub_id)}"
+    )
 
 
 def hub_name(problem: Problem, hub_id: HubId) -> str:
@@ -160,11 +162,14 @@ class RotaView:
         return cls.from_entries(entries, unknown, pairs)
 
     @classmethod
-    def from_entries(cls, entries: Iterable[Entry], unknown: list[Violation] | None = None,
-                     pairs: set[tuple[SessionId, ClinicianId]] | None = None,
-                     scope: tuple[Clinician, ...] | None = None) -> RotaView:
-        ordered = sorted(entries, key=lambda e: (e.start_minute, e.session.hub_id,
-                                                 e.assignment))
+    def from_entries(
+        cls,
+        entries: Iterable[Entry],
+        unknown: list[Violation] | None = None,
+        pairs: set[tuple[SessionId, ClinicianId]] | None = None,
+        scope: tuple[Clinician, ...] | None = None,
+    ) -> RotaView:
+        ordered = sorted(entries, key=lambda e: (e.start_minute, e.session.hub_id, e.assignment))
         by_clinician: dict[ClinicianId, list[Entry]] = defaultdict(list)
         by_post: dict[tuple[SessionId, int], list[Entry]] = defaultdict(list)
         by_hub: dict[HubId, list[Entry]] = defaultdict(list)
@@ -174,8 +179,9 @@ class RotaView:
             by_hub[e.session.hub_id].append(e)
         if pairs is None:
             pairs = {(e.session_id, e.clinician_id) for e in ordered}
-        return cls(ordered, unknown or [], pairs, dict(by_clinician), dict(by_post),
-                   dict(by_hub), scope)
+        return cls(
+            ordered, unknown or [], pairs, dict(by_clinician), dict(by_post), dict(by_hub), scope
+        )
 
     def clinicians(self, problem: Problem) -> tuple[Clinician, ...]:
         """The clinicians to check rules about (those with no entries too: a minimum can be
@@ -200,8 +206,15 @@ def _resolve(problem: Problem, a: Assignment) -> Entry | Violation:
         clinician = problem.clinician(a.clinician_id)
     except KeyError:
         return unknown(f"no clinician {a.clinician_id}")
-    return Entry(a, session, session.posts[a.post_index], clinician, session.start_minute,
-                 session.end_minute, session.week)
+    return Entry(
+        a,
+        session,
+        session.posts[a.post_index],
+        clinician,
+        session.start_minute,
+        session.end_minute,
+        session.week,
+    )
 
 
 def _as_view(problem: Problem, rota: Rota | RotaView | Iterable[Assignment]) -> RotaView:
@@ -214,22 +227,34 @@ def _as_view(problem: Problem, rota: Rota | RotaView | Iterable[Assignment]) -> 
 def check_role(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for e in view.entries:
         if e.clinician.role_key not in e.post.roles:
-            yield Violation("role", e.clinician_id, e.session_id,
-                            f"{e.clinician.role} on a post for {roles_or(e.post)}")
+            yield Violation(
+                "role",
+                e.clinician_id,
+                e.session_id,
+                f"{e.clinician.role} on a post for {roles_or(e.post)}",
+            )
 
 
 def check_skill(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for e in view.entries:
         if e.post.skill is not None and e.post.skill not in e.clinician.skills:
-            yield Violation("skill", e.clinician_id, e.session_id,
-                            f"lacks skill {e.post.skill} that the post for {roles_or(e.post)} needs")
+            yield Violation(
+                "skill",
+                e.clinician_id,
+                e.session_id,
+                f"lacks skill {e.post.skill} that the post for {roles_or(e.post)} needs",
+            )
 
 
 def check_availability(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for e in view.entries:
         if offer_for(problem, e.clinician, e.session) is Status.UNAVAILABLE:
-            yield Violation("availability", e.clinician_id, e.session_id,
-                            _why_unavailable(problem, e.clinician, e.session))
+            yield Violation(
+                "availability",
+                e.clinician_id,
+                e.session_id,
+                _why_unavailable(problem, e.clinician, e.session),
+            )
 
 
 def _why_unavailable(problem: Problem, clinician: Clinician, session: Session) -> str:
@@ -246,33 +271,40 @@ def check_allowed_hubs(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for e in view.entries:
         if not e.clinician.may_work_at(e.session.hub_id):
             allowed = ", ".join(hub_name(problem, h) for h in sorted(e.clinician.hubs))
-            yield Violation("allowed_hubs", e.clinician_id, e.session_id,
-                            f"may not work at {hub_name(problem, e.session.hub_id)} "
-                            f"(only {allowed})")
+            yield Violation(
+                "allowed_hubs",
+                e.clinician_id,
+                e.session_id,
+                f"may not work at {hub_name(problem, e.session.hub_id)} (only {allowed})",
+            )
 
 
 def check_post_capacity(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for (session_id, index), entries in view.by_post.items():
         post = entries[0].post
         if len(entries) > post.most:
-            yield Violation("post_capacity", None, session_id,
-                            f"post {index} ({roles_or(post)}) has {len(entries)} people; "
-                            f"at most {post.most}")
+            yield Violation(
+                "post_capacity",
+                None,
+                session_id,
+                f"post {index} ({roles_or(post)}) has {len(entries)} people; at most {post.most}",
+            )
 
 
 def check_overlap(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for cid, entries in view.by_clinician.items():
         for i, first in enumerate(entries):  # sorted by start
-            for second in entries[i + 1:]:
+            for second in entries[i + 1 :]:
                 if second.start_minute >= first.end_minute:
                     break
                 if second.session_id == first.session_id:
                     message = f"twice on {describe_session(problem, first.session)}"
                 else:
-                    message = (f"overlaps {describe_session(problem, first.session)} "
-                               f"with {describe_session(problem, second.session)}")
-                yield Violation("overlap", cid, second.session_id, message,
-                                (first.session_id,))
+                    message = (
+                        f"overlaps {describe_session(problem, first.session)} "
+                        f"with {describe_session(problem, second.session)}"
+                    )
+                yield Violation("overlap", cid, second.session_id, message, (first.session_id,))
 
 
 def check_min_rest(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -280,7 +312,7 @@ def check_min_rest(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for cid, entries in view.by_clinician.items():
         for i, first in enumerate(entries):
             s = first.session
-            for second in entries[i + 1:]:
+            for second in entries[i + 1 :]:
                 t = second.session
                 gap = second.start_minute - first.end_minute
                 if gap >= needed:
@@ -290,12 +322,15 @@ def check_min_rest(problem: Problem, view: RotaView) -> Iterator[Violation]:
                 days = (t.date - s.date).days
                 when = "next day" if days == 1 else format_day(t.date, year=False)
                 yield Violation(
-                    "min_rest", cid, first.session_id,
+                    "min_rest",
+                    cid,
+                    first.session_id,
                     f"under {format_hours(needed)} rest after {describe_session(problem, s)} "
                     f"(next starts {format_time(t.start)} {when} at "
                     f"{hub_name(problem, t.hub_id)}; gap {format_gap(gap)}, "
                     f"needed {format_hours(needed)})",
-                    (second.session_id,))
+                    (second.session_id,),
+                )
 
 
 def check_max_consecutive_days(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -307,9 +342,12 @@ def check_max_consecutive_days(problem: Problem, view: RotaView) -> Iterator[Vio
         for run in _runs(sorted(first_on)):
             if len(run) > limit:
                 yield Violation(
-                    "max_consecutive_days", cid, first_on[run[limit]].session_id,
+                    "max_consecutive_days",
+                    cid,
+                    first_on[run[limit]].session_id,
                     f"works {len(run)} days in a row, {format_day(run[0])} to "
-                    f"{format_day(run[-1])}; at most {limit}")
+                    f"{format_day(run[-1])}; at most {limit}",
+                )
 
 
 def _runs(days: list[date]) -> Iterator[list[date]]:
@@ -329,8 +367,12 @@ def check_weekly_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
         cap = entries[0].clinician.max_sessions_per_week
         for week, in_week in _by_week(entries).items():
             if len(in_week) > cap:
-                yield Violation("weekly_cap", cid, in_week[cap].session_id,
-                                f"{len(in_week)} sessions in {week}; at most {cap}")
+                yield Violation(
+                    "weekly_cap",
+                    cid,
+                    in_week[cap].session_id,
+                    f"{len(in_week)} sessions in {week}; at most {cap}",
+                )
 
 
 def _by_week(entries: list[Entry]) -> dict[str, list[Entry]]:
@@ -344,8 +386,12 @@ def check_period_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
     for cid, entries in view.by_clinician.items():
         cap = entries[0].clinician.max_sessions_per_period
         if cap is not None and len(entries) > cap:
-            yield Violation("period_cap", cid, entries[cap].session_id,
-                            f"{len(entries)} sessions in the period; at most {cap}")
+            yield Violation(
+                "period_cap",
+                cid,
+                entries[cap].session_id,
+                f"{len(entries)} sessions in the period; at most {cap}",
+            )
 
 
 def check_rooms(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -366,13 +412,20 @@ def check_rooms(problem: Problem, view: RotaView) -> Iterator[Violation]:
             if instant in reported:
                 continue
             reported.add(instant)
-            at_once = sum(n for other, n in per_session.items()
-                          if spans[other][0] <= instant < spans[other][1])
+            at_once = sum(
+                n
+                for other, n in per_session.items()
+                if spans[other][0] <= instant < spans[other][1]
+            )
             if at_once > rooms:
-                yield Violation("rooms", None, sid,
-                                f"{at_once} clinicians at once at {hub_name(problem, hub_id)} "
-                                f"at {format_time(sessions[sid].start)} "
-                                f"{format_day(sessions[sid].date)}; {rooms} rooms")
+                yield Violation(
+                    "rooms",
+                    None,
+                    sid,
+                    f"{at_once} clinicians at once at {hub_name(problem, hub_id)} "
+                    f"at {format_time(sessions[sid].start)} "
+                    f"{format_day(sessions[sid].date)}; {rooms} rooms",
+                )
 
 
 def check_locked(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -382,8 +435,9 @@ def check_locked(problem: Problem, view: RotaView) -> Iterator[Violation]:
                 what = describe_session(problem, problem.session(pin.session_id), year=True)
             except KeyError:
                 what = f"{pin.session_id}, a session not in this problem"
-            yield Violation("locked", pin.clinician_id, pin.session_id,
-                            f"locked pin dropped: {what}")
+            yield Violation(
+                "locked", pin.clinician_id, pin.session_id, f"locked pin dropped: {what}"
+            )
 
 
 def check_max_weekly_hours(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -399,9 +453,13 @@ def check_max_weekly_hours(problem: Problem, view: RotaView) -> Iterator[Violati
                 running += e.minutes
                 if running > limit:
                     break
-            yield Violation("max_weekly_hours", cid, e.session_id,
-                            f"{format_gap(total)} in {week} counting "
-                            f"{format_gap(elsewhere)} elsewhere; at most {format_hours(limit)}")
+            yield Violation(
+                "max_weekly_hours",
+                cid,
+                e.session_id,
+                f"{format_gap(total)} in {week} counting "
+                f"{format_gap(elsewhere)} elsewhere; at most {format_hours(limit)}",
+            )
 
 
 def check_sessions_per_day(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -414,8 +472,12 @@ def check_sessions_per_day(problem: Problem, view: RotaView) -> Iterator[Violati
             by_day[e.session.date].append(e)
         for day, on_day in by_day.items():
             if len(on_day) > limit:
-                yield Violation("sessions_per_day", cid, on_day[limit].session_id,
-                                f"{len(on_day)} sessions on {format_day(day)}; at most {limit}")
+                yield Violation(
+                    "sessions_per_day",
+                    cid,
+                    on_day[limit].session_id,
+                    f"{len(on_day)} sessions on {format_day(day)}; at most {limit}",
+                )
 
 
 def check_kind_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -423,8 +485,12 @@ def check_kind_cap(problem: Problem, view: RotaView) -> Iterator[Violation]:
         for kind, cap in entries[0].clinician.max_per_kind:
             of_kind = [e for e in entries if e.session.kind == kind]
             if len(of_kind) > cap:
-                yield Violation("kind_cap", cid, of_kind[cap].session_id,
-                                f"{len(of_kind)} sessions of kind {kind}; at most {cap}")
+                yield Violation(
+                    "kind_cap",
+                    cid,
+                    of_kind[cap].session_id,
+                    f"{len(of_kind)} sessions of kind {kind}; at most {cap}",
+                )
 
 
 def check_period_minutes(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -432,13 +498,21 @@ def check_period_minutes(problem: Problem, view: RotaView) -> Iterator[Violation
         entries = view.by_clinician.get(c.clinician_id, [])
         total = sum(e.minutes for e in entries)
         if c.max_minutes_per_period is not None and total > c.max_minutes_per_period:
-            yield Violation("period_minutes", c.clinician_id, entries[-1].session_id,
-                            f"{format_gap(total)} in the period; at most "
-                            f"{format_gap(c.max_minutes_per_period)}")
+            yield Violation(
+                "period_minutes",
+                c.clinician_id,
+                entries[-1].session_id,
+                f"{format_gap(total)} in the period; at most "
+                f"{format_gap(c.max_minutes_per_period)}",
+            )
         if c.min_minutes_per_period is not None and total < c.min_minutes_per_period:
-            yield Violation("period_minutes", c.clinician_id, None,
-                            f"{format_gap(total)} in the period; at least "
-                            f"{format_gap(c.min_minutes_per_period)}")
+            yield Violation(
+                "period_minutes",
+                c.clinician_id,
+                None,
+                f"{format_gap(total)} in the period; at least "
+                f"{format_gap(c.min_minutes_per_period)}",
+            )
 
 
 def _inner_runs(problem: Problem, days: list[date]) -> Iterator[list[date]]:
@@ -459,9 +533,12 @@ def check_min_consecutive_days(problem: Problem, view: RotaView) -> Iterator[Vio
             first_on.setdefault(e.session.date, e)
         for run in _inner_runs(problem, sorted(first_on)):
             if len(run) < least:
-                yield Violation("min_consecutive_days", cid, first_on[run[0]].session_id,
-                                f"works {len(run)} day(s) in a row from {format_day(run[0])}; "
-                                f"at least {least}")
+                yield Violation(
+                    "min_consecutive_days",
+                    cid,
+                    first_on[run[0]].session_id,
+                    f"works {len(run)} day(s) in a row from {format_day(run[0])}; at least {least}",
+                )
 
 
 def check_min_consecutive_days_off(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -473,9 +550,12 @@ def check_min_consecutive_days_off(problem: Problem, view: RotaView) -> Iterator
         off = [d for d in problem.days() if d not in worked]
         for run in _inner_runs(problem, off):
             if len(run) < least:
-                yield Violation("min_consecutive_days_off", c.clinician_id, None,
-                                f"{len(run)} day(s) off in a row from {format_day(run[0])}; "
-                                f"at least {least}")
+                yield Violation(
+                    "min_consecutive_days_off",
+                    c.clinician_id,
+                    None,
+                    f"{len(run)} day(s) off in a row from {format_day(run[0])}; at least {least}",
+                )
 
 
 def check_max_weekends(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -490,8 +570,12 @@ def check_max_weekends(problem: Problem, view: RotaView) -> Iterator[Violation]:
                 weekends.setdefault(weekend, e)
         if len(weekends) > most:
             first_over = sorted(weekends)[most]
-            yield Violation("max_weekends", cid, weekends[first_over].session_id,
-                            f"works {len(weekends)} weekends; at most {most}")
+            yield Violation(
+                "max_weekends",
+                cid,
+                weekends[first_over].session_id,
+                f"works {len(weekends)} weekends; at most {most}",
+            )
 
 
 def check_forbidden_succession(problem: Problem, view: RotaView) -> Iterator[Violation]:
@@ -506,10 +590,14 @@ def check_forbidden_succession(problem: Problem, view: RotaView) -> Iterator[Vio
             for e in on_day:
                 for f in by_day.get(day + timedelta(days=1), ()):
                     if (e.session.kind, f.session.kind) in forbidden:
-                        yield Violation("forbidden_succession", cid, f.session_id,
-                                        f"{f.session.kind} on {format_day(f.session.date)} "
-                                        f"may not follow {e.session.kind} the day before",
-                                        (e.session_id,))
+                        yield Violation(
+                            "forbidden_succession",
+                            cid,
+                            f.session_id,
+                            f"{f.session.kind} on {format_day(f.session.date)} "
+                            f"may not follow {e.session.kind} the day before",
+                            (e.session_id,),
+                        )
 
 
 CHECKS: dict[str, Callable[[Problem, RotaView], Iterator[Violation]]] = {
@@ -549,9 +637,13 @@ def check(problem: Problem, rota: Rota | RotaView | Iterable[Assignment]) -> lis
 # ---- questions about edits ---------------------------------------------------------------
 
 
-def violations_if_added(problem: Problem, rota: Rota | RotaView | Iterable[Assignment],
-                        session_id: SessionId, post_index: int,
-                        clinician_id: ClinicianId) -> list[Violation]:
+def violations_if_added(
+    problem: Problem,
+    rota: Rota | RotaView | Iterable[Assignment],
+    session_id: SessionId,
+    post_index: int,
+    clinician_id: ClinicianId,
+) -> list[Violation]:
     """The violations that adding this one assignment would create (or worsen: a broken rule
     whose message changes, e.g. a fourth session over a weekly cap of two, counts as new).
 
@@ -565,25 +657,47 @@ def violations_if_added(problem: Problem, rota: Rota | RotaView | Iterable[Assig
     if isinstance(entry, Violation):
         return [entry]
     mine = view.by_clinician.get(clinician_id, [])
-    nearby = [e for e in view.by_hub.get(entry.session.hub_id, ())
-              if e.start_minute < entry.end_minute and entry.start_minute < e.end_minute]
-    found = (clinician_violations(problem, entry.clinician, mine, [*mine, entry])
-             + _new_violations(problem, nearby, [*nearby, entry], SHARED_RULES))
+    nearby = [
+        e
+        for e in view.by_hub.get(entry.session.hub_id, ())
+        if e.start_minute < entry.end_minute and entry.start_minute < e.end_minute
+    ]
+    found = clinician_violations(problem, entry.clinician, mine, [*mine, entry]) + _new_violations(
+        problem, nearby, [*nearby, entry], SHARED_RULES
+    )
     return sorted(found, key=lambda v: HARD_RULES.index(v.rule))
 
 
 # The rules about one clinician's own assignments, and those shared by everyone on a post or hub
 # (`locked` is neither: adding never drops a pin).
-CLINICIAN_RULES = ("role", "skill", "availability", "allowed_hubs", "overlap", "min_rest",
-                   "max_consecutive_days", "weekly_cap", "period_cap", "max_weekly_hours",
-                   "sessions_per_day", "kind_cap", "period_minutes", "min_consecutive_days",
-                   "min_consecutive_days_off", "max_weekends", "forbidden_succession")
+CLINICIAN_RULES = (
+    "role",
+    "skill",
+    "availability",
+    "allowed_hubs",
+    "overlap",
+    "min_rest",
+    "max_consecutive_days",
+    "weekly_cap",
+    "period_cap",
+    "max_weekly_hours",
+    "sessions_per_day",
+    "kind_cap",
+    "period_minutes",
+    "min_consecutive_days",
+    "min_consecutive_days_off",
+    "max_weekends",
+    "forbidden_succession",
+)
 SHARED_RULES = ("post_capacity", "rooms")
 
 
-def violations_after_edit(problem: Problem, rota: Iterable[Assignment],
-                          added: Iterable[Assignment] = (),
-                          removed: Iterable[Assignment] = ()) -> list[Violation]:
+def violations_after_edit(
+    problem: Problem,
+    rota: Iterable[Assignment],
+    added: Iterable[Assignment] = (),
+    removed: Iterable[Assignment] = (),
+) -> list[Violation]:
     """The violations a manual edit (assignments removed, then added) creates, by full checks.
 
     A removed assignment is matched on session, post and clinician (its `locked` flag aside).
@@ -612,22 +726,33 @@ def _not_in(after: list[Violation], before: list[Violation]) -> list[Violation]:
     return new
 
 
-def clinician_violations(problem: Problem, clinician: Clinician, before: list[Entry],
-                         after: list[Entry]) -> list[Violation]:
+def clinician_violations(
+    problem: Problem, clinician: Clinician, before: list[Entry], after: list[Entry]
+) -> list[Violation]:
     """The violations of the rules about one clinician's own sessions (CLINICIAN_RULES) that
     changing their entries from `before` to `after` creates (or worsens, as
     violations_if_added)."""
     return _new_violations(problem, before, after, CLINICIAN_RULES, (clinician,))
 
 
-def _new_violations(problem: Problem, before: list[Entry], after: list[Entry],
-                    stems: tuple[str, ...], scope: tuple[Clinician, ...] | None = None) -> list[Violation]:
-    return _not_in(_check_entries(problem, after, stems, scope),
-                   _check_entries(problem, before, stems, scope))
+def _new_violations(
+    problem: Problem,
+    before: list[Entry],
+    after: list[Entry],
+    stems: tuple[str, ...],
+    scope: tuple[Clinician, ...] | None = None,
+) -> list[Violation]:
+    return _not_in(
+        _check_entries(problem, after, stems, scope), _check_entries(problem, before, stems, scope)
+    )
 
 
-def _check_entries(problem: Problem, entries: list[Entry], stems: tuple[str, ...],
-                   scope: tuple[Clinician, ...] | None = None) -> list[Violation]:
+def _check_entries(
+    problem: Problem,
+    entries: list[Entry],
+    stems: tuple[str, ...],
+    scope: tuple[Clinician, ...] | None = None,
+) -> list[Violation]:
     view = RotaView.from_entries(entries, scope=scope)
     return [v for stem in stems for v in CHECKS[stem](problem, view)]
 
@@ -635,7 +760,9 @@ def _check_entries(problem: Problem, entries: list[Entry], stems: tuple[str, ...
 # ---- the objective, straight from the README table -------------------------------------------
 
 
-def objective_parts(problem: Problem, rota: Rota | RotaView | Iterable[Assignment]) -> dict[str, int]:
+def objective_parts(
+    problem: Problem, rota: Rota | RotaView | Iterable[Assignment]
+) -> dict[str, int]:
     """Every soft part (exactly domain.PARTS), unweighted; assignments that name no known
     session, post or clinician are left out."""
     view = _as_view(problem, rota)
@@ -648,8 +775,11 @@ def weighted_total(problem: Problem, parts: dict[str, int]) -> int:
 
 
 def part_unfilled_min(problem: Problem, view: RotaView) -> int:
-    return sum(max(0, post.min - view.filled(s.session_id, i)) * s.minutes
-               for s in problem.sessions for i, post in enumerate(s.posts))
+    return sum(
+        max(0, post.min - view.filled(s.session_id, i)) * s.minutes
+        for s in problem.sessions
+        for i, post in enumerate(s.posts)
+    )
 
 
 def part_cover(problem: Problem, view: RotaView) -> int:
@@ -668,8 +798,10 @@ def part_requests(problem: Problem, view: RotaView) -> int:
     """A request for a session (of a kind) that day not met, or one against it that is not."""
     total = 0
     for cid, day, offer in requests_of(problem):
-        works = any(e.session.date == day and offer.matches(e.session)
-                    for e in view.by_clinician.get(cid, ()))
+        works = any(
+            e.session.date == day and offer.matches(e.session)
+            for e in view.by_clinician.get(cid, ())
+        )
         wanted = offer.status is not Status.UNAVAILABLE
         if works != wanted:
             total += offer.weight
@@ -677,25 +809,34 @@ def part_requests(problem: Problem, view: RotaView) -> int:
 
 
 def part_unfilled_target(problem: Problem, view: RotaView) -> int:
-    return sum(max(0, post.target - max(post.min, view.filled(s.session_id, i))) * s.minutes
-               for s in problem.sessions for i, post in enumerate(s.posts))
+    return sum(
+        max(0, post.target - max(post.min, view.filled(s.session_id, i))) * s.minutes
+        for s in problem.sessions
+        for i, post in enumerate(s.posts)
+    )
 
 
 def part_gp_cover(problem: Problem, view: RotaView) -> int:
     if not problem.rules.gp_cover:
         return 0
     with_gp = {e.session_id for e in view.entries if e.clinician.role_key == GP_ROLE}
-    return sum(s.minutes for s in problem.sessions
-               if s.has_gp_post and s.session_id not in with_gp
-               and s.session_id not in problem.gp_elsewhere)
+    return sum(
+        s.minutes
+        for s in problem.sessions
+        if s.has_gp_post
+        and s.session_id not in with_gp
+        and s.session_id not in problem.gp_elsewhere
+    )
 
 
 def part_contract(problem: Problem, view: RotaView) -> int:
     delivered: Counter[tuple[str, str]] = Counter()
     for e in view.entries:
         delivered[(_network_of_hub(problem, e.session.hub_id), e.session.week)] += e.session.minutes
-    return sum(max(0, required - delivered[key])
-               for key, required in contract_requirements(problem).items())
+    return sum(
+        max(0, required - delivered[key])
+        for key, required in contract_requirements(problem).items()
+    )
 
 
 def _network_of_hub(problem: Problem, hub_id: HubId) -> str:
@@ -715,8 +856,9 @@ def part_stability(problem: Problem, view: RotaView) -> int:
     if not problem.published:
         return 0
     sessions = {s.session_id: s for s in problem.sessions}
-    published = {(p.session_id, p.clinician_id) for p in problem.published
-                 if p.session_id in sessions}
+    published = {
+        (p.session_id, p.clinician_id) for p in problem.published if p.session_id in sessions
+    }
     current = {(e.session_id, e.clinician_id) for e in view.entries}
 
     def cost(pair: tuple[SessionId, ClinicianId]) -> int:
@@ -735,11 +877,13 @@ def part_fair_share(problem: Problem, view: RotaView) -> int:
     return sum(abs(total_weight * minutes[code] - share * total) for code, share in shares.items())
 
 
-def _sessions_per_clinician(problem: Problem, view: RotaView,
-                            keep: Callable[[Session], bool] = lambda s: True) -> dict[str, int]:
-    return {c.clinician_id: sum(1 for e in view.by_clinician.get(c.clinician_id, ())
-                                if keep(e.session))
-            for c in problem.clinicians}
+def _sessions_per_clinician(
+    problem: Problem, view: RotaView, keep: Callable[[Session], bool] = lambda s: True
+) -> dict[str, int]:
+    return {
+        c.clinician_id: sum(1 for e in view.by_clinician.get(c.clinician_id, ()) if keep(e.session))
+        for c in problem.clinicians
+    }
 
 
 def part_even_load(problem: Problem, view: RotaView) -> int:
@@ -753,18 +897,25 @@ def part_even_saturdays(problem: Problem, view: RotaView) -> int:
 
 def part_min_sessions(problem: Problem, view: RotaView) -> int:
     counts = _sessions_per_clinician(problem, view)
-    return sum(max(0, c.min_sessions_per_period - counts[c.clinician_id])
-               for c in problem.clinicians)
+    return sum(
+        max(0, c.min_sessions_per_period - counts[c.clinician_id]) for c in problem.clinicians
+    )
 
 
 def part_preferences(problem: Problem, view: RotaView) -> int:
     missed = 0
     for c in problem.clinicians:
         worked = {e.session.date for e in view.by_clinician.get(c.clinician_id, ())}
-        missed += sum(1 for d in problem.days()
-                      if is_preferred_date(problem, c.clinician_id, d) and d not in worked)
-    elsewhere = sum(1 for e in view.entries
-                    if e.clinician.preferred_hubs and e.session.hub_id not in e.clinician.preferred_hubs)
+        missed += sum(
+            1
+            for d in problem.days()
+            if is_preferred_date(problem, c.clinician_id, d) and d not in worked
+        )
+    elsewhere = sum(
+        1
+        for e in view.entries
+        if e.clinician.preferred_hubs and e.session.hub_id not in e.clinician.preferred_hubs
+    )
     return missed + elsewhere
 
 

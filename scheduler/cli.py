@@ -49,10 +49,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="allocate clinicians to hub sessions")
     p.add_argument("src", help="rota folder of CSV files, or one .xlsx workbook")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--time-limit", type=float, default=60.0,
-                   help="seconds for the whole command, loading and writing included (default 60)")
-    p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2),
-                   help="CP-SAT search workers (default: the cores, at most 8)")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds for the whole command, loading and writing included (default 60)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=min(8, os.cpu_count() or 2),
+        help="CP-SAT search workers (default: the cores, at most 8)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--log", action="store_true", help="CP-SAT's search log")
@@ -73,27 +81,47 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("src")
     p.add_argument("rota")
     p.add_argument("--json", action="store_true", help="the report as JSON")
-    p.add_argument("--from", dest="readiness_from", type=_day, metavar="YYYY-MM-DD",
-                   help="readiness: check the 14 days from this date (default today)")
-    p.add_argument("--commissioner", metavar="CSV",
-                   help="also write the commissioner's return (network, week, minutes) as CSV")
+    p.add_argument(
+        "--from",
+        dest="readiness_from",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="readiness: check the 14 days from this date (default today)",
+    )
+    p.add_argument(
+        "--commissioner",
+        metavar="CSV",
+        help="also write the commissioner's return (network, week, minutes) as CSV",
+    )
     p.set_defaults(run=cmd_report)
 
-    p = sub.add_parser("absence", help="mark an absence and re-run from the published rota, "
-                       "changing as little as possible")
-    p.add_argument("src", help="rota folder or workbook (its assignments.csv is the published rota)")
+    p = sub.add_parser(
+        "absence",
+        help="mark an absence and re-run from the published rota, changing as little as possible",
+    )
+    p.add_argument(
+        "src", help="rota folder or workbook (its assignments.csv is the published rota)"
+    )
     p.add_argument("clinician", help="clinician_id of the person away")
     p.add_argument("first", type=_day, metavar="FROM", help="first day away (YYYY-MM-DD)")
     p.add_argument("last", type=_day, metavar="TO", help="last day away, inclusive")
-    p.add_argument("--from-rota", metavar="ROTA.csv",
-                   help="the published rota to re-run from (default: assignments.csv in SRC)")
+    p.add_argument(
+        "--from-rota",
+        metavar="ROTA.csv",
+        help="the published rota to re-run from (default: assignments.csv in SRC)",
+    )
     p.add_argument("--out", default="out", help="output folder (default: out)")
-    p.add_argument("--time-limit", type=float, default=60.0,
-                   help="seconds for the whole command (default 60)")
+    p.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds for the whole command (default 60)"
+    )
     p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2))
-    p.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
-                   help="changes within 14 days of this date cost more (default: rota.toml's "
-                        "reference_date, else today)")
+    p.add_argument(
+        "--today",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="changes within 14 days of this date cost more (default: rota.toml's "
+        "reference_date, else today)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=cmd_absence)
 
@@ -153,9 +181,11 @@ class ProgressLine:
         self.width = 0
 
     def __call__(self, progress) -> None:
-        text = (f"phase {progress.phase_number}/{progress.phases} {progress.phase:<16} "
-                f"elapsed {progress.elapsed:6.1f}s  best {_or_dash(progress.objective)}  "
-                f"bound {_or_dash(progress.bound)}")
+        text = (
+            f"phase {progress.phase_number}/{progress.phases} {progress.phase:<16} "
+            f"elapsed {progress.elapsed:6.1f}s  best {_or_dash(progress.objective)}  "
+            f"bound {_or_dash(progress.bound)}"
+        )
         if self.live:
             self.stream.write("\r" + text.ljust(self.width))
             self.width = len(text)
@@ -175,8 +205,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
     problem = load(args.src)
     progress = None if args.quiet else ProgressLine()
     left = args.time_limit - (time.perf_counter() - started) - WRITE_RESERVE_SECONDS
-    params = SolveParams(time_limit=max(1.0, left), workers=args.workers, seed=args.seed,
-                         log=args.log, progress=progress)
+    params = SolveParams(
+        time_limit=max(1.0, left),
+        workers=args.workers,
+        seed=args.seed,
+        log=args.log,
+        progress=progress,
+    )
     result = solve(problem, params)
     if progress:
         progress.close()
@@ -199,16 +234,19 @@ def cmd_absence(args: argparse.Namespace) -> int:
         print(f"{args.clinician}: no such clinician in clinicians.csv", file=sys.stderr)
         return EXIT_INPUT
     if args.last < args.first:
-        print(f"the absence would end ({args.last}) before it starts ({args.first})",
-              file=sys.stderr)
+        print(
+            f"the absence would end ({args.last}) before it starts ({args.first})", file=sys.stderr
+        )
         return EXIT_INPUT
     published = None
     if args.from_rota:
         published = load_rota_file(problem, args.from_rota)
         problem = with_published(problem, published)
     elif not problem.published:
-        print("nothing to re-run from: give assignments.csv in SRC or --from-rota ROTA.csv",
-              file=sys.stderr)
+        print(
+            "nothing to re-run from: give assignments.csv in SRC or --from-rota ROTA.csv",
+            file=sys.stderr,
+        )
         return EXIT_INPUT
     reference = args.today or problem.reference_date or today()
     reference = min(max(reference, problem.period_start), problem.period_end)
@@ -222,8 +260,10 @@ def cmd_absence(args: argparse.Namespace) -> int:
     if progress:
         progress.close()
     if not outcome.ok:
-        print(f"no rota: {outcome.result.message} (status {outcome.result.status.value})",
-              file=sys.stderr)
+        print(
+            f"no rota: {outcome.result.message} (status {outcome.result.status.value})",
+            file=sys.stderr,
+        )
         if outcome.conflict is not None:
             print("these locked pins cannot all be kept:", file=sys.stderr)
             for line in outcome.conflict.reasons:
@@ -263,14 +303,21 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     feeds_status = feeds_main(problem, result.rota, out / "feeds")
-    print(f"{result.status.value}: {len(result.rota)} assignments, {len(unfilled)} posts short, "
-          f"objective {result.objective} (bound {result.bound}, gap {result.gap:.2%}) "
-          f"in {result.seconds:.1f}s → {out}", file=sys.stderr)
+    print(
+        f"{result.status.value}: {len(result.rota)} assignments, {len(unfilled)} posts short, "
+        f"objective {result.objective} (bound {result.bound}, gap {result.gap:.2%}) "
+        f"in {result.seconds:.1f}s → {out}",
+        file=sys.stderr,
+    )
     return EXIT_OK if feeds_status == 0 else EXIT_FAILED
 
 
-def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None,
-                 readiness_from: date | None = None) -> dict:
+def build_report(
+    problem: Problem,
+    rota: Rota,
+    result: SolveResult | None = None,
+    readiness_from: date | None = None,
+) -> dict:
     """report.json; readiness looks at the 14 days from `readiness_from` (default today)."""
     from scheduler.checker import objective_parts, weighted_total
     from scheduler.report import report_sections
@@ -278,30 +325,43 @@ def build_report(problem: Problem, rota: Rota, result: SolveResult | None = None
     parts = objective_parts(problem, rota)
     report: dict = {}
     if result is not None:
-        report.update({
-            "status": result.status.value,
-            "objective": result.objective,
-            "best_bound": result.bound,
-            "gap": round(result.gap, 6),
-            "solve_seconds": round(result.seconds, 3),
-            "phases": [
-                {"goals": list(ph.tier), "status": ph.status.value, "value": ph.value,
-                 "bound": ph.bound, "seconds": round(ph.seconds, 3)}
-                for ph in result.phases
-            ],
-            "proven_optimal_phases": ["+".join(ph.tier) for ph in result.phases
-                                      if ph.status is SolveStatus.OPTIMAL],
-        })
+        report.update(
+            {
+                "status": result.status.value,
+                "objective": result.objective,
+                "best_bound": result.bound,
+                "gap": round(result.gap, 6),
+                "solve_seconds": round(result.seconds, 3),
+                "phases": [
+                    {
+                        "goals": list(ph.tier),
+                        "status": ph.status.value,
+                        "value": ph.value,
+                        "bound": ph.bound,
+                        "seconds": round(ph.seconds, 3),
+                    }
+                    for ph in result.phases
+                ],
+                "proven_optimal_phases": [
+                    "+".join(ph.tier) for ph in result.phases if ph.status is SolveStatus.OPTIMAL
+                ],
+            }
+        )
     else:
         report["objective"] = weighted_total(problem, parts)
-    report.update({
-        "parts": parts,
-        "weights": {p: problem.weights.of(p) for p in parts},
-        "period": {"start": problem.period_start.isoformat(), "end": problem.period_end.isoformat()},
-        "sessions": len(problem.sessions),
-        "assignments": len(rota),
-        **report_sections(problem, rota, readiness_from or today()),
-    })
+    report.update(
+        {
+            "parts": parts,
+            "weights": {p: problem.weights.of(p) for p in parts},
+            "period": {
+                "start": problem.period_start.isoformat(),
+                "end": problem.period_end.isoformat(),
+            },
+            "sessions": len(problem.sessions),
+            "assignments": len(rota),
+            **report_sections(problem, rota, readiness_from or today()),
+        }
+    )
     return report
 
 

@@ -36,8 +36,14 @@ from scheduler.domain import GP_ROLE, Network, Problem, Rota, Rules, Session, is
 
 BANK_HOLIDAY_POLICIES: tuple[str, ...] = ("skip", "make_up", "run")
 READINESS_DAYS = 14  # appointments open about two weeks ahead, once each session has a name
-COMMISSIONER_COLUMNS: tuple[str, ...] = ("network", "week", "required_minutes",
-                                         "delivered_minutes", "sessions", "gp_share_of_nsh")
+COMMISSIONER_COLUMNS: tuple[str, ...] = (
+    "network",
+    "week",
+    "required_minutes",
+    "delivered_minutes",
+    "sessions",
+    "gp_share_of_nsh",
+)
 
 WeekKey = tuple[Network, str]  # (network, ISO week "2027-W09")
 
@@ -91,16 +97,24 @@ def _week_requirements(problem: Problem) -> dict[WeekKey, WeekRequirement]:
     lost = bank_holiday_minutes(problem)
     out: dict[WeekKey, WeekRequirement] = {}
     for network in sorted(population):
-        base = {week: base_minutes(rules.minutes_per_1000, population[network], n)
-                for week, n in days.items()}
-        relief = {week: 0 if rules.bank_holiday_policy == "run"
-                  else min(base[week], lost.get((network, week), 0)) for week in days}
+        base = {
+            week: base_minutes(rules.minutes_per_1000, population[network], n)
+            for week, n in days.items()
+        }
+        relief = {
+            week: 0
+            if rules.bank_holiday_policy == "run"
+            else min(base[week], lost.get((network, week), 0))
+            for week in days
+        }
         made_up_from: dict[str, list[tuple[str, int]]] = defaultdict(list)
         made_up_in: dict[str, list[tuple[str, int]]] = defaultdict(list)
         after: Counter[str] = Counter()
         if rules.bank_holiday_policy == "make_up":
             for week in sorted(days):
-                for later, share in spread(relief[week], following_weeks(week, rules.make_up_weeks)):
+                for later, share in spread(
+                    relief[week], following_weeks(week, rules.make_up_weeks)
+                ):
                     if later in days:
                         made_up_from[later].append((week, share))
                         made_up_in[week].append((later, share))
@@ -108,8 +122,16 @@ def _week_requirements(problem: Problem) -> dict[WeekKey, WeekRequirement]:
                         after[week] += share
         for week in sorted(days):
             out[network, week] = WeekRequirement(
-                network, week, days[week], base[week], lost.get((network, week), 0), relief[week],
-                tuple(made_up_from[week]), tuple(made_up_in[week]), after[week])
+                network,
+                week,
+                days[week],
+                base[week],
+                lost.get((network, week), 0),
+                relief[week],
+                tuple(made_up_from[week]),
+                tuple(made_up_in[week]),
+                after[week],
+            )
     return out
 
 
@@ -126,7 +148,10 @@ def bank_holiday_minutes(problem: Problem) -> dict[WeekKey, int]:
     network_of = {h.hub_id: h.network for h in problem.hubs}
     lost: Counter[WeekKey] = Counter()
     for skipped in problem.skipped_for_bank_holidays:
-        if skipped.hub_id in network_of and problem.period_start <= skipped.date <= problem.period_end:
+        if (
+            skipped.hub_id in network_of
+            and problem.period_start <= skipped.date <= problem.period_end
+        ):
             lost[network_of[skipped.hub_id], iso_week(skipped.date)] += skipped.min_minutes
     return dict(lost)
 
@@ -205,8 +230,12 @@ class Span:
         return self.end - self.start
 
     def as_dict(self) -> dict:
-        return {"date": self.date.isoformat(), "start": _hhmm(self.start), "end": _hhmm(self.end),
-                "minutes": self.minutes}
+        return {
+            "date": self.date.isoformat(),
+            "start": _hhmm(self.start),
+            "end": _hhmm(self.end),
+            "minutes": self.minutes,
+        }
 
     def __str__(self) -> str:
         return f"{self.date:%a %d %b} {_hhmm(self.start)}-{_hhmm(self.end)}"
@@ -312,28 +341,46 @@ def contract_weeks(problem: Problem, rota: Rota) -> list[ContractWeek]:
             key = (network, iso_week(day))
             duty = on_duty.get((network, day), [])
             window_minutes[key] += window[1] - window[0]
-            uncovered[key] += [Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, _ in duty])]
-            without_gp[key] += [Span(day, a, b)
-                                for a, b in gaps(window, [(a, b) for a, b, gp in duty if gp])]
+            uncovered[key] += [
+                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, _ in duty])
+            ]
+            without_gp[key] += [
+                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, gp in duty if gp])
+            ]
 
     out = []
     for key, requirement in requirements.items():
         total = window_minutes[key]
         no_cover = sum(span.minutes for span in uncovered[key])
         no_gp = sum(span.minutes for span in without_gp[key])
-        failures = tuple(name for name, failed in (
-            ("minutes", delivered[key] < requirement.minutes),
-            ("nsh_uncovered", no_cover > 0),
-            ("nsh_without_gp", problem.rules.gp_cover and no_gp > 0),
-        ) if failed)
-        out.append(ContractWeek(
-            network=key[0], week=key[1], required_minutes=requirement.minutes,
-            delivered_minutes=delivered[key], nsh_uncovered_minutes=no_cover,
-            nsh_without_gp_minutes=no_gp, sessions=sessions_run[key],
-            gp_share_of_nsh=(total - no_gp) / total if total else 1.0, passed=not failures,
-            requirement=requirement, nsh_minutes=total, delivered_in_nsh_minutes=in_window[key],
-            nsh_uncovered=tuple(uncovered[key]), nsh_without_gp=tuple(without_gp[key]),
-            failures=failures))
+        failures = tuple(
+            name
+            for name, failed in (
+                ("minutes", delivered[key] < requirement.minutes),
+                ("nsh_uncovered", no_cover > 0),
+                ("nsh_without_gp", problem.rules.gp_cover and no_gp > 0),
+            )
+            if failed
+        )
+        out.append(
+            ContractWeek(
+                network=key[0],
+                week=key[1],
+                required_minutes=requirement.minutes,
+                delivered_minutes=delivered[key],
+                nsh_uncovered_minutes=no_cover,
+                nsh_without_gp_minutes=no_gp,
+                sessions=sessions_run[key],
+                gp_share_of_nsh=(total - no_gp) / total if total else 1.0,
+                passed=not failures,
+                requirement=requirement,
+                nsh_minutes=total,
+                delivered_in_nsh_minutes=in_window[key],
+                nsh_uncovered=tuple(uncovered[key]),
+                nsh_without_gp=tuple(without_gp[key]),
+                failures=failures,
+            )
+        )
     return out
 
 
@@ -354,9 +401,17 @@ def contract_rules(rules: Rules) -> dict:
 
 def commissioner_rows(weeks: Iterable[ContractWeek]) -> list[dict]:
     """One row per network and week: COMMISSIONER_COLUMNS."""
-    return [{"network": w.network, "week": w.week, "required_minutes": w.required_minutes,
-             "delivered_minutes": w.delivered_minutes, "sessions": w.sessions,
-             "gp_share_of_nsh": f"{w.gp_share_of_nsh:.4f}"} for w in weeks]
+    return [
+        {
+            "network": w.network,
+            "week": w.week,
+            "required_minutes": w.required_minutes,
+            "delivered_minutes": w.delivered_minutes,
+            "sessions": w.sessions,
+            "gp_share_of_nsh": f"{w.gp_share_of_nsh:.4f}",
+        }
+        for w in weeks
+    ]
 
 
 def write_commissioner_csv(weeks: Iterable[ContractWeek], stream: TextIO) -> None:
@@ -383,10 +438,18 @@ class MissingPost:
 
     def as_dict(self) -> dict:
         s, post = self.session, self.session.posts[self.post_index]
-        return {"session_id": s.session_id, "hub_id": s.hub_id, "date": s.date.isoformat(),
-                "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}", "post": self.post_index,
-                "roles": post.roles_text, "min": post.min, "named": self.named,
-                "missing": self.missing}
+        return {
+            "session_id": s.session_id,
+            "hub_id": s.hub_id,
+            "date": s.date.isoformat(),
+            "start": f"{s.start:%H:%M}",
+            "end": f"{s.end:%H:%M}",
+            "post": self.post_index,
+            "roles": post.roles_text,
+            "min": post.min,
+            "named": self.named,
+            "missing": self.missing,
+        }
 
 
 @dataclass(frozen=True)
@@ -411,11 +474,16 @@ class Readiness:
         return self.period_start <= self.start and self.end <= self.period_end
 
     def as_dict(self) -> dict:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "ready": self.ready,
-                "sessions": self.sessions, "posts_missing": len(self.missing),
-                "people_missing": sum(m.missing for m in self.missing),
-                "inside_period": self.inside_period,
-                "missing": [m.as_dict() for m in self.missing]}
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "ready": self.ready,
+            "sessions": self.sessions,
+            "posts_missing": len(self.missing),
+            "people_missing": sum(m.missing for m in self.missing),
+            "inside_period": self.inside_period,
+            "missing": [m.as_dict() for m in self.missing],
+        }
 
 
 def readiness(problem: Problem, rota: Rota, start: date, days: int = READINESS_DAYS) -> Readiness:
@@ -423,7 +491,10 @@ def readiness(problem: Problem, rota: Rota, start: date, days: int = READINESS_D
     end = start + timedelta(days=days - 1)
     named: Counter[tuple[str, int]] = Counter((a.session_id, a.post_index) for a in rota)
     window = [s for s in problem.sessions if start <= s.date <= end]
-    missing = tuple(MissingPost(s, i, named[s.session_id, i])
-                    for s in window for i, post in enumerate(s.posts)
-                    if named[s.session_id, i] < post.min)
+    missing = tuple(
+        MissingPost(s, i, named[s.session_id, i])
+        for s in window
+        for i, post in enumerate(s.posts)
+        if named[s.session_id, i] < post.min
+    )
     return Readiness(start, end, len(window), missing, problem.period_start, problem.period_end)

@@ -90,8 +90,12 @@ class RotaDiff:
         return sum(_weight(problem, sid) for sid, _ in (*self.added, *self.removed))
 
 
-def rota_diff(before: Iterable[Assignment], after: Iterable[Assignment], problem: Problem,
-              problem_before: Problem | None = None) -> RotaDiff:
+def rota_diff(
+    before: Iterable[Assignment],
+    after: Iterable[Assignment],
+    problem: Problem,
+    problem_before: Problem | None = None,
+) -> RotaDiff:
     """The changes from `before` to `after`. `problem` names the sessions (the newer data);
     `problem_before` (default `problem`) is what `before`'s unfilled posts are counted against."""
     before, after = list(before), list(after)
@@ -101,11 +105,13 @@ def rota_diff(before: Iterable[Assignment], after: Iterable[Assignment], problem
     added = sorted(new - old, key=order)
     removed = sorted(old - new, key=order)
     moves = _moves(added, removed, problem_before or problem, problem)
-    in_moves = ({(m.to_session, m.clinician_id) for m in moves}
-                | {(m.from_session, m.clinician_id) for m in moves})
+    in_moves = {(m.to_session, m.clinician_id) for m in moves} | {
+        (m.from_session, m.clinician_id) for m in moves
+    }
 
     clinicians: dict[ClinicianId, dict[str, list]] = defaultdict(
-        lambda: {"gained": [], "lost": [], "moved": []})
+        lambda: {"gained": [], "lost": [], "moved": []}
+    )
     for sid, cid in added:
         if (sid, cid) not in in_moves:
             clinicians[cid]["gained"].append(sid)
@@ -121,27 +127,36 @@ def rota_diff(before: Iterable[Assignment], after: Iterable[Assignment], problem
         sessions[sid]["lost"].append(cid)
     session_order = {sid: order((sid, "")) for sid in sessions}
     return RotaDiff(
-        added=tuple(added), removed=tuple(removed), moves=tuple(moves),
+        added=tuple(added),
+        removed=tuple(removed),
+        moves=tuple(moves),
         unfilled_before=short_posts(problem_before or problem, before),
         unfilled_after=short_posts(problem, after),
-        by_clinician={cid: ClinicianChanges(tuple(c["gained"]), tuple(c["lost"]),
-                                            tuple(c["moved"]))
-                      for cid, c in sorted(clinicians.items())},
-        by_session={sid: SessionChanges(tuple(sorted(s["gained"])), tuple(sorted(s["lost"])))
-                    for sid, s in sorted(sessions.items(), key=lambda kv: session_order[kv[0]])},
+        by_clinician={
+            cid: ClinicianChanges(tuple(c["gained"]), tuple(c["lost"]), tuple(c["moved"]))
+            for cid, c in sorted(clinicians.items())
+        },
+        by_session={
+            sid: SessionChanges(tuple(sorted(s["gained"])), tuple(sorted(s["lost"])))
+            for sid, s in sorted(sessions.items(), key=lambda kv: session_order[kv[0]])
+        },
     )
 
 
 def short_posts(problem: Problem, rota: Iterable[Assignment]) -> tuple[ShortPost, ...]:
     """Posts below their `min`, in session order (assignments to unknown sessions ignored)."""
     filled = Counter((a.session_id, a.post_index) for a in rota)
-    return tuple(ShortPost(s.session_id, i, post.min - filled[(s.session_id, i)])
-                 for s in problem.sessions for i, post in enumerate(s.posts)
-                 if filled[(s.session_id, i)] < post.min)
+    return tuple(
+        ShortPost(s.session_id, i, post.min - filled[(s.session_id, i)])
+        for s in problem.sessions
+        for i, post in enumerate(s.posts)
+        if filled[(s.session_id, i)] < post.min
+    )
 
 
 def _order(*problems: Problem):
     """Sort key of a pair: session start and hub where a problem knows the session, else last."""
+
     def key(pair: Pair) -> tuple:
         sid, cid = pair
         for p in problems:
@@ -182,8 +197,18 @@ def _weight(problem: Problem, session_id: SessionId) -> int:
 
 # ---- output -----------------------------------------------------------------------------
 
-CHANGES_COLUMNS = ("session_id", "hub_id", "date", "start", "end", "change", "clinician_id",
-                   "clinician_name", "practice_code", "moved_with")
+CHANGES_COLUMNS = (
+    "session_id",
+    "hub_id",
+    "date",
+    "start",
+    "end",
+    "change",
+    "clinician_id",
+    "clinician_name",
+    "practice_code",
+    "moved_with",
+)
 
 
 def change_rows(diff: RotaDiff, problem: Problem) -> list[tuple[str, ...]]:
@@ -196,13 +221,25 @@ def change_rows(diff: RotaDiff, problem: Problem) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for sid, change in diff.by_session.items():
         s = problem._sessions.get(sid)
-        when = (s.hub_id, s.date.isoformat(), f"{s.start:%H:%M}", f"{s.end:%H:%M}") if s else \
-            ("", "", "", "")
+        when = (
+            (s.hub_id, s.date.isoformat(), f"{s.start:%H:%M}", f"{s.end:%H:%M}")
+            if s
+            else ("", "", "", "")
+        )
         for kind, people in (("lost", change.lost), ("gained", change.gained)):
             for cid in people:
                 c = problem._clinicians.get(cid)
-                rows.append((sid, *when, kind, cid, c.name if c else "",
-                             c.practice_code if c else "", other.get((sid, cid), "")))
+                rows.append(
+                    (
+                        sid,
+                        *when,
+                        kind,
+                        cid,
+                        c.name if c else "",
+                        c.practice_code if c else "",
+                        other.get((sid, cid), ""),
+                    )
+                )
     return rows
 
 
@@ -216,6 +253,7 @@ def write_changes_csv(diff: RotaDiff, problem: Problem, path: str | Path) -> Non
 def changes_text(diff: RotaDiff, problem: Problem) -> str:
     """The diff as lines for a terminal: sessions that lost or gained someone, then the
     clinicians affected, then unfilled posts before and after."""
+
     def who(cid: ClinicianId) -> str:
         c = problem._clinicians.get(cid)
         return f"{cid} {c.name}" if c else cid
@@ -227,9 +265,11 @@ def changes_text(diff: RotaDiff, problem: Problem) -> str:
     if diff.empty:
         lines = ["no assignment changed"]
     else:
-        lines = [f"{len(diff.by_session)} session(s) lost or gained someone "
-                 f"({len(diff.removed)} removed, {len(diff.added)} added, "
-                 f"{diff.changed_places} place(s) changed):"]
+        lines = [
+            f"{len(diff.by_session)} session(s) lost or gained someone "
+            f"({len(diff.removed)} removed, {len(diff.added)} added, "
+            f"{diff.changed_places} place(s) changed):"
+        ]
         for sid, change in diff.by_session.items():
             parts = [f"− {who(c)}" for c in change.lost] + [f"+ {who(c)}" for c in change.gained]
             lines.append(f"  {where(sid)}: {', '.join(parts)}")
@@ -239,6 +279,8 @@ def changes_text(diff: RotaDiff, problem: Problem) -> str:
             bits += [f"gained {where(s)}" for s in person.gained]
             bits += [f"moved {where(m.from_session)} → {where(m.to_session)}" for m in person.moved]
             lines.append(f"  {who(cid)}: {'; '.join(bits)}")
-    lines.append(f"posts short of their min: {len(diff.unfilled_before)} before, "
-                 f"{len(diff.unfilled_after)} after")
+    lines.append(
+        f"posts short of their min: {len(diff.unfilled_before)} before, "
+        f"{len(diff.unfilled_after)} after"
+    )
     return "\n".join(lines)

@@ -186,7 +186,9 @@ class Offer:
     def covers(self, session: Session) -> bool:
         if self.start is None or self.end is None:
             return True
-        return self.start <= session.start and session.end <= self.end and session.end > session.start
+        return (
+            self.start <= session.start and session.end <= self.end and session.end > session.start
+        )
 
     def touches(self, session: Session) -> bool:
         if self.start is None or self.end is None:
@@ -407,13 +409,18 @@ def offer_for(problem: Problem, clinician: Clinician, session: Session) -> Statu
     session is unavailable; a date without entries takes `availability_default`. Weighted
     entries are soft requests and play no part here.
     """
-    offers = [o for o in problem.availability.get((clinician.clinician_id, session.date), ())
-              if not o.is_request]
+    offers = [
+        o
+        for o in problem.availability.get((clinician.clinician_id, session.date), ())
+        if not o.is_request
+    ]
     if not offers:
         return problem.rules.availability_default
     if any(o.status is Status.UNAVAILABLE and o.touches(session) for o in offers):
         return Status.UNAVAILABLE
-    covering = [o.status for o in offers if o.status is not Status.UNAVAILABLE and o.covers(session)]
+    covering = [
+        o.status for o in offers if o.status is not Status.UNAVAILABLE and o.covers(session)
+    ]
     if not covering:
         return Status.UNAVAILABLE
     return Status.PREFERRED if Status.PREFERRED in covering else Status.AVAILABLE
@@ -427,8 +434,12 @@ def is_preferred_date(problem: Problem, clinician_id: ClinicianId, day: date) ->
 def requests_of(problem: Problem) -> list[tuple[ClinicianId, date, Offer]]:
     """Every weighted request, in a stable order."""
     return sorted(
-        ((cid, day, o) for (cid, day), offers in problem.availability.items()
-         for o in offers if o.is_request),
+        (
+            (cid, day, o)
+            for (cid, day), offers in problem.availability.items()
+            for o in offers
+            if o.is_request
+        ),
         key=lambda r: (r[0], r[1], r[2].status.value, r[2].kind or "", r[2].weight),
     )
 
@@ -440,8 +451,11 @@ def max_consecutive_days_of(problem: Problem, clinician: Clinician) -> int:
 
 
 def max_sessions_per_day_of(problem: Problem, clinician: Clinician) -> int | None:
-    limits = [n for n in (clinician.max_sessions_per_day, problem.rules.max_sessions_per_day)
-              if n is not None]
+    limits = [
+        n
+        for n in (clinician.max_sessions_per_day, problem.rules.max_sessions_per_day)
+        if n is not None
+    ]
     return min(limits) if limits else None
 
 
@@ -459,7 +473,10 @@ def contract_requirements(problem: Problem) -> dict[tuple[Network, str], int]:
     from scheduler.contract import week_requirements  # builds on this module, hence here
 
     elsewhere = problem.delivered_elsewhere
-    return {key: max(0, week.minutes - elsewhere.get(key, 0)) for key, week in week_requirements(problem).items()}
+    return {
+        key: max(0, week.minutes - elsewhere.get(key, 0))
+        for key, week in week_requirements(problem).items()
+    }
 
 
 def fair_share_weights(problem: Problem) -> dict[PracticeCode, int]:
@@ -539,8 +556,12 @@ class SolveParams:
     workers: int = 2
     seed: int = 0
     log: bool = False  # CP-SAT's own search log on stdout
-    stall_seconds: float | None = None  # stop a phase this long without improving; None: auto, 0: never
-    lns: bool = True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
+    stall_seconds: float | None = (
+        None  # stop a phase this long without improving; None: auto, 0: never
+    )
+    lns: bool = (
+        True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
+    )
     columns: bool = True  # column generation on a first tier that splits by clinician (scheduler.solver.columns)
     progress: object = None  # callable(Progress) or None; see scheduler.solver.solve
     # With a start rota: the goal tiers above the one holding this part are held at the start's

@@ -52,8 +52,11 @@ class Unfilled:
     blocked_by: tuple[tuple[str, tuple[ClinicianId, ...]], ...] = ()
 
 
-def explain_unfilled(problem: Problem, rota: Rota | RotaView | Iterable[Assignment],
-                     status: SolveStatus | None = None) -> list[Unfilled]:
+def explain_unfilled(
+    problem: Problem,
+    rota: Rota | RotaView | Iterable[Assignment],
+    status: SolveStatus | None = None,
+) -> list[Unfilled]:
     """Every post below its `min`, in session order, with the most specific reason.
 
     `status` is the solve's: FEASIBLE or UNKNOWN mean its time ran out, which is said when
@@ -67,14 +70,26 @@ def explain_unfilled(problem: Problem, rota: Rota | RotaView | Iterable[Assignme
             if missing <= 0:
                 continue
             reason, blocked_by = _reason(problem, view, session, index, status)
-            out.append(Unfilled(session.session_id, session.hub_id, session.date, session.start,
-                                session.end, post.roles_text, index, missing, reason,
-                                blocked_by))
+            out.append(
+                Unfilled(
+                    session.session_id,
+                    session.hub_id,
+                    session.date,
+                    session.start,
+                    session.end,
+                    post.roles_text,
+                    index,
+                    missing,
+                    reason,
+                    blocked_by,
+                )
+            )
     return out
 
 
-def _reason(problem: Problem, view: RotaView, session: Session, index: int,
-            status: SolveStatus | None) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+def _reason(
+    problem: Problem, view: RotaView, session: Session, index: int, status: SolveStatus | None
+) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     post = session.posts[index]
     who = wanted(post)
     qualified = [c for c in problem.clinicians if post.accepts(c)]
@@ -98,24 +113,28 @@ def _reason(problem: Problem, view: RotaView, session: Session, index: int,
         first = min(found, key=lambda v: _rule_order(v.rule))
         groups.setdefault(first.rule, []).append((c, first))
     ordered = sorted(groups.items(), key=lambda item: _rule_order(item[0]))
-    blocked_by = tuple((rule, tuple(c.clinician_id for c, _ in members))
-                       for rule, members in ordered)
+    blocked_by = tuple(
+        (rule, tuple(c.clinician_id for c, _ in members)) for rule, members in ordered
+    )
     if free:
         return _could_fill(problem, free, status), blocked_by
     count = f"{len(offered)} {plural(who) if len(offered) > 1 else who} offered"
     if len(ordered) == 1 and len(offered) > 1:
         rule, members = ordered[0]
         if rule == "allowed_hubs":
-            return (f"{count} but may not work at {hub_name(problem, session.hub_id)} "
-                    f"(allowed_hubs)"), blocked_by
+            return (
+                f"{count} but may not work at {hub_name(problem, session.hub_id)} (allowed_hubs)"
+            ), blocked_by
         phrase = _phrase(problem, session, rule, members[0][1])
-        details = [f"{c.clinician_id} {d}" for c, v in members
-                   if (d := _detail(problem, session, v))]
+        details = [
+            f"{c.clinician_id} {d}" for c, v in members if (d := _detail(problem, session, v))
+        ]
         if details:
             return f"{count}; all {phrase} ({rule}): {', '.join(details)}", blocked_by
         return f"{count}; all {phrase} ({rule})", blocked_by
-    return f"{count}: " + "; ".join(_group_text(problem, session, rule, members)
-                                     for rule, members in ordered), blocked_by
+    return f"{count}: " + "; ".join(
+        _group_text(problem, session, rule, members) for rule, members in ordered
+    ), blocked_by
 
 
 def _could_fill(problem: Problem, free: list[ClinicianId], status: SolveStatus | None) -> str:
@@ -131,18 +150,23 @@ def _most_at_once(view: RotaView, session: Session) -> int:
     """The most people at the session's hub at any instant while the session runs."""
     at_hub = view.by_hub.get(session.hub_id, [])
     instants = {session.start_minute} | {
-        e.session.start_minute for e in at_hub
-        if session.start_minute < e.session.start_minute < session.end_minute}
-    return max(sum(1 for e in at_hub
-                   if e.session.start_minute <= t < e.session.end_minute) for t in instants)
+        e.session.start_minute
+        for e in at_hub
+        if session.start_minute < e.session.start_minute < session.end_minute
+    }
+    return max(
+        sum(1 for e in at_hub if e.session.start_minute <= t < e.session.end_minute)
+        for t in instants
+    )
 
 
 def _rule_order(rule: str) -> int:
     return HARD_RULES.index(rule) if rule in HARD_RULES else -1  # unknown references first
 
 
-def _group_text(problem: Problem, session: Session, rule: str,
-                members: list[tuple[Clinician, Violation]]) -> str:
+def _group_text(
+    problem: Problem, session: Session, rule: str, members: list[tuple[Clinician, Violation]]
+) -> str:
     """'C1042 would have under 11 h rest after Fri 5 Mar … (min_rest)';
     'C1090 and C1091 already at their weekly cap (weekly_cap)'."""
     phrase = _phrase(problem, session, rule, members[0][1])
@@ -150,8 +174,12 @@ def _group_text(problem: Problem, session: Session, rule: str,
     if len(members) == 1:
         c, _ = members[0]
         return " ".join(filter(None, (c.clinician_id, phrase, details[0], f"({rule})")))
-    names = _names([f"{c.clinician_id} ({d})" if d else c.clinician_id
-                    for (c, _), d in zip(members, details, strict=True)])
+    names = _names(
+        [
+            f"{c.clinician_id} ({d})" if d else c.clinician_id
+            for (c, _), d in zip(members, details, strict=True)
+        ]
+    )
     return f"{names} {phrase} ({rule})"
 
 
@@ -165,8 +193,10 @@ def _phrase(problem: Problem, session: Session, rule: str, example: Violation) -
         "max_consecutive_days": f"would work over {rules.max_consecutive_days} days in a row",
         "weekly_cap": "already at their weekly cap",
         "period_cap": "already at their cap for the period",
-        "max_weekly_hours": (f"would go over {format_hours(rules.max_weekly_minutes)} that week "
-                             f"(counting work elsewhere)"),
+        "max_weekly_hours": (
+            f"would go over {format_hours(rules.max_weekly_minutes)} that week "
+            f"(counting work elsewhere)"
+        ),
         "rooms": "would overfill the hub's rooms",
         "post_capacity": "cannot join: the post is full",
     }
@@ -177,13 +207,17 @@ def _detail(problem: Problem, session: Session, v: Violation) -> str:
     """The other session involved, for rules between two sessions ('' when there is none)."""
     if v.rule not in ("overlap", "min_rest"):
         return ""
-    ids = [sid for sid in (v.session_id, *v.related) if sid is not None and sid != session.session_id]
+    ids = [
+        sid for sid in (v.session_id, *v.related) if sid is not None and sid != session.session_id
+    ]
     if not ids:
         return "on this session" if v.rule == "overlap" else ""
     other = problem.session(ids[0])
     if v.rule == "overlap":
-        return (f"at {hub_name(problem, other.hub_id)} "
-                f"{format_time(other.start)}–{format_time(other.end)}")
+        return (
+            f"at {hub_name(problem, other.hub_id)} "
+            f"{format_time(other.start)}–{format_time(other.end)}"
+        )
     side = "after" if other.start_minute < session.start_minute else "before"
     return f"{side} {describe_session(problem, other)}"
 

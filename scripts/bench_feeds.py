@@ -65,19 +65,28 @@ def greedy_rota(problem: Problem) -> tuple[Assignment, ...]:
     rota = []
     for session in sorted(problem.sessions, key=lambda s: (s.date, s.start, s.hub_id)):
         week = session.date.isocalendar()[:2]
-        offered = [cid for cid, offers in by_day.get(session.date, ())
-                   if any(o.weight == 0 and o.status != Status.UNAVAILABLE
-                          and (o.start is None or o.start <= session.start and session.end <= o.end)
-                          for o in offers)]
+        offered = [
+            cid
+            for cid, offers in by_day.get(session.date, ())
+            if any(
+                o.weight == 0
+                and o.status != Status.UNAVAILABLE
+                and (o.start is None or o.start <= session.start and session.end <= o.end)
+                for o in offers
+            )
+        ]
         for index, post in enumerate(session.posts):
             filled = 0
             for clinician_id in offered:
                 clinician = clinicians[clinician_id]
                 if filled >= post.target:
                     break
-                if ((clinician_id, session.date) in busy_days or not post.accepts(clinician)
-                        or (clinician.hubs and session.hub_id not in clinician.hubs)
-                        or weekly[clinician_id, week] >= clinician.max_sessions_per_week):
+                if (
+                    (clinician_id, session.date) in busy_days
+                    or not post.accepts(clinician)
+                    or (clinician.hubs and session.hub_id not in clinician.hubs)
+                    or weekly[clinician_id, week] >= clinician.max_sessions_per_week
+                ):
                     continue
                 rota.append(Assignment(session.session_id, index, clinician_id, False))
                 busy_days.add((clinician_id, session.date))
@@ -88,9 +97,11 @@ def greedy_rota(problem: Problem) -> tuple[Assignment, ...]:
 
 def prepare(instance: Path, links: int, seed: int) -> tuple[str, list[str], dict[str, str]]:
     """The database URL, the tokens of the links made, and the environment of the server."""
-    env = {"HUBROTA_SECRET_KEY": secrets.token_urlsafe(32),
-           "HUBROTA_FEED_SECRET": secrets.token_urlsafe(32),
-           "DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite'}"}
+    env = {
+        "HUBROTA_SECRET_KEY": secrets.token_urlsafe(32),
+        "HUBROTA_FEED_SECRET": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite'}",
+    }
     os.environ.update(env)
     from web import create_app
     from web.db import engine_of, new_session
@@ -105,37 +116,51 @@ def prepare(instance: Path, links: int, seed: int) -> tuple[str, list[str], dict
     problem = parse_files(files).problem
     started = time.perf_counter()
     rota = greedy_rota(problem)
-    print(f"{len(problem.clinicians):,} clinicians, {len(problem.sessions):,} sessions, "
-          f"{len(rota):,} assignments (greedy, {time.perf_counter() - started:.1f} s)",
-          file=sys.stderr)
+    print(
+        f"{len(problem.clinicians):,} clinicians, {len(problem.sessions):,} sessions, "
+        f"{len(rota):,} assignments (greedy, {time.perf_counter() - started:.1f} s)",
+        file=sys.stderr,
+    )
     app = create_app({"DATABASE_URL": env["DATABASE_URL"]})
     tokens = []
     with app.app_context(), new_session(app) as db:
         federation = Federation(slug="bench", name="Bench Federation")
         db.add(federation)
         db.flush()
-        dataset = Dataset(federation_id=federation.id, version=1, note="ics seed 1",
-                          labels=json.dumps(labels))
+        dataset = Dataset(
+            federation_id=federation.id, version=1, note="ics seed 1", labels=json.dumps(labels)
+        )
         dataset.files = [DatasetFile(name=n, content=t) for n, t in sorted(files.items())]
         db.add(dataset)
         db.flush()
         row = Rota(federation_id=federation.id, dataset_id=dataset.id, source="manual")
-        row.assignments = [RotaAssignment(session_id=a.session_id, post_index=a.post_index,
-                                          clinician_id=a.clinician_id, locked=a.locked)
-                           for a in rota]
+        row.assignments = [
+            RotaAssignment(
+                session_id=a.session_id,
+                post_index=a.post_index,
+                clinician_id=a.clinician_id,
+                locked=a.locked,
+            )
+            for a in rota
+        ]
         db.add(row)
         working = sorted({a.clinician_id for a in rota})
         chosen = random.Random(seed).sample(working, min(links, len(working)))
-        feeds = ([("clinician", c) for c in chosen] + [("hub", h.hub_id) for h in problem.hubs]
-                 + [("all", "")])
+        feeds = (
+            [("clinician", c) for c in chosen]
+            + [("hub", h.hub_id) for h in problem.hubs]
+            + [("all", "")]
+        )
         for kind, key in feeds:
             link, token = issue(db, federation.id, kind, key, None)
             tokens.append(token)
         db.commit()
         started = time.perf_counter()
         served_feed(db, federation, link)  # the first fetch builds every feed
-        print(f"{len(tokens)} links; feeds built in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)
+        print(
+            f"{len(tokens)} links; feeds built in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     engine_of(app).dispose()
     return env["DATABASE_URL"], tokens, env
 
@@ -149,15 +174,34 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int,
-                   log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, env: dict[str, str], workers: int, threads: int, log: Path
+) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    command = [gunicorn, "--bind", f"{HOST}:{port}", "--workers", str(workers),
-               "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
-               "--log-level", "warning", "web:create_app()"]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                              stdout=log.open("w"), stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    command = [
+        gunicorn,
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+        "web:create_app()",
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -247,8 +291,16 @@ def _client(args: tuple) -> tuple[list[float], dict[int, int], int]:
     return latencies, dict(statuses), read[0]
 
 
-def phase(name: str, port: int, tokens: list[str], etags: dict[str, str], requests: int,
-          clients: int, threads: int, deadline: float) -> dict:
+def phase(
+    name: str,
+    port: int,
+    tokens: list[str],
+    etags: dict[str, str],
+    requests: int,
+    clients: int,
+    threads: int,
+    deadline: float,
+) -> dict:
     share = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
     jobs = [(port, tokens, etags, share[i], threads, deadline, i + 1) for i in range(clients)]
     started = time.perf_counter()
@@ -262,18 +314,24 @@ def phase(name: str, port: int, tokens: list[str], etags: dict[str, str], reques
     done = len(latencies)
     quantiles = statistics.quantiles(latencies, n=100) if done >= 2 else [0.0] * 99
     figures = {
-        "phase": name, "requests": done, "seconds": round(seconds, 2),
+        "phase": name,
+        "requests": done,
+        "seconds": round(seconds, 2),
         "requests_per_second": round(done / seconds, 1) if seconds else 0.0,
-        "p50_ms": round(quantiles[49], 2), "p90_ms": round(quantiles[89], 2),
-        "p99_ms": round(quantiles[98], 2), "max_ms": round(latencies[-1], 2) if done else 0.0,
+        "p50_ms": round(quantiles[49], 2),
+        "p90_ms": round(quantiles[89], 2),
+        "p99_ms": round(quantiles[98], 2),
+        "max_ms": round(latencies[-1], 2) if done else 0.0,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "bytes_per_response": round(sum(r[2] for r in results) / done) if done else 0,
     }
-    print(f"{name:<22} {figures['requests']:>6} requests in {figures['seconds']:>6.1f} s  "
-          f"{figures['requests_per_second']:>7.1f} req/s  p50 {figures['p50_ms']:>6.1f} ms  "
-          f"p90 {figures['p90_ms']:>6.1f} ms  p99 {figures['p99_ms']:>6.1f} ms  "
-          f"max {figures['max_ms']:>6.1f} ms  {figures['statuses']}  "
-          f"{figures['bytes_per_response']:,} B/response")
+    print(
+        f"{name:<22} {figures['requests']:>6} requests in {figures['seconds']:>6.1f} s  "
+        f"{figures['requests_per_second']:>7.1f} req/s  p50 {figures['p50_ms']:>6.1f} ms  "
+        f"p90 {figures['p90_ms']:>6.1f} ms  p99 {figures['p99_ms']:>6.1f} ms  "
+        f"max {figures['max_ms']:>6.1f} ms  {figures['statuses']}  "
+        f"{figures['bytes_per_response']:,} B/response"
+    )
     return figures
 
 
@@ -287,8 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--links", type=int, default=300, help="clinician links to fetch")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--check", action="store_true",
-                        help=f"exit 1 below {TARGET_RPS} req/s or above {TARGET_P99_MS} ms p99")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=f"exit 1 below {TARGET_RPS} req/s or above {TARGET_P99_MS} ms p99",
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
     started = time.time()
@@ -298,35 +359,62 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _url, tokens, env = prepare(instance, args.links, args.seed)
         port = free_port()
-        server = start_gunicorn(port, env, args.workers, args.worker_threads,
-                                instance / "gunicorn.log")
+        server = start_gunicorn(
+            port, env, args.workers, args.worker_threads, instance / "gunicorn.log"
+        )
         try:
             etags = fetch_etags(port, tokens)
-            print(f"gunicorn on {HOST}:{port}: {args.workers} workers × {args.worker_threads} "
-                  f"threads; {args.clients} clients × {args.threads} connections; "
-                  f"{os.cpu_count()} cores", file=sys.stderr)
-            results = [phase("GET", port, tokens, {}, args.requests, args.clients,
-                             args.threads, deadline),
-                       phase("GET If-None-Match", port, tokens, etags, args.requests,
-                             args.clients, args.threads, deadline)]
+            print(
+                f"gunicorn on {HOST}:{port}: {args.workers} workers × {args.worker_threads} "
+                f"threads; {args.clients} clients × {args.threads} connections; "
+                f"{os.cpu_count()} cores",
+                file=sys.stderr,
+            )
+            results = [
+                phase("GET", port, tokens, {}, args.requests, args.clients, args.threads, deadline),
+                phase(
+                    "GET If-None-Match",
+                    port,
+                    tokens,
+                    etags,
+                    args.requests,
+                    args.clients,
+                    args.threads,
+                    deadline,
+                ),
+            ]
         finally:
             stop(server)
     finally:
         shutil.rmtree(instance, ignore_errors=True)
 
     failed = any(k not in ("200", "304") for r in results for k in r["statuses"])
-    missed = [r["phase"] for r in results
-              if r["requests_per_second"] < TARGET_RPS or r["p99_ms"] > TARGET_P99_MS]
+    missed = [
+        r["phase"]
+        for r in results
+        if r["requests_per_second"] < TARGET_RPS or r["p99_ms"] > TARGET_P99_MS
+    ]
     if args.json:
-        Path(args.json).write_text(json.dumps({"cores": os.cpu_count(), "phases": results,
-                                               "target": {"requests_per_second": TARGET_RPS,
-                                                          "p99_ms": TARGET_P99_MS},
-                                               "missed": missed}, indent=2) + "\n")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "cores": os.cpu_count(),
+                    "phases": results,
+                    "target": {"requests_per_second": TARGET_RPS, "p99_ms": TARGET_P99_MS},
+                    "missed": missed,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     if failed:
         print("some requests failed", file=sys.stderr)
     if missed:
-        print(f"below the target (≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS:g} ms): "
-              + ", ".join(missed), file=sys.stderr)
+        print(
+            f"below the target (≥ {TARGET_RPS} req/s, p99 ≤ {TARGET_P99_MS:g} ms): "
+            + ", ".join(missed),
+            file=sys.stderr,
+        )
     return 1 if failed or (args.check and missed) else 0
 
 

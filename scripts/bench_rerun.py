@@ -39,8 +39,11 @@ MAX_RATIO = 1.2
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--published", help="a rota.csv of the instance to re-run from "
-                        "(default: solve it first, --publish-time-limit seconds)")
+    parser.add_argument(
+        "--published",
+        help="a rota.csv of the instance to re-run from "
+        "(default: solve it first, --publish-time-limit seconds)",
+    )
     parser.add_argument("--publish-time-limit", type=float, default=60.0)
     parser.add_argument("--time-limit", type=float, default=10.0, help="the re-run's budget")
     parser.add_argument("--workers", type=int, default=2)
@@ -54,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         published = load_rota(problem, args.published)
     else:
         print(f"solving the published rota ({args.publish_time_limit:.0f} s)…", file=sys.stderr)
-        first = solve(problem, SolveParams(time_limit=args.publish_time_limit,
-                                           workers=args.workers))
+        first = solve(
+            problem, SolveParams(time_limit=args.publish_time_limit, workers=args.workers)
+        )
         assert first.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), first.message
         published = first.rota
         write_rota_csv(problem, published, folder / "published.csv")
@@ -63,12 +67,14 @@ def main(argv: list[str] | None = None) -> int:
 
     start = problem.period_start + timedelta(days=7 - problem.period_start.weekday())
     last = start + timedelta(days=7 * WEEKS - 1)
-    in_window = Counter(a.clinician_id for a in published
-                        if start <= problem.session(a.session_id).date <= last)
+    in_window = Counter(
+        a.clinician_id for a in published if start <= problem.session(a.session_id).date <= last
+    )
     absent = sorted(in_window, key=lambda cid: (-in_window[cid], cid))[:ABSENT]
     minimum = sum(in_window[cid] for cid in absent)
-    away = with_absences(with_published(problem, published),
-                         [Absence(cid, start, last) for cid in absent])
+    away = with_absences(
+        with_published(problem, published), [Absence(cid, start, last) for cid in absent]
+    )
 
     started = time.perf_counter()
     build_model(away)
@@ -81,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             phase_done[p.phase] = round(p.elapsed, 2)
 
     started = time.perf_counter()
-    outcome = rerun(away, SolveParams(time_limit=args.time_limit, workers=args.workers,
-                                      progress=progress), published=published)
+    outcome = rerun(
+        away,
+        SolveParams(time_limit=args.time_limit, workers=args.workers, progress=progress),
+        published=published,
+    )
     seconds = time.perf_counter() - started
     result = outcome.result
     broken = check(away, result.rota)
@@ -91,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     stability_phase = next((ph for ph in result.phases if "stability" in ph.tier), None)
     figures = {
         "instance": "federation --seed 1",
-        "sessions": len(problem.sessions), "clinicians": len(problem.clinicians),
+        "sessions": len(problem.sessions),
+        "clinicians": len(problem.clinicians),
         "published_assignments": len(published),
-        "absent": absent, "from": start.isoformat(), "to": last.isoformat(),
+        "absent": absent,
+        "from": start.isoformat(),
+        "to": last.isoformat(),
         "minimum_changes": minimum,
         "changed_places": changed,
         "removed": len(diff.removed) if diff else None,
@@ -104,8 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_to_stability_optimum": phase_done.get("stability"),
         "phase_ends": phase_done,
         "status": result.status.value,
-        "phases": [{"goals": "+".join(ph.tier), "status": ph.status.value,
-                    "seconds": round(ph.seconds, 2), "value": ph.value} for ph in result.phases],
+        "phases": [
+            {
+                "goals": "+".join(ph.tier),
+                "status": ph.status.value,
+                "seconds": round(ph.seconds, 2),
+                "value": ph.value,
+            }
+            for ph in result.phases
+        ],
         "stability_reached": stability_phase is not None
         and stability_phase.status is SolveStatus.OPTIMAL,
         "parts": result.parts,
@@ -116,12 +135,19 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(figures, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    ok = (not broken and diff is not None and seconds <= args.time_limit + 0.5
-          and changed <= MAX_RATIO * minimum)
-    print(f"{'ok' if ok else 'FAILED'}: re-run {seconds:.1f} s (model build {build_seconds:.1f} s, "
-          f"fewest changes proven at {phase_done.get('stability')} s), "
-          f"changed {changed} places for a minimum of {minimum} "
-          f"(ratio {figures['ratio']}, at most {MAX_RATIO})", file=sys.stderr)
+    ok = (
+        not broken
+        and diff is not None
+        and seconds <= args.time_limit + 0.5
+        and changed <= MAX_RATIO * minimum
+    )
+    print(
+        f"{'ok' if ok else 'FAILED'}: re-run {seconds:.1f} s (model build {build_seconds:.1f} s, "
+        f"fewest changes proven at {phase_done.get('stability')} s), "
+        f"changed {changed} places for a minimum of {minimum} "
+        f"(ratio {figures['ratio']}, at most {MAX_RATIO})",
+        file=sys.stderr,
+    )
     return 0 if ok else 1
 
 

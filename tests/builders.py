@@ -24,8 +24,13 @@ SATURDAY = date(2027, 3, 6)
 
 
 def practice(code: str = "P1", list_size: int = 10_000, **kw) -> Practice:
-    return Practice(code=code, name=kw.pop("name", f"Practice {code}"), list_size=list_size,
-                    adjusted_population=kw.pop("adjusted_population", list_size), **kw)
+    return Practice(
+        code=code,
+        name=kw.pop("name", f"Practice {code}"),
+        list_size=list_size,
+        adjusted_population=kw.pop("adjusted_population", list_size),
+        **kw,
+    )
 
 
 def hub(hub_id: str = "H1", **kw) -> Hub:
@@ -36,22 +41,44 @@ def clinician(cid: str = "C1", role: str = "GP", practice_code: str = "P1", **kw
     skills = kw.pop("skills", ())
     hubs = kw.pop("hubs", ())
     preferred_hubs = kw.pop("preferred_hubs", ())
-    return Clinician(clinician_id=cid, name=kw.pop("name", f"Dr {cid}"),
-                     practice_code=practice_code, role=role,
-                     skills=frozenset(s.casefold() for s in skills), hubs=frozenset(hubs),
-                     preferred_hubs=frozenset(preferred_hubs), **kw)
+    return Clinician(
+        clinician_id=cid,
+        name=kw.pop("name", f"Dr {cid}"),
+        practice_code=practice_code,
+        role=role,
+        skills=frozenset(s.casefold() for s in skills),
+        hubs=frozenset(hubs),
+        preferred_hubs=frozenset(preferred_hubs),
+        **kw,
+    )
 
 
-def post(roles: str = "GP", min: int = 1, target: int | None = None, skill: str | None = None) -> Post:
-    return Post(roles_text=roles, roles=frozenset(r.strip().casefold() for r in roles.split(";")),
-                min=min, target=min if target is None else target,
-                skill=skill.casefold() if skill else None)
+def post(
+    roles: str = "GP", min: int = 1, target: int | None = None, skill: str | None = None
+) -> Post:
+    return Post(
+        roles_text=roles,
+        roles=frozenset(r.strip().casefold() for r in roles.split(";")),
+        min=min,
+        target=min if target is None else target,
+        skill=skill.casefold() if skill else None,
+    )
 
 
-def session(day: date = MONDAY, start: str = "18:30", end: str = "20:00", hub_id: str = "H1",
-            posts: tuple[Post, ...] | None = None) -> Session:
-    return Session(hub_id=hub_id, date=day, start=time.fromisoformat(start),
-                   end=time.fromisoformat(end), posts=posts if posts is not None else (post(),))
+def session(
+    day: date = MONDAY,
+    start: str = "18:30",
+    end: str = "20:00",
+    hub_id: str = "H1",
+    posts: tuple[Post, ...] | None = None,
+) -> Session:
+    return Session(
+        hub_id=hub_id,
+        date=day,
+        start=time.fromisoformat(start),
+        end=time.fromisoformat(end),
+        posts=posts if posts is not None else (post(),),
+    )
 
 
 def evening(day: date, hub_id: str = "H1", *posts: Post) -> Session:
@@ -76,8 +103,12 @@ def problem(
 ) -> Problem:
     """A problem where, unless told otherwise, everyone is available for every session."""
     clinicians = tuple(clinicians if clinicians is not None else (clinician(),))
-    sessions = tuple(sorted(sessions if sessions is not None else (session(),),
-                            key=lambda s: (s.start_minute, s.hub_id)))
+    sessions = tuple(
+        sorted(
+            sessions if sessions is not None else (session(),),
+            key=lambda s: (s.start_minute, s.hub_id),
+        )
+    )
     hub_ids = sorted({s.hub_id for s in sessions} | {"H1"})
     hubs = tuple(hubs if hubs is not None else (hub(h) for h in hub_ids))
     codes = sorted({c.practice_code for c in clinicians} | {"P1"})
@@ -88,10 +119,19 @@ def problem(
         start = min(days) - timedelta(days=min(days).weekday())
         end = max(days) + timedelta(days=6 - max(days).weekday())
         period = (start, end)
-    return Problem(practices=practices, hubs=hubs, clinicians=clinicians, sessions=sessions,
-                   availability=dict(availability or {}), period_start=period[0],
-                   period_end=period[1], rules=rules, weights=weights or Weights(),
-                   published=published, **kw)
+    return Problem(
+        practices=practices,
+        hubs=hubs,
+        clinicians=clinicians,
+        sessions=sessions,
+        availability=dict(availability or {}),
+        period_start=period[0],
+        period_end=period[1],
+        rules=rules,
+        weights=weights or Weights(),
+        published=published,
+        **kw,
+    )
 
 
 def offers(*entries: tuple[str, date, str] | tuple[str, date, str, str, str]) -> dict:

@@ -15,9 +15,22 @@ from scheduler.bench.runner import alarms, format_table, read_best_known
 from scheduler.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
-ROW_FIELDS = {"instance", "kind", "status", "objective", "best_bound", "proven_gap",
-              "best_known", "gap_to_best_known", "seconds", "peak_memory_mb", "violations",
-              "checker_objective", "objective_matches", "output"}
+ROW_FIELDS = {
+    "instance",
+    "kind",
+    "status",
+    "objective",
+    "best_bound",
+    "proven_gap",
+    "best_known",
+    "gap_to_best_known",
+    "seconds",
+    "peak_memory_mb",
+    "violations",
+    "checker_objective",
+    "objective_matches",
+    "output",
+}
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -31,10 +44,27 @@ def smoke(tmp_path_factory):
     """Both benchmarks once (short limits): each answer's exit code, stdout, stderr, results."""
     runs = {}  # capsys is function-scoped, so a module fixture captures by hand
     for name, argv in {
-        "curtois": ["bench", "curtois", str(DATA / "Instance1.txt"), "--time-limit", "5",
-                    "--workers", "2"],
-        "generated": ["bench", "generated", "--size", "pcn", "--seed", "0", "--time-limit", "6",
-                      "--workers", "2"],
+        "curtois": [
+            "bench",
+            "curtois",
+            str(DATA / "Instance1.txt"),
+            "--time-limit",
+            "5",
+            "--workers",
+            "2",
+        ],
+        "generated": [
+            "bench",
+            "generated",
+            "--size",
+            "pcn",
+            "--seed",
+            "0",
+            "--time-limit",
+            "6",
+            "--workers",
+            "2",
+        ],
     }.items():
         out_dir = tmp_path_factory.mktemp(name)
         out, err = io.StringIO(), io.StringIO()
@@ -106,8 +136,19 @@ def test_generated_objective_equals_the_checkers(smoke):
 
 def test_in_process_run(tmp_path, capsys):
     """--in-process solves in this process and says that its memory figure is the process's."""
-    code, _, err = run(capsys, "bench", "curtois", str(DATA / "Instance1.txt"), "--time-limit",
-                       "5", "--workers", "1", "--in-process", "--out", str(tmp_path))
+    code, _, err = run(
+        capsys,
+        "bench",
+        "curtois",
+        str(DATA / "Instance1.txt"),
+        "--time-limit",
+        "5",
+        "--workers",
+        "1",
+        "--in-process",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 0, err
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["peak_memory"].startswith("in-process")
@@ -133,19 +174,38 @@ def test_best_known_table():
 
 def test_alarms_and_table_flag_what_must_never_happen():
     """Broken rules, disagreeing objectives and failed cases are each flagged in the table."""
-    base = {"instance": "x", "status": "feasible", "objective": 10, "best_bound": 5,
-            "proven_gap": 0.5, "best_known": 8, "gap_to_best_known": 0.25, "seconds": 1.0,
-            "peak_memory_mb": 100.0, "violations": 0, "checker_objective": 10,
-            "objective_matches": True}
-    rows = [base,
-            {**base, "instance": "broken", "violations": 2, "violation_lines": ["a", "b"]},
-            {**base, "instance": "mismatch", "checker_objective": 9, "objective_matches": False,
-             "parts_mismatch": {"cover": [10, 9]}},
-            {**base, "instance": "failed", "status": "error", "error": "Traceback\nBoom: no"}]
+    base = {
+        "instance": "x",
+        "status": "feasible",
+        "objective": 10,
+        "best_bound": 5,
+        "proven_gap": 0.5,
+        "best_known": 8,
+        "gap_to_best_known": 0.25,
+        "seconds": 1.0,
+        "peak_memory_mb": 100.0,
+        "violations": 0,
+        "checker_objective": 10,
+        "objective_matches": True,
+    }
+    rows = [
+        base,
+        {**base, "instance": "broken", "violations": 2, "violation_lines": ["a", "b"]},
+        {
+            **base,
+            "instance": "mismatch",
+            "checker_objective": 9,
+            "objective_matches": False,
+            "parts_mismatch": {"cover": [10, 9]},
+        },
+        {**base, "instance": "failed", "status": "error", "error": "Traceback\nBoom: no"},
+    ]
     assert alarms(rows[0]) == []
     assert "2 hard rule(s) broken" in alarms(rows[1])[0]
-    assert alarms(rows[2]) == ["mismatch: OBJECTIVE MISMATCH: solver 10 but "
-                               "checker.weighted_total 9 (cover solver 10 checker 9)"]
+    assert alarms(rows[2]) == [
+        "mismatch: OBJECTIVE MISMATCH: solver 10 but "
+        "checker.weighted_total 9 (cover solver 10 checker 9)"
+    ]
     assert alarms(rows[3]) == ["failed: ERROR Boom: no"]
     table = format_table(rows).splitlines()
     assert table[0].split()[:3] == ["instance", "status", "objective"]
@@ -158,8 +218,18 @@ def test_every_curtois_instance_is_solved_clean(tmp_path, capsys):
     """Instances 1–12 at 10 s each: a rota for each, no rule broken, every scorer agreeing, and
     never below the published lower bound (about two and a half minutes)."""
     files = [str(DATA / f"Instance{n}.txt") for n in range(1, 13)]
-    code, out, err = run(capsys, "bench", "curtois", *files, "--time-limit", "10", "--workers",
-                         "2", "--out", str(tmp_path))
+    code, out, err = run(
+        capsys,
+        "bench",
+        "curtois",
+        *files,
+        "--time-limit",
+        "10",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 0, err
     rows = json.loads((tmp_path / "results.json").read_text())["instances"]
     assert [r["instance"] for r in rows] == [f"Instance{n}" for n in range(1, 13)]

@@ -27,8 +27,11 @@ def enumerated(shares, total, lengths):
             for _ in range(count):
                 sums |= {s + length for s in sums}
         options.append(sorted(sums))
-    values = [sum(abs(weight * m - w * total) for m, w in zip(combo, shares, strict=True))
-              for combo in itertools.product(*options) if sum(combo) == total]
+    values = [
+        sum(abs(weight * m - w * total) for m, w in zip(combo, shares, strict=True))
+        for combo in itertools.product(*options)
+        if sum(combo) == total
+    ]
     return min(values) if values else None
 
 
@@ -44,8 +47,10 @@ def test_floor_is_the_exact_minimum_of_the_relaxation(seed):
     for _ in range(120):
         practices = rng.randint(1, 4)
         shares = [rng.randint(0, 500) for _ in range(practices)]
-        lengths = [{length: rng.randint(0, 3) for length in rng.sample([60, 90, 240, 480], 2)}
-                   for _ in range(practices)]
+        lengths = [
+            {length: rng.randint(0, 3) for length in rng.sample([60, 90, 240, 480], 2)}
+            for _ in range(practices)
+        ]
         total = rng.randrange(0, 3000, 30)
         exact = enumerated(shares, total, lengths)
         if exact is None:  # no rota works that total; the floor may say anything

@@ -62,10 +62,17 @@ def test_one_check_per_hard_rule():
 
 def test_checker_imports_no_solver():
     """The checker is the specification: importing it and explain loads neither ortools nor pandas."""
-    code = ("import sys, scheduler.checker, scheduler.explain; "
-            "print(sorted(m for m in ('ortools', 'pandas') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys, scheduler.checker, scheduler.explain; "
+        "print(sorted(m for m in ('ortools', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -86,7 +93,8 @@ def test_min_rest_message_reads_like_the_example():
     assert v.line() == (
         "min_rest: C1 KHC-20270305-1830-2200: under 11 h rest after Fri 5 Mar 18:30–22:00 at "
         "Kingsway Health Centre (next starts 07:00 next day at Kingsway Health Centre; "
-        "gap 9 h 0 m, needed 11 h)")
+        "gap 9 h 0 m, needed 11 h)"
+    )
 
 
 # ---- unknown references --------------------------------------------------------------------
@@ -143,8 +151,13 @@ def test_skill_broken_without_the_skill():
 def test_skill_matches_case_insensitively():
     """A clinician with 'Cytology' meets a 'cytology' post; a post without skill needs none."""
     s = evening(MONDAY, "H1", post("Practice Nurse", skill="cytology"), post("Practice Nurse"))
-    p = problem(clinicians=[clinician("C1", "Practice Nurse", skills=["Cytology"]),
-                            clinician("C2", "Practice Nurse")], sessions=[s])
+    p = problem(
+        clinicians=[
+            clinician("C1", "Practice Nurse", skills=["Cytology"]),
+            clinician("C2", "Practice Nurse"),
+        ],
+        sessions=[s],
+    )
     assert check(p, (a(s, "C1", 0), a(s, "C2", 1))) == []
 
 
@@ -160,9 +173,12 @@ def test_availability_empty_rota_passes():
 def test_availability_broken_by_unavailable_or_no_offer():
     """Marked unavailable, or silent under availability_default=unavailable: availability."""
     s = evening(MONDAY, "H1", post("GP", 2))
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s],
-                availability=offers(("C1", MONDAY, "U")),
-                rules=Rules(availability_default=Status.UNAVAILABLE))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")],
+        sessions=[s],
+        availability=offers(("C1", MONDAY, "U")),
+        rules=Rules(availability_default=Status.UNAVAILABLE),
+    )
     found = check(p, (a(s, "C1"), a(s, "C2")))
     assert stems(found) == {"availability"} and len(found) == 2
 
@@ -170,9 +186,12 @@ def test_availability_broken_by_unavailable_or_no_offer():
 def test_availability_window_exactly_covering_passes():
     """An offer 18:30–20:00 covers the 18:30–20:00 session; a preferred offer counts too."""
     s = evening(MONDAY)
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s],
-                availability=offers(("C1", MONDAY, "A", "18:30", "20:00"), ("C2", MONDAY, "P")),
-                rules=Rules(availability_default=Status.UNAVAILABLE))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")],
+        sessions=[s],
+        availability=offers(("C1", MONDAY, "A", "18:30", "20:00"), ("C2", MONDAY, "P")),
+        rules=Rules(availability_default=Status.UNAVAILABLE),
+    )
     s2 = evening(MONDAY, "H1", post("GP", 2))
     p = replace(p, sessions=(s2,))
     assert check(p, (a(s2, "C1"), a(s2, "C2"))) == []
@@ -327,10 +346,16 @@ def test_max_consecutive_days_exactly_the_limit_passes():
 
 def test_max_consecutive_days_counts_days_not_sessions():
     """Two sessions on each of three days with a limit of 3 days is allowed."""
-    sessions = [session(MONDAY + timedelta(days=i), t0, t1)
-                for i in range(3) for t0, t1 in (("09:00", "12:00"), ("13:00", "17:00"))]
-    p = problem(clinicians=[clinician("C1", max_sessions_per_week=6)], sessions=sessions,
-                rules=Rules(availability_default=Status.AVAILABLE, max_consecutive_days=3))
+    sessions = [
+        session(MONDAY + timedelta(days=i), t0, t1)
+        for i in range(3)
+        for t0, t1 in (("09:00", "12:00"), ("13:00", "17:00"))
+    ]
+    p = problem(
+        clinicians=[clinician("C1", max_sessions_per_week=6)],
+        sessions=sessions,
+        rules=Rules(availability_default=Status.AVAILABLE, max_consecutive_days=3),
+    )
     assert check(p, tuple(a(s) for s in sessions)) == []
 
 
@@ -375,8 +400,9 @@ def test_period_cap_broken_past_the_cap():
 def test_period_cap_exactly_or_unset_passes():
     """Exactly the cap is allowed; no cap means no limit."""
     s1, s2 = evening(MONDAY), evening(MONDAY + timedelta(days=7))
-    p = problem(clinicians=[clinician("C1", max_sessions_per_period=2), clinician("C2")],
-                sessions=[s1, s2])
+    p = problem(
+        clinicians=[clinician("C1", max_sessions_per_period=2), clinician("C2")], sessions=[s1, s2]
+    )
     s1b, s2b = (replace(s, posts=(post("GP", 2),)) for s in (s1, s2))
     p = replace(p, sessions=(s1b, s2b))
     assert check(p, (a(s1b, "C1"), a(s2b, "C1"), a(s1b, "C2"), a(s2b, "C2"))) == []
@@ -394,8 +420,9 @@ def test_rooms_empty_rota_passes():
 def test_rooms_broken_by_overlapping_sessions():
     """Two people at a one-room hub at 19:00 (sessions 18:30–20:00 and 19:00–21:00): rooms."""
     s1, s2 = evening(MONDAY), session(MONDAY, "19:00", "21:00")
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s1, s2],
-                hubs=[hub("H1", rooms=1)])
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")], sessions=[s1, s2], hubs=[hub("H1", rooms=1)]
+    )
     [v] = check(p, (a(s1, "C1"), a(s2, "C2")))
     assert (v.rule, v.clinician_id, v.session_id) == ("rooms", None, s2.session_id)
 
@@ -404,8 +431,11 @@ def test_rooms_back_to_back_or_exactly_full_passes():
     """Back-to-back sessions share one room; two people in two rooms fit exactly."""
     s1, s2 = session(MONDAY, "18:00", "19:00", "H1"), session(MONDAY, "19:00", "20:00", "H1")
     s3 = evening(TUESDAY, "H2", post("GP", 2))
-    p = problem(clinicians=[clinician("C1"), clinician("C2")],
-                sessions=[s1, s2, s3], hubs=[hub("H1", rooms=1), hub("H2", rooms=2)])
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")],
+        sessions=[s1, s2, s3],
+        hubs=[hub("H1", rooms=1), hub("H2", rooms=2)],
+    )
     assert check(p, (a(s1, "C1"), a(s2, "C2"), a(s3, "C1"), a(s3, "C2"))) == []
 
 
@@ -422,8 +452,13 @@ def test_locked_empty_rota_passes_without_locked_pins():
 def test_locked_broken_when_dropped():
     """A locked pin missing from the rota is a locked violation; so is one whose session is gone."""
     s = evening(MONDAY)
-    p = problem(sessions=[s], published=(Pin(s.session_id, "C1", locked=True),
-                                         Pin("H1-20990101-0900-1000", "C1", locked=True)))
+    p = problem(
+        sessions=[s],
+        published=(
+            Pin(s.session_id, "C1", locked=True),
+            Pin("H1-20990101-0900-1000", "C1", locked=True),
+        ),
+    )
     found = check(p, ())
     assert [v.rule for v in found] == ["locked", "locked"]
 
@@ -477,7 +512,8 @@ def test_violations_if_added_worsening_counts_as_new():
     p = problem(sessions=days)
     rota = tuple(a(s) for s in days[:3])
     assert [v.rule for v in violations_if_added(p, rota, days[3].session_id, 0, "C1")] == [
-        "weekly_cap"]
+        "weekly_cap"
+    ]
 
 
 def _random_case(seed: int):
@@ -490,19 +526,34 @@ def _random_case(seed: int):
             if rng.random() < 0.6:
                 start = rng.choice(["07:00", "09:00", "18:00", "18:30", "19:00"])
                 end = {"07:00": "13:00", "09:00": "17:00"}.get(start, "21:00")
-                posts = tuple(post(rng.choice(["GP", "GP;ANP", "ANP"]), 1, rng.choice([1, 2]))
-                              for _ in range(rng.choice([1, 2])))
+                posts = tuple(
+                    post(rng.choice(["GP", "GP;ANP", "ANP"]), 1, rng.choice([1, 2]))
+                    for _ in range(rng.choice([1, 2]))
+                )
                 sessions.append(session(day, start, end, h, posts))
-    clinicians = [clinician(f"C{i}", rng.choice(["GP", "ANP"]),
-                            hubs=rng.choice([(), ("H1",), ("H2", "H3")]),
-                            max_sessions_per_week=rng.choice([1, 2, 3]),
-                            max_sessions_per_period=rng.choice([None, 3]),
-                            weekly_minutes_elsewhere=rng.choice([0, 40 * 60]))
-                  for i in range(6)]
-    p = problem(clinicians=clinicians, sessions=sessions, hubs=hubs,
-                rules=Rules(availability_default=Status.AVAILABLE, max_consecutive_days=3))
-    rota = tuple(Assignment(s.session_id, i, rng.choice(clinicians).clinician_id)
-                 for s in sessions for i in range(len(s.posts)) if rng.random() < 0.5)
+    clinicians = [
+        clinician(
+            f"C{i}",
+            rng.choice(["GP", "ANP"]),
+            hubs=rng.choice([(), ("H1",), ("H2", "H3")]),
+            max_sessions_per_week=rng.choice([1, 2, 3]),
+            max_sessions_per_period=rng.choice([None, 3]),
+            weekly_minutes_elsewhere=rng.choice([0, 40 * 60]),
+        )
+        for i in range(6)
+    ]
+    p = problem(
+        clinicians=clinicians,
+        sessions=sessions,
+        hubs=hubs,
+        rules=Rules(availability_default=Status.AVAILABLE, max_consecutive_days=3),
+    )
+    rota = tuple(
+        Assignment(s.session_id, i, rng.choice(clinicians).clinician_id)
+        for s in sessions
+        for i in range(len(s.posts))
+        if rng.random() < 0.5
+    )
     return p, rota
 
 
@@ -515,16 +566,20 @@ def test_violations_if_added_agrees_with_a_full_check(seed):
         for i in range(len(s.posts)):
             for c in p.clinicians:
                 fast = violations_if_added(p, view, s.session_id, i, c.clinician_id)
-                slow = violations_after_edit(p, rota, added=(Assignment(s.session_id, i,
-                                                                        c.clinician_id),))
+                slow = violations_after_edit(
+                    p, rota, added=(Assignment(s.session_id, i, c.clinician_id),)
+                )
                 assert Counter(fast) == Counter(slow), (s.session_id, i, c.clinician_id)
 
 
 def test_violations_after_edit_reports_a_dropped_locked_pin():
     """Removing a locked assignment creates a locked violation; a swap that keeps it does not."""
     s = evening(MONDAY, "H1", post("GP", 1, 2))
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s],
-                published=(Pin(s.session_id, "C1", locked=True),))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")],
+        sessions=[s],
+        published=(Pin(s.session_id, "C1", locked=True),),
+    )
     rota = (a(s, "C1"),)
     assert [v.rule for v in violations_after_edit(p, rota, removed=rota)] == ["locked"]
     assert violations_after_edit(p, rota, added=(a(s, "C2"),)) == []
@@ -586,10 +641,13 @@ def test_contract_counts_weekly_shortfall():
     requirement) adds nothing. 90 + 78 = 168."""
     s1 = evening(MONDAY, "H1")
     s2 = evening(MONDAY, "H2")
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s1, s2],
-                practices=[practice("P1", 3000)],
-                hubs=[hub("H1"), hub("H2", network="elsewhere")],
-                period=(MONDAY, MONDAY + timedelta(days=9)))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")],
+        sessions=[s1, s2],
+        practices=[practice("P1", 3000)],
+        hubs=[hub("H1"), hub("H2", network="elsewhere")],
+        period=(MONDAY, MONDAY + timedelta(days=9)),
+    )
     assert objective_parts(p, (a(s1, "C1"), a(s2, "C2")))["contract"] == 168
 
 
@@ -598,10 +656,15 @@ def test_stability_counts_changes_three_times_when_near():
     a pin on a session that no longer exists is ignored. 0 + 1 + 3 = 4."""
     s1 = evening(MONDAY, "H1", post("GP", 1, 2))
     s2 = evening(MONDAY + timedelta(days=21))
-    p = problem(clinicians=[clinician("C1"), clinician("C2"), clinician("C3")],
-                sessions=[s1, s2],
-                published=(Pin(s1.session_id, "C1"), Pin(s2.session_id, "C2"),
-                           Pin("H1-20270102-0900-1000", "C2")))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2"), clinician("C3")],
+        sessions=[s1, s2],
+        published=(
+            Pin(s1.session_id, "C1"),
+            Pin(s2.session_id, "C2"),
+            Pin("H1-20270102-0900-1000", "C2"),
+        ),
+    )
     assert objective_parts(p, (a(s1, "C1"), a(s1, "C3")))["stability"] == 4
 
 
@@ -615,19 +678,22 @@ def test_fair_share_compares_minutes_with_list_share():
     """Lists 6000 and 4000 → w = 600, 400, W = 1000. P1 works 90 min, P2 180; T = 270.
     |1000·90 − 600·270| + |1000·180 − 400·270| = 72000 + 72000 = 144000."""
     s1, s2, s3 = evening(MONDAY), evening(TUESDAY), evening(TUESDAY + timedelta(days=1))
-    p = problem(clinicians=[clinician("C1", practice_code="P1"),
-                            clinician("C2", practice_code="P2")],
-                sessions=[s1, s2, s3], practices=[practice("P1", 6000), practice("P2", 4000)])
+    p = problem(
+        clinicians=[clinician("C1", practice_code="P1"), clinician("C2", practice_code="P2")],
+        sessions=[s1, s2, s3],
+        practices=[practice("P1", 6000), practice("P2", 4000)],
+    )
     assert objective_parts(p, (a(s1, "C1"), a(s2, "C2"), a(s3, "C2")))["fair_share"] == 144_000
 
 
 def test_even_load_is_triangular():
     """C1 works 3 sessions → 3·2/2 = 3; C2 works 2 → 1; C3 none → 0. Total 4."""
     days = _daily(3)
-    p = problem(clinicians=[clinician("C1"), clinician("C2"), clinician("C3")],
-                sessions=[replace(s, posts=(post("GP", 1, 2),)) for s in days])
-    rota = tuple(a(s, "C1") for s in p.sessions) + (a(p.sessions[0], "C2"),
-                                                    a(p.sessions[1], "C2"))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2"), clinician("C3")],
+        sessions=[replace(s, posts=(post("GP", 1, 2),)) for s in days],
+    )
+    rota = tuple(a(s, "C1") for s in p.sessions) + (a(p.sessions[0], "C2"), a(p.sessions[1], "C2"))
     assert objective_parts(p, rota)["even_load"] == 4
 
 
@@ -636,17 +702,23 @@ def test_even_saturdays_counts_saturdays_only():
     sats = [saturday(SATURDAY + timedelta(days=7 * i), "H1", post("GP", 1, 2)) for i in range(3)]
     evenings = [evening(MONDAY), evening(TUESDAY)]
     p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=sats + evenings)
-    rota = tuple(a(s, "C1") for s in sats) + (a(sats[0], "C2"),) + tuple(
-        a(s, "C2") for s in evenings)
+    rota = (
+        tuple(a(s, "C1") for s in sats) + (a(sats[0], "C2"),) + tuple(a(s, "C2") for s in evenings)
+    )
     assert objective_parts(p, rota)["even_saturdays"] == 3
 
 
 def test_min_sessions_counts_shortfall():
     """C1 wants 3, works 1 → 2; C2 wants 1, works 2 → 0; C3 wants 2, works 0 → 2. Total 4."""
     s1, s2 = evening(MONDAY, "H1", post("GP", 1, 2)), evening(TUESDAY)
-    p = problem(clinicians=[clinician("C1", min_sessions_per_period=3),
-                            clinician("C2", min_sessions_per_period=1),
-                            clinician("C3", min_sessions_per_period=2)], sessions=[s1, s2])
+    p = problem(
+        clinicians=[
+            clinician("C1", min_sessions_per_period=3),
+            clinician("C2", min_sessions_per_period=1),
+            clinician("C3", min_sessions_per_period=2),
+        ],
+        sessions=[s1, s2],
+    )
     assert objective_parts(p, (a(s1, "C1"), a(s1, "C2"), a(s2, "C2")))["min_sessions"] == 4
 
 
@@ -656,12 +728,20 @@ def test_preferences_counts_missed_days_and_other_hubs():
     and works Wed at H2 → 0. Total 2."""
     wed = TUESDAY + timedelta(days=1)
     s_mon, s_mon2, s_wed = evening(MONDAY, "H1"), evening(MONDAY, "H2"), evening(wed, "H2")
-    p = problem(clinicians=[clinician("C1"), clinician("C2", preferred_hubs=["H2"]),
-                            clinician("C3", preferred_hubs=["H2"])],
-                sessions=[s_mon, s_mon2, s_wed],
-                availability=offers(("C1", MONDAY, "P"), ("C1", TUESDAY, "P"),
-                                    ("C2", MONDAY + timedelta(days=30), "P"),
-                                    ("C3", wed, "P", "18:00", "21:00")))
+    p = problem(
+        clinicians=[
+            clinician("C1"),
+            clinician("C2", preferred_hubs=["H2"]),
+            clinician("C3", preferred_hubs=["H2"]),
+        ],
+        sessions=[s_mon, s_mon2, s_wed],
+        availability=offers(
+            ("C1", MONDAY, "P"),
+            ("C1", TUESDAY, "P"),
+            ("C2", MONDAY + timedelta(days=30), "P"),
+            ("C3", wed, "P", "18:00", "21:00"),
+        ),
+    )
     rota = (a(s_mon2, "C1"), a(s_mon, "C2"), a(s_wed, "C3"))
     assert objective_parts(p, rota)["preferences"] == 2
 
@@ -670,9 +750,14 @@ def test_cost_sums_pence():
     """C1 at 6000 p/h for 90 min → 9000; C2 at 5000 p/h for a 480-min Saturday → 40000;
     C3 at 3333 p/h for 45 min → round(2499.75) = 2500. Total 51500."""
     s1, s2, s3 = evening(MONDAY), saturday(), session(TUESDAY, "18:30", "19:15")
-    p = problem(clinicians=[clinician("C1", cost_per_hour_pence=6000),
-                            clinician("C2", cost_per_hour_pence=5000),
-                            clinician("C3", cost_per_hour_pence=3333)], sessions=[s1, s2, s3])
+    p = problem(
+        clinicians=[
+            clinician("C1", cost_per_hour_pence=6000),
+            clinician("C2", cost_per_hour_pence=5000),
+            clinician("C3", cost_per_hour_pence=3333),
+        ],
+        sessions=[s1, s2, s3],
+    )
     assert objective_parts(p, (a(s1, "C1"), a(s2, "C2"), a(s3, "C3")))["cost"] == 51_500
 
 
@@ -684,8 +769,11 @@ def test_weighted_total_scales_each_part():
     unfilled_target 0. Total 180 + 510 = 690.
     """
     s1, s2 = evening(MONDAY), evening(TUESDAY)
-    p = problem(clinicians=[clinician("C1", cost_per_hour_pence=6000)], sessions=[s1, s2],
-                weights=Weights(unfilled_min=2, cost=0, gp_cover=0))
+    p = problem(
+        clinicians=[clinician("C1", cost_per_hour_pence=6000)],
+        sessions=[s1, s2],
+        weights=Weights(unfilled_min=2, cost=0, gp_cover=0),
+    )
     parts = objective_parts(p, (a(s1),))
     assert (parts["unfilled_min"], parts["cost"], parts["contract"]) == (90, 9000, 510)
     assert parts["gp_cover"] == 90  # computed though its weight is 0

@@ -49,8 +49,9 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def solve_to(src: Path, out: Path) -> int:
-    return main(["solve", str(src), "--out", str(out), "--time-limit", "20", "--workers", "1",
-                 "--quiet"])
+    return main(
+        ["solve", str(src), "--out", str(out), "--time-limit", "20", "--workers", "1", "--quiet"]
+    )
 
 
 def test_solve_writes_rota_unfilled_report_and_feeds(tiny, tmp_path):
@@ -68,13 +69,29 @@ def test_solve_writes_rota_unfilled_report_and_feeds(tiny, tmp_path):
     assert [(u["session_id"], u["missing"]) for u in unfilled] == [("RIV-20270301-1830-2000", "1")]
     assert "Practice Nurse" in unfilled[0]["reason"]
     report = json.loads((out / "report.json").read_text())
-    for key in ("status", "objective", "parts", "best_bound", "gap", "solve_seconds", "fair_share",
-                "clinicians", "contract"):
+    for key in (
+        "status",
+        "objective",
+        "parts",
+        "best_bound",
+        "gap",
+        "solve_seconds",
+        "fair_share",
+        "clinicians",
+        "contract",
+    ):
         assert key in report
     assert report["status"] == "optimal"
     week = report["contract"][0]
-    assert set(week) >= {"network", "week", "required_minutes", "delivered_minutes",
-                         "nsh_uncovered_minutes", "nsh_without_gp_minutes", "pass"}
+    assert set(week) >= {
+        "network",
+        "week",
+        "required_minutes",
+        "delivered_minutes",
+        "nsh_uncovered_minutes",
+        "nsh_without_gp_minutes",
+        "pass",
+    }
     assert (out / "feeds" / "clinician-C1.ics").exists()
     assert (out / "feeds" / "all.ics").exists()
 
@@ -107,7 +124,8 @@ def test_report_prints_the_contract_table(tiny, tmp_path, capsys):
 def test_bad_input_exits_2_and_writes_nothing(tiny, tmp_path, capsys):
     """An unknown practice code is reported as file:row:column, exit 2, no output folder."""
     (tiny / "clinicians.csv").write_text(
-        TINY["clinicians.csv"] + "C9,Dr X,NOPE,GP,,2\n", encoding="utf-8")
+        TINY["clinicians.csv"] + "C9,Dr X,NOPE,GP,,2\n", encoding="utf-8"
+    )
     out = tmp_path / "out"
     assert solve_to(tiny, out) == 2
     err = capsys.readouterr().err
@@ -121,16 +139,28 @@ def test_bad_input_leaves_an_existing_output_untouched(tiny, tmp_path):
     out = tmp_path / "out"
     assert solve_to(tiny, out) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    (tiny / "patterns.csv").write_text(TINY["patterns.csv"] + "RIV,Funday,18:30,20:00,GP,1,1,\n",
-                                       encoding="utf-8")
+    (tiny / "patterns.csv").write_text(
+        TINY["patterns.csv"] + "RIV,Funday,18:30,20:00,GP,1,1,\n", encoding="utf-8"
+    )
     assert solve_to(tiny, out) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
 def test_console_script_runs_without_traceback(tiny, tmp_path):
     """The installed entry point (python -m scheduler.cli) reports a missing folder cleanly."""
-    result = subprocess.run([sys.executable, "-m", "scheduler.cli", "solve", str(tmp_path / "none"),
-                             "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "solve",
+            str(tmp_path / "none"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip()
@@ -144,8 +174,22 @@ def test_sample_solves_and_checks(tmp_path):
     src = tmp_path / "sample"
     shutil.copytree(sample, src)
     out = tmp_path / "out"
-    assert main(["solve", str(src), "--out", str(out), "--time-limit", "15", "--workers", "2",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                str(src),
+                "--out",
+                str(out),
+                "--time-limit",
+                "15",
+                "--workers",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert main(["check", str(src), str(out / "rota.csv")]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["phases"][0]["goals"] == ["unfilled_min"]
@@ -153,33 +197,71 @@ def test_sample_solves_and_checks(tmp_path):
 
 
 BAD_INPUTS = {
-    "unknown practice": ("clinicians.csv", TINY["clinicians.csv"] + "C9,Dr X,NOPE,GP,,2\n",
-                         "clinicians.csv:5:practice_code:"),
-    "unknown hub": ("patterns.csv", TINY["patterns.csv"] + "XXX,Mon,18:30,20:00,GP,1,1,\n",
-                    "patterns.csv:5:hub_id:"),
-    "unknown clinician": ("availability.csv", TINY["availability.csv"] + "Z9,A,A,A,A\n",
-                          "availability.csv:5:clinician_id:"),
-    "duplicate id": ("clinicians.csv", TINY["clinicians.csv"] + "C1,Dr Again,P1,GP,,2\n",
-                     "clinicians.csv:5:clinician_id:"),
-    "impossible date": ("availability.csv",
-                        TINY["availability.csv"].replace("2027-03-13", "2027-02-30"),
-                        "availability.csv:1:2027-02-30:"),
-    "impossible time": ("patterns.csv", TINY["patterns.csv"] + "RIV,Tue,25:00,26:00,GP,1,1,\n",
-                        "patterns.csv:5:start:"),
-    "end before start": ("patterns.csv", TINY["patterns.csv"] + "RIV,Tue,20:00,18:30,GP,1,1,\n",
-                         "patterns.csv:5:end:"),
-    "min above target": ("patterns.csv", TINY["patterns.csv"] + "RIV,Tue,18:30,20:00,GP,2,1,\n",
-                         "patterns.csv:5:"),
-    "unknown weekday": ("patterns.csv", TINY["patterns.csv"] + "RIV,Funday,18:30,20:00,GP,1,1,\n",
-                        "patterns.csv:5:weekday:"),
-    "unknown status": ("availability.csv", TINY["availability.csv"].replace("C1,A,P", "C1,X,P"),
-                       "availability.csv:2:2027-03-01:"),
-    "negative number": ("practices.csv", TINY["practices.csv"].replace("6000", "-6000"),
-                        "practices.csv:2:list_size:"),
-    "non-numeric number": ("hubs.csv", TINY["hubs.csv"].replace(",2\n", ",two\n"),
-                           "hubs.csv:2:rooms:"),
-    "missing column": ("practices.csv", "practice_code,name\nP1,Riverside\nP2,Hill\n",
-                       "practices.csv:1:list_size:"),
+    "unknown practice": (
+        "clinicians.csv",
+        TINY["clinicians.csv"] + "C9,Dr X,NOPE,GP,,2\n",
+        "clinicians.csv:5:practice_code:",
+    ),
+    "unknown hub": (
+        "patterns.csv",
+        TINY["patterns.csv"] + "XXX,Mon,18:30,20:00,GP,1,1,\n",
+        "patterns.csv:5:hub_id:",
+    ),
+    "unknown clinician": (
+        "availability.csv",
+        TINY["availability.csv"] + "Z9,A,A,A,A\n",
+        "availability.csv:5:clinician_id:",
+    ),
+    "duplicate id": (
+        "clinicians.csv",
+        TINY["clinicians.csv"] + "C1,Dr Again,P1,GP,,2\n",
+        "clinicians.csv:5:clinician_id:",
+    ),
+    "impossible date": (
+        "availability.csv",
+        TINY["availability.csv"].replace("2027-03-13", "2027-02-30"),
+        "availability.csv:1:2027-02-30:",
+    ),
+    "impossible time": (
+        "patterns.csv",
+        TINY["patterns.csv"] + "RIV,Tue,25:00,26:00,GP,1,1,\n",
+        "patterns.csv:5:start:",
+    ),
+    "end before start": (
+        "patterns.csv",
+        TINY["patterns.csv"] + "RIV,Tue,20:00,18:30,GP,1,1,\n",
+        "patterns.csv:5:end:",
+    ),
+    "min above target": (
+        "patterns.csv",
+        TINY["patterns.csv"] + "RIV,Tue,18:30,20:00,GP,2,1,\n",
+        "patterns.csv:5:",
+    ),
+    "unknown weekday": (
+        "patterns.csv",
+        TINY["patterns.csv"] + "RIV,Funday,18:30,20:00,GP,1,1,\n",
+        "patterns.csv:5:weekday:",
+    ),
+    "unknown status": (
+        "availability.csv",
+        TINY["availability.csv"].replace("C1,A,P", "C1,X,P"),
+        "availability.csv:2:2027-03-01:",
+    ),
+    "negative number": (
+        "practices.csv",
+        TINY["practices.csv"].replace("6000", "-6000"),
+        "practices.csv:2:list_size:",
+    ),
+    "non-numeric number": (
+        "hubs.csv",
+        TINY["hubs.csv"].replace(",2\n", ",two\n"),
+        "hubs.csv:2:rooms:",
+    ),
+    "missing column": (
+        "practices.csv",
+        "practice_code,name\nP1,Riverside\nP2,Hill\n",
+        "practices.csv:1:list_size:",
+    ),
     "empty file": ("hubs.csv", "", "hubs.csv:"),
     "unreadable file": ("practices.csv", b"\xff\xfe\x00bad\x00\x81", "practices.csv:"),
 }

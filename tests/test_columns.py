@@ -36,7 +36,7 @@ def random_instance(seed: int) -> str:
     """A small Curtois-format instance with every kind of rule and request, drawn from `seed`."""
     rng = random.Random(seed)
     horizon = 14
-    shifts = ["E,480,", "D,480,E", "L,600,E|D"][:rng.randint(2, 3)]
+    shifts = ["E,480,", "D,480,E", "L,600,E|D"][: rng.randint(2, 3)]
     ids = [line.split(",")[0] for line in shifts]
     staff, days_off, on, off = [], [], [], []
     for k in range(rng.randint(3, 5)):
@@ -44,8 +44,10 @@ def random_instance(seed: int) -> str:
         if all(part.endswith("=0") for part in caps.split("|")):
             caps = f"{ids[0]}=14|" + "|".join(f"{s}=0" for s in ids[1:])
         least = rng.choice([0, 2400, 3840])
-        staff.append(f"N{k},{caps},{rng.choice([4800, 6000, 9999])},{least},"
-                     f"{rng.randint(3, 6)},{rng.randint(1, 2)},{rng.randint(1, 2)},{rng.randint(1, 2)}")
+        staff.append(
+            f"N{k},{caps},{rng.choice([4800, 6000, 9999])},{least},"
+            f"{rng.randint(3, 6)},{rng.randint(1, 2)},{rng.randint(1, 2)},{rng.randint(1, 2)}"
+        )
         days = sorted(rng.sample(range(horizon), rng.randint(0, 2)))
         if days:
             days_off.append(",".join([f"N{k}", *map(str, days)]))
@@ -53,10 +55,19 @@ def random_instance(seed: int) -> str:
             day, shift = rng.randrange(horizon), rng.choice(ids)
             (on if rng.random() < 0.5 else off).append(f"N{k},{day},{shift},{rng.randint(1, 3)}")
     cover = "\n".join(f"{d},{s},{rng.randint(0, 2)},100,1" for d in range(horizon) for s in ids)
-    text = (f"SECTION_HORIZON\n{horizon}\n\nSECTION_SHIFTS\n" + "\n".join(shifts)
-            + "\n\nSECTION_STAFF\n" + "\n".join(staff) + "\n\nSECTION_DAYS_OFF\n" + "\n".join(days_off)
-            + "\n\nSECTION_SHIFT_ON_REQUESTS\n" + "\n".join(on)
-            + "\n\nSECTION_SHIFT_OFF_REQUESTS\n" + "\n".join(off) + f"\n\nSECTION_COVER\n{cover}\n")
+    text = (
+        f"SECTION_HORIZON\n{horizon}\n\nSECTION_SHIFTS\n"
+        + "\n".join(shifts)
+        + "\n\nSECTION_STAFF\n"
+        + "\n".join(staff)
+        + "\n\nSECTION_DAYS_OFF\n"
+        + "\n".join(days_off)
+        + "\n\nSECTION_SHIFT_ON_REQUESTS\n"
+        + "\n".join(on)
+        + "\n\nSECTION_SHIFT_OFF_REQUESTS\n"
+        + "\n".join(off)
+        + f"\n\nSECTION_COVER\n{cover}\n"
+    )
     return text
 
 
@@ -84,8 +95,11 @@ def drawn(seed: int):
 
 
 def rota_of(problem, cells_by_clinician) -> tuple[Assignment, ...]:
-    return tuple(Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id, False)
-                 for ci, cells in cells_by_clinician.items() for si, pi in cells)
+    return tuple(
+        Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id, False)
+        for ci, cells in cells_by_clinician.items()
+        for si, pi in cells
+    )
 
 
 def tier_value(problem, rota) -> int:
@@ -156,7 +170,9 @@ def test_settled_generation_ends_with_the_master_lp_at_its_optimum(monkeypatch, 
     """With `settle` the rounds go on after the bound has met the LP (within TAIL) until a round
     at the master's duals no longer lowers it, or the bound meets it; they end well before
     their deadline, and no LP of the same rules is lower."""
-    monkeypatch.setattr(column_generation, "SETTLE_SHARE", 1000.0)  # no cap on the settling rounds' time
+    monkeypatch.setattr(
+        column_generation, "SETTLE_SHARE", 1000.0
+    )  # no cap on the settling rounds' time
     problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
     plain = ColumnGeneration(problem, build_model(problem), TIER)
     if plain.run(time.perf_counter() + 30).lp_value is None:
@@ -166,8 +182,10 @@ def test_settled_generation_ends_with_the_master_lp_at_its_optimum(monkeypatch, 
     result = settled.run(started + 60, settle=True)
     assert time.perf_counter() - started < 30
     assert result.lp_value is not None and result.lp_value <= plain.lp_value + 1e-6
-    assert (settled.lagrangian_value >= result.lp_value - column_generation.SETTLED
-            or not lowered_by_one_more_round(settled))
+    assert (
+        settled.lagrangian_value >= result.lp_value - column_generation.SETTLED
+        or not lowered_by_one_more_round(settled)
+    )
 
 
 def test_instance8_settled_lp_is_lower_than_where_the_bound_met_it():
@@ -215,13 +233,22 @@ def test_a_rebuilt_master_keeps_the_dives_fixed_and_barred_rotas():
     generation.fixed[first] = fixed_cells
     generation.barred.add((second, barred_cells))
     generation._build_master(keep=True)
-    bounds = {(ci, cells): (var.lb(), var.ub()) for ci in (first, second)
-              for var, cells in generation.lambdas[ci]}
+    bounds = {
+        (ci, cells): (var.lb(), var.ub())
+        for ci in (first, second)
+        for var, cells in generation.lambdas[ci]
+    }
     assert bounds[first, fixed_cells] == (1, 1)
     assert bounds[second, barred_cells] == (0, 0)
     assert generation._solve_master(time.perf_counter() + 30) is not None
-    assert sum(var.solution_value() for var, cells in generation.lambdas[second]
-               if cells == barred_cells) == 0
+    assert (
+        sum(
+            var.solution_value()
+            for var, cells in generation.lambdas[second]
+            if cells == barred_cells
+        )
+        == 0
+    )
 
 
 def test_instance1_generation_converges_below_its_optimum():
@@ -252,15 +279,21 @@ def test_applies_only_to_a_first_tier_that_splits_by_clinician(monkeypatch):
     assert not applies(problem, rm, TIER, first=False)  # tiers held above would bind it
     assert not applies(problem, rm, ("fair_share",), first=True)
     roomy = replace(problem, hubs=tuple(replace(h, rooms=1) for h in problem.hubs))
-    assert not applies(roomy, build_model(roomy), TIER, first=True)  # rooms bind clinicians together
+    assert not applies(
+        roomy, build_model(roomy), TIER, first=True
+    )  # rooms bind clinicians together
     pin = Pin(problem.sessions[0].session_id, problem.clinicians[0].clinician_id, locked=True)
     pinned = replace(problem, published=(pin,))
     assert not applies(pinned, build_model(pinned), TIER, first=True)
     off = replace(problem, weights=replace(problem.weights, cover=0))
     assert not applies(off, build_model(off), TIER, first=True)
-    unweighted = replace(problem, sessions=tuple(
-        replace(s, posts=tuple(replace(p, under_weight=0, over_weight=0) for p in s.posts))
-        for s in problem.sessions))
+    unweighted = replace(
+        problem,
+        sessions=tuple(
+            replace(s, posts=tuple(replace(p, under_weight=0, over_weight=0) for p in s.posts))
+            for s in problem.sessions
+        ),
+    )
     assert not applies(unweighted, build_model(unweighted), TIER, first=True)  # requests alone
     monkeypatch.setattr("scheduler.solver.columns.MOST_VARIABLES", len(rm.variables.x) - 1)
     assert not applies(problem, rm, TIER, first=True)  # too big to build a model per clinician

@@ -48,7 +48,8 @@ def a(s, cid: str = "C1", post_index: int = 0) -> Assignment:
 def week_of_cover(monday: date, hub_id: str = "H1") -> list:
     """Mon–Fri 18:30–20:00 and Sat 09:00–17:00: the whole default NSH window of one week."""
     return [b.evening(monday + timedelta(days=i), hub_id) for i in range(5)] + [
-        b.saturday(monday + timedelta(days=5), hub_id)]
+        b.saturday(monday + timedelta(days=5), hub_id)
+    ]
 
 
 def lost_on_bank_holiday(minutes: int) -> SkippedSession:
@@ -57,14 +58,18 @@ def lost_on_bank_holiday(minutes: int) -> SkippedSession:
     return SkippedSession("H1", BANK_HOLIDAY, time(17), time(end // 60, end % 60), 1)
 
 
-def bank_holiday_problem(policy: str, weeks: int = 3, make_up_weeks: int = 2, minutes: int = 185,
-                         sessions=()):
+def bank_holiday_problem(
+    policy: str, weeks: int = 3, make_up_weeks: int = 2, minutes: int = 185, sessions=()
+):
     """Population 12,345 (741 a week) from Mon 3 May 2027 for `weeks` weeks; the bank holiday
     skipped a session of `minutes` with one required post."""
-    p = b.problem(sessions=list(sessions), practices=[b.practice("P1", 12_345)],
-                  period=(BANK_HOLIDAY, BANK_HOLIDAY + timedelta(days=7 * weeks - 1)),
-                  bank_holidays=frozenset({BANK_HOLIDAY}),
-                  skipped_for_bank_holidays=(lost_on_bank_holiday(minutes),))
+    p = b.problem(
+        sessions=list(sessions),
+        practices=[b.practice("P1", 12_345)],
+        period=(BANK_HOLIDAY, BANK_HOLIDAY + timedelta(days=7 * weeks - 1)),
+        bank_holidays=frozenset({BANK_HOLIDAY}),
+        skipped_for_bank_holidays=(lost_on_bank_holiday(minutes),),
+    )
     return b.with_rules(p, bank_holiday_policy=policy, make_up_weeks=make_up_weeks)
 
 
@@ -81,9 +86,11 @@ def test_contract_required_minutes_round_up_for_a_whole_week():
 def test_contract_required_minutes_use_adjusted_population_summed_per_network():
     """Two practices of network N (adjusted 4,000 + 2,500 = 6,500 → 390) and one of M
     (list 9,000 but adjusted 1,234 → 74.04 → 75): each network has its own figure."""
-    practices = [b.practice("P1", 5_000, adjusted_population=4_000, network="N"),
-                 b.practice("P2", 2_000, adjusted_population=2_500, network="N"),
-                 b.practice("P3", 9_000, adjusted_population=1_234, network="M")]
+    practices = [
+        b.practice("P1", 5_000, adjusted_population=4_000, network="N"),
+        b.practice("P2", 2_000, adjusted_population=2_500, network="N"),
+        b.practice("P3", 9_000, adjusted_population=1_234, network="M"),
+    ]
     p = b.problem(sessions=[], practices=practices, hubs=[b.hub("H1", network="N")])
     assert contract_requirements(p) == {("M", "2027-W09"): 75, ("N", "2027-W09"): 390}
 
@@ -92,18 +99,28 @@ def test_contract_required_minutes_follow_minutes_per_1000():
     """30 minutes per 1,000 (the older Extended Hours rate): 12,345 → 370.35 → 371; a
     fractional 62.5 → 771.56 → 772."""
     p = b.problem(sessions=[], practices=[b.practice("P1", 12_345)])
-    assert contract_requirements(b.with_rules(p, minutes_per_1000=30))[("default", "2027-W09")] == 371
-    assert contract_requirements(b.with_rules(p, minutes_per_1000=62.5))[("default", "2027-W09")] == 772
+    assert (
+        contract_requirements(b.with_rules(p, minutes_per_1000=30))[("default", "2027-W09")] == 371
+    )
+    assert (
+        contract_requirements(b.with_rules(p, minutes_per_1000=62.5))[("default", "2027-W09")]
+        == 772
+    )
 
 
 def test_contract_part_weeks_are_pro_rata_by_days():
     """Period Wed 3 – Fri 12 Mar: W09 has 5 days inside (741 × 5/7 = 529.3 → 530), W10 has
     5 too (530); a Mon–Wed week would ask ceil(317.4) = 318."""
-    p = b.problem(sessions=[], practices=[b.practice("P1", 12_345)],
-                  period=(MON + timedelta(days=2), MON + timedelta(days=11)))
+    p = b.problem(
+        sessions=[],
+        practices=[b.practice("P1", 12_345)],
+        period=(MON + timedelta(days=2), MON + timedelta(days=11)),
+    )
     weeks = week_requirements(p)
     assert [(w.week, w.days, w.minutes) for w in weeks.values()] == [
-        ("2027-W09", 5, 530), ("2027-W10", 5, 530)]
+        ("2027-W09", 5, 530),
+        ("2027-W10", 5, 530),
+    ]
     assert base_minutes(60, 12_345, 3) == 318
 
 
@@ -125,9 +142,13 @@ def test_contract_bank_holiday_skip_takes_the_lost_minutes_off_the_week():
 def test_contract_bank_holiday_relief_never_exceeds_the_week():
     """A one-day period (the bank holiday only) asks ceil(741/7) = 106; 185 lost minutes take
     it to 0, not below."""
-    p = b.problem(sessions=[], practices=[b.practice("P1", 12_345)],
-                  period=(BANK_HOLIDAY, BANK_HOLIDAY), bank_holidays=frozenset({BANK_HOLIDAY}),
-                  skipped_for_bank_holidays=(lost_on_bank_holiday(185),))
+    p = b.problem(
+        sessions=[],
+        practices=[b.practice("P1", 12_345)],
+        period=(BANK_HOLIDAY, BANK_HOLIDAY),
+        bank_holidays=frozenset({BANK_HOLIDAY}),
+        skipped_for_bank_holidays=(lost_on_bank_holiday(185),),
+    )
     week = week_requirements(p)["default", "2027-W18"]
     assert (week.base_minutes, week.relief_minutes, week.minutes) == (106, 106, 0)
 
@@ -195,12 +216,16 @@ def test_contract_delivered_counts_clinician_minutes_at_the_networks_hubs():
     s1 = b.evening(MON, "H1", b.post("GP", 2))
     s2 = b.saturday(SAT, "H1")
     s3 = b.evening(MON, "H2")
-    p = b.problem(clinicians=[b.clinician("C1"), b.clinician("C2"), b.clinician("C3")],
-                  sessions=[s1, s2, s3],
-                  practices=[b.practice("P1", network="N"), b.practice("P2", network="M")],
-                  hubs=[b.hub("H1", network="N"), b.hub("H2", network="M")])
-    weeks = {w.network: w for w in contract_weeks(p, (a(s1, "C1"), a(s1, "C2"), a(s2, "C3"),
-                                                      a(s3, "C3")))}
+    p = b.problem(
+        clinicians=[b.clinician("C1"), b.clinician("C2"), b.clinician("C3")],
+        sessions=[s1, s2, s3],
+        practices=[b.practice("P1", network="N"), b.practice("P2", network="M")],
+        hubs=[b.hub("H1", network="N"), b.hub("H2", network="M")],
+    )
+    weeks = {
+        w.network: w
+        for w in contract_weeks(p, (a(s1, "C1"), a(s1, "C2"), a(s2, "C3"), a(s3, "C3")))
+    }
     assert (weeks["N"].delivered_minutes, weeks["N"].sessions) == (660, 2)
     assert (weeks["M"].delivered_minutes, weeks["M"].sessions) == (90, 1)
     assert weeks["N"].delivered_in_nsh_minutes == 660
@@ -221,13 +246,16 @@ def test_contract_week_passes_with_minutes_and_the_whole_window_under_a_gp():
 def test_contract_gap_in_the_window():
     """Saturday split 09:00–12:00 and 13:00–17:00 leaves 12:00–13:00: 60 minutes with no one
     (and so no GP); the week fails on `nsh_uncovered` though its minutes are met."""
-    sessions = week_of_cover(MON)[:5] + [b.session(SAT, "09:00", "12:00"),
-                                         b.session(SAT, "13:00", "17:00")]
+    sessions = week_of_cover(MON)[:5] + [
+        b.session(SAT, "09:00", "12:00"),
+        b.session(SAT, "13:00", "17:00"),
+    ]
     p = b.problem(sessions=sessions)
     (week,) = contract_weeks(p, tuple(a(s) for s in sessions))
     assert (week.nsh_uncovered_minutes, week.nsh_without_gp_minutes) == (60, 60)
     assert [span.as_dict() for span in week.nsh_uncovered] == [
-        {"date": "2027-03-06", "start": "12:00", "end": "13:00", "minutes": 60}]
+        {"date": "2027-03-06", "start": "12:00", "end": "13:00", "minutes": 60}
+    ]
     assert not week.passed and week.failures == ("nsh_uncovered", "nsh_without_gp")
 
 
@@ -261,8 +289,10 @@ def test_contract_window_without_a_gp():
 def test_contract_sessions_at_two_hubs_cover_the_window_together():
     """Saturday 09:00–13:00 at H1 with a GP and 12:00–17:00 at H2 with a GP: no gap, no
     minute without a GP, as both hubs are the network's."""
-    sessions = week_of_cover(MON)[:5] + [b.session(SAT, "09:00", "13:00", "H1"),
-                                         b.session(SAT, "12:00", "17:00", "H2")]
+    sessions = week_of_cover(MON)[:5] + [
+        b.session(SAT, "09:00", "13:00", "H1"),
+        b.session(SAT, "12:00", "17:00", "H2"),
+    ]
     p = b.problem(sessions=sessions)
     (week,) = contract_weeks(p, tuple(a(s) for s in sessions))
     assert (week.nsh_uncovered_minutes, week.nsh_without_gp_minutes) == (0, 0)
@@ -277,7 +307,11 @@ def test_contract_window_is_configurable():
     assert (week.nsh_minutes, week.nsh_uncovered_minutes) == (1080, 150)
     p = b.with_rules(b.problem(sessions=sessions), nsh_saturday=(time(10), time(12)))
     (week,) = contract_weeks(p, tuple(a(s) for s in sessions))
-    assert (week.nsh_minutes, week.delivered_in_nsh_minutes, week.delivered_minutes) == (570, 570, 930)
+    assert (week.nsh_minutes, week.delivered_in_nsh_minutes, week.delivered_minutes) == (
+        570,
+        570,
+        930,
+    )
 
 
 def test_contract_gaps_of_a_window():
@@ -306,13 +340,20 @@ def test_contract_make_up_minutes_reach_the_optimiser():
     1,500 asks 90 a week. skip: W19 needs 90, one ANP. make_up over 1 week: the bank holiday's
     90 lost minutes move to W19 (180): both ANPs."""
     w19 = b.evening(BANK_HOLIDAY + timedelta(days=8), "H1", b.post("ANP", 0, 2))
-    clinicians = [b.clinician("N1", "ANP", cost_per_hour_pence=100),
-                  b.clinician("N2", "ANP", cost_per_hour_pence=100)]
+    clinicians = [
+        b.clinician("N1", "ANP", cost_per_hour_pence=100),
+        b.clinician("N2", "ANP", cost_per_hour_pence=100),
+    ]
     lost = SkippedSession("H1", BANK_HOLIDAY, time(18, 30), time(20), 1)
-    base = b.problem(clinicians=clinicians, sessions=[w19], practices=[b.practice("P1", 1_500)],
-                     period=(BANK_HOLIDAY, BANK_HOLIDAY + timedelta(days=13)),
-                     bank_holidays=frozenset({BANK_HOLIDAY}), skipped_for_bank_holidays=(lost,),
-                     weights=Weights(unfilled_target=0))
+    base = b.problem(
+        clinicians=clinicians,
+        sessions=[w19],
+        practices=[b.practice("P1", 1_500)],
+        period=(BANK_HOLIDAY, BANK_HOLIDAY + timedelta(days=13)),
+        bank_holidays=frozenset({BANK_HOLIDAY}),
+        skipped_for_bank_holidays=(lost,),
+        weights=Weights(unfilled_target=0),
+    )
     for policy, people in (("skip", 1), ("make_up", 2)):
         p = b.with_rules(base, bank_holiday_policy=policy, make_up_weeks=1)
         result = solve(p, SolveParams(time_limit=20, workers=1))
@@ -335,13 +376,27 @@ def test_readiness_lists_required_places_without_a_name_in_the_next_14_days():
     p = b.problem(clinicians=[b.clinician("C1"), b.clinician("C2")], sessions=[s1, s2, s3])
     r = readiness(p, (a(s1), a(s2, "C2")), MON)
     assert (r.start, r.end, r.sessions, r.ready) == (MON, date(2027, 3, 14), 2, False)
-    assert [m.as_dict() for m in r.missing] == [{
-        "session_id": "H1-20270308-1830-2000", "hub_id": "H1", "date": "2027-03-08",
-        "start": "18:30", "end": "20:00", "post": 0, "roles": "GP", "min": 2, "named": 1,
-        "missing": 1}]
+    assert [m.as_dict() for m in r.missing] == [
+        {
+            "session_id": "H1-20270308-1830-2000",
+            "hub_id": "H1",
+            "date": "2027-03-08",
+            "start": "18:30",
+            "end": "20:00",
+            "post": 0,
+            "roles": "GP",
+            "min": 2,
+            "named": 1,
+            "missing": 1,
+        }
+    ]
     d = r.as_dict()
     assert (d["from"], d["to"], d["ready"], d["people_missing"]) == (
-        "2027-03-01", "2027-03-14", False, 1)
+        "2027-03-01",
+        "2027-03-14",
+        False,
+        1,
+    )
 
 
 def test_readiness_is_ready_when_every_required_place_is_named():
@@ -372,7 +427,9 @@ def test_contract_commissioner_csv_has_one_row_per_network_and_week():
     out = io.StringIO()
     write_commissioner_csv(contract_weeks(p, rota), out)
     assert out.getvalue().splitlines() == [
-        ",".join(COMMISSIONER_COLUMNS), "default,2027-W09,600,450,5,0.4839"]
+        ",".join(COMMISSIONER_COLUMNS),
+        "default,2027-W09,600,450,5,0.4839",
+    ]
 
 
 # ---- rota.toml and the loader ----------------------------------------------------------------
@@ -382,9 +439,11 @@ FOLDER = {
     "practices.csv": "practice_code,name,list_size\nP1,One,12345\n",
     "hubs.csv": "hub_id,name\nH1,Hub\n",
     "clinicians.csv": "clinician_id,name,practice_code,role\nC1,Dr One,P1,GP\n",
-    "patterns.csv": ("hub_id,weekday,start,end,roles,min,bank_holidays\n"
-                     "H1,Mon,18:30,20:00,GP,1,\n"
-                     "H1,Mon,17:00,18:30,GP,2,skip\n"),
+    "patterns.csv": (
+        "hub_id,weekday,start,end,roles,min,bank_holidays\n"
+        "H1,Mon,18:30,20:00,GP,1,\n"
+        "H1,Mon,17:00,18:30,GP,2,skip\n"
+    ),
     "availability.csv": "clinician_id,date,status\nC1,2027-05-03,A\n",
 }
 
@@ -394,15 +453,21 @@ def folder(tmp_path: Path, rules: str) -> Path:
     for name, text in FOLDER.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     (tmp_path / "rota.toml").write_text(
-        f"[period]\nstart = 2027-05-03\nend = 2027-05-09\n\n[rules]\n{rules}\n", encoding="utf-8")
+        f"[period]\nstart = 2027-05-03\nend = 2027-05-09\n\n[rules]\n{rules}\n", encoding="utf-8"
+    )
     return tmp_path
 
 
 def test_contract_rules_read_from_rota_toml(tmp_path):
     """nsh_weekday, nsh_saturday, bank_holiday_policy (make-up spelt with a hyphen too) and
     make_up_weeks reach Rules; without them the defaults hold."""
-    p = load_problem(folder(tmp_path, 'nsh_weekday = "18:00-20:00"\nnsh_saturday = "09:00 – 13:00"\n'
-                                      'bank_holiday_policy = "make-up"\nmake_up_weeks = 3'))
+    p = load_problem(
+        folder(
+            tmp_path,
+            'nsh_weekday = "18:00-20:00"\nnsh_saturday = "09:00 – 13:00"\n'
+            'bank_holiday_policy = "make-up"\nmake_up_weeks = 3',
+        )
+    )
     assert p.rules.nsh_weekday == (time(18), time(20))
     assert p.rules.nsh_saturday == (time(9), time(13))
     assert (p.rules.bank_holiday_policy, p.rules.make_up_weeks) == ("make_up", 3)
@@ -411,12 +476,15 @@ def test_contract_rules_read_from_rota_toml(tmp_path):
     assert (defaults.rules.bank_holiday_policy, defaults.rules.make_up_weeks) == ("skip", 2)
 
 
-@pytest.mark.parametrize(("rules", "message"), [
-    ('nsh_weekday = "20:00-18:30"', "ends (18:30) before it starts (20:00)"),
-    ('nsh_saturday = "nine to five"', 'expected a window like "18:30-20:00"'),
-    ('bank_holiday_policy = "sometimes"', "expected skip, make_up or run"),
-    ("make_up_weeks = 0", "expected a whole number ≥ 1"),
-])
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ('nsh_weekday = "20:00-18:30"', "ends (18:30) before it starts (20:00)"),
+        ('nsh_saturday = "nine to five"', 'expected a window like "18:30-20:00"'),
+        ('bank_holiday_policy = "sometimes"', "expected skip, make_up or run"),
+        ("make_up_weeks = 0", "expected a whole number ≥ 1"),
+    ],
+)
 def test_contract_rules_bad_values_are_named_by_file_and_line(tmp_path, rules, message):
     """Each bad contract key is reported as rota.toml:line:rules.key with what is wrong."""
     with pytest.raises(InputErrors) as caught:

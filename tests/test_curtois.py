@@ -48,17 +48,25 @@ STEM = {
 }
 
 
-def tiny(shifts: str = "E,480,\nL,600,E", staff: str = "A,E=14|L=14,9999,0,14,1,1,2",
-         days_off: str = "", on: str = "", off: str = "", cover: str | None = None,
-         horizon: int = 14) -> str:
+def tiny(
+    shifts: str = "E,480,\nL,600,E",
+    staff: str = "A,E=14|L=14,9999,0,14,1,1,2",
+    days_off: str = "",
+    on: str = "",
+    off: str = "",
+    cover: str | None = None,
+    horizon: int = 14,
+) -> str:
     """A small instance file (CRLF, comments) with cover 1 for every day and shift unless told."""
     ids = [line.split(",")[0] for line in shifts.splitlines()]
     if cover is None:
         cover = "\n".join(f"{d},{s},1,100,1" for d in range(horizon) for s in ids)
-    text = (f"# tiny\nSECTION_HORIZON\n# days\n{horizon}\n\nSECTION_SHIFTS\n{shifts}\n\n"
-            f"SECTION_STAFF\n{staff}\n\nSECTION_DAYS_OFF\n{days_off}\n\n"
-            f"SECTION_SHIFT_ON_REQUESTS\n{on}\n\nSECTION_SHIFT_OFF_REQUESTS\n{off}\n\n"
-            f"SECTION_COVER\n{cover}\n")
+    text = (
+        f"# tiny\nSECTION_HORIZON\n# days\n{horizon}\n\nSECTION_SHIFTS\n{shifts}\n\n"
+        f"SECTION_STAFF\n{staff}\n\nSECTION_DAYS_OFF\n{days_off}\n\n"
+        f"SECTION_SHIFT_ON_REQUESTS\n{on}\n\nSECTION_SHIFT_OFF_REQUESTS\n{off}\n\n"
+        f"SECTION_COVER\n{cover}\n"
+    )
     return text.replace("\n", "\r\n")
 
 
@@ -66,8 +74,9 @@ def engine_view(instance, rows):
     """(penalty, Counter of (employee, stem)) as the engine's checker sees the roster."""
     problem = to_problem(instance)
     rota = rota_from_rows(instance, rows)
-    broken = Counter((v.clinician_id, v.rule) for v in check(problem, rota)
-                     if v.rule != "allowed_hubs")  # a shift capped at 0: kind_cap says it too
+    broken = Counter(
+        (v.clinician_id, v.rule) for v in check(problem, rota) if v.rule != "allowed_hubs"
+    )  # a shift capped at 0: kind_cap says it too
     return weighted_total(problem, objective_parts(problem, rota)), broken
 
 
@@ -80,8 +89,12 @@ def format_view(instance, rows):
 def random_roster(instance, rng: random.Random, share: float) -> list[tuple[str, int, str]]:
     """At most one shift a day per employee, any shift type, on about `share` of the days."""
     ids = [s.shift_id for s in instance.shifts]
-    return [(e.employee_id, d, rng.choice(ids)) for e in instance.staff
-            for d in range(instance.horizon) if rng.random() < share]
+    return [
+        (e.employee_id, d, rng.choice(ids))
+        for e in instance.staff
+        for d in range(instance.horizon)
+        if rng.random() < share
+    ]
 
 
 def greedy_roster(instance) -> list[tuple[str, int, str]]:
@@ -95,7 +108,8 @@ def greedy_roster(instance) -> list[tuple[str, int, str]]:
         for shift in instance.shifts:
             for e in instance.staff:
                 if sum(1 for r in rows if r[1] == day and r[2] == shift.shift_id) >= cover.get(
-                        (day, shift.shift_id), 0):
+                    (day, shift.shift_id), 0
+                ):
                     break
                 mine = worked[e.employee_id]
                 before = mine.get(day - 1)
@@ -104,15 +118,17 @@ def greedy_roster(instance) -> list[tuple[str, int, str]]:
                     run += 1
                 weekend = day % 7 >= 5
                 weekends = {d // 7 for d in mine if d % 7 >= 5}
-                if (day in mine or day in instance.days_off.get(e.employee_id, ())
-                        or (e.max_of(shift.shift_id) or 0) <= sum(
-                            1 for s in mine.values() if s == shift.shift_id)
-                        or (before and shift.shift_id in instance.shift(before).cannot_follow)
-                        or sum(instance.shift(s).minutes for s in mine.values()) + shift.minutes
-                        > e.max_total_minutes
-                        or run + 1 > e.max_consecutive_shifts
-                        or (weekend and day // 7 not in weekends
-                            and len(weekends) >= e.max_weekends)):
+                if (
+                    day in mine
+                    or day in instance.days_off.get(e.employee_id, ())
+                    or (e.max_of(shift.shift_id) or 0)
+                    <= sum(1 for s in mine.values() if s == shift.shift_id)
+                    or (before and shift.shift_id in instance.shift(before).cannot_follow)
+                    or sum(instance.shift(s).minutes for s in mine.values()) + shift.minutes
+                    > e.max_total_minutes
+                    or run + 1 > e.max_consecutive_shifts
+                    or (weekend and day // 7 not in weekends and len(weekends) >= e.max_weekends)
+                ):
                     continue
                 mine[day] = shift.shift_id
                 rows.append((e.employee_id, day, shift.shift_id))
@@ -157,12 +173,22 @@ def test_instance1_fields():
     assert instance.horizon == 14
     assert [(s.shift_id, s.minutes, s.cannot_follow) for s in instance.shifts] == [("D", 480, ())]
     a = instance.staff[0]
-    assert (a.employee_id, a.max_shifts, a.max_total_minutes, a.min_total_minutes,
-            a.max_consecutive_shifts, a.min_consecutive_shifts, a.min_consecutive_days_off,
-            a.max_weekends) == ("A", (("D", 14),), 4320, 3360, 5, 2, 2, 1)
+    assert (
+        a.employee_id,
+        a.max_shifts,
+        a.max_total_minutes,
+        a.min_total_minutes,
+        a.max_consecutive_shifts,
+        a.min_consecutive_shifts,
+        a.min_consecutive_days_off,
+        a.max_weekends,
+    ) == ("A", (("D", 14),), 4320, 3360, 5, 2, 2, 1)
     assert instance.days_off["A"] == {0}
-    assert (instance.shift_on[0].employee_id, instance.shift_on[0].day,
-            instance.shift_on[0].weight) == ("A", 2, 2)
+    assert (
+        instance.shift_on[0].employee_id,
+        instance.shift_on[0].day,
+        instance.shift_on[0].weight,
+    ) == ("A", 2, 2)
     assert (instance.cover[1].day, instance.cover[1].requirement) == (1, 7)
 
 
@@ -172,20 +198,26 @@ def test_lf_and_crlf_read_alike():
     assert parse_instance(crlf) == parse_instance(crlf.replace("\r\n", "\n"))
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (dict(horizon=10), "t.txt:4: horizon 10 is not a whole number of weeks"),
-    (dict(shifts="E,48x,\nL,600,E"), "t.txt:7: length in minutes: not a whole number: '48x'"),
-    (dict(shifts="E,480,Q\nL,600,E"), "t.txt:7: unknown shift in CannotFollow 'Q'"),
-    (dict(shifts="E,480,\nE,600,"), "t.txt:8: duplicate shift 'E' (first on line 7)"),
-    (dict(staff="A,E=14|X=2,9999,0,14,1,1,2"), "t.txt:11: unknown shift in MaxShifts 'X'"),
-    (dict(staff="A,E=14|L,9999,0,14,1,1,2"), "t.txt:11: MaxShifts: expected shift=number, got 'L'"),
-    (dict(staff="A,E=14|L=14,9999,0,14,1,1"), "t.txt:11: expected 8 fields"),
-    (dict(days_off="B,3"), "t.txt:14: unknown employee 'B'"),
-    (dict(days_off="A,14"), "t.txt:14: day 14 is outside the horizon (days 0 to 13)"),
-    (dict(on="A,2,N,1"), "t.txt:17: unknown shift 'N'"),
-    (dict(off="A,2,E,-1"), "t.txt:20: weight: must be at least 0, got -1"),
-    (dict(cover="0,E,1,100,1\n0,E,2,100,1"), "t.txt:24: a second cover line for day 0 shift E"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (dict(horizon=10), "t.txt:4: horizon 10 is not a whole number of weeks"),
+        (dict(shifts="E,48x,\nL,600,E"), "t.txt:7: length in minutes: not a whole number: '48x'"),
+        (dict(shifts="E,480,Q\nL,600,E"), "t.txt:7: unknown shift in CannotFollow 'Q'"),
+        (dict(shifts="E,480,\nE,600,"), "t.txt:8: duplicate shift 'E' (first on line 7)"),
+        (dict(staff="A,E=14|X=2,9999,0,14,1,1,2"), "t.txt:11: unknown shift in MaxShifts 'X'"),
+        (
+            dict(staff="A,E=14|L,9999,0,14,1,1,2"),
+            "t.txt:11: MaxShifts: expected shift=number, got 'L'",
+        ),
+        (dict(staff="A,E=14|L=14,9999,0,14,1,1"), "t.txt:11: expected 8 fields"),
+        (dict(days_off="B,3"), "t.txt:14: unknown employee 'B'"),
+        (dict(days_off="A,14"), "t.txt:14: day 14 is outside the horizon (days 0 to 13)"),
+        (dict(on="A,2,N,1"), "t.txt:17: unknown shift 'N'"),
+        (dict(off="A,2,E,-1"), "t.txt:20: weight: must be at least 0, got -1"),
+        (dict(cover="0,E,1,100,1\n0,E,2,100,1"), "t.txt:24: a second cover line for day 0 shift E"),
+    ],
+)
 def test_malformed_input_names_file_and_line(change, expected):
     """Each malformed line is reported as file:line: message."""
     with pytest.raises(InstanceError) as raised:
@@ -223,32 +255,62 @@ def test_unreadable_file(tmp_path):
 
 def test_mapping_onto_the_engine():
     """Hubs, sessions, posts, clinicians, offers, rules and weights as the mapping promises."""
-    instance = parse_instance(tiny(
-        shifts="E,480,\nL,600,E\nN,720,E|L",
-        staff="A,E=14|L=0|N=3,4000,960,5,2,3,1\nB,E=1|L=2|N=0,9999,0,4,1,1,2",
-        days_off="A,3,4", on="A,2,N,2", off="B,5,E,3"), "t", "t.txt")
+    instance = parse_instance(
+        tiny(
+            shifts="E,480,\nL,600,E\nN,720,E|L",
+            staff="A,E=14|L=0|N=3,4000,960,5,2,3,1\nB,E=1|L=2|N=0,9999,0,4,1,1,2",
+            days_off="A,3,4",
+            on="A,2,N,2",
+            off="B,5,E,3",
+        ),
+        "t",
+        "t.txt",
+    )
     problem = to_problem(instance)
     assert problem.period_start == date(2024, 1, 1) and problem.period_start.weekday() == 0
     assert problem.period_end == date(2024, 1, 14)
     assert problem.bank_holidays == frozenset()
     assert [(h.hub_id, h.name, h.rooms) for h in problem.hubs] == [
-        ("E", "Shift E", None), ("L", "Shift L", None), ("N", "Shift N", None)]
+        ("E", "Shift E", None),
+        ("L", "Shift L", None),
+        ("N", "Shift N", None),
+    ]
     assert len(problem.sessions) == 14 * 3
     ends = {s.kind: (s.start, s.end, s.minutes) for s in problem.sessions}
-    assert ends == {"E": (time(8), time(16), 480), "L": (time(8), time(18), 600),
-                    "N": (time(8), time(20), 720)}
+    assert ends == {
+        "E": (time(8), time(16), 480),
+        "L": (time(8), time(18), 600),
+        "N": (time(8), time(20), 720),
+    }
     session = problem.session("N-20240103-0800-2000")
     (post,) = session.posts
-    assert (session.hub_id, session.kind, post.roles_text, post.roles, post.min, post.target,
-            post.max, post.under_weight, post.over_weight) == (
-        "N", "N", "nurse", frozenset({"nurse"}), 0, 1, 2, 100, 1)
+    assert (
+        session.hub_id,
+        session.kind,
+        post.roles_text,
+        post.roles,
+        post.min,
+        post.target,
+        post.max,
+        post.under_weight,
+        post.over_weight,
+    ) == ("N", "N", "nurse", frozenset({"nurse"}), 0, 1, 2, 100, 1)
     a, b = problem.clinicians
     assert (a.role, a.practice_code, a.max_sessions_per_week, a.max_sessions_per_day) == (
-        "nurse", "WARD", 7, 1)
+        "nurse",
+        "WARD",
+        7,
+        1,
+    )
     assert a.max_per_kind == (("E", 14), ("L", 0), ("N", 3)) and a.hubs == {"E", "N"}
-    assert (a.max_minutes_per_period, a.min_minutes_per_period, a.max_consecutive_days,
-            a.min_consecutive_days, a.min_consecutive_days_off, a.max_weekends) == (
-        4000, 960, 5, 2, 3, 1)
+    assert (
+        a.max_minutes_per_period,
+        a.min_minutes_per_period,
+        a.max_consecutive_days,
+        a.min_consecutive_days,
+        a.min_consecutive_days_off,
+        a.max_weekends,
+    ) == (4000, 960, 5, 2, 3, 1)
     assert b.hubs == {"E", "L"}
     assert [p.code for p in problem.practices] == ["WARD"]
     day = date(2024, 1, 4)
@@ -258,9 +320,15 @@ def test_mapping_onto_the_engine():
     (off,) = problem.availability[("B", date(2024, 1, 6))]
     assert (off.status, off.kind, off.weight) == (Status.UNAVAILABLE, "E", 3)
     rules = problem.rules
-    assert (rules.availability_default, rules.min_rest_hours, rules.max_consecutive_days,
-            rules.max_weekly_hours, rules.minutes_per_1000, rules.gp_cover,
-            rules.max_sessions_per_day) == (Status.AVAILABLE, 0, 5, 168, 0, False, 1)
+    assert (
+        rules.availability_default,
+        rules.min_rest_hours,
+        rules.max_consecutive_days,
+        rules.max_weekly_hours,
+        rules.minutes_per_1000,
+        rules.gp_cover,
+        rules.max_sessions_per_day,
+    ) == (Status.AVAILABLE, 0, 5, 168, 0, False, 1)
     assert set(rules.forbidden_successions) == {("L", "E"), ("N", "E"), ("N", "L")}
     weights = problem.weights
     assert {p: weights.of(p) for p in ("cover", "requests")} == {"cover": 1, "requests": 1}
@@ -326,9 +394,13 @@ def test_requests_are_charged_as_the_format_says():
 
 def test_cover_is_charged_per_person_both_ways():
     """Under by two costs 2 × WeightUnder; over by one costs WeightOver."""
-    instance = parse_instance(tiny(staff="A,E=14|L=14,9999,0,14,1,1,2\n"
-                                         "B,E=14|L=14,9999,0,14,1,1,2",
-                                   cover="0,E,2,100,1\n1,E,0,100,7"), "t")
+    instance = parse_instance(
+        tiny(
+            staff="A,E=14|L=14,9999,0,14,1,1,2\nB,E=14|L=14,9999,0,14,1,1,2",
+            cover="0,E,2,100,1\n1,E,0,100,7",
+        ),
+        "t",
+    )
     rows = [("A", 1, "E")]
     assert score_roster(instance, rows)[0] == 200 + 7
     assert engine_view(instance, rows)[0] == 207
@@ -370,8 +442,14 @@ def test_scorers_agree_on_greedy_rosters(path):
     assert rows
     penalty, broken = format_view(instance, rows)
     assert engine_view(instance, rows) == (penalty, broken)
-    kept = {"forbidden_succession", "kind_cap", "max_consecutive_days", "max_weekends",
-            "availability", "sessions_per_day"}
+    kept = {
+        "forbidden_succession",
+        "kind_cap",
+        "max_consecutive_days",
+        "max_weekends",
+        "availability",
+        "sessions_per_day",
+    }
     assert not kept & {rule for _, rule in broken}
 
 
@@ -457,6 +535,6 @@ def test_bad_roster_file_names_file_and_line(tmp_path):
 def test_module_is_engine_free_where_it_scores():
     """The format's scorer uses nothing of the engine: its functions name no engine module."""
     source = Path(curtois.__file__).read_text()
-    scorer = source[source.index("# ---- the format's own scoring"):]
+    scorer = source[source.index("# ---- the format's own scoring") :]
     for name in ("check", "objective_parts", "Problem", "Session", "Offer", "ortools"):
         assert f"{name}(" not in scorer and f"import {name}" not in scorer

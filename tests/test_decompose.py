@@ -22,7 +22,9 @@ from scheduler.solver.decompose import (
 from tests import builders as b
 
 NETWORKS = ("N1", "N2", "N3", "N4")
-DAYS = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+DAYS = [
+    b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5
+]
 
 
 def four_networks():
@@ -34,8 +36,15 @@ def four_networks():
         hubs.append(b.hub(f"H{n}", network=n, rooms=1))
         for side in "AB":
             practices.append(b.practice(f"{n}{side}", network=n))
-            clinicians += [b.clinician(f"{n}{side}{k}", practice_code=f"{n}{side}", hubs=(f"H{n}",),
-                                       max_sessions_per_week=5) for k in (1, 2)]
+            clinicians += [
+                b.clinician(
+                    f"{n}{side}{k}",
+                    practice_code=f"{n}{side}",
+                    hubs=(f"H{n}",),
+                    max_sessions_per_week=5,
+                )
+                for k in (1, 2)
+            ]
         sessions += [b.evening(day, f"H{n}", b.post("GP")) for day in DAYS]
     clinicians.append(b.clinician("F", practice_code="N1B", max_sessions_per_week=5))
     return b.problem(clinicians=clinicians, sessions=sessions, practices=practices, hubs=hubs)
@@ -65,7 +74,10 @@ def test_parts_keep_crossing_clinicians_and_take_their_places_out_of_the_posts()
     first = next(s for s in n2.sessions if s.date == DAYS[0])
     assert (first.posts[0].min, first.posts[0].target) == (0, 0)  # F fills it
     assert n2.delivered_elsewhere == {("N2", first.week): 90}  # F's minutes count for N2's contract
-    assert contract_requirements(n2)["N2", first.week] == contract_requirements(p)["N2", first.week] - 90
+    assert (
+        contract_requirements(n2)["N2", first.week]
+        == contract_requirements(p)["N2", first.week] - 90
+    )
     # one room: the posts, less F's place, and F never outnumber it, so the part needs no limit
     assert n2.hub("HN2").rooms is None
     # F is a GP: that session's GP cover is met outside the part, so the part wants none there
@@ -81,13 +93,20 @@ def test_parts_keep_crossing_clinicians_and_take_their_places_out_of_the_posts()
 def test_no_parts_for_few_networks_or_a_published_rota():
     p = four_networks()
     rota = unfair_rota(p)
-    two = b.problem(clinicians=[c for c in p.clinicians if c.practice_code[:2] in ("N1", "N2")],
-                    sessions=[s for s in p.sessions if s.hub_id in ("HN1", "HN2")],
-                    practices=[x for x in p.practices if x.network in ("N1", "N2")],
-                    hubs=[h for h in p.hubs if h.network in ("N1", "N2")])
+    two = b.problem(
+        clinicians=[c for c in p.clinicians if c.practice_code[:2] in ("N1", "N2")],
+        sessions=[s for s in p.sessions if s.hub_id in ("HN1", "HN2")],
+        practices=[x for x in p.practices if x.network in ("N1", "N2")],
+        hubs=[h for h in p.hubs if h.network in ("N1", "N2")],
+    )
     assert network_parts(two, [])[0] == []
-    published = b.problem(clinicians=p.clinicians, sessions=p.sessions, practices=p.practices,
-                          hubs=p.hubs, published=(Pin(rota[0].session_id, rota[0].clinician_id),))
+    published = b.problem(
+        clinicians=p.clinicians,
+        sessions=p.sessions,
+        practices=p.practices,
+        hubs=p.hubs,
+        published=(Pin(rota[0].session_id, rota[0].clinician_id),),
+    )
     assert network_parts(published, rota)[0] == []
 
 
@@ -119,9 +138,13 @@ def test_solve_with_decomposition_gives_a_checked_rota(monkeypatch, seed):
 def test_places_leave_room_for_the_kept_people_and_never_cut_the_rotas_own():
     """Two rooms and three posts: F (kept) takes the GP post and a nurse of the part the
     nurse post, so the HCA post has no room left in the part; the nurse's place stays."""
-    p = b.problem(clinicians=[b.clinician("F"), b.clinician("N", role="Nurse"), b.clinician("H", role="HCA")],
-                  hubs=[b.hub("H1", rooms=2)],
-                  sessions=[b.evening(b.MONDAY, "H1", b.post("GP"), b.post("Nurse", 0, 1), b.post("HCA", 0, 1))])
+    p = b.problem(
+        clinicians=[b.clinician("F"), b.clinician("N", role="Nurse"), b.clinician("H", role="HCA")],
+        hubs=[b.hub("H1", rooms=2)],
+        sessions=[
+            b.evening(b.MONDAY, "H1", b.post("GP"), b.post("Nurse", 0, 1), b.post("HCA", 0, 1))
+        ],
+    )
     sid = p.sessions[0].session_id
     rota = [Assignment(sid, 0, "F"), Assignment(sid, 1, "N")]
     places = _places(p, rota, rota[:1])
@@ -136,10 +159,16 @@ def test_hold_above_keeps_the_start_on_the_upper_tiers_and_minimises_the_rest():
     p = four_networks()
     rota = unfair_rota(p)
     before = objective_parts(p, rota)
-    result = solve_module.solve(p, SolveParams(time_limit=20, workers=1, hold_above="fair_share"), start=rota)
+    result = solve_module.solve(
+        p, SolveParams(time_limit=20, workers=1, hold_above="fair_share"), start=rota
+    )
     assert check(p, result.rota) == []
     held = [ph for ph in result.phases if ph.seconds == 0.0]
-    assert [ph.tier for ph in held] == [("unfilled_min",), ("gp_cover",), ("contract",)]  # the active tiers above
+    assert [ph.tier for ph in held] == [
+        ("unfilled_min",),
+        ("gp_cover",),
+        ("contract",),
+    ]  # the active tiers above
     assert all(ph.value == sum(before[part] for part in ph.tier) for ph in held)
     for part in ("unfilled_min", "gp_cover", "contract", "unfilled_target"):
         assert result.parts[part] <= before[part]
@@ -171,12 +200,25 @@ def costly_rota():
     works six sessions of its network and A2 four: its cost can fall only by A2 taking A1's
     sessions, within its practice (so fair share stays) and without loading anyone more."""
     base = four_networks()
-    p = b.problem(clinicians=[replace(c, cost_per_hour_pence=8000 if c.clinician_id.endswith("A1") else 4000)
-                              for c in base.clinicians],
-                  sessions=base.sessions, practices=base.practices, hubs=base.hubs)
-    rota = [Assignment(s.session_id, 0, "F" if (s.hub_id == "HN2" and s.date == DAYS[0])
-                       else f"{s.hub_id[1:]}A{1 if DAYS.index(s.date) < 6 else 2}")
-            for s in p.sessions]
+    p = b.problem(
+        clinicians=[
+            replace(c, cost_per_hour_pence=8000 if c.clinician_id.endswith("A1") else 4000)
+            for c in base.clinicians
+        ],
+        sessions=base.sessions,
+        practices=base.practices,
+        hubs=base.hubs,
+    )
+    rota = [
+        Assignment(
+            s.session_id,
+            0,
+            "F"
+            if (s.hub_id == "HN2" and s.date == DAYS[0])
+            else f"{s.hub_id[1:]}A{1 if DAYS.index(s.date) < 6 else 2}",
+        )
+        for s in p.sessions
+    ]
     assert check(p, rota) == []
     return p, rota
 
@@ -192,7 +234,9 @@ def test_cost_parts_lower_cost_and_keep_every_goal_above_it():
         assert after[part] <= before[part]
     assert _even(after) <= _even(before)
     assert after["cost"] < before["cost"]
-    assert [a for a in joined if a.clinician_id == "F"] == [a for a in rota if a.clinician_id == "F"]
+    assert [a for a in joined if a.clinician_id == "F"] == [
+        a for a in rota if a.clinician_id == "F"
+    ]
 
 
 def _even(parts):
@@ -233,8 +277,12 @@ def test_a_cost_part_pins_its_practices_minutes_and_is_judged_on_the_whole_fair_
     start = [a for a in rota if a.clinician_id.startswith("N1")]
     pinned = fairness.pinned(n1, start)
     assert {x.code: x.list_size for x in pinned.practices} == {"N1A": 900, "N1B": 0}  # ten evenings
-    swapped = [replace(a, clinician_id="N1A2") if a.clinician_id == "N1A1" else
-               replace(a, clinician_id="N1A1") for a in start]
+    swapped = [
+        replace(a, clinician_id="N1A2")
+        if a.clinician_id == "N1A1"
+        else replace(a, clinician_id="N1A1")
+        for a in start
+    ]
     assert fairness.kept(n1, start, swapped)
     # N1A holds every session, over its share: one given to N1B brings both nearer theirs
     moved = [replace(start[0], clinician_id="N1B1")] + start[1:]

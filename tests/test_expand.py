@@ -13,8 +13,14 @@ EASTER_MONDAY = date(2027, 3, 29)
 
 
 def row(weekday=0, start="18:30", end="20:00", hub="H1", roles="GP", min=1, target=None, **kw):
-    return DemandRow(hub_id=hub, start=time.fromisoformat(start), end=time.fromisoformat(end),
-                     post=post(roles, min, target), weekday=weekday, **kw)
+    return DemandRow(
+        hub_id=hub,
+        start=time.fromisoformat(start),
+        end=time.fromisoformat(end),
+        post=post(roles, min, target),
+        weekday=weekday,
+        **kw,
+    )
 
 
 def test_weekly_pattern_gives_one_session_per_matching_day():
@@ -28,27 +34,42 @@ def test_period_bounds_are_inclusive_and_may_start_midweek():
     """A Wednesday-to-Monday period catches the Saturday and both end days."""
     rows = [row(weekday=5, start="09:00", end="17:00"), row(weekday=2), row(weekday=0)]
     result = expand(rows, date(2027, 3, 3), date(2027, 3, 8))
-    assert [s.date for s in result.sessions] == [date(2027, 3, 3), date(2027, 3, 6),
-                                                 date(2027, 3, 8)]
+    assert [s.date for s in result.sessions] == [
+        date(2027, 3, 3),
+        date(2027, 3, 6),
+        date(2027, 3, 8),
+    ]
 
 
 def test_rows_sharing_hub_date_and_times_become_posts_in_row_order():
     """Two rows for the same slot are one session with two posts; another hub is separate."""
-    rows = [row(roles="GP", min=1), row(roles="ANP;Practice Nurse", min=0, target=1),
-            row(hub="H0", roles="HCA")]
+    rows = [
+        row(roles="GP", min=1),
+        row(roles="ANP;Practice Nurse", min=0, target=1),
+        row(hub="H0", roles="HCA"),
+    ]
     result = expand(rows, MARCH_1, MARCH_1)
     assert [(s.hub_id, [p.roles_text for p in s.posts]) for s in result.sessions] == [
-        ("H0", ["HCA"]), ("H1", ["GP", "ANP;Practice Nurse"])]
+        ("H0", ["HCA"]),
+        ("H1", ["GP", "ANP;Practice Nurse"]),
+    ]
 
 
 def test_sessions_sorted_by_start_then_hub():
     """Sessions come in (start, hub) order whatever the row order."""
-    rows = [row(weekday=1, hub="A"), row(weekday=0, hub="B", start="19:00"),
-            row(weekday=0, hub="C", start="18:00", end="19:00"), row(weekday=0, hub="A",
-                                                                    start="19:00")]
+    rows = [
+        row(weekday=1, hub="A"),
+        row(weekday=0, hub="B", start="19:00"),
+        row(weekday=0, hub="C", start="18:00", end="19:00"),
+        row(weekday=0, hub="A", start="19:00"),
+    ]
     result = expand(rows, MARCH_1, date(2027, 3, 2))
     assert [(s.date.day, s.start.hour, s.hub_id) for s in result.sessions] == [
-        (1, 18, "C"), (1, 19, "A"), (1, 19, "B"), (2, 18, "A")]
+        (1, 18, "C"),
+        (1, 19, "A"),
+        (1, 19, "B"),
+        (2, 18, "A"),
+    ]
 
 
 def test_valid_from_and_valid_to_limit_a_pattern_inclusively():
@@ -84,8 +105,10 @@ def test_bank_holiday_run_keeps_the_session():
 
 def test_mixed_rows_on_a_bank_holiday_keep_only_the_run_posts():
     """Of two rows in one slot, only the `run` one survives; the other's min is recorded."""
-    rows = [row(weekday=0, roles="GP", min=1), row(weekday=0, roles="ANP", min=1,
-                                                   run_on_bank_holidays=True)]
+    rows = [
+        row(weekday=0, roles="GP", min=1),
+        row(weekday=0, roles="ANP", min=1, run_on_bank_holidays=True),
+    ]
     result = expand(rows, EASTER_MONDAY, EASTER_MONDAY)
     assert [p.roles_text for p in result.sessions[0].posts] == ["ANP"]
     assert [s.min_posts for s in result.skipped] == [1]
@@ -108,13 +131,16 @@ def test_one_off_on_a_bank_holiday_follows_its_row_rule():
     assert [s.hub_id for s in result.skipped] == ["H1"]
 
 
-@pytest.mark.parametrize(("region", "day", "is_holiday"), [
-    ("england-and-wales", EASTER_MONDAY, True),
-    ("scotland", EASTER_MONDAY, False),
-    ("scotland", date(2027, 11, 30), True),  # St Andrew's Day
-    ("northern-ireland", date(2027, 3, 17), True),  # St Patrick's Day
-    ("england-and-wales", date(2027, 3, 17), False),
-])
+@pytest.mark.parametrize(
+    ("region", "day", "is_holiday"),
+    [
+        ("england-and-wales", EASTER_MONDAY, True),
+        ("scotland", EASTER_MONDAY, False),
+        ("scotland", date(2027, 11, 30), True),  # St Andrew's Day
+        ("northern-ireland", date(2027, 3, 17), True),  # St Patrick's Day
+        ("england-and-wales", date(2027, 3, 17), False),
+    ],
+)
 def test_bank_holiday_regions(region, day, is_holiday):
     """Each region uses its own calendar."""
     assert (day in bank_holidays_between(region, day, day)) is is_holiday

@@ -36,12 +36,16 @@ def test_unfilled_lists_min_posts_with_their_fields():
     """A min-2 post with 1 person is listed with missing 1; a post at min but under target
     is not listed."""
     s = saturday(SATURDAY, "KHC", post("GP;ANP", 2), post("GP", 1, 3))
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s],
-                hubs=[hub("KHC", name="Kingsway Health Centre")],
-                availability=offers(("C9", SATURDAY, "A")))
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")],
+        sessions=[s],
+        hubs=[hub("KHC", name="Kingsway Health Centre")],
+        availability=offers(("C9", SATURDAY, "A")),
+    )
     [u] = explain_unfilled(p, (a(s, "C1", 0), a(s, "C2", 1)))
-    assert u == Unfilled(s.session_id, "KHC", SATURDAY, time(9), time(17), "GP;ANP", 0, 1,
-                         u.reason, u.blocked_by)
+    assert u == Unfilled(
+        s.session_id, "KHC", SATURDAY, time(9), time(17), "GP;ANP", 0, 1, u.reason, u.blocked_by
+    )
 
 
 def test_no_clinician_has_the_role_and_skill():
@@ -54,8 +58,11 @@ def test_no_clinician_has_the_role_and_skill():
 def test_nobody_qualified_offered_the_date():
     """The only cytology nurse is unavailable that Saturday."""
     s = saturday(SATURDAY, "H1", post("Practice Nurse", skill="cytology"))
-    p = problem(clinicians=[clinician("C1", "Practice Nurse", skills=["cytology"])], sessions=[s],
-                availability=offers(("C1", SATURDAY, "U")))
+    p = problem(
+        clinicians=[clinician("C1", "Practice Nurse", skills=["cytology"])],
+        sessions=[s],
+        availability=offers(("C1", SATURDAY, "U")),
+    )
     assert only_reason(p) == "no Practice Nurse with skill cytology offered Sat 6 Mar 2027"
 
 
@@ -66,15 +73,22 @@ def test_several_roles_read_with_or():
     assert only_reason(p) == "no clinician in the network is a GP or ANP"
     assert plural(wanted(post("GP;ANP", skill="minor ops"))) == "GPs or ANPs with skill minor ops"
     assert [with_article(w) for w in ("ANP", "HCA", "GP", "Paramedic", "Osteopath")] == [
-        "an ANP", "an HCA", "a GP", "a Paramedic", "an Osteopath"]
+        "an ANP",
+        "an HCA",
+        "a GP",
+        "a Paramedic",
+        "an Osteopath",
+    ]
 
 
 def test_offered_but_not_allowed_at_the_hub():
     """Both GPs who offered may work only at Riverside: the hub is named by name."""
     s = evening(MONDAY, "KHC")
-    p = problem(clinicians=[clinician("C1", hubs=["RIV"]), clinician("C2", hubs=["RIV"])],
-                sessions=[s], hubs=[hub("KHC", name="Kingsway Health Centre"),
-                                    hub("RIV", name="Riverside")])
+    p = problem(
+        clinicians=[clinician("C1", hubs=["RIV"]), clinician("C2", hubs=["RIV"])],
+        sessions=[s],
+        hubs=[hub("KHC", name="Kingsway Health Centre"), hub("RIV", name="Riverside")],
+    )
     [u] = explain_unfilled(p, ())
     assert u.reason == "2 GPs offered but may not work at Kingsway Health Centre (allowed_hubs)"
     assert u.blocked_by == (("allowed_hubs", ("C1", "C2")),)
@@ -96,18 +110,27 @@ def test_mixed_blocks_are_grouped_by_rule():
     sat = saturday(SATURDAY, "KHC")
     riv = saturday(SATURDAY, "RIV")
     mon = evening(MONDAY, "RIV")
-    p = problem(clinicians=[clinician("C1042"), clinician("C1077"),
-                            clinician("C1090", max_sessions_per_week=1)],
-                sessions=[fri, sat, riv, mon],
-                hubs=[hub("KHC", name="Kingsway"), hub("RIV", name="Riverside")])
+    p = problem(
+        clinicians=[
+            clinician("C1042"),
+            clinician("C1077"),
+            clinician("C1090", max_sessions_per_week=1),
+        ],
+        sessions=[fri, sat, riv, mon],
+        hubs=[hub("KHC", name="Kingsway"), hub("RIV", name="Riverside")],
+    )
     rota = (a(fri, "C1042"), a(riv, "C1077"), a(mon, "C1090"))
     [u] = explain_unfilled(p, rota)
     assert u.reason == (
         "3 GPs offered: C1077 already booked then at Riverside 09:00–17:00 "
         "(overlap); C1042 would have under 11 h rest after Fri 5 Mar 18:30–22:30 at Kingsway "
-        "(min_rest); C1090 already at their weekly cap (weekly_cap)")
-    assert u.blocked_by == (("overlap", ("C1077",)), ("min_rest", ("C1042",)),
-                            ("weekly_cap", ("C1090",)))
+        "(min_rest); C1090 already at their weekly cap (weekly_cap)"
+    )
+    assert u.blocked_by == (
+        ("overlap", ("C1077",)),
+        ("min_rest", ("C1042",)),
+        ("weekly_cap", ("C1090",)),
+    )
 
 
 def test_several_candidates_with_details_in_one_group():
@@ -115,23 +138,29 @@ def test_several_candidates_with_details_in_one_group():
     fri1 = session(FRIDAY, "18:30", "22:30", "H1")
     fri2 = session(FRIDAY, "19:00", "23:00", "H2")
     sat = saturday(SATURDAY, "H1")
-    p = problem(clinicians=[clinician("C1"), clinician("C2"), clinician("C3", "ANP")],
-                sessions=[fri1, fri2, sat, saturday(SATURDAY, "H3", post("ANP"))])
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2"), clinician("C3", "ANP")],
+        sessions=[fri1, fri2, sat, saturday(SATURDAY, "H3", post("ANP"))],
+    )
     rota = (a(fri1, "C1"), a(fri2, "C2"), a(p.sessions[-1], "C3"))
     assert only_reason(p, rota) == (
         "2 GPs offered; all would have under 11 h rest (min_rest): "
-        "C1 after Fri 5 Mar 18:30–22:30 at Hub H1, C2 after Fri 5 Mar 19:00–23:00 at Hub H2")
+        "C1 after Fri 5 Mar 18:30–22:30 at Hub H1, C2 after Fri 5 Mar 19:00–23:00 at Hub H2"
+    )
 
 
 def test_hub_full():
     """A one-room hub already has someone at 19:00 during the unfilled 18:30–20:00 session."""
     s1, s2 = evening(MONDAY), session(MONDAY, "19:00", "21:00")
-    p = problem(clinicians=[clinician("C1"), clinician("C2")], sessions=[s1, s2],
-                hubs=[hub("H1", rooms=1)])
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2")], sessions=[s1, s2], hubs=[hub("H1", rooms=1)]
+    )
     assert only_reason(p, (a(s2, "C1"),)) == "hub full: its one room is in use (rooms)"
-    p3 = problem(clinicians=[clinician(f"C{i}") for i in range(1, 5)],
-                 sessions=[s1, session(MONDAY, "18:00", "21:00", "H1", (post("GP", 3),))],
-                 hubs=[hub("H1", rooms=3)])
+    p3 = problem(
+        clinicians=[clinician(f"C{i}") for i in range(1, 5)],
+        sessions=[s1, session(MONDAY, "18:00", "21:00", "H1", (post("GP", 3),))],
+        hubs=[hub("H1", rooms=3)],
+    )
     rota = tuple(a(p3.sessions[0], f"C{i}") for i in range(1, 4))
     assert only_reason(p3, rota) == "hub full: all 3 rooms in use (rooms)"
 
@@ -141,14 +170,16 @@ def test_free_candidate_when_the_solver_ran_out_of_time():
     s = evening(MONDAY)
     p = problem(clinicians=[clinician("C1042")], sessions=[s])
     assert only_reason(p, (), SolveStatus.FEASIBLE) == (
-        "C1042 could fill it (the solver's time ran out first)")
+        "C1042 could fill it (the solver's time ran out first)"
+    )
 
 
 def test_free_candidate_said_honestly_otherwise():
     """Without a timed-out solve (a hand-made rota), the reason says nothing stops them."""
     s = evening(MONDAY)
-    p = problem(clinicians=[clinician("C1"), clinician("C2", hubs=["H9"]), clinician("C3")],
-                sessions=[s])
+    p = problem(
+        clinicians=[clinician("C1"), clinician("C2", hubs=["H9"]), clinician("C3")], sessions=[s]
+    )
     [u] = explain_unfilled(p, ())
     assert u.reason == "C1 or C3 could fill it: adding them breaks no hard rule"
     assert u.blocked_by == (("allowed_hubs", ("C2",)),)

@@ -47,8 +47,13 @@ UID_SHAPE = re.compile(r"^[0-9a-f]{32}@hubrota$")
 
 HUBS = (
     b.hub("H1", name="Riverside hub", address="1 River Road, Townsville", postcode="TS1 1AA"),
-    b.hub("H2", name="Hillview hub", address="22 Hill Street; Upper Floor \\ Suite 3, a long "
-          "address line that forces folding: Ærøskøbing Straße café", postcode="TS2 2BB"),
+    b.hub(
+        "H2",
+        name="Hillview hub",
+        address="22 Hill Street; Upper Floor \\ Suite 3, a long "
+        "address line that forces folding: Ærøskøbing Straße café",
+        postcode="TS2 2BB",
+    ),
 )
 PRACTICES = (
     b.practice("P1", name="Riverside Surgery"),
@@ -64,10 +69,16 @@ CLINICIANS = (
 )
 SAT_MAR = b.session(date(2027, 3, 27), "09:00", "17:00", "H1", (b.post("GP;ANP", 1, 2),))
 MON_MAR_H1 = b.session(date(2027, 3, 29), "18:30", "20:00", "H1", (b.post("GP", 1, 2),))
-MON_MAR_H2 = b.session(date(2027, 3, 29), "18:30", "20:00", "H2",
-                       (b.post("ANP;Practice Nurse", 1, 2),))
-SAT_OCT = b.session(date(2027, 10, 30), "09:00", "17:00", "H2",
-                    (b.post("GP", 1), b.post("ANP;Practice Nurse", 1, 2)))
+MON_MAR_H2 = b.session(
+    date(2027, 3, 29), "18:30", "20:00", "H2", (b.post("ANP;Practice Nurse", 1, 2),)
+)
+SAT_OCT = b.session(
+    date(2027, 10, 30),
+    "09:00",
+    "17:00",
+    "H2",
+    (b.post("GP", 1), b.post("ANP;Practice Nurse", 1, 2)),
+)
 MON_NOV = b.session(date(2027, 11, 1), "18:30", "20:00", "H1", (b.post("GP", 1),))
 TUE_NOV = b.session(date(2027, 11, 2), "18:30", "20:00", "H2", (b.post("GP", 1),))  # unfilled
 SESSIONS = (SAT_MAR, MON_MAR_H1, MON_MAR_H2, SAT_OCT, MON_NOV, TUE_NOV)
@@ -142,19 +153,30 @@ def with_icalendar(data: bytes) -> set[tuple[str, str, str]]:
 
 def with_vobject(data: bytes) -> list[tuple[str, str, str]]:
     cal = vobject.readOne(data.decode("utf-8"), validate=True)
-    return [(e.uid.value, _z(e.dtstart.value), _z(e.dtend.value))
-            for e in cal.contents.get("vevent", [])]
+    return [
+        (e.uid.value, _z(e.dtstart.value), _z(e.dtend.value))
+        for e in cal.contents.get("vevent", [])
+    ]
 
 
 def with_node(paths: list[Path]) -> dict[str, dict[str, list[dict]]]:
     """ical.js and node-ical through tests/js/parse.js: file name → parser → events."""
     if shutil.which("node") is None:
-        pytest.fail("node is not installed: the feed tests need Node.js 20 for ical.js and node-ical")
-    if not (JS_DIR / "node_modules" / "ical.js").is_dir() or not (
-            JS_DIR / "node_modules" / "node-ical").is_dir():
+        pytest.fail(
+            "node is not installed: the feed tests need Node.js 20 for ical.js and node-ical"
+        )
+    if (
+        not (JS_DIR / "node_modules" / "ical.js").is_dir()
+        or not (JS_DIR / "node_modules" / "node-ical").is_dir()
+    ):
         pytest.fail("tests/js/node_modules is missing: run `npm ci --prefix tests/js` first")
-    run = subprocess.run(["node", str(JS_DIR / "parse.js"), *map(str, paths)],
-                         capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run(
+        ["node", str(JS_DIR / "parse.js"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, f"parse.js failed:\n{run.stderr}"
     return {Path(path).name: parsed for path, parsed in json.loads(run.stdout).items()}
 
@@ -195,9 +217,22 @@ def radicale(tmp_path_factory):
     port = _free_port()
     log = (root / "radicale.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "radicale", "-C", "", "-H", f"127.0.0.1:{port}",
-         "--auth-type", "none", "--storage-filesystem-folder", str(root / "storage")],
-        stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "radicale",
+            "-C",
+            "",
+            "-H",
+            f"127.0.0.1:{port}",
+            "--auth-type",
+            "none",
+            "--storage-filesystem-folder",
+            str(root / "storage"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -223,8 +258,10 @@ def caldav(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, b
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         # any password is accepted with auth type none; the user owns /hubrota/
-        headers = {"Authorization": "Basic aHVicm90YTp4",  # hubrota:x
-                   "Content-Type": "text/calendar; charset=utf-8"}
+        headers = {
+            "Authorization": "Basic aHVicm90YTp4",  # hubrota:x
+            "Content-Type": "text/calendar; charset=utf-8",
+        }
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read()
@@ -239,9 +276,19 @@ def test_one_feed_per_clinician_hub_practice_and_network(feeds_dir):
     """Every clinician, hub and practice has a feed, even with nothing in it, plus all.ics."""
     names = sorted(p.name for p in feeds_dir.iterdir())
     assert names == sorted(expected_events(network(), ROTA))
-    assert names == ["all.ics", "clinician-C1.ics", "clinician-C2.ics", "clinician-C3.ics",
-                     "clinician-C4.ics", "clinician-C5.ics", "hub-H1.ics", "hub-H2.ics",
-                     "practice-P1.ics", "practice-P2.ics", "practice-P3.ics"]
+    assert names == [
+        "all.ics",
+        "clinician-C1.ics",
+        "clinician-C2.ics",
+        "clinician-C3.ics",
+        "clinician-C4.ics",
+        "clinician-C5.ics",
+        "hub-H1.ics",
+        "hub-H2.ics",
+        "practice-P1.ics",
+        "practice-P2.ics",
+        "practice-P3.ics",
+    ]
 
 
 def test_icalendar_reads_every_feed_without_errors(feeds_dir):
@@ -287,8 +334,11 @@ def test_every_parser_sees_the_rota(feeds_dir, node_parsed):
     for name, events in expected.items():
         data = (feeds_dir / name).read_bytes()
         assert with_icalendar(data) == events, name
-        read_by = {"vobject": with_vobject(data), "ical.js": js_triples(node_parsed[name]["icaljs"]),
-                   "node-ical": js_triples(node_parsed[name]["nodeical"])}
+        read_by = {
+            "vobject": with_vobject(data),
+            "ical.js": js_triples(node_parsed[name]["icaljs"]),
+            "node-ical": js_triples(node_parsed[name]["nodeical"]),
+        }
         for parser, triples in read_by.items():
             assert len(triples) == len(events), (name, parser)
             assert set(triples) == events, (name, parser)
@@ -323,8 +373,10 @@ def test_clock_change_sessions_have_the_right_utc_instants(feeds_dir, node_parse
 def test_session_instants_follow_the_wall_clock_past_midnight():
     """A session past midnight on the night the clocks go forward ends at 02:00 BST = 01:00Z."""
     late = b.session(date(2027, 3, 27), "22:00", "02:00")
-    assert session_instants(late) == (datetime(2027, 3, 27, 22, tzinfo=UTC),
-                                      datetime(2027, 3, 28, 1, tzinfo=UTC))
+    assert session_instants(late) == (
+        datetime(2027, 3, 27, 22, tzinfo=UTC),
+        datetime(2027, 3, 28, 1, tzinfo=UTC),
+    )
 
 
 # ---- what the events say -----------------------------------------------------------------
@@ -341,12 +393,16 @@ def test_clinician_event_text(feeds_dir):
     events = _events(feeds_dir / "clinician-C2.ics")
     event = events[event_uid(SECRET, Scope("clinician", "C2"), SAT_OCT.session_id)]
     assert event["SUMMARY"] == "Extended access – ANP – Hillview hub"
-    assert event["LOCATION"] == ("Hillview hub, 22 Hill Street; Upper Floor \\ Suite 3, a long "
-                                 "address line that forces folding: Ærøskøbing Straße café, TS2 2BB")
-    assert event["DESCRIPTION"] == ("Also on this session:\nDana Østergaard, RGN; Lead "
-                                    "(Practice Nurse)\nDr Chris O'Neil (GP)")
+    assert event["LOCATION"] == (
+        "Hillview hub, 22 Hill Street; Upper Floor \\ Suite 3, a long "
+        "address line that forces folding: Ærøskøbing Straße café, TS2 2BB"
+    )
+    assert event["DESCRIPTION"] == (
+        "Also on this session:\nDana Østergaard, RGN; Lead (Practice Nurse)\nDr Chris O'Neil (GP)"
+    )
     alone = _events(feeds_dir / "clinician-C1.ics")[
-        event_uid(SECRET, Scope("clinician", "C1"), MON_NOV.session_id)]
+        event_uid(SECRET, Scope("clinician", "C1"), MON_NOV.session_id)
+    ]
     assert alone["DESCRIPTION"] == "No one else is on this session."
     assert alone["LOCATION"] == "Riverside hub, 1 River Road, Townsville, TS1 1AA"
 
@@ -354,7 +410,9 @@ def test_clinician_event_text(feeds_dir):
 def test_hub_practice_and_network_event_text(feeds_dir):
     """Hub and all.ics events count the staff and list everyone; practice events name the
     practice's clinician, since several of them may share a session."""
-    hub = _events(feeds_dir / "hub-H1.ics")[event_uid(SECRET, Scope("hub", "H1"), SAT_MAR.session_id)]
+    hub = _events(feeds_dir / "hub-H1.ics")[
+        event_uid(SECRET, Scope("hub", "H1"), SAT_MAR.session_id)
+    ]
     assert hub["SUMMARY"] == "Extended access – Riverside hub (2 staff)"
     assert hub["DESCRIPTION"] == "On this session:\nBo Lee (ANP)\nDr Ann Smith (GP)"
     everyone = _events(feeds_dir / "all.ics")[event_uid(SECRET, Scope("all"), SAT_OCT.session_id)]
@@ -392,13 +450,20 @@ def test_uids_are_opaque_stable_and_unique(feeds_dir, tmp_path):
     uid_text = " ".join(u for uids in uids_by_feed.values() for u in uids)
     for s in problem.sessions:
         assert s.session_id not in raw
-    again = build_feeds(problem, ROTA, secret=SECRET, previous=None, changed_at=LATER,
-                        window_start=None)
+    again = build_feeds(
+        problem, ROTA, secret=SECRET, previous=None, changed_at=LATER, window_start=None
+    )
     for name, data in again.items():
         cal = Calendar.from_ical(data)
         assert [str(c["UID"]) for c in cal.walk() if "UID" in c] == uids_by_feed[name]
-    other = build_feeds(problem, ROTA, secret=b"another-secret-0123456789", previous=None,
-                        changed_at=NOW, window_start=None)
+    other = build_feeds(
+        problem,
+        ROTA,
+        secret=b"another-secret-0123456789",
+        previous=None,
+        changed_at=NOW,
+        window_start=None,
+    )
     other_uids = {str(e["UID"]) for data in other.values() for e in Calendar.from_ical(data).events}
     assert not other_uids & set(uid_text.split())
 
@@ -439,11 +504,15 @@ def test_one_change_bumps_only_the_events_it_touches(tmp_path, node_parsed):
         "hub-H2.ics": event_uid(SECRET, Scope("hub", "H2"), sid),
         "clinician-C3.ics": event_uid(SECRET, Scope("clinician", "C3"), sid),
         "clinician-C4.ics": event_uid(SECRET, Scope("clinician", "C4"), sid),
-        "practice-P2.ics": {event_uid(SECRET, Scope("practice", "P2"), sid, "C3"),
-                            event_uid(SECRET, Scope("practice", "P2"), sid, "C4")},
+        "practice-P2.ics": {
+            event_uid(SECRET, Scope("practice", "P2"), sid, "C3"),
+            event_uid(SECRET, Scope("practice", "P2"), sid, "C4"),
+        },
     }
-    removed = {"clinician-C2.ics": event_uid(SECRET, Scope("clinician", "C2"), sid),
-               "practice-P1.ics": event_uid(SECRET, Scope("practice", "P1"), sid, "C2")}
+    removed = {
+        "clinician-C2.ics": event_uid(SECRET, Scope("clinician", "C2"), sid),
+        "practice-P1.ics": event_uid(SECRET, Scope("practice", "P1"), sid, "C2"),
+    }
     for name in before:
         old, new = _vevents(before[name]), _vevents(after[name])
         bumped = touched.get(name, set())
@@ -460,7 +529,8 @@ def test_one_change_bumps_only_the_events_it_touches(tmp_path, node_parsed):
         if not bumped and not gone:
             assert after[name] == before[name], name
     assert expected_events(problem, changed_rota)["clinician-C2.ics"] == with_icalendar(
-        after["clinician-C2.ics"])
+        after["clinician-C2.ics"]
+    )
     hub = _events(tmp_path / "hub-H2.ics")[touched["hub-H2.ics"]]
     assert hub["SUMMARY"] == "Extended access – Hillview hub (2 staff)"
     # writing the changed rota again changes nothing; putting C2 back is another change
@@ -507,10 +577,16 @@ def test_a_change_is_never_stamped_before_the_last_one(tmp_path):
     (tmp_path / "clinician-C4.ics").write_bytes(b"\xff\xfe garbage")
     rota = tuple(a for a in ROTA if a != Assignment(SAT_OCT.session_id, 1, "C2"))
     write_feeds(network(), rota, tmp_path, secret=SECRET, now=NOW)
-    event = _events(tmp_path / "hub-H2.ics")[event_uid(SECRET, Scope("hub", "H2"), SAT_OCT.session_id)]
+    event = _events(tmp_path / "hub-H2.ics")[
+        event_uid(SECRET, Scope("hub", "H2"), SAT_OCT.session_id)
+    ]
     assert event["SEQUENCE"] == "1"
-    assert b"LAST-MODIFIED:20270302T093000Z" in _vevents((tmp_path / "hub-H2.ics").read_bytes())[
-        event_uid(SECRET, Scope("hub", "H2"), SAT_OCT.session_id)]
+    assert (
+        b"LAST-MODIFIED:20270302T093000Z"
+        in _vevents((tmp_path / "hub-H2.ics").read_bytes())[
+            event_uid(SECRET, Scope("hub", "H2"), SAT_OCT.session_id)
+        ]
+    )
     replaced = tmp_path / "clinician-C4.ics"
     assert with_icalendar(replaced.read_bytes()) == expected_events(network(), rota)[replaced.name]
 
@@ -557,8 +633,10 @@ def test_feed_secret_from_environment_or_a_private_file(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert re.fullmatch(rb"[0-9a-f]{64}", first)
     assert feed_secret(env) == first
-    assert feed_secret({"HOME": str(tmp_path / "home")}) == (
-        tmp_path / "home" / ".config" / "hubrota" / "feed-secret").read_text().strip().encode()
+    assert (
+        feed_secret({"HOME": str(tmp_path / "home")})
+        == (tmp_path / "home" / ".config" / "hubrota" / "feed-secret").read_text().strip().encode()
+    )
     with pytest.raises(ValueError, match="at least"):
         feed_secret({"HUBROTA_FEED_SECRET": "short"})
 
@@ -569,8 +647,8 @@ def test_feeds_main_writes_the_feeds_or_reports_a_bad_rota(tmp_path, monkeypatch
     monkeypatch.setenv("HUBROTA_FEED_SECRET", SECRET.decode())
     assert feeds_main(network(), ROTA, tmp_path / "feeds", now=NOW) == 0
     assert (tmp_path / "feeds" / "all.ics").read_bytes() == build_feeds(
-        network(), ROTA, secret=SECRET, previous=None, changed_at=NOW,
-        window_start=date(2027, 1, 4))["all.ics"]
+        network(), ROTA, secret=SECRET, previous=None, changed_at=NOW, window_start=date(2027, 1, 4)
+    )["all.ics"]
     assert "11 feeds" in capsys.readouterr().err
     bad = (*ROTA, Assignment(SAT_MAR.session_id, 0, "C9"))
     assert feeds_main(network(), bad, tmp_path / "other", now=NOW) == 2
@@ -580,8 +658,14 @@ def test_feeds_main_writes_the_feeds_or_reports_a_bad_rota(tmp_path, monkeypatch
 def test_build_feeds_rejects_naive_change_time():
     """A change time without a zone would be a floating DTSTAMP: refused."""
     with pytest.raises(ValueError, match="timezone-aware"):
-        build_feeds(network(), ROTA, secret=SECRET, previous=None,
-                    changed_at=datetime(2027, 3, 1), window_start=None)
+        build_feeds(
+            network(),
+            ROTA,
+            secret=SECRET,
+            previous=None,
+            changed_at=datetime(2027, 3, 1),
+            window_start=None,
+        )
 
 
 def test_odd_ids_make_safe_file_names(tmp_path):

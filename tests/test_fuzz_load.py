@@ -21,31 +21,108 @@ from scheduler.domain import Rules, Weights
 from scheduler.io.load import InputError, InputErrors, load_problem_with_warnings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
-FILES = {p.name: p.read_bytes() for p in sorted(SAMPLE.iterdir())
-         if p.suffix in (".csv", ".toml")}
+FILES = {p.name: p.read_bytes() for p in sorted(SAMPLE.iterdir()) if p.suffix in (".csv", ".toml")}
 CSV_FILES = sorted(name for name in FILES if name.endswith(".csv"))
 # HUBROTA_FUZZ_EXAMPLES scales the search up for a long local run; the default stays quick.
 EXAMPLES = int(os.environ.get("HUBROTA_FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 NASTY_CELLS = [
-    "", " ", "-1", "-0", "0", "1.5", "1e308", "1E5", "NaN", "nan", "inf", "-inf", "Infinity",
-    "9" * 40, "-" + "9" * 5000, "9" * 5000, "2147483648", "9223372036854775808", "£-5", "£1e9",
-    "9999-12-31", "0001-01-01", "0000-01-01", "2027-02-30", "10000-01-01", "2027-13-01",
-    "9999-12-31 00:00:00", "24:00", "23:60", "00:00", "99:99", "-1:00", "x" * 20_000,
-    "🙂", "\x00", '"', "'", ";", ";;", "=1+1", "A;P", "\t", "yes", "P", "U", "Mon;Tue",
-    "Saturday", "skip", "run", "E=1", "E=-1;E=2", "=", "Z" * 300 + ";" * 300,
+    "",
+    " ",
+    "-1",
+    "-0",
+    "0",
+    "1.5",
+    "1e308",
+    "1E5",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "9" * 40,
+    "-" + "9" * 5000,
+    "9" * 5000,
+    "2147483648",
+    "9223372036854775808",
+    "£-5",
+    "£1e9",
+    "9999-12-31",
+    "0001-01-01",
+    "0000-01-01",
+    "2027-02-30",
+    "10000-01-01",
+    "2027-13-01",
+    "9999-12-31 00:00:00",
+    "24:00",
+    "23:60",
+    "00:00",
+    "99:99",
+    "-1:00",
+    "x" * 20_000,
+    "🙂",
+    "\x00",
+    '"',
+    "'",
+    ";",
+    ";;",
+    "=1+1",
+    "A;P",
+    "\t",
+    "yes",
+    "P",
+    "U",
+    "Mon;Tue",
+    "Saturday",
+    "skip",
+    "run",
+    "E=1",
+    "E=-1;E=2",
+    "=",
+    "Z" * 300 + ";" * 300,
 ]
 TOML_VALUES = [
-    "9999-12-31", "0001-01-01", "1900-01-01", "2027-04-19", "2027-04-19T10:00:00", "inf",
-    "-inf", "nan", "1e400", "-1", "0", "1", "1.5", "99999999999999999999", "10000000", "true",
-    '"x"', '""', "[]", '["L>E"]', '["L>"]', "{}", "[" * 400 + "]" * 400, '"18:30-20:00"',
-    '"20:00-18:30"', '"run"', '"make_up"', '"unavailable"', '"scotland"',
+    "9999-12-31",
+    "0001-01-01",
+    "1900-01-01",
+    "2027-04-19",
+    "2027-04-19T10:00:00",
+    "inf",
+    "-inf",
+    "nan",
+    "1e400",
+    "-1",
+    "0",
+    "1",
+    "1.5",
+    "99999999999999999999",
+    "10000000",
+    "true",
+    '"x"',
+    '""',
+    "[]",
+    '["L>E"]',
+    '["L>"]',
+    "{}",
+    "[" * 400 + "]" * 400,
+    '"18:30-20:00"',
+    '"20:00-18:30"',
+    '"run"',
+    '"make_up"',
+    '"unavailable"',
+    '"scotland"',
 ]
-TOML_KEYS = ([f"period.{k}" for k in ("start", "end", "reference_date")]
-             + [f"rules.{f.name}" for f in dataclasses.fields(Rules)]
-             + [f"weights.{f.name}" for f in dataclasses.fields(Weights)] + ["nosuch.key"])
+TOML_KEYS = (
+    [f"period.{k}" for k in ("start", "end", "reference_date")]
+    + [f"rules.{f.name}" for f in dataclasses.fields(Rules)]
+    + [f"weights.{f.name}" for f in dataclasses.fields(Weights)]
+    + ["nosuch.key"]
+)
 
 
 def _rows(name: str, files: dict[str, bytes] = FILES) -> list[list[str]]:
@@ -78,15 +155,28 @@ def _columns_changed(draw, name: str, files: dict[str, bytes]) -> bytes:
     how = draw(st.sampled_from(["drop", "duplicate", "extra", "rename", "ragged"]))
     for number, row in enumerate(rows):
         if how == "drop":
-            del row[column:column + 1]
+            del row[column : column + 1]
         elif how == "duplicate" and column < len(row):
             row.append(row[column])
         elif how == "extra":
             row.append(draw(st.text(max_size=12)) if number == 0 else "1")
         elif how == "rename" and number == 0:
-            row[column] = draw(st.one_of(st.sampled_from(["", " ", "2027-04-19", "9999-99-99",
-                                                          "Practice Code", "DATE", "clinician_id"]),
-                                         st.text(max_size=12)))
+            row[column] = draw(
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            "",
+                            " ",
+                            "2027-04-19",
+                            "9999-99-99",
+                            "Practice Code",
+                            "DATE",
+                            "clinician_id",
+                        ]
+                    ),
+                    st.text(max_size=12),
+                )
+            )
         elif how == "ragged" and number and draw(st.booleans()):
             row.extend([""] * draw(st.integers(1, 3)))
     return _csv_bytes(rows)
@@ -118,30 +208,39 @@ def _encoded(draw, name: str, files: dict[str, bytes]) -> bytes:
 def csv_mutation(draw, files: dict[str, bytes] = FILES) -> tuple[str, bytes | None]:
     """(name, new bytes or None for a deleted file) for one CSV file of `files`."""
     name = draw(st.sampled_from(sorted(n for n in files if n.endswith(".csv"))))
-    data = draw(st.one_of(
-        st.binary(max_size=2000),
-        st.just(b""),
-        st.none(),  # the file is missing
-        _encoded(name, files),
-        _cells_changed(name, files),
-        _columns_changed(name, files),
-        _rows_changed(name, files),
-        st.integers(0, len(files[name])).map(lambda n, name=name: files[name][:n]),
-    ))
+    data = draw(
+        st.one_of(
+            st.binary(max_size=2000),
+            st.just(b""),
+            st.none(),  # the file is missing
+            _encoded(name, files),
+            _cells_changed(name, files),
+            _columns_changed(name, files),
+            _rows_changed(name, files),
+            st.integers(0, len(files[name])).map(lambda n, name=name: files[name][:n]),
+        )
+    )
     return name, data
 
 
 @st.composite
 def toml_mutation(draw) -> tuple[str, bytes]:
     """A rota.toml of one to four keys with absurd or wrong values, sometimes with junk."""
-    pairs = draw(st.lists(st.tuples(st.sampled_from(TOML_KEYS), st.sampled_from(TOML_VALUES)),
-                          min_size=1, max_size=4, unique_by=lambda pair: pair[0]))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.sampled_from(TOML_KEYS), st.sampled_from(TOML_VALUES)),
+            min_size=1,
+            max_size=4,
+            unique_by=lambda pair: pair[0],
+        )
+    )
     sections: dict[str, list[str]] = {}
     for key, value in pairs:
         section, item = key.split(".")
         sections.setdefault(section, []).append(f"{item} = {value}")
-    text = "".join(f"[{s}]\n" + "".join(f"{line}\n" for line in lines)
-                   for s, lines in sections.items())
+    text = "".join(
+        f"[{s}]\n" + "".join(f"{line}\n" for line in lines) for s, lines in sections.items()
+    )
     garbage = draw(st.sampled_from(["", "", "", "junk", "[rules]\n", "x = [1, 'a']\n"]))
     return "rota.toml", (text + garbage).encode("utf-8")
 
@@ -202,10 +301,15 @@ def test_a_mutated_rota_toml_gives_only_documented_errors(mutation):
 
 
 @FUZZ
-@given(st.sampled_from(CSV_FILES), st.integers(0, 30),
-       st.lists(st.sampled_from(NASTY_CELLS), min_size=1, max_size=3), st.booleans())
-def test_absurd_values_in_a_whole_column_give_only_documented_errors(name, column, values,
-                                                                     without_settings):
+@given(
+    st.sampled_from(CSV_FILES),
+    st.integers(0, 30),
+    st.lists(st.sampled_from(NASTY_CELLS), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_absurd_values_in_a_whole_column_give_only_documented_errors(
+    name, column, values, without_settings
+):
     """Every data cell of one column set to absurd values at once, with or without rota.toml
     (without it the period spans the availability dates: every date 9999-12-31 or 0001-01-01
     must not make a period to the end of time)."""
@@ -223,15 +327,16 @@ def test_absurd_values_in_a_whole_column_give_only_documented_errors(name, colum
 WORKBOOK = SAMPLE.parent / "sample.xlsx"
 
 
-@settings(max_examples=max(10, EXAMPLES // 2), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=max(10, EXAMPLES // 2), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.data())
 def test_a_damaged_workbook_gives_only_documented_errors(data):
     """The sample workbook truncated, or with bytes overwritten (inside its zip structure or
     its compressed sheets), raises InputErrors naming it, or still loads."""
     book = bytearray(WORKBOOK.read_bytes())
     if data.draw(st.booleans()):
-        book = book[:data.draw(st.integers(0, len(book)))]
+        book = book[: data.draw(st.integers(0, len(book)))]
     else:
         for _ in range(data.draw(st.integers(1, 8))):
             book[data.draw(st.integers(0, len(book) - 1))] = data.draw(st.integers(0, 255))
@@ -272,51 +377,91 @@ def _column(name: str, column: str, value: str) -> bytes:
     return _csv_bytes(rows)
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    # TypeError: unhashable type 'list'
-    ({"rota.toml": b"[rules]\nbank_holiday_region = []\n"},
-     "rota.toml:2:rules.bank_holiday_region: expected one of england-and-wales, scotland, "
-     "northern-ireland, got []"),
-    # OverflowError after expanding sessions day by day for 8,000 years
-    ({"rota.toml": b"[period]\nend = 9999-12-31\n"},
-     "rota.toml:2:period.end: the period 2027-04-19 to 9999-12-31 is 2,911,970 days long "
-     "(at most 731)"),
-    # without rota.toml the availability dates make the period: year 1 overflowed too
-    ({"rota.toml": None, "availability.csv": _csv_bytes(
-        [["clinician_id", "date", "status"], [_rows("clinicians.csv")[1][0], "0001-01-01", "A"]])},
-     "availability.csv:0:date: the availability dates span 0001-01-01 to 0001-01-01, so the "
-     "period would too: it must lie between 1900-01-01 and 2999-12-31; give [period] start "
-     "and end in rota.toml"),
-    # loaded, then OverflowError (cannot convert float infinity to integer) in the checker
-    ({"rota.toml": b"[rules]\nmax_weekly_hours = inf\n"},
-     "rota.toml:2:rules.max_weekly_hours: expected a number from 0 to 1,000,000, got inf"),
-    ({"rota.toml": b"[rules]\nminutes_per_1000 = nan\n"},
-     "rota.toml:2:rules.minutes_per_1000: expected a number from 0 to 1,000,000, got nan"),
-    ({"rota.toml": b"[weights]\ncost = 99999999\n"},
-     "rota.toml:2:weights.cost: too large: 99999999 (at most 10,000)"),
-    # ValueError (int digits limit) and RecursionError escaped from tomllib
-    ({"rota.toml": b"[rules]\nmin_rest_hours = " + b"9" * 5000 + b"\n"},
-     "rota.toml:0:: not valid TOML: a number too long or arrays nested too deep"),
-    ({"rota.toml": b"[rules]\nforbidden_successions = " + b"[" * 1000 + b"]" * 1000 + b"\n"},
-     "rota.toml:0:: not valid TOML: a number too long or arrays nested too deep"),
-    # ValueError: printing a 5,000-digit integer in a message
-    ({"clinicians.csv": _column("clinicians.csv", "max_sessions_per_period", "-" + "9" * 5000)},
-     "clinicians.csv:2:max_sessions_per_period: must be at least 0, got -99999999999…9999 "
-     "(5,001 characters)"),
-    # decimal.InvalidOperation: quantizing 40 digits of pounds into pence
-    ({"clinicians.csv": _column("clinicians.csv", "cost_per_hour", "9" * 40)},
-     "clinicians.csv:2:cost_per_hour: too large: 999999999999…9999 (40 characters) "
-     "(at most 1,000,000)"),
-    ({"patterns.csv": _column("patterns.csv", "target", "1000000")},
-     "patterns.csv:2:target: too large: 1000000 (at most 1,000)"),
-    # loaded, then a 500 when PostgreSQL refused the NUL or openpyxl the control character
-    ({"clinicians.csv": _column("clinicians.csv", "name", "Dr\x00X")},
-     "clinicians.csv:2:: contains the control character U+0000: not text (save it as CSV "
-     "UTF-8)"),
-    ({"clinicians.csv": _column("clinicians.csv", "name", "Dr\x01X")},
-     "clinicians.csv:2:: contains the control character U+0001: not text (save it as CSV "
-     "UTF-8)"),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # TypeError: unhashable type 'list'
+        (
+            {"rota.toml": b"[rules]\nbank_holiday_region = []\n"},
+            "rota.toml:2:rules.bank_holiday_region: expected one of england-and-wales, scotland, "
+            "northern-ireland, got []",
+        ),
+        # OverflowError after expanding sessions day by day for 8,000 years
+        (
+            {"rota.toml": b"[period]\nend = 9999-12-31\n"},
+            "rota.toml:2:period.end: the period 2027-04-19 to 9999-12-31 is 2,911,970 days long "
+            "(at most 731)",
+        ),
+        # without rota.toml the availability dates make the period: year 1 overflowed too
+        (
+            {
+                "rota.toml": None,
+                "availability.csv": _csv_bytes(
+                    [
+                        ["clinician_id", "date", "status"],
+                        [_rows("clinicians.csv")[1][0], "0001-01-01", "A"],
+                    ]
+                ),
+            },
+            "availability.csv:0:date: the availability dates span 0001-01-01 to 0001-01-01, so the "
+            "period would too: it must lie between 1900-01-01 and 2999-12-31; give [period] start "
+            "and end in rota.toml",
+        ),
+        # loaded, then OverflowError (cannot convert float infinity to integer) in the checker
+        (
+            {"rota.toml": b"[rules]\nmax_weekly_hours = inf\n"},
+            "rota.toml:2:rules.max_weekly_hours: expected a number from 0 to 1,000,000, got inf",
+        ),
+        (
+            {"rota.toml": b"[rules]\nminutes_per_1000 = nan\n"},
+            "rota.toml:2:rules.minutes_per_1000: expected a number from 0 to 1,000,000, got nan",
+        ),
+        (
+            {"rota.toml": b"[weights]\ncost = 99999999\n"},
+            "rota.toml:2:weights.cost: too large: 99999999 (at most 10,000)",
+        ),
+        # ValueError (int digits limit) and RecursionError escaped from tomllib
+        (
+            {"rota.toml": b"[rules]\nmin_rest_hours = " + b"9" * 5000 + b"\n"},
+            "rota.toml:0:: not valid TOML: a number too long or arrays nested too deep",
+        ),
+        (
+            {"rota.toml": b"[rules]\nforbidden_successions = " + b"[" * 1000 + b"]" * 1000 + b"\n"},
+            "rota.toml:0:: not valid TOML: a number too long or arrays nested too deep",
+        ),
+        # ValueError: printing a 5,000-digit integer in a message
+        (
+            {
+                "clinicians.csv": _column(
+                    "clinicians.csv", "max_sessions_per_period", "-" + "9" * 5000
+                )
+            },
+            "clinicians.csv:2:max_sessions_per_period: must be at least 0, got -99999999999…9999 "
+            "(5,001 characters)",
+        ),
+        # decimal.InvalidOperation: quantizing 40 digits of pounds into pence
+        (
+            {"clinicians.csv": _column("clinicians.csv", "cost_per_hour", "9" * 40)},
+            "clinicians.csv:2:cost_per_hour: too large: 999999999999…9999 (40 characters) "
+            "(at most 1,000,000)",
+        ),
+        (
+            {"patterns.csv": _column("patterns.csv", "target", "1000000")},
+            "patterns.csv:2:target: too large: 1000000 (at most 1,000)",
+        ),
+        # loaded, then a 500 when PostgreSQL refused the NUL or openpyxl the control character
+        (
+            {"clinicians.csv": _column("clinicians.csv", "name", "Dr\x00X")},
+            "clinicians.csv:2:: contains the control character U+0000: not text (save it as CSV "
+            "UTF-8)",
+        ),
+        (
+            {"clinicians.csv": _column("clinicians.csv", "name", "Dr\x01X")},
+            "clinicians.csv:2:: contains the control character U+0001: not text (save it as CSV "
+            "UTF-8)",
+        ),
+    ],
+)
 def test_what_fuzzing_found_is_an_input_error(changes, expected):
     """Each input that once raised another exception (or loaded, and broke what came after)
     is now an InputError with its file, row and column."""

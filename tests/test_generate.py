@@ -17,11 +17,24 @@ from scheduler.bench.generate import PROFILES, bank_holidays, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
-GENERATED_FILES = ("practices.csv", "hubs.csv", "clinicians.csv", "patterns.csv",
-                   "availability.csv", "rota.toml")
+GENERATED_FILES = (
+    "practices.csv",
+    "hubs.csv",
+    "clinicians.csv",
+    "patterns.csv",
+    "availability.csv",
+    "rota.toml",
+)
 SAMPLE_FILES = (*GENERATED_FILES, "sessions.csv")
-ROLES = {"GP", "ANP", "Practice Nurse", "Clinical Pharmacist", "Physiotherapist", "Paramedic",
-         "HCA"}
+ROLES = {
+    "GP",
+    "ANP",
+    "Practice Nurse",
+    "Clinical Pharmacist",
+    "Physiotherapist",
+    "Paramedic",
+    "HCA",
+}
 
 
 def read(folder: Path, name: str) -> list[dict[str, str]]:
@@ -85,8 +98,12 @@ def test_unknown_size_is_refused(tmp_path):
 
 def test_profiles_state_the_sizes():
     """The four sizes have the practices, clinicians, hubs and weeks the brief states."""
-    stated = {"sample": (7, 75, 3, 9), "pcn": (6, 60, 2, 6), "federation": (40, 400, 6, 13),
-              "ics": (200, 2_000, 30, 13)}
+    stated = {
+        "sample": (7, 75, 3, 9),
+        "pcn": (6, 60, 2, 6),
+        "federation": (40, 400, 6, 13),
+        "ics": (200, 2_000, 30, 13),
+    }
     for size, counts in stated.items():
         p = PROFILES[size]
         assert (p.practices, p.clinicians, p.hubs, p.weeks) == counts, size
@@ -120,9 +137,16 @@ def test_sample_period_spans_both_may_bank_holidays(sample):
 
 def test_bank_holidays_follow_the_standing_rules():
     """England-and-Wales bank holidays, with Easter and weekend substitutes, for 2027 and 2028."""
-    assert bank_holidays(2027) == [date(2027, 1, 1), date(2027, 3, 26), date(2027, 3, 29),
-                                   date(2027, 5, 3), date(2027, 5, 31), date(2027, 8, 30),
-                                   date(2027, 12, 27), date(2027, 12, 28)]
+    assert bank_holidays(2027) == [
+        date(2027, 1, 1),
+        date(2027, 3, 26),
+        date(2027, 3, 29),
+        date(2027, 5, 3),
+        date(2027, 5, 31),
+        date(2027, 8, 30),
+        date(2027, 12, 27),
+        date(2027, 12, 28),
+    ]
     assert bank_holidays(2028)[:3] == [date(2028, 1, 3), date(2028, 4, 14), date(2028, 4, 17)]
 
 
@@ -134,12 +158,33 @@ def test_files_have_the_design_columns(pcn):
     expected = {
         "practices.csv": ["practice_code", "name", "list_size", "adjusted_population", "network"],
         "hubs.csv": ["hub_id", "name", "address", "postcode", "rooms", "network"],
-        "clinicians.csv": ["clinician_id", "name", "practice_code", "role", "email", "skills",
-                           "max_sessions_per_week", "max_sessions_per_period",
-                           "min_sessions_per_period", "hubs", "cost_per_hour",
-                           "weekly_hours_elsewhere"],
-        "patterns.csv": ["hub_id", "weekday", "start", "end", "roles", "min", "target", "skill",
-                         "bank_holidays", "valid_from", "valid_to"],
+        "clinicians.csv": [
+            "clinician_id",
+            "name",
+            "practice_code",
+            "role",
+            "email",
+            "skills",
+            "max_sessions_per_week",
+            "max_sessions_per_period",
+            "min_sessions_per_period",
+            "hubs",
+            "cost_per_hour",
+            "weekly_hours_elsewhere",
+        ],
+        "patterns.csv": [
+            "hub_id",
+            "weekday",
+            "start",
+            "end",
+            "roles",
+            "min",
+            "target",
+            "skill",
+            "bank_holidays",
+            "valid_from",
+            "valid_to",
+        ],
     }
     for name, columns in expected.items():
         assert header(pcn, name) == columns, name
@@ -274,10 +319,14 @@ def test_sample_has_a_few_genuinely_unfillable_cytology_posts(sample):
             continue
         roles = set(row["roles"].split(";"))
         for day in (d for d in days if d.weekday() == weekday[row["weekday"]] and d not in bank):
-            able = [c for c in clinicians.values() if c["role"] in roles
-                    and "cytology" in c["skills"].split(";")
-                    and (not c["hubs"] or row["hub_id"] in c["hubs"].split(";"))
-                    and grid[c["clinician_id"]][str(day)] in {"A", "P"}]
+            able = [
+                c
+                for c in clinicians.values()
+                if c["role"] in roles
+                and "cytology" in c["skills"].split(";")
+                and (not c["hubs"] or row["hub_id"] in c["hubs"].split(";"))
+                and grid[c["clinician_id"]][str(day)] in {"A", "P"}
+            ]
             if not able:
                 unfillable.append((row["hub_id"], day))
     assert 2 <= len(unfillable) <= 6, unfillable
@@ -310,25 +359,42 @@ def test_sample_workbook_holds_the_same_tables():
     """Each sheet of data/sample.xlsx reads back as its CSV file (numbers as numbers), and there
     is no rota sheet, so the period is the span of the availability columns."""
     pd = pytest.importorskip("pandas")
-    sheets = pd.read_excel(ROOT / "data" / "sample.xlsx", sheet_name=None, dtype=str,
-                           keep_default_na=False)
-    assert list(sheets) == ["practices", "hubs", "clinicians", "patterns", "sessions",
-                            "availability"]
+    sheets = pd.read_excel(
+        ROOT / "data" / "sample.xlsx", sheet_name=None, dtype=str, keep_default_na=False
+    )
+    assert list(sheets) == [
+        "practices",
+        "hubs",
+        "clinicians",
+        "patterns",
+        "sessions",
+        "availability",
+    ]
     for name, table in sheets.items():
         csv_rows = read(SAMPLE, f"{name}.csv")
         assert list(table.columns) == header(SAMPLE, f"{name}.csv"), name
         assert table.to_dict("records") == csv_rows, name
     settings = tomllib.loads((SAMPLE / "rota.toml").read_text(encoding="utf-8"))
     columns = list(sheets["availability"].columns)[1:]
-    assert (columns[0], columns[-1]) == (str(settings["period"]["start"]),
-                                         str(settings["period"]["end"]))
+    assert (columns[0], columns[-1]) == (
+        str(settings["period"]["start"]),
+        str(settings["period"]["end"]),
+    )
 
 
 def test_sample_sessions_add_a_one_off_skilled_saturday_clinic():
     """sessions.csv holds a Saturday clinic inside the period whose required post needs a skill."""
     rows = read(SAMPLE, "sessions.csv")
-    assert header(SAMPLE, "sessions.csv")[:8] == ["hub_id", "date", "start", "end", "roles",
-                                                  "min", "target", "skill"]
+    assert header(SAMPLE, "sessions.csv")[:8] == [
+        "hub_id",
+        "date",
+        "start",
+        "end",
+        "roles",
+        "min",
+        "target",
+        "skill",
+    ]
     hubs = {h["hub_id"] for h in read(SAMPLE, "hubs.csv")}
     for row in rows:
         day = date.fromisoformat(row["date"])

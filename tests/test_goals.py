@@ -45,8 +45,10 @@ def test_unfilled_min_weighs_a_saturday_gap_more_than_an_evening():
 
 def test_gp_cover_counts_minutes_of_sessions_without_a_gp():
     """A 'GP;ANP' post filled by the only ANP: the post is filled but the session has no GP (90)."""
-    p = b.problem(clinicians=[b.clinician("N1", role="ANP")],
-                  sessions=[b.evening(MON, "H1", b.post("GP;ANP", 1))])
+    p = b.problem(
+        clinicians=[b.clinician("N1", role="ANP")],
+        sessions=[b.evening(MON, "H1", b.post("GP;ANP", 1))],
+    )
     result = solved(p)
     assert result.parts["unfilled_min"] == 0
     assert result.parts["gp_cover"] == 90
@@ -55,16 +57,22 @@ def test_gp_cover_counts_minutes_of_sessions_without_a_gp():
 
 def test_gp_cover_prefers_the_gp_for_a_shared_post():
     """With a GP and an ANP for a 'GP;ANP' post, the GP takes it although the ANP is cheaper."""
-    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=10_000),
-                              b.clinician("N1", role="ANP", cost_per_hour_pence=100)],
-                  sessions=[b.evening(MON, "H1", b.post("GP;ANP", 1))])
+    p = b.problem(
+        clinicians=[
+            b.clinician("C1", cost_per_hour_pence=10_000),
+            b.clinician("N1", role="ANP", cost_per_hour_pence=100),
+        ],
+        sessions=[b.evening(MON, "H1", b.post("GP;ANP", 1))],
+    )
     assert [a.clinician_id for a in solved(p).rota] == ["C1"]
 
 
 def test_contract_counts_minutes_short_of_the_weekly_requirement():
     """List 10,000 → 600 minutes a week; two evenings of one GP deliver 180 → 420 short."""
-    p = b.problem(clinicians=[b.clinician("C1", max_sessions_per_week=3)],
-                  sessions=[b.evening(MON), b.evening(TUE)])
+    p = b.problem(
+        clinicians=[b.clinician("C1", max_sessions_per_week=3)],
+        sessions=[b.evening(MON), b.evening(TUE)],
+    )
     assert solved(p).parts["contract"] == 420
 
 
@@ -81,9 +89,14 @@ def test_contract_fills_optional_posts_before_stability():
 def test_stability_keeps_the_published_clinician():
     """C1 was published on the session; C2 is cheaper, but keeping C1 costs no change: 0."""
     s = b.evening(MON)
-    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=9_000),
-                              b.clinician("C2", cost_per_hour_pence=1_000)],
-                  sessions=[s], published=(Pin(s.session_id, "C1"),))
+    p = b.problem(
+        clinicians=[
+            b.clinician("C1", cost_per_hour_pence=9_000),
+            b.clinician("C2", cost_per_hour_pence=1_000),
+        ],
+        sessions=[s],
+        published=(Pin(s.session_id, "C1"),),
+    )
     result = solved(p)
     assert result.parts["stability"] == 0
     assert [a.clinician_id for a in result.rota] == ["C1"]
@@ -95,16 +108,22 @@ def test_stability_counts_a_replacement_twice_and_triples_near_changes():
     near = b.evening(MON)
     late = b.evening(MON + timedelta(days=21))
     for s, expected in ((near, 6), (late, 2)):
-        p = b.problem(clinicians=[b.clinician("C1"), b.clinician("C2")], sessions=[s],
-                      availability=b.offers(("C1", s.date, "U")),
-                      published=(Pin(s.session_id, "C1"),), period=(MON, MON + timedelta(days=27)))
+        p = b.problem(
+            clinicians=[b.clinician("C1"), b.clinician("C2")],
+            sessions=[s],
+            availability=b.offers(("C1", s.date, "U")),
+            published=(Pin(s.session_id, "C1"),),
+            period=(MON, MON + timedelta(days=27)),
+        )
         assert solved(p).parts["stability"] == expected
 
 
 def test_unfilled_target_counts_empty_posts_between_min_and_target():
     """Target 3, min 1, two GPs: 1 post short of target × 90 = 90; unfilled_min 0."""
-    p = b.problem(clinicians=[b.clinician("C1"), b.clinician("C2")],
-                  sessions=[b.evening(MON, "H1", b.post("GP", 1, 3))])
+    p = b.problem(
+        clinicians=[b.clinician("C1"), b.clinician("C2")],
+        sessions=[b.evening(MON, "H1", b.post("GP", 1, 3))],
+    )
     result = solved(p)
     assert result.parts["unfilled_min"] == 0
     assert result.parts["unfilled_target"] == 90
@@ -113,9 +132,11 @@ def test_unfilled_target_counts_empty_posts_between_min_and_target():
 def test_fair_share_gives_the_post_to_the_larger_practice():
     """P1 has 10,000 patients (250‰), P2 30,000 (750‰). C2 of P2 working: |0 − 250·90| +
     |1000·90 − 750·90| = 22,500 + 22,500 = 45,000 (C1 instead would give 135,000)."""
-    p = b.problem(clinicians=[b.clinician("C1", practice_code="P1"), b.clinician("C2", practice_code="P2")],
-                  practices=[b.practice("P1", 10_000), b.practice("P2", 30_000)],
-                  sessions=[b.evening(MON)])
+    p = b.problem(
+        clinicians=[b.clinician("C1", practice_code="P1"), b.clinician("C2", practice_code="P2")],
+        practices=[b.practice("P1", 10_000), b.practice("P2", 30_000)],
+        sessions=[b.evening(MON)],
+    )
     result = solved(p)
     assert result.parts["fair_share"] == 45_000
     assert [a.clinician_id for a in result.rota] == ["C2"]
@@ -124,7 +145,12 @@ def test_fair_share_gives_the_post_to_the_larger_practice():
 def test_even_load_spreads_sessions():
     """Two evenings and two GPs: one each gives 0; a single GP on both gives 2·1/2 = 1."""
     two = [b.clinician("C1"), b.clinician("C2")]
-    assert solved(b.problem(clinicians=two, sessions=[b.evening(MON), b.evening(TUE)])).parts["even_load"] == 0
+    assert (
+        solved(b.problem(clinicians=two, sessions=[b.evening(MON), b.evening(TUE)])).parts[
+            "even_load"
+        ]
+        == 0
+    )
     assert solved(b.problem(sessions=[b.evening(MON), b.evening(TUE)])).parts["even_load"] == 1
 
 
@@ -144,7 +170,9 @@ def test_min_sessions_counts_shortfall():
 def test_preferences_give_the_session_to_who_preferred_the_date():
     """Both GPs could take Monday; C2 marked it preferred and gets it: 0. If both did, 1."""
     two = [b.clinician("C1"), b.clinician("C2")]
-    p = b.problem(clinicians=two, sessions=[b.evening(MON)], availability=b.offers(("C2", MON, "P")))
+    p = b.problem(
+        clinicians=two, sessions=[b.evening(MON)], availability=b.offers(("C2", MON, "P"))
+    )
     result = solved(p)
     assert result.parts["preferences"] == 0
     assert [a.clinician_id for a in result.rota] == ["C2"]
@@ -161,9 +189,13 @@ def test_preferences_count_sessions_outside_preferred_hubs():
 
 def test_cost_picks_the_cheaper_clinician():
     """£10/h for 90 minutes = 1,500 pence; the £90/h GP stays home."""
-    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=9_000),
-                              b.clinician("C2", cost_per_hour_pence=1_000)],
-                  sessions=[b.evening(MON)])
+    p = b.problem(
+        clinicians=[
+            b.clinician("C1", cost_per_hour_pence=9_000),
+            b.clinician("C2", cost_per_hour_pence=1_000),
+        ],
+        sessions=[b.evening(MON)],
+    )
     result = solved(p)
     assert result.parts["cost"] == 1_500
     assert [a.clinician_id for a in result.rota] == ["C2"]
@@ -172,8 +204,11 @@ def test_cost_picks_the_cheaper_clinician():
 def test_weight_zero_switches_a_goal_off():
     """With cost weighted 0 the cost part is still reported but not minimised, and not counted
     in the objective."""
-    p = b.problem(clinicians=[b.clinician("C1", cost_per_hour_pence=9_000)], sessions=[b.evening(MON)],
-                  weights=Weights(cost=0))
+    p = b.problem(
+        clinicians=[b.clinician("C1", cost_per_hour_pence=9_000)],
+        sessions=[b.evening(MON)],
+        weights=Weights(cost=0),
+    )
     result = solved(p)
     assert result.parts["cost"] == 13_500
     assert result.objective == weighted_total(p, result.parts)
@@ -198,8 +233,10 @@ def test_requests_charge_weights_of_unmet_requests():
     met (2) because filling min posts ranks higher."""
     mon = replace(b.evening(MON), kind="E")
     tue = replace(b.evening(TUE), kind="E")
-    availability = {(("C1"), MON): (Offer(Status.PREFERRED, kind="E", weight=3),),
-                    ("C1", TUE): (Offer(Status.UNAVAILABLE, weight=2),)}
+    availability = {
+        (("C1"), MON): (Offer(Status.PREFERRED, kind="E", weight=3),),
+        ("C1", TUE): (Offer(Status.UNAVAILABLE, weight=2),),
+    }
     result = solved(b.problem(sessions=[mon, tue], availability=availability))
     assert result.parts["requests"] == 2
     assert len(result.rota) == 2
@@ -239,10 +276,13 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
 
     import scheduler.solver.solve as solve_module
 
-    clinicians = [b.clinician(f"G{k}", cost_per_hour_pence=8_000 + 1_000 * k, max_sessions_per_week=3)
-                  for k in range(4)]
-    p = b.problem(clinicians=clinicians,
-                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(5)])
+    clinicians = [
+        b.clinician(f"G{k}", cost_per_hour_pence=8_000 + 1_000 * k, max_sessions_per_week=3)
+        for k in range(4)
+    ]
+    p = b.problem(
+        clinicians=clinicians, sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(5)]
+    )
     real_solve, calls = cp_model.CpSolver.solve, []
 
     def count(self, model, callback=None):

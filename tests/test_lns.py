@@ -21,13 +21,25 @@ def test_lns_lowers_cost_from_the_dearest_rota_and_keeps_every_rule():
     p = _two_practices_problem()
     rm, cost, values, start = _dearest_start(p)
     seen: list[int] = []
-    outcome = improve(p, rm, cost, values, start, time.perf_counter() + 3, seed=1,
-                      on_improve=seen.append, workers=2)
+    outcome = improve(
+        p,
+        rm,
+        cost,
+        values,
+        start,
+        time.perf_counter() + 3,
+        seed=1,
+        on_improve=seen.append,
+        workers=2,
+    )
     assert outcome.improvements > 0 and outcome.iterations > outcome.improvements
     assert outcome.objective < start
     assert seen == sorted(seen, reverse=True) and seen[-1] == outcome.objective  # only ever better
-    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    rota = [
+        Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+        for (ci, si, pi), var in rm.variables.x.items()
+        if outcome.values[var.index]
+    ]
     assert check(p, rota) == []
     parts = objective_parts(p, rota)
     assert parts["cost"] == outcome.objective
@@ -36,9 +48,20 @@ def test_lns_lowers_cost_from_the_dearest_rota_and_keeps_every_rule():
 
 def test_lns_breaks_ties_by_the_goal_below_without_giving_up_its_own():
     practices = [b.practice("P1"), b.practice("P2")]
-    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=2,
-                              cost_per_hour_pence=8_000 + 1_000 * k) for k in range(6)]
-    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    clinicians = [
+        b.clinician(
+            f"G{k}",
+            practice_code=f"P{1 + k % 2}",
+            max_sessions_per_week=2,
+            cost_per_hour_pence=8_000 + 1_000 * k,
+        )
+        for k in range(6)
+    ]
+    days = [
+        b.MONDAY + timedelta(days=k)
+        for k in range(12)
+        if (b.MONDAY + timedelta(days=k)).weekday() < 5
+    ]
     sessions = [b.evening(d, "H1", b.post("GP")) for d in days]
     p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
     rm = build_model(p)
@@ -53,10 +76,23 @@ def test_lns_breaks_ties_by_the_goal_below_without_giving_up_its_own():
     assert dearest.solve(rm.model) == cp_model.OPTIMAL
     values = list(dearest.response_proto.solution)
     start_fair, start_cost = round(dearest.value(fair)), round(dearest.value(cost))
-    outcome = improve(p, rm, fair, values, start_fair, time.perf_counter() + 3, seed=1, workers=2,
-                      stall=0.5, then=(cost, start_cost))
-    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    outcome = improve(
+        p,
+        rm,
+        fair,
+        values,
+        start_fair,
+        time.perf_counter() + 3,
+        seed=1,
+        workers=2,
+        stall=0.5,
+        then=(cost, start_cost),
+    )
+    rota = [
+        Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+        for (ci, si, pi), var in rm.variables.x.items()
+        if outcome.values[var.index]
+    ]
     assert check(p, rota) == []
     parts = objective_parts(p, rota)
     assert parts["fair_share"] == outcome.objective == start_fair  # its own goal never worse
@@ -91,8 +127,12 @@ def test_a_sweep_frees_each_practice_with_partners_its_clinicians_can_trade_with
     from scheduler.solver.model import Practices
 
     network = [0, 0, 0, 0, 1, 1, 1, 1, 2]
-    overlap = [[float(a != b and network[a] == network[b] != 2) for b in range(9)] for a in range(9)]
-    practices = Practices([[k] for k in range(9)], list(range(9)), [1] * 9, 9, 9, aim=False, overlap=overlap)
+    overlap = [
+        [float(a != b and network[a] == network[b] != 2) for b in range(9)] for a in range(9)
+    ]
+    practices = Practices(
+        [[k] for k in range(9)], list(range(9)), [1] * 9, 9, 9, aim=False, overlap=overlap
+    )
     rng, state = random.Random(5), _Shared([], 0, 0.0)
     for _ in range(4):  # rounds
         firsts = []
@@ -113,9 +153,15 @@ def test_lns_aimed_at_practices_starts_from_a_rota_older_than_their_minutes(monk
     failures: list[BaseException] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
     practices = [b.practice("P1", 3_000), b.practice("P2", 9_000)]
-    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=3)
-                  for k in range(6)]
-    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    clinicians = [
+        b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=3)
+        for k in range(6)
+    ]
+    days = [
+        b.MONDAY + timedelta(days=k)
+        for k in range(12)
+        if (b.MONDAY + timedelta(days=k)).weekday() < 5
+    ]
     sessions = [b.evening(d, "H1", b.post("GP")) for d in days]
     p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
     rm = build_model(p)
@@ -131,13 +177,17 @@ def test_lns_aimed_at_practices_starts_from_a_rota_older_than_their_minutes(monk
     rm.model.minimize(fair)
     groups = rm.objective.practice_groups()
     assert groups is not None and groups.aim
-    outcome = improve(p, rm, fair, values, start, time.perf_counter() + 3, seed=1, workers=2,
-                      practices=groups)
+    outcome = improve(
+        p, rm, fair, values, start, time.perf_counter() + 3, seed=1, workers=2, practices=groups
+    )
     assert failures == []
     assert outcome.improvements > 0 and outcome.objective < start
     assert len(outcome.values) == len(rm.model.proto.variables)
-    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    rota = [
+        Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+        for (ci, si, pi), var in rm.variables.x.items()
+        if outcome.values[var.index]
+    ]
     assert check(p, rota) == []
     assert objective_parts(p, rota)["fair_share"] == outcome.objective
 
@@ -158,12 +208,30 @@ def _dearest_start(p):
 
 def _two_practices_problem():
     practices = [b.practice("P1"), b.practice("P2")]
-    clinicians = [b.clinician(f"G{k}", practice_code=f"P{1 + k % 2}", max_sessions_per_week=2,
-                              cost_per_hour_pence=8_000 + 1_000 * k) for k in range(6)]
-    clinicians += [b.clinician(f"N{k}", role="Nurse", practice_code=f"P{1 + k % 2}",
-                               max_sessions_per_week=2, cost_per_hour_pence=3_000 + 500 * k)
-                   for k in range(4)]
-    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
+    clinicians = [
+        b.clinician(
+            f"G{k}",
+            practice_code=f"P{1 + k % 2}",
+            max_sessions_per_week=2,
+            cost_per_hour_pence=8_000 + 1_000 * k,
+        )
+        for k in range(6)
+    ]
+    clinicians += [
+        b.clinician(
+            f"N{k}",
+            role="Nurse",
+            practice_code=f"P{1 + k % 2}",
+            max_sessions_per_week=2,
+            cost_per_hour_pence=3_000 + 500 * k,
+        )
+        for k in range(4)
+    ]
+    days = [
+        b.MONDAY + timedelta(days=k)
+        for k in range(12)
+        if (b.MONDAY + timedelta(days=k)).weekday() < 5
+    ]
     sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
     return b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
 
@@ -191,8 +259,11 @@ def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
     assert steps and all(0 < step.variables < len(values) for step in steps)
     assert outcome.improvements > 0 and outcome.objective < start
     assert len(outcome.values) == len(values)
-    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    rota = [
+        Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+        for (ci, si, pi), var in rm.variables.x.items()
+        if outcome.values[var.index]
+    ]
     assert check(p, rota) == []
     parts = objective_parts(p, rota)
     assert parts["cost"] == outcome.objective
@@ -204,7 +275,10 @@ def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
         domain = rm.model.proto.variables[index].domain
         domain.clear()
         domain.extend([value, value])
-    assert whole.solve(rm.model) == cp_model.OPTIMAL and round(whole.objective_value) == outcome.objective
+    assert (
+        whole.solve(rm.model) == cp_model.OPTIMAL
+        and round(whole.objective_value) == outcome.objective
+    )
 
 
 def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monkeypatch):
@@ -218,16 +292,23 @@ def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monke
     count = m.new_int_var(0, 2, "count")
     penalty = m.new_int_var(0, 4, "penalty")
     other = m.new_int_var(0, 2, "other")
-    m.add(count == x[0] + x[1])        # short: x0 frees count
-    m.add(penalty >= 2 * count - 1)    # short: count frees penalty
-    m.add(other == x[2] + x[3])        # x2, x3 fixed: other stays fixed
+    m.add(count == x[0] + x[1])  # short: x0 frees count
+    m.add(penalty >= 2 * count - 1)  # short: count frees penalty
+    m.add(other == x[2] + x[3])  # x2, x3 fixed: other stays fixed
     m.add(x[0] + x[1] + x[2] + x[3] + penalty + other <= 8)  # long: spreads nothing
     m.minimize(penalty + other)
     cut = submodel.SubModels.read(m, [v.index for v in x])
     assert cut is not None
     free = cut.free([x[0].index])
     assert [bool(free[v.index]) for v in (*x, count, penalty, other)] == [
-        True, False, False, False, True, True, False]
+        True,
+        False,
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
     best = np.array([1, 1, 0, 1, 2, 3, 1])
     solver = cp_model.CpSolver()
     step = cut.solve(np.array([x[0].index, x[1].index]), best, 4, solver)
@@ -258,7 +339,10 @@ def test_a_role_neighbourhood_frees_the_clinicians_one_kind_of_post_accepts_over
     p, rm = _three_kinds_problem()
     items = [(p.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
     groups = _role_groups(p, items)
-    roles = [{p.clinicians[ci].role_key for (_, ci, _), on in zip(items, g, strict=True) if on} for g in groups]
+    roles = [
+        {p.clinicians[ci].role_key for (_, ci, _), on in zip(items, g, strict=True) if on}
+        for g in groups
+    ]
     assert sorted(map(sorted, roles)) == [["anp", "practice nurse"], ["gp"], ["hca"]]
     draw = _Draw(items, None, _Shared([], 0, 0.0), groups=groups)
     monkeypatch.setattr(lns, "ROLE_SHARE", 1.0)
@@ -271,8 +355,9 @@ def test_a_role_neighbourhood_frees_the_clinicians_one_kind_of_post_accepts_over
         days = sorted({d for d, _, _ in freed})
         window = [d for d in draw.days if days[0] <= d <= days[-1]]
         # every item of the group in the window is freed: the window is whole
-        assert sum(1 for (d, _, _), on in zip(items, groups[draw.group], strict=True)
-                   if on and d in window) == len(freed)
+        assert sum(
+            1 for (d, _, _), on in zip(items, groups[draw.group], strict=True) if on and d in window
+        ) == len(freed)
         seen.add(draw.group)
         draw.adapt(solved=True)
     assert seen == {0, 1, 2}
@@ -296,11 +381,15 @@ def test_lns_by_roles_alone_evens_the_practices_and_keeps_every_rule(monkeypatch
     rm.model.minimize(fair)
     groups = rm.objective.practice_groups()
     assert groups is not None
-    outcome = improve(p, rm, fair, values, start, time.perf_counter() + 3, seed=2, workers=2,
-                      practices=groups)
+    outcome = improve(
+        p, rm, fair, values, start, time.perf_counter() + 3, seed=2, workers=2, practices=groups
+    )
     assert outcome.improvements > 0 and outcome.objective < start
-    rota = [Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-            for (ci, si, pi), var in rm.variables.x.items() if outcome.values[var.index]]
+    rota = [
+        Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
+        for (ci, si, pi), var in rm.variables.x.items()
+        if outcome.values[var.index]
+    ]
     assert check(p, rota) == []
     assert objective_parts(p, rota)["fair_share"] == outcome.objective
 
@@ -313,9 +402,19 @@ def _three_kinds_problem():
         code = f"P{1 + k % 3}"
         clinicians.append(b.clinician(f"G{k}", practice_code=code, max_sessions_per_week=2))
         role = ("ANP", "Practice Nurse", "HCA")[k // 3]
-        clinicians.append(b.clinician(f"X{k}", role=role, practice_code=code, max_sessions_per_week=2))
-    days = [b.MONDAY + timedelta(days=k) for k in range(12) if (b.MONDAY + timedelta(days=k)).weekday() < 5]
-    sessions = [b.evening(d, "H1", b.post("GP"), b.post("ANP;Practice Nurse"), b.post("HCA", min=0, target=1))
-                for d in days]
+        clinicians.append(
+            b.clinician(f"X{k}", role=role, practice_code=code, max_sessions_per_week=2)
+        )
+    days = [
+        b.MONDAY + timedelta(days=k)
+        for k in range(12)
+        if (b.MONDAY + timedelta(days=k)).weekday() < 5
+    ]
+    sessions = [
+        b.evening(
+            d, "H1", b.post("GP"), b.post("ANP;Practice Nurse"), b.post("HCA", min=0, target=1)
+        )
+        for d in days
+    ]
     p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
     return p, build_model(p)

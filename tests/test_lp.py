@@ -116,7 +116,6 @@ def test_bound_never_exceeds_the_optimum_of_random_models(seed):
     assert checked >= 10
 
 
-
 def test_the_presolved_bound_sees_whole_sessions():
     """At least 500 minutes from two evenings (90 each, 1 apiece) and a Saturday (480, 10):
     the LP takes both evenings and two thirds of the Saturday (8.67, so 9); the integer program
@@ -163,6 +162,7 @@ def test_the_presolved_bound_never_exceeds_the_optimum_of_random_models(seed):
         checked += 1
     assert checked >= 10
 
+
 def test_scaled_fair_share_rows_keep_the_optimum():
     """The restated deviations (minutes as one variable per practice) are the same rule: three
     equal practices on four evenings still have 119,880 as their best (see test_bounds), and
@@ -184,8 +184,13 @@ def test_scaled_fair_share_rows_keep_the_optimum():
 
 
 def test_practices_are_drawn_from_both_sides_of_their_share():
-    practices = Practices(members=[[0], [1], [2], [3]], minutes=[0, 1, 2, 3], weights=[1, 1, 1, 1],
-                          total=4, total_weight=4)
+    practices = Practices(
+        members=[[0], [1], [2], [3]],
+        minutes=[0, 1, 2, 3],
+        weights=[1, 1, 1, 1],
+        total=4,
+        total_weight=4,
+    )
     values = [180, 0, 90, 90, 360]  # 4·minutes − 360: +360, −360, 0, 0
     assert practices.gaps(values) == [360, -360, 0, 0]
     rng = random.Random(1)
@@ -198,8 +203,14 @@ def test_practices_are_drawn_from_both_sides_of_their_share():
 def test_practices_unaimed_are_drawn_evenly():
     """Below the fair-share phase (fair share held) any practices may trade among their own
     clinicians: the draw ignores the gaps, so practices at their share are drawn too."""
-    practices = Practices(members=[[0], [1], [2], [3]], minutes=[0, 1, 2, 3], weights=[1, 1, 1, 1],
-                          total=4, total_weight=4, aim=False)
+    practices = Practices(
+        members=[[0], [1], [2], [3]],
+        minutes=[0, 1, 2, 3],
+        weights=[1, 1, 1, 1],
+        total=4,
+        total_weight=4,
+        aim=False,
+    )
     values = [180, 0, 90, 90, 360]
     rng = random.Random(1)
     drawn = [_pick_practices(rng, practices, values, 2) for _ in range(60)]
@@ -211,9 +222,14 @@ def test_practices_are_paired_with_those_they_can_trade_with():
     """A practice below its share is drawn beside one above it only if their clinicians can
     take each other's sessions (Practices.overlap): P3, as far below as P2, shares no session
     with P1 and is never drawn with it."""
-    practices = Practices(members=[[0], [1], [2]], minutes=[0, 1, 2], weights=[1, 1, 1],
-                          total=3, total_weight=3,
-                          overlap=[[0.0, 4.0, 0.0], [4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    practices = Practices(
+        members=[[0], [1], [2]],
+        minutes=[0, 1, 2],
+        weights=[1, 1, 1],
+        total=3,
+        total_weight=3,
+        overlap=[[0.0, 4.0, 0.0], [4.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
+    )
     values = [270, 0, 0, 270]  # 3·minutes − 270: +540, −270, −270
     assert practices.gaps(values) == [540, -270, -270]
     rng = random.Random(0)
@@ -224,12 +240,20 @@ def test_practice_overlap_counts_the_sessions_their_clinicians_share():
     """Clinicians limited to different hubs share no session: their practices' overlap is 0;
     two practices whose clinicians may both work hub H1 have a positive one."""
     practices = [b.practice(code, 10_000) for code in ("P1", "P2", "P3")]
-    clinicians = [b.clinician("C1", practice_code="P1", hubs=("H1",)),
-                  b.clinician("C2", practice_code="P2", hubs=("H1",)),
-                  b.clinician("C3", practice_code="P3", hubs=("H2",))]
-    sessions = [b.evening(b.MONDAY + timedelta(days=k), hub) for k in range(2) for hub in ("H1", "H2")]
-    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions,
-                  hubs=[b.hub("H1"), b.hub("H2")])
+    clinicians = [
+        b.clinician("C1", practice_code="P1", hubs=("H1",)),
+        b.clinician("C2", practice_code="P2", hubs=("H1",)),
+        b.clinician("C3", practice_code="P3", hubs=("H2",)),
+    ]
+    sessions = [
+        b.evening(b.MONDAY + timedelta(days=k), hub) for k in range(2) for hub in ("H1", "H2")
+    ]
+    p = b.problem(
+        clinicians=clinicians,
+        practices=practices,
+        sessions=sessions,
+        hubs=[b.hub("H1"), b.hub("H2")],
+    )
     rm = build_model(p)
     rm.objective.scale_fair_share()
     groups = rm.objective.practice_groups()
@@ -244,8 +268,14 @@ def test_practice_overlap_counts_the_sessions_their_clinicians_share():
 def test_lp_targets_aim_the_practices_at_a_share_the_rules_allow():
     """Where the LP's minutes are known, a practice is above or below those, not its fair
     share: one already at its LP minutes is not drawn however far from its share it is."""
-    practices = Practices(members=[[0], [1], [2]], minutes=[0, 1, 2], weights=[1, 1, 1],
-                          total=3, total_weight=3, targets=[90.0, 180.0, 0.0])
+    practices = Practices(
+        members=[[0], [1], [2]],
+        minutes=[0, 1, 2],
+        weights=[1, 1, 1],
+        total=3,
+        total_weight=3,
+        targets=[90.0, 180.0, 0.0],
+    )
     values = [180, 90, 0, 270]
     assert practices.gaps(values) == [90, -90, 0]
     rng = random.Random(0)
@@ -256,8 +286,11 @@ def _two_practices_fair_share_model():
     """Two evenings, two equal practices with a GP each: fair share minimised."""
     practices = [b.practice(code, 10_000) for code in ("P1", "P2")]
     clinicians = [b.clinician(f"C{i}", practice_code=f"P{i}") for i in (1, 2)]
-    p = b.problem(clinicians=clinicians, practices=practices,
-                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(2)])
+    p = b.problem(
+        clinicians=clinicians,
+        practices=practices,
+        sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(2)],
+    )
     rm = build_model(p)
     rm.model.add(rm.parts["unfilled_min"] == 0)
     rm.objective.scale_fair_share()
@@ -293,7 +326,9 @@ def test_a_held_rota_is_completed_with_its_penalties_at_their_least():
     held_solver = cp_model.CpSolver()
     assert held_solver.solve(rm.model) == cp_model.OPTIMAL
     held = list(held_solver.response_proto.solution)
-    assert held_solver.value(even) == 6 + 1  # the dear GP's 4 evenings: 6; the cheap one's 0: 0, not 1
+    assert (
+        held_solver.value(even) == 6 + 1
+    )  # the dear GP's 4 evenings: 6; the cheap one's 0: 0, not 1
     rm.model.minimize(even)
     solver = cp_model.CpSolver()
     assert solve_module._complete(solver, rm, held, 5) is SolveStatus.FEASIBLE
@@ -306,9 +341,14 @@ def test_a_held_rota_is_completed_with_its_penalties_at_their_least():
 def _three_practices_problem():
     """Three practices of unequal list sizes, two GPs and a nurse each, ten evenings of a GP post
     and an optional nurse post: their fair shares cannot all be met."""
-    practices = [b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))]
-    clinicians = [b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
-                  for i in (1, 2, 3) for j, role in enumerate(("GP", "GP", "Nurse"))]
+    practices = [
+        b.practice(code, size) for code, size in (("P1", 4_000), ("P2", 9_000), ("P3", 6_000))
+    ]
+    clinicians = [
+        b.clinician(f"C{i}{j}", role=role, practice_code=f"P{i}")
+        for i in (1, 2, 3)
+        for j, role in enumerate(("GP", "GP", "Nurse"))
+    ]
     days = [b.MONDAY + timedelta(days=k) for k in range(10)]
     sessions = [b.evening(d, "H1", b.post("GP"), b.post("Nurse", min=0, target=1)) for d in days]
     return b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
@@ -367,10 +407,13 @@ def test_fair_share_has_its_lp_beside_the_search_on_a_model_of_any_size(monkeypa
 
 def _two_gps_cost_model():
     """Four evenings, a dear GP and a cheap one who may work two: cost minimised."""
-    clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
-                  b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=2)]
-    p = b.problem(clinicians=clinicians,
-                  sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(4)])
+    clinicians = [
+        b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
+        b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=2),
+    ]
+    p = b.problem(
+        clinicians=clinicians, sessions=[b.evening(b.MONDAY + timedelta(days=k)) for k in range(4)]
+    )
     rm = build_model(p)
     rm.model.add(rm.parts["unfilled_min"] == 0)
     rm.model.minimize(rm.parts["cost"])
@@ -382,7 +425,6 @@ def test_the_lp_solved_beside_the_search_gives_the_same_bound():
     alone = Relaxation(rm.model).solve(5)
     beside = solve_module._Alongside(Relaxation(rm.model), 5)
     assert alone is not None and beside.result() == alone.bound == optimum(rm.model)
-
 
 
 def test_the_lp_beside_the_search_takes_the_presolved_bound_when_tighter():
@@ -398,16 +440,21 @@ def test_the_lp_beside_the_search_takes_the_presolved_bound_when_tighter():
     assert beside.done.is_set() and beside.values is not None
     assert relaxation.rows is None  # let go once used
 
+
 def test_lp_rins_moves_what_the_lp_disagrees_on_and_keeps_the_rest():
     """Cost: the dear GP works every evening in the rota from above, the LP puts the cheap one
     there. The neighbourhood frees the assignments on which they disagree and finds the cheap
     rota; the sessions both leave to the cheap GP's colleague stay as they were."""
-    clinicians = [b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
-                  b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=4),
-                  b.clinician("ONLY", role="Nurse", cost_per_hour_pence=4_000, max_sessions_per_week=4)]
+    clinicians = [
+        b.clinician("DEAR", cost_per_hour_pence=11_000, max_sessions_per_week=4),
+        b.clinician("CHEAP", cost_per_hour_pence=9_000, max_sessions_per_week=4),
+        b.clinician("ONLY", role="Nurse", cost_per_hour_pence=4_000, max_sessions_per_week=4),
+    ]
     days = [b.MONDAY + timedelta(days=k) for k in range(4)]
-    p = b.problem(clinicians=clinicians,
-                  sessions=[b.evening(d, "H1", b.post("GP"), b.post("Nurse")) for d in days])
+    p = b.problem(
+        clinicians=clinicians,
+        sessions=[b.evening(d, "H1", b.post("GP"), b.post("Nurse")) for d in days],
+    )
     rm = build_model(p)
     cost = rm.parts["cost"]
     rm.model.add(rm.parts["unfilled_min"] == 0)
@@ -437,8 +484,13 @@ def test_time_goes_to_the_tiers_that_weigh_most():
     # a model too big for GLOP (the ics) has a cap of its own
     assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.MAX_STAKE_SHARE_BIG
     assert solve_module._phase_share(p, tiers[1:], parts) == solve_module.MIN_STAKE_SHARE
-    assert solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.5  # capped
-    assert solve_module._phase_share(p, tiers[1:], {"even_load": 2, "preferences": 1, "cost": 7}) == 0.2
+    assert (
+        solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.5
+    )  # capped
+    assert (
+        solve_module._phase_share(p, tiers[1:], {"even_load": 2, "preferences": 1, "cost": 7})
+        == 0.2
+    )
     assert solve_module._phase_share(p, tiers[3:], parts) == 1.0
     assert solve_module._phase_share(p, tiers[1:3], {}) == 0.5  # nothing to gain: an even split
 
@@ -453,7 +505,10 @@ def test_on_the_largest_models_the_tiers_that_fill_posts_get_a_share_of_their_ow
     assert solve_module._phase_share(p, tiers, parts) == solve_module.MIN_STAKE_SHARE
     assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.FILL_SHARE_BIG
     contract = [("contract",), *tiers]
-    assert solve_module._phase_share(p, contract, {**parts, "contract": 6_000}, big=True) == solve_module.MIN_STAKE_SHARE
+    assert (
+        solve_module._phase_share(p, contract, {**parts, "contract": 6_000}, big=True)
+        == solve_module.MIN_STAKE_SHARE
+    )
 
 
 def test_a_phase_near_its_bound_stops():
@@ -540,13 +595,15 @@ def test_an_lp_beside_a_cancelled_search_is_interrupted():
     assert time.perf_counter() - started < 4
 
 
-
 def test_the_phases_leave_time_for_a_big_search_to_stop():
     """The phases plan within the time limit less a reserve that grows with the model: about
     5 s of 300 for the ics's 176,000 variables, next to nothing for a small model."""
     params = SolveParams(time_limit=300)
     assert 294 < solve_module._time_left(params, 0.0, 176_000) < 296
-    assert solve_module._time_left(params, 10.0, 176_000) == solve_module._time_left(params, 0.0, 176_000) - 10
+    assert (
+        solve_module._time_left(params, 10.0, 176_000)
+        == solve_module._time_left(params, 0.0, 176_000) - 10
+    )
     assert solve_module._time_left(params, 0.0, 500) > 299.9
 
 
@@ -650,11 +707,20 @@ def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch)
     monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
     made = _counted(monkeypatch, "DualBound")
     p = _three_practices_problem()
-    result = _checked_solve(replace(p, clinicians=tuple(
-        replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
+    result = _checked_solve(
+        replace(
+            p,
+            clinicians=tuple(
+                replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
+                for k, c in enumerate(p.clinicians)
+            ),
+        )
+    )
     assert len(made) == 1 and made[0].prices is not None
     held = {ph.tier: ph.value for ph in result.phases}
-    tiers = [t for t in held if solve_module.GOALS.index(t) >= solve_module.GOALS.index(("fair_share",))]
+    tiers = [
+        t for t in held if solve_module.GOALS.index(t) >= solve_module.GOALS.index(("fair_share",))
+    ]
     assert tiers[-1] == ("cost",)
     lp = made[0].bound([held[t] for t in tiers[:-1]])
     assert lp is not None and lp > 0
@@ -709,7 +775,7 @@ def _held_by(dual, held: dict) -> list[int]:
     """The values finally held of the tiers a cost LP holds: those from fair share's down to
     cost's."""
     above = [t for t in held if t != ("cost",)]
-    return [held[t] for t in above[len(above) - len(dual._hold_values):]]
+    return [held[t] for t in above[len(above) - len(dual._hold_values) :]]
 
 
 def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
@@ -721,8 +787,15 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
     swapped = []
     _around_swaps(monkeypatch, after=lambda rota, out: swapped.append(out != tuple(sorted(rota))))
     p = _three_practices_problem()
-    result = _checked_solve(replace(p, clinicians=tuple(
-        replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
+    result = _checked_solve(
+        replace(
+            p,
+            clinicians=tuple(
+                replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
+                for k, c in enumerate(p.clinicians)
+            ),
+        )
+    )
     assert swapped[0] is True and len(swapped) == 2  # fair share's swaps; then cost's closing ones
     assert len(made) == 2 and all(d.prices is not None for d in made)
     held = {ph.tier: ph.value for ph in result.phases}
@@ -767,8 +840,15 @@ def test_cost_lp_not_solved_by_costs_start_is_taken_at_its_end(monkeypatch):
 
     monkeypatch.setattr(solve_module, "DualBound", Late)
     p = _three_practices_problem()
-    result = _checked_solve(replace(p, clinicians=tuple(
-        replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians))))
+    result = _checked_solve(
+        replace(
+            p,
+            clinicians=tuple(
+                replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
+                for k, c in enumerate(p.clinicians)
+            ),
+        )
+    )
     first = made[0]
     assert asked.count(first) == 2
     held = {ph.tier: ph.value for ph in result.phases}
@@ -783,20 +863,27 @@ def test_read_rows_takes_the_relaxation_the_module_describes():
     m = cp_model.CpModel()
     x, y, z = (m.new_bool_var(n) for n in "xyz")
     w = m.new_int_var(0, 10, "w")
-    m.add(x + x + y <= 3)                      # 0: 2x + y ≤ 3
-    m.add(w >= 2).only_enforce_if(x)           # 1: enforced, left out
-    m.add(3_000_000 * x + w <= 5_000_000)      # 2: huge, left out
-    m.add_at_most_one(x, ~y)                   # 3: x − y ≤ 0
-    m.add_bool_or(~x, ~z)                      # 4: −x − z ≥ −1
-    m.add_exactly_one(y, z)                    # 5: y + z = 1
-    m.add(w - x >= 1)                          # 6: no upper side
+    m.add(x + x + y <= 3)  # 0: 2x + y ≤ 3
+    m.add(w >= 2).only_enforce_if(x)  # 1: enforced, left out
+    m.add(3_000_000 * x + w <= 5_000_000)  # 2: huge, left out
+    m.add_at_most_one(x, ~y)  # 3: x − y ≤ 0
+    m.add_bool_or(~x, ~z)  # 4: −x − z ≥ −1
+    m.add_exactly_one(y, z)  # 5: y + z = 1
+    m.add(w - x >= 1)  # 6: no upper side
     m.minimize(w + 2 * x)
     rows = read_rows(m)
-    terms = [sorted(zip(rows.index[a:b].tolist(), rows.value[a:b].tolist(), strict=True))
-             for a, b in zip(rows.starts[:-1], rows.starts[1:], strict=True)]
+    terms = [
+        sorted(zip(rows.index[a:b].tolist(), rows.value[a:b].tolist(), strict=True))
+        for a, b in zip(rows.starts[:-1], rows.starts[1:], strict=True)
+    ]
     assert rows.numbers.tolist() == [0, 3, 4, 5, 6] and rows.read == 7
-    assert terms == [[(0, 2.0), (1, 1.0)], [(0, 1.0), (1, -1.0)], [(0, -1.0), (2, -1.0)],
-                     [(1, 1.0), (2, 1.0)], [(0, -1.0), (3, 1.0)]]
+    assert terms == [
+        [(0, 2.0), (1, 1.0)],
+        [(0, 1.0), (1, -1.0)],
+        [(0, -1.0), (2, -1.0)],
+        [(1, 1.0), (2, 1.0)],
+        [(0, -1.0), (3, 1.0)],
+    ]
     assert rows.low.tolist() == [-math.inf, -math.inf, -1.0, 1.0, 1.0]
     assert rows.high.tolist() == [3.0, 0.0, math.inf, 1.0, math.inf]
     assert rows.cost.tolist() == [2.0, 0.0, 0.0, 1.0] and rows.upper.tolist() == [1, 1, 1, 10]
@@ -809,8 +896,12 @@ def _solved_with_costs(seconds: float) -> float:
     """Three practices whose clinicians cost more one after another, solved in `seconds` into a
     valid rota; returns when the phases had to end (the time limit less the closing reserve)."""
     p = _three_practices_problem()
-    p = replace(p, clinicians=tuple(replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
-                                    for k, c in enumerate(p.clinicians)))
+    p = replace(
+        p,
+        clinicians=tuple(
+            replace(c, cost_per_hour_pence=4_000 + 1_000 * k) for k, c in enumerate(p.clinicians)
+        ),
+    )
     started = time.perf_counter()
     result = solve(p, SolveParams(time_limit=seconds, workers=2))
     assert check(p, result.rota) == []
@@ -885,7 +976,9 @@ def test_costs_closing_swaps_keep_their_time_when_the_parts_take_most_of_the_pha
     monkeypatch.setattr(solve_module, "_by_network", parts)
     end = _solved_with_costs(20)
     assert "closing" in seen, "cost's phase did not reach its closing swaps"
-    slot = min(solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * (end - seen["cost"]))
+    slot = min(
+        solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * (end - seen["cost"])
+    )
     assert seen["closing"] >= 0.8 * slot
 
 

@@ -61,8 +61,11 @@ def test_no_clinicians_leaves_every_post_unfilled():
 def test_role_pin_of_wrong_role_is_infeasible():
     """A locked ANP on a GP-only post breaks `role`: no rota exists."""
     s = b.evening(MON)
-    assert_infeasible(b.problem(clinicians=[b.clinician("N1", role="ANP")], sessions=[s],
-                                published=pins((s, "N1"))))
+    assert_infeasible(
+        b.problem(
+            clinicians=[b.clinician("N1", role="ANP")], sessions=[s], published=pins((s, "N1"))
+        )
+    )
 
 
 def test_role_case_insensitive_match_is_feasible():
@@ -114,8 +117,9 @@ def test_post_capacity_never_exceeds_target():
     """`post_capacity`: three GPs pinned to a post with target 2 is infeasible; target 2 takes 2."""
     s = b.evening(MON, "H1", b.post("GP", 1, 2))
     gps = [b.clinician(f"C{i}") for i in range(3)]
-    assert_infeasible(b.problem(clinicians=gps, sessions=[s],
-                                published=pins(*((s, c.clinician_id) for c in gps))))
+    assert_infeasible(
+        b.problem(clinicians=gps, sessions=[s], published=pins(*((s, c.clinician_id) for c in gps)))
+    )
     assert len(assert_feasible(b.problem(clinicians=gps, sessions=[s])).rota) == 2
 
 
@@ -124,7 +128,9 @@ def test_overlap_two_hubs_at_once_is_infeasible():
     a, c = b.evening(MON, "H1"), b.evening(MON, "H2")
     assert_infeasible(b.problem(sessions=[a, c], published=pins((a, "C1"), (c, "C1"))))
     first = b.session(MON, "17:00", "18:30", "H1")
-    result = assert_feasible(b.problem(sessions=[first, a], published=pins((first, "C1"), (a, "C1"))))
+    result = assert_feasible(
+        b.problem(sessions=[first, a], published=pins((first, "C1"), (a, "C1")))
+    )
     assert len(result.rota) == 2
 
 
@@ -142,7 +148,14 @@ def test_min_rest_evening_then_early_start_is_infeasible():
     early = b.session(SAT, "06:30", "12:00")
     assert_infeasible(b.problem(sessions=[fri, early], published=pins((fri, "C1"), (early, "C1"))))
     ok = b.session(SAT, "07:00", "12:00")
-    assert len(assert_feasible(b.problem(sessions=[fri, ok], published=pins((fri, "C1"), (ok, "C1")))).rota) == 2
+    assert (
+        len(
+            assert_feasible(
+                b.problem(sessions=[fri, ok], published=pins((fri, "C1"), (ok, "C1")))
+            ).rota
+        )
+        == 2
+    )
 
 
 def test_max_consecutive_days_is_infeasible_one_day_over():
@@ -159,7 +172,9 @@ def test_weekly_cap_is_infeasible_above_cap():
     evenings = [b.evening(MON + timedelta(days=i)) for i in (0, 2, 4)]
     assert_infeasible(b.problem(sessions=evenings, published=pins(*((s, "C1") for s in evenings))))
     spread = evenings[:2] + [b.evening(MON + timedelta(days=7))]
-    result = assert_feasible(b.problem(sessions=spread, published=pins(*((s, "C1") for s in spread))))
+    result = assert_feasible(
+        b.problem(sessions=spread, published=pins(*((s, "C1") for s in spread)))
+    )
     assert len(result.rota) == 3
 
 
@@ -167,7 +182,9 @@ def test_period_cap_is_infeasible_above_cap():
     """`period_cap` 1: two pinned sessions break it; one is fine."""
     c = b.clinician("C1", max_sessions_per_period=1)
     two = [b.evening(MON), b.evening(MON + timedelta(days=2))]
-    assert_infeasible(b.problem(clinicians=[c], sessions=two, published=pins(*((s, "C1") for s in two))))
+    assert_infeasible(
+        b.problem(clinicians=[c], sessions=two, published=pins(*((s, "C1") for s in two)))
+    )
     assert len(assert_feasible(b.problem(clinicians=[c], sessions=two)).rota) == 1
 
 
@@ -177,8 +194,9 @@ def test_rooms_is_infeasible_when_full():
     c = b.session(MON, "19:00", "20:30", "H1")
     hub = b.hub("H1", rooms=1)
     two = [b.clinician("C1"), b.clinician("C2")]
-    assert_infeasible(b.problem(clinicians=two, sessions=[a, c], hubs=[hub],
-                                published=pins((a, "C1"), (c, "C2"))))
+    assert_infeasible(
+        b.problem(clinicians=two, sessions=[a, c], hubs=[hub], published=pins((a, "C1"), (c, "C2")))
+    )
     result = assert_feasible(b.problem(clinicians=two, sessions=[a, c], hubs=[hub]))
     assert len(result.rota) == 1
 
@@ -188,7 +206,9 @@ def test_locked_pin_is_kept_even_when_costly():
     s = b.evening(MON)
     dear = b.clinician("C1", cost_per_hour_pence=20_000)
     cheap = b.clinician("C2", cost_per_hour_pence=1_000)
-    result = assert_feasible(b.problem(clinicians=[dear, cheap], sessions=[s], published=pins((s, "C1"))))
+    result = assert_feasible(
+        b.problem(clinicians=[dear, cheap], sessions=[s], published=pins((s, "C1")))
+    )
     assert [(a.clinician_id, a.locked) for a in result.rota] == [("C1", True)]
 
 
@@ -197,15 +217,26 @@ def test_max_weekly_hours_counts_hours_elsewhere():
     evening (1.5 h) does not."""
     c = b.clinician("C1", weekly_minutes_elsewhere=40 * 60)
     sat, eve = b.saturday(SAT), b.evening(MON)
-    assert_infeasible(b.problem(clinicians=[c], sessions=[eve, sat], published=pins((eve, "C1"), (sat, "C1"))))
-    assert len(assert_feasible(b.problem(clinicians=[c], sessions=[eve, sat], published=pins((sat, "C1")))).rota) == 1
+    assert_infeasible(
+        b.problem(clinicians=[c], sessions=[eve, sat], published=pins((eve, "C1"), (sat, "C1")))
+    )
+    assert (
+        len(
+            assert_feasible(
+                b.problem(clinicians=[c], sessions=[eve, sat], published=pins((sat, "C1")))
+            ).rota
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_result_never_raises_for_infeasible(workers):
     """An infeasible problem returns a status and message instead of raising."""
     s = b.evening(MON)
-    p = b.problem(clinicians=[b.clinician("N1", role="ANP")], sessions=[s], published=pins((s, "N1")))
+    p = b.problem(
+        clinicians=[b.clinician("N1", role="ANP")], sessions=[s], published=pins((s, "N1"))
+    )
     result = solve(p, SolveParams(time_limit=5, workers=workers))
     assert result.status is SolveStatus.INFEASIBLE
     assert "no rota" in result.message
@@ -223,8 +254,13 @@ def test_sessions_per_day_limits_a_clinician_to_one_session_a_day():
     assert_infeasible(b.problem(clinicians=[c], sessions=[morning, evening], published=both))
     assert_feasible(b.problem(sessions=[morning, evening], published=both))
     other_day = b.evening(TUE)
-    assert_feasible(b.problem(clinicians=[c], sessions=[morning, other_day],
-                              published=pins((morning, "C1"), (other_day, "C1"))))
+    assert_feasible(
+        b.problem(
+            clinicians=[c],
+            sessions=[morning, other_day],
+            published=pins((morning, "C1"), (other_day, "C1")),
+        )
+    )
 
 
 def kinded(s, kind):
@@ -238,7 +274,9 @@ def test_kind_cap_limits_sessions_of_one_kind():
     """`kind_cap` L=1: two L sessions cannot both be pinned; an L and an E can."""
     c = b.clinician("C1", max_per_kind=(("L", 1),))
     l1, l2 = kinded(b.evening(MON), "L"), kinded(b.evening(TUE), "L")
-    assert_infeasible(b.problem(clinicians=[c], sessions=[l1, l2], published=pins((l1, "C1"), (l2, "C1"))))
+    assert_infeasible(
+        b.problem(clinicians=[c], sessions=[l1, l2], published=pins((l1, "C1"), (l2, "C1")))
+    )
     e2 = kinded(b.evening(TUE), "E")
     assert len(assert_feasible(b.problem(clinicians=[c], sessions=[l1, e2])).rota) == 2
 
@@ -248,12 +286,19 @@ def test_period_minutes_bound_total_minutes_both_ways():
     evenings; at least 600 with only 180 possible is infeasible."""
     two = [b.evening(MON), b.evening(TUE)]
     most = b.clinician("C1", max_minutes_per_period=90)
-    assert_infeasible(b.problem(clinicians=[most], sessions=two, published=pins(*((s, "C1") for s in two))))
+    assert_infeasible(
+        b.problem(clinicians=[most], sessions=two, published=pins(*((s, "C1") for s in two)))
+    )
     least = b.clinician("C1", min_minutes_per_period=180)
-    p = b.problem(clinicians=[least, b.clinician("C2")], sessions=two,
-                  weights=replace(b.problem().weights, even_load=0))
+    p = b.problem(
+        clinicians=[least, b.clinician("C2")],
+        sessions=two,
+        weights=replace(b.problem().weights, even_load=0),
+    )
     assert sum(a.clinician_id == "C1" for a in assert_feasible(p).rota) == 2
-    assert_infeasible(b.problem(clinicians=[b.clinician("C1", min_minutes_per_period=600)], sessions=two))
+    assert_infeasible(
+        b.problem(clinicians=[b.clinician("C1", min_minutes_per_period=600)], sessions=two)
+    )
 
 
 def test_min_consecutive_days_forbids_short_inner_runs():
@@ -261,13 +306,21 @@ def test_min_consecutive_days_forbids_short_inner_runs():
     period (infeasible); a lone Monday touches the start and is exempt; Wed+Thu is fine."""
     days = [b.evening(MON + timedelta(days=i)) for i in range(7)]
     c = b.clinician("C1", min_consecutive_days=2, max_sessions_per_week=7)
-    base = b.problem(clinicians=[c], sessions=days, period=(MON, MON + timedelta(days=6)),
-                     availability=b.offers(*(("C1", s.date, "U") for s in days[4:])))
+    base = b.problem(
+        clinicians=[c],
+        sessions=days,
+        period=(MON, MON + timedelta(days=6)),
+        availability=b.offers(*(("C1", s.date, "U") for s in days[4:])),
+    )
     wed, thu = days[2], days[3]
     # C1 is unavailable Fri–Sun; the lone Wednesday must then join Tue or Thu
-    only_wed = replace(base, availability={**base.availability,
-                                           **b.offers(("C1", MON + timedelta(days=1), "U"),
-                                                      ("C1", MON + timedelta(days=3), "U"))})
+    only_wed = replace(
+        base,
+        availability={
+            **base.availability,
+            **b.offers(("C1", MON + timedelta(days=1), "U"), ("C1", MON + timedelta(days=3), "U")),
+        },
+    )
     assert_infeasible(replace(only_wed, published=pins((wed, "C1"))))
     assert_feasible(replace(base, published=pins((days[0], "C1"))))
     assert_feasible(replace(base, published=pins((wed, "C1"), (thu, "C1"))))
@@ -278,8 +331,12 @@ def test_min_consecutive_days_off_forbids_short_breaks():
     (infeasible); Mon and Thu leave two days off (fine)."""
     days = [b.evening(MON + timedelta(days=i)) for i in range(7)]
     c = b.clinician("C1", min_consecutive_days_off=2, max_sessions_per_week=7)
-    p = b.problem(clinicians=[c], sessions=days, period=(MON, MON + timedelta(days=6)),
-                  availability=b.offers(("C1", TUE, "U")))
+    p = b.problem(
+        clinicians=[c],
+        sessions=days,
+        period=(MON, MON + timedelta(days=6)),
+        availability=b.offers(("C1", TUE, "U")),
+    )
     assert_infeasible(replace(p, published=pins((days[0], "C1"), (days[2], "C1"))))
     assert_feasible(replace(p, published=pins((days[0], "C1"), (days[3], "C1"))))
 
@@ -290,8 +347,12 @@ def test_max_weekends_counts_saturday_or_sunday_once():
     sat1, sun1 = b.saturday(SAT), b.session(SAT + timedelta(days=1), "09:00", "17:00")
     sat2 = b.saturday(SAT + timedelta(days=7))
     c = b.clinician("C1", max_weekends=1, max_sessions_per_week=7)
-    assert_infeasible(b.problem(clinicians=[c], sessions=[sat1, sat2], published=pins((sat1, "C1"), (sat2, "C1"))))
-    assert_feasible(b.problem(clinicians=[c], sessions=[sat1, sun1], published=pins((sat1, "C1"), (sun1, "C1"))))
+    assert_infeasible(
+        b.problem(clinicians=[c], sessions=[sat1, sat2], published=pins((sat1, "C1"), (sat2, "C1")))
+    )
+    assert_feasible(
+        b.problem(clinicians=[c], sessions=[sat1, sun1], published=pins((sat1, "C1"), (sun1, "C1")))
+    )
 
 
 def test_forbidden_succession_reads_the_earlier_day_first():

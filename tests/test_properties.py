@@ -16,7 +16,13 @@ from tests import builders as b
 
 ROLES = ["GP", "ANP", "Practice Nurse"]
 POST_ROLES = ["GP", "ANP", "GP;ANP", "Practice Nurse", "ANP;Practice Nurse"]
-TIMES = [("18:30", "20:00"), ("09:00", "17:00"), ("17:00", "18:30"), ("06:30", "09:00"), ("19:00", "20:30")]
+TIMES = [
+    ("18:30", "20:00"),
+    ("09:00", "17:00"),
+    ("17:00", "18:30"),
+    ("06:30", "09:00"),
+    ("19:00", "20:30"),
+]
 
 
 @st.composite
@@ -26,8 +32,9 @@ def general_rules(draw):
         return {}
     return {
         "max_sessions_per_day": draw(st.one_of(st.none(), st.just(1))),
-        "max_per_kind": tuple(draw(st.dictionaries(st.sampled_from(KINDS), st.integers(0, 2),
-                                                   max_size=2)).items()),
+        "max_per_kind": tuple(
+            draw(st.dictionaries(st.sampled_from(KINDS), st.integers(0, 2), max_size=2)).items()
+        ),
         "max_minutes_per_period": draw(st.one_of(st.none(), st.integers(0, 1200))),
         "min_minutes_per_period": draw(st.one_of(st.none(), st.integers(0, 200))),
         "max_consecutive_days": draw(st.one_of(st.none(), st.integers(1, 4))),
@@ -68,14 +75,23 @@ def problems(draw):
         posts = []
         for _ in range(draw(st.integers(1, 2))):
             lo = draw(st.integers(0, 2))
-            post = b.post(draw(st.sampled_from(POST_ROLES)), lo, lo + draw(st.integers(0, 1)),
-                          skill=draw(st.sampled_from([None, None, "cytology"])))
+            post = b.post(
+                draw(st.sampled_from(POST_ROLES)),
+                lo,
+                lo + draw(st.integers(0, 1)),
+                skill=draw(st.sampled_from([None, None, "cytology"])),
+            )
             if draw(st.booleans()):  # weighted cover, possibly above target
-                post = replace(post, under_weight=draw(st.integers(0, 100)),
-                               over_weight=draw(st.integers(0, 3)),
-                               max=post.target + draw(st.integers(0, 2)))
+                post = replace(
+                    post,
+                    under_weight=draw(st.integers(0, 100)),
+                    over_weight=draw(st.integers(0, 3)),
+                    max=post.target + draw(st.integers(0, 2)),
+                )
             posts.append(post)
-        s = replace(b.session(day, start, end, hub_id, tuple(posts)), kind=draw(st.sampled_from(KINDS)))
+        s = replace(
+            b.session(day, start, end, hub_id, tuple(posts)), kind=draw(st.sampled_from(KINDS))
+        )
         sessions[s.session_id] = s
     sessions = list(sessions.values())
     entries = []
@@ -91,13 +107,19 @@ def problems(draw):
                 status = draw(st.sampled_from([Status.PREFERRED, Status.UNAVAILABLE]))
                 kind = draw(st.sampled_from([None, *KINDS]))
                 requests.setdefault((c.clinician_id, s.date), ())
-                requests[c.clinician_id, s.date] += (Offer(status, kind=kind, weight=draw(st.integers(1, 3))),)
+                requests[c.clinician_id, s.date] += (
+                    Offer(status, kind=kind, weight=draw(st.integers(1, 3))),
+                )
     published = []
     if clinicians and sessions:
         for _ in range(draw(st.integers(0, 3))):
-            published.append(Pin(draw(st.sampled_from(sessions)).session_id,
-                                 draw(st.sampled_from(clinicians)).clinician_id,
-                                 locked=draw(st.booleans())))
+            published.append(
+                Pin(
+                    draw(st.sampled_from(sessions)).session_id,
+                    draw(st.sampled_from(clinicians)).clinician_id,
+                    locked=draw(st.booleans()),
+                )
+            )
     rules = Rules(
         availability_default=draw(st.sampled_from([Status.AVAILABLE, Status.UNAVAILABLE])),
         max_consecutive_days=draw(st.integers(1, 6)),
@@ -108,10 +130,16 @@ def problems(draw):
     for key, extra in requests.items():
         availability[key] = availability.get(key, ()) + extra
     hubs = [b.hub("H1", rooms=draw(st.one_of(st.none(), st.integers(1, 3)))), b.hub("H2")]
-    return b.problem(clinicians=clinicians, sessions=sessions, hubs=hubs,
-                     practices=[b.practice("P1", 8_000), b.practice("P2", 3_000)],
-                     availability=availability, rules=rules, published=tuple(dict.fromkeys(published)),
-                     period=(b.MONDAY, b.MONDAY + timedelta(days=13)))
+    return b.problem(
+        clinicians=clinicians,
+        sessions=sessions,
+        hubs=hubs,
+        practices=[b.practice("P1", 8_000), b.practice("P2", 3_000)],
+        availability=availability,
+        rules=rules,
+        published=tuple(dict.fromkeys(published)),
+        period=(b.MONDAY, b.MONDAY + timedelta(days=13)),
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -122,8 +150,11 @@ def test_every_solve_passes_the_checker(problem):
     result = solve(problem, SolveParams(time_limit=10, workers=1))
     if result.status is SolveStatus.INFEASIBLE:
         assert any(pin.locked for pin in problem.published) or any(
-            c.min_minutes_per_period or (c.min_consecutive_days or 0) > 1
-            or (c.min_consecutive_days_off or 0) > 1 for c in problem.clinicians)
+            c.min_minutes_per_period
+            or (c.min_consecutive_days or 0) > 1
+            or (c.min_consecutive_days_off or 0) > 1
+            for c in problem.clinicians
+        )
         return
     assert result.status is SolveStatus.OPTIMAL
     assert check(problem, result.rota) == []

@@ -120,13 +120,17 @@ def test_a_single_absence_changes_only_the_sessions_it_empties():
     problem = two_weeks()
     rota = solved(problem)
     first, last = MON + timedelta(days=1), MON + timedelta(days=2)
-    if not any(a.clinician_id == "C1" and first <= problem.session(a.session_id).date <= last
-               for a in rota):  # make sure C1 works one of those days in the published rota
+    if not any(
+        a.clinician_id == "C1" and first <= problem.session(a.session_id).date <= last for a in rota
+    ):  # make sure C1 works one of those days in the published rota
         rota = _give(problem, rota, "C1", b.evening(first).session_id)
     away = with_absences(with_published(problem, rota), [Absence("C1", first, last)])
     outcome = rerun(away, FAST, published=rota)
-    lost = {a.session_id for a in rota
-            if a.clinician_id == "C1" and first <= problem.session(a.session_id).date <= last}
+    lost = {
+        a.session_id
+        for a in rota
+        if a.clinician_id == "C1" and first <= problem.session(a.session_id).date <= last
+    }
     assert outcome.ok and check(away, outcome.result.rota) == []
     assert set(outcome.diff.by_session) == lost
     for sid in lost:
@@ -140,10 +144,14 @@ def _give(problem, rota, cid: str, session_id: str):
     """The rota with `cid` swapped onto `session_id` (a valid rota by construction here)."""
     week = problem.session(session_id).week
     others = [a for a in rota if a.session_id != session_id]
-    mine = [a for a in others if a.clinician_id == cid and problem.session(a.session_id).week == week]
+    mine = [
+        a for a in others if a.clinician_id == cid and problem.session(a.session_id).week == week
+    ]
     if len(mine) >= 2:  # keep the weekly cap: hand one of C1's sessions to the evening's GP
         taken = next(a for a in rota if a.session_id == session_id)
-        others = [replace(a, clinician_id=taken.clinician_id) if a == mine[0] else a for a in others]
+        others = [
+            replace(a, clinician_id=taken.clinician_id) if a == mine[0] else a for a in others
+        ]
     new = (*others, Assignment(session_id, 0, cid))
     assert check(problem, new) == []
     return tuple(sorted(new))
@@ -158,8 +166,11 @@ def test_an_absence_without_cover_leaves_the_post_empty_and_changes_nothing_else
     problem = replace(problem, availability=only_c1)
     rota = solved(problem)
     assert (b.evening(MON).session_id, "C1") in pairs(rota)
-    outcome = rerun(with_absences(with_published(problem, rota), [Absence("C1", MON, MON)]),
-                    FAST, published=rota)
+    outcome = rerun(
+        with_absences(with_published(problem, rota), [Absence("C1", MON, MON)]),
+        FAST,
+        published=rota,
+    )
     assert outcome.ok
     assert outcome.diff.removed == ((b.evening(MON).session_id, "C1"),)
     assert outcome.diff.added == ()
@@ -187,8 +198,10 @@ def test_a_pin_on_leave_is_its_own_conflicting_set():
     problem = two_weeks()
     sat = b.saturday(MON + timedelta(days=5))
     pin = Pin(sat.session_id, "C1", locked=True)
-    away = with_absences(locked(problem, pin, Pin(b.evening(MON).session_id, "C2", True)),
-                         [Absence("C1", sat.date, sat.date)])
+    away = with_absences(
+        locked(problem, pin, Pin(b.evening(MON).session_id, "C2", True)),
+        [Absence("C1", sat.date, sat.date)],
+    )
     outcome = rerun(away, FAST)
     assert outcome.result.status is SolveStatus.INFEASIBLE and not outcome.ok
     assert outcome.conflict.pins == (pin,)
@@ -205,8 +218,10 @@ def test_pins_over_a_weekly_cap_are_returned_together_and_minimal():
     problem = two_weeks()
     days = [MON, MON + timedelta(days=2), MON + timedelta(days=4)]
     over = [Pin(b.evening(d).session_id, "C1", True) for d in days]
-    harmless = [Pin(b.evening(MON + timedelta(days=8)).session_id, "C2", True),
-                Pin(b.evening(MON + timedelta(days=1)).session_id, "C3", True)]
+    harmless = [
+        Pin(b.evening(MON + timedelta(days=8)).session_id, "C2", True),
+        Pin(b.evening(MON + timedelta(days=1)).session_id, "C3", True),
+    ]
     clash = locked(problem, *harmless, *over)
     conflict = conflicting_pins(clash)
     assert conflict is not None and set(conflict.pins) == set(over)
@@ -217,8 +232,10 @@ def test_pins_over_a_weekly_cap_are_returned_together_and_minimal():
 def test_overlapping_pins_clash_in_pairs():
     """C1 locked at two hubs at the same time: the pair is the conflicting set."""
     problem = b.problem(sessions=[b.evening(MON, "H1"), b.evening(MON, "H2")])
-    pins = (Pin(b.evening(MON, "H1").session_id, "C1", True),
-            Pin(b.evening(MON, "H2").session_id, "C1", True))
+    pins = (
+        Pin(b.evening(MON, "H1").session_id, "C1", True),
+        Pin(b.evening(MON, "H2").session_id, "C1", True),
+    )
     conflict = conflicting_pins(locked(problem, *pins))
     assert conflict is not None and set(conflict.pins) == set(pins)
     assert "overlap" in conflict.reasons[-1]
@@ -228,8 +245,11 @@ def test_overlapping_pins_clash_in_pairs():
 def test_keepable_pins_have_no_conflict():
     """Locked pins the rules allow together give no conflicting set."""
     problem = two_weeks()
-    ok = locked(problem, Pin(b.evening(MON).session_id, "C1", True),
-                Pin(b.evening(MON + timedelta(days=1)).session_id, "C2", True))
+    ok = locked(
+        problem,
+        Pin(b.evening(MON).session_id, "C1", True),
+        Pin(b.evening(MON + timedelta(days=1)).session_id, "C2", True),
+    )
     assert conflicting_pins(ok) is None
 
 
@@ -239,12 +259,22 @@ def test_random_clashes_are_infeasible_alone_and_minimal(seed):
     clash, the returned set alone is infeasible and removing any one member makes it feasible."""
     rng = random.Random(seed)
     problem = two_weeks(gps=3)
-    problem = replace(problem, clinicians=tuple(
-        replace(c, max_sessions_per_week=rng.choice((1, 2))) for c in problem.clinicians),
-        availability=b.offers(*((f"C{rng.randint(1, 3)}", MON + timedelta(days=rng.randint(0, 12)),
-                                 "U") for _ in range(4))))
-    pins = {Pin(rng.choice(problem.sessions).session_id, f"C{rng.randint(1, 3)}", True)
-            for _ in range(rng.randint(3, 7))}
+    problem = replace(
+        problem,
+        clinicians=tuple(
+            replace(c, max_sessions_per_week=rng.choice((1, 2))) for c in problem.clinicians
+        ),
+        availability=b.offers(
+            *(
+                (f"C{rng.randint(1, 3)}", MON + timedelta(days=rng.randint(0, 12)), "U")
+                for _ in range(4)
+            )
+        ),
+    )
+    pins = {
+        Pin(rng.choice(problem.sessions).session_id, f"C{rng.randint(1, 3)}", True)
+        for _ in range(rng.randint(3, 7))
+    }
     clash = locked(problem, *sorted(pins, key=lambda p: (p.session_id, p.clinician_id)))
     conflict = conflicting_pins(clash)
     assert conflict is not None and not feasible(clash)  # these seeds all clash
@@ -279,25 +309,30 @@ def test_diff_equals_the_checkers_comparison_of_two_rotas(seed):
     minutes = {s.session_id: s.minutes for s in problem.sessions}
     for rota, short in ((before, diff.unfilled_before), (after, diff.unfilled_after)):
         assert sum(p.missing * minutes[p.session_id] for p in short) == part_unfilled_min(
-            problem, RotaView.of(problem, rota))
+            problem, RotaView.of(problem, rota)
+        )
         assert {(p.session_id, p.post_index, p.missing) for p in short} == {
-            (u.session_id, u.post_index, u.missing) for u in explain_unfilled(problem, rota)}
+            (u.session_id, u.post_index, u.missing) for u in explain_unfilled(problem, rota)
+        }
     lost_by_session = {s: {c for t, c in old - new if t == s} for s, _ in old - new}
     gained_by_session = {s: {c for t, c in new - old if t == s} for s, _ in new - old}
     assert {s: set(c.lost) for s, c in diff.by_session.items() if c.lost} == lost_by_session
     assert {s: set(c.gained) for s, c in diff.by_session.items() if c.gained} == gained_by_session
     assert diff.changed_places == sum(
         max(len(lost_by_session.get(s, ())), len(gained_by_session.get(s, ())))
-        for s in set(lost_by_session) | set(gained_by_session))
+        for s in set(lost_by_session) | set(gained_by_session)
+    )
     ends = [(m.from_session, m.clinician_id) for m in diff.moves] + [
-        (m.to_session, m.clinician_id) for m in diff.moves]
+        (m.to_session, m.clinician_id) for m in diff.moves
+    ]
     assert len(ends) == len(set(ends))
     for m in diff.moves:
         assert (m.from_session, m.clinician_id) in old - new
         assert (m.to_session, m.clinician_id) in new - old
         assert problem.session(m.from_session).week == problem.session(m.to_session).week
-    moved_or_single = sum(len(c.gained) + len(c.lost) + 2 * len(c.moved)
-                          for c in diff.by_clinician.values())
+    moved_or_single = sum(
+        len(c.gained) + len(c.lost) + 2 * len(c.moved) for c in diff.by_clinician.values()
+    )
     assert moved_or_single == diff.changes
 
 
@@ -305,15 +340,19 @@ def test_short_posts_ignore_unknown_sessions():
     """A rota naming a session the problem lacks still has its known posts counted."""
     problem = b.problem(sessions=[b.evening(MON)])
     assert short_posts(problem, [Assignment("H9-20270301-1830-2000", 0, "C1")]) == (
-        short_posts(problem, ()))
+        short_posts(problem, ())
+    )
 
 
 def test_published_rota_places_pins_on_posts_that_accept_them():
     """Pins carry no post: each goes to a post of its session that accepts the clinician."""
     posts = (b.post("Practice Nurse"), b.post("GP"))
     s = b.session(posts=posts)
-    problem = b.problem(clinicians=[Clinician("C1", "Dr C1", "P1", "GP")], sessions=[s],
-                        published=(Pin(s.session_id, "C1", True),))
+    problem = b.problem(
+        clinicians=[Clinician("C1", "Dr C1", "P1", "GP")],
+        sessions=[s],
+        published=(Pin(s.session_id, "C1", True),),
+    )
     assert published_rota(problem) == (Assignment(s.session_id, 1, "C1", True),)
 
 
@@ -324,11 +363,24 @@ def test_absence_command_rewrites_the_outputs_and_lists_the_changes(tmp_path, ca
     """`hubrota absence` from a solved tiny rota: C2 away on Wed 3 Mar; the new rota breaks no
     rule, changes.csv lists who lost and gained which session, and the summary is printed."""
     published = tmp_path / "published"
-    assert main(["solve", str(TINY), "--out", str(published), "--time-limit", "10",
-                 "--quiet"]) == 0
+    assert main(["solve", str(TINY), "--out", str(published), "--time-limit", "10", "--quiet"]) == 0
     out = tmp_path / "after"
-    code = main(["absence", str(TINY), "C2", "2027-03-03", "2027-03-03", "--from-rota",
-                 str(published / "rota.csv"), "--out", str(out), "--time-limit", "10", "--quiet"])
+    code = main(
+        [
+            "absence",
+            str(TINY),
+            "C2",
+            "2027-03-03",
+            "2027-03-03",
+            "--from-rota",
+            str(published / "rota.csv"),
+            "--out",
+            str(out),
+            "--time-limit",
+            "10",
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     problem = load_problem(TINY)
@@ -340,9 +392,11 @@ def test_absence_command_rewrites_the_outputs_and_lists_the_changes(tmp_path, ca
     rows = list(csv.DictReader((out / "changes.csv").open(encoding="utf-8")))
     old = load_rota(problem, published / "rota.csv")
     assert {(r["session_id"], r["clinician_id"]) for r in rows if r["change"] == "lost"} == (
-        pairs(old) - pairs(new))
+        pairs(old) - pairs(new)
+    )
     assert {(r["session_id"], r["clinician_id"]) for r in rows if r["change"] == "gained"} == (
-        pairs(new) - pairs(old))
+        pairs(new) - pairs(old)
+    )
     if ("H1-20270303-1830-2000", "C2") in pairs(old):
         assert "Wed 3 Mar 18:30–20:00 at North Hub" in printed and "− C2 Ben Bell" in printed
     assert "posts short of their min" in printed
@@ -351,18 +405,33 @@ def test_absence_command_rewrites_the_outputs_and_lists_the_changes(tmp_path, ca
 
 def test_absence_command_stops_on_a_clashing_pin(tmp_path, capsys):
     """C1 away on the day of their locked pin: exit 1 and the pin named in plain English."""
-    code = main(["absence", str(TINY), "C1", "2027-03-01", "2027-03-01", "--out",
-                 str(tmp_path / "out"), "--time-limit", "10", "--quiet"])
+    code = main(
+        [
+            "absence",
+            str(TINY),
+            "C1",
+            "2027-03-01",
+            "2027-03-01",
+            "--out",
+            str(tmp_path / "out"),
+            "--time-limit",
+            "10",
+            "--quiet",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "pin C1 → H1 Mon 1 Mar 18:30: marked unavailable" in err
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["NOBODY", "2027-03-01", "2027-03-02"], "NOBODY: no such clinician"),
-    (["C1", "2027-03-05", "2027-03-02"], "before it starts"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["NOBODY", "2027-03-01", "2027-03-02"], "NOBODY: no such clinician"),
+        (["C1", "2027-03-05", "2027-03-02"], "before it starts"),
+    ],
+)
 def test_absence_command_refuses_bad_arguments(tmp_path, capsys, args, message):
     """An unknown clinician or a backwards absence is an input error (exit 2)."""
     assert main(["absence", str(TINY), *args, "--out", str(tmp_path / "o")]) == 2
@@ -376,6 +445,10 @@ def test_absence_command_needs_a_published_rota(tmp_path, capsys):
     for p in TINY.iterdir():
         if p.name != "assignments.csv":
             (folder / p.name).write_bytes(p.read_bytes())
-    assert main(["absence", str(folder), "C1", "2027-03-01", "2027-03-02", "--out",
-                 str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            ["absence", str(folder), "C1", "2027-03-01", "2027-03-02", "--out", str(tmp_path / "o")]
+        )
+        == 2
+    )
     assert "nothing to re-run from" in capsys.readouterr().err

@@ -86,4 +86,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     commands.init_app(app)
     return app
-

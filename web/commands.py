@@ -16,12 +16,12 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
 
 
-def ensure_federation(db, slug: str, name: str | None = None,
-                      time_limit: int | None = None) -> Federation:
+def ensure_federation(
+    db, slug: str, name: str | None = None, time_limit: int | None = None
+) -> Federation:
     federation = db.scalar(select(Federation).where(Federation.slug == slug))
     if federation is None:
-        federation = Federation(slug=slug, name=name or slug,
-                                time_limit_seconds=time_limit or 20)
+        federation = Federation(slug=slug, name=name or slug, time_limit_seconds=time_limit or 20)
         db.add(federation)
         db.flush()
     return federation
@@ -30,14 +30,19 @@ def ensure_federation(db, slug: str, name: str | None = None,
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--federation", "slug", required=True,
-              help="the federation's short name in URLs; made if it does not exist")
+@click.option(
+    "--federation",
+    "slug",
+    required=True,
+    help="the federation's short name in URLs; made if it does not exist",
+)
 @click.option("--federation-name", default=None, help="its full name, for a new federation")
 @click.option("--name", default="", help="the user's name")
 @click.password_option(envvar="HUBROTA_NEW_USER_PASSWORD")
 @with_appcontext
-def create_user_command(email: str, role: str, slug: str, federation_name: str | None,
-                        name: str, password: str) -> None:
+def create_user_command(
+    email: str, role: str, slug: str, federation_name: str | None, name: str, password: str
+) -> None:
     """Add a user (or reset an existing one's password and role)."""
     if len(password) < 10:
         raise click.BadParameter("at least 10 characters", param_hint="password")
@@ -50,7 +55,8 @@ def create_user_command(email: str, role: str, slug: str, federation_name: str |
             user.role, user.password_hash, user.active = role, hash_password(password), True
             click.echo(f"updated {user.email} ({role}) in {federation.slug}")
         else:
-            user = create_user(db, federation=federation, email=email, password=password,
-                               role=role, name=name)
+            user = create_user(
+                db, federation=federation, email=email, password=password, role=role, name=name
+            )
             click.echo(f"created {user.email} ({role}) in {federation.slug}")
         db.commit()

@@ -18,7 +18,7 @@ def database_url(url: str) -> str:
     """PostgreSQL URLs go through psycopg 3 (the driver installed), whatever scheme they use."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -17,8 +17,10 @@ MESSAGES = {
 }
 
 # Inline SVG and the stylesheet's own rules are allowed; scripts come only from this site.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+)
 
 
 def init_app(app: Flask) -> None:
@@ -28,9 +30,12 @@ def init_app(app: Flask) -> None:
 
 
 def _csrf_error(error: CSRFError):
-    return render_template("error.html", code=400, title="The form has expired",
-                           message="The page was open too long or was sent twice. Go back, "
-                                   "reload it and try again."), 400
+    return render_template(
+        "error.html",
+        code=400,
+        title="The form has expired",
+        message="The page was open too long or was sent twice. Go back, reload it and try again.",
+    ), 400
 
 
 def _http_error(error: HTTPException):

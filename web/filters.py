@@ -38,5 +38,8 @@ def _minutes(value: int) -> str:
 
 def _globals() -> dict:
     user = g.get("user")
-    return {"current_user": user, "federation": g.get("federation"),
-            "may": (lambda role: user is not None and user.may(role))}
+    return {
+        "current_user": user,
+        "federation": g.get("federation"),
+        "may": (lambda role: user is not None and user.may(role)),
+    }

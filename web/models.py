@@ -32,13 +32,15 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class Federation(Base):
@@ -100,7 +102,8 @@ class Dataset(Base):
     labels: Mapped[str] = mapped_column(Text, default="{}")  # JSON: file → name shown in messages
 
     files: Mapped[list[DatasetFile]] = relationship(
-        back_populates="dataset", cascade="all, delete-orphan", order_by="DatasetFile.name")
+        back_populates="dataset", cascade="all, delete-orphan", order_by="DatasetFile.name"
+    )
     created_by: Mapped[User | None] = relationship()
 
     def texts(self) -> dict[str, str]:
@@ -112,8 +115,9 @@ class DatasetFile(Base):
     __table_args__ = (UniqueConstraint("dataset_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"),
-                                            index=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(64))  # "clinicians.csv", "rota.toml"
     content: Mapped[str] = mapped_column(Text)
 
@@ -140,7 +144,8 @@ class Rota(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
 
     assignments: Mapped[list[RotaAssignment]] = relationship(
-        back_populates="rota", cascade="all, delete-orphan")
+        back_populates="rota", cascade="all, delete-orphan"
+    )
     dataset: Mapped[Dataset] = relationship()
     created_by: Mapped[User | None] = relationship()
 
@@ -197,7 +202,9 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    progress: Mapped[str] = mapped_column(Text, default="")  # JSON, see web.services.jobs.ProgressLog
+    progress: Mapped[str] = mapped_column(
+        Text, default=""
+    )  # JSON, see web.services.jobs.ProgressLog
     detail: Mapped[str] = mapped_column(Text, default="")  # JSON: what the run was asked to do
 
     user: Mapped[User | None] = relationship()
@@ -325,8 +332,8 @@ class PublishedVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")  # why
 
     assignments: Mapped[list[PublishedAssignment]] = relationship(
-        back_populates="version", cascade="all, delete-orphan",
-        order_by="PublishedAssignment.id")
+        back_populates="version", cascade="all, delete-orphan", order_by="PublishedAssignment.id"
+    )
     dataset: Mapped[Dataset] = relationship()
     published_by: Mapped[User | None] = relationship()
 
@@ -336,7 +343,8 @@ class PublishedAssignment(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(
-        ForeignKey("published_version.id", ondelete="CASCADE"), index=True)
+        ForeignKey("published_version.id", ondelete="CASCADE"), index=True
+    )
     session_id: Mapped[str] = mapped_column(String(120))
     post_index: Mapped[int] = mapped_column(Integer)
     clinician_id: Mapped[str] = mapped_column(String(120))

@@ -35,8 +35,11 @@ def _started(command: str, run: Callable[[], int]) -> int:
 
 
 def register_create_user(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("create-user", add_help=False,
-                       help="add a web user: EMAIL --role R --federation SLUG (prompts for a password)")
+    p = sub.add_parser(
+        "create-user",
+        add_help=False,
+        help="add a web user: EMAIL --role R --federation SLUG (prompts for a password)",
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(run=_create_user)
 
@@ -48,8 +51,9 @@ def _create_user(args: argparse.Namespace) -> int:
 
     from web import create_app
 
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
-                       load_dotenv=False)
+    group = FlaskGroup(
+        create_app=lambda: create_app(), add_default_commands=False, load_dotenv=False
+    )
 
     def run() -> int:
         group.main(args=["create-user", *args.rest], prog_name="hubrota", standalone_mode=False)
@@ -65,9 +69,14 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def register_worker(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("worker", help="run optimiser jobs from the RQ queue (needs REDIS_URL "
-                       "and the web app's DATABASE_URL)")
-    p.add_argument("--queue", default=None, help="queue name (default: HUBROTA_RQ_QUEUE or hubrota)")
+    p = sub.add_parser(
+        "worker",
+        help="run optimiser jobs from the RQ queue (needs REDIS_URL "
+        "and the web app's DATABASE_URL)",
+    )
+    p.add_argument(
+        "--queue", default=None, help="queue name (default: HUBROTA_RQ_QUEUE or hubrota)"
+    )
     p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     p.add_argument("--name", default=None, help="the worker's name (default: RQ's)")
     p.set_defaults(run=_worker)
@@ -76,5 +85,6 @@ def register_worker(sub: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace) -> int:
     from web.worker import run_worker
 
-    return _started("worker", lambda: run_worker(queue=args.queue, burst=args.burst,
-                                                 name=args.name))
+    return _started(
+        "worker", lambda: run_worker(queue=args.queue, burst=args.burst, name=args.name)
+    )

@@ -22,7 +22,8 @@ MISSING_SECRET_KEY = (
     "HUBROTA_SECRET_KEY is not set. Set it to a long random value that stays the same across "
     "restarts (it signs logins and form tokens), e.g. the output of "
     "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
-    "`hubrota serve --demo` needs none.")
+    "`hubrota serve --demo` needs none."
+)
 
 EXTRA_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -55,9 +56,13 @@ def init_app(app: Flask) -> None:
 def _too_large(error: RequestEntityTooLarge):
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     most = f" (at most {limit / (1024 * 1024):g} MB at once)" if limit else ""
-    return render_template("error.html", code=413, title="Too large",
-                           message=f"The upload is too large{most}. Upload fewer files at "
-                                   "once, or a smaller workbook."), 413
+    return render_template(
+        "error.html",
+        code=413,
+        title="Too large",
+        message=f"The upload is too large{most}. Upload fewer files at "
+        "once, or a smaller workbook.",
+    ), 413
 
 
 def _headers(response):

@@ -10,8 +10,11 @@ from pathlib import Path
 from web import create_app
 
 DEMO_SLUG = "demo"
-DEMO_USERS = (("coordinator@demo", "coordinator"), ("manager@demo", "manager"),
-              ("admin@demo", "admin"))
+DEMO_USERS = (
+    ("coordinator@demo", "coordinator"),
+    ("manager@demo", "manager"),
+    ("admin@demo", "admin"),
+)
 DEMO_TIME_LIMIT = 20
 PASSWORD_ENV = "HUBROTA_DEMO_PASSWORD"
 
@@ -19,8 +22,10 @@ PASSWORD_ENV = "HUBROTA_DEMO_PASSWORD"
 def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     if not demo:
         app = create_app()
-        print(f"hubrota on http://{host}:{port}/ (database: {_shown(app.config['DATABASE_URL'])})",
-              file=sys.stderr)
+        print(
+            f"hubrota on http://{host}:{port}/ (database: {_shown(app.config['DATABASE_URL'])})",
+            file=sys.stderr,
+        )
         app.run(host=host, port=port, threaded=True)
         return 0
     from web.services.demo import load_demo, sample_source
@@ -35,16 +40,24 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)  # the demo starts afresh each time
     password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
-    app = create_app({"DATABASE_URL": f"sqlite:///{database}", "DEMO": True,
-                      "SECRET_KEY": secrets.token_urlsafe(32)})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{database}",
+            "DEMO": True,
+            "SECRET_KEY": secrets.token_urlsafe(32),
+        }
+    )
     load_demo(app, source, password, DEMO_USERS, time_limit=DEMO_TIME_LIMIT)
     print(f"hubrota demo on http://{host}:{port}/ with {source}", file=sys.stderr)
-    print("logins (password " + ("from " + PASSWORD_ENV if os.environ.get(PASSWORD_ENV)
-                                 else f"{password}") + "):", file=sys.stderr)
+    print(
+        "logins (password "
+        + ("from " + PASSWORD_ENV if os.environ.get(PASSWORD_ENV) else f"{password}")
+        + "):",
+        file=sys.stderr,
+    )
     for email, role in DEMO_USERS:
         print(f"  {email:<18} {role}", file=sys.stderr)
-    print(f"a first rota is being solved in the background ({DEMO_TIME_LIMIT} s)",
-          file=sys.stderr)
+    print(f"a first rota is being solved in the background ({DEMO_TIME_LIMIT} s)", file=sys.stderr)
     app.run(host=host, port=port, threaded=True)
     return 0
 

@@ -34,8 +34,11 @@ class HubrotaWorker(Worker):
         from web.services.jobs import fail_lost
 
         try:
-            fail_lost(self.app, int(job.args[0]), "interrupted: " + killed_text(ret_val)
-                      + "; nothing was saved")
+            fail_lost(
+                self.app,
+                int(job.args[0]),
+                "interrupted: " + killed_text(ret_val) + "; nothing was saved",
+            )
         except Exception:  # the database is away: the web app's heartbeat check fails it later
             self.log.exception("run %s: could not record its work-horse's end", job.args[0])
         finally:
@@ -71,10 +74,10 @@ def run_worker(queue: str | None = None, burst: bool = False, name: str | None =
     queue_name = queue or app.config.get("RQ_QUEUE") or "hubrota"
     engine_of(app).dispose()  # each job opens its own (the worker forks per job)
     connection = Redis.from_url(url)
-    print(f"hubrota worker on queue {queue_name!r}{' (burst)' if burst else ''}",
-          file=sys.stderr)
-    worker = HubrotaWorker([Queue(queue_name, connection=connection)], connection=connection,
-                           name=name)
+    print(f"hubrota worker on queue {queue_name!r}{' (burst)' if burst else ''}", file=sys.stderr)
+    worker = HubrotaWorker(
+        [Queue(queue_name, connection=connection)], connection=connection, name=name
+    )
     worker.app = app
     worker.work(burst=burst, with_scheduler=False)
     return 0

@@ -29,8 +29,17 @@ from scheduler.bench.generate import PROFILES, generate  # noqa: E402
 SIZE, SEED = "sample", 2027
 WORKBOOK = ROOT / "data" / "sample.xlsx"
 SHEETS = ("practices", "hubs", "clinicians", "patterns", "sessions", "availability")
-SESSION_COLUMNS = ("hub_id", "date", "start", "end", "roles", "min", "target", "skill",
-                   "bank_holidays")
+SESSION_COLUMNS = (
+    "hub_id",
+    "date",
+    "start",
+    "end",
+    "roles",
+    "min",
+    "target",
+    "skill",
+    "bank_holidays",
+)
 FIXED_TIME = (2027, 1, 1, 0, 0, 0)  # zip entry times and document dates, for stable bytes
 
 
@@ -103,8 +112,11 @@ def _stable_zip(data: bytes) -> bytes:
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*FIXED_TIME)
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                                 rb"\g<1>" + stamp.encode(), content)
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                    rb"\g<1>" + stamp.encode(),
+                    content,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16

@@ -49,8 +49,15 @@ WARD = "WARD"  # the one practice every employee belongs to
 ROLE = "nurse"
 ROSTER_COLUMNS = ("employee", "day", "shift")
 
-SECTIONS = ("SECTION_HORIZON", "SECTION_SHIFTS", "SECTION_STAFF", "SECTION_DAYS_OFF",
-            "SECTION_SHIFT_ON_REQUESTS", "SECTION_SHIFT_OFF_REQUESTS", "SECTION_COVER")
+SECTIONS = (
+    "SECTION_HORIZON",
+    "SECTION_SHIFTS",
+    "SECTION_STAFF",
+    "SECTION_DAYS_OFF",
+    "SECTION_SHIFT_ON_REQUESTS",
+    "SECTION_SHIFT_OFF_REQUESTS",
+    "SECTION_COVER",
+)
 REQUIRED_SECTIONS = ("SECTION_HORIZON", "SECTION_SHIFTS", "SECTION_STAFF", "SECTION_COVER")
 _ID = re.compile(r"[A-Za-z0-9_.]+")  # ids become hub, session and clinician ids
 
@@ -167,15 +174,18 @@ class _Parser:
         staff = self._staff(sections.get("SECTION_STAFF", []), shift_ids)
         employees = {e.employee_id for e in staff}
         days_off = self._days_off(sections.get("SECTION_DAYS_OFF", []), employees, horizon)
-        shift_on = self._requests(sections.get("SECTION_SHIFT_ON_REQUESTS", []), employees,
-                                  shift_ids, horizon)
-        shift_off = self._requests(sections.get("SECTION_SHIFT_OFF_REQUESTS", []), employees,
-                                   shift_ids, horizon)
+        shift_on = self._requests(
+            sections.get("SECTION_SHIFT_ON_REQUESTS", []), employees, shift_ids, horizon
+        )
+        shift_off = self._requests(
+            sections.get("SECTION_SHIFT_OFF_REQUESTS", []), employees, shift_ids, horizon
+        )
         cover = self._cover(sections.get("SECTION_COVER", []), shift_ids, horizon)
         if self.errors:
             raise InstanceError(self.errors)
-        return Instance(name, horizon or 0, shifts, staff, days_off, shift_on, shift_off, cover,
-                        self.file)
+        return Instance(
+            name, horizon or 0, shifts, staff, days_off, shift_on, shift_off, cover, self.file
+        )
 
     def _sections(self, text: str) -> dict[str, list[tuple[int, list[str]]]]:
         """Data lines (line number, comma-separated fields) by section keyword."""
@@ -188,15 +198,19 @@ class _Parser:
                 continue
             if line.startswith("SECTION_"):
                 if line not in SECTIONS:
-                    self.fail(number, f"unknown section {line!r} (expected one of "
-                              f"{', '.join(SECTIONS)})")
+                    self.fail(
+                        number, f"unknown section {line!r} (expected one of {', '.join(SECTIONS)})"
+                    )
                     current = None
                     continue
                 if line in found:
                     self.fail(number, f"{line} appears twice")
                 elif SECTIONS.index(line) < last_index:
-                    self.fail(number, f"{line} is out of order (the sections come in the order "
-                              f"{', '.join(SECTIONS)})")
+                    self.fail(
+                        number,
+                        f"{line} is out of order (the sections come in the order "
+                        f"{', '.join(SECTIONS)})",
+                    )
                 current = line
                 last_index = max(last_index, SECTIONS.index(line))
                 found.setdefault(line, [])
@@ -223,8 +237,9 @@ class _Parser:
             return None
         return number
 
-    def fields(self, line: int, fields: list[str], count: int, layout: str,
-               optional_last: bool = False) -> bool:
+    def fields(
+        self, line: int, fields: list[str], count: int, layout: str, optional_last: bool = False
+    ) -> bool:
         if len(fields) == count or (optional_last and len(fields) == count - 1):
             return True
         self.fail(line, f"expected {count} fields ({layout}), got {len(fields)}")
@@ -272,8 +287,11 @@ class _Parser:
             if not self.fields(line, fields, 3, layout, optional_last=True):
                 continue
             shift_id, length = fields[0], fields[1]
-            follow = tuple(f.strip() for f in fields[2].split("|") if f.strip()) if len(
-                fields) == 3 else ()
+            follow = (
+                tuple(f.strip() for f in fields[2].split("|") if f.strip())
+                if len(fields) == 3
+                else ()
+            )
             ok = self.identifier(line, shift_id, "shift")
             if shift_id in seen:
                 self.fail(line, f"duplicate shift {shift_id!r} (first on line {seen[shift_id]})")
@@ -292,33 +310,46 @@ class _Parser:
                 self.known(shift.line, other, set(seen), "shift in CannotFollow")
         return tuple(shifts)
 
-    def _staff(self, lines: list[tuple[int, list[str]]], shift_ids: set[str]) -> tuple[Employee, ...]:
+    def _staff(
+        self, lines: list[tuple[int, list[str]]], shift_ids: set[str]
+    ) -> tuple[Employee, ...]:
         staff: list[Employee] = []
         seen: dict[str, int] = {}
-        names = ("MaxTotalMinutes", "MinTotalMinutes", "MaxConsecutiveShifts",
-                 "MinConsecutiveShifts", "MinConsecutiveDaysOff", "MaxWeekends")
+        names = (
+            "MaxTotalMinutes",
+            "MinTotalMinutes",
+            "MaxConsecutiveShifts",
+            "MinConsecutiveShifts",
+            "MinConsecutiveDaysOff",
+            "MaxWeekends",
+        )
         for line, fields in lines:
             if not self.fields(line, fields, 8, "ID, MaxShifts, " + ", ".join(names)):
                 continue
             employee_id = fields[0]
             ok = self.identifier(line, employee_id, "employee")
             if employee_id in seen:
-                self.fail(line, f"duplicate employee {employee_id!r} (first on line "
-                          f"{seen[employee_id]})")
+                self.fail(
+                    line, f"duplicate employee {employee_id!r} (first on line {seen[employee_id]})"
+                )
                 ok = False
             caps = self._max_shifts(line, fields[1], shift_ids)
-            numbers = [self.whole(line, value, what) for what, value in zip(names, fields[2:],
-                                                                            strict=True)]
+            numbers = [
+                self.whole(line, value, what) for what, value in zip(names, fields[2:], strict=True)
+            ]
             values = [n for n in numbers if n is not None]
             if not ok or caps is None or len(values) != len(names):
                 continue
             seen[employee_id] = line
             most, least, max_run, min_run, min_off, weekends = values
-            staff.append(Employee(employee_id, caps, most, least, max_run, min_run, min_off,
-                                  weekends, line))
+            staff.append(
+                Employee(employee_id, caps, most, least, max_run, min_run, min_off, weekends, line)
+            )
         return tuple(staff)
 
-    def _max_shifts(self, line: int, text: str, shift_ids: set[str]) -> tuple[tuple[str, int], ...] | None:
+    def _max_shifts(
+        self, line: int, text: str, shift_ids: set[str]
+    ) -> tuple[tuple[str, int], ...] | None:
         caps: dict[str, int] = {}
         ok = True
         for item in (part.strip() for part in text.split("|")):
@@ -342,8 +373,9 @@ class _Parser:
             caps[shift_id] = number
         return tuple(caps.items()) if ok else None
 
-    def _days_off(self, lines: list[tuple[int, list[str]]], employees: set[str],
-                  horizon: int | None) -> dict[str, frozenset[int]]:
+    def _days_off(
+        self, lines: list[tuple[int, list[str]]], employees: set[str], horizon: int | None
+    ) -> dict[str, frozenset[int]]:
         days_off: dict[str, set[int]] = defaultdict(set)
         for line, fields in lines:
             employee_id = fields[0]
@@ -357,8 +389,13 @@ class _Parser:
                     days_off[employee_id].add(day)
         return {e: frozenset(days) for e, days in sorted(days_off.items())}
 
-    def _requests(self, lines: list[tuple[int, list[str]]], employees: set[str],
-                  shift_ids: set[str], horizon: int | None) -> tuple[Request, ...]:
+    def _requests(
+        self,
+        lines: list[tuple[int, list[str]]],
+        employees: set[str],
+        shift_ids: set[str],
+        horizon: int | None,
+    ) -> tuple[Request, ...]:
         requests = []
         for line, fields in lines:
             if not self.fields(line, fields, 4, "EmployeeID, Day, ShiftID, Weight"):
@@ -372,26 +409,34 @@ class _Parser:
                 requests.append(Request(employee_id, day, shift_id, weight, line))
         return tuple(requests)
 
-    def _cover(self, lines: list[tuple[int, list[str]]], shift_ids: set[str],
-               horizon: int | None) -> tuple[Cover, ...]:
+    def _cover(
+        self, lines: list[tuple[int, list[str]]], shift_ids: set[str], horizon: int | None
+    ) -> tuple[Cover, ...]:
         cover = []
         seen: dict[tuple[int, str], int] = {}
         for line, fields in lines:
-            if not self.fields(line, fields, 5,
-                               "Day, ShiftID, Requirement, WeightUnder, WeightOver"):
+            if not self.fields(
+                line, fields, 5, "Day, ShiftID, Requirement, WeightUnder, WeightOver"
+            ):
                 continue
             day = self.day(line, fields[0], horizon)
             ok = self.known(line, fields[1], shift_ids, "shift")
-            numbers = [self.whole(line, value, what) for what, value in
-                       zip(("requirement", "weight for under", "weight for over"), fields[2:],
-                           strict=True)]
+            numbers = [
+                self.whole(line, value, what)
+                for what, value in zip(
+                    ("requirement", "weight for under", "weight for over"), fields[2:], strict=True
+                )
+            ]
             values = [n for n in numbers if n is not None]
             if day is None or not ok or len(values) != 3:
                 continue
             key = (day, fields[1])
             if key in seen:
-                self.fail(line, f"a second cover line for day {day} shift {fields[1]} (first on "
-                          f"line {seen[key]})")
+                self.fail(
+                    line,
+                    f"a second cover line for day {day} shift {fields[1]} (first on "
+                    f"line {seen[key]})",
+                )
                 continue
             seen[key] = line
             requirement, under, over = values
@@ -438,42 +483,77 @@ def to_problem(instance: Instance) -> Problem:
     for day in range(instance.horizon):
         for shift in instance.shifts:
             line = cover.get((day, shift.shift_id))
-            post = Post(roles_text=ROLE, roles=frozenset({ROLE}), min=0,
-                        target=line.requirement if line else 0,
-                        source=f"{instance.file}:{line.line}" if line else "",
-                        under_weight=line.weight_under if line else 0,
-                        over_weight=line.weight_over if line else 0,
-                        max=staff_size)
-            sessions.append(Session(shift.shift_id, day_date(day), SHIFT_START, shift_end(shift),
-                                    (post,), kind=shift.shift_id))
+            post = Post(
+                roles_text=ROLE,
+                roles=frozenset({ROLE}),
+                min=0,
+                target=line.requirement if line else 0,
+                source=f"{instance.file}:{line.line}" if line else "",
+                under_weight=line.weight_under if line else 0,
+                over_weight=line.weight_over if line else 0,
+                max=staff_size,
+            )
+            sessions.append(
+                Session(
+                    shift.shift_id,
+                    day_date(day),
+                    SHIFT_START,
+                    shift_end(shift),
+                    (post,),
+                    kind=shift.shift_id,
+                )
+            )
     sessions.sort(key=lambda s: (s.start_minute, s.hub_id, s.end_minute))
     clinicians = tuple(_clinician(instance, e) for e in instance.staff)
     rules = Rules(
-        availability_default=Status.AVAILABLE, min_rest_hours=0,
+        availability_default=Status.AVAILABLE,
+        min_rest_hours=0,
         max_consecutive_days=max((e.max_consecutive_shifts for e in instance.staff), default=1),
-        max_weekly_hours=168, minutes_per_1000=0, gp_cover=False, max_sessions_per_day=1,
-        forbidden_successions=tuple((s.shift_id, later) for s in instance.shifts
-                                    for later in s.cannot_follow))
-    weights = Weights(**{f.name: 0 for f in dataclasses.fields(Weights)}  # type: ignore[arg-type]
-                      | {"cover": 1, "requests": 1})
+        max_weekly_hours=168,
+        minutes_per_1000=0,
+        gp_cover=False,
+        max_sessions_per_day=1,
+        forbidden_successions=tuple(
+            (s.shift_id, later) for s in instance.shifts for later in s.cannot_follow
+        ),
+    )
+    weights = Weights(
+        **{f.name: 0 for f in dataclasses.fields(Weights)}  # type: ignore[arg-type]
+        | {"cover": 1, "requests": 1}
+    )
     return Problem(
-        practices=(Practice(WARD, "Ward", 1, 1),), hubs=hubs, clinicians=clinicians,
-        sessions=tuple(sessions), availability=_availability(instance),
-        period_start=FIRST_DAY, period_end=day_date(instance.horizon - 1), rules=rules,
-        weights=weights, bank_holidays=frozenset())
+        practices=(Practice(WARD, "Ward", 1, 1),),
+        hubs=hubs,
+        clinicians=clinicians,
+        sessions=tuple(sessions),
+        availability=_availability(instance),
+        period_start=FIRST_DAY,
+        period_end=day_date(instance.horizon - 1),
+        rules=rules,
+        weights=weights,
+        bank_holidays=frozenset(),
+    )
 
 
 def _clinician(instance: Instance, e: Employee) -> Clinician:
     capped_at_zero = {shift_id for shift_id, most in e.max_shifts if most == 0}
     allowed = frozenset(s.shift_id for s in instance.shifts if s.shift_id not in capped_at_zero)
     return Clinician(
-        clinician_id=e.employee_id, name=e.employee_id, practice_code=WARD, role=ROLE,
-        max_sessions_per_week=7, hubs=allowed, max_sessions_per_day=1,
-        max_per_kind=e.max_shifts, max_minutes_per_period=e.max_total_minutes,
+        clinician_id=e.employee_id,
+        name=e.employee_id,
+        practice_code=WARD,
+        role=ROLE,
+        max_sessions_per_week=7,
+        hubs=allowed,
+        max_sessions_per_day=1,
+        max_per_kind=e.max_shifts,
+        max_minutes_per_period=e.max_total_minutes,
         min_minutes_per_period=e.min_total_minutes,
         max_consecutive_days=e.max_consecutive_shifts,
         min_consecutive_days=e.min_consecutive_shifts,
-        min_consecutive_days_off=e.min_consecutive_days_off, max_weekends=e.max_weekends)
+        min_consecutive_days_off=e.min_consecutive_days_off,
+        max_weekends=e.max_weekends,
+    )
 
 
 def _availability(instance: Instance) -> dict[tuple[ClinicianId, date], tuple[Offer, ...]]:
@@ -485,11 +565,13 @@ def _availability(instance: Instance) -> dict[tuple[ClinicianId, date], tuple[Of
     for r in instance.shift_on:
         if r.weight > 0:
             offers[r.employee_id, day_date(r.day)].append(
-                Offer(Status.PREFERRED, kind=r.shift_id, weight=r.weight))
+                Offer(Status.PREFERRED, kind=r.shift_id, weight=r.weight)
+            )
     for r in instance.shift_off:
         if r.weight > 0:
             offers[r.employee_id, day_date(r.day)].append(
-                Offer(Status.UNAVAILABLE, kind=r.shift_id, weight=r.weight))
+                Offer(Status.UNAVAILABLE, kind=r.shift_id, weight=r.weight)
+            )
     return {key: tuple(value) for key, value in sorted(offers.items())}
 
 
@@ -535,21 +617,25 @@ def read_roster_rows(instance: Instance, path: str | Path) -> list[RosterRow]:
         if not header_seen:
             header_seen = True
             if [f.casefold() for f in fields] != list(ROSTER_COLUMNS):
-                errors.append(f"{path.name}:{number}: expected the header "
-                              f"{','.join(ROSTER_COLUMNS)}, got {','.join(fields)}")
+                errors.append(
+                    f"{path.name}:{number}: expected the header "
+                    f"{','.join(ROSTER_COLUMNS)}, got {','.join(fields)}"
+                )
                 break
             continue
         if len(fields) != 3:
-            errors.append(f"{path.name}:{number}: expected 3 fields (employee,day,shift), "
-                          f"got {len(fields)}")
+            errors.append(
+                f"{path.name}:{number}: expected 3 fields (employee,day,shift), got {len(fields)}"
+            )
             continue
         employee, day_text, shift = fields
         problems = []
         if employee not in employees:
             problems.append(f"unknown employee {employee!r}")
         if not re.fullmatch(r"\d+", day_text) or int(day_text) >= instance.horizon:
-            problems.append(f"day {day_text!r} is not a day of the horizon "
-                            f"(0 to {instance.horizon - 1})")
+            problems.append(
+                f"day {day_text!r} is not a day of the horizon (0 to {instance.horizon - 1})"
+            )
         if shift not in shifts:
             problems.append(f"unknown shift {shift!r}")
         if problems:
@@ -566,8 +652,12 @@ def read_roster_rows(instance: Instance, path: str | Path) -> list[RosterRow]:
 def rota_from_rows(instance: Instance, rows: Iterable[RosterRow]) -> Rota:
     """Roster rows as assignments to the sessions `to_problem` makes (post 0 of each)."""
     shifts = {s.shift_id: s for s in instance.shifts}
-    return tuple(sorted(Assignment(session_id_for(shifts[shift], day), 0, employee)
-                        for employee, day, shift in rows))
+    return tuple(
+        sorted(
+            Assignment(session_id_for(shifts[shift], day), 0, employee)
+            for employee, day, shift in rows
+        )
+    )
 
 
 def read_roster(instance: Instance, path: str | Path) -> Rota:
@@ -603,8 +693,11 @@ def score_roster(instance: Instance, rows: Iterable[RosterRow]) -> tuple[int, li
     violations: list[HardViolation] = []
     for employee, day, shift in rows:
         if employee not in employees or shift not in shifts or not 0 <= day < H:
-            violations.append(HardViolation("unknown", employee, day,
-                                            f"row names no employee, day or shift: {shift}"))
+            violations.append(
+                HardViolation(
+                    "unknown", employee, day, f"row names no employee, day or shift: {shift}"
+                )
+            )
             continue
         worked[employee][day].append(shift)
     for e in instance.staff:
@@ -634,8 +727,9 @@ def _penalty(instance: Instance, worked: Mapping[str, Mapping[int, list[str]]]) 
     return penalty
 
 
-def _employee_violations(instance: Instance, e: Employee, days: Mapping[int, list[str]],
-                         shifts: Mapping[str, Shift]) -> list[HardViolation]:
+def _employee_violations(
+    instance: Instance, e: Employee, days: Mapping[int, list[str]], shifts: Mapping[str, Shift]
+) -> list[HardViolation]:
     H, who = instance.horizon, e.employee_id
     out: list[HardViolation] = []
 
@@ -664,14 +758,23 @@ def _employee_violations(instance: Instance, e: Employee, days: Mapping[int, lis
     for start, length, is_work in _runs(on):
         touches_end = start == 0 or start + length == H
         if is_work and length > e.max_consecutive_shifts:  # 5. even at the ends
-            broken("max_consecutive_shifts", start, f"{length} days in a row; at most "
-                   f"{e.max_consecutive_shifts}")
+            broken(
+                "max_consecutive_shifts",
+                start,
+                f"{length} days in a row; at most {e.max_consecutive_shifts}",
+            )
         if is_work and not touches_end and length < e.min_consecutive_shifts:  # 6.
-            broken("min_consecutive_shifts", start, f"{length} days in a row; at least "
-                   f"{e.min_consecutive_shifts}")
+            broken(
+                "min_consecutive_shifts",
+                start,
+                f"{length} days in a row; at least {e.min_consecutive_shifts}",
+            )
         if not is_work and not touches_end and length < e.min_consecutive_days_off:  # 7.
-            broken("min_consecutive_days_off", start, f"{length} days off in a row; at least "
-                   f"{e.min_consecutive_days_off}")
+            broken(
+                "min_consecutive_days_off",
+                start,
+                f"{length} days off in a row; at least {e.min_consecutive_days_off}",
+            )
     weekends = [w for w in range(H // 7) if on[7 * w + 5] or on[7 * w + 6]]  # 8.
     if len(weekends) > e.max_weekends:
         broken("max_weekends", None, f"works {len(weekends)} weekends; at most {e.max_weekends}")

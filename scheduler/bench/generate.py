@@ -59,16 +59,46 @@ class SizeProfile:
 
 PROFILES: dict[str, SizeProfile] = {
     # 9 weeks from Monday 19 April 2027: spans the early-May (3 May) and spring (31 May) bank holidays
-    "sample": SizeProfile(practices=7, clinicians=75, hubs=3, networks=2, weeks=9,
-                          start=date(2027, 4, 19), list_median=9_000),
-    "pcn": SizeProfile(practices=6, clinicians=60, hubs=2, networks=1, weeks=6,
-                       start=date(2027, 4, 19), list_median=7_500),
-    "federation": SizeProfile(practices=40, clinicians=400, hubs=6, networks=6, weeks=13,
-                              start=date(2027, 4, 5), list_median=6_500, scarce_dates=2,
-                              restricted_share=0.5),
-    "ics": SizeProfile(practices=200, clinicians=2_000, hubs=30, networks=28, weeks=13,
-                       start=date(2027, 4, 5), list_median=5_500, scarce_dates=2,
-                       restricted_share=0.85),
+    "sample": SizeProfile(
+        practices=7,
+        clinicians=75,
+        hubs=3,
+        networks=2,
+        weeks=9,
+        start=date(2027, 4, 19),
+        list_median=9_000,
+    ),
+    "pcn": SizeProfile(
+        practices=6,
+        clinicians=60,
+        hubs=2,
+        networks=1,
+        weeks=6,
+        start=date(2027, 4, 19),
+        list_median=7_500,
+    ),
+    "federation": SizeProfile(
+        practices=40,
+        clinicians=400,
+        hubs=6,
+        networks=6,
+        weeks=13,
+        start=date(2027, 4, 5),
+        list_median=6_500,
+        scarce_dates=2,
+        restricted_share=0.5,
+    ),
+    "ics": SizeProfile(
+        practices=200,
+        clinicians=2_000,
+        hubs=30,
+        networks=28,
+        weeks=13,
+        start=date(2027, 4, 5),
+        list_median=5_500,
+        scarce_dates=2,
+        restricted_share=0.85,
+    ),
 }
 
 EMAIL_DOMAIN = "example.nhs.test"
@@ -82,25 +112,46 @@ SKILLED_STAFF = 4  # people per network holding the skill of a clinic it runs
 CLINIC_REGULARS = 2  # of whom this many usually offer the clinic's weekday
 
 ROLE_SHARES = {  # the non-GP 60 %
-    "ANP": 12, "Practice Nurse": 20, "Clinical Pharmacist": 10, "Physiotherapist": 6,
-    "Paramedic": 6, "HCA": 6,
+    "ANP": 12,
+    "Practice Nurse": 20,
+    "Clinical Pharmacist": 10,
+    "Physiotherapist": 6,
+    "Paramedic": 6,
+    "HCA": 6,
 }
 GP_SHARE = 0.4
 SKILL_RATES = {  # role → skill → share of that role holding it
     "GP": {"minor_surgery": 0.10, "contraception": 0.25, "mental_health": 0.12, "cytology": 0.06},
-    "ANP": {"contraception": 0.20, "cytology": 0.22, "mental_health": 0.10, "minor_surgery": 0.05,
-            "childhood_immunisations": 0.10},
+    "ANP": {
+        "contraception": 0.20,
+        "cytology": 0.22,
+        "mental_health": 0.10,
+        "minor_surgery": 0.05,
+        "childhood_immunisations": 0.10,
+    },
     "Practice Nurse": {"cytology": 0.30, "childhood_immunisations": 0.30, "contraception": 0.10},
     "Clinical Pharmacist": {"mental_health": 0.05},
     "Physiotherapist": {"joint_injection": 0.20},
     "Paramedic": {"mental_health": 0.10},
     "HCA": {"phlebotomy": 0.30},
 }
-SKILL_ORDER = ("cytology", "childhood_immunisations", "contraception", "minor_surgery",
-               "mental_health", "joint_injection", "phlebotomy")
+SKILL_ORDER = (
+    "cytology",
+    "childhood_immunisations",
+    "contraception",
+    "minor_surgery",
+    "mental_health",
+    "joint_injection",
+    "phlebotomy",
+)
 COST_PER_HOUR = {  # pounds, uniform between the two
-    "GP": (90, 110), "ANP": (55, 65), "Practice Nurse": (30, 40), "Clinical Pharmacist": (42, 52),
-    "Physiotherapist": (40, 48), "Paramedic": (40, 50), "HCA": (15, 19),
+    "GP": (90, 110),
+    "ANP": (55, 65),
+    "Practice Nurse": (30, 40),
+    "Clinical Pharmacist": (42, 52),
+    "Physiotherapist": (40, 48),
+    "Paramedic": (40, 50),
+    "HCA": (15, 19),
 }
 SALARIED_SHARE = {"GP": 0.45}  # others: DEFAULT_SALARIED_SHARE
 DEFAULT_SALARIED_SHARE = 0.65
@@ -108,68 +159,417 @@ HOURS_ELSEWHERE = (20, 22.5, 24, 26, 30, 30, 32, 36, 37.5, 37.5, 37.5, 40, 45)
 
 NURSE_POST = "Practice Nurse;ANP"
 CYTOLOGY_POST = ("Practice Nurse;ANP", "cytology")
-EVENING_SECOND_POSTS = ("Practice Nurse;ANP", "Practice Nurse;ANP", "Clinical Pharmacist",
-                        "Physiotherapist", "ANP;Paramedic", "Practice Nurse")
+EVENING_SECOND_POSTS = (
+    "Practice Nurse;ANP",
+    "Practice Nurse;ANP",
+    "Clinical Pharmacist",
+    "Physiotherapist",
+    "ANP;Paramedic",
+    "Practice Nurse",
+)
 EVENING_THIRD_POSTS = ("Clinical Pharmacist", "Physiotherapist", "HCA", "Paramedic")
 SATURDAY_EXTRA_POSTS = ("Physiotherapist", "Clinical Pharmacist", "HCA", "ANP;Paramedic")
 
 PRACTICE_COLUMNS = ("practice_code", "name", "list_size", "adjusted_population", "network")
 HUB_COLUMNS = ("hub_id", "name", "address", "postcode", "rooms", "network")
-CLINICIAN_COLUMNS = ("clinician_id", "name", "practice_code", "role", "email", "skills",
-                     "max_sessions_per_week", "max_sessions_per_period", "min_sessions_per_period",
-                     "hubs", "cost_per_hour", "weekly_hours_elsewhere")
-PATTERN_COLUMNS = ("hub_id", "weekday", "start", "end", "roles", "min", "target", "skill",
-                   "bank_holidays", "valid_from", "valid_to")
+CLINICIAN_COLUMNS = (
+    "clinician_id",
+    "name",
+    "practice_code",
+    "role",
+    "email",
+    "skills",
+    "max_sessions_per_week",
+    "max_sessions_per_period",
+    "min_sessions_per_period",
+    "hubs",
+    "cost_per_hour",
+    "weekly_hours_elsewhere",
+)
+PATTERN_COLUMNS = (
+    "hub_id",
+    "weekday",
+    "start",
+    "end",
+    "roles",
+    "min",
+    "target",
+    "skill",
+    "bank_holidays",
+    "valid_from",
+    "valid_to",
+)
 
 # ---- invented names -------------------------------------------------------------------------
 
-TOWN_STEMS = ("Ash", "Bram", "Cald", "Dun", "Elms", "Fern", "Gos", "Hazel", "Ivy", "Kes", "Lark",
-              "Marl", "Nether", "Oak", "Pens", "Quen", "Rook", "Sel", "Thorn", "Ulver", "Wyn",
-              "Yarn", "Alder", "Birch", "Col", "Dray", "Ember", "Fox", "Glen", "Heron", "Kin",
-              "Lin", "Moss", "Nor", "Otter", "Pel", "Rush", "Stan", "Tarr", "Wil", "Brock",
-              "Hart", "Mere", "Sand", "Wold", "Cran", "Hol", "Ked")
-TOWN_ENDINGS = ("bury", "ford", "ley", "ton", "field", "wick", "ham", "worth", "stead", "by",
-                "combe", "minster", "bridge", "dale", "hurst", "mouth", "well", "thorpe")
-STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Victoria Road",
-           "Park Avenue", "Market Place", "Queen Street", "The Green", "Bridge Street",
-           "School Lane", "Orchard Way", "Chapel Street", "West Street", "North Road",
-           "Meadow Lane", "Castle Street", "Albion Road", "Kingsway", "Brook Street")
-PRACTICE_FEATURES = ("Riverside", "Parkside", "Hillview", "Oakwood", "Willowbank", "Millbrook",
-                     "Brookfield", "Greenacres", "Beechwood", "Meadowside", "Castlegate",
-                     "Fairfield", "Abbey", "Harbour", "Orchard", "Kingfisher", "Lime Tree",
-                     "Cedar", "Rosewood", "Heathside")
+TOWN_STEMS = (
+    "Ash",
+    "Bram",
+    "Cald",
+    "Dun",
+    "Elms",
+    "Fern",
+    "Gos",
+    "Hazel",
+    "Ivy",
+    "Kes",
+    "Lark",
+    "Marl",
+    "Nether",
+    "Oak",
+    "Pens",
+    "Quen",
+    "Rook",
+    "Sel",
+    "Thorn",
+    "Ulver",
+    "Wyn",
+    "Yarn",
+    "Alder",
+    "Birch",
+    "Col",
+    "Dray",
+    "Ember",
+    "Fox",
+    "Glen",
+    "Heron",
+    "Kin",
+    "Lin",
+    "Moss",
+    "Nor",
+    "Otter",
+    "Pel",
+    "Rush",
+    "Stan",
+    "Tarr",
+    "Wil",
+    "Brock",
+    "Hart",
+    "Mere",
+    "Sand",
+    "Wold",
+    "Cran",
+    "Hol",
+    "Ked",
+)
+TOWN_ENDINGS = (
+    "bury",
+    "ford",
+    "ley",
+    "ton",
+    "field",
+    "wick",
+    "ham",
+    "worth",
+    "stead",
+    "by",
+    "combe",
+    "minster",
+    "bridge",
+    "dale",
+    "hurst",
+    "mouth",
+    "well",
+    "thorpe",
+)
+STREETS = (
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Mill Road",
+    "Victoria Road",
+    "Park Avenue",
+    "Market Place",
+    "Queen Street",
+    "The Green",
+    "Bridge Street",
+    "School Lane",
+    "Orchard Way",
+    "Chapel Street",
+    "West Street",
+    "North Road",
+    "Meadow Lane",
+    "Castle Street",
+    "Albion Road",
+    "Kingsway",
+    "Brook Street",
+)
+PRACTICE_FEATURES = (
+    "Riverside",
+    "Parkside",
+    "Hillview",
+    "Oakwood",
+    "Willowbank",
+    "Millbrook",
+    "Brookfield",
+    "Greenacres",
+    "Beechwood",
+    "Meadowside",
+    "Castlegate",
+    "Fairfield",
+    "Abbey",
+    "Harbour",
+    "Orchard",
+    "Kingfisher",
+    "Lime Tree",
+    "Cedar",
+    "Rosewood",
+    "Heathside",
+)
 NETWORK_PREFIXES = ("", "", "", "North ", "South ", "East ", "West ", "Central ", "Greater ")
-POSTCODE_AREAS = ("BV", "CW", "DK", "EH", "FR", "GW", "HK", "KV", "LX", "MZ", "NV", "PX", "RW",
-                  "SV", "TX", "WK")
+POSTCODE_AREAS = (
+    "BV",
+    "CW",
+    "DK",
+    "EH",
+    "FR",
+    "GW",
+    "HK",
+    "KV",
+    "LX",
+    "MZ",
+    "NV",
+    "PX",
+    "RW",
+    "SV",
+    "TX",
+    "WK",
+)
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters a real inward code uses
 FIRST_NAMES = (
-    "Aisha", "Amelia", "Anil", "Ayesha", "Beatrice", "Bilal", "Bronwen", "Callum", "Chidi",
-    "Chloe", "Ciaran", "Dafydd", "Daniel", "Deepa", "Eilidh", "Elena", "Emeka", "Emily", "Eoin",
-    "Farah", "Fatima", "Felix", "Folake", "Gareth", "Grace", "Hannah", "Harpreet", "Hassan",
-    "Helen", "Ibrahim", "Imogen", "Isaac", "Jasmine", "Jia", "Joanna", "Jonah", "Kamal", "Karen",
-    "Katarzyna", "Kwame", "Laila", "Leah", "Liam", "Lucy", "Mahmoud", "Maria", "Marek", "Megan",
-    "Mei", "Mohammed", "Nadia", "Naomi", "Navjot", "Niamh", "Nikhil", "Ngozi", "Oliver",
-    "Olumide", "Omar", "Owen", "Patrick", "Priya", "Rachel", "Rahul", "Rania", "Rhys", "Rosa",
-    "Ruth", "Sadia", "Samuel", "Sanjay", "Sara", "Shanice", "Simon", "Siobhan", "Sofia", "Sunita",
-    "Tariq", "Thomas", "Tomasz", "Tunde", "Usha", "Victoria", "Wei", "Yasmin", "Yusuf", "Zainab",
-    "Zoe", "Adaeze", "Andrei", "Bethan", "Catherine", "David", "Esther", "Gabriel", "Ioana",
-    "James", "Kiran", "Lakshmi", "Matthew", "Michelle", "Nathan", "Paul", "Rebecca", "Stephen",
-    "Tanvir", "Aaliyah", "Declan", "Leon", "Marcus", "Mercy", "Noor", "Ravi", "Shreya", "Ugo",
+    "Aisha",
+    "Amelia",
+    "Anil",
+    "Ayesha",
+    "Beatrice",
+    "Bilal",
+    "Bronwen",
+    "Callum",
+    "Chidi",
+    "Chloe",
+    "Ciaran",
+    "Dafydd",
+    "Daniel",
+    "Deepa",
+    "Eilidh",
+    "Elena",
+    "Emeka",
+    "Emily",
+    "Eoin",
+    "Farah",
+    "Fatima",
+    "Felix",
+    "Folake",
+    "Gareth",
+    "Grace",
+    "Hannah",
+    "Harpreet",
+    "Hassan",
+    "Helen",
+    "Ibrahim",
+    "Imogen",
+    "Isaac",
+    "Jasmine",
+    "Jia",
+    "Joanna",
+    "Jonah",
+    "Kamal",
+    "Karen",
+    "Katarzyna",
+    "Kwame",
+    "Laila",
+    "Leah",
+    "Liam",
+    "Lucy",
+    "Mahmoud",
+    "Maria",
+    "Marek",
+    "Megan",
+    "Mei",
+    "Mohammed",
+    "Nadia",
+    "Naomi",
+    "Navjot",
+    "Niamh",
+    "Nikhil",
+    "Ngozi",
+    "Oliver",
+    "Olumide",
+    "Omar",
+    "Owen",
+    "Patrick",
+    "Priya",
+    "Rachel",
+    "Rahul",
+    "Rania",
+    "Rhys",
+    "Rosa",
+    "Ruth",
+    "Sadia",
+    "Samuel",
+    "Sanjay",
+    "Sara",
+    "Shanice",
+    "Simon",
+    "Siobhan",
+    "Sofia",
+    "Sunita",
+    "Tariq",
+    "Thomas",
+    "Tomasz",
+    "Tunde",
+    "Usha",
+    "Victoria",
+    "Wei",
+    "Yasmin",
+    "Yusuf",
+    "Zainab",
+    "Zoe",
+    "Adaeze",
+    "Andrei",
+    "Bethan",
+    "Catherine",
+    "David",
+    "Esther",
+    "Gabriel",
+    "Ioana",
+    "James",
+    "Kiran",
+    "Lakshmi",
+    "Matthew",
+    "Michelle",
+    "Nathan",
+    "Paul",
+    "Rebecca",
+    "Stephen",
+    "Tanvir",
+    "Aaliyah",
+    "Declan",
+    "Leon",
+    "Marcus",
+    "Mercy",
+    "Noor",
+    "Ravi",
+    "Shreya",
+    "Ugo",
 )
 SURNAMES = (
-    "Abbott", "Adeyemi", "Ahmed", "Akhtar", "Ali", "Anderson", "Asante", "Bailey", "Banerjee",
-    "Bell", "Bennett", "Bhatt", "Boateng", "Brennan", "Brooks", "Campbell", "Chaudhry", "Chen",
-    "Clarke", "Collins", "Cooper", "Daly", "Davies", "Desai", "Dixon", "Doherty", "Edwards",
-    "Evans", "Farrell", "Fletcher", "Foster", "Gallagher", "Ghosh", "Gordon", "Grant", "Green",
-    "Gupta", "Hall", "Harris", "Hughes", "Hussain", "Iqbal", "Jackson", "James", "Jones",
-    "Kaur", "Kelly", "Khan", "Kowalski", "Kumar", "Lewis", "Lin", "Lloyd", "Mahmood", "Malik",
-    "Marsh", "Mensah", "Mitchell", "Morgan", "Murphy", "Nair", "Nguyen", "Novak", "Nwosu",
-    "O'Brien", "O'Connor", "Obi", "Okafor", "Okonkwo", "Osei", "Owen", "Parry", "Patel",
-    "Phillips", "Popescu", "Price", "Quinn", "Rahman", "Reid", "Richards", "Roberts", "Robinson",
-    "Sandhu", "Shah", "Sharma", "Singh", "Smith", "Sutherland", "Taylor", "Thomas", "Thompson",
-    "Turner", "Vaughan", "Walsh", "Wang", "Ward", "Watson", "Williams", "Wilson", "Wood",
-    "Wright", "Yusuf", "Zielinski", "Zhang", "Adebayo", "Baker", "Chowdhury", "Fernandes",
-    "Ibrahim", "Jenkins", "Mistry", "Nowak", "Pereira", "Rees", "Sokolova", "Whitfield",
+    "Abbott",
+    "Adeyemi",
+    "Ahmed",
+    "Akhtar",
+    "Ali",
+    "Anderson",
+    "Asante",
+    "Bailey",
+    "Banerjee",
+    "Bell",
+    "Bennett",
+    "Bhatt",
+    "Boateng",
+    "Brennan",
+    "Brooks",
+    "Campbell",
+    "Chaudhry",
+    "Chen",
+    "Clarke",
+    "Collins",
+    "Cooper",
+    "Daly",
+    "Davies",
+    "Desai",
+    "Dixon",
+    "Doherty",
+    "Edwards",
+    "Evans",
+    "Farrell",
+    "Fletcher",
+    "Foster",
+    "Gallagher",
+    "Ghosh",
+    "Gordon",
+    "Grant",
+    "Green",
+    "Gupta",
+    "Hall",
+    "Harris",
+    "Hughes",
+    "Hussain",
+    "Iqbal",
+    "Jackson",
+    "James",
+    "Jones",
+    "Kaur",
+    "Kelly",
+    "Khan",
+    "Kowalski",
+    "Kumar",
+    "Lewis",
+    "Lin",
+    "Lloyd",
+    "Mahmood",
+    "Malik",
+    "Marsh",
+    "Mensah",
+    "Mitchell",
+    "Morgan",
+    "Murphy",
+    "Nair",
+    "Nguyen",
+    "Novak",
+    "Nwosu",
+    "O'Brien",
+    "O'Connor",
+    "Obi",
+    "Okafor",
+    "Okonkwo",
+    "Osei",
+    "Owen",
+    "Parry",
+    "Patel",
+    "Phillips",
+    "Popescu",
+    "Price",
+    "Quinn",
+    "Rahman",
+    "Reid",
+    "Richards",
+    "Roberts",
+    "Robinson",
+    "Sandhu",
+    "Shah",
+    "Sharma",
+    "Singh",
+    "Smith",
+    "Sutherland",
+    "Taylor",
+    "Thomas",
+    "Thompson",
+    "Turner",
+    "Vaughan",
+    "Walsh",
+    "Wang",
+    "Ward",
+    "Watson",
+    "Williams",
+    "Wilson",
+    "Wood",
+    "Wright",
+    "Yusuf",
+    "Zielinski",
+    "Zhang",
+    "Adebayo",
+    "Baker",
+    "Chowdhury",
+    "Fernandes",
+    "Ibrahim",
+    "Jenkins",
+    "Mistry",
+    "Nowak",
+    "Pereira",
+    "Rees",
+    "Sokolova",
+    "Whitfield",
 )
 
 
@@ -290,9 +690,18 @@ def bank_holidays(year: int) -> list[date]:
     elif boxing.weekday() >= 5:  # Friday Christmas: Boxing Day moves to Monday
         boxing += timedelta(days=2)
     easter = _easter(year)
-    return sorted([new_year, easter - timedelta(days=2), easter + timedelta(days=1),
-                   _first_monday(year, 5), _last_monday(year, 5), _last_monday(year, 8),
-                   christmas, boxing])
+    return sorted(
+        [
+            new_year,
+            easter - timedelta(days=2),
+            easter + timedelta(days=1),
+            _first_monday(year, 5),
+            _last_monday(year, 5),
+            _last_monday(year, 8),
+            christmas,
+            boxing,
+        ]
+    )
 
 
 # ---- generation -------------------------------------------------------------------------------
@@ -327,46 +736,57 @@ class _Generator:
         rng = self.rng("practices")
         p = self.profile
         towns = _unique_towns(rng, p.networks * 3 + p.practices)
-        networks = [_Network("", towns[3 * i: 3 * i + 3]) for i in range(p.networks)]
+        networks = [_Network("", towns[3 * i : 3 * i + 3]) for i in range(p.networks)]
         sizes, adjusted, groups = self._sizes_and_networks(rng)
         names = _network_names(rng, [n.towns[0] for n in networks])
-        spare_towns = towns[3 * p.networks:]
+        spare_towns = towns[3 * p.networks :]
         codes = _practice_codes(rng, p.practices)
         used_names: set[str] = set()
         index = 0
         for network, name, members in zip(networks, names, groups, strict=True):
             network.name = name
             for member in members:
-                town = network.towns[0] if index % 4 == 0 else rng.choice(
-                    network.towns + spare_towns[index: index + 1])
+                town = (
+                    network.towns[0]
+                    if index % 4 == 0
+                    else rng.choice(network.towns + spare_towns[index : index + 1])
+                )
                 practice_name = _practice_name(rng, town, used_names)
-                network.practices.append(_Practice(codes[index], practice_name, sizes[member],
-                                                   adjusted[member], name))
+                network.practices.append(
+                    _Practice(codes[index], practice_name, sizes[member], adjusted[member], name)
+                )
                 index += 1
             network.practices.sort(key=lambda x: x.code)
         self.networks = networks
 
-    def _sizes_and_networks(self, rng: random.Random) -> tuple[list[int], list[int], list[list[int]]]:
+    def _sizes_and_networks(
+        self, rng: random.Random
+    ) -> tuple[list[int], list[int], list[list[int]]]:
         """List sizes, adjusted populations and the practices of each network: drawn until every
         network falls inside NETWORK_POPULATION."""
         p = self.profile
         low, high = NETWORK_POPULATION
         for _attempt in range(10_000):
-            sizes = [min(25_000, max(3_000, round(rng.lognormvariate(math.log(p.list_median), 0.45))))
-                     for _ in range(p.practices)]
+            sizes = [
+                min(25_000, max(3_000, round(rng.lognormvariate(math.log(p.list_median), 0.45))))
+                for _ in range(p.practices)
+            ]
             adjusted = [round(s * rng.uniform(0.90, 1.15)) for s in sizes]
             shares = [rng.uniform(0.75, 1.25) for _ in range(p.networks)]  # PCNs differ in size
             groups: list[list[int]] = [[] for _ in range(p.networks)]
             totals = [0] * p.networks
             for i in sorted(range(p.practices), key=lambda i: (-adjusted[i], i)):
-                target = min(range(p.networks),
-                             key=lambda n: ((totals[n] + adjusted[i]) / shares[n], n))
+                target = min(
+                    range(p.networks), key=lambda n: ((totals[n] + adjusted[i]) / shares[n], n)
+                )
                 groups[target].append(i)
                 totals[target] += adjusted[i]
             if all(low <= t <= high for t in totals):
                 return sizes, adjusted, groups
-        raise ValueError(f"size {self.size!r}: no networks of {low}-{high} adjusted population "
-                         f"from {p.practices} practices of median list {p.list_median}")
+        raise ValueError(
+            f"size {self.size!r}: no networks of {low}-{high} adjusted population "
+            f"from {p.practices} practices of median list {p.list_median}"
+        )
 
     # -- hubs
 
@@ -383,14 +803,30 @@ class _Generator:
             for k in range(count):
                 number += 1
                 town = network.towns[k % len(network.towns)]
-                kind = rng.choice(("Health Centre", "Health Centre", "Primary Care Centre",
-                                   "Community Hospital", "Medical Centre", "Health Hub"))
+                kind = rng.choice(
+                    (
+                        "Health Centre",
+                        "Health Centre",
+                        "Primary Care Centre",
+                        "Community Hospital",
+                        "Medical Centre",
+                        "Health Hub",
+                    )
+                )
                 street = rng.choice(STREETS)
-                postcode = (f"{area}{rng.randint(1, 29)} {rng.randint(1, 9)}"
-                            f"{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}")
-                network.hubs.append(_Hub(f"H{number:02d}", f"{town} {kind}",
-                                         f"{rng.randint(1, 180)} {street}, {town}", postcode,
-                                         network.name))
+                postcode = (
+                    f"{area}{rng.randint(1, 29)} {rng.randint(1, 9)}"
+                    f"{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+                )
+                network.hubs.append(
+                    _Hub(
+                        f"H{number:02d}",
+                        f"{town} {kind}",
+                        f"{rng.randint(1, 180)} {street}, {town}",
+                        postcode,
+                        network.name,
+                    )
+                )
 
     # -- demand
 
@@ -400,9 +836,17 @@ class _Generator:
             self.rows.extend(_network_demand(rng, network, self.days, first_network=n == 0))
         for network in self.networks:
             for hub in network.hubs:
-                busiest = max((sum(r.target for r in self.rows
-                                   if r.hub_id == hub.hub_id and r.weekday == wd)
-                               for wd in range(7)), default=1)
+                busiest = max(
+                    (
+                        sum(
+                            r.target
+                            for r in self.rows
+                            if r.hub_id == hub.hub_id and r.weekday == wd
+                        )
+                        for wd in range(7)
+                    ),
+                    default=1,
+                )
                 hub.rooms = max(2, min(MAX_ROOMS, busiest + rng.choice((0, 0, 1))))
 
     # -- clinicians
@@ -413,9 +857,15 @@ class _Generator:
         practices = [(pr, nw) for nw in self.networks for pr in nw.practices]
         counts = _apportion([pr.list_size for pr, _ in practices], p.clinicians, minimum=3)
         gps = [max(1, round(GP_SHARE * count)) for count in counts]
-        others = [role for role, n in zip(ROLE_SHARES, _apportion(
-            list(ROLE_SHARES.values()), p.clinicians - sum(gps), minimum=0), strict=True)
-            for _ in range(n)]
+        others = [
+            role
+            for role, n in zip(
+                ROLE_SHARES,
+                _apportion(list(ROLE_SHARES.values()), p.clinicians - sum(gps), minimum=0),
+                strict=True,
+            )
+            for _ in range(n)
+        ]
         rng.shuffle(others)
         used_names: set[str] = set()
         used_emails: set[str] = set()
@@ -427,12 +877,28 @@ class _Generator:
             for role in roles:
                 number += 1
                 first, last = _person_name(rng, used_names)
-                self.clinicians.append(self._clinician(rng, f"C{number:04d}", f"{first} {last}",
-                                                       _email(first, last, used_emails),
-                                                       practice, network, role))
+                self.clinicians.append(
+                    self._clinician(
+                        rng,
+                        f"C{number:04d}",
+                        f"{first} {last}",
+                        _email(first, last, used_emails),
+                        practice,
+                        network,
+                        role,
+                    )
+                )
 
-    def _clinician(self, rng: random.Random, cid: str, name: str, email: str,
-                   practice: _Practice, network: _Network, role: str) -> _Clinician:
+    def _clinician(
+        self,
+        rng: random.Random,
+        cid: str,
+        name: str,
+        email: str,
+        practice: _Practice,
+        network: _Network,
+        role: str,
+    ) -> _Clinician:
         weeks = self.profile.weeks
         skills = [s for s in SKILL_ORDER if rng.random() < SKILL_RATES[role].get(s, 0.0)]
         c = _Clinician(cid, name, practice.code, role, email, network.name, skills)
@@ -465,9 +931,13 @@ class _Generator:
             hub_ids = [h.hub_id for h in network.hubs]
             for row in (r for r in self.rows if r.hub_id in hub_ids and r.skill):
                 roles = {x.casefold() for x in row.roles.split(";")}
-                staff = [c for c in self.clinicians if c.network == network.name
-                         and c.role.casefold() in roles
-                         and (not c.hubs or row.hub_id in c.hubs)]
+                staff = [
+                    c
+                    for c in self.clinicians
+                    if c.network == network.name
+                    and c.role.casefold() in roles
+                    and (not c.hubs or row.hub_id in c.hubs)
+                ]
                 holders = [c for c in staff if row.skill in c.skills]
                 others = [c for c in staff if row.skill not in c.skills]
                 rng.shuffle(others)
@@ -490,10 +960,13 @@ class _Generator:
         favourites = rng.sample(range(5), rng.choice((0, 1, 2, 2, 2, 3, 3)))
         favourites += [wd for wd in c.clinic_days if wd < 5 and wd not in favourites]
         saturday_clinic = 5 in c.clinic_days
-        weekday_rate = [rng.uniform(0.55, 0.85) if wd in favourites else rng.uniform(0.03, 0.12)
-                        for wd in range(5)]
-        saturday_rate = rng.choices((0.0, rng.uniform(0.15, 0.4), rng.uniform(0.5, 0.85)),
-                                    (40, 40, 20))[0]
+        weekday_rate = [
+            rng.uniform(0.55, 0.85) if wd in favourites else rng.uniform(0.03, 0.12)
+            for wd in range(5)
+        ]
+        saturday_rate = rng.choices(
+            (0.0, rng.uniform(0.15, 0.4), rng.uniform(0.5, 0.85)), (40, 40, 20)
+        )[0]
         if saturday_clinic:
             saturday_rate = max(saturday_rate, rng.uniform(0.5, 0.8))
         if not favourites and saturday_rate == 0:  # everyone on the list offers something
@@ -518,7 +991,7 @@ class _Generator:
         for _block in range(rng.choices((0, 1, 2), (40, 50, 10))[0]):
             length = rng.choice((5, 7, 7, 9, 11, 14))
             first = rng.randrange(len(self.days) - length + 1)
-            for day in self.days[first: first + length]:
+            for day in self.days[first : first + length]:
                 cells[day] = "U"
         return cells
 
@@ -528,15 +1001,19 @@ class _Generator:
         rng = self.rng("scarce")
         for network in self.networks:
             hub_ids = {h.hub_id for h in network.hubs}
-            rows = [r for r in self.rows if r.hub_id in hub_ids and r.skill == CYTOLOGY_POST[1]
-                    and r.min > 0]
+            rows = [
+                r
+                for r in self.rows
+                if r.hub_id in hub_ids and r.skill == CYTOLOGY_POST[1] and r.min > 0
+            ]
             if not rows:
                 continue
             row = rows[0]
             dates = [d for d in self.days if d.weekday() == row.weekday and d not in self.bank]
             roles = {r.casefold() for r in row.roles.split(";")}
-            able = [c for c in self.clinicians if c.role.casefold() in roles
-                    and row.skill in c.skills]
+            able = [
+                c for c in self.clinicians if c.role.casefold() in roles and row.skill in c.skills
+            ]
             for day in rng.sample(dates, min(self.profile.scarce_dates, len(dates))):
                 for c in able:
                     self.grid[c.clinician_id][day] = "U"
@@ -545,23 +1022,69 @@ class _Generator:
 
     def write(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _write_csv(out_dir / "practices.csv", PRACTICE_COLUMNS, (
-            (p.code, p.name, p.list_size, p.adjusted_population, p.network)
-            for nw in self.networks for p in nw.practices))
-        _write_csv(out_dir / "hubs.csv", HUB_COLUMNS, (
-            (h.hub_id, h.name, h.address, h.postcode, h.rooms, h.network)
-            for nw in self.networks for h in nw.hubs))
-        _write_csv(out_dir / "clinicians.csv", CLINICIAN_COLUMNS, (
-            (c.clinician_id, c.name, c.practice_code, c.role, c.email, ";".join(c.skills),
-             c.max_per_week, _blank(c.max_per_period), _blank(c.min_per_period),
-             ";".join(c.hubs), c.cost_per_hour, _number(c.hours_elsewhere))
-            for c in self.clinicians))
-        _write_csv(out_dir / "patterns.csv", PATTERN_COLUMNS, (
-            (r.hub_id, WEEKDAYS[r.weekday], *r.times, r.roles, r.min, r.target, r.skill,
-             r.bank_holidays, _blank(r.valid_from), _blank(r.valid_to))
-            for r in self.rows))
-        _write_csv(out_dir / "availability.csv", ("clinician_id", *map(str, self.days)), (
-            (cid, *(cells[d] for d in self.days)) for cid, cells in self.grid.items()))
+        _write_csv(
+            out_dir / "practices.csv",
+            PRACTICE_COLUMNS,
+            (
+                (p.code, p.name, p.list_size, p.adjusted_population, p.network)
+                for nw in self.networks
+                for p in nw.practices
+            ),
+        )
+        _write_csv(
+            out_dir / "hubs.csv",
+            HUB_COLUMNS,
+            (
+                (h.hub_id, h.name, h.address, h.postcode, h.rooms, h.network)
+                for nw in self.networks
+                for h in nw.hubs
+            ),
+        )
+        _write_csv(
+            out_dir / "clinicians.csv",
+            CLINICIAN_COLUMNS,
+            (
+                (
+                    c.clinician_id,
+                    c.name,
+                    c.practice_code,
+                    c.role,
+                    c.email,
+                    ";".join(c.skills),
+                    c.max_per_week,
+                    _blank(c.max_per_period),
+                    _blank(c.min_per_period),
+                    ";".join(c.hubs),
+                    c.cost_per_hour,
+                    _number(c.hours_elsewhere),
+                )
+                for c in self.clinicians
+            ),
+        )
+        _write_csv(
+            out_dir / "patterns.csv",
+            PATTERN_COLUMNS,
+            (
+                (
+                    r.hub_id,
+                    WEEKDAYS[r.weekday],
+                    *r.times,
+                    r.roles,
+                    r.min,
+                    r.target,
+                    r.skill,
+                    r.bank_holidays,
+                    _blank(r.valid_from),
+                    _blank(r.valid_to),
+                )
+                for r in self.rows
+            ),
+        )
+        _write_csv(
+            out_dir / "availability.csv",
+            ("clinician_id", *map(str, self.days)),
+            ((cid, *(cells[d] for d in self.days)) for cid, cells in self.grid.items()),
+        )
         (out_dir / "rota.toml").write_text(
             f"# Generated by scheduler.bench.generate: size {self.size!r}, seed {self.seed}\n"
             "[period]\n"
@@ -569,11 +1092,15 @@ class _Generator:
             f"end = {self.days[-1]}\n"
             "\n"
             "[rules]\n"
-            'availability_default = "unavailable"\n', encoding="utf-8", newline="\n")
+            'availability_default = "unavailable"\n',
+            encoding="utf-8",
+            newline="\n",
+        )
 
 
-def _network_demand(rng: random.Random, network: _Network, days: list[date],
-                    first_network: bool) -> list[_Row]:
+def _network_demand(
+    rng: random.Random, network: _Network, days: list[date], first_network: bool
+) -> list[_Row]:
     """Pattern rows for one network's hubs: a core that covers the Network Standard Hours, then
     optional posts until the target minutes are 8–20 % above the weekly contract."""
     main, others = network.hubs[0].hub_id, [h.hub_id for h in network.hubs[1:]]
@@ -632,9 +1159,12 @@ def _network_demand(rng: random.Random, network: _Network, days: list[date],
             _tier, action, row = option
             if total() >= goal * 0.97:
                 break
-            if (option in done or total() + row.minutes > goal * 1.03
-                    or _session_posts(rows, row) >= MAX_ROOMS
-                    or (row.roles != "GP" and not _has_gp(rows, row))):
+            if (
+                option in done
+                or total() + row.minutes > goal * 1.03
+                or _session_posts(rows, row) >= MAX_ROOMS
+                or (row.roles != "GP" and not _has_gp(rows, row))
+            ):
                 continue
             action(row)
             done.append(option)
@@ -688,8 +1218,11 @@ def _practice_codes(rng: random.Random, count: int) -> list[str]:
     seen: set[str] = set()
     while len(codes) < count:
         letter = home if rng.random() < 0.85 else rng.choice("ABCDFGHJKLMNPY")
-        digits = f"8{rng.randint(1, 9)}{rng.randint(0, 999):03d}" if letter != "Y" \
+        digits = (
+            f"8{rng.randint(1, 9)}{rng.randint(0, 999):03d}"
+            if letter != "Y"
             else f"0{rng.randint(1000, 9999)}"
+        )
         code = letter + digits
         if code not in seen:
             seen.add(code)
@@ -701,9 +1234,13 @@ def _practice_name(rng: random.Random, town: str, used: set[str]) -> str:
     while True:
         style = rng.randrange(8)
         name = (
-            f"{town} Medical Centre", f"{town} Surgery", f"{town} Health Centre",
-            f"{rng.choice(STREETS)} Surgery", f"The {rng.choice(PRACTICE_FEATURES)} Practice",
-            f"{rng.choice(PRACTICE_FEATURES)} Medical Practice", f"{town} Family Practice",
+            f"{town} Medical Centre",
+            f"{town} Surgery",
+            f"{town} Health Centre",
+            f"{rng.choice(STREETS)} Surgery",
+            f"The {rng.choice(PRACTICE_FEATURES)} Practice",
+            f"{rng.choice(PRACTICE_FEATURES)} Medical Practice",
+            f"{town} Family Practice",
             f"{town} Group Practice",
         )[style]
         if name not in used:
@@ -780,8 +1317,11 @@ def generate(size: str, seed: int, out_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scheduler.bench.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scheduler.bench.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("size", choices=list(PROFILES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, type=Path)

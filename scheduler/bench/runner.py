@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-DEFAULT_BEST_KNOWN = (Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "curtois"
-                      / "best_known.csv")
+DEFAULT_BEST_KNOWN = (
+    Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "curtois" / "best_known.csv"
+)
 RESULTS_FILE = "results.json"
 PROGRESS_EVERY = 1.0  # seconds between progress lines of one case (phase ends always print)
 SPARE_SECONDS = 120.0  # a child that overruns its time limit by this much (and 2×) is stopped
@@ -77,6 +78,7 @@ def read_best_known(path: str | Path) -> dict[str, tuple[int | None, int | None]
     out: dict[str, tuple[int | None, int | None]] = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         for row in csv.DictReader(handle):
+
             def whole(key: str, row=row) -> int | None:
                 value = (row.get(key) or "").strip()
                 return int(value) if value.lstrip("-").isdigit() else None
@@ -85,18 +87,28 @@ def read_best_known(path: str | Path) -> dict[str, tuple[int | None, int | None]
     return out
 
 
-def curtois_cases(files: Iterable[str | Path], out: str | Path,
-                  best_known: str | Path | None = None) -> list[BenchCase]:
+def curtois_cases(
+    files: Iterable[str | Path], out: str | Path, best_known: str | Path | None = None
+) -> list[BenchCase]:
     """One case per instance file; best-known values from `best_known`, else a best_known.csv
     beside the instance, else the repository's data/benchmarks/curtois/best_known.csv."""
     cases = []
     for file in files:
         path = Path(file)
         table = best_known or next(
-            (p for p in (path.parent / "best_known.csv", DEFAULT_BEST_KNOWN) if p.is_file()), None)
+            (p for p in (path.parent / "best_known.csv", DEFAULT_BEST_KNOWN) if p.is_file()), None
+        )
         lower, best = read_best_known(table).get(path.stem, (None, None)) if table else (None, None)
-        cases.append(BenchCase(path.stem, "curtois", str(path),
-                               str(Path(out) / f"{path.stem}.roster.csv"), best, lower))
+        cases.append(
+            BenchCase(
+                path.stem,
+                "curtois",
+                str(path),
+                str(Path(out) / f"{path.stem}.roster.csv"),
+                best,
+                lower,
+            )
+        )
     return cases
 
 
@@ -149,26 +161,47 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     load_seconds = time.perf_counter() - started
 
     def progress(p) -> None:
-        send(("progress", {"phase": p.phase, "phase_number": p.phase_number, "phases": p.phases,
-                           "elapsed": p.elapsed, "objective": p.objective, "bound": p.bound,
-                           "done": p.done}))
+        send(
+            (
+                "progress",
+                {
+                    "phase": p.phase,
+                    "phase_number": p.phase_number,
+                    "phases": p.phases,
+                    "elapsed": p.elapsed,
+                    "objective": p.objective,
+                    "bound": p.bound,
+                    "done": p.done,
+                },
+            )
+        )
 
-    params = SolveParams(time_limit=settings.time_limit, workers=settings.workers,
-                         seed=settings.seed, progress=progress)
+    params = SolveParams(
+        time_limit=settings.time_limit,
+        workers=settings.workers,
+        seed=settings.seed,
+        progress=progress,
+    )
     result = solve(problem, params)
     has_rota = result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     violations = check(problem, result.rota) if has_rota else []
     checker_parts = objective_parts(problem, result.rota)
     checker_objective = weighted_total(problem, checker_parts)
     row: dict = {
-        "instance": case.name, "kind": case.kind, "source": case.source,
+        "instance": case.name,
+        "kind": case.kind,
+        "source": case.source,
         "status": result.status.value,
         "objective": result.objective if has_rota else None,
         "best_bound": result.bound if has_rota else None,
         "proven_gap": round(result.gap, 6) if has_rota else None,
-        "best_known": case.best_known, "lower_bound": case.lower_bound,
-        "gap_to_best_known": (round((result.objective - case.best_known) / case.best_known, 6)
-                              if has_rota and case.best_known else None),
+        "best_known": case.best_known,
+        "lower_bound": case.lower_bound,
+        "gap_to_best_known": (
+            round((result.objective - case.best_known) / case.best_known, 6)
+            if has_rota and case.best_known
+            else None
+        ),
         "seconds": round(result.seconds, 3),
         "load_seconds": round(load_seconds, 3),
         "violations": len(violations),
@@ -177,15 +210,27 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
         "objective_matches": checker_objective == result.objective if has_rota else None,
         # [solver's, checker's] value of each part that differs; the weighted ones make up the
         # objective, the others (weight 0) are only reported
-        "parts_mismatch": _differing(result.parts, checker_parts, has_rota,
-                                     lambda part: problem.weights.of(part) > 0),
-        "unweighted_parts_mismatch": _differing(result.parts, checker_parts, has_rota,
-                                                lambda part: problem.weights.of(part) == 0),
+        "parts_mismatch": _differing(
+            result.parts, checker_parts, has_rota, lambda part: problem.weights.of(part) > 0
+        ),
+        "unweighted_parts_mismatch": _differing(
+            result.parts, checker_parts, has_rota, lambda part: problem.weights.of(part) == 0
+        ),
         "parts": {k: v for k, v in result.parts.items() if v} if has_rota else {},
-        "phases": [{"goals": "+".join(ph.tier), "status": ph.status.value, "value": ph.value,
-                    "bound": ph.bound, "seconds": round(ph.seconds, 3)} for ph in result.phases],
-        "sessions": len(problem.sessions), "clinicians": len(problem.clinicians),
-        "assignments": len(result.rota), "message": result.message,
+        "phases": [
+            {
+                "goals": "+".join(ph.tier),
+                "status": ph.status.value,
+                "value": ph.value,
+                "bound": ph.bound,
+                "seconds": round(ph.seconds, 3),
+            }
+            for ph in result.phases
+        ],
+        "sessions": len(problem.sessions),
+        "clinicians": len(problem.clinicians),
+        "assignments": len(result.rota),
+        "message": result.message,
         "output": None,
     }
     if has_rota:
@@ -195,12 +240,16 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     return row
 
 
-def _differing(solver: dict[str, int], checker: dict[str, int], has_rota: bool,
-               keep: Callable[[str], bool]) -> dict[str, list[int]]:
+def _differing(
+    solver: dict[str, int], checker: dict[str, int], has_rota: bool, keep: Callable[[str], bool]
+) -> dict[str, list[int]]:
     if not has_rota:
         return {}
-    return {part: [value, checker[part]] for part, value in solver.items()
-            if keep(part) and value != checker[part]}
+    return {
+        part: [value, checker[part]]
+        for part, value in solver.items()
+        if keep(part) and value != checker[part]
+    }
 
 
 def _write_rota(case: BenchCase, problem, instance, rota, objective: int) -> dict:
@@ -215,9 +264,12 @@ def _write_rota(case: BenchCase, problem, instance, rota, objective: int) -> dic
     rows = roster_rows(problem, rota)
     write_roster(case.output, rows)
     penalty, broken = score_roster(instance, rows)
-    return {"output": case.output, "format_penalty": penalty,
-            "format_violations": len(broken),
-            "format_matches": penalty == objective and not broken}
+    return {
+        "output": case.output,
+        "format_penalty": penalty,
+        "format_violations": len(broken),
+        "format_matches": penalty == objective and not broken,
+    }
 
 
 def _child(case: BenchCase, settings: BenchSettings, messages) -> None:
@@ -228,17 +280,27 @@ def _child(case: BenchCase, settings: BenchSettings, messages) -> None:
 # ---- running cases ---------------------------------------------------------------------
 
 
-def run_bench(cases: list[BenchCase], settings: BenchSettings, out: str | Path,
-              say: Say = _stderr, kind: str | None = None) -> list[dict]:
+def run_bench(
+    cases: list[BenchCase],
+    settings: BenchSettings,
+    out: str | Path,
+    say: Say = _stderr,
+    kind: str | None = None,
+) -> list[dict]:
     """Every case in turn; `out/results.json` is rewritten after each one."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     for number, case in enumerate(cases, start=1):
-        say(f"[{number}/{len(cases)}] {case.name}: solving ({settings.time_limit:g}s, "
-            f"{settings.workers} workers)")
-        row = _run_isolated(case, settings, say) if settings.isolate else _run_here(
-            case, settings, say)
+        say(
+            f"[{number}/{len(cases)}] {case.name}: solving ({settings.time_limit:g}s, "
+            f"{settings.workers} workers)"
+        )
+        row = (
+            _run_isolated(case, settings, say)
+            if settings.isolate
+            else _run_here(case, settings, say)
+        )
         _complete(case, row)
         rows.append(row)
         say(f"[{number}/{len(cases)}] {case.name}: {_summary(row)}")
@@ -250,12 +312,24 @@ def run_bench(cases: list[BenchCase], settings: BenchSettings, out: str | Path,
 
 def _complete(case: BenchCase, row: dict) -> None:
     """Fields every row has, whether or not its case ran to the end."""
-    defaults = {"instance": case.name, "kind": case.kind, "source": case.source,
-                "status": "error", "objective": None, "best_bound": None, "proven_gap": None,
-                "best_known": case.best_known, "lower_bound": case.lower_bound,
-                "gap_to_best_known": None, "seconds": None, "peak_memory_mb": None,
-                "violations": None, "checker_objective": None, "objective_matches": None,
-                "output": None}
+    defaults = {
+        "instance": case.name,
+        "kind": case.kind,
+        "source": case.source,
+        "status": "error",
+        "objective": None,
+        "best_bound": None,
+        "proven_gap": None,
+        "best_known": case.best_known,
+        "lower_bound": case.lower_bound,
+        "gap_to_best_known": None,
+        "seconds": None,
+        "peak_memory_mb": None,
+        "violations": None,
+        "checker_objective": None,
+        "objective_matches": None,
+        "output": None,
+    }
     for key, value in defaults.items():
         row.setdefault(key, value)
 
@@ -273,8 +347,10 @@ class _Printer:
             return
         self.last = now
         end = " (phase done)" if p["done"] else ""
-        self.say(f"    {self.name}: phase {p['phase_number']}/{p['phases']} {p['phase']} "
-                 f"{p['elapsed']:6.1f}s best {_or_dash(p['objective'])} bound {_or_dash(p['bound'])}{end}")
+        self.say(
+            f"    {self.name}: phase {p['phase_number']}/{p['phases']} {p['phase']} "
+            f"{p['elapsed']:6.1f}s best {_or_dash(p['objective'])} bound {_or_dash(p['bound'])}{end}"
+        )
 
 
 def _or_dash(value: int | None) -> str:
@@ -302,8 +378,9 @@ def _run_here(case: BenchCase, settings: BenchSettings, say: Say) -> dict:
 def _run_isolated(case: BenchCase, settings: BenchSettings, say: Say) -> dict:
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
-    child = context.Process(target=_child, args=(case, settings, messages),
-                            name=f"bench-{case.name}", daemon=True)
+    child = context.Process(
+        target=_child, args=(case, settings, messages), name=f"bench-{case.name}", daemon=True
+    )
     child.start()
     printer = _Printer(case.name, say)
     allowed = 2 * settings.time_limit + SPARE_SECONDS
@@ -318,13 +395,17 @@ def _run_isolated(case: BenchCase, settings: BenchSettings, say: Say) -> dict:
                     try:  # anything the child sent just before it ended
                         kind, payload = messages.get(timeout=2)
                     except queue.Empty:
-                        final = {"status": "error",
-                                 "error": f"child process ended with exit code {child.exitcode} "
-                                          "(killed for memory?)"}
+                        final = {
+                            "status": "error",
+                            "error": f"child process ended with exit code {child.exitcode} "
+                            "(killed for memory?)",
+                        }
                         break
                 elif time.monotonic() > deadline:
-                    final = {"status": "error",
-                             "error": f"no answer within {allowed:.0f}s; child stopped"}
+                    final = {
+                        "status": "error",
+                        "error": f"no answer within {allowed:.0f}s; child stopped",
+                    }
                     break
                 else:
                     continue
@@ -354,18 +435,26 @@ def alarms(row: dict) -> list[str]:
     if row.get("error"):
         out.append(f"{name}: ERROR {row['error'].strip().splitlines()[-1]}")
     if row.get("violations"):
-        out.append(f"{name}: {row['violations']} hard rule(s) broken by the solver's rota: "
-                   + "; ".join(row.get("violation_lines", [])[:3]))
+        out.append(
+            f"{name}: {row['violations']} hard rule(s) broken by the solver's rota: "
+            + "; ".join(row.get("violation_lines", [])[:3])
+        )
     if row.get("objective_matches") is False:
-        differ = ", ".join(f"{part} solver {a} checker {b}"
-                           for part, (a, b) in (row.get("parts_mismatch") or {}).items())
-        out.append(f"{name}: OBJECTIVE MISMATCH: solver {row['objective']} but "
-                   f"checker.weighted_total {row['checker_objective']}"
-                   + (f" ({differ})" if differ else ""))
+        differ = ", ".join(
+            f"{part} solver {a} checker {b}"
+            for part, (a, b) in (row.get("parts_mismatch") or {}).items()
+        )
+        out.append(
+            f"{name}: OBJECTIVE MISMATCH: solver {row['objective']} but "
+            f"checker.weighted_total {row['checker_objective']}"
+            + (f" ({differ})" if differ else "")
+        )
     if row.get("format_matches") is False:
-        out.append(f"{name}: FORMAT MISMATCH: solver {row['objective']} but the format's own "
-                   f"scoring gives {row.get('format_penalty')} with "
-                   f"{row.get('format_violations')} hard violation(s)")
+        out.append(
+            f"{name}: FORMAT MISMATCH: solver {row['objective']} but the format's own "
+            f"scoring gives {row.get('format_penalty')} with "
+            f"{row.get('format_violations')} hard violation(s)"
+        )
     return out
 
 
@@ -397,11 +486,18 @@ def write_results(path: Path, rows: list[dict], settings: BenchSettings, kind: s
         "time_limit": settings.time_limit,
         "workers": settings.workers,
         "seed": settings.seed,
-        "peak_memory": ("each instance in its own spawned child process; peak_memory_mb is "
-                        "that process's ru_maxrss" if settings.isolate else
-                        "in-process; peak_memory_mb is the whole process's ru_maxrss so far"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "ortools": ortools_version},
+        "peak_memory": (
+            "each instance in its own spawned child process; peak_memory_mb is "
+            "that process's ru_maxrss"
+            if settings.isolate
+            else "in-process; peak_memory_mb is the whole process's ru_maxrss so far"
+        ),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "ortools": ortools_version,
+        },
         "ok": all(not alarms(r) for r in rows),
         "instances": rows,
     }
@@ -410,23 +506,33 @@ def write_results(path: Path, rows: list[dict], settings: BenchSettings, kind: s
     os.replace(temporary, path)
 
 
-COLUMNS = (("instance", "instance", "<"), ("status", "status", "<"),
-           ("objective", "objective", ">"), ("best_bound", "bound", ">"),
-           ("proven_gap", "gap", ">"), ("best_known", "best known", ">"),
-           ("gap_to_best_known", "vs best", ">"), ("seconds", "seconds", ">"),
-           ("peak_memory_mb", "peak MB", ">"), ("violations", "broken", ">"),
-           ("check", "check", "<"))
+COLUMNS = (
+    ("instance", "instance", "<"),
+    ("status", "status", "<"),
+    ("objective", "objective", ">"),
+    ("best_bound", "bound", ">"),
+    ("proven_gap", "gap", ">"),
+    ("best_known", "best known", ">"),
+    ("gap_to_best_known", "vs best", ">"),
+    ("seconds", "seconds", ">"),
+    ("peak_memory_mb", "peak MB", ">"),
+    ("violations", "broken", ">"),
+    ("check", "check", "<"),
+)
 
 
 def format_table(rows: list[dict]) -> str:
     """One line per case; `check` is ok when no rule is broken and every scorer agrees."""
     cells = [[_cell(row, key) for key, _, _ in COLUMNS] for row in rows]
-    widths = [max(len(title), *(len(c[i]) for c in cells)) if cells else len(title)
-              for i, (_, title, _) in enumerate(COLUMNS)]
+    widths = [
+        max(len(title), *(len(c[i]) for c in cells)) if cells else len(title)
+        for i, (_, title, _) in enumerate(COLUMNS)
+    ]
 
     def line(values: list[str]) -> str:
-        return "  ".join(f"{v:{align}{w}}" for v, w, (_, _, align) in
-                         zip(values, widths, COLUMNS, strict=True)).rstrip()
+        return "  ".join(
+            f"{v:{align}{w}}" for v, w, (_, _, align) in zip(values, widths, COLUMNS, strict=True)
+        ).rstrip()
 
     header = line([title for _, title, _ in COLUMNS])
     return "\n".join([header, "-" * len(header), *(line(c) for c in cells)])
@@ -434,9 +540,13 @@ def format_table(rows: list[dict]) -> str:
 
 def _cell(row: dict, key: str) -> str:
     if key == "check":
-        return "ok" if not alarms(row) else "MISMATCH" if (
-            row.get("objective_matches") is False or row.get("format_matches") is False) else (
-            "BROKEN" if row.get("violations") else "ERROR")
+        return (
+            "ok"
+            if not alarms(row)
+            else "MISMATCH"
+            if (row.get("objective_matches") is False or row.get("format_matches") is False)
+            else ("BROKEN" if row.get("violations") else "ERROR")
+        )
     value = row.get(key)
     if value is None:
         return "-"
@@ -461,27 +571,40 @@ def add_arguments(sub) -> argparse.ArgumentParser:
     kinds = bench.add_subparsers(title="benchmarks", dest="benchmark", required=True)
 
     def common(p) -> None:
-        p.add_argument("--time-limit", type=float, default=60.0,
-                       help="seconds per instance (default 60)")
-        p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 2),
-                       help="CP-SAT search workers (default: the cores, at most 8)")
-        p.add_argument("--in-process", action="store_true",
-                       help="solve in this process, not a child per instance (peak memory is "
-                            "then the whole run's)")
+        p.add_argument(
+            "--time-limit", type=float, default=60.0, help="seconds per instance (default 60)"
+        )
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=min(8, os.cpu_count() or 2),
+            help="CP-SAT search workers (default: the cores, at most 8)",
+        )
+        p.add_argument(
+            "--in-process",
+            action="store_true",
+            help="solve in this process, not a child per instance (peak memory is "
+            "then the whole run's)",
+        )
 
     p = kinds.add_parser("curtois", help="Curtois–Qu nurse-rostering instances (.txt)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--out", required=True, help="folder for results.json and the rosters")
-    p.add_argument("--best-known", help="instance,lower_bound,best_known CSV (default: "
-                   "best_known.csv beside the instances, else data/benchmarks/curtois/)")
+    p.add_argument(
+        "--best-known",
+        help="instance,lower_bound,best_known CSV (default: "
+        "best_known.csv beside the instances, else data/benchmarks/curtois/)",
+    )
     p.add_argument("--seed", type=int, default=0, help="CP-SAT's random seed")
     common(p)
 
     p = kinds.add_parser("generated", help="a generated rota folder (scheduler.bench.generate)")
     p.add_argument("--size", required=True, choices=sorted(PROFILES))
     p.add_argument("--seed", type=int, default=0, help="the generator's seed (and CP-SAT's)")
-    p.add_argument("--out", help="folder for the instance, its rota and results.json "
-                   "(default: a new temporary folder)")
+    p.add_argument(
+        "--out",
+        help="folder for the instance, its rota and results.json (default: a new temporary folder)",
+    )
     common(p)
     return bench
 
@@ -489,8 +612,9 @@ def add_arguments(sub) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run `hubrota bench`: 0 when every rota is clean and every scorer agrees, 1 otherwise,
     2 when an instance file is malformed."""
-    settings = BenchSettings(args.time_limit, max(1, args.workers), args.seed,
-                             isolate=not args.in_process)
+    settings = BenchSettings(
+        args.time_limit, max(1, args.workers), args.seed, isolate=not args.in_process
+    )
     if args.benchmark == "curtois":
         from scheduler.bench.curtois import InstanceError, read_instance
 

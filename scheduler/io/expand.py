@@ -69,7 +69,9 @@ class Expansion:
 def bank_holidays_between(region: str, first: date, last: date) -> frozenset[date]:
     """Bank holidays of `region` from `first` to `last` inclusive; ValueError for a bad region."""
     if region not in REGIONS:
-        raise ValueError(f"unknown bank holiday region {region!r}; expected one of {sorted(REGIONS)}")
+        raise ValueError(
+            f"unknown bank holiday region {region!r}; expected one of {sorted(REGIONS)}"
+        )
     if last < first:
         return frozenset()
     years = range(first.year, last.year + 1)

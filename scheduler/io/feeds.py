@@ -170,7 +170,8 @@ class _Rota:
             staff.setdefault(a.session_id, set()).add(a.clinician_id)
         self.problem = problem
         self.sessions: list[Session] = [
-            s for s in problem.sessions
+            s
+            for s in problem.sessions
             if staff.get(s.session_id) and (window_start is None or s.date >= window_start)
         ]
         self.sessions.sort(key=lambda s: (*session_instants(s), s.hub_id, s.session_id))
@@ -182,8 +183,9 @@ class _Rota:
 
 def _content(session: Session, hub: Hub, summary: str, description: str) -> ical.EventContent:
     start, end = session_instants(session)
-    return ical.EventContent(start=start, end=end, summary=summary, location=location_of(hub),
-                             description=description)
+    return ical.EventContent(
+        start=start, end=end, summary=summary, location=location_of(hub), description=description
+    )
 
 
 def _order(session: Session, clinician_id: str = "") -> tuple:
@@ -208,14 +210,22 @@ def practice_events(rota: _Rota, secret: bytes, code: str) -> list[PlannedEvent]
         people = rota.on(session)
         for clinician in people:
             if clinician.practice_code == code:
-                events.append(_personal_event(rota, secret, scope, session, clinician, people,
-                                              named=True))
+                events.append(
+                    _personal_event(rota, secret, scope, session, clinician, people, named=True)
+                )
     return events
 
 
-def _personal_event(rota: _Rota, secret: bytes, scope: Scope, session: Session,
-                    clinician: Clinician, people: list[Clinician], *,
-                    named: bool = False) -> PlannedEvent:
+def _personal_event(
+    rota: _Rota,
+    secret: bytes,
+    scope: Scope,
+    session: Session,
+    clinician: Clinician,
+    people: list[Clinician],
+    *,
+    named: bool = False,
+) -> PlannedEvent:
     """One clinician's event; `named` (practice feeds) puts the clinician in the summary,
     since a practice's feed shows several of its people on the same session."""
     hub = rota.problem.hub(session.hub_id)
@@ -232,8 +242,9 @@ def _personal_event(rota: _Rota, secret: bytes, scope: Scope, session: Session,
     )
 
 
-def session_events(rota: _Rota, secret: bytes, scope: Scope,
-                   hub_id: str | None = None) -> list[PlannedEvent]:
+def session_events(
+    rota: _Rota, secret: bytes, scope: Scope, hub_id: str | None = None
+) -> list[PlannedEvent]:
     """A hub's sessions (or, without hub_id, the network's) with everyone on them."""
     events = []
     for session in rota.sessions:
@@ -243,9 +254,13 @@ def session_events(rota: _Rota, secret: bytes, scope: Scope,
         people = rota.on(session)
         summary = f"{PREFIX} – {_clean(hub.name)} ({_staff(len(people))})"
         description = people_text("On this session:", people, "")
-        events.append(PlannedEvent(uid=event_uid(secret, scope, session.session_id),
-                                   content=_content(session, hub, summary, description),
-                                   order=_order(session)))
+        events.append(
+            PlannedEvent(
+                uid=event_uid(secret, scope, session.session_id),
+                content=_content(session, hub, summary, description),
+                order=_order(session),
+            )
+        )
     return events
 
 
@@ -259,37 +274,56 @@ class PlannedFeed:
     events: list[PlannedEvent]
 
 
-def plan_feeds(problem: Problem, rota: Rota, secret: bytes,
-               window_start: date | None) -> list[PlannedFeed]:
+def plan_feeds(
+    problem: Problem, rota: Rota, secret: bytes, window_start: date | None
+) -> list[PlannedFeed]:
     """Every feed of the problem, including the empty ones of people with no sessions: a
     clinician may subscribe before their first session."""
     view = _Rota(problem, rota, window_start)
     feeds = [
-        PlannedFeed(Scope("clinician", c.clinician_id), f"Hub sessions – {_clean(c.name)}",
-                    clinician_events(view, secret, c))
+        PlannedFeed(
+            Scope("clinician", c.clinician_id),
+            f"Hub sessions – {_clean(c.name)}",
+            clinician_events(view, secret, c),
+        )
         for c in problem.clinicians
     ]
     feeds += [
-        PlannedFeed(Scope("hub", h.hub_id), f"{PREFIX} – {_clean(h.name)}",
-                    session_events(view, secret, Scope("hub", h.hub_id), h.hub_id))
+        PlannedFeed(
+            Scope("hub", h.hub_id),
+            f"{PREFIX} – {_clean(h.name)}",
+            session_events(view, secret, Scope("hub", h.hub_id), h.hub_id),
+        )
         for h in problem.hubs
     ]
     feeds += [
-        PlannedFeed(Scope("practice", p.code), f"{PREFIX} – {_clean(p.name)}",
-                    practice_events(view, secret, p.code))
+        PlannedFeed(
+            Scope("practice", p.code),
+            f"{PREFIX} – {_clean(p.name)}",
+            practice_events(view, secret, p.code),
+        )
         for p in problem.practices
     ]
-    feeds.append(PlannedFeed(Scope("all"), f"{PREFIX} – all hubs",
-                             session_events(view, secret, Scope("all"))))
+    feeds.append(
+        PlannedFeed(
+            Scope("all"), f"{PREFIX} – all hubs", session_events(view, secret, Scope("all"))
+        )
+    )
     filenames = [f.scope.filename for f in feeds]
     if len(set(filenames)) != len(filenames):
         raise ValueError("two feeds would share a file name (duplicate ids?)")
     return feeds
 
 
-def build_feeds(problem: Problem, rota: Rota, *, secret: bytes,
-                previous: Mapping[str, bytes] | None, changed_at: datetime,
-                window_start: date | None) -> dict[str, bytes]:
+def build_feeds(
+    problem: Problem,
+    rota: Rota,
+    *,
+    secret: bytes,
+    previous: Mapping[str, bytes] | None,
+    changed_at: datetime,
+    window_start: date | None,
+) -> dict[str, bytes]:
     """Filename → iCalendar bytes of every feed of the rota.
 
     `previous` holds the feeds written before (filename → bytes): an event whose content is
@@ -309,8 +343,9 @@ def build_feeds(problem: Problem, rota: Rota, *, secret: bytes,
             before[filename] = text
     out: dict[str, bytes] = {}
     for feed in plan_feeds(problem, rota, secret, window_start):
-        out[feed.scope.filename] = _render(feed, before.get(feed.scope.filename), secret,
-                                           changed_at)
+        out[feed.scope.filename] = _render(
+            feed, before.get(feed.scope.filename), secret, changed_at
+        )
     for filename in sorted(set(previous or {}) - set(out)):
         scope = Scope.from_filename(filename)
         if scope is None:
@@ -321,13 +356,17 @@ def build_feeds(problem: Problem, rota: Rota, *, secret: bytes,
     return dict(sorted(out.items()))
 
 
-def _render(feed: PlannedFeed, old: ical.CalendarText | None, secret: bytes,
-            changed_at: datetime) -> bytes:
+def _render(
+    feed: PlannedFeed, old: ical.CalendarText | None, secret: bytes, changed_at: datetime
+) -> bytes:
     known = {e.uid: e for e in old.events} if old is not None else {}
     events = []
     for planned in sorted(feed.events, key=lambda e: e.order):
-        events.append(ical.FeedEvent(planned.uid, planned.content,
-                                     _revision(known.get(planned.uid), planned, changed_at)))
+        events.append(
+            ical.FeedEvent(
+                planned.uid, planned.content, _revision(known.get(planned.uid), planned, changed_at)
+            )
+        )
     uids = [e.uid for e in events]
     if len(set(uids)) != len(uids):
         raise ValueError(f"{feed.scope.filename}: two events share a UID")
@@ -337,20 +376,26 @@ def _render(feed: PlannedFeed, old: ical.CalendarText | None, secret: bytes,
         kept = old.placeholder if old is not None else None
         stamp = kept.stamp if kept is not None and kept.uid == uid else changed_at
         placeholder = ical.Placeholder(uid, stamp)
-    return ical.render(ical.CalendarText(uid=calendar_uid(secret, feed.scope), name=feed.name,
-                                         events=tuple(events), placeholder=placeholder))
+    return ical.render(
+        ical.CalendarText(
+            uid=calendar_uid(secret, feed.scope),
+            name=feed.name,
+            events=tuple(events),
+            placeholder=placeholder,
+        )
+    )
 
 
-def _revision(old: ical.FeedEvent | None, planned: PlannedEvent,
-              changed_at: datetime) -> ical.Revision:
+def _revision(
+    old: ical.FeedEvent | None, planned: PlannedEvent, changed_at: datetime
+) -> ical.Revision:
     if old is None:
         return ical.Revision(sequence=0, last_modified=changed_at, stamp=changed_at)
     if old.content == planned.content:
         return old.revision
     # never earlier than the last change, even if a caller's clock went back
     changed = max(changed_at, old.revision.last_modified, old.revision.stamp)
-    return ical.Revision(sequence=old.revision.sequence + 1, last_modified=changed,
-                         stamp=changed)
+    return ical.Revision(sequence=old.revision.sequence + 1, last_modified=changed, stamp=changed)
 
 
 # ---- files, secret, command ------------------------------------------------------------------
@@ -368,7 +413,9 @@ def feed_secret(environ: Mapping[str, str] | None = None) -> bytes:
     value = env.get(SECRET_ENV, "").strip()
     if value:
         return _checked_secret(value, SECRET_ENV)
-    config_home = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    config_home = env.get("XDG_CONFIG_HOME") or str(
+        Path(env.get("HOME") or Path.home()) / ".config"
+    )
     path = Path(config_home) / "hubrota" / "feed-secret"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
@@ -391,8 +438,14 @@ def window_start_for(now: datetime) -> date:
     return now.astimezone(LONDON).date() - timedelta(days=WINDOW_BACK_DAYS)
 
 
-def write_feeds(problem: Problem, rota: Rota, out_dir: Path, *, secret: bytes | None = None,
-                now: datetime | None = None) -> list[Path]:
+def write_feeds(
+    problem: Problem,
+    rota: Rota,
+    out_dir: Path,
+    *,
+    secret: bytes | None = None,
+    now: datetime | None = None,
+) -> list[Path]:
     """Write every feed into out_dir, carrying SEQUENCE forward from the feeds already there.
 
     `now` (default: the clock) is both the change time of changed events and the reference of
@@ -402,10 +455,19 @@ def write_feeds(problem: Problem, rota: Rota, out_dir: Path, *, secret: bytes | 
     now = datetime.now(UTC) if now is None else now
     secret = feed_secret() if secret is None else secret
     out_dir.mkdir(parents=True, exist_ok=True)
-    previous = {p.name: p.read_bytes() for p in sorted(out_dir.iterdir())
-                if p.is_file() and is_feed_filename(p.name)}
-    feeds = build_feeds(problem, rota, secret=secret, previous=previous, changed_at=now,
-                        window_start=window_start_for(now))
+    previous = {
+        p.name: p.read_bytes()
+        for p in sorted(out_dir.iterdir())
+        if p.is_file() and is_feed_filename(p.name)
+    }
+    feeds = build_feeds(
+        problem,
+        rota,
+        secret=secret,
+        previous=previous,
+        changed_at=now,
+        window_start=window_start_for(now),
+    )
     for filename, data in feeds.items():
         if previous.get(filename) != data:
             _write_atomically(out_dir / filename, data)
@@ -418,8 +480,14 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def feeds_main(problem: Problem, rota: Rota, feeds_dir: Path, *, now: datetime | None = None,
-               stderr: TextIO | None = None) -> int:
+def feeds_main(
+    problem: Problem,
+    rota: Rota,
+    feeds_dir: Path,
+    *,
+    now: datetime | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """For the CLI: write the feeds into `feeds_dir` (`DIR/feeds` for `solve`, `DIR` for
     `feeds`) and say so on stderr. Exit code 0 on success, 2 when the rota does not fit the
     problem, 1 when the secret or the files fail."""

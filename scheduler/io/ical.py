@@ -62,8 +62,9 @@ class CalendarText:
 
 def render(calendar: CalendarText) -> bytes:
     """The calendar as bytes; equal inputs give equal bytes (nothing here reads the clock)."""
-    cal = Calendar.new(prodid=PRODID, name=calendar.name, uid=calendar.uid,
-                       refresh_interval=REFRESH)
+    cal = Calendar.new(
+        prodid=PRODID, name=calendar.name, uid=calendar.uid, refresh_interval=REFRESH
+    )
     # RFC 7986 requires VALUE=DURATION on REFRESH-INTERVAL; icalendar leaves it out.
     cal["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     # An X- property given a bare timedelta would be written as text ("1:00:00").
@@ -123,8 +124,9 @@ def read(data: bytes) -> CalendarText | None:
             if isinstance(stamp, datetime) and stamp.tzinfo is not None:
                 placeholder = Placeholder(str(component["UID"]), stamp.astimezone(UTC))
     name = cal.get("NAME") or cal.get("X-WR-CALNAME") or ""
-    return CalendarText(uid=str(cal.get("UID", "")), name=str(name), events=tuple(events),
-                        placeholder=placeholder)
+    return CalendarText(
+        uid=str(cal.get("UID", "")), name=str(name), events=tuple(events), placeholder=placeholder
+    )
 
 
 def _read_event(component: Event) -> FeedEvent | None:
@@ -140,11 +142,18 @@ def _read_event(component: Event) -> FeedEvent | None:
     if not all(isinstance(t, datetime) and t.tzinfo is not None for t in instants):
         return None
     start, end, last_modified, stamp = (t.astimezone(UTC) for t in instants)
-    content = EventContent(start=start, end=end, summary=str(component.get("SUMMARY", "")),
-                           location=str(component.get("LOCATION", "")),
-                           description=str(component.get("DESCRIPTION", "")))
-    return FeedEvent(uid=uid, content=content,
-                     revision=Revision(sequence=sequence, last_modified=last_modified, stamp=stamp))
+    content = EventContent(
+        start=start,
+        end=end,
+        summary=str(component.get("SUMMARY", "")),
+        location=str(component.get("LOCATION", "")),
+        description=str(component.get("DESCRIPTION", "")),
+    )
+    return FeedEvent(
+        uid=uid,
+        content=content,
+        revision=Revision(sequence=sequence, last_modified=last_modified, stamp=stamp),
+    )
 
 
 def _utc(moment: datetime | date) -> datetime:

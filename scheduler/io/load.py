@@ -93,8 +93,18 @@ from scheduler.io.expand import REGIONS, DemandRow, expand
 
 log = logging.getLogger(__name__)
 
-ROTA_COLUMNS = ("session_id", "hub_id", "date", "start", "end", "roles", "clinician_id",
-                "clinician_name", "practice_code", "locked")
+ROTA_COLUMNS = (
+    "session_id",
+    "hub_id",
+    "date",
+    "start",
+    "end",
+    "roles",
+    "clinician_id",
+    "clinician_name",
+    "practice_code",
+    "locked",
+)
 UNFILLED_COLUMNS = ("session_id", "hub_id", "date", "start", "end", "roles", "missing", "reason")
 
 REQUIRED_FILES = ("practices", "hubs", "clinicians", "patterns", "availability")
@@ -104,22 +114,66 @@ SETTINGS_SHEET = "rota"
 
 PRACTICE_COLUMNS = ("practice_code", "name", "list_size", "adjusted_population", "network")
 HUB_COLUMNS = ("hub_id", "name", "address", "postcode", "rooms", "network")
-CLINICIAN_COLUMNS = ("clinician_id", "name", "practice_code", "role", "email", "skills",
-                     "max_sessions_per_week", "max_sessions_per_period", "min_sessions_per_period",
-                     "hubs", "cost_per_hour", "weekly_hours_elsewhere", "preferred_hubs",
-                     "max_sessions_per_day", "max_per_kind", "max_minutes_per_period",
-                     "min_minutes_per_period", "max_consecutive_days", "min_consecutive_days",
-                     "min_consecutive_days_off", "max_weekends")
-DEMAND_COLUMNS = ("hub_id", "start", "end", "roles", "min", "target", "skill", "bank_holidays",
-                  "valid_from", "valid_to", "kind", "under_weight", "over_weight", "max")
+CLINICIAN_COLUMNS = (
+    "clinician_id",
+    "name",
+    "practice_code",
+    "role",
+    "email",
+    "skills",
+    "max_sessions_per_week",
+    "max_sessions_per_period",
+    "min_sessions_per_period",
+    "hubs",
+    "cost_per_hour",
+    "weekly_hours_elsewhere",
+    "preferred_hubs",
+    "max_sessions_per_day",
+    "max_per_kind",
+    "max_minutes_per_period",
+    "min_minutes_per_period",
+    "max_consecutive_days",
+    "min_consecutive_days",
+    "min_consecutive_days_off",
+    "max_weekends",
+)
+DEMAND_COLUMNS = (
+    "hub_id",
+    "start",
+    "end",
+    "roles",
+    "min",
+    "target",
+    "skill",
+    "bank_holidays",
+    "valid_from",
+    "valid_to",
+    "kind",
+    "under_weight",
+    "over_weight",
+    "max",
+)
 LONG_AVAILABILITY_COLUMNS = ("clinician_id", "date", "status", "start", "end", "kind", "weight")
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-STATUSES = {"available": Status.AVAILABLE, "a": Status.AVAILABLE,
-            "preferred": Status.PREFERRED, "p": Status.PREFERRED,
-            "unavailable": Status.UNAVAILABLE, "u": Status.UNAVAILABLE}
-FLAGS = {"yes": True, "y": True, "true": True, "1": True,
-         "no": False, "n": False, "false": False, "0": False}
+STATUSES = {
+    "available": Status.AVAILABLE,
+    "a": Status.AVAILABLE,
+    "preferred": Status.PREFERRED,
+    "p": Status.PREFERRED,
+    "unavailable": Status.UNAVAILABLE,
+    "u": Status.UNAVAILABLE,
+}
+FLAGS = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")  # XLSX: "… 00:00:00"
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")
@@ -214,13 +268,16 @@ def _table_too_big(rows: int, columns: int, limits: Limits) -> str:
     if columns > limits.max_columns:
         return f"{columns:,} columns (at most {limits.max_columns:,})"
     if rows * columns > limits.max_cells:
-        return (f"{rows:,} rows × {columns:,} columns = {rows * columns:,} cells "
-                f"(at most {limits.max_cells:,})")
+        return (
+            f"{rows:,} rows × {columns:,} columns = {rows * columns:,} cells "
+            f"(at most {limits.max_cells:,})"
+        )
     return ""
 
 
-def check_workbook(source: str | Path | bytes, name: str,
-                   limits: Limits | None = None) -> list[InputError]:
+def check_workbook(
+    source: str | Path | bytes, name: str, limits: Limits | None = None
+) -> list[InputError]:
     """Why a workbook (a path, or its bytes) is unsafe to open, read from the zip alone without
     expanding any sheet; [] when pandas or openpyxl may read it. Each error names `name` (or
     `name[sheet]`) at row 0."""
@@ -228,8 +285,15 @@ def check_workbook(source: str | Path | bytes, name: str,
     try:
         size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
         if size > limits.max_file_bytes:
-            return [InputError(name, 0, "", f"refused: the workbook is {_size(size)} "
-                               f"(at most {_size(limits.max_file_bytes)})")]
+            return [
+                InputError(
+                    name,
+                    0,
+                    "",
+                    f"refused: the workbook is {_size(size)} "
+                    f"(at most {_size(limits.max_file_bytes)})",
+                )
+            ]
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as book:
             return _check_zip(book, name, limits)
     except Exception as exc:  # zipfile, zlib and expat raise many kinds for a damaged file
@@ -242,21 +306,27 @@ def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputEr
 
     members = book.infolist()
     if len(members) > limits.max_members:
-        return refused(f"{len(members):,} files inside the workbook (at most "
-                       f"{limits.max_members:,})")
+        return refused(
+            f"{len(members):,} files inside the workbook (at most {limits.max_members:,})"
+        )
     unzipped = sum(m.file_size for m in members)
     if unzipped > limits.max_unzipped_bytes:
-        return refused(f"the workbook unzips to {_size(unzipped)} (at most "
-                       f"{_size(limits.max_unzipped_bytes)}): a zip bomb?")
+        return refused(
+            f"the workbook unzips to {_size(unzipped)} (at most "
+            f"{_size(limits.max_unzipped_bytes)}): a zip bomb?"
+        )
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FLOOR and ratio > limits.max_compression_ratio:
-            return refused(f"{member.filename} is compressed {ratio:,.0f} to 1 (at most "
-                           f"{limits.max_compression_ratio} to 1): a zip bomb?")
+            return refused(
+                f"{member.filename} is compressed {ratio:,.0f} to 1 (at most "
+                f"{limits.max_compression_ratio} to 1): a zip bomb?"
+            )
     for member in members:  # zipfile never unzips more than a member declares
         if _declares_entities(book, member):
-            return refused(f"{member.filename} declares a DOCTYPE or ENTITY (no workbook "
-                           "does): an XML bomb?")
+            return refused(
+                f"{member.filename} declares a DOCTYPE or ENTITY (no workbook does): an XML bomb?"
+            )
     for path, sheet in _worksheets(book).items():
         with book.open(path) as stream:
             too_big = _sheet_too_big(stream, limits)
@@ -290,8 +360,11 @@ def _worksheets(book: zipfile.ZipFile) -> dict[str, str]:
                 continue
             ids = [v for k, v in element.attrib.items() if k.rpartition("}")[2] == "id"]
             target = targets.get(ids[0], "") if ids else ""
-            path = (target.lstrip("/") if target.startswith("/")
-                    else posixpath.normpath(posixpath.join("xl", target)))
+            path = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join("xl", target))
+            )
             if path in names:
                 sheets[path] = element.get("name") or path
     except (KeyError, ET.ParseError):
@@ -339,8 +412,9 @@ def _sheet_too_big(stream: IO[bytes], limits: Limits) -> str:
         elif tag == "dimension":
             ref = attributes.get("ref", "")
             found = _CELL_REF.fullmatch(ref.rpartition(":")[2])
-            claimed = found and _table_too_big(int(found.group(2)),
-                                               _column_number(found.group(1)), limits)
+            claimed = found and _table_too_big(
+                int(found.group(2)), _column_number(found.group(1)), limits
+            )
             if claimed:
                 raise _SheetTooBig(f"the sheet claims {claimed} in its dimension {ref}")
 
@@ -404,8 +478,13 @@ def _table_from_cells(file: str, cells: list[list[str]], report: _Report) -> _Ta
     for number, row in numbered:  # a database cannot store NUL, nor a workbook the others
         control = next((found for cell in row if (found := _CONTROL.search(cell))), None)
         if control:
-            report.error(file, number, "", f"contains the control character "
-                         f"U+{ord(control.group()):04X}: not text (save it as CSV UTF-8)")
+            report.error(
+                file,
+                number,
+                "",
+                f"contains the control character "
+                f"U+{ord(control.group()):04X}: not text (save it as CSV UTF-8)",
+            )
             return None
     header_number, header = numbered[0]
     columns: list[str] = []
@@ -439,14 +518,24 @@ def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
         return None
     width = header.count(b",") + 1
     most_rows = min(limits.max_rows, limits.max_cells // width)
-    too_big = (f"the file is {_size(size)} (at most {_size(limits.max_file_bytes)})"
-               if size > limits.max_file_bytes else _table_too_big(1, width, limits))
+    too_big = (
+        f"the file is {_size(size)} (at most {_size(limits.max_file_bytes)})"
+        if size > limits.max_file_bytes
+        else _table_too_big(1, width, limits)
+    )
     if too_big:
         report.error(file, 0, "", f"refused: {too_big}")
         return None
     try:
-        frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, encoding="utf-8-sig", nrows=most_rows + 1)
+        frame = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+            nrows=most_rows + 1,
+        )
     except pd.errors.EmptyDataError:
         report.error(file, 0, "", "file is empty (no header row)")
         return None
@@ -454,8 +543,13 @@ def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if found:
             want, line, saw = found.groups()
-            report.error(file, int(line), "", f"row has {saw} cells but the header has {want} "
-                         "(a comma inside a value needs quotes)")
+            report.error(
+                file,
+                int(line),
+                "",
+                f"row has {saw} cells but the header has {want} "
+                "(a comma inside a value needs quotes)",
+            )
         else:
             report.error(file, 0, "", f"unreadable CSV: {exc}")
         return None
@@ -467,8 +561,9 @@ def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
         return None
     if len(frame) > most_rows:
         wide = f" with {width:,} columns" if most_rows < limits.max_rows else ""
-        report.error(file, 0, "", f"refused: more than {most_rows:,} rows (at most "
-                     f"{most_rows:,}{wide})")
+        report.error(
+            file, 0, "", f"refused: more than {most_rows:,} rows (at most {most_rows:,}{wide})"
+        )
         return None
     return _table_from_cells(file, frame.fillna("").values.tolist(), report)
 
@@ -476,8 +571,11 @@ def _read_csv(path: Path, file: str, report: _Report) -> _Table | None:
 class _Source:
     """The files of a rota folder or the sheets of a workbook, by name without `.csv`."""
 
-    def __init__(self, tables: dict[str, Callable[[], _Table | None]],
-                 settings: Callable[[_Report], _RawSettings | None]):
+    def __init__(
+        self,
+        tables: dict[str, Callable[[], _Table | None]],
+        settings: Callable[[_Report], _RawSettings | None],
+    ):
         self._tables = tables
         self._settings = settings
 
@@ -534,8 +632,9 @@ def _open_workbook(path: Path, report: _Report) -> _Source | None:
         report.errors.extend(refused)
         return None
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str,
-                               keep_default_na=False, engine="openpyxl")
+        sheets = pd.read_excel(
+            path, sheet_name=None, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
+        )
     except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
         report.error(path.name, 0, "", f"cannot read workbook ({type(exc).__name__}: {exc})")
         return None
@@ -553,23 +652,26 @@ def _open_workbook(path: Path, report: _Report) -> _Source | None:
 
     def reader(sheet: str) -> Callable[[], _Table | None]:
         frame = sheets[sheet]
-        return lambda: _table_from_cells(f"{path.name}[{sheet}]",
-                                         frame.fillna("").values.tolist(), report)
+        return lambda: _table_from_cells(
+            f"{path.name}[{sheet}]", frame.fillna("").values.tolist(), report
+        )
 
     def settings(rep: _Report) -> _RawSettings | None:
         if SETTINGS_SHEET not in found:
             return None
         sheet = found[SETTINGS_SHEET]
-        table = _table_from_cells(f"{path.name}[{sheet}]", sheets[sheet].fillna("").values.tolist(),
-                                  rep)
+        table = _table_from_cells(
+            f"{path.name}[{sheet}]", sheets[sheet].fillna("").values.tolist(), rep
+        )
         return _settings_from_sheet(table, rep) if table else None
 
     tables = {n: reader(s) for n, s in found.items() if n != SETTINGS_SHEET}
     return _Source(tables, settings)
 
 
-def _check_columns(table: _Table, required: Iterable[str], known: Iterable[str],
-                   report: _Report) -> bool:
+def _check_columns(
+    table: _Table, required: Iterable[str], known: Iterable[str], report: _Report
+) -> bool:
     """Warn about unknown columns; False (and an error each) when required ones are missing."""
     known_set = set(known) | set(required)
     for name in table.columns:
@@ -633,8 +735,14 @@ class _Cells:
             self.fail(column, "is required but blank")
         return value
 
-    def whole(self, column: str, default: int | None = None, minimum: int = 0,
-              required: bool = False, maximum: int = MAX_WHOLE) -> int | None:
+    def whole(
+        self,
+        column: str,
+        default: int | None = None,
+        minimum: int = 0,
+        required: bool = False,
+        maximum: int = MAX_WHOLE,
+    ) -> int | None:
         value = self.text(column, required)
         if not value:
             return default
@@ -696,8 +804,9 @@ class _Cells:
             return default
         return FLAGS[value]
 
-    def window(self, start_column: str = "start", end_column: str = "end",
-               required: bool = False) -> tuple[time | None, time | None]:
+    def window(
+        self, start_column: str = "start", end_column: str = "end", required: bool = False
+    ) -> tuple[time | None, time | None]:
         """Start and end on one day: end after start (a session may not run past midnight)."""
         start = self.clock(start_column, required)
         end = self.clock(end_column, required)
@@ -706,8 +815,10 @@ class _Cells:
             missing = start_column if given_end else end_column
             self.fail(missing, f"give both {start_column} and {end_column}, or neither")
         if start is not None and end is not None and end <= start:
-            self.fail(end_column, f"end {end:%H:%M} is not after start {start:%H:%M} "
-                      "(nothing may run past midnight)")
+            self.fail(
+                end_column,
+                f"end {end:%H:%M} is not after start {start:%H:%M} (nothing may run past midnight)",
+            )
         return start, end
 
 
@@ -740,8 +851,9 @@ def _minutes(hours: Decimal) -> int:
 # ---- the files -------------------------------------------------------------------------
 
 
-def _practices(table: _Table | None,
-               report: _Report) -> tuple[list[Practice], set[str] | None, set[str]]:
+def _practices(
+    table: _Table | None, report: _Report
+) -> tuple[list[Practice], set[str] | None, set[str]]:
     """The practices, every code written (None: unknown) and every network named."""
     if table is None or not _check_columns(table, PRACTICE_COLUMNS[:3], PRACTICE_COLUMNS, report):
         return [], None, set()
@@ -762,12 +874,18 @@ def _practices(table: _Table | None,
     return practices, set(seen) or None, networks
 
 
-def _hubs(table: _Table | None, practice_networks: set[str],
-          report: _Report) -> tuple[list[Hub], set[str] | None]:
+def _hubs(
+    table: _Table | None, practice_networks: set[str], report: _Report
+) -> tuple[list[Hub], set[str] | None]:
     if table is None or not _check_columns(table, HUB_COLUMNS[:2], HUB_COLUMNS, report):
         return [], None
-    only_network = (next(iter(practice_networks)) if len(practice_networks) == 1 else
-                    None if practice_networks else DEFAULT_NETWORK)
+    only_network = (
+        next(iter(practice_networks))
+        if len(practice_networks) == 1
+        else None
+        if practice_networks
+        else DEFAULT_NETWORK
+    )
     seen: dict[str, int] = {}
     hubs = []
     for row in table.rows:
@@ -779,20 +897,29 @@ def _hubs(table: _Table | None, practice_networks: set[str],
         if network is None:
             cells.fail("network", "required: the practices belong to several networks")
         elif practice_networks and network not in practice_networks:
-            report.warn(row.file, row.number, "network",
-                        f"no practice belongs to network {network!r}")
+            report.warn(
+                row.file, row.number, "network", f"no practice belongs to network {network!r}"
+            )
         if cells.ok:
-            hubs.append(Hub(hub_id, name, cells.text("address"), cells.text("postcode"), rooms,
-                            network or DEFAULT_NETWORK))
+            hubs.append(
+                Hub(
+                    hub_id,
+                    name,
+                    cells.text("address"),
+                    cells.text("postcode"),
+                    rooms,
+                    network or DEFAULT_NETWORK,
+                )
+            )
     if not table.rows:
         report.error(table.file, 0, "", "no hubs")
     return hubs, set(seen) or None
 
 
-def _clinicians(table: _Table | None, practice_codes: set[str] | None, hub_ids: set[str] | None,
-                report: _Report) -> tuple[list[Clinician], set[str] | None]:
-    if table is None or not _check_columns(table, CLINICIAN_COLUMNS[:4], CLINICIAN_COLUMNS,
-                                           report):
+def _clinicians(
+    table: _Table | None, practice_codes: set[str] | None, hub_ids: set[str] | None, report: _Report
+) -> tuple[list[Clinician], set[str] | None]:
+    if table is None or not _check_columns(table, CLINICIAN_COLUMNS[:4], CLINICIAN_COLUMNS, report):
         return [], None
     seen: dict[str, int] = {}
     clinicians = []
@@ -808,8 +935,10 @@ def _clinicians(table: _Table | None, practice_codes: set[str] | None, hub_ids: 
         per_period = cells.whole("max_sessions_per_period", default=None)
         at_least = cells.whole("min_sessions_per_period", default=0)
         if per_period is not None and at_least is not None and at_least > per_period:
-            cells.fail("min_sessions_per_period",
-                       f"{at_least} is above max_sessions_per_period {per_period}")
+            cells.fail(
+                "min_sessions_per_period",
+                f"{at_least} is above max_sessions_per_period {per_period}",
+            )
         hubs = _refs(cells, "hubs", hub_ids, "hub")
         preferred = _refs(cells, "preferred_hubs", hub_ids, "hub")
         cost = cells.number("cost_per_hour")
@@ -818,16 +947,24 @@ def _clinicians(table: _Table | None, practice_codes: set[str] | None, hub_ids: 
             cells.fail("weekly_hours_elsewhere", f"more hours than a week has: {elsewhere}")
         general = _general_rules(cells)
         if cells.ok:
-            clinicians.append(Clinician(
-                clinician_id=clinician_id, name=name, practice_code=practice_code, role=role,
-                email=cells.text("email"),
-                skills=frozenset(s.casefold() for s in _items(cells.text("skills"))),
-                max_sessions_per_week=per_week,  # type: ignore[arg-type]
-                max_sessions_per_period=per_period,
-                min_sessions_per_period=at_least,  # type: ignore[arg-type]
-                hubs=hubs, cost_per_hour_pence=_pence(cost),
-                weekly_minutes_elsewhere=_minutes(elsewhere), preferred_hubs=preferred,
-                **general))
+            clinicians.append(
+                Clinician(
+                    clinician_id=clinician_id,
+                    name=name,
+                    practice_code=practice_code,
+                    role=role,
+                    email=cells.text("email"),
+                    skills=frozenset(s.casefold() for s in _items(cells.text("skills"))),
+                    max_sessions_per_week=per_week,  # type: ignore[arg-type]
+                    max_sessions_per_period=per_period,
+                    min_sessions_per_period=at_least,  # type: ignore[arg-type]
+                    hubs=hubs,
+                    cost_per_hour_pence=_pence(cost),
+                    weekly_minutes_elsewhere=_minutes(elsewhere),
+                    preferred_hubs=preferred,
+                    **general,
+                )
+            )
     if not table.rows:
         report.error(table.file, 0, "", "no clinicians")
     return clinicians, set(seen) or None
@@ -845,8 +982,10 @@ def _general_rules(cells: _Cells) -> dict[str, Any]:
         "min_consecutive_days_off": cells.whole("min_consecutive_days_off", minimum=1),
         "max_weekends": cells.whole("max_weekends"),
     }
-    for least, most in (("min_minutes_per_period", "max_minutes_per_period"),
-                        ("min_consecutive_days", "max_consecutive_days")):
+    for least, most in (
+        ("min_minutes_per_period", "max_minutes_per_period"),
+        ("min_consecutive_days", "max_consecutive_days"),
+    ):
         low, high = rules[least], rules[most]
         if isinstance(low, int) and isinstance(high, int) and low > high:
             cells.fail(least, f"{low} is above {most} {high}")
@@ -881,8 +1020,13 @@ def _weekday(cells: _Cells) -> int | None:
     return None
 
 
-def _demand(table: _Table | None, when: str, hub_ids: set[str] | None,
-            report: _Report, bank_holidays: str = "skip") -> list[DemandRow]:
+def _demand(
+    table: _Table | None,
+    when: str,
+    hub_ids: set[str] | None,
+    report: _Report,
+    bank_holidays: str = "skip",
+) -> list[DemandRow]:
     """Rows of patterns.csv (`when` 'weekday') or sessions.csv (`when` 'date')."""
     required = ("hub_id", when, "start", "end", "roles", "min")
     if table is None or not _check_columns(table, required, DEMAND_COLUMNS, report):
@@ -906,7 +1050,9 @@ def _demand(table: _Table | None, when: str, hub_ids: set[str] | None,
         skill = cells.text("skill").casefold() or None
         policy = cells.text("bank_holidays").casefold() or bank_holidays  # blank: rota.toml's
         if policy not in ("skip", "run"):
-            cells.fail("bank_holidays", f"expected skip or run, got {cells.text('bank_holidays')!r}")
+            cells.fail(
+                "bank_holidays", f"expected skip or run, got {cells.text('bank_holidays')!r}"
+            )
         valid_from, valid_to = cells.day("valid_from"), cells.day("valid_to")
         if valid_from and valid_to and valid_to < valid_from:
             cells.fail("valid_to", f"valid_to {valid_to} is before valid_from {valid_from}")
@@ -916,13 +1062,30 @@ def _demand(table: _Table | None, when: str, hub_ids: set[str] | None,
             cells.fail("max", f"max {most} is below target {wanted}")
         if not cells.ok:
             continue
-        post = Post(roles_text=cells.text("roles"), roles=frozenset(r.casefold() for r in roles),
-                    min=least, target=wanted, skill=skill,  # type: ignore[arg-type]
-                    source=f"{row.file}:{row.number}", under_weight=under,  # type: ignore[arg-type]
-                    over_weight=over, max=most)  # type: ignore[arg-type]
-        rows.append(DemandRow(hub_id, start, end, post, weekday=weekday, date=day,  # type: ignore[arg-type]
-                              run_on_bank_holidays=policy == "run", valid_from=valid_from,
-                              valid_to=valid_to))
+        post = Post(
+            roles_text=cells.text("roles"),
+            roles=frozenset(r.casefold() for r in roles),
+            min=least,
+            target=wanted,
+            skill=skill,  # type: ignore[arg-type]
+            source=f"{row.file}:{row.number}",
+            under_weight=under,  # type: ignore[arg-type]
+            over_weight=over,
+            max=most,
+        )  # type: ignore[arg-type]
+        rows.append(
+            DemandRow(
+                hub_id,
+                start,
+                end,
+                post,
+                weekday=weekday,
+                date=day,  # type: ignore[arg-type]
+                run_on_bank_holidays=policy == "run",
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )
+        )
         if cells.text("kind"):
             report.kinds_given[post.source] = cells.text("kind")
     return rows
@@ -934,8 +1097,11 @@ def _with_kinds(sessions: tuple[Session, ...], report: _Report) -> tuple[Session
     out = []
     reported: set[tuple[str, str]] = set()
     for session in sessions:
-        given = [(post.source, report.kinds_given[post.source]) for post in session.posts
-                 if post.source in report.kinds_given]
+        given = [
+            (post.source, report.kinds_given[post.source])
+            for post in session.posts
+            if post.source in report.kinds_given
+        ]
         if not given:
             out.append(session)
             continue
@@ -944,9 +1110,14 @@ def _with_kinds(sessions: tuple[Session, ...], report: _Report) -> tuple[Session
             if other != kind and (first_source, source) not in reported:
                 reported.add((first_source, source))
                 file, number = source.rsplit(":", 1)
-                report.error(file, int(number), "kind", f"kind {other!r} differs from kind "
-                             f"{kind!r} on {first_source} for the same session "
-                             f"{session.session_id}")
+                report.error(
+                    file,
+                    int(number),
+                    "kind",
+                    f"kind {other!r} differs from kind "
+                    f"{kind!r} on {first_source} for the same session "
+                    f"{session.session_id}",
+                )
         out.append(dataclasses.replace(session, kind=kind))
     return tuple(out)
 
@@ -954,8 +1125,9 @@ def _with_kinds(sessions: tuple[Session, ...], report: _Report) -> tuple[Session
 Availability = dict[tuple[ClinicianId, date], list[Offer]]
 
 
-def _availability(table: _Table | None, clinician_ids: set[str] | None,
-                  report: _Report) -> tuple[Availability, set[date]]:
+def _availability(
+    table: _Table | None, clinician_ids: set[str] | None, report: _Report
+) -> tuple[Availability, set[date]]:
     """Long form (a `status` column) or grid form (one column per date)."""
     if table is None:
         return {}, set()
@@ -975,13 +1147,15 @@ def _status(cells: _Cells, column: str) -> Status | None:
     value = cells.text(column)
     if value.casefold() in STATUSES:
         return STATUSES[value.casefold()]
-    cells.fail(column, f"unknown status {value!r} (use available, preferred, unavailable "
-                       "or A, P, U)")
+    cells.fail(
+        column, f"unknown status {value!r} (use available, preferred, unavailable or A, P, U)"
+    )
     return None
 
 
-def _availability_long(table: _Table, clinician_ids: set[str] | None,
-                       report: _Report) -> tuple[Availability, set[date]]:
+def _availability_long(
+    table: _Table, clinician_ids: set[str] | None, report: _Report
+) -> tuple[Availability, set[date]]:
     if not _check_columns(table, LONG_AVAILABILITY_COLUMNS[:3], LONG_AVAILABILITY_COLUMNS, report):
         return {}, set()
     offers: Availability = {}
@@ -994,27 +1168,35 @@ def _availability_long(table: _Table, clinician_ids: set[str] | None,
         start, end = cells.window()
         kind, weight = cells.text("kind") or None, cells.whole("weight", default=0)
         if weight and start is not None:
-            cells.fail("start", "a weighted request covers the whole day: leave start and end "
-                       "blank")
+            cells.fail(
+                "start", "a weighted request covers the whole day: leave start and end blank"
+            )
         if kind is not None and not weight:
             cells.fail("kind", "kind applies to weighted requests only: give a weight > 0")
         elif kind is not None:
             report.kinds_named.append((row.file, row.number, "kind", kind))
         if cells.ok and day is not None and status is not None:
             offers.setdefault((clinician_id, day), []).append(
-                Offer(status, start, end, kind=kind, weight=weight or 0))
+                Offer(status, start, end, kind=kind, weight=weight or 0)
+            )
             dates.add(day)
     return offers, dates
 
 
-def _availability_grid(table: _Table, clinician_ids: set[str] | None,
-                       report: _Report) -> tuple[Availability, set[date]]:
+def _availability_grid(
+    table: _Table, clinician_ids: set[str] | None, report: _Report
+) -> tuple[Availability, set[date]]:
     dated = [name for name in table.columns if re.match(r"\d{4}-", name)]
     if not dated:
         # neither form: name the long form's columns, the usual one
         for name in ("date", "status"):
-            report.error(table.file, table.header_row, name, "missing required column (or use "
-                         "the grid form: clinician_id then one column per date)")
+            report.error(
+                table.file,
+                table.header_row,
+                name,
+                "missing required column (or use "
+                "the grid form: clinician_id then one column per date)",
+            )
         return {}, set()
     date_columns: dict[str, date] = {}
     for name in dated:
@@ -1035,8 +1217,10 @@ def _availability_grid(table: _Table, clinician_ids: set[str] | None,
         cells = _Cells(report, row)
         clinician_id = _known_clinician(cells, clinician_ids)
         if clinician_id in seen:
-            cells.fail("clinician_id", f"duplicate clinician_id {clinician_id!r} "
-                       f"(first on row {seen[clinician_id]})")
+            cells.fail(
+                "clinician_id",
+                f"duplicate clinician_id {clinician_id!r} (first on row {seen[clinician_id]})",
+            )
         elif clinician_id:
             seen[clinician_id] = row.number
         for name, day in date_columns.items():
@@ -1073,8 +1257,13 @@ def _read_toml(path: Path, report: _Report) -> _RawSettings | None:
     file = SETTINGS_FILE
     try:
         if path.stat().st_size > LIMITS.max_file_bytes:
-            report.error(file, 0, "", f"refused: the file is {_size(path.stat().st_size)} "
-                         f"(at most {_size(LIMITS.max_file_bytes)})")
+            report.error(
+                file,
+                0,
+                "",
+                f"refused: the file is {_size(path.stat().st_size)} "
+                f"(at most {_size(LIMITS.max_file_bytes)})",
+            )
             return None
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -1194,8 +1383,14 @@ def _settings(loaded: _RawSettings | None, report: _Report) -> _Settings:
         fail("period", "end", f"end {period['end']} is before start {period['start']}")
     if not ok:
         return _Settings()
-    return _Settings(period.get("start"), period.get("end"), period.get("reference_date"),
-                     Rules(**rules), Weights(**weights), where)  # type: ignore[arg-type]
+    return _Settings(
+        period.get("start"),
+        period.get("end"),
+        period.get("reference_date"),
+        Rules(**rules),
+        Weights(**weights),
+        where,
+    )  # type: ignore[arg-type]
 
 
 def _setting_date(value: object) -> date | None:
@@ -1259,7 +1454,7 @@ def _rule_value(key: str, value: object) -> tuple[object, str]:
 
 
 def _clock_window(value: object) -> tuple[object, str]:
-    """"HH:MM-HH:MM" as (start, end), start before end."""
+    """ "HH:MM-HH:MM" as (start, end), start before end."""
     start_text, dash, end_text = str(value).replace("–", "-").partition("-")
     try:
         if not isinstance(value, str) or not dash:
@@ -1280,8 +1475,10 @@ def _successions(value: object) -> tuple[object, str]:
     for number, item in enumerate(value, start=1):
         parts = [p.strip() for p in item.split(">")] if isinstance(item, str) else []
         if len(parts) != 2 or not all(parts):
-            return None, (f'item {number} {item!r}: expected "KIND>KIND" (a kind, then the kind '
-                          "that may not follow it the next day)")
+            return None, (
+                f'item {number} {item!r}: expected "KIND>KIND" (a kind, then the kind '
+                "that may not follow it the next day)"
+            )
         if (parts[0], parts[1]) not in pairs:
             pairs.append((parts[0], parts[1]))
     return tuple(pairs), ""
@@ -1301,9 +1498,12 @@ def _split_session_id(session_id: str) -> date | None:
         return None
 
 
-def _find_session(cells: _Cells, by_id: Mapping[str, Session],
-                  by_start: Mapping[tuple[str, date, time], list[Session]],
-                  hub_ids: set[str] | None) -> tuple[Session | None, str, date | None]:
+def _find_session(
+    cells: _Cells,
+    by_id: Mapping[str, Session],
+    by_start: Mapping[tuple[str, date, time], list[Session]],
+    hub_ids: set[str] | None,
+) -> tuple[Session | None, str, date | None]:
     """The session a row names (by session_id, else hub_id+date+start[+end])."""
     session_id = cells.text("session_id")
     if session_id:
@@ -1321,22 +1521,32 @@ def _find_session(cells: _Cells, by_id: Mapping[str, Session],
         return None, "", None
     matches = [s for s in by_start.get((hub_id, day, start), ()) if end is None or s.end == end]
     if len(matches) > 1:
-        cells.fail("end", f"{len(matches)} sessions at {hub_id} on {day} start {start:%H:%M}: "
-                   "give end or session_id")
+        cells.fail(
+            "end",
+            f"{len(matches)} sessions at {hub_id} on {day} start {start:%H:%M}: "
+            "give end or session_id",
+        )
         return None, "", day
     described = f"{hub_id} on {day} at {start:%H:%M}"  # type: ignore[union-attr]
     return (matches[0] if matches else None), described, day
 
 
-def _pins(table: _Table | None, sessions: tuple[Session, ...], clinician_ids: set[str] | None,
-          hub_ids: set[str] | None, period: tuple[date, date], report: _Report) -> tuple[Pin, ...]:
+def _pins(
+    table: _Table | None,
+    sessions: tuple[Session, ...],
+    clinician_ids: set[str] | None,
+    hub_ids: set[str] | None,
+    period: tuple[date, date],
+    report: _Report,
+) -> tuple[Pin, ...]:
     if table is None:
         return ()
     if not _check_columns(table, ("clinician_id",), ROTA_COLUMNS, report):
         return ()
     if not table.has("session_id") and not all(table.has(c) for c in ("hub_id", "date", "start")):
-        report.error(table.file, 1, "session_id",
-                     "missing required column (or give hub_id, date and start)")
+        report.error(
+            table.file, 1, "session_id", "missing required column (or give hub_id, date and start)"
+        )
         return ()
     by_id = {s.session_id: s for s in sessions}
     by_start: dict[tuple[str, date, time], list[Session]] = {}
@@ -1354,8 +1564,11 @@ def _pins(table: _Table | None, sessions: tuple[Session, ...], clinician_ids: se
         if session is None:
             column = "session_id" if cells.text("session_id") else "date"
             inside = day is not None and period[0] <= day <= period[1]
-            why = (f"no session {described} in patterns or sessions" if inside else
-                   f"session {described} is not in the period {period[0]} to {period[1]}")
+            why = (
+                f"no session {described} in patterns or sessions"
+                if inside
+                else f"session {described} is not in the period {period[0]} to {period[1]}"
+            )
             if locked:
                 cells.fail(column, f"locked pin on a missing session: {why}")
             else:
@@ -1363,8 +1576,12 @@ def _pins(table: _Table | None, sessions: tuple[Session, ...], clinician_ids: se
             continue
         key = (session.session_id, clinician_id)
         if key in pins:
-            report.warn(row.file, row.number, "clinician_id",
-                        f"same session and clinician as row {first_row[key]}; merged")
+            report.warn(
+                row.file,
+                row.number,
+                "clinician_id",
+                f"same session and clinician as row {first_row[key]}; merged",
+            )
             locked = locked or pins[key].locked
         else:
             first_row[key] = row.number
@@ -1384,39 +1601,56 @@ def load_problem_with_warnings(src: str | Path) -> tuple[Problem, list[str]]:
     settings = _settings(source.settings(report), report)
     practices, practice_codes, networks = _practices(source.table("practices"), report)
     hubs, hub_ids = _hubs(source.table("hubs"), networks, report)
-    clinicians, clinician_ids = _clinicians(source.table("clinicians"), practice_codes, hub_ids,
-                                            report)
+    clinicians, clinician_ids = _clinicians(
+        source.table("clinicians"), practice_codes, hub_ids, report
+    )
     row_policy = "run" if settings.rules.bank_holiday_policy == "run" else "skip"
     patterns = _demand(source.table("patterns"), "weekday", hub_ids, report, row_policy)
     one_offs = _demand(source.table("sessions"), "date", hub_ids, report, row_policy)
     availability_table = source.table("availability")
     offers, offered_dates = _availability(availability_table, clinician_ids, report)
-    period = _period(settings, offered_dates,
-                     availability_table.file if availability_table else "availability.csv", report)
+    period = _period(
+        settings,
+        offered_dates,
+        availability_table.file if availability_table else "availability.csv",
+        report,
+    )
     if period is None:  # _period (or a broken availability file) has said why
         raise InputErrors(report.errors)
     first, last = period
     for row in one_offs:
         if row.date is not None and not first <= row.date <= last:
-            report.warn(*_origin(row), "date",
-                        f"{row.date} is outside the period {first} to {last}; ignored")
+            report.warn(
+                *_origin(row),
+                "date",
+                f"{row.date} is outside the period {first} to {last}; ignored",
+            )
     expansion = expand(patterns + one_offs, first, last, settings.rules.bank_holiday_region)
     _warn_skipped_one_offs(one_offs, expansion.bank_holidays, report)
     if not expansion.sessions and not report.errors:
         report.warn("patterns.csv", 0, "", f"no sessions between {first} and {last}")
     sessions = _with_kinds(expansion.sessions, report)
     _warn_unknown_kinds(sessions, settings, report)
-    published = _pins(source.table("assignments"), sessions, clinician_ids, hub_ids,
-                      period, report)
+    published = _pins(source.table("assignments"), sessions, clinician_ids, hub_ids, period, report)
     report.raise_if_any()
-    availability = {key: tuple(value) for key, value in sorted(offers.items())
-                    if first <= key[1] <= last}
+    availability = {
+        key: tuple(value) for key, value in sorted(offers.items()) if first <= key[1] <= last
+    }
     problem = Problem(
-        practices=tuple(practices), hubs=tuple(hubs), clinicians=tuple(clinicians),
-        sessions=sessions, availability=availability, period_start=first,
-        period_end=last, rules=settings.rules, weights=settings.weights, published=published,
-        bank_holidays=expansion.bank_holidays, reference_date=settings.reference,
-        skipped_for_bank_holidays=expansion.skipped)
+        practices=tuple(practices),
+        hubs=tuple(hubs),
+        clinicians=tuple(clinicians),
+        sessions=sessions,
+        availability=availability,
+        period_start=first,
+        period_end=last,
+        rules=settings.rules,
+        weights=settings.weights,
+        published=published,
+        bank_holidays=expansion.bank_holidays,
+        reference_date=settings.reference,
+        skipped_for_bank_holidays=expansion.skipped,
+    )
     return problem, report.warnings
 
 
@@ -1428,41 +1662,58 @@ def load_problem(src: str | Path) -> Problem:
     return problem
 
 
-def _period(settings: _Settings, offered: set[date], availability_file: str,
-            report: _Report) -> tuple[date, date] | None:
+def _period(
+    settings: _Settings, offered: set[date], availability_file: str, report: _Report
+) -> tuple[date, date] | None:
     """[period] of rota.toml; a bound it leaves out is the first or last availability date."""
     first = settings.start or (min(offered) if offered else None)
     last = settings.end or (max(offered) if offered else None)
     if first is None or last is None:
         if not any(e.file == availability_file for e in report.errors):  # explained already
-            report.error(availability_file, 0, "", "no dates to take the period from: "
-                         "give [period] start and end in rota.toml")
+            report.error(
+                availability_file,
+                0,
+                "",
+                "no dates to take the period from: give [period] start and end in rota.toml",
+            )
         return None
     if last < first:
-        report.error(SETTINGS_FILE, 0, "period.start" if settings.start else "period.end",
-                     f"the period would end ({last}) before it starts ({first})")
+        report.error(
+            SETTINGS_FILE,
+            0,
+            "period.start" if settings.start else "period.end",
+            f"the period would end ({last}) before it starts ({first})",
+        )
         return None
     # Sessions are expanded day by day over the period: bound it, and keep it clear of the
     # calendar's ends (date arithmetic around 0001-01-01 or 9999-12-31 overflows).
     days = (last - first).days + 1
     if first < EARLIEST_DAY or last > LATEST_DAY or days > LIMITS.max_period_days:
-        problem = (f"is {days:,} days long (at most {LIMITS.max_period_days:,})"
-                   if days > LIMITS.max_period_days else
-                   f"must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+        problem = (
+            f"is {days:,} days long (at most {LIMITS.max_period_days:,})"
+            if days > LIMITS.max_period_days
+            else f"must lie between {EARLIEST_DAY} and {LATEST_DAY}"
+        )
         key = "start" if first < EARLIEST_DAY or not settings.end else "end"
         if getattr(settings, key) is not None:
             file, row = settings.where("period", key)
             report.error(file, row, f"period.{key}", f"the period {first} to {last} {problem}")
         else:
-            report.error(availability_file, 0, "date", f"the availability dates span {first} "
-                         f"to {last}, so the period would too: it {problem}; give [period] "
-                         "start and end in rota.toml")
+            report.error(
+                availability_file,
+                0,
+                "date",
+                f"the availability dates span {first} "
+                f"to {last}, so the period would too: it {problem}; give [period] "
+                "start and end in rota.toml",
+            )
         return None
     return first, last
 
 
-def _warn_unknown_kinds(sessions: tuple[Session, ...], settings: _Settings,
-                        report: _Report) -> None:
+def _warn_unknown_kinds(
+    sessions: tuple[Session, ...], settings: _Settings, report: _Report
+) -> None:
     """A kind named in a rule that no session has is most likely a typo."""
     kinds = {s.kind for s in sessions if s.kind}
     named = list(report.kinds_named)
@@ -1480,8 +1731,11 @@ def _warn_unknown_kinds(sessions: tuple[Session, ...], settings: _Settings,
 def _warn_skipped_one_offs(rows: list[DemandRow], bank: frozenset[date], report: _Report) -> None:
     for row in rows:
         if row.date in bank and not row.run_on_bank_holidays:
-            report.warn(*_origin(row), "date", f"{row.date} is a bank holiday: skipped "
-                        "(bank_holidays = run keeps it)")
+            report.warn(
+                *_origin(row),
+                "date",
+                f"{row.date} is a bank holiday: skipped (bank_holidays = run keeps it)",
+            )
 
 
 def _origin(row: DemandRow) -> tuple[str, int]:
@@ -1499,8 +1753,9 @@ def load_rota(problem: Problem, path: str | Path) -> Rota:
     table = _read_csv(path, path.name, report) if path.is_file() else None
     if not path.is_file():
         report.error(path.name, 0, "", "no such file")
-    if table is None or not _check_columns(table, ("session_id", "clinician_id"), ROTA_COLUMNS,
-                                           report):
+    if table is None or not _check_columns(
+        table, ("session_id", "clinician_id"), ROTA_COLUMNS, report
+    ):
         report.raise_if_any()
         return ()
     taken: dict[tuple[str, int], int] = {}
@@ -1518,8 +1773,10 @@ def load_rota(problem: Problem, path: str | Path) -> Rota:
         if clinician_id and clinician is None:
             cells.fail("clinician_id", f"unknown clinician {clinician_id!r}")
         if (session_id, clinician_id) in seen:
-            cells.fail("clinician_id", f"same session and clinician as row "
-                       f"{seen[(session_id, clinician_id)]}")
+            cells.fail(
+                "clinician_id",
+                f"same session and clinician as row {seen[(session_id, clinician_id)]}",
+            )
         if not cells.ok or session is None or clinician is None:
             continue
         seen[(session_id, clinician_id)] = row.number
@@ -1530,8 +1787,9 @@ def load_rota(problem: Problem, path: str | Path) -> Rota:
     return tuple(sorted(rota))
 
 
-def _post_index(session: Session, clinician: Clinician, roles: str,
-                taken: Mapping[tuple[str, int], int]) -> int:
+def _post_index(
+    session: Session, clinician: Clinician, roles: str, taken: Mapping[tuple[str, int], int]
+) -> int:
     """The post named by `roles`, else the first accepting the clinician; free places first."""
     wanted = frozenset(r.casefold() for r in _items(roles))
     if roles:
@@ -1569,9 +1827,20 @@ def write_rota_csv(problem: Problem, rota: Iterable[Assignment], path: str | Pat
         s = problem.session(a.session_id)
         c = problem.clinician(a.clinician_id)
         post = s.posts[a.post_index] if a.post_index < len(s.posts) else None
-        rows.append((s.session_id, s.hub_id, s.date, s.start, s.end,
-                     post.roles_text if post else "", c.clinician_id, c.name, c.practice_code,
-                     a.locked))
+        rows.append(
+            (
+                s.session_id,
+                s.hub_id,
+                s.date,
+                s.start,
+                s.end,
+                post.roles_text if post else "",
+                c.clinician_id,
+                c.name,
+                c.practice_code,
+                a.locked,
+            )
+        )
     _write_csv(path, ROTA_COLUMNS, rows)
 
 
@@ -1589,4 +1858,3 @@ def _write_csv(path: str | Path, columns: Iterable[str], rows: Iterable[Iterable
         writer = csv.writer(handle)
         writer.writerow(columns)
         writer.writerows([_cell_text(v) for v in row] for row in rows)
-

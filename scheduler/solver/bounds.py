@@ -38,8 +38,9 @@ def reachable_sums(lengths: Mapping[int, int], unit: int) -> np.ndarray:
     return np.frombuffer(text.encode(), dtype=np.uint8) == ord("1")
 
 
-def fair_share_floor(shares: Sequence[int], total: int, lengths: Sequence[Mapping[int, int]],
-                     cap: int) -> int:
+def fair_share_floor(
+    shares: Sequence[int], total: int, lengths: Sequence[Mapping[int, int]], cap: int
+) -> int:
     """min Σ_p |W·m_p − shares[p]·total| over m_p reachable from lengths[p] (length → how many
     sessions of it practice p could work) with Σ_p m_p = total, where W = Σ shares; or `cap`
     if that minimum is above `cap` (pass a known rota's value: the floor then never exceeds
@@ -82,8 +83,8 @@ def fair_share_floor(shares: Sequence[int], total: int, lengths: Sequence[Mappin
             last = min(low + best.size - 1, new_high - k)
             if first > last:
                 continue
-            seg = best[first - low:last - low + 1] + cost
-            out = nxt[first + k - new_low:last + k - new_low + 1]
+            seg = best[first - low : last - low + 1] + cost
+            out = nxt[first + k - new_low : last + k - new_low + 1]
             np.minimum(out, seg, out=out)
         low, best = new_low, nxt
     if not low <= units < low + best.size:

@@ -92,11 +92,17 @@ Cell = tuple[int, int]  # (session index, post index)
 def applies(problem: Problem, rm: RotaModel, tier: tuple[str, ...], first: bool) -> bool:
     """Whether column generation can bound and guide this tier (see the module's docstring)."""
     weighted = [part for part in tier if problem.weights.of(part) > 0]
-    return (first and bool(weighted) and set(weighted) <= SEPARABLE and "cover" in weighted
-            and not isinstance(rm.parts["cover"], int)  # some post has weighted cover
-            and len(rm.variables.x) <= MOST_VARIABLES
-            and not problem.published and all(hub.rooms is None for hub in problem.hubs)
-            and len(rm.variables.sessions_of) >= 2)
+    return (
+        first
+        and bool(weighted)
+        and set(weighted) <= SEPARABLE
+        and "cover" in weighted
+        and not isinstance(rm.parts["cover"], int)  # some post has weighted cover
+        and len(rm.variables.x) <= MOST_VARIABLES
+        and not problem.published
+        and all(hub.rooms is None for hub in problem.hubs)
+        and len(rm.variables.sessions_of) >= 2
+    )
 
 
 @dataclass
@@ -122,7 +128,9 @@ class ColumnResult:
     seconds: float
 
 
-def post_penalty(problem: Problem, tier: tuple[str, ...], si: int, pi: int) -> list[tuple[int, int]]:
+def post_penalty(
+    problem: Problem, tier: tuple[str, ...], si: int, pi: int
+) -> list[tuple[int, int]]:
     """The tier's penalty of a post as (filled, penalty) at the filled counts where its slope
     changes (0, min, target, most): convex and linear between them."""
     session = problem.sessions[si]
@@ -132,8 +140,10 @@ def post_penalty(problem: Problem, tier: tuple[str, ...], si: int, pi: int) -> l
     def penalty(filled: int) -> int:
         total = weights.get("unfilled_min", 0) * session.minutes * max(0, post.min - filled)
         if post.under_weight or post.over_weight:
-            total += weights.get("cover", 0) * (post.under_weight * max(0, post.target - filled)
-                                                + post.over_weight * max(0, filled - post.target))
+            total += weights.get("cover", 0) * (
+                post.under_weight * max(0, post.target - filled)
+                + post.over_weight * max(0, filled - post.target)
+            )
         return total
 
     points = sorted({0, min(post.min, post.most), min(post.target, post.most), post.most})
@@ -147,8 +157,11 @@ class ColumnGeneration:
         self.problem, self.rm, self.tier = problem, rm, tier
         self.request_weight = problem.weights.of("requests") if "requests" in tier else 0
         # every post, also those nobody may fill (their penalty is a constant of the bound)
-        self.cells: list[Cell] = [(si, pi) for si, session in enumerate(problem.sessions)
-                                  for pi, _ in enumerate(session.posts)]
+        self.cells: list[Cell] = [
+            (si, pi)
+            for si, session in enumerate(problem.sessions)
+            for pi, _ in enumerate(session.posts)
+        ]
         self.clinicians = sorted(rm.variables.sessions_of)
         self.pricing = {ci: self._pricing_model(ci) for ci in self.clinicians}
         self.penalties = {cell: post_penalty(problem, tier, *cell) for cell in self.cells}
@@ -167,31 +180,51 @@ class ColumnGeneration:
     def _pricing_model(self, ci: int) -> _Pricing:
         clinician = self.problem.clinicians[ci]
         alone = replace(
-            self.problem, clinicians=(clinician,),
-            availability={key: offers for key, offers in self.problem.availability.items()
-                          if key[0] == clinician.clinician_id})
+            self.problem,
+            clinicians=(clinician,),
+            availability={
+                key: offers
+                for key, offers in self.problem.availability.items()
+                if key[0] == clinician.clinician_id
+            },
+        )
         model = cp_model.CpModel()
         forced = {(0, si) for c, si in locked_pairs(self.problem) if c == ci}
         variables = Variables.build(model, alone, forced)
         Constraints(model, alone, variables).add_all()
-        cost = (self.request_weight * Objective(model, alone, variables).add_requests()
-                if self.request_weight else 0)
+        cost = (
+            self.request_weight * Objective(model, alone, variables).add_requests()
+            if self.request_weight
+            else 0
+        )
         cells = {(si, pi): var for (_, si, pi), var in variables.x.items()}
         model.minimize(SCALE * cost)  # read back as the cost's terms, then rewritten each round
         cost_terms: dict[int, int] = {}
-        for index, coeff in zip(model.proto.objective.vars, model.proto.objective.coeffs, strict=True):
+        for index, coeff in zip(
+            model.proto.objective.vars, model.proto.objective.coeffs, strict=True
+        ):
             cost_terms[index] = cost_terms.get(index, 0) + coeff
         expected = {(si, pi) for (c, si, pi) in self.rm.variables.x if c == ci}
         if set(cells) != expected:  # eligibility is the clinician's own: this cannot differ
             raise AssertionError(f"pricing model of {clinician.clinician_id} has other variables")
-        return _Pricing(model, cost_terms, round(model.proto.objective.offset),
-                        {cell: var.index for cell, var in cells.items()})
+        return _Pricing(
+            model,
+            cost_terms,
+            round(model.proto.objective.offset),
+            {cell: var.index for cell, var in cells.items()},
+        )
 
     def _build_master(self, keep: bool = False) -> None:
         """The master LP; with `keep`, anew with the columns it had."""
-        old = [(ci, cells, cost)
-               for ci, entries in self.lambdas.items() for (_, cells), cost in
-               zip(entries, self.costs[ci], strict=True)] if keep else []
+        old = (
+            [
+                (ci, cells, cost)
+                for ci, entries in self.lambdas.items()
+                for (_, cells), cost in zip(entries, self.costs[ci], strict=True)
+            ]
+            if keep
+            else []
+        )
         lp = self.lp = pywraplp.Solver.CreateSolver("GLOP")
         # without preprocessing GLOP starts each solve from the last basis (new columns keep it
         # primal feasible); with it, every round solved from scratch (1 s a round on Instance12)
@@ -217,7 +250,8 @@ class ColumnGeneration:
                 piece.SetCoefficient(filled, -slope)
         objective.SetMinimization()
         self.lambdas: dict[int, list[tuple[pywraplp.Variable, frozenset[Cell]]]] = {
-            ci: [] for ci in self.clinicians}
+            ci: [] for ci in self.clinicians
+        }
         self.costs: dict[int, list[int]] = {ci: [] for ci in self.clinicians}
         for ci, cells, cost in old:
             self._add_lambda(ci, cells, cost)
@@ -245,8 +279,9 @@ class ColumnGeneration:
 
     # ---- pricing and the bound ------------------------------------------------------------
 
-    def price(self, ci: int, prices: dict[Cell, int], seconds: float
-              ) -> tuple[int, list[tuple[frozenset[Cell], int]]]:
+    def price(
+        self, ci: int, prices: dict[Cell, int], seconds: float
+    ) -> tuple[int, list[tuple[frozenset[Cell], int]]]:
         """min over the clinician's rotas of SCALE·cost − Σ prices·x: CP-SAT's proven bound of it,
         and the best rota found as (cells, cost). The objective is written straight into the
         proto (an expression rebuilt every round costs more than the solve)."""
@@ -282,10 +317,15 @@ class ColumnGeneration:
             raise _Infeasible
         response = solver.response_proto
         found = []
-        for values in [response.solution, *(extra.values for extra in response.additional_solutions)]:
+        for values in [
+            response.solution,
+            *(extra.values for extra in response.additional_solutions),
+        ]:
             cells = frozenset(cell for cell, index in pricing.index.items() if values[index])
-            cost = (sum(coeff * values[index] for index, coeff in pricing.cost_terms.items())
-                    + pricing.cost_offset) // SCALE
+            cost = (
+                sum(coeff * values[index] for index, coeff in pricing.cost_terms.items())
+                + pricing.cost_offset
+            ) // SCALE
             found.append((cells, cost))
         pricing.last = found[0][0]
         return bound, found
@@ -293,11 +333,14 @@ class ColumnGeneration:
     def post_bound(self, prices: dict[Cell, int]) -> int:
         """Σ over posts of min over filled f of SCALE·penalty(f) + price·f (at the breakpoints,
         where a convex piecewise-linear function plus a linear one has its minimum)."""
-        return sum(min(SCALE * g + prices.get(cell, 0) * f for f, g in self.penalties[cell])
-                   for cell in self.cells)
+        return sum(
+            min(SCALE * g + prices.get(cell, 0) * f for f, g in self.penalties[cell])
+            for cell in self.cells
+        )
 
-    def lagrangian(self, prices: dict[Cell, int], deadline: float, workers: int = 1
-                   ) -> tuple[int | None, dict[int, list[tuple[frozenset[Cell], int]]]]:
+    def lagrangian(
+        self, prices: dict[Cell, int], deadline: float, workers: int = 1
+    ) -> tuple[int | None, dict[int, list[tuple[frozenset[Cell], int]]]]:
         """SCALE × the bound at these prices (None if the deadline cut pricing short; the
         integer bound is that divided by SCALE, rounded up) and the rotas pricing found on the
         way, per clinician."""
@@ -308,8 +351,14 @@ class ColumnGeneration:
 
     # ---- the loop ---------------------------------------------------------------------------
 
-    def run(self, deadline: float, workers: int = 1, stop: Callable[[], bool] | None = None,
-            on_bound: Callable[[int], None] | None = None, settle: bool = False) -> ColumnResult:
+    def run(
+        self,
+        deadline: float,
+        workers: int = 1,
+        stop: Callable[[], bool] | None = None,
+        on_bound: Callable[[int], None] | None = None,
+        settle: bool = False,
+    ) -> ColumnResult:
         """Rounds of pricing until `deadline` (perf_counter seconds) or until the bound can
         rise no more than its tail (TAIL). With `settle` (a dive follows), the rounds go on past
         that until a round at the master's duals no longer lowers the LP (nothing prices out,
@@ -323,9 +372,13 @@ class ColumnGeneration:
         rounds = 0
         lp_value: float | None = None
         # first prices: every cell at its first unit's worth, so each clinician offers a full rota
-        duals = {cell: max(0, self.penalties[cell][0][1] - self.penalties[cell][1][1])
-                 / max(1, self.penalties[cell][1][0]) if len(self.penalties[cell]) > 1 else 0.0
-                 for cell in self.cells}
+        duals = {
+            cell: max(0, self.penalties[cell][0][1] - self.penalties[cell][1][1])
+            / max(1, self.penalties[cell][1][0])
+            if len(self.penalties[cell]) > 1
+            else 0.0
+            for cell in self.cells
+        }
         smoothing = 0.0
         center_bound: int | None = None
         best_scaled: int | None = None
@@ -334,8 +387,10 @@ class ColumnGeneration:
                 rounds += 1
                 raw = {cell: round(SCALE * value) for cell, value in duals.items()}
                 if self.center is not None and smoothing > 0:
-                    prices = {cell: round(smoothing * self.center[cell] + (1 - smoothing) * raw[cell])
-                              for cell in self.cells}
+                    prices = {
+                        cell: round(smoothing * self.center[cell] + (1 - smoothing) * raw[cell])
+                        for cell in self.cells
+                    }
                 else:
                     prices = raw
                 scaled, columns = self.lagrangian(prices, deadline, workers)
@@ -353,32 +408,53 @@ class ColumnGeneration:
                         self.center, center_bound = prices, bound
                 priced_out = lp_value is not None and any(
                     cost - sum(duals[c] for c in cells) - self._convexity_dual[ci] < -1e-6
-                    for ci, found in columns.items() for cells, cost in found)
+                    for ci, found in columns.items()
+                    for cells, cost in found
+                )
                 if settling and smoothing == 0.0 and not priced_out:
                     break  # settled: nothing prices out at the master's duals, so its LP is at
                     # the optimum (this round's columns, which tie at best, are left out: they
                     # could move a degenerate master to other duals)
-                added = sum(self.add_column(ci, cells, cost)
-                            for ci, found in columns.items() for cells, cost in found)
+                added = sum(
+                    self.add_column(ci, cells, cost)
+                    for ci, found in columns.items()
+                    for cells, cost in found
+                )
                 before, lp_value = lp_value, self._solve_master(deadline)
                 if lp_value is None:
                     break
-                if settling and smoothing == 0.0 and before is not None and lp_value > before - 1e-6:
+                if (
+                    settling
+                    and smoothing == 0.0
+                    and before is not None
+                    and lp_value > before - 1e-6
+                ):
                     break  # the columns that price out at the master's duals no longer lower
                     # it: a degenerate master whose duals only move from round to round
                 duals = self.duals
-                if not settling and best_scaled is not None and (
+                if (
+                    not settling
+                    and best_scaled is not None
+                    and (
                         -(-best_scaled // SCALE) >= math.ceil(lp_value - 1e-6)
-                        or lp_value - best_scaled / SCALE < TAIL):
+                        or lp_value - best_scaled / SCALE < TAIL
+                    )
+                ):
                     # the bound is the LP's rounded up, or next to the LP: rounds ahead could
                     # raise it by one at most
                     if not settle:
                         break
                     settling = True
                     mix = self.xbar()
-                    deadline = min(deadline, time.perf_counter()
-                                   + SETTLE_SHARE * (time.perf_counter() - started))
-                if settling and best_scaled is not None and lp_value - best_scaled / SCALE < SETTLED:
+                    deadline = min(
+                        deadline,
+                        time.perf_counter() + SETTLE_SHARE * (time.perf_counter() - started),
+                    )
+                if (
+                    settling
+                    and best_scaled is not None
+                    and lp_value - best_scaled / SCALE < SETTLED
+                ):
                     break  # settled: the bound meets the LP, which is then at its optimum (a
                     # degenerate master may still have duals at which some rota prices out)
                 if added == 0 and smoothing == 0.0 and rounds > 1:
@@ -392,9 +468,15 @@ class ColumnGeneration:
         self.lp_value = lp_value
         if mix is None and lp_value is not None:
             mix = self.xbar()
-        return ColumnResult(self.best_bound, lp_value, mix or {},
-                            None, rounds, sum(len(v) for v in self.lambdas.values()),
-                            time.perf_counter() - started)
+        return ColumnResult(
+            self.best_bound,
+            lp_value,
+            mix or {},
+            None,
+            rounds,
+            sum(len(v) for v in self.lambdas.values()),
+            time.perf_counter() - started,
+        )
 
     def xbar(self) -> dict[tuple[int, int, int], float]:
         """The master LP's mix of rotas, per x key (ci, si, pi) it puts above 0."""
@@ -426,8 +508,9 @@ class ColumnGeneration:
 
     # ---- a rota from the LP: diving ---------------------------------------------------------
 
-    def dive(self, deadline: float, workers: int = 1, stop: Callable[[], bool] | None = None
-             ) -> dict[int, frozenset[Cell]] | None:
+    def dive(
+        self, deadline: float, workers: int = 1, stop: Callable[[], bool] | None = None
+    ) -> dict[int, frozenset[Cell]] | None:
         """A whole rota from the master LP (after `run`): fix the clinicians whose LP rota is
         whole, and a tenth of the rest at the rota the LP gives most weight, re-price the
         others at the new duals for a few rounds, and again until everyone is fixed. Near the
@@ -446,15 +529,18 @@ class ColumnGeneration:
                 heaviest = {}
                 for ci in self.clinicians:
                     if ci not in fixed:
-                        var, cells = max(self.lambdas[ci], key=lambda entry: entry[0].solution_value())
+                        var, cells = max(
+                            self.lambdas[ci], key=lambda entry: entry[0].solution_value()
+                        )
                         heaviest[ci] = (var.solution_value(), var, cells)
                 if not heaviest:
                     break
                 left = deadline - step_started
                 late = left <= 0 or (stop is not None and stop())
                 whole = [ci for ci, (value, _, _) in heaviest.items() if value >= 1 - 1e-6]
-                ranked = sorted((ci for ci in heaviest if ci not in whole),
-                                key=lambda ci: -heaviest[ci][0])
+                ranked = sorted(
+                    (ci for ci in heaviest if ci not in whole), key=lambda ci: -heaviest[ci][0]
+                )
                 # one a step while time allows, a few more when the steps so far say it will not;
                 # a dive that would have to fix many at once is no better than rounding, and
                 # leaves its time to the search (Curtois Instance12: 7,578-8,190 where the
@@ -481,16 +567,20 @@ class ColumnGeneration:
                     added = 0
                     for ci, found in columns.items():
                         for cells, cost in found:
-                            reduced = (cost - sum(self.duals[c] for c in cells)
-                                       - self._convexity_dual[ci])
+                            reduced = (
+                                cost - sum(self.duals[c] for c in cells) - self._convexity_dual[ci]
+                            )
                             if reduced < -1e-6:
                                 added += self.add_column(ci, cells, cost)
                     if not added:
                         break
                 if self._solve_master(deadline) is None:
                     return None
-                if (not whole and backtracks < DIVE_BACKTRACKS
-                        and self.lp.Objective().Value() - before > jump):
+                if (
+                    not whole
+                    and backtracks < DIVE_BACKTRACKS
+                    and self.lp.Objective().Value() - before > jump
+                ):
                     # this step's rotas cost the LP a jump: back out of them, the rotas barred
                     backtracks += 1
                     for ci in chosen:
@@ -513,9 +603,9 @@ class ColumnGeneration:
             return None
         return fixed
 
-    def _price_all(self, prices: dict[Cell, int], deadline: float, workers: int,
-                   who: list[int] | None = None
-                   ) -> tuple[dict[int, int] | None, dict[int, list[tuple[frozenset[Cell], int]]]]:
+    def _price_all(
+        self, prices: dict[Cell, int], deadline: float, workers: int, who: list[int] | None = None
+    ) -> tuple[dict[int, int] | None, dict[int, list[tuple[frozenset[Cell], int]]]]:
         """Price every clinician (or those of `who`) on `workers` threads (CP-SAT releases the
         interpreter lock). The bounds are None if the deadline cut the round short or only some
         were priced (a partial sum bounds nothing)."""
@@ -558,9 +648,15 @@ class _Infeasible(Exception):
     """A clinician's own rules admit no rota at all."""
 
 
-def generate(problem: Problem, rm: RotaModel, tier: tuple[str, ...], deadline: float,
-             dive_deadline: float | None = None, workers: int = 1,
-             stop: Callable[[], bool] | None = None) -> ColumnResult:
+def generate(
+    problem: Problem,
+    rm: RotaModel,
+    tier: tuple[str, ...],
+    deadline: float,
+    dive_deadline: float | None = None,
+    workers: int = 1,
+    stop: Callable[[], bool] | None = None,
+) -> ColumnResult:
     """Column generation for `tier` until `deadline` (perf_counter seconds), then, with
     `dive_deadline`, a dive for a whole rota until then; see the module."""
     generation = ColumnGeneration(problem, rm, tier)

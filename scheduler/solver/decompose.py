@@ -73,7 +73,9 @@ MIN_PART_SECONDS = 0.2
 # fair share; the whole solve's phases take the goals below from the joined rota. (ics, the
 # same start, 45 s for the 28 parts: fair share 573 M to 193 M, cost 118.3 M, against 248 M
 # and 114.4 M with every goal.)
-BELOW_FAIR_SHARE = tuple(part for tier in GOALS[GOALS.index(("fair_share",)) + 1:] for part in tier)
+BELOW_FAIR_SHARE = tuple(
+    part for tier in GOALS[GOALS.index(("fair_share",)) + 1 :] for part in tier
+)
 # A cost part's CP-SAT search hands over to LNS after this long without improving: on the
 # generated ics a network's CP-SAT search, one worker, returned the start and then found nothing
 # in 2.5 s, where LNS took its cost from 3.22 M to 2.99 M in the next 3 s.
@@ -93,9 +95,9 @@ def networks_of(problem: Problem) -> list[Network]:
     return [] if problem.published or len(networks) < MIN_NETWORKS else networks
 
 
-def network_parts(problem: Problem, rota: Iterable[Assignment],
-                  groups: list[tuple[Network, ...]] | None = None) -> tuple[list[tuple[tuple[Network, ...], Problem]],
-                                                                            list[Assignment]]:
+def network_parts(
+    problem: Problem, rota: Iterable[Assignment], groups: list[tuple[Network, ...]] | None = None
+) -> tuple[list[tuple[tuple[Network, ...], Problem]], list[Assignment]]:
     """The parts (see the module's docstring), one per group of networks (default: each network
     alone), and the kept assignments; no parts when the problem is not worth cutting."""
     rota = list(rota)
@@ -118,7 +120,9 @@ def network_parts(problem: Problem, rota: Iterable[Assignment],
     kept = [a for a in rota if a.clinician_id not in home]
     posts = _posts(problem, rota, kept)
     list_sizes = _list_sizes(problem, rota, kept)
-    elsewhere: Counter[tuple[Network, str]] = Counter()  # the kept people's minutes, for the contract
+    elsewhere: Counter[tuple[Network, str]] = (
+        Counter()
+    )  # the kept people's minutes, for the contract
     for a in kept:
         session = problem.session(a.session_id)
         elsewhere[network_of_hub[session.hub_id], session.week] += session.minutes
@@ -128,27 +132,45 @@ def network_parts(problem: Problem, rota: Iterable[Assignment],
         hubs = tuple(replace(h, rooms=None) for h in problem.hubs if h.network in group)
         hub_ids = frozenset(h.hub_id for h in hubs)
         sessions = tuple(posts[s.session_id] for s in problem.sessions if s.hub_id in hub_ids)
-        clinicians = [replace(c, hubs=(c.hubs & hub_ids) if c.hubs else hub_ids)
-                      for c in problem.clinicians if home.get(c.clinician_id) == group]
+        clinicians = [
+            replace(c, hubs=(c.hubs & hub_ids) if c.hubs else hub_ids)
+            for c in problem.clinicians
+            if home.get(c.clinician_id) == group
+        ]
         clinicians = [c for c in clinicians if c.hubs]
         ids = {c.clinician_id for c in clinicians}
-        parts.append((group, replace(
-            problem,
-            practices=tuple(replace(p, list_size=list_sizes[p.code]) for p in problem.practices
-                            if p.network in group),
-            hubs=hubs,
-            clinicians=tuple(clinicians),
-            sessions=sessions,
-            availability={key: offers for key, offers in problem.availability.items() if key[0] in ids},
-            skipped_for_bank_holidays=tuple(s for s in problem.skipped_for_bank_holidays
-                                            if s.hub_id in hub_ids),
-            delivered_elsewhere={key: minutes for key, minutes in elsewhere.items() if key[0] in group},
-            gp_elsewhere=_gp_elsewhere(problem, kept, hub_ids),
-        )))
+        parts.append(
+            (
+                group,
+                replace(
+                    problem,
+                    practices=tuple(
+                        replace(p, list_size=list_sizes[p.code])
+                        for p in problem.practices
+                        if p.network in group
+                    ),
+                    hubs=hubs,
+                    clinicians=tuple(clinicians),
+                    sessions=sessions,
+                    availability={
+                        key: offers for key, offers in problem.availability.items() if key[0] in ids
+                    },
+                    skipped_for_bank_holidays=tuple(
+                        s for s in problem.skipped_for_bank_holidays if s.hub_id in hub_ids
+                    ),
+                    delivered_elsewhere={
+                        key: minutes for key, minutes in elsewhere.items() if key[0] in group
+                    },
+                    gp_elsewhere=_gp_elsewhere(problem, kept, hub_ids),
+                ),
+            )
+        )
     return parts, kept
 
 
-def _places(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> dict[tuple[str, int], int]:
+def _places(
+    problem: Problem, rota: list[Assignment], kept: list[Assignment]
+) -> dict[tuple[str, int], int]:
     """How many people each post may take in a part: its most, less the kept people on it, and
     less what its hub's rooms leave at each instant once the kept people there are counted.
     With these, no part's rota can outnumber a hub's rooms, so the parts need no rooms rule. A
@@ -157,8 +179,11 @@ def _places(problem: Problem, rota: list[Assignment], kept: list[Assignment]) ->
     on_post = Counter((a.session_id, a.post_index) for a in kept)
     own = Counter((a.session_id, a.post_index) for a in rota) - on_post
     kept_in = Counter(a.session_id for a in kept)
-    places = {(s.session_id, i): post.most - on_post[s.session_id, i]
-              for s in problem.sessions for i, post in enumerate(s.posts)}
+    places = {
+        (s.session_id, i): post.most - on_post[s.session_id, i]
+        for s in problem.sessions
+        for i, post in enumerate(s.posts)
+    }
     by_hub_day: dict[tuple[str, object], list[Session]] = defaultdict(list)
     for s in problem.sessions:
         by_hub_day[s.hub_id, s.date].append(s)
@@ -169,7 +194,9 @@ def _places(problem: Problem, rota: list[Assignment], kept: list[Assignment]) ->
         for s in day:  # the most people at once is reached at some session's start
             at = [o for o in day if o.start_minute <= s.start_minute < o.end_minute]
             keys = [(o.session_id, i) for o in at for i in range(len(o.posts))]
-            excess = sum(places[key] for key in keys) + sum(kept_in[o.session_id] for o in at) - rooms
+            excess = (
+                sum(places[key] for key in keys) + sum(kept_in[o.session_id] for o in at) - rooms
+            )
             for key in keys:
                 if excess <= 0:
                     break
@@ -184,17 +211,29 @@ def _posts(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> 
     them and what the hub's rooms leave (_places)."""
     places = _places(problem, rota, kept)
     on_post = Counter((a.session_id, a.post_index) for a in kept)
-    return {s.session_id: replace(s, posts=tuple(_post_with(post, places[s.session_id, index],
-                                                            on_post[s.session_id, index])
-                                                 for index, post in enumerate(s.posts)))
-            for s in problem.sessions}
+    return {
+        s.session_id: replace(
+            s,
+            posts=tuple(
+                _post_with(post, places[s.session_id, index], on_post[s.session_id, index])
+                for index, post in enumerate(s.posts)
+            ),
+        )
+        for s in problem.sessions
+    }
 
 
-def _gp_elsewhere(problem: Problem, kept: list[Assignment], hub_ids: frozenset[str]) -> frozenset[str]:
+def _gp_elsewhere(
+    problem: Problem, kept: list[Assignment], hub_ids: frozenset[str]
+) -> frozenset[str]:
     """The sessions at `hub_ids` a kept GP works (Problem.gp_elsewhere): their GP cover is met
     whatever the part does, so the part must not count them as wanting one."""
-    return frozenset(a.session_id for a in kept if problem.clinician(a.clinician_id).role_key == GP_ROLE
-                     and problem.session(a.session_id).hub_id in hub_ids)
+    return frozenset(
+        a.session_id
+        for a in kept
+        if problem.clinician(a.clinician_id).role_key == GP_ROLE
+        and problem.session(a.session_id).hub_id in hub_ids
+    )
 
 
 def _list_sizes(problem: Problem, rota: list[Assignment], kept: list[Assignment]) -> dict[str, int]:
@@ -209,8 +248,12 @@ def _list_sizes(problem: Problem, rota: list[Assignment], kept: list[Assignment]
     kept_minutes: Counter[str] = Counter()
     for a in kept:
         kept_minutes[practice_of[a.clinician_id]] += problem.session(a.session_id).minutes
-    return {p.code: max(0, round(10 * (weights.get(p.code, 0) * total / total_weight - kept_minutes[p.code])))
-            for p in problem.practices}
+    return {
+        p.code: max(
+            0, round(10 * (weights.get(p.code, 0) * total / total_weight - kept_minutes[p.code]))
+        )
+        for p in problem.practices
+    }
 
 
 def _post_with(post: Post, places: int, kept: int = 0) -> Post:
@@ -219,12 +262,21 @@ def _post_with(post: Post, places: int, kept: int = 0) -> Post:
     cover exactly as the whole does, up to a constant), and neither above `places`."""
     if places >= post.most:
         return post
-    return replace(post, min=min(max(0, post.min - kept), places),
-                   target=min(max(0, post.target - kept), places), max=places)
+    return replace(
+        post,
+        min=min(max(0, post.min - kept), places),
+        target=min(max(0, post.target - kept), places),
+        max=places,
+    )
 
 
-def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,
-                 should_stop: Callable[[], bool] | None = None) -> list[Assignment] | None:
+def network_rota(
+    problem: Problem,
+    rota: Iterable[Assignment],
+    seconds: float,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[Assignment] | None:
     """`rota` re-solved network by network (see the module's docstring) in at most `seconds`;
     None when the problem is not cut."""
     networks = networks_of(problem)
@@ -233,21 +285,33 @@ def network_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, p
     return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop)
 
 
-def network_cost_rota(problem: Problem, rota: Iterable[Assignment], seconds: float, params: SolveParams,
-                      should_stop: Callable[[], bool] | None = None) -> list[Assignment] | None:
+def network_cost_rota(
+    problem: Problem,
+    rota: Iterable[Assignment],
+    seconds: float,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[Assignment] | None:
     """`rota` with its cost lowered network by network (see the module's docstring) in at most
     `seconds`, every goal above cost kept; None when the problem is not cut. Parts that time
     leaves unsolved keep their share of `rota`."""
     networks = networks_of(problem)
     if not networks:
         return None
-    return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop,
-                        goal="cost")
+    return _solve_parts(
+        problem, list(rota), [(n,) for n in networks], seconds, params, should_stop, goal="cost"
+    )
 
 
-def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Network, ...]],
-                 seconds: float, params: SolveParams,
-                 should_stop: Callable[[], bool] | None, goal: str = "fair_share") -> list[Assignment] | None:
+def _solve_parts(
+    problem: Problem,
+    rota: list[Assignment],
+    groups: list[tuple[Network, ...]],
+    seconds: float,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    goal: str = "fair_share",
+) -> list[Assignment] | None:
     """Each group's part solved for `goal` from `rota` (one at a time or several, see ALONE),
     each with an even share of what is left of `seconds`; the joined
     rota. A part that time leaves unsolved, or that ends worse than its start, keeps its start.
@@ -271,9 +335,16 @@ def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Ne
                 return
             # the time left shared among the parts not yet started, `threads` at a time
             rounds = -(-(len(parts) - number) // threads)
-            found[number] = _solve_part(problem, rota, parts[number][1], goal, fairness,
-                                        (deadline - time.perf_counter()) / rounds,
-                                        replace(params, workers=part_workers), should_stop)
+            found[number] = _solve_part(
+                problem,
+                rota,
+                parts[number][1],
+                goal,
+                fairness,
+                (deadline - time.perf_counter()) / rounds,
+                replace(params, workers=part_workers),
+                should_stop,
+            )
 
     workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
     for thread in workers:
@@ -285,9 +356,16 @@ def _solve_parts(problem: Problem, rota: list[Assignment], groups: list[tuple[Ne
     return joined
 
 
-def _solve_part(problem: Problem, rota: list[Assignment], part: Problem, goal: str, fairness: _Fairness,
-                share: float, params: SolveParams,
-                should_stop: Callable[[], bool] | None) -> list[Assignment]:
+def _solve_part(
+    problem: Problem,
+    rota: list[Assignment],
+    part: Problem,
+    goal: str,
+    fairness: _Fairness,
+    share: float,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+) -> list[Assignment]:
     """One part's rota for `goal`, solved in `share` seconds from its share of `rota`: the
     start itself if time is too short, or if what was found is no better."""
     from scheduler.solver.solve import solve  # the parts are solved by the solve that calls this
@@ -298,11 +376,19 @@ def _solve_part(problem: Problem, rota: list[Assignment], part: Problem, goal: s
         return start
     if goal == "fair_share":
         part = replace(part, weights=replace(part.weights, **dict.fromkeys(BELOW_FAIR_SHARE, 0)))
-        part_params = replace(params, time_limit=share, progress=None, log=False, hold_above="fair_share")
+        part_params = replace(
+            params, time_limit=share, progress=None, log=False, hold_above="fair_share"
+        )
     else:
         part = fairness.pinned(part, start)
-        part_params = replace(params, time_limit=share, progress=None, log=False, hold_above=goal,
-                              stall_seconds=COST_PART_STALL)
+        part_params = replace(
+            params,
+            time_limit=share,
+            progress=None,
+            log=False,
+            hold_above=goal,
+            stall_seconds=COST_PART_STALL,
+        )
     result = solve(part, part_params, should_stop, start=start)
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return start
@@ -336,7 +422,9 @@ class _Fairness:
         its start's value, the part's fair share keeps every practice's minutes (to within the
         rounding of its shares, which `kept` checks)."""
         minutes = self._minutes(part, start)
-        return replace(part, practices=tuple(replace(p, list_size=minutes[p.code]) for p in part.practices))
+        return replace(
+            part, practices=tuple(replace(p, list_size=minutes[p.code]) for p in part.practices)
+        )
 
     def kept(self, part: Problem, start: list[Assignment], found: Iterable[Assignment]) -> bool:
         """`found` leaves the whole problem's fair share no worse than `start` does (the
@@ -345,8 +433,13 @@ class _Fairness:
 
     def _deviation(self, part: Problem, rota: Iterable[Assignment]) -> int:
         minutes = self._minutes(part, rota)
-        return sum(abs(self.total_weight * (self.kept_minutes[p.code] + minutes[p.code])
-                       - self.weights.get(p.code, 0) * self.total) for p in part.practices)
+        return sum(
+            abs(
+                self.total_weight * (self.kept_minutes[p.code] + minutes[p.code])
+                - self.weights.get(p.code, 0) * self.total
+            )
+            for p in part.practices
+        )
 
 
 def _tiers(problem: Problem, parts: dict[str, int]) -> tuple[int, ...]:

@@ -98,12 +98,22 @@ class LnsOutcome:
     improvements: int
 
 
-def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int], objective: int,
-            deadline: float, seed: int, stop: Callable[[], bool] | None = None,
-            on_improve: Callable[[int], None] | None = None, workers: int = 1,
-            practices: Practices | None = None, stall: float | None = None,
-            then: tuple[LinearExpr, int] | None = None,
-            after: threading.Event | None = None) -> LnsOutcome:
+def improve(
+    problem: Problem,
+    rm: RotaModel,
+    expr: LinearExpr,
+    values: list[int],
+    objective: int,
+    deadline: float,
+    seed: int,
+    stop: Callable[[], bool] | None = None,
+    on_improve: Callable[[int], None] | None = None,
+    workers: int = 1,
+    practices: Practices | None = None,
+    stall: float | None = None,
+    then: tuple[LinearExpr, int] | None = None,
+    after: threading.Event | None = None,
+) -> LnsOutcome:
     """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
 
     Each iteration frees the x variables of a random window of consecutive days or of a random
@@ -130,7 +140,9 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
     solution (CP-SAT releases the interpreter lock while it solves, so each uses a core). With
     `after`, all but the first wait for that event (work of the caller's that holds a core).
     """
-    items = [(problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
+    items = [
+        (problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()
+    ]
     state = _Shared(list(values), objective, time.perf_counter(), then[1] if then else 0)
     cut = None
     if items and then is None and len(rm.model.proto.variables) > CUT_VARIABLES:
@@ -139,11 +151,29 @@ def improve(problem: Problem, rm: RotaModel, expr: LinearExpr, values: list[int]
         cut = SubModels.read(whole, [index for _, _, index in items])
         del whole
     if items:
-        threads = [threading.Thread(target=_search, daemon=True,
-                                    args=(problem, rm, expr, items, state, deadline, seed * 7919 + k, stop,
-                                          on_improve, practices, stall, then and then[0],
-                                          after if k else None, cut))
-                   for k in range(max(1, workers))]
+        threads = [
+            threading.Thread(
+                target=_search,
+                daemon=True,
+                args=(
+                    problem,
+                    rm,
+                    expr,
+                    items,
+                    state,
+                    deadline,
+                    seed * 7919 + k,
+                    stop,
+                    on_improve,
+                    practices,
+                    stall,
+                    then and then[0],
+                    after if k else None,
+                    cut,
+                ),
+            )
+            for k in range(max(1, workers))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -164,35 +194,55 @@ class _Shared:
     improvements: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self, deadline: float, stop: Callable[[], bool] | None,
-             stall: float | None) -> tuple[list[int], int] | None:
+    def take(
+        self, deadline: float, stop: Callable[[], bool] | None, stall: float | None
+    ) -> tuple[list[int], int] | None:
         """A copy of the best solution and its objective for the next step, counted; None once
         the search is to end (the deadline, `stop`, or no improvement for `stall` seconds)."""
-        if (time.perf_counter() >= deadline - 0.05 or (stop is not None and stop())
-                or (stall and time.perf_counter() - self.improved_at > stall)):
+        if (
+            time.perf_counter() >= deadline - 0.05
+            or (stop is not None and stop())
+            or (stall and time.perf_counter() - self.improved_at > stall)
+        ):
             return None
         with self.lock:
             self.iterations += 1
             return list(self.best), self.objective
 
 
-def _search(problem: Problem, rm: RotaModel, expr: LinearExpr, items: list[tuple[date, int, int]], state: _Shared,
-            deadline: float, seed: int, stop: Callable[[], bool] | None,
-            on_improve: Callable[[int], None] | None, practices: Practices | None,
-            stall: float | None, then: LinearExpr | None, after: threading.Event | None,
-            cut: SubModels | None = None) -> None:
+def _search(
+    problem: Problem,
+    rm: RotaModel,
+    expr: LinearExpr,
+    items: list[tuple[date, int, int]],
+    state: _Shared,
+    deadline: float,
+    seed: int,
+    stop: Callable[[], bool] | None,
+    on_improve: Callable[[int], None] | None,
+    practices: Practices | None,
+    stall: float | None,
+    then: LinearExpr | None,
+    after: threading.Event | None,
+    cut: SubModels | None = None,
+) -> None:
     if after is not None:
         after.wait(max(0.0, deadline - time.perf_counter()))
     rng = random.Random(seed)
-    draw = _Draw(items, practices, state, len(rm.model.proto.variables) > PARTNERS_VARIABLES,
-                 _role_groups(problem, items) if practices is not None and ROLE_SHARE else None)
+    draw = _Draw(
+        items,
+        practices,
+        state,
+        len(rm.model.proto.variables) > PARTNERS_VARIABLES,
+        _role_groups(problem, items) if practices is not None and ROLE_SHARE else None,
+    )
     seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
     if cut is not None and len(state.best) == cut.variables:
         _search_cut(cut, draw, state, deadline, rng, stop, on_improve, stall, seconds)
         return
     model = rm.model.clone()
     objectives = []  # (vars, coeffs, offset) of the plain objective and the tie-broken one
-    for objective in ([expr] if then is None else [expr, THEN_SCALE * expr + then]):
+    for objective in [expr] if then is None else [expr, THEN_SCALE * expr + then]:
         model.minimize(objective)
         proto = model.proto.objective
         objectives.append((list(proto.vars), list(proto.coeffs), proto.offset))
@@ -220,7 +270,9 @@ def _search(problem: Problem, rm: RotaModel, expr: LinearExpr, items: list[tuple
         written_low, written_high = want_low, want_high
         cap.domain[len(cap.domain) - 1] = best_objective - constant
         if then is not None:
-            waited = (time.perf_counter() - state.improved_at) / (THEN_WAIT * stall) if stall else 1.0
+            waited = (
+                (time.perf_counter() - state.improved_at) / (THEN_WAIT * stall) if stall else 1.0
+            )
             tie = rng.random() < min(THEN_SHARE, waited)
             proto = model.proto.objective
             variables, coefficients, offset = objectives[tie]
@@ -264,15 +316,25 @@ def _sub_solver(rng: random.Random, seconds: float, deadline: float) -> cp_model
     return solver
 
 
-def _search_cut(cut: SubModels, draw: _Draw, state: _Shared, deadline: float, rng: random.Random,
-                stop: Callable[[], bool] | None, on_improve: Callable[[int], None] | None,
-                stall: float | None, seconds: float) -> None:
+def _search_cut(
+    cut: SubModels,
+    draw: _Draw,
+    state: _Shared,
+    deadline: float,
+    rng: random.Random,
+    stop: Callable[[], bool] | None,
+    on_improve: Callable[[int], None] | None,
+    stall: float | None,
+    seconds: float,
+) -> None:
     """_search's loop with each neighbourhood solved as a small model of its own
     (scheduler.solver.submodel), from a best solution that is whole (one value per model variable)."""
     while (taken := state.take(deadline, stop, stall)) is not None:
         best, best_objective = np.asarray(taken[0], dtype=np.int64), taken[1]
         free = draw.free(rng, best)
-        step = cut.solve(draw.indices[free], best, best_objective, _sub_solver(rng, seconds, deadline))
+        step = cut.solve(
+            draw.indices[free], best, best_objective, _sub_solver(rng, seconds, deadline)
+        )
         if step.values is not None and step.objective is not None:
             with state.lock:
                 if step.objective < state.objective:
@@ -294,8 +356,14 @@ class _Draw:
     `groups` (masks over the items, _role_groups), ROLE_SHARE of the steps free one group over
     a window of days, whose length adapts for each group on its own."""
 
-    def __init__(self, items: list[tuple[date, int, int]], practices: Practices | None, state: _Shared,
-                 partners: bool = False, groups: list[np.ndarray] | None = None):
+    def __init__(
+        self,
+        items: list[tuple[date, int, int]],
+        practices: Practices | None,
+        state: _Shared,
+        partners: bool = False,
+        groups: list[np.ndarray] | None = None,
+    ):
         self.practices, self.state, self.partners = practices, state, partners
         self.kind = "other"
         self.groups = groups or []
@@ -323,29 +391,36 @@ class _Draw:
             first = rng.randrange(0, len(self.days) - length + 1)
             return self.groups[self.group] & (self.of_day >= first) & (self.of_day < first + length)
         self.kind = "other"
-        self.by_practice = (practices is not None and len(practices.members) > 1
-                            and rng.random() < PRACTICE_SHARE)
+        self.by_practice = (
+            practices is not None and len(practices.members) > 1 and rng.random() < PRACTICE_SHARE
+        )
         if self.by_practice:
             assert practices is not None
             if practices.aim or not SWEEP:
                 picked = _pick_practices(rng, practices, best, round(self.count))
             else:
-                picked = (_sweep_with_partners(rng, self.state, practices, round(self.count))
-                          if self.partners else
-                          _next_practices(rng, self.state, len(practices.members), round(self.count)))
+                picked = (
+                    _sweep_with_partners(rng, self.state, practices, round(self.count))
+                    if self.partners
+                    else _next_practices(rng, self.state, len(practices.members), round(self.count))
+                )
             return np.isin(self.of_clinician, [ci for p in picked for ci in practices.members[p]])
         if rng.random() < 0.5 and len(self.days) > 1:
             length = max(1, round(self.share * len(self.days)))
             first = rng.randrange(0, len(self.days) - length + 1)
             return (self.of_day >= first) & (self.of_day < first + length)
-        return np.isin(self.of_clinician,
-                       rng.sample(self.clinicians, max(1, round(self.share * len(self.clinicians)))))
+        return np.isin(
+            self.of_clinician,
+            rng.sample(self.clinicians, max(1, round(self.share * len(self.clinicians)))),
+        )
 
     def adapt(self, solved: bool) -> None:
         """The last neighbourhood's kind grows if it was `solved` to optimality, else shrinks."""
         grow = 1.15 if solved else 1 / 1.15
         if self.kind == "role":
-            self.group_share[self.group] = min(1.0, max(MIN_SHARE, self.group_share[self.group] * grow))
+            self.group_share[self.group] = min(
+                1.0, max(MIN_SHARE, self.group_share[self.group] * grow)
+            )
         elif self.by_practice:
             self.count = min(self.most, max(2.0, self.count * grow))
         else:
@@ -356,11 +431,15 @@ def _role_groups(problem: Problem, items: list[tuple[date, int, int]]) -> list[n
     """For each set of roles some post accepts, a mask over `items`: those of clinicians of
     one of its roles."""
     role_of = np.array([problem.clinicians[ci].role_key for _, ci, _ in items])
-    kinds = sorted({post.roles for session in problem.sessions for post in session.posts}, key=sorted)
+    kinds = sorted(
+        {post.roles for session in problem.sessions for post in session.posts}, key=sorted
+    )
     return [np.isin(role_of, sorted(kind)) for kind in kinds]
 
 
-def _sweep_with_partners(rng: random.Random, state: _Shared, practices: Practices, count: int) -> list[int]:
+def _sweep_with_partners(
+    rng: random.Random, state: _Shared, practices: Practices, count: int
+) -> list[int]:
     """The next practice of the sweep (_next_practices) and `count` − 1 partners (at least one),
     each drawn with weight the chances its clinicians have to trade sessions with those drawn so
     far (Practices.overlap); drawn evenly where no practice has any."""
@@ -379,8 +458,9 @@ def _sweep_with_partners(rng: random.Random, state: _Shared, practices: Practice
     return chosen
 
 
-def _next_practices(rng: random.Random, state: _Shared, practices: int, count: int,
-                    least: int = 2) -> list[int]:
+def _next_practices(
+    rng: random.Random, state: _Shared, practices: int, count: int, least: int = 2
+) -> list[int]:
     """The next `count` practices (at least two) of a sweep through them all in random order,
     shared by the threads, so that every practice is freed once a round."""
     count = min(practices, max(least, count))
@@ -393,7 +473,9 @@ def _next_practices(rng: random.Random, state: _Shared, practices: int, count: i
     return picked
 
 
-def _pick_practices(rng: random.Random, practices: Practices, best: list[int], count: int) -> list[int]:
+def _pick_practices(
+    rng: random.Random, practices: Practices, best: list[int], count: int
+) -> list[int]:
     """`count` practices (at least two), half from those above their target (Practices.gaps)
     and half from those below, taken in turns, each drawn with weight its distance from it
     times the chances its clinicians have to trade sessions with those drawn so far
@@ -405,7 +487,10 @@ def _pick_practices(rng: random.Random, practices: Practices, best: list[int], c
         return rng.sample(range(len(practices.members)), min(len(practices.members), max(2, count)))
     gaps = practices.gaps(best)
     count = min(len(gaps), max(2, count))
-    sides = ({p: g for p, g in enumerate(gaps) if g > 0}, {p: -g for p, g in enumerate(gaps) if g < 0})
+    sides = (
+        {p: g for p, g in enumerate(gaps) if g > 0},
+        {p: -g for p, g in enumerate(gaps) if g < 0},
+    )
     wanted = [(count + 1) // 2, count // 2]
     chosen: list[int] = []
     turn = 0
@@ -425,4 +510,4 @@ def _pick_practices(rng: random.Random, practices: Practices, best: list[int], c
         turn = 1 - turn
     rest = [p for p in range(len(gaps)) if p not in chosen]
     rng.shuffle(rest)
-    return chosen + rest[:max(0, count - len(chosen))]
+    return chosen + rest[: max(0, count - len(chosen))]

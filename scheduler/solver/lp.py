@@ -85,8 +85,11 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
     lower = np.where(low_end <= -far, -np.inf, low_end)
     upper = np.where(high_end >= far, np.inf, high_end)
     cost = np.zeros(len(lower))
-    np.add.at(cost, np.asarray(proto.objective.vars, dtype=np.int64),
-              np.asarray(proto.objective.coeffs, dtype=np.float64))
+    np.add.at(
+        cost,
+        np.asarray(proto.objective.vars, dtype=np.int64),
+        np.asarray(proto.objective.coeffs, dtype=np.float64),
+    )
     refs: list[int] = []  # each row's variables (or literals) and coefficients, row after row
     coeffs: list[int] = []
     lengths: list[int] = []
@@ -147,16 +150,32 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
     np.cumsum(np.bincount(rows_of, minlength=kept), out=starts[1:])
     low = np.where(side[:, 0] <= -far, -np.inf, side[:, 0])
     high = np.where(side[:, 1] >= far, np.inf, side[:, 1])
-    return Rows(lower=lower, upper=upper, cost=cost, offset=float(proto.objective.offset),
-                scale=float(proto.objective.scaling_factor or 1.0), starts=starts,
-                index=(unique % max(1, len(lower))).astype(np.int64), value=summed,
-                low=low, high=high, numbers=np.asarray(numbers, dtype=np.int64)[keep_row],
-                read=len(constraints))
+    return Rows(
+        lower=lower,
+        upper=upper,
+        cost=cost,
+        offset=float(proto.objective.offset),
+        scale=float(proto.objective.scaling_factor or 1.0),
+        starts=starts,
+        index=(unique % max(1, len(lower))).astype(np.int64),
+        value=summed,
+        low=low,
+        high=high,
+        numbers=np.asarray(numbers, dtype=np.int64)[keep_row],
+        read=len(constraints),
+    )
 
 
-def _message(lower: np.ndarray, upper: np.ndarray, cost: np.ndarray | None, low: np.ndarray,
-             high: np.ndarray, starts: np.ndarray, index: np.ndarray, value: np.ndarray
-             ) -> linear_solver_pb2.MPModelProto:
+def _message(
+    lower: np.ndarray,
+    upper: np.ndarray,
+    cost: np.ndarray | None,
+    low: np.ndarray,
+    high: np.ndarray,
+    starts: np.ndarray,
+    index: np.ndarray,
+    value: np.ndarray,
+) -> linear_solver_pb2.MPModelProto:
     """An LP for GLOP to load in one message: columns' bounds (and objective `cost`), and rows
     with their sides, terms index/value[starts[r]:starts[r + 1]] (±inf: no side)."""
     message = linear_solver_pb2.MPModelProto()
@@ -170,8 +189,8 @@ def _message(lower: np.ndarray, upper: np.ndarray, cost: np.ndarray | None, low:
     for r, (low_side, high_side) in enumerate(zip(low.tolist(), high.tolist(), strict=True)):
         row = message.constraint.add()
         row.lower_bound, row.upper_bound = low_side, high_side
-        row.var_index.extend(terms[begins[r]:begins[r + 1]])
-        row.coefficient.extend(coefficients[begins[r]:begins[r + 1]])
+        row.var_index.extend(terms[begins[r] : begins[r + 1]])
+        row.coefficient.extend(coefficients[begins[r] : begins[r + 1]])
     return message
 
 
@@ -225,7 +244,9 @@ class Relaxation:
         rows = read_rows(self.model)
         if self.keep_rows:
             self.rows = rows
-        message = _message(rows.lower, rows.upper, None, rows.low, rows.high, rows.starts, rows.index, rows.value)
+        message = _message(
+            rows.lower, rows.upper, None, rows.low, rows.high, rows.starts, rows.index, rows.value
+        )
         error = self.lp.LoadModelFromProto(message)
         if error:
             raise RuntimeError(f"GLOP could not load the relaxation: {error}")
@@ -254,13 +275,18 @@ class Relaxation:
             return None
         started = time.perf_counter()
         import highspy  # (see DualBound)
+
         try:
             from highspy._core import _Highs as Bare
         except ImportError:  # (a highspy laid out otherwise: the banner it is)
             Bare = highspy.Highs
         program = highspy.HighsLp()  # (HiGHS's infinity is the float one, as read_rows's)
         program.num_col_, program.num_row_ = len(rows.lower), len(rows.low)
-        program.col_cost_, program.col_lower_, program.col_upper_ = rows.cost, rows.lower, rows.upper
+        program.col_cost_, program.col_lower_, program.col_upper_ = (
+            rows.cost,
+            rows.lower,
+            rows.upper,
+        )
         program.row_lower_, program.row_upper_ = rows.low, rows.high
         program.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         program.a_matrix_.start_ = rows.starts.astype(np.int32)
@@ -277,8 +303,11 @@ class Relaxation:
         if self.interrupted:
             return None
         status = highs.getModelPresolveStatus()
-        if status not in (highspy.HighsPresolveStatus.kReduced, highspy.HighsPresolveStatus.kNotReduced,
-                          highspy.HighsPresolveStatus.kReducedToEmpty):
+        if status not in (
+            highspy.HighsPresolveStatus.kReduced,
+            highspy.HighsPresolveStatus.kNotReduced,
+            highspy.HighsPresolveStatus.kReducedToEmpty,
+        ):
             return None
         reduced = highs.getPresolvedLp()
         del highs
@@ -289,15 +318,28 @@ class Relaxation:
         else:
             lower, upper = np.asarray(reduced.col_lower_), np.asarray(reduced.col_upper_)
             matrix = reduced.a_matrix_
-            start, index = np.asarray(matrix.start_, dtype=np.int64), np.asarray(matrix.index_, dtype=np.int64)
+            start, index = (
+                np.asarray(matrix.start_, dtype=np.int64),
+                np.asarray(matrix.index_, dtype=np.int64),
+            )
             coeff = np.asarray(matrix.value_, dtype=np.float64)
-            if matrix.format_ == highspy.MatrixFormat.kColwise:  # to rows: sorted by row, then column
+            if (
+                matrix.format_ == highspy.MatrixFormat.kColwise
+            ):  # to rows: sorted by row, then column
                 column = np.repeat(np.arange(reduced.num_col_), np.diff(start))
                 order = np.lexsort((column, index))
                 index, coeff, row = column[order], coeff[order], index[order]
                 start = np.searchsorted(row, np.arange(reduced.num_row_ + 1))
-            message = _message(lower, upper, np.asarray(reduced.col_cost_), np.asarray(reduced.row_lower_),
-                               np.asarray(reduced.row_upper_), start, index, coeff)
+            message = _message(
+                lower,
+                upper,
+                np.asarray(reduced.col_cost_),
+                np.asarray(reduced.row_lower_),
+                np.asarray(reduced.row_upper_),
+                start,
+                index,
+                coeff,
+            )
             message.objective_offset = reduced.offset_
             del reduced
             glop = pywraplp.Solver.CreateSolver("GLOP")
@@ -346,8 +388,9 @@ class Relaxation:
                 continue
             terms: dict[int, int] = defaultdict(int)
             if ct.has_linear():
-                if (any(abs(coeff) > _HUGE for coeff in ct.linear.coeffs)
-                        or any(index < 0 for index in ct.linear.vars)):
+                if any(abs(coeff) > _HUGE for coeff in ct.linear.coeffs) or any(
+                    index < 0 for index in ct.linear.vars
+                ):
                     continue  # (a negated reference in a row: not written by cp_model, set aside)
                 domain = ct.linear.domain
                 low, high = side(domain[0]), side(domain[len(domain) - 1])
@@ -355,8 +398,13 @@ class Relaxation:
                     terms[index] += coeff
             elif ct.has_at_most_one() or ct.has_exactly_one() or ct.has_bool_or():
                 # Σ literals ≤ 1, = 1 or ≥ 1, with ¬x written as 1 − x
-                literals = (ct.at_most_one.literals if ct.has_at_most_one() else
-                            ct.exactly_one.literals if ct.has_exactly_one() else ct.bool_or.literals)
+                literals = (
+                    ct.at_most_one.literals
+                    if ct.has_at_most_one()
+                    else ct.exactly_one.literals
+                    if ct.has_exactly_one()
+                    else ct.bool_or.literals
+                )
                 rhs = 1 - sum(1 for lit in literals if lit < 0)
                 low = -inf if ct.has_at_most_one() else rhs
                 high = inf if ct.has_bool_or() else rhs
@@ -412,8 +460,10 @@ class Relaxation:
         if status != pywraplp.Solver.OPTIMAL:
             return None
         value = scale * (objective.Value() + proto.objective.offset)
-        return LpSolution(math.ceil(value - _SLACK * max(1.0, abs(value))),
-                          [column.solution_value() for column in self.columns])
+        return LpSolution(
+            math.ceil(value - _SLACK * max(1.0, abs(value))),
+            [column.solution_value() for column in self.columns],
+        )
 
 
 class DualBound:
@@ -435,8 +485,14 @@ class DualBound:
     relaxation too.
     """
 
-    def __init__(self, model: cp_model.CpModel, objective: Any, holds: list[tuple[Any, int]],
-                 seconds: float, after: threading.Event | None = None):
+    def __init__(
+        self,
+        model: cp_model.CpModel,
+        objective: Any,
+        holds: list[tuple[Any, int]],
+        seconds: float,
+        after: threading.Event | None = None,
+    ):
         """`model`'s rows, each (expression, value) of `holds` added as expression ≤ value, with
         `objective` minimised; solved in a thread for at most `seconds` from now, once `after` is
         set (work of the caller's that wants the interpreter to itself: reading the LP out of the
@@ -523,17 +579,33 @@ class DualBound:
             if row >= 0:  # the row is expression − its constant ≤ value − that constant
                 high[row] = self.high[row] + (new - old)
         prices = self.prices
-        prices = np.where((prices > 0) & np.isfinite(self.low), prices,
-                          np.where((prices < 0) & np.isfinite(high), prices, 0.0))
-        reduced = self.cost - np.bincount(self.index, weights=self.value * prices[self.row_of],
-                                          minlength=len(self.cost))
-        if (np.any((reduced > 0) & ~np.isfinite(self.lower))
-                or np.any((reduced < 0) & ~np.isfinite(self.upper))):
+        prices = np.where(
+            (prices > 0) & np.isfinite(self.low),
+            prices,
+            np.where((prices < 0) & np.isfinite(high), prices, 0.0),
+        )
+        reduced = self.cost - np.bincount(
+            self.index, weights=self.value * prices[self.row_of], minlength=len(self.cost)
+        )
+        if np.any((reduced > 0) & ~np.isfinite(self.lower)) or np.any(
+            (reduced < 0) & ~np.isfinite(self.upper)
+        ):
             return None
-        rows = np.sum(np.where(prices > 0, prices * np.where(np.isfinite(self.low), self.low, 0.0),
-                               prices * np.where(np.isfinite(high), high, 0.0)))
-        columns = np.sum(np.where(reduced > 0, reduced * np.where(np.isfinite(self.lower), self.lower, 0.0),
-                                  np.where(reduced < 0, reduced * np.where(np.isfinite(self.upper), self.upper, 0.0),
-                                           0.0)))
+        rows = np.sum(
+            np.where(
+                prices > 0,
+                prices * np.where(np.isfinite(self.low), self.low, 0.0),
+                prices * np.where(np.isfinite(high), high, 0.0),
+            )
+        )
+        columns = np.sum(
+            np.where(
+                reduced > 0,
+                reduced * np.where(np.isfinite(self.lower), self.lower, 0.0),
+                np.where(
+                    reduced < 0, reduced * np.where(np.isfinite(self.upper), self.upper, 0.0), 0.0
+                ),
+            )
+        )
         value = self.scale * (float(rows) + float(columns) + self.offset)
         return math.ceil(value - _SLACK * max(1.0, abs(value)))

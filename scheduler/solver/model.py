@@ -45,8 +45,11 @@ def eligible_posts(problem: Problem, clinician: Clinician, session: Session) -> 
     constraint. (The hub and availability are asked once for all the posts: on the generated ics
     asking them post by post took 3 of the model's 16 s.)"""
     accepting = [pi for pi, post in enumerate(session.posts) if post.accepts(clinician)]
-    if accepting and clinician.may_work_at(session.hub_id) and \
-            offer_for(problem, clinician, session) is not Status.UNAVAILABLE:
+    if (
+        accepting
+        and clinician.may_work_at(session.hub_id)
+        and offer_for(problem, clinician, session) is not Status.UNAVAILABLE
+    ):
         return accepting
     return []
 
@@ -66,7 +69,9 @@ class Variables:
     posts_of: dict[tuple[int, int], list[cp_model.IntVar]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, model: cp_model.CpModel, problem: Problem, forced: set[tuple[int, int]]) -> Variables:
+    def build(
+        cls, model: cp_model.CpModel, problem: Problem, forced: set[tuple[int, int]]
+    ) -> Variables:
         """`forced` (clinician, session) pairs get variables even where ineligible, so that a
         locked pin that breaks a rule makes the model infeasible instead of vanishing."""
         v = cls()
@@ -87,18 +92,25 @@ class Variables:
             forced_at[si].add(ci)
         for si, session in enumerate(problem.sessions):
             roles = {r for post in session.posts for r in post.roles}
-            candidates = sorted(ci for r in roles
-                                for ci in (*by_role.get(r, ()), *by_role_hub.get((r, session.hub_id), ())))
+            candidates = sorted(
+                ci
+                for r in roles
+                for ci in (*by_role.get(r, ()), *by_role_hub.get((r, session.hub_id), ()))
+            )
             for ci in sorted(set(candidates) | forced_at.get(si, set())):
                 clinician = problem.clinicians[ci]
                 for pi in eligible_posts(problem, clinician, session):
-                    var = model.new_bool_var(f"x[{clinician.clinician_id},{session.session_id},{pi}]")
+                    var = model.new_bool_var(
+                        f"x[{clinician.clinician_id},{session.session_id},{pi}]"
+                    )
                     v.x[ci, si, pi] = var
                     per_pair[ci, si].append(var)
                     v.on_post[si, pi].append((ci, var))
                 if (ci, si) in forced and not per_pair.get((ci, si)):
                     # no eligible post: a variable fixed to 0 that the locked rule forces to 1
-                    var = model.new_bool_var(f"forced[{clinician.clinician_id},{session.session_id}]")
+                    var = model.new_bool_var(
+                        f"forced[{clinician.clinician_id},{session.session_id}]"
+                    )
                     model.add(var == 0)
                     per_pair[ci, si].append(var)
         v.posts_of = dict(per_pair)
@@ -126,8 +138,11 @@ class Variables:
 
 def _all_overlap(sessions: list[Session]) -> bool:
     """Whether every two of these sessions overlap in time (so a clinician works one at most)."""
-    return all(a.start_minute < b.end_minute and b.start_minute < a.end_minute
-               for i, a in enumerate(sessions) for b in sessions[i + 1:])
+    return all(
+        a.start_minute < b.end_minute and b.start_minute < a.end_minute
+        for i, a in enumerate(sessions)
+        for b in sessions[i + 1 :]
+    )
 
 
 class Constraints:
@@ -170,26 +185,31 @@ class Constraints:
             for k, si in enumerate(sis):
                 at = sessions[si].start_minute
                 running = [si]
-                for j in range(k - 1, -1, -1):  # backwards by index: a slice copied the list each time
+                for j in range(
+                    k - 1, -1, -1
+                ):  # backwards by index: a slice copied the list each time
                     t = sis[j]
                     if sessions[t].start_minute < at - MAX_SESSION_MINUTES:
                         break
                     if sessions[t].end_minute > at:
                         running.append(t)
-                running += [t for t in sis[k + 1:k + 1 + MAX_SAME_START]
-                            if sessions[t].start_minute == at]
+                running += [
+                    t for t in sis[k + 1 : k + 1 + MAX_SAME_START] if sessions[t].start_minute == at
+                ]
                 if len(running) > 1 or len(self.v.posts_of[ci, si]) > 1:
                     key = frozenset(running)
                     if key not in seen:  # sessions starting together give the same set
                         seen.add(key)
-                        self.m.add_at_most_one(x for t in sorted(running) for x in self.v.posts_of[ci, t])
+                        self.m.add_at_most_one(
+                            x for t in sorted(running) for x in self.v.posts_of[ci, t]
+                        )
 
     def add_min_rest(self) -> None:
         sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
         for ci, sis in self.v.sessions_of.items():
             for k, a in enumerate(sis):
                 sa = sessions[a]
-                for b in sis[k + 1:]:
+                for b in sis[k + 1 :]:
                     sb = sessions[b]
                     if sb.start_minute - sa.end_minute >= rest:
                         break  # sorted by start: every later session is far enough
@@ -229,9 +249,17 @@ class Constraints:
                 continue
             for si in sis:
                 at = self.p.sessions[si].start_minute
-                running = [t for t in sis if self.p.sessions[t].start_minute <= at < self.p.sessions[t].end_minute]
-                terms = [var for t in running for pi in range(len(self.p.sessions[t].posts))
-                         for _, var in self.v.on_post.get((t, pi), ())]
+                running = [
+                    t
+                    for t in sis
+                    if self.p.sessions[t].start_minute <= at < self.p.sessions[t].end_minute
+                ]
+                terms = [
+                    var
+                    for t in running
+                    for pi in range(len(self.p.sessions[t].posts))
+                    for _, var in self.v.on_post.get((t, pi), ())
+                ]
                 if len(terms) > rooms:
                     self.m.add(sum(terms) <= rooms)
 
@@ -245,7 +273,10 @@ class Constraints:
             allowance = max(0, limit - self.p.clinicians[ci].weekly_minutes_elsewhere)
             for sis in by_week.values():
                 if sum(self.p.sessions[si].minutes for si in sis) > allowance:
-                    self.m.add(sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis) <= allowance)
+                    self.m.add(
+                        sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis)
+                        <= allowance
+                    )
 
     def add_sessions_per_day(self) -> None:
         for ci in self.v.sessions_of:
@@ -294,7 +325,10 @@ class Constraints:
                     on = [w for w in maybe_on if w is not None]
                     if len(on) < length:
                         continue  # those days can't all be worked
-                    before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
+                    before, after = (
+                        self._worked(ci, days[k - 1]),
+                        self._worked(ci, days[k + length]),
+                    )
                     clause = [w.Not() for w in on] + [w for w in (before, after) if w is not None]
                     self.m.add_bool_or(clause)
 
@@ -308,11 +342,16 @@ class Constraints:
                 continue
             for length in range(1, least):
                 for k in range(1, len(days) - length):
-                    before, after = self._worked(ci, days[k - 1]), self._worked(ci, days[k + length])
+                    before, after = (
+                        self._worked(ci, days[k - 1]),
+                        self._worked(ci, days[k + length]),
+                    )
                     if before is None or after is None:
                         continue
                     off = [self._worked(ci, days[k + j]) for j in range(length)]
-                    self.m.add_bool_or([before.Not(), after.Not(), *(w for w in off if w is not None)])
+                    self.m.add_bool_or(
+                        [before.Not(), after.Not(), *(w for w in off if w is not None)]
+                    )
 
     def add_max_weekends(self) -> None:
         for ci, c in enumerate(self.p.clinicians):
@@ -344,10 +383,15 @@ class Constraints:
                 tomorrow = by_day.get(day + timedelta(days=1), [])
                 exclusive = one_a_day or _all_overlap([self.p.sessions[b] for b in tomorrow])
                 for a in today:
-                    after = [b for b in tomorrow
-                             if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden]
+                    after = [
+                        b
+                        for b in tomorrow
+                        if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden
+                    ]
                     if exclusive and after:  # at most one of tomorrow's: one clique
-                        self.m.add_at_most_one(x for t in (a, *after) for x in self.v.posts_of[ci, t])
+                        self.m.add_at_most_one(
+                            x for t in (a, *after) for x in self.v.posts_of[ci, t]
+                        )
                     else:
                         for b in after:
                             self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
@@ -372,11 +416,13 @@ def locked_pairs(problem: Problem) -> list[tuple[int, int]]:
     """(clinician index, session index) of every locked pin whose ids are known."""
     ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
     si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
-    return sorted({
-        (ci_of[pin.clinician_id], si_of[pin.session_id])
-        for pin in problem.published
-        if pin.locked and pin.clinician_id in ci_of and pin.session_id in si_of
-    })
+    return sorted(
+        {
+            (ci_of[pin.clinician_id], si_of[pin.session_id])
+            for pin in problem.published
+            if pin.locked and pin.clinician_id in ci_of and pin.session_id in si_of
+        }
+    )
 
 
 @dataclass
@@ -416,7 +462,10 @@ class Practices:
         if self.targets is not None:
             return [round(values[m] - t) for m, t in zip(self.minutes, self.targets, strict=True)]
         total = values[self.total]
-        return [self.total_weight * values[m] - w * total for m, w in zip(self.minutes, self.weights, strict=True)]
+        return [
+            self.total_weight * values[m] - w * total
+            for m, w in zip(self.minutes, self.weights, strict=True)
+        ]
 
 
 class Objective:
@@ -433,7 +482,9 @@ class Objective:
         # and the sum of the weights; for neighbourhoods that move minutes between practices
         self.practices: list[tuple[list[int], cp_model.IntVar, int]] = []
         self.total_weight = 0
-        self._fair_pending: list[tuple[str, list[int], list[LinearExpr], int, int, cp_model.IntVar]] = []
+        self._fair_pending: list[
+            tuple[str, list[int], list[LinearExpr], int, int, cp_model.IntVar]
+        ] = []
 
     def parts(self) -> dict[str, LinearExpr]:
         return {part: getattr(self, f"add_{part}")() for tier in GOALS for part in tier}
@@ -454,7 +505,9 @@ class Objective:
         terms = []
         for si, s in enumerate(self.p.sessions):
             for pi, post in enumerate(s.posts):
-                short = self._shortfall(f"unfilled_min[{s.session_id},{pi}]", post.min, self._filled(si, pi))
+                short = self._shortfall(
+                    f"unfilled_min[{s.session_id},{pi}]", post.min, self._filled(si, pi)
+                )
                 self._short_min[si, pi] = short
                 terms.append(s.minutes * short)
         return sum(terms)
@@ -468,8 +521,9 @@ class Objective:
                 if not (post.under_weight or post.over_weight):
                     continue
                 under = self.m.new_int_var(0, post.target, f"cover_under[{s.session_id},{pi}]")
-                over = self.m.new_int_var(0, max(0, post.most - post.target),
-                                          f"cover_over[{s.session_id},{pi}]")
+                over = self.m.new_int_var(
+                    0, max(0, post.most - post.target), f"cover_over[{s.session_id},{pi}]"
+                )
                 self.m.add(self._filled(si, pi) - post.target == over - under)
                 terms.append(post.under_weight * under + post.over_weight * over)
         return sum(terms)
@@ -483,8 +537,15 @@ class Objective:
         terms: list[LinearExpr] = []
         for cid, day, offer in requests_of(self.p):
             found = ci_of.get(cid)
-            matching = [self.v.works[found, si] for si in by_day.get((found, day), ())
-                        if offer.matches(self.p.sessions[si])] if found is not None else []
+            matching = (
+                [
+                    self.v.works[found, si]
+                    for si in by_day.get((found, day), ())
+                    if offer.matches(self.p.sessions[si])
+                ]
+                if found is not None
+                else []
+            )
             name = f"request[{cid},{day},{offer.kind}]"
             if offer.status is not Status.UNAVAILABLE:  # asked for: charged when not worked
                 if not matching:
@@ -509,8 +570,12 @@ class Objective:
         for si, s in enumerate(self.p.sessions):
             if not s.has_gp_post or s.session_id in self.p.gp_elsewhere:
                 continue
-            gps = [var for pi, _ in enumerate(s.posts) for ci, var in self.v.on_post.get((si, pi), ())
-                   if self.p.clinicians[ci].role_key == "gp"]
+            gps = [
+                var
+                for pi, _ in enumerate(s.posts)
+                for ci, var in self.v.on_post.get((si, pi), ())
+                if self.p.clinicians[ci].role_key == "gp"
+            ]
             no_gp = self.m.new_bool_var(f"gp_cover[{s.session_id}]")
             self.m.add(sum(gps) + no_gp >= 1)
             terms.append(s.minutes * no_gp)
@@ -524,8 +589,11 @@ class Objective:
             delivered[network_of[s.hub_id], s.week].append(s.minutes * works)
         terms = []
         for (network, week), required in contract_requirements(self.p).items():
-            terms.append(self._shortfall(f"contract[{network},{week}]", required,
-                                         sum(delivered.get((network, week), []))))
+            terms.append(
+                self._shortfall(
+                    f"contract[{network},{week}]", required, sum(delivered.get((network, week), []))
+                )
+            )
         return sum(terms)
 
     def add_stability(self) -> LinearExpr:
@@ -533,8 +601,11 @@ class Objective:
             return 0
         ci_of = {c.clinician_id: i for i, c in enumerate(self.p.clinicians)}
         si_of = {s.session_id: i for i, s in enumerate(self.p.sessions)}
-        published = {(ci_of.get(pin.clinician_id), si_of[pin.session_id])
-                     for pin in self.p.published if pin.session_id in si_of}
+        published = {
+            (ci_of.get(pin.clinician_id), si_of[pin.session_id])
+            for pin in self.p.published
+            if pin.session_id in si_of
+        }
         terms: list[LinearExpr] = []
         for ci, si in published:
             weight = STABILITY_NEAR_FACTOR if is_near(self.p, self.p.sessions[si]) else 1
@@ -555,7 +626,9 @@ class Objective:
                     continue
                 filled = self._filled(si, pi)
                 if post.most > post.target:
-                    under = self._shortfall(f"unfilled_target[{s.session_id},{pi}]", post.target, filled)
+                    under = self._shortfall(
+                        f"unfilled_target[{s.session_id},{pi}]", post.target, filled
+                    )
                 else:
                     under = post.target - filled
                 terms.append(s.minutes * (under - self._short_min[si, pi]))
@@ -591,7 +664,9 @@ class Objective:
             self._fair.append((w, total_weight, dev, step, most))
             self._fair_lengths.append(Counter(lengths.get(code, ())))
             if most:
-                self._fair_pending.append((code, sorted(clinicians[code]), minutes[code], most, w, dev))
+                self._fair_pending.append(
+                    (code, sorted(clinicians[code]), minutes[code], most, w, dev)
+                )
         return sum(terms)
 
     def scale_fair_share(self) -> None:
@@ -609,7 +684,9 @@ class Objective:
             self.practices.append((members, mine, w))
         self._fair_pending = []
 
-    def practice_groups(self, lp_values: list[float] | None = None, aim: bool = True) -> Practices | None:
+    def practice_groups(
+        self, lp_values: list[float] | None = None, aim: bool = True
+    ) -> Practices | None:
         """The practices for scheduler.solver.lns's practice neighbourhood (None: fewer than two),
         aimed at the LP relaxation's minutes where `lp_values` gives them (with `aim`; without,
         drawn evenly)."""
@@ -617,9 +694,16 @@ class Objective:
             return None
         minutes = [var.index for _, var, _ in self.practices]
         members = [members for members, _, _ in self.practices]
-        practices = Practices(members, minutes, [w for _, _, w in self.practices],
-                              self.total_minutes.index, self.total_weight, None, aim,
-                              self._overlap(members))
+        practices = Practices(
+            members,
+            minutes,
+            [w for _, _, w in self.practices],
+            self.total_minutes.index,
+            self.total_weight,
+            None,
+            aim,
+            self._overlap(members),
+        )
         if lp_values is not None:
             practices.aim_at(lp_values)
         return practices
@@ -650,7 +734,9 @@ class Objective:
                 self.m.add(dev >= w * total)
                 continue
             ideal = w * total / (total_weight * step)
-            candidates = {min(max(k, 0), most // step) for k in (math.floor(ideal), math.ceil(ideal))}
+            candidates = {
+                min(max(k, 0), most // step) for k in (math.floor(ideal), math.ceil(ideal))
+            }
             self.m.add(dev >= min(abs(total_weight * step * k - w * total) for k in candidates))
         return floor
 
@@ -681,8 +767,11 @@ class Objective:
 
     def add_even_load(self) -> LinearExpr:
         return sum(
-            self._convex(f"even_load[{self.p.clinicians[ci].clinician_id}]", self.load(ci),
-                         self._most_sessions(ci, sis))
+            self._convex(
+                f"even_load[{self.p.clinicians[ci].clinician_id}]",
+                self.load(ci),
+                self._most_sessions(ci, sis),
+            )
             for ci, sis in self.v.sessions_of.items()
         )
 
@@ -691,8 +780,13 @@ class Objective:
         for ci, sis in self.v.sessions_of.items():
             sats = [si for si in sis if self.p.sessions[si].is_saturday]
             count = sum(self.v.works[ci, si] for si in sats)
-            terms.append(self._convex(f"even_saturdays[{self.p.clinicians[ci].clinician_id}]", count,
-                                      self._most_sessions(ci, sats)))
+            terms.append(
+                self._convex(
+                    f"even_saturdays[{self.p.clinicians[ci].clinician_id}]",
+                    count,
+                    self._most_sessions(ci, sats),
+                )
+            )
         return sum(terms)
 
     def add_min_sessions(self) -> LinearExpr:
@@ -700,7 +794,11 @@ class Objective:
         for ci, c in enumerate(self.p.clinicians):
             if c.min_sessions_per_period > 0:
                 have = self.load(ci) if ci in self.v.sessions_of else 0
-                terms.append(self._shortfall(f"min_sessions[{c.clinician_id}]", c.min_sessions_per_period, have))
+                terms.append(
+                    self._shortfall(
+                        f"min_sessions[{c.clinician_id}]", c.min_sessions_per_period, have
+                    )
+                )
         return sum(terms)
 
     def add_preferences(self) -> LinearExpr:
@@ -741,4 +839,3 @@ def build_model(problem: Problem) -> RotaModel:
     objective = Objective(model, problem, variables)
     parts = objective.parts()
     return RotaModel(model, variables, parts, objective)
-

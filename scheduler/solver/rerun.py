@@ -68,8 +68,10 @@ class Absence:
         name = ""
         if problem is not None and self.clinician_id in problem._clinicians:
             name = f" ({problem.clinician(self.clinician_id).name})"
-        return (f"{self.clinician_id}{name} away {format_day(self.first, year=False)} to "
-                f"{format_day(self.last)}")
+        return (
+            f"{self.clinician_id}{name} away {format_day(self.first, year=False)} to "
+            f"{format_day(self.last)}"
+        )
 
 
 def with_absences(problem: Problem, absences: Iterable[Absence]) -> Problem:
@@ -112,8 +114,10 @@ def published_rota(problem: Problem) -> Rota:
         if session is None or clinician is None:
             continue
         accepting = [i for i, p in enumerate(session.posts) if p.accepts(clinician)] or [0]
-        index = next((i for i in accepting if taken[(pin.session_id, i)] < session.posts[i].most),
-                     accepting[0])
+        index = next(
+            (i for i in accepting if taken[(pin.session_id, i)] < session.posts[i].most),
+            accepting[0],
+        )
         taken[(pin.session_id, index)] += 1
         out.append(Assignment(pin.session_id, index, pin.clinician_id, pin.locked))
     return tuple(sorted(out))
@@ -136,8 +140,11 @@ class PinConflict:
         return "; ".join(self.reasons)
 
 
-def conflicting_pins(problem: Problem, time_limit: float = CONFLICT_TIME_LIMIT,
-                     should_stop: Callable[[], bool] | None = None) -> PinConflict | None:
+def conflicting_pins(
+    problem: Problem,
+    time_limit: float = CONFLICT_TIME_LIMIT,
+    should_stop: Callable[[], bool] | None = None,
+) -> PinConflict | None:
     """A minimal set of locked pins that no rota can keep together, or None when every locked
     pin can be kept.
 
@@ -178,10 +185,14 @@ class _PinFeasibility:
         ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
         si_of = {s.session_id: i for i, s in enumerate(problem.sessions)}
         self.pairs = locked_pairs(problem)
-        self.pins = {(ci_of[p.clinician_id], si_of[p.session_id]): p for p in problem.published
-                     if p.locked and p.clinician_id in ci_of and p.session_id in si_of}
-        unlocked = replace(problem, published=tuple(replace(p, locked=False)
-                                                    for p in problem.published))
+        self.pins = {
+            (ci_of[p.clinician_id], si_of[p.session_id]): p
+            for p in problem.published
+            if p.locked and p.clinician_id in ci_of and p.session_id in si_of
+        }
+        unlocked = replace(
+            problem, published=tuple(replace(p, locked=False) for p in problem.published)
+        )
         self.model = cp_model.CpModel()
         # the locked pairs are forced into the variables even where ineligible, as build_model
         # does, so a pin breaking availability or role makes its literal false, not vanish
@@ -190,8 +201,9 @@ class _PinFeasibility:
         self.literal: dict[tuple[int, int], cp_model.IntVar] = {}
         self.pair_of: dict[int, tuple[int, int]] = {}
         for ci, si in self.pairs:
-            lit = self.model.new_bool_var(f"pin[{problem.clinicians[ci].clinician_id},"
-                                          f"{problem.sessions[si].session_id}]")
+            lit = self.model.new_bool_var(
+                f"pin[{problem.clinicians[ci].clinician_id},{problem.sessions[si].session_id}]"
+            )
             self.model.add(variables.works[ci, si] == 1).only_enforce_if(lit)
             self.literal[ci, si] = lit
             self.pair_of[lit.index] = (ci, si)
@@ -200,8 +212,9 @@ class _PinFeasibility:
         s = self.problem.sessions[pair[1]]
         return (s.start_minute, s.hub_id, self.problem.clinicians[pair[0]].clinician_id)
 
-    def solve(self, pairs: list[tuple[int, int]], seconds: float,
-              should_stop: Callable[[], bool] | None) -> tuple[SolveStatus, list[tuple[int, int]]]:
+    def solve(
+        self, pairs: list[tuple[int, int]], seconds: float, should_stop: Callable[[], bool] | None
+    ) -> tuple[SolveStatus, list[tuple[int, int]]]:
         self.model.clear_assumptions()
         self.model.add_assumptions([self.literal[p] for p in pairs])
         solver = cp_model.CpSolver()
@@ -236,8 +249,12 @@ def explain_pins(problem: Problem, pins: Iterable[Pin]) -> list[str]:
     alone_problem = replace(problem, published=tuple(pins))
     together = check(alone_problem, published_rota(alone_problem))
     if together:
-        rules = "; ".join(f"{v.clinician_id}: {v.message} ({v.rule})" if v.clinician_id
-                          else f"{v.message} ({v.rule})" for v in together)
+        rules = "; ".join(
+            f"{v.clinician_id}: {v.message} ({v.rule})"
+            if v.clinician_id
+            else f"{v.message} ({v.rule})"
+            for v in together
+        )
         return [*lines, f"together: {rules}"]
     return [*lines, "together they cannot be kept with the hard rules"]
 
@@ -245,15 +262,20 @@ def explain_pins(problem: Problem, pins: Iterable[Pin]) -> list[str]:
 def pin_label(problem: Problem, pin: Pin) -> str:
     """'pin C1042 → RMC Sat 6 Mar 09:00'."""
     s = problem._sessions.get(pin.session_id)
-    where = (f"{s.hub_id} {format_day(s.date, year=False)} {format_time(s.start)}" if s
-             else pin.session_id)
+    where = (
+        f"{s.hub_id} {format_day(s.date, year=False)} {format_time(s.start)}"
+        if s
+        else pin.session_id
+    )
     return f"pin {pin.clinician_id} → {where}"
 
 
 def _own_violations(problem: Problem, pin: Pin):
     session = problem.session(pin.session_id)
     clinician = problem.clinician(pin.clinician_id)
-    indices = sorted(range(len(session.posts)), key=lambda i: not session.posts[i].accepts(clinician))
+    indices = sorted(
+        range(len(session.posts)), key=lambda i: not session.posts[i].accepts(clinician)
+    )
     first = None
     for index in indices:
         found = violations_if_added(problem, (), pin.session_id, index, pin.clinician_id)
@@ -281,9 +303,12 @@ class Rerun:
         return self.result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
 
-def rerun(problem: Problem, params: SolveParams | None = None,
-          should_stop: Callable[[], bool] | None = None,
-          published: Rota | None = None) -> Rerun:
+def rerun(
+    problem: Problem,
+    params: SolveParams | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    published: Rota | None = None,
+) -> Rerun:
     """Re-run from the published rota (`published`, else `problem.published`): keep what is
     still valid, change as little as the goals above stability allow.
 
@@ -301,8 +326,10 @@ def rerun(problem: Problem, params: SolveParams | None = None,
         problem = with_published(problem, published)
     start_from = tuple(published if published is not None else published_rota(problem))
     free = days_to_replan(problem, start_from)
-    budget = replace(params, time_limit=max(1.0, params.time_limit - FINISH_RESERVE
-                                            - (time.perf_counter() - started)))
+    budget = replace(
+        params,
+        time_limit=max(1.0, params.time_limit - FINISH_RESERVE - (time.perf_counter() - started)),
+    )
     result = solve_from(problem, start_from, budget, should_stop, free)
     if result.status is SolveStatus.INFEASIBLE and free is not None:
         # the weeks kept as published may be what blocks: let every week change
@@ -332,9 +359,13 @@ def days_to_replan(problem: Problem, rota: Iterable[Assignment]) -> set[date] | 
     return {d for d in problem.days() if iso_week(d) in weeks}
 
 
-def solve_from(problem: Problem, start: Iterable[Assignment], params: SolveParams,
-               should_stop: Callable[[], bool] | None = None,
-               free_days: set[date] | None = None) -> SolveResult:
+def solve_from(
+    problem: Problem,
+    start: Iterable[Assignment],
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None = None,
+    free_days: set[date] | None = None,
+) -> SolveResult:
     """scheduler.solver.solve from the published rota `start`; with `free_days`, only those days are
     re-planned and every other day keeps `start`."""
     return solve(problem, params, should_stop, start=start, free_days=free_days)
@@ -371,5 +402,17 @@ class _Stopper:
                 return
 
 
-__all__ = ["Absence", "PinConflict", "Rerun", "conflicting_pins", "days_to_replan", "explain_pins", "pin_label",
-           "published_rota", "rerun", "solve_from", "with_absences", "with_published"]
+__all__ = [
+    "Absence",
+    "PinConflict",
+    "Rerun",
+    "conflicting_pins",
+    "days_to_replan",
+    "explain_pins",
+    "pin_label",
+    "published_rota",
+    "rerun",
+    "solve_from",
+    "with_absences",
+    "with_published",
+]

@@ -321,9 +321,15 @@ class _Monitor:
     its solution is within PHASE_GAP of the bound (CP-SAT's, or `floor` proven before), or when
     it has found no solution at all in `give_up` seconds."""
 
-    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None,
-                 stall: float | None, floor: int | None = None,
-                 rest: int | None = None, give_up: float | None = None):
+    def __init__(
+        self,
+        solver: cp_model.CpSolver,
+        should_stop: Callable[[], bool] | None,
+        stall: float | None,
+        floor: int | None = None,
+        rest: int | None = None,
+        give_up: float | None = None,
+    ):
         self.solver, self.should_stop, self.stall, self.rest = solver, should_stop, stall, rest
         self.give_up = None if give_up is None else time.perf_counter() + give_up
         self.floor = floor
@@ -333,8 +339,9 @@ class _Monitor:
 
     def improved(self, objective: int, bound: int) -> None:
         self._last = time.perf_counter()
-        self.near = self.near or _near(objective, bound if self.floor is None else max(bound, self.floor),
-                                       self.rest)
+        self.near = self.near or _near(
+            objective, bound if self.floor is None else max(bound, self.floor), self.rest
+        )
 
     def __enter__(self) -> _Monitor:
         threading.Thread(target=self._poll, daemon=True).start()
@@ -349,9 +356,17 @@ class _Monitor:
                 self.cancelled = True
             elif self.near:
                 pass
-            elif self._last is None and self.give_up is not None and time.perf_counter() > self.give_up:
+            elif (
+                self._last is None
+                and self.give_up is not None
+                and time.perf_counter() > self.give_up
+            ):
                 self.gave_up = True
-            elif self._last is not None and self.stall and time.perf_counter() - self._last > self.stall:
+            elif (
+                self._last is not None
+                and self.stall
+                and time.perf_counter() - self._last > self.stall
+            ):
                 self.stalled = True
             else:
                 continue
@@ -368,10 +383,14 @@ _STATUS = {
 }
 
 
-def solve(problem: Problem, params: SolveParams | None = None,
-          should_stop: Callable[[], bool] | None = None, *,
-          start: Iterable[Assignment] | None = None,
-          free_days: set[date] | None = None) -> SolveResult:
+def solve(
+    problem: Problem,
+    params: SolveParams | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    *,
+    start: Iterable[Assignment] | None = None,
+    free_days: set[date] | None = None,
+) -> SolveResult:
     """Allocate clinicians to posts. Never raises for an infeasible or unfillable problem: the
     status says so. `should_stop` is polled during the search (for cancelling a run).
 
@@ -390,7 +409,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, params.workers)
     if 2 <= params.workers <= len(FEW_WORKERS_SUBSOLVERS) + 1:
-        solver.parameters.subsolvers.extend(FEW_WORKERS_SUBSOLVERS[:params.workers - 1])
+        solver.parameters.subsolvers.extend(FEW_WORKERS_SUBSOLVERS[: params.workers - 1])
     if params.workers <= 1:
         solver.parameters.linearization_level = ONE_WORKER_LINEARIZATION
     solver.parameters.random_seed = params.seed
@@ -415,7 +434,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
         parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
     for number, tier in enumerate(tiers, start=1):
         if tier in held:
-            rm.model.add(sum(problem.weights.of(part) * rm.parts[part] for part in tier) <= held[tier])
+            rm.model.add(
+                sum(problem.weights.of(part) * rm.parts[part] for part in tier) <= held[tier]
+            )
             hold_rows[tier] = len(rm.model.proto.constraints) - 1
             phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, held[tier], 0, 0.0))
             continue
@@ -423,18 +444,35 @@ def solve(problem: Problem, params: SolveParams | None = None,
         left = _time_left(params, elapsed, len(rm.model.proto.variables))
         if best_values is not None and (left <= 0.05 or stopped):
             break
-        budget = _budget(left, _phase_share(problem, tiers[number - 1:],
-                                            parts if best_values is not None or held else None,
-                                            len(rm.model.proto.variables) > LP_MOST_VARIABLES))
+        budget = _budget(
+            left,
+            _phase_share(
+                problem,
+                tiers[number - 1 :],
+                parts if best_values is not None or held else None,
+                len(rm.model.proto.variables) > LP_MOST_VARIABLES,
+            ),
+        )
         if tier == ("fair_share",):
             rm.objective.scale_fair_share()
-        if (tier == ("fair_share",) and best_values is not None
-                and _total_minutes_fixed(problem, rm, phases)):
+        if (
+            tier == ("fair_share",)
+            and best_values is not None
+            and _total_minutes_fixed(problem, rm, phases)
+        ):
             floor = problem.weights.of("fair_share") * rm.objective.tighten_fair_share(
-                best_values[rm.objective.total_minutes.index], parts["fair_share"])
-        if (tier == ("fair_share",) and best_values is not None and params.lns
-                and tiers[-1] == ("cost",) and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES):
-            below = tiers[number - 1:-1]  # fair share and the tiers down to cost, held as they stand
+                best_values[rm.objective.total_minutes.index], parts["fair_share"]
+            )
+        if (
+            tier == ("fair_share",)
+            and best_values is not None
+            and params.lns
+            and tiers[-1] == ("cost",)
+            and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES
+        ):
+            below = tiers[
+                number - 1 : -1
+            ]  # fair share and the tiers down to cost, held as they stand
             # by cost's start (the phases between are quick on such models). On the largest
             # models it has the rest of the solve, and its prices are taken at the cost phase's
             # end if not before. (Generated ics, this machine, 2026-12-04: the LP takes 34-62 s
@@ -444,7 +482,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
             # below puts in a form the LP keeps: cost's bound from it was 75 M.)
             seconds = budget
             if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
-                seconds = _time_left(params, time.perf_counter() - started, len(rm.model.proto.variables))
+                seconds = _time_left(
+                    params, time.perf_counter() - started, len(rm.model.proto.variables)
+                )
             dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, seconds))
         phase_started = time.perf_counter()
         phase_end = phase_started + budget  # what each step before the search leaves is up to it
@@ -453,9 +493,16 @@ def solve(problem: Problem, params: SolveParams | None = None,
         rm.model.minimize(expr)
         # a phase above the last may stop within NEGLIGIBLE of the whole objective: the tiers
         # below it as they stand, and its own value
-        rest = None if (number == len(tiers) or not parts or tier[0] not in NEGLIGIBLE_TIERS
-                        or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS) else sum(
-            problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
+        rest = (
+            None
+            if (
+                number == len(tiers)
+                or not parts
+                or tier[0] not in NEGLIGIBLE_TIERS
+                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS
+            )
+            else sum(problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
+        )
         # on a big model, a tier already at 0 in the rota so far is proven (every part is at
         # least 0), and one already within NEGLIGIBLE of 0 has nothing to gain: either is held
         # without a search (on a federation the rota of the first tier leaves GP cover at 0,
@@ -464,28 +511,40 @@ def solve(problem: Problem, params: SolveParams | None = None,
         # CP-SAT's start). A small model searches them all the same: its searches are quick, and
         # they leave the model's own penalty variables without slack at a proven optimum.
         value = sum(problem.weights.of(part) * parts.get(part, 0) for part in tier)
-        if (best_values is not None and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
-                and (value == 0 or rest is not None and _near(value, 0, rest))):
+        if (
+            best_values is not None
+            and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
+            and (value == 0 or rest is not None and _near(value, 0, rest))
+        ):
             rm.model.add(expr <= value)
             hold_rows[tier] = len(rm.model.proto.constraints) - 1
             status = SolveStatus.OPTIMAL if value == 0 else SolveStatus.FEASIBLE
             phases.append(PhaseResult(tier, status, value, 0, time.perf_counter() - phase_started))
-            _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
-                                   value, 0, done=True))
+            _emit(
+                params,
+                Progress(
+                    name, number, len(tiers), time.perf_counter() - started, value, 0, done=True
+                ),
+            )
             continue
         priced = None  # cost's bound from the prices of the LP solved early (DualBound)
         closing: float | None = None  # the last phase's closing swaps' time, set at its start
         early: _Alongside | None = None  # the phase's LP, started before its swaps
         if dual is not None and number == len(tiers):
-            value_of = {ph.tier: ph.value for ph in phases}  # each phase holds its tier at its value
+            value_of = {
+                ph.tier: ph.value for ph in phases
+            }  # each phase holds its tier at its value
             if all(t in value_of for t in dual[0]):
                 priced = dual[1].bound([value_of[t] for t in dual[0]])
             if priced is None and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
                 at_end.append(dual)
             dual = None
         if best_values is not None:
-            if (tier == ("fair_share",) and params.lns
-                    and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
+            if (
+                tier == ("fair_share",)
+                and params.lns
+                and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES
+            ):
                 if tier[0] in LP_ALONGSIDE and tier[0] in LP_ALONGSIDE_ANY_SIZE:
                     # GLOP's LP from now, beside the swaps: they are Python and leave the second
                     # core idle, and GLOP's solve lets go of the interpreter. The rows are read
@@ -502,47 +561,109 @@ def solve(problem: Problem, params: SolveParams | None = None,
                     if early.values is not None:
                         aim = _network_minutes(problem, rm, early.values)
                     budget = max(0.1, phase_end - time.perf_counter())
-                swapped, best_values = _by_swaps(problem, rm, rota, best_values, SWAP_SHARE * budget,
-                                                 params, free_days, aim)
+                swapped, best_values = _by_swaps(
+                    problem, rm, rota, best_values, SWAP_SHARE * budget, params, free_days, aim
+                )
                 if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
-                    best_values = _by_network(problem, rm, rota, best_values, DECOMPOSE_SHARE * budget,
-                                              params, should_stop)
+                    best_values = _by_network(
+                        problem,
+                        rm,
+                        rota,
+                        best_values,
+                        DECOMPOSE_SHARE * budget,
+                        params,
+                        should_stop,
+                    )
                 elif dual is not None:  # cost's LP again, held nearer where the phases will end
                     # (SECOND_LP_AT into the phase, and after the first)
-                    go = _later(dual[1].done, phase_started + SECOND_LP_AT * (phase_end - phase_started),
-                                phase_over)
-                    at_end.append((dual[0], _dual_bound(problem, rm, dual[0], tiers[-1], objective_parts(problem, swapped),
-                                                 _time_left(params, time.perf_counter() - started,
-                                                            len(rm.model.proto.variables)),
-                                                 go)))
+                    go = _later(
+                        dual[1].done,
+                        phase_started + SECOND_LP_AT * (phase_end - phase_started),
+                        phase_over,
+                    )
+                    at_end.append(
+                        (
+                            dual[0],
+                            _dual_bound(
+                                problem,
+                                rm,
+                                dual[0],
+                                tiers[-1],
+                                objective_parts(problem, swapped),
+                                _time_left(
+                                    params,
+                                    time.perf_counter() - started,
+                                    len(rm.model.proto.variables),
+                                ),
+                                go,
+                            ),
+                        )
+                    )
                 rota = swapped
                 budget = max(0.1, phase_end - time.perf_counter())
-            elif (tier == ("cost",) and number == len(tiers) and params.lns
-                  and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES):
+            elif (
+                tier == ("cost",)
+                and number == len(tiers)
+                and params.lns
+                and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES
+            ):
                 if ("fair_share",) in tiers:  # the closing swaps' time, kept from the parts
                     closing = min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget)
-                rota, best_values = _by_cost_swaps(problem, rm, rota, best_values, COST_SWAP_SHARE * budget,
-                                                   params, free_days, _slack(problem, phases, rota))
+                rota, best_values = _by_cost_swaps(
+                    problem,
+                    rm,
+                    rota,
+                    best_values,
+                    COST_SWAP_SHARE * budget,
+                    params,
+                    free_days,
+                    _slack(problem, phases, rota),
+                )
                 budget = max(0.1, phase_end - time.perf_counter())
                 share = COST_PARTS_SHARE if priced is None else COST_PARTS_SHARE_PRICED
-                best_values = _by_network(problem, rm, rota, best_values, share * max(0.1, budget - (closing or 0.0)),
-                                          params, should_stop, goal="cost")
+                best_values = _by_network(
+                    problem,
+                    rm,
+                    rota,
+                    best_values,
+                    share * max(0.1, budget - (closing or 0.0)),
+                    params,
+                    should_stop,
+                    goal="cost",
+                )
                 budget = max(0.1, phase_end - time.perf_counter())
             _hint(rm.model, best_values)
         # The fill and cover tiers gain much from presolve; the tiers from fair share down start
         # from a complete hint, and re-presolving a big model for them can cost more than the
         # phase has (seconds on a federation), so there they search the model as it is.
-        solver.parameters.cp_model_presolve = (best_values is None or tier[0] not in UNPRESOLVED
-                                               or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS)
+        solver.parameters.cp_model_presolve = (
+            best_values is None
+            or tier[0] not in UNPRESOLVED
+            or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS
+        )
         lp = lp_values = None
         alongside: _Alongside | None = None
-        if (params.columns and columns.applies(problem, rm, tier, best_values is None and start is None)):
-            lp = _column_start(problem, rm, tier, expr, budget, params, should_stop,
-                               partial(_emit_bound, params, name, number, len(tiers), started))
+        if params.columns and columns.applies(
+            problem, rm, tier, best_values is None and start is None
+        ):
+            lp = _column_start(
+                problem,
+                rm,
+                tier,
+                expr,
+                budget,
+                params,
+                should_stop,
+                partial(_emit_bound, params, name, number, len(tiers), started),
+            )
             budget = max(0.1, phase_end - time.perf_counter())
         size = len(rm.model.proto.variables)
-        glop = (best_values is not None and tier[0] in UNPRESOLVED and size > PRESOLVE_ALWAYS
-                and (size <= LP_MOST_VARIABLES or params.lns and tier[0] in LP_ALONGSIDE_ANY_SIZE))
+        glop = (
+            best_values is not None
+            and tier[0] in UNPRESOLVED
+            and size > PRESOLVE_ALWAYS
+            and (size <= LP_MOST_VARIABLES or params.lns and tier[0] in LP_ALONGSIDE_ANY_SIZE)
+        )
         if early is not None and not glop:  # (not so today: fair share's phase on a big model)
             early.relaxation.interrupt()
             early = None
@@ -574,25 +695,45 @@ def solve(problem: Problem, params: SolveParams | None = None,
         phase_deadline = time.perf_counter() + budget
         solver.parameters.max_time_in_seconds = budget
 
-        def report(obj: int, bound: int, name=name, number=number, lp=lp, alongside=alongside) -> None:
+        def report(
+            obj: int, bound: int, name=name, number=number, lp=lp, alongside=alongside
+        ) -> None:
             if lp is None and alongside is not None:
                 lp = alongside.bound  # None until GLOP has solved
             bound = bound if lp is None else max(bound, lp)  # CP-SAT's own may lag behind the cut
-            _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound))
+            _emit(
+                params,
+                Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound),
+            )
 
         # a stalled phase hands its time to LNS, else to the tiers below; the last one without
         # LNS has nobody to hand to, nor has the last one of a model too big for GLOP (its
         # bound then grows only while CP-SAT searches: on the ics, cost's from 63 M to 105 M
         # over the phase, where a hand-over to LNS froze it at 85 M to gain 1 M of cost)
         last_alone = number == len(tiers) and (
-            not params.lns or (lp is None and len(rm.model.proto.variables) > LP_MOST_VARIABLES))
-        stall = 0 if last_alone else (max(MIN_STALL_SECONDS, STALL_SHARE * budget)
-                                      if params.stall_seconds is None else params.stall_seconds)
-        direct = (best_values is not None and params.lns and tier[0] in HAND_OVER
-                  and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
-                  and (lp is not None or alongside is not None or tier[0] == "fair_share"))
-        give_up = (NO_ROTA_SHARE * budget if params.lns and best_values is not None
-                   and tier[0] in UNPRESOLVED else None)
+            not params.lns or (lp is None and len(rm.model.proto.variables) > LP_MOST_VARIABLES)
+        )
+        stall = (
+            0
+            if last_alone
+            else (
+                max(MIN_STALL_SECONDS, STALL_SHARE * budget)
+                if params.stall_seconds is None
+                else params.stall_seconds
+            )
+        )
+        direct = (
+            best_values is not None
+            and params.lns
+            and tier[0] in HAND_OVER
+            and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
+            and (lp is not None or alongside is not None or tier[0] == "fair_share")
+        )
+        give_up = (
+            NO_ROTA_SHARE * budget
+            if params.lns and best_values is not None and tier[0] in UNPRESOLVED
+            else None
+        )
         monitor = _Monitor(solver, should_stop, stall, lp, rest, give_up)
         if direct:
             assert best_values is not None
@@ -617,12 +758,23 @@ def solve(problem: Problem, params: SolveParams | None = None,
         elif status is SolveStatus.UNKNOWN and monitor.gave_up and best_values is not None:
             begin, begin_value = best_values, round(_objective_value(rm.model, best_values))
             bound = max(0, bound) if bound <= begin_value else max(0, lp or 0)  # trusted as below
-        if (begin is not None and begin_value is not None and params.lns and not stopped
-                and not _near(begin_value, bound, rest)):
+        if (
+            begin is not None
+            and begin_value is not None
+            and params.lns
+            and not stopped
+            and not _near(begin_value, bound, rest)
+        ):
             near = threading.Event()
 
-            def improved(obj: int, bound: int = bound, report=report, near=near,
-                         alongside=alongside, rest=rest) -> None:
+            def improved(
+                obj: int,
+                bound: int = bound,
+                report=report,
+                near=near,
+                alongside=alongside,
+                rest=rest,
+            ) -> None:
                 if alongside is not None and alongside.bound is not None:
                     bound = max(bound, alongside.bound)
                 if _near(obj, bound, rest):
@@ -632,37 +784,88 @@ def solve(problem: Problem, params: SolveParams | None = None,
             def stop(near=near) -> bool:
                 return near.is_set() or (should_stop is not None and should_stop())
 
-            groups = (rm.objective.practice_groups(lp_values) if "fair_share" in tier
-                      else rm.objective.practice_groups(aim=False) if tier[0] in HAND_OVER else None)
+            groups = (
+                rm.objective.practice_groups(lp_values)
+                if "fair_share" in tier
+                else rm.objective.practice_groups(aim=False)
+                if tier[0] in HAND_OVER
+                else None
+            )
             if alongside is not None and groups is not None and groups.aim:
                 alongside.aim(groups)
-            swaps_after = (tier == ("cost",) and number == len(tiers) and ("fair_share",) in tiers
-                           and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES)
-            tail = (closing or min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget)) if swaps_after else 0.0
+            swaps_after = (
+                tier == ("cost",)
+                and number == len(tiers)
+                and ("fair_share",) in tiers
+                and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES
+            )
+            tail = (
+                (closing or min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget))
+                if swaps_after
+                else 0.0
+            )
             cost_tail = COST_TAIL_SHARE * budget if swaps_after else 0.0
-            outcome = improve(problem, rm, expr, begin, begin_value, phase_deadline - tail - cost_tail,
-                              params.seed + number, stop, improved, params.workers, groups,
-                              stall if number < len(tiers) else None,
-                              _tie_break(problem, rm, solver, tier, tiers)
-                              if status is SolveStatus.FEASIBLE else None,
-                              None if alongside is None else alongside.done)
+            outcome = improve(
+                problem,
+                rm,
+                expr,
+                begin,
+                begin_value,
+                phase_deadline - tail - cost_tail,
+                params.seed + number,
+                stop,
+                improved,
+                params.workers,
+                groups,
+                stall if number < len(tiers) else None,
+                _tie_break(problem, rm, solver, tier, tiers)
+                if status is SolveStatus.FEASIBLE
+                else None,
+                None if alongside is None else alongside.done,
+            )
             if cost_tail and not (should_stop is not None and should_stop()):
                 values = outcome.values if outcome.improvements else begin
                 rota = _values_rota(problem, rm, values)
-                _, found = _by_cost_swaps(problem, rm, rota, values, phase_deadline - tail - time.perf_counter(),
-                                          params, free_days, _slack(problem, phases, rota))
+                _, found = _by_cost_swaps(
+                    problem,
+                    rm,
+                    rota,
+                    values,
+                    phase_deadline - tail - time.perf_counter(),
+                    params,
+                    free_days,
+                    _slack(problem, phases, rota),
+                )
                 if found is not values:
-                    outcome = replace(outcome, values=found, objective=round(_objective_value(rm.model, found)),
-                                      improvements=outcome.improvements + 1)
+                    outcome = replace(
+                        outcome,
+                        values=found,
+                        objective=round(_objective_value(rm.model, found)),
+                        improvements=outcome.improvements + 1,
+                    )
                     report(outcome.objective, bound)
             if tail and not (should_stop is not None and should_stop()):
-                below = [hold_rows[t] for t in tiers[tiers.index(("fair_share",)) + 1:number - 1]
-                         if t in hold_rows]
-                found = _swapped_after(problem, rm, outcome.values if outcome.improvements else begin,
-                                       below, phase_deadline, params, free_days)
+                below = [
+                    hold_rows[t]
+                    for t in tiers[tiers.index(("fair_share",)) + 1 : number - 1]
+                    if t in hold_rows
+                ]
+                found = _swapped_after(
+                    problem,
+                    rm,
+                    outcome.values if outcome.improvements else begin,
+                    below,
+                    phase_deadline,
+                    params,
+                    free_days,
+                )
                 if found is not None:
-                    outcome = replace(outcome, values=found, objective=round(_objective_value(rm.model, found)),
-                                      improvements=outcome.improvements + 1)
+                    outcome = replace(
+                        outcome,
+                        values=found,
+                        objective=round(_objective_value(rm.model, found)),
+                        improvements=outcome.improvements + 1,
+                    )
                     report(outcome.objective, bound)
             if outcome.improvements:
                 _replay(solver, rm, outcome.values)
@@ -682,7 +885,11 @@ def solve(problem: Problem, params: SolveParams | None = None,
             seconds = time.perf_counter() - phase_started
         for below, late in at_end if number == len(tiers) else ():
             value_of = {ph.tier: ph.value for ph in phases}
-            later = late.bound([value_of[t] for t in below]) if all(t in value_of for t in below) else None
+            later = (
+                late.bound([value_of[t] for t in below])
+                if all(t in value_of for t in below)
+                else None
+            )
             if later is not None and later > bound:
                 bound = later
                 if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
@@ -715,8 +922,18 @@ def solve(problem: Problem, params: SolveParams | None = None,
             hold_rows[tier] = len(rm.model.proto.constraints) - 1
             proven = max(0, lp or 0, bound if bound <= value else 0)
             phases.append(PhaseResult(tier, status, value, min(proven, value), seconds))
-        _emit(params, Progress(name, number, len(tiers), time.perf_counter() - started,
-                               phases[-1].value, phases[-1].bound, done=True))
+        _emit(
+            params,
+            Progress(
+                name,
+                number,
+                len(tiers),
+                time.perf_counter() - started,
+                phases[-1].value,
+                phases[-1].bound,
+                done=True,
+            ),
+        )
         phase_over.set()  # (a phase that ends early lets cost's second LP start, SECOND_LP_AT)
         phase_over = threading.Event()
 
@@ -730,11 +947,14 @@ def solve(problem: Problem, params: SolveParams | None = None,
 
     phases = _met_bounds(problem, phases, parts)
     objective = sum(problem.weights.of(p) * parts[p] for p in PARTS)
-    all_proven = len(phases) == len(tiers) and all(ph.status is SolveStatus.OPTIMAL for ph in phases)
+    all_proven = len(phases) == len(tiers) and all(
+        ph.status is SolveStatus.OPTIMAL for ph in phases
+    )
     # The bound of the weighted total: proven tiers at their value, the rest at their bound
     # (each given the tiers above held at the values found), tiers never run at 0.
     bound = sum(ph.bound for ph in phases) + sum(
-        problem.weights.of(p) * parts[p] for tier in GOALS if tier not in tiers for p in tier)
+        problem.weights.of(p) * parts[p] for tier in GOALS if tier not in tiers for p in tier
+    )
     return SolveResult(
         status=SolveStatus.OPTIMAL if all_proven else SolveStatus.FEASIBLE,
         rota=rota,
@@ -807,12 +1027,21 @@ class _Alongside:
         return self.bound
 
 
-def _tie_break(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver, tier: tuple[str, ...],
-               tiers: list[tuple[str, ...]]) -> tuple[object, int] | None:
+def _tie_break(
+    problem: Problem,
+    rm: RotaModel,
+    solver: cp_model.CpSolver,
+    tier: tuple[str, ...],
+    tiers: list[tuple[str, ...]],
+) -> tuple[object, int] | None:
     """The last tier's expression and its value in the solver's rota, for LNS to break ties
     in `tier` by (TIE_BREAK), or None."""
     last = tiers[-1]
-    if tier[0] not in TIE_BREAK or last == tier or len(rm.model.proto.variables) > LP_MOST_VARIABLES:
+    if (
+        tier[0] not in TIE_BREAK
+        or last == tier
+        or len(rm.model.proto.variables) > LP_MOST_VARIABLES
+    ):
         return None
     expr = sum(problem.weights.of(part) * rm.parts[part] for part in last)
     return expr, round(solver.value(expr))
@@ -837,8 +1066,9 @@ def _time_left(params: SolveParams, elapsed: float, variables: int) -> float:
     return params.time_limit - elapsed - CLOSING_SECONDS_PER_VARIABLE * variables
 
 
-def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str, int] | None,
-                 big: bool = False) -> float:
+def _phase_share(
+    problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str, int] | None, big: bool = False
+) -> float:
     """The share of the time left that the first of `tiers` gets. Before any rota, each tier
     an even share (at least MIN_PHASE_SHARE); after, in proportion to what each tier weighs in
     the rota so far (its weighted parts; a tier's value is what its phase can lower), each at
@@ -847,30 +1077,41 @@ def _phase_share(problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str
         return 1.0
     if parts is None:
         return max(1 / len(tiers), MIN_PHASE_SHARE)
-    stakes = [max(1, sum(problem.weights.of(part) * parts.get(part, 0) for part in tier))
-              for tier in tiers]
+    stakes = [
+        max(1, sum(problem.weights.of(part) * parts.get(part, 0) for part in tier))
+        for tier in tiers
+    ]
     most = MAX_STAKE_SHARE_BIG if big else MAX_STAKE_SHARE
     least = FILL_SHARE_BIG if big and tiers[0] in FILL_TIERS else MIN_STAKE_SHARE
     return max(least, min(stakes[0] / sum(stakes), most))
 
 
-def _emit_bound(params: SolveParams, name: str, number: int, phases: int, started: float,
-                bound: int) -> None:
+def _emit_bound(
+    params: SolveParams, name: str, number: int, phases: int, started: float, bound: int
+) -> None:
     """Progress while column generation raises its bound, before the phase has a rota."""
     _emit(params, Progress(name, number, phases, time.perf_counter() - started, None, bound))
 
 
-def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, budget: float,
-                  params: SolveParams, should_stop: Callable[[], bool] | None,
-                  on_bound: Callable[[int], None] | None = None) -> int | None:
+def _column_start(
+    problem: Problem,
+    rm: RotaModel,
+    tier: tuple[str, ...],
+    expr,
+    budget: float,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    on_bound: Callable[[int], None] | None = None,
+) -> int | None:
     """Column generation for a tier that splits by clinician (scheduler.solver.columns), then a rota
     from its LP: a dive or, where the dive gives up, a sub-solve around the LP's mix. Cuts the
     bound into the model and hints the rota; returns the bound (None if no round of pricing
     finished)."""
     started = time.perf_counter()
     generation = columns.ColumnGeneration(problem, rm, tier)
-    outcome = generation.run(started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound,
-                             settle=True)
+    outcome = generation.run(
+        started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound, settle=True
+    )
     if outcome.bound is not None:
         rm.model.add(expr >= outcome.bound)
     if outcome.lp_value is None or (should_stop is not None and should_stop()):
@@ -891,12 +1132,18 @@ def _column_start(problem: Problem, rm: RotaModel, tier: tuple[str, ...], expr, 
 
 def _objective_value(model: cp_model.CpModel, values: list[int]) -> float:
     objective = model.proto.objective
-    return objective.offset + sum(coeff * values[index]
-                                  for index, coeff in zip(objective.vars, objective.coeffs, strict=True))
+    return objective.offset + sum(
+        coeff * values[index] for index, coeff in zip(objective.vars, objective.coeffs, strict=True)
+    )
 
 
-def _rins(rm: RotaModel, expr, xbar: dict[tuple[int, int, int], float], seconds: float,
-          params: SolveParams) -> list[int] | None:
+def _rins(
+    rm: RotaModel,
+    expr,
+    xbar: dict[tuple[int, int, int], float],
+    seconds: float,
+    params: SolveParams,
+) -> list[int] | None:
     """A rota near the LP's mix: in a clone of the model, every assignment the mix puts at or
     below RINS_LOW is fixed to 0 and at or above RINS_HIGH to 1 (domains shrunk, so every
     constraint still holds), the rest hinted by rounding and searched. None if nothing found."""
@@ -919,11 +1166,17 @@ def _rins(rm: RotaModel, expr, xbar: dict[tuple[int, int, int], float], seconds:
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
+    return list(solver.response_proto.solution)[: len(rm.model.proto.variables)]
 
 
-def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], seconds: float,
-             params: SolveParams) -> list[int] | None:
+def _lp_rins(
+    rm: RotaModel,
+    expr,
+    lp_values: list[float],
+    values: list[int],
+    seconds: float,
+    params: SolveParams,
+) -> list[int] | None:
     """Relaxation-induced neighbourhood search: in a clone of the model, every assignment on
     which the LP's optimum and the rota `values` agree (the LP within LP_AGREE of the rota's 0 or
     1) is fixed, the rest searched from the rota. Returns a better rota, or None."""
@@ -940,19 +1193,33 @@ def _lp_rins(rm: RotaModel, expr, lp_values: list[float], values: list[int], sec
     solver.parameters.num_workers = max(1, params.workers)
     solver.parameters.random_seed = params.seed
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    if (solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-            or solver.objective_value >= _objective_value(model, values)):
+    if solver.solve(model) not in (
+        cp_model.OPTIMAL,
+        cp_model.FEASIBLE,
+    ) or solver.objective_value >= _objective_value(model, values):
         return None
-    return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
+    return list(solver.response_proto.solution)[: len(rm.model.proto.variables)]
 
 
-def _dual_bound(problem: Problem, rm: RotaModel, below: list[tuple[str, ...]], last: tuple[str, ...],
-                parts: dict[str, int], seconds: float, after: threading.Event | None = None) -> DualBound:
+def _dual_bound(
+    problem: Problem,
+    rm: RotaModel,
+    below: list[tuple[str, ...]],
+    last: tuple[str, ...],
+    parts: dict[str, int],
+    seconds: float,
+    after: threading.Event | None = None,
+) -> DualBound:
     """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
     solving in a thread for at most `seconds` (once `after` is set)."""
     weighted = partial(_weighted, problem)
-    return DualBound(rm.model, weighted(last, rm.parts),
-                     [(weighted(t, rm.parts), weighted(t, parts)) for t in below], seconds, after)
+    return DualBound(
+        rm.model,
+        weighted(last, rm.parts),
+        [(weighted(t, rm.parts), weighted(t, parts)) for t in below],
+        seconds,
+        after,
+    )
 
 
 def _later(event: threading.Event, when: float, hurry: threading.Event) -> threading.Event:
@@ -972,9 +1239,16 @@ def _weighted(problem: Problem, tier: tuple[str, ...], parts: dict) -> Any:
     return sum(problem.weights.of(part) * parts[part] for part in tier)
 
 
-def _by_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,
-              params: SolveParams, free_days: set[date] | None,
-              aim: dict[Network, float] | None = None) -> tuple[Rota, list[int]]:
+def _by_swaps(
+    problem: Problem,
+    rm: RotaModel,
+    rota: Rota,
+    values: list[int],
+    seconds: float,
+    params: SolveParams,
+    free_days: set[date] | None,
+    aim: dict[Network, float] | None = None,
+) -> tuple[Rota, list[int]]:
     """`rota` improved for fair share by posts changing hands (scheduler.solver.swap, steered towards
     the networks' minutes `aim` first) in at most SWAP_PARTS_SHARE of `seconds`, with its
     solution of the model, if that lowers the phase's objective; else `rota` and `values`
@@ -988,9 +1262,16 @@ def _by_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], se
     return swapped, found
 
 
-def _by_cost_swaps(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,
-                   params: SolveParams, free_days: set[date] | None,
-                   slack: tuple[int, int] = (0, 0)) -> tuple[Rota, list[int]]:
+def _by_cost_swaps(
+    problem: Problem,
+    rm: RotaModel,
+    rota: Rota,
+    values: list[int],
+    seconds: float,
+    params: SolveParams,
+    free_days: set[date] | None,
+    slack: tuple[int, int] = (0, 0),
+) -> tuple[Rota, list[int]]:
     """`rota` made cheaper by posts handed to clinicians who cost less (scheduler.solver.swap.cost_swaps,
     fair share no worse, the tiers between within `slack` of their holds, at COST_SWAP_PRICE) in
     at most SWAP_PARTS_SHARE of `seconds`, with its solution of the model, if that lowers cost;
@@ -1013,13 +1294,23 @@ def _slack(problem: Problem, phases: list[PhaseResult], rota: Rota) -> tuple[int
     for a tier not held)."""
     held = {ph.tier: ph.value for ph in phases}
     parts = objective_parts(problem, rota)
-    return tuple(max(0, held[tier] - sum(problem.weights.of(p) * parts[p] for p in tier))
-                 if tier in held else 0
-                 for tier in (next(t for t in GOALS if "even_load" in t), ("preferences",)))
+    return tuple(
+        max(0, held[tier] - sum(problem.weights.of(p) * parts[p] for p in tier))
+        if tier in held
+        else 0
+        for tier in (next(t for t in GOALS if "even_load" in t), ("preferences",))
+    )
 
 
-def _swapped_after(problem: Problem, rm: RotaModel, values: list[int], below: list[int],
-                   deadline: float, params: SolveParams, free_days: set[date] | None) -> list[int] | None:
+def _swapped_after(
+    problem: Problem,
+    rm: RotaModel,
+    values: list[int],
+    below: list[int],
+    deadline: float,
+    params: SolveParams,
+    free_days: set[date] | None,
+) -> list[int] | None:
     """The last phase's solution `values` with posts changing hands for fair share
     (scheduler.solver.swap) until `deadline`, as a full solution of the model, if that lowers fair share
     and the weighted total of the goals; else None. The swaps keep every tier above fair share;
@@ -1033,8 +1324,9 @@ def _swapped_after(problem: Problem, rm: RotaModel, values: list[int], below: li
     fixed = None if free_days is None else (lambda day: day not in free_days)
     swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed)
     before, after = objective_parts(problem, rota), objective_parts(problem, swapped)
-    if (after["fair_share"] >= before["fair_share"]
-            or _weighted_total(problem, after) >= _weighted_total(problem, before)):
+    if after["fair_share"] >= before["fair_share"] or _weighted_total(
+        problem, after
+    ) >= _weighted_total(problem, before):
         return None
     kept = {row: list(rm.model.proto.constraints[row].linear.domain) for row in below}
     for row in below:
@@ -1066,8 +1358,11 @@ def _let_go(model: cp_model.CpModel, row: int) -> None:
 
 def _values_rota(problem: Problem, rm: RotaModel, values: list[int]) -> Rota:
     """The assignments of a full solution of the model."""
-    return tuple(Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id)
-                 for (ci, si, pi), var in rm.variables.x.items() if values[var.index])
+    return tuple(
+        Assignment(problem.sessions[si].session_id, pi, problem.clinicians[ci].clinician_id)
+        for (ci, si, pi), var in rm.variables.x.items()
+        if values[var.index]
+    )
 
 
 def _weighted_total(problem: Problem, parts: dict[str, int]) -> int:
@@ -1085,9 +1380,16 @@ def _network_minutes(problem: Problem, rm: RotaModel, values: list[float]) -> di
     return dict(minutes)
 
 
-def _by_network(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], seconds: float,
-                params: SolveParams, should_stop: Callable[[], bool] | None,
-                goal: str = "fair_share") -> list[int]:
+def _by_network(
+    problem: Problem,
+    rm: RotaModel,
+    rota: Rota,
+    values: list[int],
+    seconds: float,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    goal: str = "fair_share",
+) -> list[int]:
     """The solution `values` (whose assignments are `rota`) re-solved network by network
     (scheduler.solver.decompose) for `goal`, fair share or cost, in at most `seconds`, if that lowers
     the phase's objective; else `values` itself."""
@@ -1102,8 +1404,12 @@ def _by_network(problem: Problem, rm: RotaModel, rota: Rota, values: list[int], 
     return found
 
 
-def _held_tiers(problem: Problem, tiers: list[tuple[str, ...]], start: Iterable[Assignment] | None,
-                hold_above: str | None) -> dict[tuple[str, ...], int]:
+def _held_tiers(
+    problem: Problem,
+    tiers: list[tuple[str, ...]],
+    start: Iterable[Assignment] | None,
+    hold_above: str | None,
+) -> dict[tuple[str, ...], int]:
     """SolveParams.hold_above: each tier above the one holding that part, at the start rota's
     value."""
     if start is None or hold_above is None:
@@ -1111,11 +1417,16 @@ def _held_tiers(problem: Problem, tiers: list[tuple[str, ...]], start: Iterable[
     order = list(GOALS)
     first = next(number for number, tier in enumerate(order) if hold_above in tier)
     values = objective_parts(problem, start)
-    return {tier: sum(problem.weights.of(part) * values[part] for part in tier)
-            for tier in tiers if order.index(tier) < first}
+    return {
+        tier: sum(problem.weights.of(part) * values[part] for part in tier)
+        for tier in tiers
+        if order.index(tier) < first
+    }
 
 
-def _met_bounds(problem: Problem, phases: list[PhaseResult], parts: dict[str, int]) -> list[PhaseResult]:
+def _met_bounds(
+    problem: Problem, phases: list[PhaseResult], parts: dict[str, int]
+) -> list[PhaseResult]:
     """A lower tier's search may also lower an upper tier below the value held for it. Where the
     final rota meets a phase's bound, that phase is proven after all: its bound holds for every
     rota that keeps the tiers above within what was held for them, the final rota among them."""
@@ -1135,20 +1446,24 @@ def _total_minutes_fixed(problem: Problem, rm: RotaModel, phases: list[PhaseResu
     if any(post.most > post.target for s in problem.sessions for post in s.posts):
         return False
     proven = {ph.tier for ph in phases if ph.status is SolveStatus.OPTIMAL}
-    return all(isinstance(rm.parts[part], int) or (part,) in proven
-               for part in ("unfilled_min", "unfilled_target"))
+    return all(
+        isinstance(rm.parts[part], int) or (part,) in proven
+        for part in ("unfilled_min", "unfilled_target")
+    )
 
 
 def _active_tiers(problem: Problem, rm: RotaModel) -> list[tuple[str, ...]]:
     """Tiers with something to minimise: a positive weight on a part that is not a constant."""
     return [
-        tier for tier in GOALS
+        tier
+        for tier in GOALS
         if any(problem.weights.of(p) > 0 and not isinstance(rm.parts[p], int) for p in tier)
     ]
 
 
-def _hint_rota(problem: Problem, rm: RotaModel,
-               rota: Iterable[Assignment]) -> set[tuple[int, int, int]]:
+def _hint_rota(
+    problem: Problem, rm: RotaModel, rota: Iterable[Assignment]
+) -> set[tuple[int, int, int]]:
     """Hint every assignment variable: 1 where `rota` has it (on its post, else on another post
     of the session that the clinician may fill), 0 elsewhere. Returns the keys hinted 1."""
     on = _rota_keys(problem, rm, rota)
@@ -1159,7 +1474,9 @@ def _hint_rota(problem: Problem, rm: RotaModel,
     return on
 
 
-def _rota_keys(problem: Problem, rm: RotaModel, rota: Iterable[Assignment]) -> set[tuple[int, int, int]]:
+def _rota_keys(
+    problem: Problem, rm: RotaModel, rota: Iterable[Assignment]
+) -> set[tuple[int, int, int]]:
     """The assignment variables that `rota` sets to 1 (its post, else another post of the
     session that the clinician may fill)."""
     ci_of = {c.clinician_id: i for i, c in enumerate(problem.clinicians)}
@@ -1178,8 +1495,9 @@ def _rota_keys(problem: Problem, rm: RotaModel, rota: Iterable[Assignment]) -> s
     return on
 
 
-def _rota_values(problem: Problem, rm: RotaModel, rota: Iterable[Assignment], seconds: float,
-                 params: SolveParams) -> list[int] | None:
+def _rota_values(
+    problem: Problem, rm: RotaModel, rota: Iterable[Assignment], seconds: float, params: SolveParams
+) -> list[int] | None:
     """A full solution of the model (every variable, the phase's objective at its least) whose
     assignments are `rota`'s; None if `rota` breaks a rule or a held tier, or time runs out."""
     began = time.perf_counter()
@@ -1196,11 +1514,12 @@ def _rota_values(problem: Problem, rm: RotaModel, rota: Iterable[Assignment], se
     rm.completion_seconds = time.perf_counter() - began
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return list(solver.response_proto.solution)[:len(rm.model.proto.variables)]
+    return list(solver.response_proto.solution)[: len(rm.model.proto.variables)]
 
 
-def _fix_outside(problem: Problem, rm: RotaModel, on: set[tuple[int, int, int]],
-                 free_days: set[date]) -> None:
+def _fix_outside(
+    problem: Problem, rm: RotaModel, on: set[tuple[int, int, int]], free_days: set[date]
+) -> None:
     """Fix every assignment variable of a session outside `free_days` to its hinted value."""
     proto = rm.model.proto
     for key, var in rm.variables.x.items():
@@ -1225,7 +1544,9 @@ def _replay(solver: cp_model.CpSolver, rm: RotaModel, values: list[int]) -> None
         solver.parameters.max_time_in_seconds = keep
 
 
-def _complete(solver: cp_model.CpSolver, rm: RotaModel, values: list[int], seconds: float) -> SolveStatus:
+def _complete(
+    solver: cp_model.CpSolver, rm: RotaModel, values: list[int], seconds: float
+) -> SolveStatus:
     """Make `solver`'s last response the held rota `values` as a whole solution of the model now:
     its assignments fixed, every other variable (penalties, and variables added since) at its
     best for them. FEASIBLE, or UNKNOWN if that takes longer than `seconds`."""
@@ -1244,7 +1565,11 @@ def _complete(solver: cp_model.CpSolver, rm: RotaModel, values: list[int], secon
         solver.parameters.fix_variables_to_their_hinted_value = False
         solver.parameters.max_time_in_seconds = keep
         _hint(rm.model, values)
-    return SolveStatus.FEASIBLE if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else SolveStatus.UNKNOWN
+    return (
+        SolveStatus.FEASIBLE
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else SolveStatus.UNKNOWN
+    )
 
 
 def _hint(model: cp_model.CpModel, values: list[int]) -> None:
@@ -1272,18 +1597,27 @@ def _order(problem: Problem, a: Assignment) -> tuple[int, str]:
     return (s.start_minute, s.hub_id)
 
 
-def _no_rota(problem: Problem, status: SolveStatus, phases: list[PhaseResult],
-             seconds: float) -> SolveResult:
+def _no_rota(
+    problem: Problem, status: SolveStatus, phases: list[PhaseResult], seconds: float
+) -> SolveResult:
     message = {
         SolveStatus.INFEASIBLE: "the hard rules and locked pins admit no rota",
         SolveStatus.UNKNOWN: "no rota found within the time limit",
         SolveStatus.INVALID: "the model was rejected (a bug: please report it)",
     }.get(status, "")
-    return SolveResult(status=status, rota=(), objective=0, parts=dict.fromkeys(PARTS, 0), bound=0,
-                       gap=0.0, seconds=seconds, phases=tuple(phases), message=message)
+    return SolveResult(
+        status=status,
+        rota=(),
+        objective=0,
+        parts=dict.fromkeys(PARTS, 0),
+        bound=0,
+        gap=0.0,
+        seconds=seconds,
+        phases=tuple(phases),
+        message=message,
+    )
 
 
 def _emit(params: SolveParams, progress: Progress) -> None:
     if callable(params.progress):
         params.progress(progress)
-

@@ -70,14 +70,21 @@ class SubModels:
                 refs.extend(literals)
                 coefs.extend([1] * len(literals))
                 counts.append(len(literals))
-                self.domains.append([-_FAR, 1] if kind == "at_most_one"
-                                    else [1, 1] if kind == "exactly_one" else [1, _FAR])
+                self.domains.append(
+                    [-_FAR, 1]
+                    if kind == "at_most_one"
+                    else [1, 1]
+                    if kind == "exactly_one"
+                    else [1, _FAR]
+                )
         ref = np.asarray(refs, dtype=np.int64)
         coef = np.asarray(coefs, dtype=np.int64)
         count = np.asarray(counts, dtype=np.int64)
         self.row = np.repeat(np.arange(len(count)), count)
         negated = ref < 0  # ¬v = 1 − v: coefficient −c, and c moves to the sides
-        self.shift = np.bincount(self.row[negated], weights=coef[negated], minlength=len(count)).astype(np.int64)
+        self.shift = np.bincount(
+            self.row[negated], weights=coef[negated], minlength=len(count)
+        ).astype(np.int64)
         self.coef = np.where(negated, -coef, coef)
         self.ref = np.where(negated, -ref - 1, ref)
         self.starts = np.zeros(len(count) + 1, dtype=np.int64)
@@ -95,19 +102,28 @@ class SubModels:
     def read(cls, model: cp_model.CpModel, x_indices: list[int]) -> SubModels | None:
         """`model`'s rows and objective (an integer one), or None if it has anything the class
         does not cut (see the module's docstring)."""
-        with tempfile.TemporaryDirectory() as folder:  # read at C speed, as scheduler.solver.lp's rows
+        with (
+            tempfile.TemporaryDirectory() as folder
+        ):  # read at C speed, as scheduler.solver.lp's rows
             path = os.path.join(folder, "model.pb")
             model.export_to_file(path)
             proto = cp_model_pb2.CpModelProto()
             with open(path, "rb") as file:
                 proto.ParseFromString(file.read())
         objective = proto.objective
-        if (not objective.vars or objective.scaling_factor not in (0.0, 1.0)
-                or objective.offset != round(objective.offset)):
+        if (
+            not objective.vars
+            or objective.scaling_factor not in (0.0, 1.0)
+            or objective.offset != round(objective.offset)
+        ):
             return None
         for ct in proto.constraints:
             if len(ct.enforcement_literal) or ct.WhichOneof("constraint") not in (
-                    "linear", "at_most_one", "exactly_one", "bool_or"):
+                "linear",
+                "at_most_one",
+                "exactly_one",
+                "bool_or",
+            ):
                 return None
         return cls(proto, x_indices)
 
@@ -126,8 +142,9 @@ class SubModels:
                 return free
             free |= reached
 
-    def solve(self, free_x: np.ndarray, best: np.ndarray, cap: int,
-              parameters: cp_model.CpSolver) -> Step:
+    def solve(
+        self, free_x: np.ndarray, best: np.ndarray, cap: int, parameters: cp_model.CpSolver
+    ) -> Step:
         """Minimise the objective over the variables `free_x` frees (SubModels.free), every
         other variable at its value in `best` (a whole solution), the objective at most `cap`;
         `parameters` is the solver to use, its parameters set."""
@@ -136,7 +153,9 @@ class SubModels:
         rows = len(self.starts) - 1
         kept = np.flatnonzero(np.bincount(self.row, weights=on, minlength=rows) > 0)
         fixed = np.where(on, 0, self.coef * best[self.ref])  # int64: exact where floats are not
-        moved = np.add.reduceat(fixed, self.starts[:-1]) if len(fixed) else np.zeros(0, dtype=np.int64)
+        moved = (
+            np.add.reduceat(fixed, self.starts[:-1]) if len(fixed) else np.zeros(0, dtype=np.int64)
+        )
         moved = np.where(self.starts[1:] > self.starts[:-1], moved, 0) + self.shift
         chosen = np.flatnonzero(free)
         number = np.full(self.variables, -1, dtype=np.int64)
@@ -154,7 +173,11 @@ class SubModels:
             linear.coeffs.extend(coef[a:b][mine].tolist())
             linear.domain.extend(_shifted(self.domains[r], int(moved[r])))
         objective_free = free[self.objective_vars]
-        fixed_objective = int(np.sum(self.objective_coefs[~objective_free] * best[self.objective_vars[~objective_free]]))
+        fixed_objective = int(
+            np.sum(
+                self.objective_coefs[~objective_free] * best[self.objective_vars[~objective_free]]
+            )
+        )
         objective = proto.objective
         objective.vars.extend(number[self.objective_vars[objective_free]].tolist())
         objective.coeffs.extend(self.objective_coefs[objective_free].tolist())

@@ -49,9 +49,14 @@ from scheduler.domain import (
 )
 
 
-def fair_share_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float,
-                     seed: int = 0, fixed_day: Callable[[date], bool] | None = None,
-                     network_aim: Mapping[Network, float] | None = None) -> Rota:
+def fair_share_swaps(
+    problem: Problem,
+    rota: Iterable[Assignment],
+    seconds: float,
+    seed: int = 0,
+    fixed_day: Callable[[date], bool] | None = None,
+    network_aim: Mapping[Network, float] | None = None,
+) -> Rota:
     """`rota` with posts handed from clinicians of practices above their share to clinicians of
     the same role in practices below it, while that lowers the fair-share goal and for at most
     `seconds`: directly, or in a chain through a clinician of a third practice, who takes a post
@@ -109,8 +114,14 @@ class _Swaps:
     """The rota as each clinician's entries and each post's, the practices' deviations from their
     shares, and which posts each clinician may take (role, skill, hub and availability)."""
 
-    def __init__(self, problem: Problem, view: RotaView, weights: dict[str, int],
-                 rng: random.Random, fixed_day: Callable[[date], bool] | None):
+    def __init__(
+        self,
+        problem: Problem,
+        view: RotaView,
+        weights: dict[str, int],
+        rng: random.Random,
+        fixed_day: Callable[[date], bool] | None,
+    ):
         self.problem, self.rng, self.fixed_day = problem, rng, fixed_day
         # a published (session, clinician) pair charges stability when dropped, and a weighted
         # request may be for or against a session: posts either touches stay where they are,
@@ -125,12 +136,16 @@ class _Swaps:
             minutes[e.clinician.practice_code] += e.minutes
         # each practice's deviation from its share, in the goal's units
         # (scheduler.solver.model.add_fair_share): the goal is the sum of their sizes
-        self.deviation = {code: self.total_weight * minutes[code] - w * total for code, w in weights.items()}
+        self.deviation = {
+            code: self.total_weight * minutes[code] - w * total for code, w in weights.items()
+        }
         self.network_of = {p.code: p.network for p in problem.practices}
         # each network's minutes less its aim, in the goal's units (None: no aim)
         self.network_gap: dict[Network, int] | None = None
         self.mine: dict[str, list[Entry]] = {cid: list(es) for cid, es in view.by_clinician.items()}
-        self.on_post: dict[tuple[str, int], list[Entry]] = {k: list(es) for k, es in view.by_post.items()}
+        self.on_post: dict[tuple[str, int], list[Entry]] = {
+            k: list(es) for k, es in view.by_post.items()
+        }
         self.may_take: dict[str, list[tuple[Session, int]]] = defaultdict(list)
         self.takers: dict[tuple[str, int], list[Clinician]] = defaultdict(list)
         # (by hub and day: most clinicians may work one network's hubs, and where the default
@@ -147,10 +162,17 @@ class _Swaps:
         for c in problem.clinicians:
             if c.practice_code not in weights:
                 continue
-            on = (sorted(offered[c.clinician_id])
-                  if problem.rules.availability_default is Status.UNAVAILABLE else days)
-            mine = [session for hub in (sorted(c.hubs) or everywhere) for day in on
-                    for session in sessions.get((hub, day), ())]
+            on = (
+                sorted(offered[c.clinician_id])
+                if problem.rules.availability_default is Status.UNAVAILABLE
+                else days
+            )
+            mine = [
+                session
+                for hub in (sorted(c.hubs) or everywhere)
+                for day in on
+                for session in sessions.get((hub, day), ())
+            ]
             for session in mine:
                 if offer_for(problem, c, session) is Status.UNAVAILABLE:
                     continue
@@ -179,15 +201,21 @@ class _Swaps:
                 break
 
     def movable(self, e: Entry) -> bool:
-        return (not e.assignment.locked and (e.session_id, e.clinician_id) not in self.published
-                and (e.clinician_id, e.session.date) not in self.requested
-                and (self.fixed_day is None or not self.fixed_day(e.session.date)))
+        return (
+            not e.assignment.locked
+            and (e.session_id, e.clinician_id) not in self.published
+            and (e.clinician_id, e.session.date) not in self.requested
+            and (self.fixed_day is None or not self.fixed_day(e.session.date))
+        )
 
     def change(self, moves: dict[str, int]) -> int:
         """How much the goal changes when each practice's minutes change by `moves` (with a
         network aim, plus NETWORK_WEIGHT times the change in the networks' distance from it)."""
-        change = sum(abs(self.deviation[code] + self.total_weight * m) - abs(self.deviation[code])
-                     for code, m in moves.items() if m)
+        change = sum(
+            abs(self.deviation[code] + self.total_weight * m) - abs(self.deviation[code])
+            for code, m in moves.items()
+            if m
+        )
         gaps = self.network_gap
         if gaps is None:
             return change
@@ -196,7 +224,9 @@ class _Swaps:
             by_network[self.network_of[code]] += m
         return change + NETWORK_WEIGHT * sum(
             abs(gaps[n] + self.total_weight * m) - abs(gaps[n])
-            for n, m in by_network.items() if m and n in gaps)
+            for n, m in by_network.items()
+            if m and n in gaps
+        )
 
     def sweep(self, deadline: float) -> bool:
         """One pass over the posts of practices above their share, each handed straight to the
@@ -251,8 +281,12 @@ class _Swaps:
                 for e2 in self.on_post.get((session.session_id, index), ()):
                     t = e2.clinician
                     middle = t.practice_code
-                    if (not _may_stand_in(q, t) or middle == q.practice_code
-                            or self.deviation[middle] > 0 or not self.movable(e2)):
+                    if (
+                        not _may_stand_in(q, t)
+                        or middle == q.practice_code
+                        or self.deviation[middle] > 0
+                        or not self.movable(e2)
+                    ):
                         continue
                     if t.clinician_id not in incoming:
                         incoming[t.clinician_id] = self._incoming(t)
@@ -280,8 +314,12 @@ class _Swaps:
         for session, index in self.may_take.get(t.clinician_id, ()):
             for e in self.on_post.get((session.session_id, index), ()):
                 giver = e.clinician.practice_code
-                if (_may_stand_in(t, e.clinician) and self.deviation[giver] > 0
-                        and giver != t.practice_code and self.movable(e)):
+                if (
+                    _may_stand_in(t, e.clinician)
+                    and self.deviation[giver] > 0
+                    and giver != t.practice_code
+                    and self.movable(e)
+                ):
                     offers.append((self.change({giver: -e.minutes}), self.rng.random(), e))
         offers.sort(key=lambda o: (o[0], o[1]))
         return [e for _, _, e in offers[:CHAIN_INCOMING]]
@@ -317,8 +355,15 @@ class _Swaps:
         theirs = self.mine.get(c.clinician_id, [])
         if any(x.session_id == e.session_id for x in theirs if x is not drops):
             return None
-        moved = Entry(Assignment(e.session_id, e.assignment.post_index, c.clinician_id),
-                      e.session, e.post, c, e.start_minute, e.end_minute, e.week)
+        moved = Entry(
+            Assignment(e.session_id, e.assignment.post_index, c.clinician_id),
+            e.session,
+            e.post,
+            c,
+            e.start_minute,
+            e.end_minute,
+            e.week,
+        )
         after = [*(x for x in theirs if x is not drops), moved]
         return None if clinician_violations(self.problem, c, theirs, after) else after
 
@@ -327,7 +372,9 @@ class _Swaps:
         self.mine[e.clinician_id] = rest
         self.mine[c.clinician_id] = after
         post = self.on_post[e.session_id, e.assignment.post_index]
-        post[:] = [x for x in post if x is not e] + [x for x in after if x.session_id == e.session_id]
+        post[:] = [x for x in post if x is not e] + [
+            x for x in after if x.session_id == e.session_id
+        ]
         self.deviation[e.clinician.practice_code] -= self.total_weight * e.minutes
         self.deviation[c.practice_code] += self.total_weight * e.minutes
         gaps = self.network_gap
@@ -338,10 +385,15 @@ class _Swaps:
                     gaps[network] += sign * self.total_weight * e.minutes
 
 
-
-def cost_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float, seed: int = 0,
-               fixed_day: Callable[[date], bool] | None = None, slack: tuple[int, int] = (0, 0),
-               price: int = 0) -> Rota:
+def cost_swaps(
+    problem: Problem,
+    rota: Iterable[Assignment],
+    seconds: float,
+    seed: int = 0,
+    fixed_day: Callable[[date], bool] | None = None,
+    slack: tuple[int, int] = (0, 0),
+    price: int = 0,
+) -> Rota:
     """`rota` with posts handed to cheaper clinicians who may stand in (see _may_stand_in) while
     that lowers cost and leaves fair share and each tier between it and cost no worse, for at
     most `seconds`: one post handed on within a practice or to one whose deviation it does not
@@ -381,14 +433,24 @@ def cost_swaps(problem: Problem, rota: Iterable[Assignment], seconds: float, see
 class _CostSwaps(_Swaps):
     """_Swaps with each clinician's share of the tiers between fair share and cost."""
 
-    def __init__(self, problem: Problem, view: RotaView, weights: dict[str, int],
-                 rng: random.Random, fixed_day: Callable[[date], bool] | None,
-                 slack: tuple[int, int] = (0, 0)):
+    def __init__(
+        self,
+        problem: Problem,
+        view: RotaView,
+        weights: dict[str, int],
+        rng: random.Random,
+        fixed_day: Callable[[date], bool] | None,
+        slack: tuple[int, int] = (0, 0),
+    ):
         super().__init__(problem, view, weights, rng, fixed_day)
         self.slack = slack
         self.price = 0  # cost (in the goal's units) per unit of even load, see try_moves
         w = problem.weights
-        self.w_load, self.w_sats, self.w_min = w.of("even_load"), w.of("even_saturdays"), w.of("min_sessions")
+        self.w_load, self.w_sats, self.w_min = (
+            w.of("even_load"),
+            w.of("even_saturdays"),
+            w.of("min_sessions"),
+        )
         self.w_pref, self.w_cost = w.of("preferences"), w.of("cost")
         self.preferred: dict[str, set[date]] = defaultdict(set)
         for cid, day in problem.availability:
@@ -402,12 +464,18 @@ class _CostSwaps(_Swaps):
         """c's part of even load (with even Saturdays and minimum sessions) and of preferences."""
         n = len(entries)
         sats = sum(1 for e in entries if e.session.is_saturday)
-        load = (self.w_load * triangle(n) + self.w_sats * triangle(sats)
-                + self.w_min * max(0, c.min_sessions_per_period - n))
+        load = (
+            self.w_load * triangle(n)
+            + self.w_sats * triangle(sats)
+            + self.w_min * max(0, c.min_sessions_per_period - n)
+        )
         worked = {e.session.date for e in entries}
         missed = sum(1 for day in self.preferred.get(c.clinician_id, ()) if day not in worked)
-        elsewhere = (sum(1 for e in entries if e.session.hub_id not in c.preferred_hubs)
-                     if c.preferred_hubs else 0)
+        elsewhere = (
+            sum(1 for e in entries if e.session.hub_id not in c.preferred_hubs)
+            if c.preferred_hubs
+            else 0
+        )
         return load, self.w_pref * (missed + elsewhere)
 
     def cost(self, c: Clinician, e: Entry) -> int:
@@ -429,8 +497,16 @@ class _CostSwaps(_Swaps):
                 return False
             after[e.clinician_id] = [x for x in after[e.clinician_id] if x is not e]
             after[c.clinician_id].append(
-                Entry(Assignment(e.session_id, e.assignment.post_index, c.clinician_id),
-                      e.session, e.post, c, e.start_minute, e.end_minute, e.week))
+                Entry(
+                    Assignment(e.session_id, e.assignment.post_index, c.clinician_id),
+                    e.session,
+                    e.post,
+                    c,
+                    e.start_minute,
+                    e.end_minute,
+                    e.week,
+                )
+            )
             minutes[e.clinician.practice_code] -= e.minutes
             minutes[c.practice_code] += e.minutes
             gain += self.cost(c, e) - self.cost(e.clinician, e)
@@ -443,8 +519,10 @@ class _CostSwaps(_Swaps):
             prefs += new[1] - old[1]
         if load > self.slack[0] or prefs > self.slack[1] or gain + self.price * load >= 0:
             return False
-        if any(clinician_violations(self.problem, who, self.mine.get(cid, []), after[cid])
-               for cid, who in involved.items()):
+        if any(
+            clinician_violations(self.problem, who, self.mine.get(cid, []), after[cid])
+            for cid, who in involved.items()
+        ):
             return False
         for e, c in moves:
             moved = next(x for x in after[c.clinician_id] if x.session_id == e.session_id)
@@ -470,11 +548,17 @@ class _CostSwaps(_Swaps):
             if not self._current(e):
                 continue
             giver = e.clinician
-            cheaper = sorted(((self.cost(c, e) - self.cost(giver, e), self.rng.random(), c)
-                              for c in self.takers.get((e.session_id, e.assignment.post_index), ())
-                              if c.clinician_id != giver.clinician_id and _may_stand_in(c, giver)
-                              and self.cost(c, e) - self.cost(giver, e) < self.price * self._levels(giver, c, e)),
-                             key=lambda o: (o[0], o[1]))
+            cheaper = sorted(
+                (
+                    (self.cost(c, e) - self.cost(giver, e), self.rng.random(), c)
+                    for c in self.takers.get((e.session_id, e.assignment.post_index), ())
+                    if c.clinician_id != giver.clinician_id
+                    and _may_stand_in(c, giver)
+                    and self.cost(c, e) - self.cost(giver, e)
+                    < self.price * self._levels(giver, c, e)
+                ),
+                key=lambda o: (o[0], o[1]),
+            )
             moved = False
             for _, _, c in cheaper:
                 if self.try_moves([(e, c)]):
@@ -496,10 +580,14 @@ class _CostSwaps(_Swaps):
         no price is set, where it is not needed)."""
         if not self.price:
             return 0
-        before = self.tiers(giver, self.mine.get(giver.clinician_id, []))[0] + self.tiers(
-            c, self.mine.get(c.clinician_id, []))[0]
-        after = self.tiers(giver, [x for x in self.mine.get(giver.clinician_id, []) if x is not e])[0] + \
-            self.tiers(c, self.mine.get(c.clinician_id, []) + [e])[0]
+        before = (
+            self.tiers(giver, self.mine.get(giver.clinician_id, []))[0]
+            + self.tiers(c, self.mine.get(c.clinician_id, []))[0]
+        )
+        after = (
+            self.tiers(giver, [x for x in self.mine.get(giver.clinician_id, []) if x is not e])[0]
+            + self.tiers(c, self.mine.get(c.clinician_id, []) + [e])[0]
+        )
         return before - after
 
     def _trade(self, e: Entry, c: Clinician) -> bool:
@@ -512,8 +600,12 @@ class _CostSwaps(_Swaps):
                     continue
                 for c2 in self.takers.get((e2.session_id, e2.assignment.post_index), ()):
                     if c2.practice_code == home and _may_stand_in(c2, q):
-                        net = (self.cost(c, e) - self.cost(e.clinician, e)
-                               + self.cost(c2, e2) - self.cost(q, e2))
+                        net = (
+                            self.cost(c, e)
+                            - self.cost(e.clinician, e)
+                            + self.cost(c2, e2)
+                            - self.cost(q, e2)
+                        )
                         if net < 0:
                             options.append((net, self.rng.random(), e2, c2))
         options.sort(key=lambda o: (o[0], o[1]))

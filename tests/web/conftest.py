@@ -27,8 +27,9 @@ from web.views.auth import create_user
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"
 PASSWORD = "correct horse battery"
-POSTGRES_ADMIN_URL = os.environ.get("HUBROTA_TEST_POSTGRES",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HUBROTA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 # The hand-made rota of the tests (valid: the checker finds nothing): C1's locked pin comes from
 # assignments.csv; H1 on Mon 8 Mar and H2 on Thu 11 Mar stay empty.
@@ -108,8 +109,13 @@ def database_url(request, tmp_path):
 
 
 def make_app(database_url: str, instance: Path, **extra):
-    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-              "SOLVER_WORKERS": 1, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "SOLVER_WORKERS": 1,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
     config.update(extra)
     app = create_app(config)
     app.instance_path = str(instance)
@@ -149,8 +155,14 @@ def seed(app, tiny_loaded, rota: bool = True) -> Seed:
             db.add(federation)
             db.flush()
             for role in ("coordinator", "manager", "admin"):
-                user = create_user(db, federation=federation, email=f"{role}@{slug}",
-                                   password=PASSWORD, role=role, name=f"{role.title()} {slug}")
+                user = create_user(
+                    db,
+                    federation=federation,
+                    email=f"{role}@{slug}",
+                    password=PASSWORD,
+                    role=role,
+                    name=f"{role.title()} {slug}",
+                )
                 db.flush()
                 ids[user.email] = user.id
             dataset = Dataset(federation_id=federation.id, version=1, note="seed")
@@ -161,16 +173,25 @@ def seed(app, tiny_loaded, rota: bool = True) -> Seed:
             db.flush()
             if rota:
                 row = Rota(federation_id=federation.id, dataset_id=dataset.id, source="manual")
-                row.assignments = [RotaAssignment(session_id=s, post_index=i, clinician_id=c,
-                                                  locked=locked) for s, i, c, locked in HAND_ROTA]
+                row.assignments = [
+                    RotaAssignment(session_id=s, post_index=i, clinician_id=c, locked=locked)
+                    for s, i, c, locked in HAND_ROTA
+                ]
                 db.add(row)
             made[slug] = (federation.id, dataset.id, draft.id)
         db.commit()
         for _, dataset_id, draft_id in made.values():
             remember(dataset_id, tiny_loaded)
             remember(draft_id, tiny_loaded)
-    return Seed(made["north"][0], made["south"][0], made["north"][1], made["south"][1],
-                made["north"][2], made["south"][2], ids)
+    return Seed(
+        made["north"][0],
+        made["south"][0],
+        made["north"][1],
+        made["south"][1],
+        made["north"][2],
+        made["south"][2],
+        ids,
+    )
 
 
 @pytest.fixture
@@ -196,8 +217,9 @@ class Client:
         return _TOKEN.search(page.get_data(as_text=True)).group(1)
 
     def login(self, email: str, password: str = PASSWORD):
-        response = self.http.post("/login", data={"email": email, "password": password,
-                                                  "csrf_token": self.token()})
+        response = self.http.post(
+            "/login", data={"email": email, "password": password, "csrf_token": self.token()}
+        )
         assert response.status_code in (302, 401, 429), response.status_code
         return response
 

@@ -54,8 +54,11 @@ def test_serve_command_is_registered():
 
 def test_demo_loads_the_data_users_and_a_first_rota(app):
     """The demo saves the sample as version 1, adds the three logins and solves a first rota."""
-    users = (("coordinator@demo", "coordinator"), ("manager@demo", "manager"),
-             ("admin@demo", "admin"))
+    users = (
+        ("coordinator@demo", "coordinator"),
+        ("manager@demo", "manager"),
+        ("admin@demo", "admin"),
+    )
     load_demo(app, TINY, "demo password 1", users, time_limit=3)
     jobs.wait(app, 60)
     with app.app_context():
@@ -98,7 +101,8 @@ def test_security_headers_and_error_pages(app, seeded, as_role):
     assert "There is no such page here." in missing.get_data(as_text=True)
     forbidden = c.get("/f/north/settings")
     assert forbidden.status_code == 403 and "Your role does not allow this" in forbidden.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_a_run_left_by_a_dead_process_does_not_block_optimise(app, seeded, as_role):
@@ -110,8 +114,14 @@ def test_a_run_left_by_a_dead_process_does_not_block_optimise(app, seeded, as_ro
     from web.services.jobs import running_job
 
     with new_session(app) as db:
-        db.add(Job(federation_id=seeded.north, status="running", time_limit_seconds=3,
-                   created_at=utcnow() - timedelta(hours=1)))
+        db.add(
+            Job(
+                federation_id=seeded.north,
+                status="running",
+                time_limit_seconds=3,
+                created_at=utcnow() - timedelta(hours=1),
+            )
+        )
         db.commit()
         assert running_job(db, seeded.north) is None
     assert as_role("manager").post("/f/north/runs/optimise").status_code == 302

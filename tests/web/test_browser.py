@@ -21,8 +21,16 @@ from web.services import jobs
 from web.views.auth import create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 SAMPLE = ROOT / "data" / "sample.xlsx"
@@ -36,8 +44,14 @@ def server(tmp_path_factory, sqlite_template):
     app = make_app(f"sqlite:///{folder / 'hubrota.sqlite'}", folder)
     with app.app_context(), new_session(app) as db:
         federation = ensure_federation(db, "north", "North Federation", time_limit=4)
-        create_user(db, federation=federation, email="manager@north", password=PASSWORD,
-                    role="manager", name="Morgan Manager")
+        create_user(
+            db,
+            federation=federation,
+            email="manager@north",
+            password=PASSWORD,
+            role="manager",
+            name="Morgan Manager",
+        )
         db.commit()
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
@@ -86,8 +100,14 @@ def test_a_day_with_the_rota(server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and
-            "status of 409" not in m.text and "status of 422" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "status of 409" not in m.text and "status of 422" not in m.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
 
     page.goto(f"{server}/f/north/data/")
@@ -106,8 +126,10 @@ def test_a_day_with_the_rota(server, browser):
     page.click("button:has-text('Save as version 1') >> nth=0")
     page.wait_for_selector("text=the data is now version 1")
 
-    page.set_input_files("input[name=files]", files=[{
-        "name": "clinicians.csv", "mimeType": "text/csv", "buffer": _broken_clinicians()}])
+    page.set_input_files(
+        "input[name=files]",
+        files=[{"name": "clinicians.csv", "mimeType": "text/csv", "buffer": _broken_clinicians()}],
+    )
     page.click("button:has-text('Check upload')")
     page.wait_for_selector("text=Upload refused")
     body = page.inner_text("main")
@@ -136,7 +158,8 @@ def test_a_day_with_the_rota(server, browser):
     page.locator("a.session").first.click()
     page.wait_for_selector("text=Pin a clinician")
     blocked = page.eval_on_selector(
-        "optgroup[label='Would break a rule'] option", "option => option.value")
+        "optgroup[label='Would break a rule'] option", "option => option.value"
+    )
     page.select_option("select[name=clinician_id] >> nth=0", blocked)
     page.click("button:has-text('Pin') >> nth=-1")
     page.wait_for_selector("text=Refused:")
@@ -158,8 +181,9 @@ def test_a_day_with_the_rota(server, browser):
     page.wait_for_selector("svg.chart")
     _shot(page, "07-insights")
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844},
-                                storage_state=context.storage_state()).new_page()
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
+    ).new_page()
     phone.goto(f"{server}/f/north/rota/")
     _shot(phone, "08-phone-rota")
     assert errors == []

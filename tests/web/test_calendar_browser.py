@@ -93,8 +93,10 @@ def test_coordinator_makes_a_link_and_the_clinician_opens_my_calendar(server, br
     holder.goto(mine)
     holder.wait_for_selector("h1:has-text('My calendar')")
     assert holder.locator("svg.qr").is_visible()
-    assert holder.get_attribute("a:has-text('Subscribe in my calendar app')", "href") == \
-        "webcal://" + mine.split("://", 1)[1] + ".ics"
+    assert (
+        holder.get_attribute("a:has-text('Subscribe in my calendar app')", "href")
+        == "webcal://" + mine.split("://", 1)[1] + ".ics"
+    )
     body = holder.inner_text("main")
     assert "Google Calendar may take up to a day" in body and "North Hub" in body
     assert "Log out" not in body

@@ -15,22 +15,35 @@ from web.models import Rota, RotaAssignment
 from web.views.contract import contract_chart
 
 
-def week(network: str, name: str, required: int, delivered: int,
-         failures: tuple[str, ...] = ()) -> ContractWeek:
-    return ContractWeek(network=network, week=name, required_minutes=required,
-                        delivered_minutes=delivered, nsh_uncovered_minutes=0,
-                        nsh_without_gp_minutes=0, sessions=1, gp_share_of_nsh=1.0,
-                        passed=not failures, failures=failures)
+def week(
+    network: str, name: str, required: int, delivered: int, failures: tuple[str, ...] = ()
+) -> ContractWeek:
+    return ContractWeek(
+        network=network,
+        week=name,
+        required_minutes=required,
+        delivered_minutes=delivered,
+        nsh_uncovered_minutes=0,
+        nsh_without_gp_minutes=0,
+        sessions=1,
+        gp_share_of_nsh=1.0,
+        passed=not failures,
+        failures=failures,
+    )
 
 
 def test_chart_draws_each_network_and_marks_failing_weeks():
     """Two networks, three weeks: one panel each, a grey and a blue or red bar per week, the
     failing week shaded, marked ✕ and explained in its tooltip."""
-    svg = str(contract_chart([
-        week("North PCN", "2027-W09", 741, 800),
-        week("North PCN", "2027-W10", 741, 600, ("minutes",)),
-        week("South PCN", "2027-W09", 500, 520),
-    ]))
+    svg = str(
+        contract_chart(
+            [
+                week("North PCN", "2027-W09", 741, 800),
+                week("North PCN", "2027-W10", 741, 600, ("minutes",)),
+                week("South PCN", "2027-W09", 500, 520),
+            ]
+        )
+    )
     assert svg.startswith("<svg") and 'role="img"' in svg
     assert "North PCN" in svg and "South PCN" in svg
     assert svg.count("✓") == 2 and svg.count("✕") == 2  # the legend's ✕ and the failing week's
@@ -55,12 +68,16 @@ def test_commissioner_csv_has_one_row_per_network_and_week(app, as_role):
     response = as_role("coordinator").get("/f/north/contract/commissioner.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    assert "attachment; filename=commissioner-return-north.csv" in \
-        response.headers["Content-Disposition"]
+    assert (
+        "attachment; filename=commissioner-return-north.csv"
+        in response.headers["Content-Disposition"]
+    )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert tuple(rows[0]) == COMMISSIONER_COLUMNS
-    assert rows[1:] == [["North PCN", "2027-W09", "1200", "600", "5", "0.2903"],
-                        ["North PCN", "2027-W10", "1200", "0", "0", "0.0000"]]
+    assert rows[1:] == [
+        ["North PCN", "2027-W09", "1200", "600", "5", "0.2903"],
+        ["North PCN", "2027-W10", "1200", "0", "0", "0.0000"],
+    ]
 
 
 def test_commissioner_csv_needs_a_rota(app, as_role, seeded):

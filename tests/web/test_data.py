@@ -18,14 +18,20 @@ from web.views.availability import rewrite
 
 def _versions(app, federation_id: int) -> int:
     with new_session(app) as db:
-        return db.scalar(select(func.max(Dataset.version))
-                         .where(Dataset.federation_id == federation_id)) or 0
+        return (
+            db.scalar(
+                select(func.max(Dataset.version)).where(Dataset.federation_id == federation_id)
+            )
+            or 0
+        )
 
 
 def _upload(client, *files: tuple[str, bytes]):
-    return client.post("/f/north/data/upload",
-                       {"files": [(io.BytesIO(data), name) for name, data in files]},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/f/north/data/upload",
+        {"files": [(io.BytesIO(data), name) for name, data in files]},
+        content_type="multipart/form-data",
+    )
 
 
 def test_csv_upload_previews_then_saves(app, seeded, as_role):
@@ -59,16 +65,20 @@ def test_broken_upload_lists_every_problem_and_saves_nothing(app, seeded, as_rol
     assert "clinicians.csv:8:max_sessions_per_week:" in page
     assert _versions(app, seeded.north) == 1
     with new_session(app) as db:
-        drafts = db.scalar(select(func.count(Dataset.id)).where(
-            Dataset.federation_id == seeded.north, Dataset.version.is_(None)))
+        drafts = db.scalar(
+            select(func.count(Dataset.id)).where(
+                Dataset.federation_id == seeded.north, Dataset.version.is_(None)
+            )
+        )
     assert drafts == 1  # only the seeded one
 
 
 def test_workbook_upload_names_sheets_in_errors(app, seeded, as_role):
     """A workbook's errors name the workbook and sheet, with the sheet's own row numbers."""
     files = tiny_files()
-    files["hubs.csv"] = files["hubs.csv"].replace("H2,River Hub,2 Quay Road,RI2 2BB,1",
-                                                  "H2,River Hub,2 Quay Road,RI2 2BB,none")
+    files["hubs.csv"] = files["hubs.csv"].replace(
+        "H2,River Hub,2 Quay Road,RI2 2BB,1", "H2,River Hub,2 Quay Road,RI2 2BB,none"
+    )
     response = _upload(as_role("coordinator"), ("book.xlsx", workbook_bytes(files)))
     assert response.status_code == 422
     assert "book.xlsx[hubs]:3:rooms:" in response.get_data(as_text=True)
@@ -81,8 +91,7 @@ def test_workbook_upload_round_trips(app, seeded, as_role):
     assert book.status_code == 200
     response = _upload(coordinator, ("north.xlsx", book.data))
     assert response.status_code == 302
-    assert "The upload changes nothing" in coordinator.get(response.location).get_data(
-        as_text=True)
+    assert "The upload changes nothing" in coordinator.get(response.location).get_data(as_text=True)
 
 
 def test_unknown_file_is_refused(app, seeded, as_role):
@@ -95,8 +104,7 @@ def test_unknown_file_is_refused(app, seeded, as_role):
 def test_discard_drops_the_draft(app, seeded, as_role):
     """Discarding a previewed upload deletes it; its page then answers 404."""
     coordinator = as_role("coordinator")
-    assert coordinator.post(f"/f/north/data/drafts/{seeded.north_draft}/discard"
-                            ).status_code == 302
+    assert coordinator.post(f"/f/north/data/drafts/{seeded.north_draft}/discard").status_code == 302
     assert coordinator.get(f"/f/north/data/drafts/{seeded.north_draft}").status_code == 404
 
 
@@ -108,7 +116,8 @@ def test_templates_download(app, seeded, as_role):
     assert csv_template.get_data(as_text=True).startswith("clinician_id,name,practice_code,role")
     book = load_workbook(io.BytesIO(c.get("/f/north/data/templates/workbook.xlsx").data))
     assert {"practices", "hubs", "clinicians", "patterns", "availability", "rota"} <= set(
-        book.sheetnames)
+        book.sheetnames
+    )
     assert c.get("/f/north/data/templates/nothing.csv").status_code == 404
 
 
@@ -131,10 +140,13 @@ def test_workbook_sheets_become_csv_and_toml():
     book.save(buffer)
     upload = read_uploads([("b.xlsx", io.BytesIO(buffer.getvalue()))])
     assert upload.errors == []
-    assert upload.files["patterns.csv"] == "hub_id,weekday,start,end,roles,min\nH1,Mon,18:30,20:00,GP,1\n"
+    assert (
+        upload.files["patterns.csv"]
+        == "hub_id,weekday,start,end,roles,min\nH1,Mon,18:30,20:00,GP,1\n"
+    )
     assert upload.labels["patterns.csv"] == "b.xlsx[Patterns]"
-    assert 'start = 2027-03-01' in upload.files["rota.toml"]
-    assert 'gp_cover = false' in upload.files["rota.toml"]
+    assert "start = 2027-03-01" in upload.files["rota.toml"]
+    assert "gp_cover = false" in upload.files["rota.toml"]
     assert 'availability_default = "available"' in upload.files["rota.toml"]
 
 
@@ -143,8 +155,9 @@ def test_availability_editor_cycles_and_saves(app, seeded, as_role):
     coordinator = as_role("coordinator")
     page = coordinator.get("/f/north/availability/C3")
     assert page.status_code == 200 and 'name="d-2027-03-06"' in page.get_data(as_text=True)
-    response = coordinator.post("/f/north/availability/C3", {"d-2027-03-06": "P",
-                                                             "d-2027-03-13": "U"})
+    response = coordinator.post(
+        "/f/north/availability/C3", {"d-2027-03-06": "P", "d-2027-03-13": "U"}
+    )
     assert response.status_code == 302
     assert _versions(app, seeded.north) == 2
     text = coordinator.get("/f/north/data/files/availability.csv").get_data(as_text=True)
@@ -153,22 +166,31 @@ def test_availability_editor_cycles_and_saves(app, seeded, as_role):
 
 def test_availability_editor_refuses_unknown_values(app, seeded, as_role):
     """Every role may view the grid; a bad cell value is refused with 400."""
-    assert as_role("coordinator").post("/f/north/availability/C3", {"d-2027-03-06": "X"}
-                                       ).status_code == 400
+    assert (
+        as_role("coordinator").post("/f/north/availability/C3", {"d-2027-03-06": "X"}).status_code
+        == 400
+    )
 
 
 def test_rewrite_long_form_changes_only_the_given_days():
     """In long form, the clinician's rows for changed days are replaced; others are kept."""
     text = "clinician_id,date,status,start,end\nC1,2027-03-01,A,18:00,20:00\nC1,2027-03-02,A,,\nC2,2027-03-01,U,,\n"
     out = rewrite(text, "C1", {date(2027, 3, 2): "U", date(2027, 3, 3): "P"})
-    assert out.splitlines() == ["clinician_id,date,status,start,end",
-                                "C1,2027-03-01,A,18:00,20:00", "C2,2027-03-01,U,,",
-                                "C1,2027-03-02,U,,", "C1,2027-03-03,P,,"]
+    assert out.splitlines() == [
+        "clinician_id,date,status,start,end",
+        "C1,2027-03-01,A,18:00,20:00",
+        "C2,2027-03-01,U,,",
+        "C1,2027-03-02,U,,",
+        "C1,2027-03-03,P,,",
+    ]
 
 
 def test_rewrite_grid_form_sets_cells_and_adds_columns():
     """In grid form, the clinician's cells change, a missing date gets a column, a blank clears."""
     text = "clinician_id,2027-03-01,2027-03-02\nC1,A,\nC2,U,P\n"
     out = rewrite(text, "C2", {date(2027, 3, 1): "", date(2027, 3, 3): "A"})
-    assert out.splitlines() == ["clinician_id,2027-03-01,2027-03-02,2027-03-03",
-                                "C1,A,,", "C2,,P,A"]
+    assert out.splitlines() == [
+        "clinician_id,2027-03-01,2027-03-02,2027-03-03",
+        "C1,A,,",
+        "C2,,P,A",
+    ]

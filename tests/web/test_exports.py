@@ -19,8 +19,18 @@ def test_csv_export_has_the_design_columns(app, seeded, as_role):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert tuple(rows[0]) == ROTA_COLUMNS
     assert len(rows) == 1 + 5
-    assert ["H1-20270301-1830-2000", "H1", "2027-03-01", "18:30", "20:00", "GP", "C1",
-            "Ann Able", "P1", "yes"] in rows
+    assert [
+        "H1-20270301-1830-2000",
+        "H1",
+        "2027-03-01",
+        "18:30",
+        "20:00",
+        "GP",
+        "C1",
+        "Ann Able",
+        "P1",
+        "yes",
+    ] in rows
 
 
 def test_xlsx_export_has_rota_and_unfilled_sheets(app, seeded, as_role):
@@ -35,16 +45,18 @@ def test_xlsx_export_has_rota_and_unfilled_sheets(app, seeded, as_role):
 
 def test_formula_cells_are_neutralised(app, seeded, as_role):
     """A name starting with = + - or @ leaves as text, in CSV and XLSX alike."""
-    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert [safe_cell(v) for v in ("+1", "-1", "@a", "Ann", 3)] == ["'+1", "'-1", "'@a", "Ann", 3]
     assert neutralise_csv("a,b\n=1+1,ok\n") == "a,b\n'=1+1,ok\n"
     coordinator = as_role("coordinator")
     from tests.web.conftest import tiny_files
 
     text = tiny_files()["clinicians.csv"].replace("Ann Able", "=cmd|' /C calc'!A0")
-    upload = coordinator.post("/f/north/data/upload",
-                              {"files": [(io.BytesIO(text.encode()), "clinicians.csv")]},
-                              content_type="multipart/form-data")
+    upload = coordinator.post(
+        "/f/north/data/upload",
+        {"files": [(io.BytesIO(text.encode()), "clinicians.csv")]},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 302
     coordinator.post(upload.location + "/save")
     exported = coordinator.get("/f/north/rota/export.csv").get_data(as_text=True)

@@ -54,15 +54,38 @@ def snapshot(app) -> dict:
     """What a fault must not touch: every dataset with its files, every published version with
     its assignments, every rota with its assignments."""
     with new_session(app) as db:
-        datasets = [(d.id, d.version, d.note, tuple((f.name, f.content) for f in d.files))
-                    for d in db.scalars(select(Dataset).order_by(Dataset.id))]
-        published = [(v.federation_id, v.number, v.rota_id, v.rota_revision,
-                      tuple(sorted((a.session_id, a.post_index, a.clinician_id, a.locked)
-                                   for a in v.assignments)))
-                     for v in db.scalars(select(PublishedVersion).order_by(PublishedVersion.id))]
-        rotas = [(r.id, r.revision, tuple(sorted((a.session_id, a.post_index, a.clinician_id,
-                                                  a.locked) for a in r.assignments)))
-                 for r in db.scalars(select(Rota).order_by(Rota.id))]
+        datasets = [
+            (d.id, d.version, d.note, tuple((f.name, f.content) for f in d.files))
+            for d in db.scalars(select(Dataset).order_by(Dataset.id))
+        ]
+        published = [
+            (
+                v.federation_id,
+                v.number,
+                v.rota_id,
+                v.rota_revision,
+                tuple(
+                    sorted(
+                        (a.session_id, a.post_index, a.clinician_id, a.locked)
+                        for a in v.assignments
+                    )
+                ),
+            )
+            for v in db.scalars(select(PublishedVersion).order_by(PublishedVersion.id))
+        ]
+        rotas = [
+            (
+                r.id,
+                r.revision,
+                tuple(
+                    sorted(
+                        (a.session_id, a.post_index, a.clinician_id, a.locked)
+                        for a in r.assignments
+                    )
+                ),
+            )
+            for r in db.scalars(select(Rota).order_by(Rota.id))
+        ]
     return {"datasets": datasets, "published": published, "rotas": rotas}
 
 
@@ -96,18 +119,28 @@ class Workers:
     second), and the work-horses they fork; `stop` ends whatever is still alive."""
 
     def __init__(self, postgres_url: str, queue_name: str, logs: Path):
-        self.env = {**os.environ, "DATABASE_URL": postgres_url, "REDIS_URL": REDIS_URL,
-                    "HUBROTA_SECRET_KEY": "test-secret", "HUBROTA_SOLVER_WORKERS": "1",
-                    "HUBROTA_RQ_QUEUE": queue_name, "HUBROTA_JOB_HEARTBEAT_SECONDS": "0.5"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": postgres_url,
+            "REDIS_URL": REDIS_URL,
+            "HUBROTA_SECRET_KEY": "test-secret",
+            "HUBROTA_SOLVER_WORKERS": "1",
+            "HUBROTA_RQ_QUEUE": queue_name,
+            "HUBROTA_JOB_HEARTBEAT_SECONDS": "0.5",
+        }
         self.logs = logs
         self.started: list[subprocess.Popen] = []
         self.horses: list[int] = []
 
     def start(self) -> subprocess.Popen:
         with open(self.logs / f"worker-{len(self.started)}.log", "wb") as out:
-            process = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "worker"],
-                                       env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                       cwd=ROOT)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "scheduler.cli", "worker"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         self.started.append(process)
         return process
 
@@ -151,8 +184,13 @@ def rq_app(postgres_url, queue_name, tmp_path, tiny_loaded):
     version 2 of `north`, a version 1 published, and runs allowed 120 s."""
     from tests.web.conftest import _empty_postgres
 
-    app = make_app(postgres_url, tmp_path, REDIS_URL=REDIS_URL, RQ_QUEUE=queue_name,
-                   JOB_STALE_SECONDS=STALE_SECONDS)
+    app = make_app(
+        postgres_url,
+        tmp_path,
+        REDIS_URL=REDIS_URL,
+        RQ_QUEUE=queue_name,
+        JOB_STALE_SECONDS=STALE_SECONDS,
+    )
     seeded = seed(app, tiny_loaded)
     manager = login(app, "manager@north")
     assert publish(manager, "before the fault").status_code == 302
@@ -249,8 +287,11 @@ def test_a_run_given_up_for_lost_keeps_nothing_when_it_comes_back(app, seeded):
     wait_for(app, job_id, lambda j: j.status == "running" and j.progress)
     before = snapshot(app)
     with new_session(app) as db:  # what reap does to a run silent for too long
-        db.execute(update(Job).where(Job.id == job_id).values(
-            status="failed", message="given up", active_key=None))
+        db.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status="failed", message="given up", active_key=None)
+        )
         db.commit()
     asked = time.monotonic()
     jobs.wait(app, 30)
@@ -295,17 +336,28 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("fault_at", ["upload", "save"])
-def test_the_web_process_killed_mid_upload_saves_nothing(app, seeded, tmp_path, database_url,
-                                                         fault_at):
+def test_the_web_process_killed_mid_upload_saves_nothing(
+    app, seeded, tmp_path, database_url, fault_at
+):
     """A real server is killed (SIGKILL) while an upload's transaction is open — after the new
     draft's file rows are written, or after the draft became version 2 but before the commit:
     the database, read directly, has exactly the datasets and files it had before, and the
     draft can still be saved whole afterwards."""
     port, marker = free_port(), tmp_path / "stalled"
-    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port),
-           "FAULT_MARKER": str(marker), "FAULT_AT": fault_at}
-    server = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "FAULT_MARKER": str(marker),
+        "FAULT_AT": fault_at,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         base, http = f"http://127.0.0.1:{port}", requests.Session()
         deadline = time.monotonic() + 30
@@ -314,18 +366,35 @@ def test_the_web_process_killed_mid_upload_saves_nothing(app, seeded, tmp_path, 
                 http.get(f"{base}/login", timeout=2)
                 break
             except requests.ConnectionError:
-                assert time.monotonic() < deadline and server.poll() is None, \
+                assert time.monotonic() < deadline and server.poll() is None, (
                     server.stderr.read().decode(errors="replace") if server.poll() else "slow"
+                )
                 time.sleep(0.1)
-        assert http.post(f"{base}/login", data={"email": "coordinator@north",
-                                                "password": PASSWORD},
-                         allow_redirects=False, timeout=10).status_code == 302
+        assert (
+            http.post(
+                f"{base}/login",
+                data={"email": "coordinator@north", "password": PASSWORD},
+                allow_redirects=False,
+                timeout=10,
+            ).status_code
+            == 302
+        )
         before = snapshot(app)
         if fault_at == "upload":
             practices = (ROOT / "tests/web/data/tiny/practices.csv").read_text(encoding="utf-8")
-            request = {"url": f"{base}/f/north/data/upload",
-                       "files": [("files", ("practices.csv", practices.replace(
-                           "River Practice", "Riverbank Practice"), "text/csv"))]}
+            request = {
+                "url": f"{base}/f/north/data/upload",
+                "files": [
+                    (
+                        "files",
+                        (
+                            "practices.csv",
+                            practices.replace("River Practice", "Riverbank Practice"),
+                            "text/csv",
+                        ),
+                    )
+                ],
+            }
         else:
             request = {"url": f"{base}/f/north/data/drafts/{seeded.north_draft}/save"}
 
@@ -406,21 +475,29 @@ def test_two_managers_starting_runs_of_one_period_at_once_get_one_run(app, seede
     message naming that run, and there is one job."""
     with app.app_context(), new_session(app) as db:
         federation = db.get(Federation, seeded.north)
-        create_user(db, federation=federation, email="manager2@north", password=PASSWORD,
-                    role="manager", name="Second Manager")
+        create_user(
+            db,
+            federation=federation,
+            email="manager2@north",
+            password=PASSWORD,
+            role="manager",
+            name="Second Manager",
+        )
         db.commit()
     first, second = login(app, "manager@north"), login(second_app, "manager2@north")
     barrier = threading.Barrier(2)
     for each in (app, second_app):
         hold_at(each, barrier, Job)
-    responses = at_once(lambda: first.post("/f/north/runs/optimise"),
-                        lambda: second.post("/f/north/runs/optimise"))
+    responses = at_once(
+        lambda: first.post("/f/north/runs/optimise"), lambda: second.post("/f/north/runs/optimise")
+    )
     with new_session(app) as db:
         made = db.scalars(select(Job)).all()
     assert len(made) == 1
     run = made[0]
-    assert all(r.status_code == 302 and r.location.endswith(f"/runs/watch?job={run.id}")
-               for r in responses)
+    assert all(
+        r.status_code == 302 and r.location.endswith(f"/runs/watch?job={run.id}") for r in responses
+    )
     refused = second if run.user_id == seeded.users["manager@north"] else first
     page = refused.get(f"/f/north/runs/watch?job={run.id}").get_data(as_text=True)
     assert f"Run {run.id} for this rota period (Mon 1 Mar to Sun 14 Mar 2027)" in page, page
@@ -431,15 +508,22 @@ def test_the_refusal_names_a_run_that_ended_in_the_meantime(app, seeded):
     quick one), the refusal still names it and says it has just ended."""
     period = "2027-03-01..2027-03-14"
     with new_session(app) as db:
-        quick = Job(federation_id=seeded.north, status="done", period=period,
-                    user_id=seeded.users["manager@north"], time_limit_seconds=3)
+        quick = Job(
+            federation_id=seeded.north,
+            status="done",
+            period=period,
+            user_id=seeded.users["manager@north"],
+            time_limit_seconds=3,
+        )
         db.add(quick)
         db.commit()
         refusal = jobs._refusal(db, seeded.north, period)
     assert refusal.job_id == quick.id
-    assert refusal.message == (f"Run {quick.id} for this rota period (Mon 1 Mar to Sun 14 Mar "
-                               "2027), started by manager@north at the same moment, has just "
-                               "ended (done): look at it before starting another.")
+    assert refusal.message == (
+        f"Run {quick.id} for this rota period (Mon 1 Mar to Sun 14 Mar "
+        "2027), started by manager@north at the same moment, has just "
+        "ended (done): look at it before starting another."
+    )
 
 
 # ---- publishing -----------------------------------------------------------------------------
@@ -451,24 +535,34 @@ def test_two_publishes_at_the_same_moment_make_one_version(app, seeded, second_a
     other manager is told someone published at the same moment."""
     first, second = login(app, "manager@north"), login(second_app, "admin@north")
     pages = [c.get("/f/north/publish/preview").get_data(as_text=True) for c in (first, second)]
-    forms = [{"rota": p.split('name="rota" value="')[1].split('"')[0],
-              "revision": p.split('name="revision" value="')[1].split('"')[0],
-              "note": "at once"} for p in pages]
+    forms = [
+        {
+            "rota": p.split('name="rota" value="')[1].split('"')[0],
+            "revision": p.split('name="revision" value="')[1].split('"')[0],
+            "note": "at once",
+        }
+        for p in pages
+    ]
     barrier = threading.Barrier(2)
     for each in (app, second_app):
         hold_at(each, barrier, PublishedVersion)
-    responses = at_once(lambda: first.post("/f/north/publish/", forms[0]),
-                        lambda: second.post("/f/north/publish/", forms[1]))
+    responses = at_once(
+        lambda: first.post("/f/north/publish/", forms[0]),
+        lambda: second.post("/f/north/publish/", forms[1]),
+    )
     published = versions(app, seeded.north)
     assert [v.number for v in published] == [1]
     with new_session(app) as db:
         assert len(db.get(PublishedVersion, published[0].id).assignments) == 5
         assert len(db.scalars(select(AuditEvent).where(AuditEvent.action == "publish")).all()) == 1
-    assert sorted(r.location.split("/publish/")[1].split("?")[0] for r in responses) == \
-        ["preview", "version"]
+    assert sorted(r.location.split("/publish/")[1].split("?")[0] for r in responses) == [
+        "preview",
+        "version",
+    ]
     loser = first if "preview" in responses[0].location else second
-    assert "Someone published at the same moment" in loser.get(
-        "/f/north/publish/preview").get_data(as_text=True)
+    assert "Someone published at the same moment" in loser.get("/f/north/publish/preview").get_data(
+        as_text=True
+    )
 
 
 def test_a_publish_failing_half_way_leaves_no_version(app, seeded):

@@ -58,8 +58,10 @@ def new_rota(app, federation_id: int, dataset_id: int, rows) -> None:
     """A rota as a re-solve would store it: a new row, the newest of the federation."""
     with new_session(app) as db:
         rota = Rota(federation_id=federation_id, dataset_id=dataset_id, source="optimiser")
-        rota.assignments = [RotaAssignment(session_id=s, post_index=i, clinician_id=c,
-                                           locked=locked) for s, i, c, locked in rows]
+        rota.assignments = [
+            RotaAssignment(session_id=s, post_index=i, clinician_id=c, locked=locked)
+            for s, i, c, locked in rows
+        ]
         db.add(rota)
         db.commit()
 
@@ -107,29 +109,32 @@ def test_unknown_malformed_and_revoked_tokens_answer_404(app, as_role):
         assert client.get(f"/feeds/{bad}.ics").status_code == 404, bad
     assert client.get(f"/feeds/{token}.ics").status_code == 200
     link = link_of(app)
-    assert coordinator.post("/f/north/calendar/links/revoke",
-                            {"link_id": link.id}).status_code == 302
+    assert (
+        coordinator.post("/f/north/calendar/links/revoke", {"link_id": link.id}).status_code == 302
+    )
     assert client.get(f"/feeds/{token}.ics").status_code == 404
     assert client.get(f"/feeds/{token}").status_code == 404
     assert link_of(app).token_hash is None
 
 
 def test_rotate_makes_the_old_token_404_and_the_new_one_work(app, as_role):
-    """"New link" replaces the token: the old link dies at once, the new one serves the same
+    """ "New link" replaces the token: the old link dies at once, the new one serves the same
     feed; sending the same form twice changes nothing more."""
     coordinator = as_role("coordinator")
     old = make_link(coordinator)
     link = link_of(app)
-    response = coordinator.post("/f/north/calendar/links/rotate",
-                                {"link_id": link.id, "generation": link.generation})
+    response = coordinator.post(
+        "/f/north/calendar/links/rotate", {"link_id": link.id, "generation": link.generation}
+    )
     assert response.status_code == 200
     new = _FEED_URL.search(response.get_data(as_text=True)).group(1)
     client = app.test_client()
     assert new != old
     assert client.get(f"/feeds/{old}.ics").status_code == 404
     assert client.get(f"/feeds/{new}.ics").status_code == 200
-    twice = coordinator.post("/f/north/calendar/links/rotate",
-                             {"link_id": link.id, "generation": link.generation})
+    twice = coordinator.post(
+        "/f/north/calendar/links/rotate", {"link_id": link.id, "generation": link.generation}
+    )
     assert twice.status_code == 302
     assert client.get(f"/feeds/{new}.ics").status_code == 200
 
@@ -183,15 +188,22 @@ def test_the_token_is_stored_only_as_its_hash(app, as_role):
     assert token not in page and f"…{token[-4:]}" in page
 
 
-def test_resolving_after_one_change_keeps_every_other_event_and_bumps_that_one(app, as_role,
-                                                                              seeded):
+def test_resolving_after_one_change_keeps_every_other_event_and_bumps_that_one(
+    app, as_role, seeded
+):
     """A re-solve that moves one session from C2 to C5: in all.ics that session's event gets
     SEQUENCE 1, every other event is byte for byte as before; C1's feed is unchanged bytes
     and ETag; C2's event goes, C5's arrives with SEQUENCE 0."""
     coordinator = as_role("coordinator")
-    tokens = {key: make_link(coordinator, kind, key)
-              for kind, key in (("all", ""), ("clinician", "C1"), ("clinician", "C2"),
-                                ("clinician", "C5"))}
+    tokens = {
+        key: make_link(coordinator, kind, key)
+        for kind, key in (
+            ("all", ""),
+            ("clinician", "C1"),
+            ("clinician", "C2"),
+            ("clinician", "C5"),
+        )
+    }
     client = app.test_client()
     before = {key: client.get(f"/feeds/{t}.ics") for key, t in tokens.items()}
     moved = "H2-20270302-1830-2000"
@@ -312,11 +324,17 @@ def test_another_federations_links_are_not_listed_or_managed(app, as_role):
     page = south.get("/f/south/calendar/").get_data(as_text=True)
     assert f"…{link.token_hint}" not in page
     assert south.post("/f/south/calendar/links/revoke", {"link_id": link.id}).status_code == 404
-    assert south.post("/f/south/calendar/links/rotate",
-                      {"link_id": link.id, "generation": link.generation}).status_code == 404
+    assert (
+        south.post(
+            "/f/south/calendar/links/rotate", {"link_id": link.id, "generation": link.generation}
+        ).status_code
+        == 404
+    )
     assert south.post("/f/south/calendar/links/revoke", {"link_id": "x"}).status_code == 404
-    assert south.post("/f/south/calendar/links",
-                      {"kind": "clinician", "key": "nobody"}).status_code == 404
+    assert (
+        south.post("/f/south/calendar/links", {"kind": "clinician", "key": "nobody"}).status_code
+        == 404
+    )
     assert app.test_client().get(f"/feeds/{north_token}.ics").status_code == 200
 
 
@@ -346,8 +364,15 @@ def test_tokens_are_masked_in_the_request_log(app, as_role, caplog):
 
 def test_mask_filter_rewrites_messages_and_arguments():
     """The filter masks a token in a message and in its arguments, and leaves others alone."""
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
-                               '"%s" %s', ("GET /feeds/abcDEF_-123.ics HTTP/1.1", 200), None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        ("GET /feeds/abcDEF_-123.ics HTTP/1.1", 200),
+        None,
+    )
     assert MaskFeedTokens().filter(record)
     assert record.getMessage() == '"GET /feeds/[token].ics HTTP/1.1" 200'
     assert mask("Exception on /feeds/abc [GET]") == "Exception on /feeds/[token] [GET]"

@@ -22,9 +22,11 @@ from web.services.upload_files import workbook_bytes
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # text no workbook cell may hold
 TINY = {name: text.encode("utf-8") for name, text in tiny_files().items()}
 # HUBROTA_FUZZ_UPLOADS scales the search up for a long local run; the default stays quick.
-UPLOADS = settings(max_examples=int(os.environ.get("HUBROTA_FUZZ_UPLOADS", "30")), deadline=None,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                          HealthCheck.too_slow])
+UPLOADS = settings(
+    max_examples=int(os.environ.get("HUBROTA_FUZZ_UPLOADS", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @st.composite
@@ -48,6 +50,7 @@ def _workbook(draw) -> tuple[str, bytes]:
 @st.composite
 def _upload(draw) -> list[tuple[str, bytes]]:
     """One to three files: mutated CSV files, a mutated rota.toml, a workbook, or strangers."""
+
     def one(draw_) -> tuple[str, bytes]:
         kind = draw_(st.sampled_from(["csv", "csv", "toml", "workbook", "stranger"]))
         if kind == "csv":
@@ -57,17 +60,30 @@ def _upload(draw) -> list[tuple[str, bytes]]:
             return draw_(toml_mutation())
         if kind == "workbook":
             return draw_(_workbook())
-        return (draw_(st.sampled_from(["notes.txt", "other.csv", "rota.xlsx", "..\\x.csv",
-                                       "PRACTICES.CSV", "practices.csv.exe"])),
-                draw_(st.binary(max_size=300)))
+        return (
+            draw_(
+                st.sampled_from(
+                    [
+                        "notes.txt",
+                        "other.csv",
+                        "rota.xlsx",
+                        "..\\x.csv",
+                        "PRACTICES.CSV",
+                        "practices.csv.exe",
+                    ]
+                )
+            ),
+            draw_(st.binary(max_size=300)),
+        )
 
     return [one(draw) for _ in range(draw(st.integers(1, 3)))]
 
 
 def _version(app, federation_id: int) -> int | None:
     with new_session(app) as db:
-        return db.scalar(select(func.max(Dataset.version))
-                         .where(Dataset.federation_id == federation_id))
+        return db.scalar(
+            select(func.max(Dataset.version)).where(Dataset.federation_id == federation_id)
+        )
 
 
 def test_fuzzed_uploads_never_fail_and_never_save(app, seeded, as_role):
@@ -82,7 +98,8 @@ def test_fuzzed_uploads_never_fail_and_never_save(app, seeded, as_role):
         response = coordinator.post(
             "/f/north/data/upload",
             {"files": [(io.BytesIO(data), name) for name, data in files]},
-            content_type="multipart/form-data")
+            content_type="multipart/form-data",
+        )
         answered.append(response.status_code)
         assert response.status_code in (302, 400, 413, 422), (response.status_code, files)
         if response.status_code == 302:
@@ -102,9 +119,11 @@ def test_a_csv_with_bare_carriage_returns_saves_and_downloads(app, seeded, as_ro
     csv.reader (a 500). Uploads now store plain line feeds."""
     coordinator = as_role("coordinator")
     text = tiny_files()["clinicians.csv"].replace("\n", "\r")
-    response = coordinator.post("/f/north/data/upload",
-                                {"files": [(io.BytesIO(text.encode()), "clinicians.csv")]},
-                                content_type="multipart/form-data")
+    response = coordinator.post(
+        "/f/north/data/upload",
+        {"files": [(io.BytesIO(text.encode()), "clinicians.csv")]},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     draft = response.location.rstrip("/").rsplit("/", 1)[1]
     assert coordinator.post(f"/f/north/data/drafts/{draft}/save").status_code == 302

@@ -39,14 +39,18 @@ def publish(client, note: str = "first rota", rota: int | None = None):
 
 def versions(app, federation_id: int) -> list[PublishedVersion]:
     with new_session(app) as db:
-        return db.scalars(select(PublishedVersion).where(
-            PublishedVersion.federation_id == federation_id)
-            .order_by(PublishedVersion.number)).all()
+        return db.scalars(
+            select(PublishedVersion)
+            .where(PublishedVersion.federation_id == federation_id)
+            .order_by(PublishedVersion.number)
+        ).all()
 
 
 def mark_absent(client, clinician: str, first: str, last: str, reason: str = "leave"):
-    return client.post("/f/north/absence/", {"clinician_id": clinician, "first": first,
-                                             "last": last, "reason": reason})
+    return client.post(
+        "/f/north/absence/",
+        {"clinician_id": clinician, "first": first, "last": last, "reason": reason},
+    )
 
 
 def test_publish_copies_the_rota_into_an_immutable_version(app, seeded, as_role):
@@ -81,7 +85,8 @@ def test_publishing_needs_a_manager_a_reason_and_the_rota_as_previewed(app, seed
     refused with a message, and nothing is published."""
     coordinator = as_role("coordinator")
     assert "A manager publishes" in coordinator.get("/f/north/publish/preview").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert coordinator.post("/f/north/publish/", {"rota": 1, "note": "x"}).status_code == 403
     manager = as_role("manager")
     refused = publish(manager, note="  ")
@@ -94,7 +99,8 @@ def test_publishing_needs_a_manager_a_reason_and_the_rota_as_previewed(app, seed
 
 
 def test_absence_reruns_from_the_published_version_and_the_diff_page_is_the_engines(
-        app, seeded, as_role):
+    app, seeded, as_role
+):
     """Publish, mark Ben Bell away on Tue 2 Mar: the re-run starts from version 1, Ben loses
     that session, the preview lists exactly the engine's diff per session and per clinician
     with unfilled posts before and after; publishing makes version 2, which the versions
@@ -116,7 +122,10 @@ def test_absence_reruns_from_the_published_version_and_the_diff_page_is_the_engi
         base, after = version_rota(v1), rota_of(new)
         absence = db.scalar(select(Absence))
         assert (absence.clinician_id, str(absence.first_day), absence.job_id) == (
-            "C2", "2027-03-02", job_id)
+            "C2",
+            "2027-03-02",
+            job_id,
+        )
     assert data["result_url"] == f"/f/north/publish/preview?rota={new.id}"
     assert (TUE_2, "C2") in {(a.session_id, a.clinician_id) for a in base}
     assert (TUE_2, "C2") not in {(a.session_id, a.clinician_id) for a in after}
@@ -129,8 +138,7 @@ def test_absence_reruns_from_the_published_version_and_the_diff_page_is_the_engi
     page = manager.get(data["result_url"]).get_data(as_text=True)
     assert f"{len(diff.added)} added" in page and f"{len(diff.removed)} removed" in page
     assert f"{diff.changed_places} places changed in {len(diff.by_session)} sessions" in page
-    assert (f"posts short of min: {len(diff.unfilled_before)} → {len(diff.unfilled_after)}"
-            in page)
+    assert f"posts short of min: {len(diff.unfilled_before)} → {len(diff.unfilled_after)}" in page
     assert "Tue 2 Mar 18:30–20:00 at River Hub" in page
     assert '<span class="diff-lost">Ben Bell (C2)</span>' in page
     names = {c.clinician_id: c.name for c in problem.clinicians}
@@ -168,12 +176,18 @@ def test_an_absence_on_a_pinned_day_stops_with_the_pin_named(app, seeded, as_rol
         assert db.scalar(select(Rota).where(Rota.source == "absence")) is None
 
 
-@pytest.mark.parametrize(("form", "message"), [
-    ({"clinician_id": "NOBODY", "first": "2027-03-02", "last": "2027-03-02"}, "Choose a clinician"),
-    ({"clinician_id": "C2", "first": "2027-03-05", "last": "2027-03-02"}, "before it starts"),
-    ({"clinician_id": "C2", "first": "2027-05-01", "last": "2027-05-02"}, "outside it"),
-    ({"clinician_id": "C2", "first": "March", "last": ""}, "Give the first and last day"),
-])
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (
+            {"clinician_id": "NOBODY", "first": "2027-03-02", "last": "2027-03-02"},
+            "Choose a clinician",
+        ),
+        ({"clinician_id": "C2", "first": "2027-03-05", "last": "2027-03-02"}, "before it starts"),
+        ({"clinician_id": "C2", "first": "2027-05-01", "last": "2027-05-02"}, "outside it"),
+        ({"clinician_id": "C2", "first": "March", "last": ""}, "Give the first and last day"),
+    ],
+)
 def test_bad_absences_are_refused_and_not_recorded(app, seeded, as_role, form, message):
     """An unknown clinician, a backwards or out-of-period absence, or no dates: a message, and
     nothing recorded or run."""
@@ -213,8 +227,9 @@ def test_audit_log_records_uploads_pins_runs_absences_and_publishes(app, seeded,
     mark_absent(coordinator, "C4", "2027-03-04", "2027-03-04")
     jobs.wait(app, 60)
     with new_session(app) as db:
-        events = db.scalars(select(AuditEvent).where(AuditEvent.federation_id == seeded.north)
-                            ).all()
+        events = db.scalars(
+            select(AuditEvent).where(AuditEvent.federation_id == seeded.north)
+        ).all()
     actions = {e.action for e in events}
     assert {"upload", "unpin", "run", "publish", "absence"} <= actions
     upload = next(e for e in events if e.action == "upload" and "version 2" in e.detail)
@@ -235,8 +250,12 @@ def test_a_new_dataset_saved_whole_is_logged_as_an_upload(app, seeded):
         dataset.files = [DatasetFile(name="x.csv", content="a\n")]
         db.add(dataset)
         db.commit()
-        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "upload",
-                                                     AuditEvent.federation_id == seeded.south)
-                            .order_by(AuditEvent.id)).all()
-    assert [e.detail for e in events] == ["data version 1 saved (seed)",
-                                          "data version 2 saved (whole)"]
+        events = db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "upload", AuditEvent.federation_id == seeded.south)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [e.detail for e in events] == [
+        "data version 1 saved (seed)",
+        "data version 2 saved (whole)",
+    ]

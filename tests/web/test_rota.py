@@ -18,8 +18,9 @@ MON_8 = "H1-20270308-1830-2000"
 
 def _pairs(app, federation_id: int) -> set[tuple[str, str, bool]]:
     with new_session(app) as db:
-        row = db.scalar(select(Rota).where(Rota.federation_id == federation_id)
-                        .order_by(Rota.id.desc()))
+        row = db.scalar(
+            select(Rota).where(Rota.federation_id == federation_id).order_by(Rota.id.desc())
+        )
         return {(a.session_id, a.clinician_id, a.locked) for a in row.assignments}
 
 
@@ -43,8 +44,9 @@ def test_grid_filters_by_hub_and_role(app, seeded, as_role):
 
 def test_pin_a_free_clinician(app, seeded, as_role):
     """Pinning someone free adds them, locked, and records the edit."""
-    response = as_role("coordinator").post(f"/f/north/rota/session/{MON_8}/pin",
-                                           {"clinician_id": "C1"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{MON_8}/pin", {"clinician_id": "C1"}
+    )
     assert response.status_code == 302
     assert (MON_8, "C1", True) in _pairs(app, seeded.north)
     with new_session(app) as db:
@@ -54,8 +56,9 @@ def test_pin_a_free_clinician(app, seeded, as_role):
 def test_refused_pin_names_the_broken_rule(app, seeded, as_role):
     """Pinning someone marked unavailable is refused (409) with the rule and why; nothing changes."""
     before = _pairs(app, seeded.north)
-    response = as_role("coordinator").post(f"/f/north/rota/session/{MON_8}/pin",
-                                           {"clinician_id": "C6"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{MON_8}/pin", {"clinician_id": "C6"}
+    )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "Refused" in page and "availability" in page
@@ -65,8 +68,9 @@ def test_refused_pin_names_the_broken_rule(app, seeded, as_role):
 
 def test_pin_refused_for_wrong_role(app, seeded, as_role):
     """A practice nurse cannot be pinned to a GP-only session: the role rule says so."""
-    response = as_role("coordinator").post(f"/f/north/rota/session/{MON_8}/pin",
-                                           {"clinician_id": "C4"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{MON_8}/pin", {"clinician_id": "C4"}
+    )
     assert response.status_code == 409
     assert "role" in response.get_data(as_text=True)
 
@@ -76,15 +80,15 @@ def test_unpin_and_pin_again(app, seeded, as_role):
     c = as_role("coordinator")
     assert c.post(f"/f/north/rota/session/{WED_3}/pin", {"clinician_id": "C1"}).status_code == 302
     assert (WED_3, "C1", True) in _pairs(app, seeded.north)
-    assert c.post(f"/f/north/rota/session/{WED_3}/unpin", {"clinician_id": "C1"}
-                  ).status_code == 302
+    assert c.post(f"/f/north/rota/session/{WED_3}/unpin", {"clinician_id": "C1"}).status_code == 302
     assert (WED_3, "C1", False) in _pairs(app, seeded.north)
 
 
 def test_remove_refused_for_a_published_lock(app, seeded, as_role):
     """C1's Monday is locked in assignments.csv: taking them off breaks `locked` and is refused."""
-    response = as_role("coordinator").post(f"/f/north/rota/session/{MON_1}/remove",
-                                           {"clinician_id": "C1"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{MON_1}/remove", {"clinician_id": "C1"}
+    )
     assert response.status_code == 409
     assert "locked" in response.get_data(as_text=True)
     assert (MON_1, "C1", True) in _pairs(app, seeded.north)
@@ -92,15 +96,20 @@ def test_remove_refused_for_a_published_lock(app, seeded, as_role):
 
 def test_remove(app, seeded, as_role):
     """Removing an unlocked assignment takes the clinician off the session."""
-    assert as_role("coordinator").post(f"/f/north/rota/session/{WED_3}/remove",
-                                       {"clinician_id": "C1"}).status_code == 302
+    assert (
+        as_role("coordinator")
+        .post(f"/f/north/rota/session/{WED_3}/remove", {"clinician_id": "C1"})
+        .status_code
+        == 302
+    )
     assert not any(s == WED_3 for s, _, _ in _pairs(app, seeded.north))
 
 
 def test_swap_two_gps(app, seeded, as_role):
     """Ann (Wed 3) and Ben (Tue 2) are both free on both days: the swap is kept."""
-    response = as_role("coordinator").post(f"/f/north/rota/session/{WED_3}/swap",
-                                           {"clinician_id": "C1", "other": f"{TUE_2}|C2"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{WED_3}/swap", {"clinician_id": "C1", "other": f"{TUE_2}|C2"}
+    )
     assert response.status_code == 302
     pairs = {(s, c) for s, c, _ in _pairs(app, seeded.north)}
     assert {(TUE_2, "C1"), (WED_3, "C2")} <= pairs
@@ -108,16 +117,18 @@ def test_swap_two_gps(app, seeded, as_role):
 
 def test_swap_refused_for_a_published_lock(app, seeded, as_role):
     """Ann's Monday is locked in assignments.csv: swapping her off it is refused."""
-    response = as_role("coordinator").post(f"/f/north/rota/session/{MON_1}/swap",
-                                           {"clinician_id": "C1", "other": f"{TUE_2}|C2"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{MON_1}/swap", {"clinician_id": "C1", "other": f"{TUE_2}|C2"}
+    )
     assert response.status_code == 409
     assert "locked" in response.get_data(as_text=True)
 
 
 def test_swap_refused_for_wrong_roles(app, seeded, as_role):
     """Swapping a GP with a practice nurse breaks the role rule both ways: refused."""
-    response = as_role("coordinator").post(f"/f/north/rota/session/{WED_3}/swap",
-                                           {"clinician_id": "C1", "other": f"{THU_4}|C4"})
+    response = as_role("coordinator").post(
+        f"/f/north/rota/session/{WED_3}/swap", {"clinician_id": "C1", "other": f"{THU_4}|C4"}
+    )
     assert response.status_code == 409
     assert response.get_data(as_text=True).count(">role<") >= 2
 
@@ -130,8 +141,7 @@ def test_session_page_lists_candidates_with_reasons(app, seeded, as_role):
 
 def test_unknown_session_is_404(app, seeded, as_role):
     """A session id that is not in the data answers 404."""
-    assert as_role("manager").get("/f/north/rota/session/H9-20270301-1830-2000"
-                                  ).status_code == 404
+    assert as_role("manager").get("/f/north/rota/session/H9-20270301-1830-2000").status_code == 404
 
 
 def test_clinician_and_practice_views(app, seeded, as_role):
@@ -189,13 +199,18 @@ def test_dashboard_shows_contract_and_gaps(app, seeded, as_role):
 def test_federations_see_only_their_own_data(app, seeded, as_role):
     """South's pin changes south's rota only; north's pages never show it."""
     south = as_role("coordinator", "south")
-    assert south.post(f"/f/south/rota/session/{MON_8}/pin", {"clinician_id": "C1"}
-                      ).status_code == 302
+    assert (
+        south.post(f"/f/south/rota/session/{MON_8}/pin", {"clinician_id": "C1"}).status_code == 302
+    )
     assert (MON_8, "C1", True) in _pairs(app, seeded.south)
     assert not any(s == MON_8 for s, _, _ in _pairs(app, seeded.north))
     with new_session(app) as db:
-        assert db.scalar(select(RotaAssignment).where(RotaAssignment.session_id == MON_8)
-                         ).rota.federation_id == seeded.south
+        assert (
+            db.scalar(
+                select(RotaAssignment).where(RotaAssignment.session_id == MON_8)
+            ).rota.federation_id
+            == seeded.south
+        )
 
 
 def test_hand_made_rota_of_the_tests_breaks_no_rule(tiny_loaded):

@@ -90,8 +90,11 @@ def test_own_federation_pages_answer(app, seeded, as_role):
     """The same GET routes answer the north admin (200, or a redirect for the index)."""
     north = as_role("admin")
     for rule in _rules(app):
-        if ("GET" not in rule.methods or rule.endpoint in ("auth.login", "auth.logout")
-                or rule.endpoint in TOKEN_PROTECTED):
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint in ("auth.login", "auth.logout")
+            or rule.endpoint in TOKEN_PROTECTED
+        ):
             continue
         response = north.get(_url(rule, seeded))
         assert response.status_code in (200, 302), (rule.rule, response.status_code)
@@ -110,13 +113,16 @@ def test_posts_without_csrf_token_are_refused(app, seeded, as_role):
     assert checked >= 10
 
 
-@pytest.mark.parametrize(("role", "url", "allowed"), [
-    ("coordinator", "/f/north/settings", False),
-    ("manager", "/f/north/settings", True),
-    ("manager", "/f/north/users", False),
-    ("admin", "/f/north/users", True),
-    ("coordinator", "/f/north/data/drafts/{draft}", True),
-])
+@pytest.mark.parametrize(
+    ("role", "url", "allowed"),
+    [
+        ("coordinator", "/f/north/settings", False),
+        ("manager", "/f/north/settings", True),
+        ("manager", "/f/north/users", False),
+        ("admin", "/f/north/users", True),
+        ("coordinator", "/f/north/data/drafts/{draft}", True),
+    ],
+)
 def test_pages_need_their_role(app, seeded, as_role, role, url, allowed):
     """Settings need a manager, users an admin; a coordinator may preview uploads."""
     response = as_role(role).get(url.format(draft=seeded.north_draft))
@@ -133,5 +139,10 @@ def test_another_federations_ids_answer_404_under_your_own_federation(app, seede
     north = as_role("admin")
     assert north.get(f"/f/north/data/drafts/{seeded.south_draft}").status_code == 404
     assert north.post(f"/f/north/data/drafts/{seeded.south_draft}/save").status_code == 404
-    assert north.post(f"/f/north/users/{seeded.users['admin@south']}",
-                      {"role": "coordinator", "active": "yes"}).status_code == 404
+    assert (
+        north.post(
+            f"/f/north/users/{seeded.users['admin@south']}",
+            {"role": "coordinator", "active": "yes"},
+        ).status_code
+        == 404
+    )

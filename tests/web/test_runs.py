@@ -22,8 +22,12 @@ def add_sample_data(app, federation_id: int) -> None:
     time limit, to have a run to watch and cancel."""
     files, _ = files_of(SAMPLE)
     with new_session(app) as db:
-        version = db.scalar(select(func.max(Dataset.version))
-                            .where(Dataset.federation_id == federation_id)) or 0
+        version = (
+            db.scalar(
+                select(func.max(Dataset.version)).where(Dataset.federation_id == federation_id)
+            )
+            or 0
+        )
         dataset = Dataset(federation_id=federation_id, version=version + 1, note="sample")
         dataset.files = [DatasetFile(name=n, content=t) for n, t in files.items()]
         db.add(dataset)
@@ -67,17 +71,27 @@ def test_optimise_goes_to_a_live_run_page_and_its_json(app, seeded, as_role):
     assert '<svg class="chart" id="run-chart"' in page and 'id="run-best-line"' in page
     assert "runs.js" in page and "Open the rota" in page
     job = job_row(app, job_id)
-    assert job.backend == "thread" and job.active_key is None and job.period == \
-        "2027-03-01..2027-03-14"
+    assert (
+        job.backend == "thread"
+        and job.active_key is None
+        and job.period == "2027-03-01..2027-03-14"
+    )
 
 
 def test_a_second_run_of_the_same_period_is_refused(app, seeded, as_role):
     """While a run of the period is going, Optimise is refused with a clear message naming it,
     and no second job is made."""
     with new_session(app) as db:
-        going = Job(federation_id=seeded.north, status="running", kind="optimise",
-                    period="2027-03-01..2027-03-14", active_key=f"{seeded.north}:2027-03-01..2027-03-14",
-                    time_limit_seconds=60, started_at=utcnow(), heartbeat_at=utcnow())
+        going = Job(
+            federation_id=seeded.north,
+            status="running",
+            kind="optimise",
+            period="2027-03-01..2027-03-14",
+            active_key=f"{seeded.north}:2027-03-01..2027-03-14",
+            time_limit_seconds=60,
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+        )
         db.add(going)
         db.commit()
         going_id = going.id
@@ -96,8 +110,13 @@ def test_a_second_run_of_the_same_period_is_refused(app, seeded, as_role):
 def test_a_queued_run_cancels_at_once(app, seeded, as_role):
     """Cancelling a run no worker has started ends it there and then, freeing the period."""
     with new_session(app) as db:
-        queued = Job(federation_id=seeded.north, status="queued", period="p",
-                     active_key=f"{seeded.north}:p", time_limit_seconds=20)
+        queued = Job(
+            federation_id=seeded.north,
+            status="queued",
+            period="p",
+            active_key=f"{seeded.north}:p",
+            time_limit_seconds=20,
+        )
         db.add(queued)
         db.commit()
         job_id = queued.id

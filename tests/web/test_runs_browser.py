@@ -33,8 +33,14 @@ def server(tmp_path_factory, sqlite_template):
     files, _ = files_of(SAMPLE)
     with app.app_context(), new_session(app) as db:
         federation = ensure_federation(db, "north", "North Federation", time_limit=6)
-        create_user(db, federation=federation, email="manager@north", password=PASSWORD,
-                    role="manager", name="Morgan Manager")
+        create_user(
+            db,
+            federation=federation,
+            email="manager@north",
+            password=PASSWORD,
+            role="manager",
+            name="Morgan Manager",
+        )
         dataset = Dataset(federation_id=federation.id, version=1, note="sample")
         dataset.files = [DatasetFile(name=n, content=t) for n, t in files.items()]
         db.add(dataset)

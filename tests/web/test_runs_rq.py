@@ -43,15 +43,23 @@ def queue_name():
 @pytest.fixture(scope="module")
 def worker(postgres_url, queue_name, tmp_path_factory):
     """`hubrota worker` in a process of its own, on the test database and queue."""
-    env = {**os.environ, "DATABASE_URL": postgres_url, "REDIS_URL": REDIS_URL,
-           "HUBROTA_SECRET_KEY": "test-secret", "HUBROTA_SOLVER_WORKERS": "1",
-           "HUBROTA_RQ_QUEUE": queue_name}
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": REDIS_URL,
+        "HUBROTA_SECRET_KEY": "test-secret",
+        "HUBROTA_SOLVER_WORKERS": "1",
+        "HUBROTA_RQ_QUEUE": queue_name,
+    }
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "worker"], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=os.path.dirname(os.path.dirname(os.path.dirname(
-                                       os.path.abspath(__file__)))))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scheduler.cli", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        )
     yield process
     process.send_signal(signal.SIGTERM)  # a warm shutdown: RQ unregisters the worker
     try:

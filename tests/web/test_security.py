@@ -29,15 +29,19 @@ FIRST_SHEET = "xl/worksheets/sheet1.xml"  # practices, the first sheet workbook_
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _rezip(book: bytes, replace: dict[str, bytes] | None = None,
-           add: dict[str, bytes] | None = None) -> bytes:
+def _rezip(
+    book: bytes, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None
+) -> bytes:
     """The workbook with members replaced or added (deflated, as Excel writes them)."""
     out = io.BytesIO()
-    with (zipfile.ZipFile(io.BytesIO(book)) as source,
-          zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target):
+    with (
+        zipfile.ZipFile(io.BytesIO(book)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
-            target.writestr(info.filename, (replace or {}).get(info.filename)
-                            or source.read(info.filename))
+            target.writestr(
+                info.filename, (replace or {}).get(info.filename) or source.read(info.filename)
+            )
         for name, content in (add or {}).items():
             target.writestr(name, content)
     return out.getvalue()
@@ -57,8 +61,14 @@ def _claiming(dimension: str) -> bytes:
     book = _tiny_book()
     xml = _sheet_xml(book)
     assert b"<dimension " in xml
-    return _rezip(book, {FIRST_SHEET: re.sub(rb'<dimension ref="[^"]*"',
-                                             f'<dimension ref="{dimension}"'.encode(), xml)})
+    return _rezip(
+        book,
+        {
+            FIRST_SHEET: re.sub(
+                rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), xml
+            )
+        },
+    )
 
 
 def _zip_bomb() -> bytes:
@@ -67,9 +77,11 @@ def _zip_bomb() -> bytes:
 
 
 def _upload(client, *files: tuple[str, bytes]):
-    return client.post("/f/north/data/upload",
-                       {"files": [(io.BytesIO(data), name) for name, data in files]},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/f/north/data/upload",
+        {"files": [(io.BytesIO(data), name) for name, data in files]},
+        content_type="multipart/form-data",
+    )
 
 
 def _datasets(app) -> int:
@@ -143,12 +155,15 @@ def test_a_sheet_understating_its_size_is_measured_by_its_cells():
     row 3,000 cells wide (without cell references) too wide."""
     book = _tiny_book()
     xml = _sheet_xml(book)
-    far = xml.replace(b"</sheetData>", b'<row r="900000"><c r="A900000" t="inlineStr">'
-                      b"<is><t>x</t></is></c></row></sheetData>")
+    far = xml.replace(
+        b"</sheetData>",
+        b'<row r="900000"><c r="A900000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+    )
     [error] = check_workbook(_rezip(book, {FIRST_SHEET: far}), "book.xlsx")
     assert error.message == "refused: the sheet has 900,000 rows (at most 250,000)"
-    wide = xml.replace(b"</sheetData>", b"<row>" + b"<c><v>1</v></c>" * 3000
-                       + b"</row></sheetData>")
+    wide = xml.replace(
+        b"</sheetData>", b"<row>" + b"<c><v>1</v></c>" * 3000 + b"</row></sheetData>"
+    )
     [error] = check_workbook(_rezip(book, {FIRST_SHEET: wide}), "book.xlsx")
     assert "3,000 columns" in error.message
 
@@ -191,7 +206,8 @@ def test_a_csv_file_with_too_many_rows_is_refused(tmp_path, monkeypatch):
     with pytest.raises(InputErrors) as raised:
         load_problem(folder)
     assert [str(e) for e in raised.value.errors] == [
-        "availability.csv:0:: refused: more than 50 rows (at most 50)"]
+        "availability.csv:0:: refused: more than 50 rows (at most 50)"
+    ]
 
 
 def test_a_csv_file_too_wide_or_too_large_is_refused(tmp_path, monkeypatch):
@@ -202,18 +218,21 @@ def test_a_csv_file_too_wide_or_too_large_is_refused(tmp_path, monkeypatch):
     with pytest.raises(InputErrors) as raised:
         load_problem(folder)
     assert [str(e) for e in raised.value.errors] == [
-        "hubs.csv:0:: refused: 2,001 columns (at most 2,000)"]
+        "hubs.csv:0:: refused: 2,001 columns (at most 2,000)"
+    ]
     folder = _folder(tmp_path / "again")
     monkeypatch.setattr(load, "LIMITS", Limits(max_file_bytes=300))
     with pytest.raises(InputErrors) as raised:
         load_problem(folder)
-    assert ("availability.csv:0:: refused: the file is 361 bytes (at most 300 bytes)"
-            in [str(e) for e in raised.value.errors])
+    assert "availability.csv:0:: refused: the file is 361 bytes (at most 300 bytes)" in [
+        str(e) for e in raised.value.errors
+    ]
     monkeypatch.setattr(load, "LIMITS", Limits(max_cells=12))
     with pytest.raises(InputErrors) as raised:
         load_problem(folder)
-    assert ("practices.csv:0:: refused: more than 2 rows (at most 2 with 5 columns)"
-            in [str(e) for e in raised.value.errors])
+    assert "practices.csv:0:: refused: more than 2 rows (at most 2 with 5 columns)" in [
+        str(e) for e in raised.value.errors
+    ]
 
 
 # ---- the web app: uploads -----------------------------------------------------------------
@@ -235,8 +254,13 @@ def test_the_upload_limit_is_configurable(monkeypatch, tmp_path):
     """HUBROTA_MAX_CONTENT_LENGTH sets the limit."""
     _clean_environment(monkeypatch)
     monkeypatch.setenv("HUBROTA_MAX_CONTENT_LENGTH", str(2 * MB))
-    app = create_app({"TESTING": True, "SECRET_KEY": "k",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'limit.sqlite'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'limit.sqlite'}",
+        }
+    )
     assert app.config["MAX_CONTENT_LENGTH"] == 2 * MB
     engine_of(app).dispose()
 
@@ -308,11 +332,18 @@ def test_production_config_has_secure_cookies(monkeypatch, tmp_path):
     """Outside demo mode and tests the session cookie is Secure, HttpOnly and SameSite=Lax, and
     responses carry HSTS."""
     _clean_environment(monkeypatch)
-    app = create_app({"SECRET_KEY": "a production key of some length",
-                      "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}"})
+    app = create_app(
+        {
+            "SECRET_KEY": "a production key of some length",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}",
+        }
+    )
     config = app.config
-    assert (config["SESSION_COOKIE_SECURE"], config["SESSION_COOKIE_HTTPONLY"],
-            config["SESSION_COOKIE_SAMESITE"]) == (True, True, "Lax")
+    assert (
+        config["SESSION_COOKIE_SECURE"],
+        config["SESSION_COOKIE_HTTPONLY"],
+        config["SESSION_COOKIE_SAMESITE"],
+    ) == (True, True, "Lax")
     response = app.test_client().get("/login")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -352,9 +383,10 @@ def test_create_app_without_secret_key_refuses_to_start(monkeypatch, tmp_path):
     engine_of(app).dispose()
 
 
-@pytest.mark.parametrize("command", [["serve", "--port", "5999"],
-                                     ["create-user", "x@y", "--role", "admin",
-                                      "--federation", "x"]])
+@pytest.mark.parametrize(
+    "command",
+    [["serve", "--port", "5999"], ["create-user", "x@y", "--role", "admin", "--federation", "x"]],
+)
 def test_commands_without_secret_key_print_one_line_and_exit_1(monkeypatch, capsys, command):
     """`hubrota serve` (without --demo) and `hubrota create-user` print what to set and exit 1
     when HUBROTA_SECRET_KEY is unset: no traceback, no server."""

@@ -44,15 +44,23 @@ class State:
 
 
 def current_rota(db: DbSession, federation_id: int) -> RotaRow | None:
-    return db.scalar(select(RotaRow).where(RotaRow.federation_id == federation_id)
-                     .order_by(RotaRow.id.desc()).limit(1))
+    return db.scalar(
+        select(RotaRow)
+        .where(RotaRow.federation_id == federation_id)
+        .order_by(RotaRow.id.desc())
+        .limit(1)
+    )
 
 
 def rota_of(row: RotaRow | None) -> Rota:
     if row is None:
         return ()
-    return tuple(sorted(Assignment(a.session_id, a.post_index, a.clinician_id, a.locked)
-                        for a in row.assignments))
+    return tuple(
+        sorted(
+            Assignment(a.session_id, a.post_index, a.clinician_id, a.locked)
+            for a in row.assignments
+        )
+    )
 
 
 def state(db: DbSession, federation_id: int) -> State:
@@ -62,14 +70,16 @@ def state(db: DbSession, federation_id: int) -> State:
     data = loaded(dataset)
     row = current_rota(db, federation_id)
     absences = absences_of(db, federation_id)
-    return State(dataset, with_absences(data.problem, absences), data.warnings, row,
-                 rota_of(row), absences)
+    return State(
+        dataset, with_absences(data.problem, absences), data.warnings, row, rota_of(row), absences
+    )
 
 
 def absences_of(db: DbSession, federation_id: int) -> tuple[Absence, ...]:
     """The federation's recorded absences, oldest first."""
-    rows = db.scalars(select(AbsenceRow).where(AbsenceRow.federation_id == federation_id)
-                      .order_by(AbsenceRow.id))
+    rows = db.scalars(
+        select(AbsenceRow).where(AbsenceRow.federation_id == federation_id).order_by(AbsenceRow.id)
+    )
     return tuple(Absence(r.clinician_id, r.first_day, r.last_day) for r in rows)
 
 
@@ -103,14 +113,20 @@ def findings(st: State) -> tuple[list[Unfilled], list[Violation]]:
     """Unfilled posts with the engine's reasons, and the hard rules the rota breaks."""
     if st.problem is None:
         return [], []
-    key = (st.dataset.id if st.dataset else None, st.row.id if st.row else None,
-           st.row.revision if st.row else None, st.absences)
+    key = (
+        st.dataset.id if st.dataset else None,
+        st.row.id if st.row else None,
+        st.row.revision if st.row else None,
+        st.absences,
+    )
     store: _Explanations = current_app.extensions[EXPLAIN_EXTENSION]
     with store.lock:
         if key in store.items:
             return store.items[key]
-    result = (explain_unfilled(st.problem, st.rota, solver_status(st.row)),
-              check(st.problem, st.rota))
+    result = (
+        explain_unfilled(st.problem, st.rota, solver_status(st.row)),
+        check(st.problem, st.rota),
+    )
     with store.lock:
         if len(store.items) > 16:
             store.items.clear()
@@ -128,8 +144,9 @@ class EditResult:
     violations: tuple[Violation, ...] = ()
 
 
-def try_pin(problem: Problem, rota: Rota, session_id: str, clinician_id: str,
-            post_index: int | None = None) -> tuple[Assignment | None, list[Violation]]:
+def try_pin(
+    problem: Problem, rota: Rota, session_id: str, clinician_id: str, post_index: int | None = None
+) -> tuple[Assignment | None, list[Violation]]:
     """The locked assignment to add, or the violations of the best post for it.
 
     With no post given, each post of the session is tried, those accepting the clinician's role
@@ -148,8 +165,10 @@ def try_pin(problem: Problem, rota: Rota, session_id: str, clinician_id: str,
 
 
 def swap_violations(problem: Problem, rota: Rota, a: Assignment, b: Assignment) -> list[Violation]:
-    added = [Assignment(a.session_id, a.post_index, b.clinician_id, a.locked),
-             Assignment(b.session_id, b.post_index, a.clinician_id, b.locked)]
+    added = [
+        Assignment(a.session_id, a.post_index, b.clinician_id, a.locked),
+        Assignment(b.session_id, b.post_index, a.clinician_id, b.locked),
+    ]
     return violations_after_edit(problem, rota, added=added, removed=[a, b])
 
 
@@ -161,8 +180,14 @@ def record(db: DbSession, row: RotaRow, user_id: int | None, action: str, detail
     """A hand edit: the rota's own trail, and a line of the audit log."""
     row.revision += 1
     db.add(RotaEdit(rota_id=row.id, user_id=user_id, action=action, detail=detail))
-    db.add(AuditEvent(federation_id=row.federation_id, user_id=user_id, action=action,
-                      detail=f"rota {row.id}: {detail}"))
+    db.add(
+        AuditEvent(
+            federation_id=row.federation_id,
+            user_id=user_id,
+            action=action,
+            detail=f"rota {row.id}: {detail}",
+        )
+    )
 
 
 def find(row: RotaRow, session_id: str, clinician_id: str) -> RotaAssignment | None:
@@ -187,7 +212,8 @@ def problem_to_optimise(problem: Problem, rota: Rota) -> Problem:
             continue
         existing = pins.get((a.session_id, a.clinician_id))
         pins[(a.session_id, a.clinician_id)] = Pin(
-            a.session_id, a.clinician_id, a.locked or bool(existing and existing.locked))
+            a.session_id, a.clinician_id, a.locked or bool(existing and existing.locked)
+        )
     return replace(problem, published=tuple(pins.values()))
 
 

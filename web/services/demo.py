@@ -32,8 +32,11 @@ def files_of(source: Path) -> tuple[dict[str, str], dict[str, str]]:
     """A workbook or a rota folder as stored files and their labels; raises InputErrors."""
     if source.is_dir():
         paths = [p for p in sorted(source.iterdir()) if p.is_file()]
-        streams = [(p.name, io.BytesIO(p.read_bytes())) for p in paths
-                   if p.suffix.casefold() in (".csv", ".toml")]
+        streams = [
+            (p.name, io.BytesIO(p.read_bytes()))
+            for p in paths
+            if p.suffix.casefold() in (".csv", ".toml")
+        ]
     else:
         streams = [(source.name, io.BytesIO(source.read_bytes()))]
     upload = read_uploads(streams)
@@ -42,19 +45,32 @@ def files_of(source: Path) -> tuple[dict[str, str], dict[str, str]]:
     return upload.files, upload.labels
 
 
-def load_demo(app: Flask, source: Path, password: str,
-              users: tuple[tuple[str, str], ...], time_limit: int = 20,
-              slug: str = "demo", name: str = "Demo Federation") -> int:
+def load_demo(
+    app: Flask,
+    source: Path,
+    password: str,
+    users: tuple[tuple[str, str], ...],
+    time_limit: int = 20,
+    slug: str = "demo",
+    name: str = "Demo Federation",
+) -> int:
     """Save the sample as the federation's data, add the users, start a first solve."""
     files, labels = files_of(source)
     parse_files(files)  # refuse a broken sample before anything is stored
     with app.app_context(), new_session(app) as db:
         federation = ensure_federation(db, slug, name, time_limit)
         for email, role in users:
-            create_user(db, federation=federation, email=email, password=password, role=role,
-                        name=email.split("@")[0].title())
-        dataset = Dataset(federation_id=federation.id, version=1, note=source.name,
-                          labels=json.dumps(labels))
+            create_user(
+                db,
+                federation=federation,
+                email=email,
+                password=password,
+                role=role,
+                name=email.split("@")[0].title(),
+            )
+        dataset = Dataset(
+            federation_id=federation.id, version=1, note=source.name, labels=json.dumps(labels)
+        )
         dataset.files = [DatasetFile(name=n, content=t) for n, t in sorted(files.items())]
         db.add(dataset)
         db.commit()

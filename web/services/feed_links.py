@@ -68,14 +68,18 @@ def hash_token(token: str) -> str:
     return sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue(db: DbSession, federation_id: int, kind: str, key: str,
-          user_id: int | None) -> tuple[FeedLink, str]:
+def issue(
+    db: DbSession, federation_id: int, kind: str, key: str, user_id: int | None
+) -> tuple[FeedLink, str]:
     """A new token for the feed (kind, key): the feed's link row gets it, replacing (and so
     invalidating) any token it had. Returns the row and the token, which is not kept."""
     if kind not in KINDS or (kind == "all") != (key == ""):
         raise ValueError(f"no such feed: {kind} {key!r}")
-    link = db.scalar(select(FeedLink).where(FeedLink.federation_id == federation_id,
-                                            FeedLink.kind == kind, FeedLink.key == key))
+    link = db.scalar(
+        select(FeedLink).where(
+            FeedLink.federation_id == federation_id, FeedLink.kind == kind, FeedLink.key == key
+        )
+    )
     if link is None:
         link = FeedLink(federation_id=federation_id, kind=kind, key=key, generation=0)
         db.add(link)
@@ -125,8 +129,14 @@ def _window_start() -> datetime:
 
 
 def too_many_failures(db: DbSession, ip: str) -> bool:
-    count = db.scalar(select(func.count(FeedLookupFailure.id)).where(
-        FeedLookupFailure.ip == ip[:64], FeedLookupFailure.at >= _window_start())) or 0
+    count = (
+        db.scalar(
+            select(func.count(FeedLookupFailure.id)).where(
+                FeedLookupFailure.ip == ip[:64], FeedLookupFailure.at >= _window_start()
+            )
+        )
+        or 0
+    )
     return count >= current_app.config["FEED_MAX_FAILURES_PER_IP"]
 
 
@@ -171,8 +181,9 @@ def filename_of(link: FeedLink) -> str:
     return Scope(link.kind, link.key).filename
 
 
-def served_feed(db: DbSession, federation: Federation, link: FeedLink,
-                now: datetime | None = None) -> StoredFeed:
+def served_feed(
+    db: DbSession, federation: Federation, link: FeedLink, now: datetime | None = None
+) -> StoredFeed:
     """What the link's subscribers get: its feed as last built from the federation's feed
     rota (rebuilt first if that changed), or an empty calendar while there is none."""
     found = stored_feed(db, federation, filename_of(link), now)
@@ -181,8 +192,9 @@ def served_feed(db: DbSession, federation: Federation, link: FeedLink,
     return _empty_feed(feed_secret(db), link)
 
 
-def stored_feed(db: DbSession, federation: Federation, filename: str,
-                now: datetime | None = None) -> StoredFeed | None:
+def stored_feed(
+    db: DbSession, federation: Federation, filename: str, now: datetime | None = None
+) -> StoredFeed | None:
     now = datetime.now(UTC) if now is None else now
     source = feed_source_key(db, federation)
     if source is None:
@@ -193,13 +205,17 @@ def stored_feed(db: DbSession, federation: Federation, filename: str,
         built = rebuild(db, federation, key, now)
         if built is not None:
             return built.get(filename)
-    row = db.scalar(select(FeedFile).where(FeedFile.federation_id == federation.id,
-                                           FeedFile.filename == filename))
+    row = db.scalar(
+        select(FeedFile).where(
+            FeedFile.federation_id == federation.id, FeedFile.filename == filename
+        )
+    )
     return StoredFeed(row.data, row.etag, row.updated_at) if row is not None else None
 
 
-def rebuild(db: DbSession, federation: Federation, key: str,
-            now: datetime) -> dict[str, StoredFeed] | None:
+def rebuild(
+    db: DbSession, federation: Federation, key: str, now: datetime
+) -> dict[str, StoredFeed] | None:
     """Build every feed of the federation from the feeds' rota with the stored ones as
     `previous`, store what changed and remember `key`. None when another request has just
     built the same (the stored files are then current) or there is no rota."""
@@ -219,12 +235,16 @@ class _BuildLocks:
         self.by_federation: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 
-def _rebuild(db: DbSession, federation: Federation, key: str,
-             now: datetime) -> dict[str, StoredFeed] | None:
+def _rebuild(
+    db: DbSession, federation: Federation, key: str, now: datetime
+) -> dict[str, StoredFeed] | None:
     secret = feed_secret(db)
-    build = db.scalar(select(FeedBuild).where(FeedBuild.federation_id == federation.id)
-                      .with_for_update()  # PostgreSQL: one rebuild at a time per federation
-                      .execution_options(populate_existing=True))
+    build = db.scalar(
+        select(FeedBuild)
+        .where(FeedBuild.federation_id == federation.id)
+        .with_for_update()  # PostgreSQL: one rebuild at a time per federation
+        .execution_options(populate_existing=True)
+    )
     if build is not None and build.source_key == key:
         db.commit()
         return None
@@ -233,11 +253,18 @@ def _rebuild(db: DbSession, federation: Federation, key: str,
         db.rollback()
         return None
     problem, rota = source
-    stored = {f.filename: f for f in db.scalars(
-        select(FeedFile).where(FeedFile.federation_id == federation.id))}
-    built = build_feeds(problem, rota, secret=secret,
-                        previous={name: f.data for name, f in stored.items()},
-                        changed_at=now, window_start=window_start_for(now))
+    stored = {
+        f.filename: f
+        for f in db.scalars(select(FeedFile).where(FeedFile.federation_id == federation.id))
+    }
+    built = build_feeds(
+        problem,
+        rota,
+        secret=secret,
+        previous={name: f.data for name, f in stored.items()},
+        changed_at=now,
+        window_start=window_start_for(now),
+    )
     changed_at = now.astimezone(UTC).replace(tzinfo=None, microsecond=0)
     out: dict[str, StoredFeed] = {}
     for filename, data in built.items():
@@ -266,9 +293,14 @@ def _empty_feed(secret: bytes, link: FeedLink) -> StoredFeed:
     scope = Scope(link.kind, link.key)
     issued = link.issued_at.replace(tzinfo=UTC, microsecond=0)
     name = "Hub sessions" if link.kind == "clinician" else PREFIX
-    data = ical.render(ical.CalendarText(
-        uid=calendar_uid(secret, scope), name=name, events=(),
-        placeholder=ical.Placeholder(placeholder_uid(secret, scope), issued)))
+    data = ical.render(
+        ical.CalendarText(
+            uid=calendar_uid(secret, scope),
+            name=name,
+            events=(),
+            placeholder=ical.Placeholder(placeholder_uid(secret, scope), issued),
+        )
+    )
     return StoredFeed(data, sha256(data).hexdigest(), link.issued_at.replace(microsecond=0))
 
 

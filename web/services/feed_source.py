@@ -44,5 +44,6 @@ def rota_for_feeds(db: DbSession, federation: Federation) -> tuple[Problem, Rota
     problem = loaded(dataset).problem
     sessions = {s.session_id for s in problem.sessions}
     clinicians = {c.clinician_id for c in problem.clinicians}
-    return problem, tuple(a for a in rota
-                          if a.session_id in sessions and a.clinician_id in clinicians)
+    return problem, tuple(
+        a for a in rota if a.session_id in sessions and a.clinician_id in clinicians
+    )

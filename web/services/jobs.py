@@ -95,8 +95,10 @@ def period_text(period: str) -> str:
     try:
         from datetime import date
 
-        return f"{format_day(date.fromisoformat(first), year=False)} to " \
-               f"{format_day(date.fromisoformat(last))}"
+        return (
+            f"{format_day(date.fromisoformat(first), year=False)} to "
+            f"{format_day(date.fromisoformat(last))}"
+        )
     except ValueError:
         return period
 
@@ -115,8 +117,10 @@ def _lost(job: Job, now, stale_seconds: float) -> str | None:
     if job.status == "running":
         seen = job.heartbeat_at or job.started_at or job.created_at
         if seen < now - timedelta(seconds=stale_seconds):
-            return (f"interrupted: no sign of life from its process for over {stale_seconds:g} s "
-                    "(the worker or web process running it stopped); nothing was saved")
+            return (
+                f"interrupted: no sign of life from its process for over {stale_seconds:g} s "
+                "(the worker or web process running it stopped); nothing was saved"
+            )
         return None
     if job.created_at < now - timedelta(seconds=job.time_limit_seconds + GRACE_SECONDS):
         return "interrupted: no process started it (is a `hubrota worker` running?)"
@@ -125,8 +129,12 @@ def _lost(job: Job, now, stale_seconds: float) -> str | None:
 
 def running_job(db, federation_id: int) -> Job | None:
     """The federation's newest queued or running run (one whose process died does not count)."""
-    job = db.scalar(select(Job).where(Job.federation_id == federation_id,
-                                      Job.status.in_(ACTIVE)).order_by(Job.id.desc()).limit(1))
+    job = db.scalar(
+        select(Job)
+        .where(Job.federation_id == federation_id, Job.status.in_(ACTIVE))
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
     return None if job is None or _lost(job, utcnow(), _stale_seconds()) else job
 
 
@@ -145,8 +153,12 @@ def reap(db, stale_seconds: float, federation_id: int | None = None) -> list[int
             continue
         still = [Job.status == job.status]
         if job.status == "running" and job.active_key is not None:
-            still.append(or_(Job.heartbeat_at.is_(None), Job.heartbeat_at
-                             < now - timedelta(seconds=stale_seconds)))
+            still.append(
+                or_(
+                    Job.heartbeat_at.is_(None),
+                    Job.heartbeat_at < now - timedelta(seconds=stale_seconds),
+                )
+            )
         if _fail(db, job, why, *still):
             reaped.append(job.id)
             db.expire(job)
@@ -164,14 +176,22 @@ def fail_lost(app: Flask, job_id: int, why: str) -> bool:
 
 
 def _fail(db, job: Job, why: str, *still) -> bool:
-    ended = db.execute(update(Job).where(Job.id == job.id, *still)
-                       .values(status="failed", message=why, finished_at=utcnow(),
-                               active_key=None)
-                       .execution_options(synchronize_session=False)).rowcount
+    ended = db.execute(
+        update(Job)
+        .where(Job.id == job.id, *still)
+        .values(status="failed", message=why, finished_at=utcnow(), active_key=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if ended:
         log.warning("run %s failed: %s", job.id, why)
-        db.add(AuditEvent(federation_id=job.federation_id, user_id=job.user_id, action="run",
-                          detail=f"run {job.id} ({job.kind}) failed: {why}"))
+        db.add(
+            AuditEvent(
+                federation_id=job.federation_id,
+                user_id=job.user_id,
+                action="run",
+                detail=f"run {job.id} ({job.kind}) failed: {why}",
+            )
+        )
     return bool(ended)
 
 
@@ -184,9 +204,15 @@ def _reap_before_run_pages() -> None:
 # ---- starting and cancelling -------------------------------------------------------------
 
 
-def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "optimise",
-              time_limit: int | None = None, detail: dict | None = None,
-              on_created=None) -> int:
+def start_run(
+    app: Flask,
+    federation_id: int,
+    user_id: int | None,
+    kind: str = "optimise",
+    time_limit: int | None = None,
+    detail: dict | None = None,
+    on_created=None,
+) -> int:
     """Queue a run and start it; its job id. Raises RunRefused when there is no data or a run
     of the same rota period is already going. `on_created(db, job)` runs in the transaction
     that creates the job (e.g. to store what the run is about)."""
@@ -202,18 +228,30 @@ def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "
         reap(db, _stale_seconds(app), federation_id)
         db.commit()
         federation = db.get(Federation, federation_id)
-        job = Job(federation_id=federation_id, user_id=user_id, status="queued", kind=kind,
-                  period=period, active_key=f"{federation_id}:{period}",
-                  backend=backend_of(app),
-                  time_limit_seconds=time_limit or federation.time_limit_seconds,
-                  detail=json.dumps(detail or {}))
+        job = Job(
+            federation_id=federation_id,
+            user_id=user_id,
+            status="queued",
+            kind=kind,
+            period=period,
+            active_key=f"{federation_id}:{period}",
+            backend=backend_of(app),
+            time_limit_seconds=time_limit or federation.time_limit_seconds,
+            detail=json.dumps(detail or {}),
+        )
         db.add(job)
         try:
             db.flush()
             if on_created is not None:
                 on_created(db, job)
-            db.add(AuditEvent(federation_id=federation_id, user_id=user_id, action="run",
-                              detail=f"started run {job.id} ({kind})"))
+            db.add(
+                AuditEvent(
+                    federation_id=federation_id,
+                    user_id=user_id,
+                    action="run",
+                    detail=f"started run {job.id} ({kind})",
+                )
+            )
             db.commit()
         except IntegrityError:
             db.rollback()
@@ -222,8 +260,9 @@ def start_run(app: Flask, federation_id: int, user_id: int | None, kind: str = "
     if backend_of(app) == "rq":
         _enqueue(app, job_id)
     else:
-        thread = threading.Thread(target=_run_thread, args=(app, job_id), daemon=True,
-                                  name=f"hubrota-job-{job_id}")
+        thread = threading.Thread(
+            target=_run_thread, args=(app, job_id), daemon=True, name=f"hubrota-job-{job_id}"
+        )
         with threads.lock:
             threads.running[job_id] = thread
         thread.start()
@@ -235,24 +274,33 @@ def _refusal(db, federation_id: int, period: str) -> RunRefused:
     in the meantime, the newest run of the period, started at the same moment)."""
     going = db.scalar(select(Job).where(Job.active_key == f"{federation_id}:{period}"))
     if going is None:
-        going = db.scalar(select(Job).where(Job.federation_id == federation_id,
-                                            Job.period == period)
-                          .order_by(Job.id.desc()).limit(1))
+        going = db.scalar(
+            select(Job)
+            .where(Job.federation_id == federation_id, Job.period == period)
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
     if going is None:  # pragma: no cover - the key was taken, so some run had it
-        return RunRefused("Another run of this rota period started at the same moment: try "
-                          "again.")
+        return RunRefused("Another run of this rota period started at the same moment: try again.")
     who = f" by {going.user.email}" if going.user else ""
     if going.status in ACTIVE:
-        return RunRefused(f"Run {going.id} for this rota period ({period_text(period)}), "
-                          f"started{who}, is still going: wait for it to finish or cancel it "
-                          "before starting another.", going.id)
-    return RunRefused(f"Run {going.id} for this rota period ({period_text(period)}), started{who} "
-                      f"at the same moment, has just ended ({going.status}): look at it before "
-                      "starting another.", going.id)
+        return RunRefused(
+            f"Run {going.id} for this rota period ({period_text(period)}), "
+            f"started{who}, is still going: wait for it to finish or cancel it "
+            "before starting another.",
+            going.id,
+        )
+    return RunRefused(
+        f"Run {going.id} for this rota period ({period_text(period)}), started{who} "
+        f"at the same moment, has just ended ({going.status}): look at it before "
+        "starting another.",
+        going.id,
+    )
 
 
-def start_optimise(app: Flask, federation_id: int, user_id: int | None,
-                   time_limit: int | None = None) -> int:
+def start_optimise(
+    app: Flask, federation_id: int, user_id: int | None, time_limit: int | None = None
+) -> int:
     """Start an optimiser run (RunRefused when one of the period is going)."""
     return start_run(app, federation_id, user_id, "optimise", time_limit)
 
@@ -262,13 +310,26 @@ def cancel(db, job: Job, user_id: int | None) -> str:
     if job.status not in ACTIVE:
         return f"Run {job.id} has already ended ({job.status})."
     job.cancel_requested = True
-    db.add(AuditEvent(federation_id=job.federation_id, user_id=user_id, action="cancel",
-                      detail=f"asked run {job.id} to stop"))
+    db.add(
+        AuditEvent(
+            federation_id=job.federation_id,
+            user_id=user_id,
+            action="cancel",
+            detail=f"asked run {job.id} to stop",
+        )
+    )
     if job.status == "queued":  # unless a process has just started it: then it stops itself
-        db.execute(update(Job).where(Job.id == job.id, Job.status == "queued")
-                   .values(status="cancelled", finished_at=utcnow(), active_key=None,
-                           message="cancelled before it started")
-                   .execution_options(synchronize_session=False))
+        db.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == "queued")
+            .values(
+                status="cancelled",
+                finished_at=utcnow(),
+                active_key=None,
+                message="cancelled before it started",
+            )
+            .execution_options(synchronize_session=False)
+        )
     db.commit()
     db.refresh(job)
     return f"Run {job.id} is stopping." if job.status == "running" else f"Run {job.id} cancelled."
@@ -313,16 +374,23 @@ def _enqueue(app: Flask, job_id: int) -> None:
         with new_session(app) as db:
             limit = db.get(Job, job_id).time_limit_seconds
         queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
-        queue.enqueue("web.services.jobs.work", job_id, job_timeout=int(limit) + GRACE_SECONDS,
-                      result_ttl=3600, failure_ttl=24 * 3600, description=f"hubrota run {job_id}")
+        queue.enqueue(
+            "web.services.jobs.work",
+            job_id,
+            job_timeout=int(limit) + GRACE_SECONDS,
+            result_ttl=3600,
+            failure_ttl=24 * 3600,
+            description=f"hubrota run {job_id}",
+        )
     except Exception as exc:  # Redis down: the run must not stay queued for ever
         with new_session(app) as db:
             job = db.get(Job, job_id)
             job.status, job.finished_at, job.active_key = "failed", utcnow(), None
             job.message = f"the job queue is not reachable: {exc}"
             db.commit()
-        raise RunRefused(f"The job queue is not reachable ({type(exc).__name__}); "
-                         "nothing was started.", job_id) from None
+        raise RunRefused(
+            f"The job queue is not reachable ({type(exc).__name__}); nothing was started.", job_id
+        ) from None
 
 
 def work(job_id: int) -> None:
@@ -361,13 +429,20 @@ class ProgressLog:
 
     def __call__(self, progress) -> None:
         with self._lock:
-            self.phase, self.phase_number, self.phases = (progress.phase, progress.phase_number,
-                                                          progress.phases)
+            self.phase, self.phase_number, self.phases = (
+                progress.phase,
+                progress.phase_number,
+                progress.phases,
+            )
             self.phase_names[progress.phase_number] = progress.phase
-            self.elapsed, self.best, self.bound = (round(progress.elapsed, 2), progress.objective,
-                                                   progress.bound)
-            self.samples.append([self.elapsed, progress.phase_number, progress.objective,
-                                 progress.bound])
+            self.elapsed, self.best, self.bound = (
+                round(progress.elapsed, 2),
+                progress.objective,
+                progress.bound,
+            )
+            self.samples.append(
+                [self.elapsed, progress.phase_number, progress.objective, progress.bound]
+            )
             if len(self.samples) > MAX_SAMPLES:  # keep the first and every other later one
                 self.samples = self.samples[:1] + self.samples[1::2]
             due = progress.done or time.monotonic() - self._written >= PROGRESS_WRITE_SECONDS
@@ -378,10 +453,17 @@ class ProgressLog:
         gap = None
         if self.best is not None and self.bound is not None:
             gap = round((self.best - self.bound) / max(1, abs(self.best)), 4)
-        return {"phase": self.phase, "phase_number": self.phase_number, "phases": self.phases,
-                "elapsed": self.elapsed, "best": self.best, "bound": self.bound, "gap": gap,
-                "phase_names": {str(k): v for k, v in self.phase_names.items()},
-                "samples": self.samples}
+        return {
+            "phase": self.phase,
+            "phase_number": self.phase_number,
+            "phases": self.phases,
+            "elapsed": self.elapsed,
+            "best": self.best,
+            "bound": self.bound,
+            "gap": gap,
+            "phase_names": {str(k): v for k, v in self.phase_names.items()},
+            "samples": self.samples,
+        }
 
     def write(self) -> None:
         with self._lock:
@@ -402,8 +484,9 @@ class Heartbeat:
         self.app, self.job_id, self.seconds = app, job_id, seconds
         self.lost = False
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True,
-                                        name=f"hubrota-heartbeat-{job_id}")
+        self._thread = threading.Thread(
+            target=self._beat, daemon=True, name=f"hubrota-heartbeat-{job_id}"
+        )
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -417,10 +500,12 @@ class Heartbeat:
         while not self._stopped.wait(self.seconds):
             try:
                 with new_session(self.app) as db:
-                    alive = db.execute(update(Job).where(Job.id == self.job_id,
-                                                         Job.status == "running")
-                                       .values(heartbeat_at=utcnow())
-                                       .execution_options(synchronize_session=False)).rowcount
+                    alive = db.execute(
+                        update(Job)
+                        .where(Job.id == self.job_id, Job.status == "running")
+                        .values(heartbeat_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
                     db.commit()
             except Exception:  # a busy or restarting database: the next beat tries again
                 log.warning("run %s: heartbeat not written", self.job_id, exc_info=True)
@@ -447,8 +532,9 @@ class CancelFlag:
         if not self._stop and now - self._checked >= CANCEL_POLL_SECONDS:
             self._checked = now
             with new_session(self.app) as db:
-                self._stop = bool(db.scalar(select(Job.cancel_requested)
-                                            .where(Job.id == self.job_id)))
+                self._stop = bool(
+                    db.scalar(select(Job.cancel_requested).where(Job.id == self.job_id))
+                )
         return self._stop
 
 
@@ -468,9 +554,12 @@ def execute(app: Flask, job_id: int) -> None:
     """Run a queued job to its end: done, failed or cancelled, with the reason."""
     with app.app_context(), new_session(app) as db:
         now = utcnow()
-        taken = db.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
-                           .values(status="running", started_at=now, heartbeat_at=now)
-                           .execution_options(synchronize_session=False)).rowcount
+        taken = db.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(status="running", started_at=now, heartbeat_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         db.commit()
         if not taken:
             return  # cancelled before it started, or taken by another worker
@@ -491,20 +580,39 @@ def _end(db, job_id: int, outcome: Outcome, progress: ProgressLog) -> None:
     is no longer running (given up for lost meanwhile): then nothing of it is kept."""
     job = db.get(Job, job_id)
     db.refresh(job)
-    values = {"status": outcome.status, "message": outcome.message,
-              "rota_id": outcome.rota_id, "progress": json.dumps(progress.as_dict()),
-              "finished_at": utcnow(), "active_key": None}
+    values = {
+        "status": outcome.status,
+        "message": outcome.message,
+        "rota_id": outcome.rota_id,
+        "progress": json.dumps(progress.as_dict()),
+        "finished_at": utcnow(),
+        "active_key": None,
+    }
     if outcome.detail:
         values["detail"] = json.dumps({**_detail(job), **outcome.detail})
-    ended = db.execute(update(Job).where(Job.id == job_id, Job.status == "running")
-                       .values(**values).execution_options(synchronize_session=False)).rowcount
+    ended = db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "running")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not ended:
         db.rollback()
-        log.warning("run %s ended (%s) after it was given up (%s): its result is dropped",
-                    job_id, outcome.status, job.status)
+        log.warning(
+            "run %s ended (%s) after it was given up (%s): its result is dropped",
+            job_id,
+            outcome.status,
+            job.status,
+        )
         return
-    db.add(AuditEvent(federation_id=job.federation_id, user_id=job.user_id, action="run",
-                      detail=f"run {job.id} ({job.kind}) {outcome.status}: {outcome.message}"))
+    db.add(
+        AuditEvent(
+            federation_id=job.federation_id,
+            user_id=job.user_id,
+            action="run",
+            detail=f"run {job.id} ({job.kind}) {outcome.status}: {outcome.message}",
+        )
+    )
     db.commit()
 
 
@@ -522,16 +630,21 @@ def _dispatch(app: Flask, db, job: Job, progress: ProgressLog, should_stop) -> O
     if dataset is None:
         return Outcome("failed", "no data uploaded yet")
     problem = effective_problem(db, job.federation_id, dataset)
-    params = SolveParams(time_limit=float(job.time_limit_seconds),
-                         workers=int(app.config["SOLVER_WORKERS"]), progress=progress)
+    params = SolveParams(
+        time_limit=float(job.time_limit_seconds),
+        workers=int(app.config["SOLVER_WORKERS"]),
+        progress=progress,
+    )
     if job.kind == "absence":
         return _absence_rerun(db, job, dataset, problem, params, should_stop)
-    return _optimise(db, job, dataset, problem, rota_of(current_rota(db, job.federation_id)),
-                     params, should_stop)
+    return _optimise(
+        db, job, dataset, problem, rota_of(current_rota(db, job.federation_id)), params, should_stop
+    )
 
 
-def _optimise(db, job: Job, dataset, problem: Problem, previous, params: SolveParams,
-              should_stop) -> Outcome:
+def _optimise(
+    db, job: Job, dataset, problem: Problem, previous, params: SolveParams, should_stop
+) -> Outcome:
     from scheduler.solver.rerun import conflicting_pins
     from scheduler.solver.solve import solve
     from web.services.current_rota import problem_to_optimise
@@ -544,14 +657,18 @@ def _optimise(db, job: Job, dataset, problem: Problem, previous, params: SolvePa
         if result.status is SolveStatus.INFEASIBLE:
             conflict = conflicting_pins(problem, should_stop=should_stop)
             if conflict is not None:
-                return Outcome("failed", "no rota: these locked pins cannot all be kept: "
-                               + conflict.text(), detail={"conflict": list(conflict.reasons)})
+                return Outcome(
+                    "failed",
+                    "no rota: these locked pins cannot all be kept: " + conflict.text(),
+                    detail={"conflict": list(conflict.reasons)},
+                )
         return Outcome("failed", f"no rota: {result.message or result.status.value}")
     return _store(db, job, dataset, problem, result, "optimiser")
 
 
-def _absence_rerun(db, job: Job, dataset, problem: Problem, params: SolveParams,
-                   should_stop) -> Outcome:
+def _absence_rerun(
+    db, job: Job, dataset, problem: Problem, params: SolveParams, should_stop
+) -> Outcome:
     from scheduler.solver.rerun import rerun, with_published
     from web.views.publish import rerun_base
 
@@ -563,16 +680,22 @@ def _absence_rerun(db, job: Job, dataset, problem: Problem, params: SolveParams,
         return CANCELLED
     if not outcome.ok:
         if outcome.conflict is not None:
-            return Outcome("failed", "no rota: these locked pins cannot all be kept: "
-                           + outcome.conflict.text(),
-                           detail={"conflict": list(outcome.conflict.reasons)})
+            return Outcome(
+                "failed",
+                "no rota: these locked pins cannot all be kept: " + outcome.conflict.text(),
+                detail={"conflict": list(outcome.conflict.reasons)},
+            )
         return Outcome("failed", f"no rota: {result.message or result.status.value}")
     stored = _store(db, job, dataset, problem, result, "absence")
     if stored.rota_id is None:
         return stored
     diff = outcome.diff
-    summary = (f"re-ran from {base_text}: {diff.changed_places} place(s) changed in "
-               f"{len(diff.by_session)} session(s)" if diff else stored.message)
+    summary = (
+        f"re-ran from {base_text}: {diff.changed_places} place(s) changed in "
+        f"{len(diff.by_session)} session(s)"
+        if diff
+        else stored.message
+    )
     return Outcome("done", summary, stored.rota_id, {"base": base_text})
 
 
@@ -580,12 +703,26 @@ def _store(db, job: Job, dataset, problem: Problem, result, source: str) -> Outc
     broken = check(problem, result.rota)
     if broken:  # the model and the checker disagree: never store such a rota
         return Outcome("failed", "internal error: " + "; ".join(v.line() for v in broken[:3]))
-    row = Rota(federation_id=job.federation_id, dataset_id=dataset.id, created_by_id=job.user_id,
-               source=source, status=result.status.value, objective=result.objective,
-               bound=result.bound, seconds=round(result.seconds, 2), message=result.message)
-    row.assignments = [RotaAssignment(session_id=a.session_id, post_index=a.post_index,
-                                      clinician_id=a.clinician_id, locked=a.locked)
-                       for a in result.rota]
+    row = Rota(
+        federation_id=job.federation_id,
+        dataset_id=dataset.id,
+        created_by_id=job.user_id,
+        source=source,
+        status=result.status.value,
+        objective=result.objective,
+        bound=result.bound,
+        seconds=round(result.seconds, 2),
+        message=result.message,
+    )
+    row.assignments = [
+        RotaAssignment(
+            session_id=a.session_id,
+            post_index=a.post_index,
+            clinician_id=a.clinician_id,
+            locked=a.locked,
+        )
+        for a in result.rota
+    ]
     db.add(row)
     db.flush()
     return Outcome("done", f"{result.status.value}: {len(result.rota)} assignments", row.id)

@@ -23,8 +23,16 @@ from scheduler.io.load import InputError, InputErrors, load_problem_with_warning
 from web.models import Dataset
 
 EXTENSION = "hubrota.problems"
-FILE_NAMES = ("practices.csv", "hubs.csv", "clinicians.csv", "patterns.csv", "sessions.csv",
-              "availability.csv", "assignments.csv", "rota.toml")
+FILE_NAMES = (
+    "practices.csv",
+    "hubs.csv",
+    "clinicians.csv",
+    "patterns.csv",
+    "sessions.csv",
+    "availability.csv",
+    "assignments.csv",
+    "rota.toml",
+)
 REQUIRED = ("practices.csv", "hubs.csv", "clinicians.csv", "patterns.csv", "availability.csv")
 
 
@@ -87,9 +95,12 @@ def remember(dataset_id: int, data: Loaded) -> None:
 
 
 def current_dataset(db: Session, federation_id: int) -> Dataset | None:
-    return db.scalar(select(Dataset)
-                     .where(Dataset.federation_id == federation_id, Dataset.version.is_not(None))
-                     .order_by(Dataset.version.desc()).limit(1))
+    return db.scalar(
+        select(Dataset)
+        .where(Dataset.federation_id == federation_id, Dataset.version.is_not(None))
+        .order_by(Dataset.version.desc())
+        .limit(1)
+    )
 
 
 def labels_of(dataset: Dataset) -> dict[str, str]:
@@ -104,14 +115,30 @@ def relabel(error: InputError | str, labels: dict[str, str]) -> str:
     text = str(error)
     for stored, shown in labels.items():
         if text.startswith(stored + ":"):
-            return shown + text[len(stored):]
+            return shown + text[len(stored) :]
     return text
 
 
 def located(error: InputError, labels: dict[str, str]) -> dict[str, object]:
-    return {"file": labels.get(error.file, error.file), "row": error.row,
-            "column": error.column, "message": error.message, "line": relabel(error, labels)}
+    return {
+        "file": labels.get(error.file, error.file),
+        "row": error.row,
+        "column": error.column,
+        "message": error.message,
+        "line": relabel(error, labels),
+    }
 
 
-__all__ = ["FILE_NAMES", "REQUIRED", "InputErrors", "Loaded", "current_dataset", "labels_of",
-           "loaded", "located", "parse_files", "relabel", "remember"]
+__all__ = [
+    "FILE_NAMES",
+    "REQUIRED",
+    "InputErrors",
+    "Loaded",
+    "current_dataset",
+    "labels_of",
+    "loaded",
+    "located",
+    "parse_files",
+    "relabel",
+    "remember",
+]

@@ -51,16 +51,27 @@ def read_uploads(uploads: list[tuple[str, IO[bytes]]]) -> Upload:
             # a lone CR ends a line for pandas too; left in, csv.reader (workbook_bytes) fails
             _put(out, lowered, text.replace("\r\n", "\n").replace("\r", "\n"), name)
         elif lowered.endswith(".csv"):
-            out.errors.append(InputError(name, 0, "", "unknown file: expected one of "
-                              + ", ".join(n for n in FILE_NAMES if n.endswith(".csv"))))
+            out.errors.append(
+                InputError(
+                    name,
+                    0,
+                    "",
+                    "unknown file: expected one of "
+                    + ", ".join(n for n in FILE_NAMES if n.endswith(".csv")),
+                )
+            )
         else:
-            out.errors.append(InputError(name, 0, "", "expected CSV files, rota.toml or one .xlsx workbook"))
+            out.errors.append(
+                InputError(name, 0, "", "expected CSV files, rota.toml or one .xlsx workbook")
+            )
     return out
 
 
 def _put(out: Upload, stored: str, text: str, label: str) -> None:
     if stored in out.files:
-        out.errors.append(InputError(label, 0, "", f"{stored} given twice (also as {out.labels[stored]})"))
+        out.errors.append(
+            InputError(label, 0, "", f"{stored} given twice (also as {out.labels[stored]})")
+        )
         return
     out.files[stored] = text
     out.labels[stored] = label
@@ -80,8 +91,10 @@ def _read_workbook(name: str, data: bytes, out: Upload) -> None:
     for sheet in book.worksheets:
         key = sheet.title.strip().casefold().removesuffix(".csv")
         label = f"{name}[{sheet.title}]"
-        rows = [[_cell_text(v) for v in row]
-                for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row, values_only=True)]
+        rows = [
+            [_cell_text(v) for v in row]
+            for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row, values_only=True)
+        ]
         if key in known:
             _put(out, f"{key}.csv", _csv_text(rows), label)
         elif key == "rota":
@@ -138,8 +151,10 @@ def _toml_from_rows(rows: list[list[str]]) -> str:
             sections.setdefault("rota_sheet", []).append(f"{json.dumps(key)} = {json.dumps(raw)}")
             continue
         sections.setdefault(section, []).append(f"{item} = {_toml_value(raw)}")
-    return "".join(f"[{section}]\n" + "".join(line + "\n" for line in lines) + "\n"
-                   for section, lines in sections.items())
+    return "".join(
+        f"[{section}]\n" + "".join(line + "\n" for line in lines) + "\n"
+        for section, lines in sections.items()
+    )
 
 
 def _toml_value(raw: str) -> str:
@@ -193,6 +208,7 @@ def _toml_pairs(text: str) -> list[tuple[str, str]]:
         if isinstance(table, dict):
             for key, value in table.items():
                 shown = value.isoformat() if isinstance(value, date) else json.dumps(value)
-                pairs.append((f"{section}.{key}", shown.strip('"') if isinstance(value, str)
-                              else shown))
+                pairs.append(
+                    (f"{section}.{key}", shown.strip('"') if isinstance(value, str) else shown)
+                )
     return pairs

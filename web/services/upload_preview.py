@@ -61,9 +61,14 @@ class Preview:
 
     @property
     def nothing(self) -> bool:
-        return (all(s.empty for s in self.sections) and not self.cells and not self.settings
-                and not self.sessions_added and not self.sessions_removed
-                and self.period_before == self.period_after)
+        return (
+            all(s.empty for s in self.sections)
+            and not self.cells
+            and not self.settings
+            and not self.sessions_added
+            and not self.sessions_removed
+            and self.period_before == self.period_after
+        )
 
 
 def offer_text(offers: tuple[Offer, ...] | None) -> str:
@@ -89,15 +94,22 @@ def _fields(item: object, skip: tuple[str, ...] = ()) -> dict[str, object]:
     return out
 
 
-def _compare(title: str, before: dict[str, object], after: dict[str, object],
-             name_of, skip: tuple[str, ...] = ()) -> Section:
+def _compare(
+    title: str,
+    before: dict[str, object],
+    after: dict[str, object],
+    name_of,
+    skip: tuple[str, ...] = (),
+) -> Section:
     section = Section(title)
     for key, item in after.items():
         if key not in before:
             section.added.append(Change(key, name_of(item)))
             continue
         old, new = _fields(before[key], skip), _fields(item, skip)
-        details = tuple(f"{k}: {_shown(old[k])} → {_shown(new[k])}" for k in new if old.get(k) != new[k])
+        details = tuple(
+            f"{k}: {_shown(old[k])} → {_shown(new[k])}" for k in new if old.get(k) != new[k]
+        )
         if details:
             section.changed.append(Change(key, name_of(item), details))
     for key, item in before.items():
@@ -115,19 +127,33 @@ def _shown(value: object) -> str:
 def compare(before: Problem | None, after: Problem) -> Preview:
     empty: dict[str, object] = {}
     sections = [
-        _compare("Clinicians",
-                 {c.clinician_id: c for c in before.clinicians} if before else empty,
-                 {c.clinician_id: c for c in after.clinicians}, lambda c: c.name,
-                 skip=("clinician_id",)),
-        _compare("Practices", {p.code: p for p in before.practices} if before else empty,
-                 {p.code: p for p in after.practices}, lambda p: p.name, skip=("code",)),
-        _compare("Hubs", {h.hub_id: h for h in before.hubs} if before else empty,
-                 {h.hub_id: h for h in after.hubs}, lambda h: h.name, skip=("hub_id",)),
+        _compare(
+            "Clinicians",
+            {c.clinician_id: c for c in before.clinicians} if before else empty,
+            {c.clinician_id: c for c in after.clinicians},
+            lambda c: c.name,
+            skip=("clinician_id",),
+        ),
+        _compare(
+            "Practices",
+            {p.code: p for p in before.practices} if before else empty,
+            {p.code: p for p in after.practices},
+            lambda p: p.name,
+            skip=("code",),
+        ),
+        _compare(
+            "Hubs",
+            {h.hub_id: h for h in before.hubs} if before else empty,
+            {h.hub_id: h for h in after.hubs},
+            lambda h: h.name,
+            skip=("hub_id",),
+        ),
     ]
     old_sessions = {s.session_id for s in before.sessions} if before else set()
     new_sessions = {s.session_id for s in after.sessions}
-    names = {c.clinician_id: c.name for c in (*(before.clinicians if before else ()),
-                                               *after.clinicians)}
+    names = {
+        c.clinician_id: c.name for c in (*(before.clinicians if before else ()), *after.clinicians)
+    }
     cells = []
     old_cells = before.availability if before else {}
     for key in sorted(set(old_cells) | set(after.availability)):
@@ -136,16 +162,21 @@ def compare(before: Problem | None, after: Problem) -> Preview:
             cells.append(CellChange(key[0], names.get(key[0], key[0]), key[1], was, now))
     settings = []
     if before is not None:
-        for label, old, new in (("rules", before.rules, after.rules),
-                                ("weights", before.weights, after.weights)):
+        for label, old, new in (
+            ("rules", before.rules, after.rules),
+            ("weights", before.weights, after.weights),
+        ):
             for k, v in _fields(new).items():
                 if _fields(old)[k] != v:
                     settings.append(f"{label}.{k}: {_shown(_fields(old)[k])} → {_shown(v)}")
     return Preview(
         sections=sections,
-        sessions_before=len(old_sessions), sessions_after=len(new_sessions),
+        sessions_before=len(old_sessions),
+        sessions_after=len(new_sessions),
         sessions_added=len(new_sessions - old_sessions),
         sessions_removed=len(old_sessions - new_sessions),
         period_before=(before.period_start, before.period_end) if before else None,
         period_after=(after.period_start, after.period_end),
-        cells=cells, settings=settings)
+        cells=cells,
+        settings=settings,
+    )

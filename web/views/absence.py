@@ -22,13 +22,22 @@ bp = federation_blueprint("absence", __name__, "/absence")
 def index():
     db = get_db()
     st = state(db, g.federation.id)
-    rows = db.scalars(select(Absence).where(Absence.federation_id == g.federation.id)
-                      .order_by(Absence.id.desc()).limit(100)).all()
+    rows = db.scalars(
+        select(Absence)
+        .where(Absence.federation_id == g.federation.id)
+        .order_by(Absence.id.desc())
+        .limit(100)
+    ).all()
     names = {c.clinician_id: c.name for c in st.problem.clinicians} if st.problem else {}
-    return render_template("absence/index.html", st=st, rows=rows, names=names,
-                           latest=latest_version(db, g.federation.id),
-                           has_rota=current_rota(db, g.federation.id) is not None,
-                           running=running_job(db, g.federation.id))
+    return render_template(
+        "absence/index.html",
+        st=st,
+        rows=rows,
+        names=names,
+        latest=latest_version(db, g.federation.id),
+        has_rota=current_rota(db, g.federation.id) is not None,
+        running=running_job(db, g.federation.id),
+    )
 
 
 def _day(name: str) -> date | None:
@@ -59,8 +68,10 @@ def mark():
     elif last < first:
         error = f"The absence would end ({last}) before it starts ({first})."
     elif last < problem.period_start or first > problem.period_end:
-        error = (f"The rota period is {problem.period_start} to {problem.period_end}: "
-                 "this absence is outside it.")
+        error = (
+            f"The rota period is {problem.period_start} to {problem.period_end}: "
+            "this absence is outside it."
+        )
     elif current_rota(db, g.federation.id) is None:
         error = "There is no rota to re-run from yet: optimise first."
     if error:
@@ -70,25 +81,48 @@ def mark():
     federation_id, user_id = g.federation.id, g.user.id  # start_run has an app context of its own
 
     def record(job_db, job: Job) -> None:
-        job_db.add(Absence(federation_id=federation_id, clinician_id=clinician_id,
-                           first_day=first, last_day=last, reason=reason,
-                           created_by_id=user_id, job_id=job.id))
-        job_db.add(AuditEvent(federation_id=federation_id, user_id=user_id, action="absence",
-                              detail=f"{clinician_id} away {first} to {last}"
-                                     + (f" ({reason})" if reason else "")))
+        job_db.add(
+            Absence(
+                federation_id=federation_id,
+                clinician_id=clinician_id,
+                first_day=first,
+                last_day=last,
+                reason=reason,
+                created_by_id=user_id,
+                job_id=job.id,
+            )
+        )
+        job_db.add(
+            AuditEvent(
+                federation_id=federation_id,
+                user_id=user_id,
+                action="absence",
+                detail=f"{clinician_id} away {first} to {last}"
+                + (f" ({reason})" if reason else ""),
+            )
+        )
 
     try:
-        job_id = start_run(current_app._get_current_object(), g.federation.id, g.user.id,
-                           "absence", detail={"clinician_id": clinician_id,
-                                              "first": first.isoformat(),
-                                              "last": last.isoformat()},
-                           on_created=record)
+        job_id = start_run(
+            current_app._get_current_object(),
+            g.federation.id,
+            g.user.id,
+            "absence",
+            detail={
+                "clinician_id": clinician_id,
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+            },
+            on_created=record,
+        )
     except RunRefused as refused:
         flash(refused.message + " The absence was not recorded.", "error")
         return redirect(url_for(".index"))
     name = problem.clinician(clinician_id).name
-    flash(f"{name} is away {first} to {last}; re-running from the published rota (run {job_id}).",
-          "info")
+    flash(
+        f"{name} is away {first} to {last}; re-running from the published rota (run {job_id}).",
+        "info",
+    )
     return redirect(url_for("runs.watch", job=job_id))
 
 
@@ -97,8 +131,7 @@ def mark():
 def rerun():
     """Re-run from the published rota without a new absence (e.g. after unpinning a clash)."""
     try:
-        job_id = start_run(current_app._get_current_object(), g.federation.id, g.user.id,
-                           "absence")
+        job_id = start_run(current_app._get_current_object(), g.federation.id, g.user.id, "absence")
     except RunRefused as refused:
         flash(refused.message, "error")
         return redirect(url_for(".index"))
@@ -113,8 +146,14 @@ def withdraw():
     row = db.get(Absence, int(value)) if value.isdigit() else None
     if row is None or row.federation_id != g.federation.id:
         abort(404)
-    db.add(AuditEvent(federation_id=g.federation.id, user_id=g.user.id, action="absence",
-                      detail=f"withdrew: {row.clinician_id} away {row.first_day} to {row.last_day}"))
+    db.add(
+        AuditEvent(
+            federation_id=g.federation.id,
+            user_id=g.user.id,
+            action="absence",
+            detail=f"withdrew: {row.clinician_id} away {row.first_day} to {row.last_day}",
+        )
+    )
     db.delete(row)
     db.commit()
     flash("Absence withdrawn: the next run may use those days again.", "success")

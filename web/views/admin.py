@@ -25,8 +25,10 @@ def settings():
         if not name:
             errors.append("The federation needs a name.")
         if not limit.isdigit() or not MIN_TIME_LIMIT <= int(limit) <= MAX_TIME_LIMIT:
-            errors.append(f"The time limit is a whole number of seconds from {MIN_TIME_LIMIT} "
-                          f"to {MAX_TIME_LIMIT}.")
+            errors.append(
+                f"The time limit is a whole number of seconds from {MIN_TIME_LIMIT} "
+                f"to {MAX_TIME_LIMIT}."
+            )
         if not errors:
             g.federation.name, g.federation.time_limit_seconds = name, int(limit)
             get_db().commit()
@@ -38,8 +40,11 @@ def settings():
 @bp.get("/users")
 @role_required("admin")
 def users():
-    rows = get_db().scalars(select(User).where(User.federation_id == g.federation.id)
-                            .order_by(User.email)).all()
+    rows = (
+        get_db()
+        .scalars(select(User).where(User.federation_id == g.federation.id).order_by(User.email))
+        .all()
+    )
     return render_template("admin/users.html", users=rows, roles=ROLES)
 
 
@@ -56,8 +61,14 @@ def user_add():
     if problem:
         flash(problem, "error")
         return redirect(url_for(".users"))
-    create_user(db, federation=g.federation, email=email, password=password, role=role,
-                name=request.form.get("name", "").strip())
+    create_user(
+        db,
+        federation=g.federation,
+        email=email,
+        password=password,
+        role=role,
+        name=request.form.get("name", "").strip(),
+    )
     db.commit()
     flash(f"Added {email} as {role}.", "success")
     return redirect(url_for(".users"))

@@ -31,10 +31,14 @@ def _log_uploads(session: DbSession, _context, _instances) -> None:
             continue
         if obj not in session.new and not inspect(obj).attrs.version.history.has_changes():
             continue
-        session.add(AuditEvent(federation_id=obj.federation_id, user_id=obj.created_by_id,
-                               action="upload",
-                               detail=f"data version {obj.version} saved"
-                                      + (f" ({obj.note})" if obj.note else "")))
+        session.add(
+            AuditEvent(
+                federation_id=obj.federation_id,
+                user_id=obj.created_by_id,
+                action="upload",
+                detail=f"data version {obj.version} saved" + (f" ({obj.note})" if obj.note else ""),
+            )
+        )
 
 
 @bp.get("/")

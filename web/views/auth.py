@@ -141,8 +141,10 @@ def login():
                 session["auth"] = _auth_stamp(user)
                 user.last_login_at = utcnow()
                 get_db().commit()
-                return redirect(_safe_next(request.args.get("next"))
-                                or url_for("home.dashboard", fed=user.federation.slug))
+                return redirect(
+                    _safe_next(request.args.get("next"))
+                    or url_for("home.dashboard", fed=user.federation.slug)
+                )
             error = "Email or password is wrong."
             status = 401
     return render_template("auth/login.html", error=error, email=email), status
@@ -174,11 +176,19 @@ def _too_many_failures(email: str, ip: str) -> bool:
     db = get_db()
 
     def failures(column, value) -> int:
-        return db.scalar(select(func.count(LoginAttempt.id)).where(
-            column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))) or 0
+        return (
+            db.scalar(
+                select(func.count(LoginAttempt.id)).where(
+                    column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
+                )
+            )
+            or 0
+        )
 
-    return (failures(LoginAttempt.email, email) >= config["LOGIN_MAX_FAILURES"]
-            or failures(LoginAttempt.ip, ip) >= config["LOGIN_MAX_FAILURES_PER_IP"])
+    return (
+        failures(LoginAttempt.email, email) >= config["LOGIN_MAX_FAILURES"]
+        or failures(LoginAttempt.ip, ip) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+    )
 
 
 def _record_attempt(email: str, ip: str, succeeded: bool) -> None:
@@ -194,11 +204,18 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
-def create_user(db, *, federation: Federation, email: str, password: str, role: str,
-                name: str = "") -> User:
+def create_user(
+    db, *, federation: Federation, email: str, password: str, role: str, name: str = ""
+) -> User:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    user = User(federation_id=federation.id, email=email.strip().casefold(), name=name,
-                role=role, password_hash=hash_password(password), active=True)
+    user = User(
+        federation_id=federation.id,
+        email=email.strip().casefold(),
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        active=True,
+    )
     db.add(user)
     return user

@@ -47,22 +47,28 @@ def rewrite(text: str, clinician_id: str, changes: dict[date, str]) -> str:
         rows, header_at = [["clinician_id", "date", "status"]], 0
     header = [_header_key(c) for c in rows[header_at]]
     if "status" in header:
-        body = _rewrite_long(rows[header_at + 1:], header, clinician_id, changes)
+        body = _rewrite_long(rows[header_at + 1 :], header, clinician_id, changes)
     else:
-        body = _rewrite_grid(rows[header_at + 1:], rows[header_at], header, clinician_id,
-                             changes)
+        body = _rewrite_grid(rows[header_at + 1 :], rows[header_at], header, clinician_id, changes)
         rows[header_at] = body.pop(0)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows[:header_at + 1] + body)
+    csv.writer(buffer, lineterminator="\n").writerows(rows[: header_at + 1] + body)
     return buffer.getvalue()
 
 
-def _rewrite_long(body: list[list[str]], header: list[str], clinician_id: str,
-                  changes: dict[date, str]) -> list[list[str]]:
+def _rewrite_long(
+    body: list[list[str]], header: list[str], clinician_id: str, changes: dict[date, str]
+) -> list[list[str]]:
     who, when, status = (header.index(c) for c in ("clinician_id", "date", "status"))
-    kept = [r for r in body
-            if not (len(r) > max(who, when) and r[who].strip() == clinician_id
-                    and _as_date(r[when].strip()) in changes)]
+    kept = [
+        r
+        for r in body
+        if not (
+            len(r) > max(who, when)
+            and r[who].strip() == clinician_id
+            and _as_date(r[when].strip()) in changes
+        )
+    ]
     for day, letter in sorted(changes.items()):
         if letter:
             row = [""] * len(header)
@@ -71,8 +77,13 @@ def _rewrite_long(body: list[list[str]], header: list[str], clinician_id: str,
     return kept
 
 
-def _rewrite_grid(body: list[list[str]], raw_header: list[str], header: list[str],
-                  clinician_id: str, changes: dict[date, str]) -> list[list[str]]:
+def _rewrite_grid(
+    body: list[list[str]],
+    raw_header: list[str],
+    header: list[str],
+    clinician_id: str,
+    changes: dict[date, str],
+) -> list[list[str]]:
     raw_header = list(raw_header)
     who = header.index("clinician_id") if "clinician_id" in header else 0
     columns = {d: i for i, c in enumerate(raw_header) if (d := _as_date(c.strip())) is not None}
@@ -99,8 +110,10 @@ def _cell(offers) -> tuple[str, str]:
         return "", ""
     if len(offers) == 1 and offers[0].start is None:
         return LETTER[offers[0].status], ""
-    note = "; ".join(f"{LETTER[o.status]}" + (f" {o.start:%H:%M}–{o.end:%H:%M}" if o.start else "")
-                     for o in offers)
+    note = "; ".join(
+        f"{LETTER[o.status]}" + (f" {o.start:%H:%M}–{o.end:%H:%M}" if o.start else "")
+        for o in offers
+    )
     return LETTER[offers[0].status], note
 
 
@@ -151,15 +164,25 @@ def edit(clinician_id: str):
             return redirect(url_for(".edit", clinician_id=clinician_id))
         errors = _save(db, dataset, clinician_id, changes)
         if not errors:
-            flash(f"Saved {len(changes)} day{'s' if len(changes) != 1 else ''} for "
-                  f"{clinician.name}.", "success")
+            flash(
+                f"Saved {len(changes)} day{'s' if len(changes) != 1 else ''} for {clinician.name}.",
+                "success",
+            )
             return redirect(url_for(".edit", clinician_id=clinician_id))
     first = days[0] - timedelta(days=days[0].weekday()) if days else None
     padded = [first + timedelta(days=i) for i in range((days[-1] - first).days + 1)] if days else []
     session_days = {s.date for s in problem.sessions}
-    return render_template("availability/edit.html", c=clinician, problem=problem, cells=cells,
-                           padded=padded, period=set(days), session_days=session_days,
-                           errors=errors, words=WORDS), (422 if errors else 200)
+    return render_template(
+        "availability/edit.html",
+        c=clinician,
+        problem=problem,
+        cells=cells,
+        padded=padded,
+        period=set(days),
+        session_days=session_days,
+        errors=errors,
+        words=WORDS,
+    ), (422 if errors else 200)
 
 
 def _save(db, dataset: Dataset, clinician_id: str, changes: dict[date, str]) -> list[dict]:
@@ -170,15 +193,20 @@ def _save(db, dataset: Dataset, clinician_id: str, changes: dict[date, str]) -> 
         parsed = parse_files(files)
     except InputErrors as exc:
         return [located(e, labels) for e in exc.errors]
-    latest = db.scalar(select(func.max(Dataset.version))
-                       .where(Dataset.federation_id == g.federation.id)) or 0
+    latest = (
+        db.scalar(select(func.max(Dataset.version)).where(Dataset.federation_id == g.federation.id))
+        or 0
+    )
     labels[FILE] = f"{FILE} (edited in the browser)"
-    new = Dataset(federation_id=g.federation.id, version=latest + 1, created_by_id=g.user.id,
-                  note=f"availability of {clinician_id}: {len(changes)} day(s)",
-                  labels=json.dumps(labels))
+    new = Dataset(
+        federation_id=g.federation.id,
+        version=latest + 1,
+        created_by_id=g.user.id,
+        note=f"availability of {clinician_id}: {len(changes)} day(s)",
+        labels=json.dumps(labels),
+    )
     new.files = [DatasetFile(name=n, content=t) for n, t in sorted(files.items())]
     db.add(new)
     db.commit()
     remember(new.id, parsed)
     return []
-

@@ -46,10 +46,17 @@ feeds_bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 # The token pages: no login (see web.views.auth), never cached, never indexed, never sent on as a
 # Referer to another site.
-PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                   "X-Robots-Tag": "noindex, nofollow"}
-KIND_TITLES = {"clinician": "Clinicians", "hub": "Hubs", "practice": "Practices",
-               "all": "The whole federation"}
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+KIND_TITLES = {
+    "clinician": "Clinicians",
+    "hub": "Hubs",
+    "practice": "Practices",
+    "all": "The whole federation",
+}
 UPCOMING = 6
 
 
@@ -105,14 +112,22 @@ def mine(token: str):
     stored = feedstore.served_feed(db, federation, link)
     calendar = ical.read(stored.data)
     now = datetime.now(UTC)
-    upcoming = sorted((e for e in (calendar.events if calendar else ()) if e.content.end >= now),
-                      key=lambda e: e.content.start)
+    upcoming = sorted(
+        (e for e in (calendar.events if calendar else ()) if e.content.end >= now),
+        key=lambda e: e.content.start,
+    )
     urls = subscribe_urls(token, calendar.name if calendar else "Hub sessions")
     html = render_template(
-        "calendar/mine.html", link=link, owner=federation, urls=urls,
-        name=calendar.name if calendar else "", qr=qr_svg(urls["page"]),
-        upcoming=[_shown(e) for e in upcoming[:UPCOMING]], more=max(0, len(upcoming) - UPCOMING),
-        updated_at=stored.updated_at)
+        "calendar/mine.html",
+        link=link,
+        owner=federation,
+        urls=urls,
+        name=calendar.name if calendar else "",
+        qr=qr_svg(urls["page"]),
+        upcoming=[_shown(e) for e in upcoming[:UPCOMING]],
+        more=max(0, len(upcoming) - UPCOMING),
+        updated_at=stored.updated_at,
+    )
     return make_response(html, 200, PRIVATE_HEADERS)
 
 
@@ -127,28 +142,39 @@ def subscribe_urls(token: str, name: str) -> dict[str, str]:
         "page": url_for("feeds.mine", token=token, _external=True),
         "google": "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
         "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
-                   + urlencode({"url": https, "name": name}, quote_via=quote),
+        + urlencode({"url": https, "name": name}, quote_via=quote),
     }
 
 
 def _shown(event: ical.FeedEvent) -> dict[str, object]:
     start = event.content.start.astimezone(LONDON)
     end = event.content.end.astimezone(LONDON)
-    return {"start": start, "end": end, "summary": event.content.summary,
-            "location": event.content.location}
+    return {
+        "start": start,
+        "end": end,
+        "summary": event.content.summary,
+        "location": event.content.location,
+    }
 
 
 def qr_svg(text: str) -> Markup:
     """A QR code of `text` as inline SVG (qrcode's SVG path factory: no image library)."""
-    code = qrcode.QRCode(image_factory=qrcode.image.svg.SvgPathImage, border=2,
-                         error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code = qrcode.QRCode(
+        image_factory=qrcode.image.svg.SvgPathImage,
+        border=2,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
     code.add_data(text)
     code.make(fit=True)
     svg = code.make_image().get_image()
-    svg.attrib = {"class": "qr", "viewBox": svg.get("viewBox", ""),
-                  "xmlns": "http://www.w3.org/2000/svg", "role": "img",
-                  "aria-label": "QR code of this page's address",
-                  "shape-rendering": "crispEdges"}  # no fixed size: the page's CSS sizes it
+    svg.attrib = {
+        "class": "qr",
+        "viewBox": svg.get("viewBox", ""),
+        "xmlns": "http://www.w3.org/2000/svg",
+        "role": "img",
+        "aria-label": "QR code of this page's address",
+        "shape-rendering": "crispEdges",
+    }  # no fixed size: the page's CSS sizes it
     return Markup(ET.tostring(svg, encoding="unicode"))
 
 
@@ -159,17 +185,36 @@ def _feeds_of(problem) -> dict[str, list[dict[str, str]]]:
     """Every feed a link can be made for, by kind: key, name and a line of detail."""
     practices = {p.code: p.name for p in problem.practices}
     return {
-        "clinician": [{"key": c.clinician_id, "name": c.name, "email": c.email,
-                       "detail": f"{c.role}, {practices.get(c.practice_code, c.practice_code)}"}
-                      for c in sorted(problem.clinicians, key=lambda c: (c.name.casefold(),
-                                                                          c.clinician_id))],
-        "hub": [{"key": h.hub_id, "name": h.name, "email": "",
-                 "detail": ", ".join(x for x in (h.address, h.postcode) if x)}
-                for h in problem.hubs],
-        "practice": [{"key": p.code, "name": p.name, "email": "", "detail": p.code}
-                     for p in problem.practices],
-        "all": [{"key": "", "name": "All hubs", "email": "",
-                 "detail": "every session of the federation with everyone on it"}],
+        "clinician": [
+            {
+                "key": c.clinician_id,
+                "name": c.name,
+                "email": c.email,
+                "detail": f"{c.role}, {practices.get(c.practice_code, c.practice_code)}",
+            }
+            for c in sorted(problem.clinicians, key=lambda c: (c.name.casefold(), c.clinician_id))
+        ],
+        "hub": [
+            {
+                "key": h.hub_id,
+                "name": h.name,
+                "email": "",
+                "detail": ", ".join(x for x in (h.address, h.postcode) if x),
+            }
+            for h in problem.hubs
+        ],
+        "practice": [
+            {"key": p.code, "name": p.name, "email": "", "detail": p.code}
+            for p in problem.practices
+        ],
+        "all": [
+            {
+                "key": "",
+                "name": "All hubs",
+                "email": "",
+                "detail": "every session of the federation with everyone on it",
+            }
+        ],
     }
 
 
@@ -199,13 +244,20 @@ def _own_link(link_id: str | None) -> FeedLink:
 @role_required("coordinator")
 def index():
     feeds = _current_feeds()
-    links = {(link.kind, link.key): link for link in get_db().scalars(
-        select(FeedLink).where(FeedLink.federation_id == g.federation.id))}
+    links = {
+        (link.kind, link.key): link
+        for link in get_db().scalars(
+            select(FeedLink).where(FeedLink.federation_id == g.federation.id)
+        )
+    }
     known = {(kind, f["key"]) for kind, items in feeds.items() for f in items}
-    gone = sorted((link for k, link in links.items() if k not in known and link.active),
-                  key=lambda link: (link.kind, link.key))
-    return render_template("calendar/links.html", feeds=feeds, links=links, gone=gone,
-                           titles=KIND_TITLES)
+    gone = sorted(
+        (link for k, link in links.items() if k not in known and link.active),
+        key=lambda link: (link.kind, link.key),
+    )
+    return render_template(
+        "calendar/links.html", feeds=feeds, links=links, gone=gone, titles=KIND_TITLES
+    )
 
 
 @bp.post("/links")
@@ -216,11 +268,17 @@ def create():
     if feed is None:
         abort(404)
     db = get_db()
-    existing = db.scalar(select(FeedLink).where(FeedLink.federation_id == g.federation.id,
-                                                FeedLink.kind == kind, FeedLink.key == key))
+    existing = db.scalar(
+        select(FeedLink).where(
+            FeedLink.federation_id == g.federation.id, FeedLink.kind == kind, FeedLink.key == key
+        )
+    )
     if existing is not None and existing.active:
-        flash(f"{feed['name']} already has a link (…{existing.token_hint}). Use “New link” to "
-              "replace it.", "warning")
+        flash(
+            f"{feed['name']} already has a link (…{existing.token_hint}). Use “New link” to "
+            "replace it.",
+            "warning",
+        )
         return redirect(url_for("calendar.index"))
     link, token = feedstore.issue(db, g.federation.id, kind, key, g.user.id)
     db.commit()
@@ -232,8 +290,7 @@ def create():
 def rotate():
     link = _own_link(request.form.get("link_id"))
     if request.form.get("generation") != str(link.generation):
-        flash("That link was changed meanwhile (sent twice?): nothing more was changed.",
-              "warning")
+        flash("That link was changed meanwhile (sent twice?): nothing more was changed.", "warning")
         return redirect(url_for("calendar.index"))
     feed = _feed_named(link.kind, link.key) or {"name": f"{link.kind} {link.key}", "email": ""}
     db = get_db()
@@ -250,8 +307,11 @@ def revoke():
         hint = link.token_hint
         feedstore.revoke(link)
         get_db().commit()
-        flash(f"Link …{hint} revoked: it now answers “not found”. Sessions a calendar already "
-              "copied stay there until its owner removes the subscription.", "success")
+        flash(
+            f"Link …{hint} revoked: it now answers “not found”. Sessions a calendar already "
+            "copied stay there until its owner removes the subscription.",
+            "success",
+        )
     return redirect(url_for("calendar.index"))
 
 
@@ -260,11 +320,21 @@ def _issued(link: FeedLink, token: str, feed: dict[str, str], replaced: bool):
     urls = subscribe_urls(token, feed["name"])
     mail = ""
     if link.kind == "clinician" and feed.get("email"):
-        body = (f"Your private calendar link for hub sessions:\n\n{urls['page']}\n\n"
-                "Open it on your phone or computer and press Subscribe. Keep it to yourself: "
-                "anyone with the link sees your sessions.")
+        body = (
+            f"Your private calendar link for hub sessions:\n\n{urls['page']}\n\n"
+            "Open it on your phone or computer and press Subscribe. Keep it to yourself: "
+            "anyone with the link sees your sessions."
+        )
         mail = f"mailto:{quote(feed['email'], safe='@')}?" + urlencode(
-            {"subject": "Your hub sessions calendar", "body": body}, quote_via=quote)
-    html = render_template("calendar/issued.html", link=link, feed=feed, urls=urls,
-                           mail=mail, replaced=replaced, title=KIND_TITLES[link.kind])
+            {"subject": "Your hub sessions calendar", "body": body}, quote_via=quote
+        )
+    html = render_template(
+        "calendar/issued.html",
+        link=link,
+        feed=feed,
+        urls=urls,
+        mail=mail,
+        replaced=replaced,
+        title=KIND_TITLES[link.kind],
+    )
     return make_response(html, 200, PRIVATE_HEADERS)

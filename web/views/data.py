@@ -30,34 +30,37 @@ bp = federation_blueprint("data", __name__, "/data")
 # One header and example rows per file, as DESIGN.md describes them.
 TEMPLATES: dict[str, str] = {
     "practices.csv": "practice_code,name,list_size,adjusted_population,network\n"
-                     "P001,Riverside Surgery,12000,12500,North PCN\n",
+    "P001,Riverside Surgery,12000,12500,North PCN\n",
     "hubs.csv": "hub_id,name,address,postcode,rooms,network\n"
-                "H1,Riverside Hub,1 River Street,AB1 2CD,3,North PCN\n",
+    "H1,Riverside Hub,1 River Street,AB1 2CD,3,North PCN\n",
     "clinicians.csv": "clinician_id,name,practice_code,role,email,skills,max_sessions_per_week,"
-                      "max_sessions_per_period,min_sessions_per_period,hubs,cost_per_hour,"
-                      "weekly_hours_elsewhere\n"
-                      "C001,Dr A Patel,P001,GP,a.patel@example.nhs.uk,,2,8,0,H1,95,37.5\n",
+    "max_sessions_per_period,min_sessions_per_period,hubs,cost_per_hour,"
+    "weekly_hours_elsewhere\n"
+    "C001,Dr A Patel,P001,GP,a.patel@example.nhs.uk,,2,8,0,H1,95,37.5\n",
     "patterns.csv": "hub_id,weekday,start,end,roles,min,target,skill,bank_holidays,valid_from,"
-                    "valid_to\n"
-                    "H1,Mon,18:30,20:00,GP,1,1,,skip,,\n"
-                    "H1,Sat,09:00,17:00,GP;ANP,1,2,,skip,,\n",
+    "valid_to\n"
+    "H1,Mon,18:30,20:00,GP,1,1,,skip,,\n"
+    "H1,Sat,09:00,17:00,GP;ANP,1,2,,skip,,\n",
     "sessions.csv": "hub_id,date,start,end,roles,min,target,skill,bank_holidays\n"
-                    "H1,2027-03-06,09:00,13:00,Practice Nurse,1,1,,run\n",
+    "H1,2027-03-06,09:00,13:00,Practice Nurse,1,1,,run\n",
     "availability.csv": "clinician_id,date,status,start,end\n"
-                        "C001,2027-03-01,available,,\n"
-                        "C001,2027-03-06,preferred,09:00,13:00\n",
+    "C001,2027-03-01,available,,\n"
+    "C001,2027-03-06,preferred,09:00,13:00\n",
     "assignments.csv": "session_id,clinician_id,locked\nH1-20270301-1830-2000,C001,yes\n",
     "rota.toml": "[period]\nstart = 2027-03-01\nend = 2027-03-28\n\n[rules]\n"
-                 "availability_default = \"unavailable\"\nmin_rest_hours = 11\n"
-                 "max_consecutive_days = 6\nmax_weekly_hours = 48\nminutes_per_1000 = 60\n"
-                 "gp_cover = true\n",
+    'availability_default = "unavailable"\nmin_rest_hours = 11\n'
+    "max_consecutive_days = 6\nmax_weekly_hours = 48\nminutes_per_1000 = 60\n"
+    "gp_cover = true\n",
 }
 
 
 def _dataset_or_404(dataset_id: int, draft: bool) -> Dataset:
     dataset = get_db().get(Dataset, dataset_id)
-    if (dataset is None or dataset.federation_id != g.federation.id
-            or (dataset.version is None) != draft):
+    if (
+        dataset is None
+        or dataset.federation_id != g.federation.id
+        or (dataset.version is None) != draft
+    ):
         abort(404)
     return dataset
 
@@ -66,12 +69,21 @@ def _dataset_or_404(dataset_id: int, draft: bool) -> Dataset:
 def index():
     db = get_db()
     dataset = current_dataset(db, g.federation.id)
-    history = db.scalars(select(Dataset).where(Dataset.federation_id == g.federation.id,
-                                               Dataset.version.is_not(None))
-                         .order_by(Dataset.version.desc()).limit(10)).all()
+    history = db.scalars(
+        select(Dataset)
+        .where(Dataset.federation_id == g.federation.id, Dataset.version.is_not(None))
+        .order_by(Dataset.version.desc())
+        .limit(10)
+    ).all()
     summary = loaded(dataset) if dataset is not None else None
-    return render_template("data/index.html", dataset=dataset, history=history, summary=summary,
-                           labels=labels_of(dataset) if dataset else {}, templates=TEMPLATES)
+    return render_template(
+        "data/index.html",
+        dataset=dataset,
+        history=history,
+        summary=summary,
+        labels=labels_of(dataset) if dataset else {},
+        templates=TEMPLATES,
+    )
 
 
 @bp.post("/upload")
@@ -93,14 +105,20 @@ def upload():
         except InputErrors as exc:
             errors = [located(e, labels) for e in exc.errors]
     if errors:
-        return render_template("data/errors.html", errors=errors,
-                               uploaded=[name for name, _ in files]), 422
-    draft = Dataset(federation_id=g.federation.id, version=None, created_by_id=g.user.id,
-                    note=", ".join(name for name, _ in files)[:300],
-                    labels=json.dumps({k: v for k, v in labels.items()}))
-    draft.files = [DatasetFile(name=name, content=text)
-                   for name, text in sorted(merged(current.texts() if current else {},
-                                                   upload).items())]
+        return render_template(
+            "data/errors.html", errors=errors, uploaded=[name for name, _ in files]
+        ), 422
+    draft = Dataset(
+        federation_id=g.federation.id,
+        version=None,
+        created_by_id=g.user.id,
+        note=", ".join(name for name, _ in files)[:300],
+        labels=json.dumps({k: v for k, v in labels.items()}),
+    )
+    draft.files = [
+        DatasetFile(name=name, content=text)
+        for name, text in sorted(merged(current.texts() if current else {}, upload).items())
+    ]
     db.add(draft)
     db.commit()
     if result is not None:
@@ -117,8 +135,13 @@ def draft(draft_id: int):
     new = loaded(dataset)
     preview = compare(loaded(current).problem if current else None, new.problem)
     labels = labels_of(dataset)
-    return render_template("data/preview.html", draft=dataset, preview=preview,
-                           warnings=[relabel(w, labels) for w in new.warnings], current=current)
+    return render_template(
+        "data/preview.html",
+        draft=dataset,
+        preview=preview,
+        warnings=[relabel(w, labels) for w in new.warnings],
+        current=current,
+    )
 
 
 @bp.post("/drafts/<int:draft_id>/save")
@@ -126,17 +149,27 @@ def draft(draft_id: int):
 def save(draft_id: int):
     db = get_db()
     dataset = _dataset_or_404(draft_id, draft=True)
-    latest = db.scalar(select(func.max(Dataset.version))
-                       .where(Dataset.federation_id == g.federation.id)) or 0
+    latest = (
+        db.scalar(select(func.max(Dataset.version)).where(Dataset.federation_id == g.federation.id))
+        or 0
+    )
     dataset.version = latest + 1
-    db.execute(delete(Dataset).where(Dataset.federation_id == g.federation.id,
-                                     Dataset.version.is_(None), Dataset.id != dataset.id))
+    db.execute(
+        delete(Dataset).where(
+            Dataset.federation_id == g.federation.id,
+            Dataset.version.is_(None),
+            Dataset.id != dataset.id,
+        )
+    )
     try:
         db.commit()  # one transaction: the whole upload becomes current, or nothing does
     except IntegrityError:  # someone saved another version at the same moment
         db.rollback()
-        flash("Someone else saved data at the same moment: nothing was saved. Upload again "
-              "to see the changes against their version.", "error")
+        flash(
+            "Someone else saved data at the same moment: nothing was saved. Upload again "
+            "to see the changes against their version.",
+            "error",
+        )
         return redirect(url_for(".index"))
     flash(f"Saved: the data is now version {dataset.version}.", "success")
     return redirect(url_for(".index"))
@@ -167,8 +200,11 @@ def file(name: str):
     if dataset is None or name not in dataset.texts() or name not in FILE_NAMES:
         abort(404)
     if name.endswith(".toml"):
-        return Response(dataset.texts()[name], mimetype="application/toml",
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
+        return Response(
+            dataset.texts()[name],
+            mimetype="application/toml",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
     return _csv(dataset.texts()[name], name)
 
 
@@ -177,18 +213,24 @@ def workbook():
     dataset = current_dataset(get_db(), g.federation.id)
     if dataset is None:
         abort(404)
-    return _xlsx(workbook_bytes(dataset.texts()),
-                 f"{g.federation.slug}-data-v{dataset.version}.xlsx")
+    return _xlsx(
+        workbook_bytes(dataset.texts()), f"{g.federation.slug}-data-v{dataset.version}.xlsx"
+    )
 
 
 def _csv(text: str, filename: str) -> Response:
     from web.views.exports import neutralise_csv
 
-    return Response(neutralise_csv(text), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        neutralise_csv(text),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
-                                   "spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

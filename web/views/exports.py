@@ -54,8 +54,19 @@ def _known(problem, a) -> bool:
 
 def _unfilled_rows(st) -> list[list[object]]:
     unfilled, _ = findings(st)
-    return [[u.session_id, u.hub_id, u.date.isoformat(), f"{u.start:%H:%M}", f"{u.end:%H:%M}",
-             u.roles, u.missing, u.reason] for u in unfilled]
+    return [
+        [
+            u.session_id,
+            u.hub_id,
+            u.date.isoformat(),
+            f"{u.start:%H:%M}",
+            f"{u.end:%H:%M}",
+            u.roles,
+            u.missing,
+            u.reason,
+        ]
+        for u in unfilled
+    ]
 
 
 def _state_with_rota():
@@ -77,8 +88,11 @@ def rota_csv():
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([[safe_cell(c) for c in r] for r in rows])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={_filename(st, 'csv')}"})
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={_filename(st, 'csv')}"},
+    )
 
 
 @bp.get("/export.xlsx")
@@ -92,10 +106,11 @@ def rota_xlsx():
     _table(book.create_sheet("unfilled"), list(UNFILLED_COLUMNS), _unfilled_rows(st))
     buffer = io.BytesIO()
     book.save(buffer)
-    return Response(buffer.getvalue(),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition":
-                             f"attachment; filename={_filename(st, 'xlsx')}"})
+    return Response(
+        buffer.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={_filename(st, 'xlsx')}"},
+    )
 
 
 def _table(sheet, header: list[str], rows: list[list[object]]) -> None:
@@ -136,9 +151,13 @@ def printable():
     pages = []
     for hub in hubs:
         for monday in weeks:
-            sessions = [s for s in problem.sessions if s.hub_id == hub.hub_id
-                        and monday <= s.date < monday + timedelta(days=7)]
+            sessions = [
+                s
+                for s in problem.sessions
+                if s.hub_id == hub.hub_id and monday <= s.date < monday + timedelta(days=7)
+            ]
             if sessions:
                 pages.append((hub, monday, sessions))
-    return render_template("rota/print.html", st=st, pages=pages, by_post=by_post,
-                           missing=missing, timedelta=timedelta)
+    return render_template(
+        "rota/print.html", st=st, pages=pages, by_post=by_post, missing=missing, timedelta=timedelta
+    )

@@ -19,5 +19,11 @@ def dashboard():
     st = state(db, g.federation.id)
     unfilled, broken = findings(st)
     contract = contract_weeks(st.problem, st.rota) if st.problem is not None and st.row else []
-    return render_template("home/dashboard.html", st=st, unfilled=unfilled, broken=broken,
-                           contract=contract, job=running_job(db, g.federation.id))
+    return render_template(
+        "home/dashboard.html",
+        st=st,
+        unfilled=unfilled,
+        broken=broken,
+        contract=contract,
+        job=running_job(db, g.federation.id),
+    )

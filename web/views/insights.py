@@ -20,11 +20,19 @@ def index():
     if st.problem is None:
         return render_template("insights/index.html", st=st)
     problem = st.problem
-    rota = tuple(a for a in st.rota if a.session_id in problem._sessions
-                 and a.clinician_id in problem._clinicians)
+    rota = tuple(
+        a
+        for a in st.rota
+        if a.session_id in problem._sessions and a.clinician_id in problem._clinicians
+    )
     shares = fair_shares(problem, rota)
     weeks = contract_weeks(problem, rota)
     return render_template(
-        "insights/index.html", st=st, heatmap=charts.heatmap(problem, rota),
-        fair=charts.fair_share(shares), load=charts.load(clinician_load(problem, rota)),
-        contract=weeks, contract_chart=contract_chart(weeks))
+        "insights/index.html",
+        st=st,
+        heatmap=charts.heatmap(problem, rota),
+        fair=charts.fair_share(shares),
+        load=charts.load(clinician_load(problem, rota)),
+        contract=weeks,
+        contract_chart=contract_chart(weeks),
+    )

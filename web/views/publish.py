@@ -38,7 +38,8 @@ def init_app(app: Flask) -> None:
 def _guard_versions(session: DbSession, _context, _instances) -> None:
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, PublishedVersion | PublishedAssignment) and (
-                obj in session.deleted or session.is_modified(obj, include_collections=False)):
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
             raise ImmutableVersion(f"published versions never change ({obj!r})")
 
 
@@ -46,15 +47,23 @@ def _guard_versions(session: DbSession, _context, _instances) -> None:
 
 
 def latest_version(db: DbSession, federation_id: int) -> PublishedVersion | None:
-    return db.scalar(select(PublishedVersion).where(PublishedVersion.federation_id == federation_id)
-                     .order_by(PublishedVersion.number.desc()).limit(1))
+    return db.scalar(
+        select(PublishedVersion)
+        .where(PublishedVersion.federation_id == federation_id)
+        .order_by(PublishedVersion.number.desc())
+        .limit(1)
+    )
 
 
 def version_rota(version: PublishedVersion | None) -> Rota:
     if version is None:
         return ()
-    return tuple(sorted(Assignment(a.session_id, a.post_index, a.clinician_id, a.locked)
-                        for a in version.assignments))
+    return tuple(
+        sorted(
+            Assignment(a.session_id, a.post_index, a.clinician_id, a.locked)
+            for a in version.assignments
+        )
+    )
 
 
 def rerun_base(db: DbSession, federation_id: int, problem: Problem) -> tuple[Rota, str]:
@@ -72,23 +81,47 @@ def rerun_base(db: DbSession, federation_id: int, problem: Problem) -> tuple[Rot
     return tuple(sorted(base.values())), f"published version {version.number}"
 
 
-def publish(db: DbSession, federation_id: int, user_id: int | None, row: RotaRow,
-            note: str) -> PublishedVersion:
+def publish(
+    db: DbSession, federation_id: int, user_id: int | None, row: RotaRow, note: str
+) -> PublishedVersion:
     """A new version holding a copy of `row`'s assignments; raises IntegrityError when another
     publish took the number at the same moment."""
-    number = (db.scalar(select(func.max(PublishedVersion.number))
-                        .where(PublishedVersion.federation_id == federation_id)) or 0) + 1
-    version = PublishedVersion(federation_id=federation_id, number=number, rota_id=row.id,
-                               rota_revision=row.revision, dataset_id=row.dataset_id,
-                               published_by_id=user_id, note=note)
-    version.assignments = [PublishedAssignment(session_id=a.session_id, post_index=a.post_index,
-                                               clinician_id=a.clinician_id, locked=a.locked)
-                           for a in sorted(row.assignments, key=lambda a: (a.session_id,
-                                                                           a.clinician_id))]
+    number = (
+        db.scalar(
+            select(func.max(PublishedVersion.number)).where(
+                PublishedVersion.federation_id == federation_id
+            )
+        )
+        or 0
+    ) + 1
+    version = PublishedVersion(
+        federation_id=federation_id,
+        number=number,
+        rota_id=row.id,
+        rota_revision=row.revision,
+        dataset_id=row.dataset_id,
+        published_by_id=user_id,
+        note=note,
+    )
+    version.assignments = [
+        PublishedAssignment(
+            session_id=a.session_id,
+            post_index=a.post_index,
+            clinician_id=a.clinician_id,
+            locked=a.locked,
+        )
+        for a in sorted(row.assignments, key=lambda a: (a.session_id, a.clinician_id))
+    ]
     db.add(version)
-    db.add(AuditEvent(federation_id=federation_id, user_id=user_id, action="publish",
-                      detail=f"published version {number} from rota {row.id} "
-                             f"(revision {row.revision}): {note}"))
+    db.add(
+        AuditEvent(
+            federation_id=federation_id,
+            user_id=user_id,
+            action="publish",
+            detail=f"published version {number} from rota {row.id} "
+            f"(revision {row.revision}): {note}",
+        )
+    )
     db.flush()
     return version
 
@@ -105,8 +138,9 @@ class DiffView:
     unfilled_after: list[dict]
 
 
-def diff_view(before: Rota, after: Rota, problem: Problem,
-              problem_before: Problem | None = None) -> DiffView:
+def diff_view(
+    before: Rota, after: Rota, problem: Problem, problem_before: Problem | None = None
+) -> DiffView:
     diff = rota_diff(before, after, problem, problem_before)
     problems = (problem, problem_before or problem)
 
@@ -122,25 +156,48 @@ def diff_view(before: Rota, after: Rota, problem: Problem,
                 return f"{p.clinician(cid).name} ({cid})"
         return cid
 
-    sessions = [{"session_id": sid, "text": session_text(sid),
-                 "lost": [name(c) for c in change.lost],
-                 "gained": [name(c) for c in change.gained]}
-                for sid, change in diff.by_session.items()]
-    clinicians = [{"clinician_id": cid, "name": name(cid),
-                   "lost": [session_text(s) for s in change.lost],
-                   "gained": [session_text(s) for s in change.gained],
-                   "moved": [(session_text(m.from_session), session_text(m.to_session))
-                             for m in change.moved]}
-                  for cid, change in sorted(diff.by_clinician.items(), key=lambda kv: name(kv[0]))]
+    sessions = [
+        {
+            "session_id": sid,
+            "text": session_text(sid),
+            "lost": [name(c) for c in change.lost],
+            "gained": [name(c) for c in change.gained],
+        }
+        for sid, change in diff.by_session.items()
+    ]
+    clinicians = [
+        {
+            "clinician_id": cid,
+            "name": name(cid),
+            "lost": [session_text(s) for s in change.lost],
+            "gained": [session_text(s) for s in change.gained],
+            "moved": [
+                (session_text(m.from_session), session_text(m.to_session)) for m in change.moved
+            ],
+        }
+        for cid, change in sorted(diff.by_clinician.items(), key=lambda kv: name(kv[0]))
+    ]
 
     def short(p: Problem, posts) -> list[dict]:
-        return [{"session_id": s.session_id, "text": session_text(s.session_id),
-                 "roles": roles_or(p.session(s.session_id).posts[s.post_index])
-                 if s.session_id in p._sessions else "", "missing": s.missing} for s in posts]
+        return [
+            {
+                "session_id": s.session_id,
+                "text": session_text(s.session_id),
+                "roles": roles_or(p.session(s.session_id).posts[s.post_index])
+                if s.session_id in p._sessions
+                else "",
+                "missing": s.missing,
+            }
+            for s in posts
+        ]
 
-    return DiffView(diff, sessions, clinicians,
-                    short(problem_before or problem, diff.unfilled_before),
-                    short(problem, diff.unfilled_after))
+    return DiffView(
+        diff,
+        sessions,
+        clinicians,
+        short(problem_before or problem, diff.unfilled_before),
+        short(problem, diff.unfilled_after),
+    )
 
 
 def _problem_of(dataset) -> Problem:
@@ -153,21 +210,35 @@ def _problem_of(dataset) -> Problem:
 @bp.get("/")
 def index():
     db = get_db()
-    versions = db.scalars(select(PublishedVersion)
-                          .where(PublishedVersion.federation_id == g.federation.id)
-                          .order_by(PublishedVersion.number.desc()).limit(50)).all()
-    counts = dict(db.execute(
-        select(PublishedAssignment.version_id, func.count(PublishedAssignment.id))
-        .join(PublishedVersion).where(PublishedVersion.federation_id == g.federation.id)
-        .group_by(PublishedAssignment.version_id)).all())
-    return render_template("publish/index.html", versions=versions, counts=counts,
-                           current=current_rota(db, g.federation.id))
+    versions = db.scalars(
+        select(PublishedVersion)
+        .where(PublishedVersion.federation_id == g.federation.id)
+        .order_by(PublishedVersion.number.desc())
+        .limit(50)
+    ).all()
+    counts = dict(
+        db.execute(
+            select(PublishedAssignment.version_id, func.count(PublishedAssignment.id))
+            .join(PublishedVersion)
+            .where(PublishedVersion.federation_id == g.federation.id)
+            .group_by(PublishedAssignment.version_id)
+        ).all()
+    )
+    return render_template(
+        "publish/index.html",
+        versions=versions,
+        counts=counts,
+        current=current_rota(db, g.federation.id),
+    )
 
 
 def _rota_row_or_404(value: str | None) -> RotaRow:
     db = get_db()
-    row = (db.get(RotaRow, int(value)) if value and value.isdigit()
-           else current_rota(db, g.federation.id))
+    row = (
+        db.get(RotaRow, int(value))
+        if value and value.isdigit()
+        else current_rota(db, g.federation.id)
+    )
     if row is None or row.federation_id != g.federation.id:
         abort(404)
     return row
@@ -183,8 +254,12 @@ def preview():
         return redirect(url_for(".index"))
     row = _rota_row_or_404(request.args.get("rota"))
     latest = latest_version(db, g.federation.id)
-    view = diff_view(version_rota(latest), rota_of(row), _problem_of(row.dataset),
-                     _problem_of(latest.dataset) if latest else None)
+    view = diff_view(
+        version_rota(latest),
+        rota_of(row),
+        _problem_of(row.dataset),
+        _problem_of(latest.dataset) if latest else None,
+    )
     return render_template("publish/preview.html", row=row, latest=latest, view=view)
 
 
@@ -196,12 +271,16 @@ def publish_rota():
     note = request.form.get("note", "").strip()
     revision = request.form.get("revision", "")
     if not note:
-        flash("Say why you publish (e.g. 'absence of Dr Smith 6–19 March'): it goes in the "
-              "version's record.", "error")
+        flash(
+            "Say why you publish (e.g. 'absence of Dr Smith 6–19 March'): it goes in the "
+            "version's record.",
+            "error",
+        )
         return redirect(url_for(".preview", rota=row.id))
     if revision != str(row.revision):
-        flash("The rota was edited after you opened this preview: check the changes again.",
-              "error")
+        flash(
+            "The rota was edited after you opened this preview: check the changes again.", "error"
+        )
         return redirect(url_for(".preview", rota=row.id))
     try:
         version = publish(db, g.federation.id, g.user.id, row, note[:2000])
@@ -220,9 +299,11 @@ def publish_rota():
 def _version_or_404(value: str | None) -> PublishedVersion:
     if not value or not value.isdigit():
         abort(404)
-    version = get_db().scalar(select(PublishedVersion).where(
-        PublishedVersion.federation_id == g.federation.id,
-        PublishedVersion.number == int(value)))
+    version = get_db().scalar(
+        select(PublishedVersion).where(
+            PublishedVersion.federation_id == g.federation.id, PublishedVersion.number == int(value)
+        )
+    )
     if version is None:
         abort(404)
     return version
@@ -238,10 +319,14 @@ def version():
     for a in version_rota(v):
         s = problem._sessions.get(a.session_id)
         c = problem._clinicians.get(a.clinician_id)
-        rows.append({"order": (s.start_minute, s.hub_id) if s else (0, a.session_id),
-                     "session": describe_session(problem, s) if s else a.session_id,
-                     "name": f"{c.name} ({a.clinician_id})" if c else a.clinician_id,
-                     "locked": a.locked})
+        rows.append(
+            {
+                "order": (s.start_minute, s.hub_id) if s else (0, a.session_id),
+                "session": describe_session(problem, s) if s else a.session_id,
+                "name": f"{c.name} ({a.clinician_id})" if c else a.clinician_id,
+                "locked": a.locked,
+            }
+        )
     rows.sort(key=lambda r: (r["order"], r["name"]))
     return render_template("publish/version.html", v=v, rows=rows)
 
@@ -254,6 +339,10 @@ def compare():
     b = _version_or_404(request.args.get("b"))
     a_arg = request.args.get("a") or str(b.number - 1)
     a = _version_or_404(a_arg) if a_arg != "0" else None
-    view = diff_view(version_rota(a), version_rota(b), _problem_of(b.dataset),
-                     _problem_of(a.dataset) if a else None)
+    view = diff_view(
+        version_rota(a),
+        version_rota(b),
+        _problem_of(b.dataset),
+        _problem_of(a.dataset) if a else None,
+    )
     return render_template("publish/compare.html", a=a, b=b, view=view)

@@ -74,8 +74,9 @@ def _session_views(st: State, sessions: list[Session]) -> list[SessionView]:
     people: dict[tuple[str, int], list[tuple[Clinician, bool]]] = defaultdict(list)
     for a in st.rota:
         if a.clinician_id in problem._clinicians:
-            people[(a.session_id, a.post_index)].append((problem.clinician(a.clinician_id),
-                                                         a.locked))
+            people[(a.session_id, a.post_index)].append(
+                (problem.clinician(a.clinician_id), a.locked)
+            )
     views = []
     for s in sessions:
         posts = []
@@ -102,10 +103,17 @@ def _filters(problem: Problem) -> dict:
             week = weeks[0] if weeks else None
     hub = request.args.get("hub", "")
     role = request.args.get("role", "").strip().casefold()
-    roles = sorted({r for s in problem.sessions for p in s.posts for r in _roles(p)},
-                   key=str.casefold)
-    return {"weeks": weeks, "week": week, "hub": hub if hub in problem._hubs else "",
-            "role": role, "roles": roles, "short": request.args.get("short") == "1"}
+    roles = sorted(
+        {r for s in problem.sessions for p in s.posts for r in _roles(p)}, key=str.casefold
+    )
+    return {
+        "weeks": weeks,
+        "week": week,
+        "hub": hub if hub in problem._hubs else "",
+        "role": role,
+        "roles": roles,
+        "short": request.args.get("short") == "1",
+    }
 
 
 def _roles(post: Post) -> list[str]:
@@ -117,10 +125,13 @@ def grid():
     st = _needs_data()
     problem = st.problem
     f = _filters(problem)
-    sessions = [s for s in problem.sessions
-                if (f["week"] is None or f["week"] <= s.date < f["week"] + timedelta(days=7))
-                and (not f["hub"] or s.hub_id == f["hub"])
-                and (not f["role"] or any(f["role"] in p.roles for p in s.posts))]
+    sessions = [
+        s
+        for s in problem.sessions
+        if (f["week"] is None or f["week"] <= s.date < f["week"] + timedelta(days=7))
+        and (not f["hub"] or s.hub_id == f["hub"])
+        and (not f["role"] or any(f["role"] in p.roles for p in s.posts))
+    ]
     views = _session_views(st, sessions)
     if f["short"] or request.args.get("problems"):
         views = [v for v in views if v.short or v.broken]
@@ -130,8 +141,17 @@ def grid():
         cells[(v.session.date, v.session.hub_id)].append(v)
     days = sorted({v.session.date for v in views})
     unfilled, broken = findings(st)
-    return render_template("rota/grid.html", st=st, f=f, hubs=hubs, days=days, cells=cells,
-                           unfilled=unfilled, broken=broken, timedelta=timedelta)
+    return render_template(
+        "rota/grid.html",
+        st=st,
+        f=f,
+        hubs=hubs,
+        days=days,
+        cells=cells,
+        unfilled=unfilled,
+        broken=broken,
+        timedelta=timedelta,
+    )
 
 
 def _session_or_404(st: State, session_id: str) -> Session:
@@ -145,9 +165,16 @@ def session(session_id: str, refused: list[Violation] | None = None, tried: str 
     st = _needs_data()
     s = _session_or_404(st, session_id)
     view = _session_views(st, [s])[0]
-    return render_template("rota/session.html", st=st, view=view, s=s,
-                           candidates=_candidates(st, s), swaps=_swap_options(st, s),
-                           refused=refused, tried=tried), (409 if refused else 200)
+    return render_template(
+        "rota/session.html",
+        st=st,
+        view=view,
+        s=s,
+        candidates=_candidates(st, s),
+        swaps=_swap_options(st, s),
+        refused=refused,
+        tried=tried,
+    ), (409 if refused else 200)
 
 
 def _candidates(st: State, s: Session) -> list[tuple[Clinician, list[Violation]]]:
@@ -162,8 +189,7 @@ def _candidates(st: State, s: Session) -> list[tuple[Clinician, list[Violation]]
         accepting = [i for i, p in enumerate(s.posts) if p.accepts(c)]
         if not accepting:
             continue
-        found = violations_if_added(problem, rota_view, s.session_id, accepting[0],
-                                    c.clinician_id)
+        found = violations_if_added(problem, rota_view, s.session_id, accepting[0], c.clinician_id)
         out.append((c, found))
     out.sort(key=lambda item: (bool(item[1]), item[0].name))
     return out
@@ -176,8 +202,12 @@ def _swap_options(st: State, s: Session) -> list[tuple[Assignment, Session, Clin
     out = []
     for a in st.rota:
         other = problem._sessions.get(a.session_id)
-        if (other is None or a.session_id == s.session_id or a.clinician_id not in
-                problem._clinicians or not monday <= other.date < monday + timedelta(days=7)):
+        if (
+            other is None
+            or a.session_id == s.session_id
+            or a.clinician_id not in problem._clinicians
+            or not monday <= other.date < monday + timedelta(days=7)
+        ):
             continue
         out.append((a, other, problem.clinician(a.clinician_id)))
     out.sort(key=lambda x: (x[1].start_minute, x[1].hub_id, x[2].name))
@@ -188,8 +218,13 @@ def _editable_row(st: State) -> RotaRow:
     """The current rota row, or a new empty one (hand-made) when none exists yet."""
     if st.row is not None:
         return st.row
-    row = RotaRow(federation_id=g.federation.id, dataset_id=st.dataset.id,
-                  created_by_id=g.user.id, source="manual", status="")
+    row = RotaRow(
+        federation_id=g.federation.id,
+        dataset_id=st.dataset.id,
+        created_by_id=g.user.id,
+        source="manual",
+        status="",
+    )
     get_db().add(row)
     get_db().flush()
     return row
@@ -224,9 +259,14 @@ def pin(session_id: str):
     if added is None:
         return session(session_id, refused=refused, tried=_name(problem, clinician_id))
     row = _editable_row(st)
-    row.assignments.append(RotaAssignment(session_id=added.session_id,
-                                          post_index=added.post_index,
-                                          clinician_id=added.clinician_id, locked=True))
+    row.assignments.append(
+        RotaAssignment(
+            session_id=added.session_id,
+            post_index=added.post_index,
+            clinician_id=added.clinician_id,
+            locked=True,
+        )
+    )
     record(db, row, g.user.id, "pin", f"pinned {clinician_id} on {session_id}")
     db.commit()
     flash(f"Pinned {_name(problem, clinician_id)}: the optimiser will keep them here.", "success")
@@ -260,12 +300,12 @@ def remove(session_id: str):
     existing = find(st.row, session_id, clinician_id) if st.row else None
     if existing is None:
         abort(404)
-    a = Assignment(existing.session_id, existing.post_index, existing.clinician_id,
-                   existing.locked)
+    a = Assignment(existing.session_id, existing.post_index, existing.clinician_id, existing.locked)
     refused = remove_violations(st.problem, st.rota, a)
     if refused:
-        return session(session_id, refused=refused,
-                       tried=f"removing {_name(st.problem, clinician_id)}")
+        return session(
+            session_id, refused=refused, tried=f"removing {_name(st.problem, clinician_id)}"
+        )
     db = get_db()
     st.row.assignments.remove(existing)
     record(db, st.row, g.user.id, "remove", f"removed {clinician_id} from {session_id}")
@@ -290,18 +330,29 @@ def swap(session_id: str):
     problem = st.problem
     what = f"swapping {_name(problem, a.clinician_id)} and {_name(problem, b.clinician_id)}"
     if a.clinician_id == b.clinician_id:
-        return session(session_id, refused=[Violation("overlap", a.clinician_id, session_id,
-                                                      "is on both sessions already")], tried=what)
+        return session(
+            session_id,
+            refused=[
+                Violation("overlap", a.clinician_id, session_id, "is on both sessions already")
+            ],
+            tried=what,
+        )
     refused = swap_violations(problem, st.rota, a, b)
     if refused:
         return session(session_id, refused=refused, tried=what)
     db = get_db()
     mine.clinician_id, theirs.clinician_id = b.clinician_id, a.clinician_id
-    record(db, st.row, g.user.id, "swap",
-           f"swapped {a.clinician_id} on {a.session_id} with {b.clinician_id} on {b.session_id}")
+    record(
+        db,
+        st.row,
+        g.user.id,
+        "swap",
+        f"swapped {a.clinician_id} on {a.session_id} with {b.clinician_id} on {b.session_id}",
+    )
     db.commit()
-    flash(f"Swapped {_name(problem, a.clinician_id)} and {_name(problem, b.clinician_id)}.",
-          "success")
+    flash(
+        f"Swapped {_name(problem, a.clinician_id)} and {_name(problem, b.clinician_id)}.", "success"
+    )
     return redirect(url_for(".session", session_id=session_id))
 
 
@@ -314,11 +365,16 @@ def clinicians():
     rows = clinician_load(st.problem, _known_rota(st))
     practice = request.args.get("practice", "")
     role = request.args.get("role", "").casefold()
-    rows = [r for r in rows if (not practice or r["practice_code"] == practice)
-            and (not role or r["role"].casefold() == role)]
+    rows = [
+        r
+        for r in rows
+        if (not practice or r["practice_code"] == practice)
+        and (not role or r["role"].casefold() == role)
+    ]
     roles = sorted({c.role for c in st.problem.clinicians}, key=str.casefold)
-    return render_template("rota/clinicians.html", st=st, rows=rows, practice=practice,
-                           role=role, roles=roles)
+    return render_template(
+        "rota/clinicians.html", st=st, rows=rows, practice=practice, role=role, roles=roles
+    )
 
 
 @bp.get("/clinician/<clinician_id>")
@@ -328,21 +384,31 @@ def clinician(clinician_id: str):
         abort(404)
     c = st.problem.clinician(clinician_id)
     mine = [a for a in _known_rota(st) if a.clinician_id == clinician_id]
-    sessions = sorted((st.problem.session(a.session_id) for a in mine),
-                      key=lambda s: s.start_minute)
+    sessions = sorted(
+        (st.problem.session(a.session_id) for a in mine), key=lambda s: s.start_minute
+    )
     locked = {a.session_id for a in mine if a.locked}
-    load = next(r for r in clinician_load(st.problem, _known_rota(st))
-                if r["clinician_id"] == clinician_id)
+    load = next(
+        r for r in clinician_load(st.problem, _known_rota(st)) if r["clinician_id"] == clinician_id
+    )
     _, broken = findings(st)
-    return render_template("rota/clinician.html", st=st, c=c, sessions=sessions, locked=locked,
-                           load=load, broken=[v for v in broken if v.clinician_id == clinician_id])
+    return render_template(
+        "rota/clinician.html",
+        st=st,
+        c=c,
+        sessions=sessions,
+        locked=locked,
+        load=load,
+        broken=[v for v in broken if v.clinician_id == clinician_id],
+    )
 
 
 @bp.get("/practices")
 def practices():
     st = _needs_data()
-    return render_template("rota/practices.html", st=st,
-                           rows=fair_shares(st.problem, _known_rota(st)))
+    return render_template(
+        "rota/practices.html", st=st, rows=fair_shares(st.problem, _known_rota(st))
+    )
 
 
 @bp.get("/practice/<code>")
@@ -354,14 +420,22 @@ def practice(code: str):
     rota = _known_rota(st)
     share = next(r for r in fair_shares(st.problem, rota) if r["practice_code"] == code)
     members = {c.clinician_id for c in st.problem.clinicians if c.practice_code == code}
-    rows = sorted(((st.problem.session(a.session_id), st.problem.clinician(a.clinician_id))
-                   for a in rota if a.clinician_id in members),
-                  key=lambda x: (x[0].start_minute, x[1].name))
+    rows = sorted(
+        (
+            (st.problem.session(a.session_id), st.problem.clinician(a.clinician_id))
+            for a in rota
+            if a.clinician_id in members
+        ),
+        key=lambda x: (x[0].start_minute, x[1].name),
+    )
     load = [r for r in clinician_load(st.problem, rota) if r["practice_code"] == code]
     return render_template("rota/practice.html", st=st, p=p, share=share, rows=rows, load=load)
 
 
 def _known_rota(st: State) -> tuple[Assignment, ...]:
     problem = st.problem
-    return tuple(a for a in st.rota if a.session_id in problem._sessions
-                 and a.clinician_id in problem._clinicians)
+    return tuple(
+        a
+        for a in st.rota
+        if a.session_id in problem._sessions and a.clinician_id in problem._clinicians
+    )

@@ -21,15 +21,27 @@ CHART_WIDTH, CHART_HEIGHT = 560, 160  # the plot; labels sit in a margin around 
 @bp.get("/")
 def index():
     db = get_db()
-    jobs = db.scalars(select(Job).where(Job.federation_id == g.federation.id)
-                      .order_by(Job.id.desc()).limit(20)).all()
-    rotas = db.scalars(select(Rota).where(Rota.federation_id == g.federation.id)
-                       .order_by(Rota.id.desc()).limit(10)).all()
-    edits = db.scalars(select(RotaEdit).join(Rota).where(Rota.federation_id == g.federation.id)
-                       .order_by(RotaEdit.id.desc()).limit(30)).all()
-    return render_template("runs/index.html", jobs=jobs, rotas=rotas, edits=edits,
-                           running=running_job(db, g.federation.id),
-                           has_data=current_dataset(db, g.federation.id) is not None)
+    jobs = db.scalars(
+        select(Job).where(Job.federation_id == g.federation.id).order_by(Job.id.desc()).limit(20)
+    ).all()
+    rotas = db.scalars(
+        select(Rota).where(Rota.federation_id == g.federation.id).order_by(Rota.id.desc()).limit(10)
+    ).all()
+    edits = db.scalars(
+        select(RotaEdit)
+        .join(Rota)
+        .where(Rota.federation_id == g.federation.id)
+        .order_by(RotaEdit.id.desc())
+        .limit(30)
+    ).all()
+    return render_template(
+        "runs/index.html",
+        jobs=jobs,
+        rotas=rotas,
+        edits=edits,
+        running=running_job(db, g.federation.id),
+        has_data=current_dataset(db, g.federation.id) is not None,
+    )
 
 
 @bp.post("/optimise")
@@ -65,12 +77,22 @@ def progress_of(job: Job) -> dict:
         progress = {}
     result = None
     if job.rota_id is not None:
-        result = (url_for("publish.preview", rota=job.rota_id) if job.kind == "absence"
-                  else url_for("rota.grid"))
-    return {"id": job.id, "kind": job.kind, "status": job.status,
-            "active": job.status in ACTIVE, "message": job.message,
-            "cancel_requested": job.cancel_requested, "time_limit": job.time_limit_seconds,
-            "result_url": result, **progress}
+        result = (
+            url_for("publish.preview", rota=job.rota_id)
+            if job.kind == "absence"
+            else url_for("rota.grid")
+        )
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "active": job.status in ACTIVE,
+        "message": job.message,
+        "cancel_requested": job.cancel_requested,
+        "time_limit": job.time_limit_seconds,
+        "result_url": result,
+        **progress,
+    }
 
 
 def chart_points(progress: dict) -> dict[str, str]:
@@ -86,8 +108,7 @@ def chart_points(progress: dict) -> dict[str, str]:
         phase = max((p for p, ss in by_phase.items() if len(ss) > 1), default=phase)
     samples = by_phase.get(phase, [])
     if not samples:
-        return {"phase": "", "best": "", "bound": "", "high": "", "low": "", "from": "",
-                "to": ""}
+        return {"phase": "", "best": "", "bound": "", "high": "", "low": "", "from": "", "to": ""}
     t0, t1 = samples[0][0], max(samples[-1][0], samples[0][0] + 1e-6)
     values = [v for s in samples for v in (s[2], s[3]) if v is not None]
     low, high = min(values), max(values)
@@ -98,10 +119,15 @@ def chart_points(progress: dict) -> dict[str, str]:
         y = CHART_HEIGHT - (v - low) / span * (CHART_HEIGHT - 10) - 5
         return f"{x:.1f},{y:.1f}"
 
-    return {"phase": progress.get("phase_names", {}).get(str(phase), ""),
-            "best": " ".join(point(s[0], s[2]) for s in samples),
-            "bound": " ".join(point(s[0], s[3]) for s in samples if s[3] is not None),
-            "high": str(high), "low": str(low), "from": f"{t0:.1f} s", "to": f"{t1:.1f} s"}
+    return {
+        "phase": progress.get("phase_names", {}).get(str(phase), ""),
+        "best": " ".join(point(s[0], s[2]) for s in samples),
+        "bound": " ".join(point(s[0], s[3]) for s in samples if s[3] is not None),
+        "high": str(high),
+        "low": str(low),
+        "from": f"{t0:.1f} s",
+        "to": f"{t1:.1f} s",
+    }
 
 
 @bp.get("/watch")
@@ -110,10 +136,16 @@ def watch():
         return redirect(url_for(".index"))
     job = _job_or_404()
     progress = progress_of(job)
-    return render_template("runs/watch.html", job=job, progress=progress,
-                           points=chart_points(progress), period=period_text(job.period),
-                           width=CHART_WIDTH, height=CHART_HEIGHT,
-                           detail=json.loads(job.detail or "{}"))
+    return render_template(
+        "runs/watch.html",
+        job=job,
+        progress=progress,
+        points=chart_points(progress),
+        period=period_text(job.period),
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        detail=json.loads(job.detail or "{}"),
+    )
 
 
 @bp.get("/progress")
