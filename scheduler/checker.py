@@ -771,7 +771,7 @@ def objective_parts(
 
 
 def weighted_total(problem: Problem, parts: dict[str, int]) -> int:
-    return sum(problem.weights.of(p) * parts[p] for p in PARTS)
+    return int(problem.weights.total(parts))
 
 
 def part_unfilled_min(problem: Problem, view: RotaView) -> int:

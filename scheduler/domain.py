@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from enum import Enum
 from functools import cached_property
+from typing import Any
 
 ClinicianId = str
 PracticeCode = str
@@ -257,6 +258,13 @@ class Weights:
 
     def of(self, part: str) -> int:
         return int(getattr(self, part))
+
+    def total(self, values: Mapping[str, Any], names: Iterable[str] | None = None) -> Any:
+        """Σ weight × value over `names` (a tier's parts; every part when None); a part missing
+        from `values` counts 0. The values may be integers or solver expressions."""
+        return sum(
+            self.of(part) * values.get(part, 0) for part in (PARTS if names is None else names)
+        )
 
 
 # The soft goals, highest first. Each inner tuple is one tier (one lexicographic phase); a tier
