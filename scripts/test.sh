@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Python packages in .venv, the npm calendar parsers) and runs them.
+# Installs what the tests need (Python packages in .venv, the npm calendar parsers, Debian's
+# chromium), runs the linters (ruff, mypy, import-linter's contracts in .importlinter), then pytest.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m slow` for the benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,5 +52,11 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# Linters first: they take seconds and name the line at fault.
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 
 exec .venv/bin/python -m pytest "$@"
