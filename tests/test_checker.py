@@ -61,7 +61,8 @@ def test_one_check_per_hard_rule():
 
 
 def test_checker_imports_no_solver():
-    """The checker is the specification: importing it and explain loads neither ortools nor pandas."""
+    """The checker is the specification: importing it and explain loads neither ortools nor
+    pandas."""
     code = (
         "import sys, scheduler.checker, scheduler.explain; "
         "print(sorted(m for m in ('ortools', 'pandas') if m in sys.modules))"

@@ -16,7 +16,9 @@ from scheduler.cli import main
 from scheduler.io.load import ROTA_COLUMNS, UNFILLED_COLUMNS
 
 TINY = {
-    "practices.csv": "practice_code,name,list_size\nP1,Riverside Surgery,6000\nP2,Hill Practice,4000\n",
+    "practices.csv": (
+        "practice_code,name,list_size\nP1,Riverside Surgery,6000\nP2,Hill Practice,4000\n"
+    ),
     "hubs.csv": "hub_id,name,address,postcode,rooms\nRIV,Riverside hub,1 River Rd,RV1 1AA,2\n",
     "clinicians.csv": (
         "clinician_id,name,practice_code,role,skills,max_sessions_per_week\n"

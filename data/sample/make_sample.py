@@ -1,12 +1,12 @@
-"""Writes the sample federation: the CSV files and rota.toml beside this script, and data/sample.xlsx.
+"""Writes the sample federation: CSV files and rota.toml beside this script, and data/sample.xlsx.
 
     python data/sample/make_sample.py
 
-The folder is `scheduler.bench.generate`'s "sample" size with seed 2027, plus a one-off sessions.csv (a
-Saturday-morning MMR catch-up clinic). The workbook holds the same tables, one sheet per file
-named without `.csv`; it has no `rota` sheet, so its period is the span of the availability
-columns, which is exactly rota.toml's period. Both are byte-for-byte reproducible; README.md is
-written by hand and left alone.
+The folder is `scheduler.bench.generate`'s "sample" size with seed 2027, plus a one-off
+sessions.csv (a Saturday-morning MMR catch-up clinic). The workbook holds the same tables, one
+sheet per file named without `.csv`; it has no `rota` sheet, so its period is the span of the
+availability columns, which is exactly rota.toml's period. Both are byte-for-byte reproducible;
+README.md is written by hand and left alone.
 """
 
 from __future__ import annotations
