@@ -49,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web import db
     from web.services import current_rota as rotas
-    from web.services import jobs, problems
+    from web.services import jobs, problems, published
     from web.views import auth
 
     db.init_app(app)
@@ -74,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web.views import absence, audit, publish
 
-    publish.init_app(app)  # published versions never change
+    published.init_app(app)  # published versions never change
     audit.init_app(app)  # uploads are logged as they are saved
     for module in (absence, publish, audit):
         app.register_blueprint(module.bp)

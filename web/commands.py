@@ -8,23 +8,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from web.db import new_session
-from web.models import ROLES, Federation, User
-from web.views.auth import create_user, hash_password
+from web.models import ROLES, User
+from web.services.accounts import create_user, ensure_federation, hash_password
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
-
-
-def ensure_federation(
-    db, slug: str, name: str | None = None, time_limit: int | None = None
-) -> Federation:
-    federation = db.scalar(select(Federation).where(Federation.slug == slug))
-    if federation is None:
-        federation = Federation(slug=slug, name=name or slug, time_limit_seconds=time_limit or 20)
-        db.add(federation)
-        db.flush()
-    return federation
 
 
 @click.command("create-user")

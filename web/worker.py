@@ -1,4 +1,4 @@
-"""`hubrota worker`: an RQ worker that runs the web app's optimiser jobs (web.services.jobs.work).
+"""`hubrota worker`: an RQ worker that runs the web app's optimiser jobs (`work`).
 
 It needs REDIS_URL, and the same DATABASE_URL and HUBROTA_* settings as the web app: the job
 reads its problem from the database and writes its progress and rota back there. Start as many
@@ -18,7 +18,21 @@ import sys
 from flask import Flask
 from rq import Worker
 
-WORK = "web.services.jobs.work"  # what web.services.jobs enqueues, with the job's id
+from web.services.jobs import WORK
+
+
+def work(job_id: int) -> None:
+    """The RQ entry point, in a `hubrota worker` process: the app from the environment (the
+    same DATABASE_URL and HUBROTA_* settings as the web app), then the run."""
+    from web import create_app
+    from web.db import engine_of
+    from web.services.jobs import execute
+
+    app = create_app()
+    try:
+        execute(app, job_id)
+    finally:
+        engine_of(app).dispose()
 
 
 class HubrotaWorker(Worker):

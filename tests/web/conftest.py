@@ -21,8 +21,8 @@ from web import create_app
 from web.db import engine_of, make_engine, migrate, new_session
 from web.models import Base, Dataset, DatasetFile, Federation, Rota, RotaAssignment
 from web.services import jobs
+from web.services.accounts import create_user
 from web.services.problems import parse_files, remember
-from web.views.auth import create_user
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"

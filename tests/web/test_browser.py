@@ -15,10 +15,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.web.conftest import PASSWORD, make_app
-from web.commands import ensure_federation
 from web.db import engine_of, new_session
 from web.services import jobs
-from web.views.auth import create_user
+from web.services.accounts import create_user, ensure_federation
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 
 from scheduler.io.load import ROTA_COLUMNS
-from web.views.exports import neutralise_csv, safe_cell
+from web.services.cells import neutralise_csv, safe_cell
 
 
 def test_csv_export_has_the_design_columns(app, seeded, as_role):

@@ -43,7 +43,7 @@ from web.models import (
     Rota,
 )
 from web.services import jobs
-from web.views.auth import create_user
+from web.services.accounts import create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("HUBROTA_TEST_REDIS", "redis://127.0.0.1:6379/0")

@@ -22,7 +22,7 @@ from web.models import (
 from web.services import jobs
 from web.services.current_rota import rota_of
 from web.services.feed_source import feed_source_key, rota_for_feeds
-from web.views.publish import ImmutableVersion, version_rota
+from web.services.published import ImmutableVersion, version_rota
 
 TUE_2 = "H2-20270302-1830-2000"  # Ben Bell (C2) in the seeded rota
 MON_1 = "H1-20270301-1830-2000"  # Ann Able (C1), pinned

@@ -16,12 +16,11 @@ from werkzeug.serving import make_server
 from tests.web.conftest import PASSWORD, make_app
 from tests.web.test_browser import ARGS, CHROMIUM, _shot
 from tests.web.test_runs import SAMPLE
-from web.commands import ensure_federation
 from web.db import engine_of, new_session
 from web.models import Dataset, DatasetFile, PublishedVersion
 from web.services import jobs
+from web.services.accounts import create_user, ensure_federation
 from web.services.demo import files_of
-from web.views.auth import create_user
 
 
 @pytest.fixture(scope="module")

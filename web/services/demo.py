@@ -9,13 +9,12 @@ from pathlib import Path
 from flask import Flask
 
 from scheduler.io.load import InputErrors
-from web.commands import ensure_federation
 from web.db import new_session
 from web.models import Dataset, DatasetFile
+from web.services.accounts import create_user, ensure_federation
 from web.services.jobs import start_optimise
 from web.services.problems import parse_files
 from web.services.upload_files import read_uploads
-from web.views.auth import create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 

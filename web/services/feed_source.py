@@ -15,7 +15,7 @@ from scheduler.domain import Problem, Rota
 from web.models import Federation
 from web.services.current_rota import current_rota, rota_of
 from web.services.problems import loaded
-from web.views.publish import latest_version, version_rota
+from web.services.published import latest_version, version_rota
 
 
 def feed_source_key(db: DbSession, federation: Federation) -> str | None:

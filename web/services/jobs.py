@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler.checker import check, format_day
 from scheduler.domain import Problem, SolveParams, SolveStatus
-from web.db import engine_of, get_db, new_session
+from web.db import get_db, new_session
 from web.models import AuditEvent, Federation, Job, Rota, RotaAssignment, utcnow
 from web.services.problems import current_dataset
 
@@ -48,6 +48,7 @@ STALE_SECONDS = 60.0  # JOB_STALE_SECONDS: a running job silent this long died w
 CANCEL_POLL_SECONDS = 0.5  # how often a run reads its cancel flag from the database
 PROGRESS_WRITE_SECONDS = 0.5  # at most one progress write per this many seconds
 MAX_SAMPLES = 400  # progress samples kept for the chart
+WORK = "web.worker.work"  # the RQ entry point that a queued run names, imported by the worker
 log = logging.getLogger(__name__)
 
 
@@ -375,7 +376,7 @@ def _enqueue(app: Flask, job_id: int) -> None:
             limit = db.get(Job, job_id).time_limit_seconds
         queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
         queue.enqueue(
-            "web.services.jobs.work",
+            WORK,
             job_id,
             job_timeout=int(limit) + GRACE_SECONDS,
             result_ttl=3600,
@@ -391,18 +392,6 @@ def _enqueue(app: Flask, job_id: int) -> None:
         raise RunRefused(
             f"The job queue is not reachable ({type(exc).__name__}); nothing was started.", job_id
         ) from None
-
-
-def work(job_id: int) -> None:
-    """The RQ entry point, in a `hubrota worker` process: the app from the environment (the
-    same DATABASE_URL and HUBROTA_* settings as the web app), then the run."""
-    from web import create_app
-
-    app = create_app()
-    try:
-        execute(app, job_id)
-    finally:
-        engine_of(app).dispose()
 
 
 # ---- the run itself ----------------------------------------------------------------------
@@ -670,7 +659,7 @@ def _absence_rerun(
     db, job: Job, dataset, problem: Problem, params: SolveParams, should_stop
 ) -> Outcome:
     from scheduler.solver.rerun import rerun, with_published
-    from web.views.publish import rerun_base
+    from web.services.published import rerun_base
 
     base, base_text = rerun_base(db, job.federation_id, problem)
     problem = with_published(problem, base)

@@ -177,7 +177,7 @@ def workbook_bytes(files: dict[str, str]) -> bytes:
     """The stored files as one workbook: a sheet per CSV file, rota.toml as a `rota` sheet."""
     from openpyxl import Workbook
 
-    from web.views.exports import safe_cell
+    from web.services.cells import safe_cell
 
     book = Workbook()
     book.remove(book.active)

@@ -12,8 +12,8 @@ from web.db import get_db
 from web.models import Absence, AuditEvent, Job
 from web.services.current_rota import current_rota, state
 from web.services.jobs import RunRefused, running_job, start_run
+from web.services.published import latest_version
 from web.views.auth import federation_blueprint, role_required
-from web.views.publish import latest_version
 
 bp = federation_blueprint("absence", __name__, "/absence")
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from web.db import get_db
 from web.models import ROLES, User
-from web.views.auth import create_user, federation_blueprint, hash_password, role_required
+from web.services.accounts import create_user, hash_password
+from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("admin", __name__)
 

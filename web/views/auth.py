@@ -18,7 +18,6 @@ from flask import (
     current_app,
     flash,
     g,
-    has_app_context,
     redirect,
     render_template,
     request,
@@ -29,7 +28,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.db import get_db
-from web.models import ROLES, Federation, LoginAttempt, User, utcnow
+from web.models import ROLES, LoginAttempt, User, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -37,13 +36,6 @@ bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = {"auth.login", "static", "feeds.feed", "feeds.mine"}
 # A hash to check against when the email is unknown, so timing does not tell which emails exist.
 _DUMMY_HASH = generate_password_hash("not a password")
-
-
-def hash_password(password: str) -> str:
-    """werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (tests use a
-    cheap one so that seeding users stays fast)."""
-    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
-    return generate_password_hash(password, method=method or "scrypt")
 
 
 def init_app(app: Flask) -> None:
@@ -202,20 +194,3 @@ def _safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
-
-
-def create_user(
-    db, *, federation: Federation, email: str, password: str, role: str, name: str = ""
-) -> User:
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    user = User(
-        federation_id=federation.id,
-        email=email.strip().casefold(),
-        name=name,
-        role=role,
-        password_hash=hash_password(password),
-        active=True,
-    )
-    db.add(user)
-    return user

@@ -13,10 +13,10 @@ from markupsafe import Markup, escape
 from scheduler.contract import ContractWeek, contract_weeks, write_commissioner_csv
 from scheduler.domain import Problem, Rota
 from web.db import get_db
+from web.services.cells import neutralise_csv
 from web.services.charts import BLUE, GREY, INK, MUTED, _svg, _text
 from web.services.current_rota import state
 from web.views.auth import federation_blueprint
-from web.views.exports import neutralise_csv
 
 bp = federation_blueprint("contract", __name__, "/contract")
 

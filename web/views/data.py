@@ -219,7 +219,7 @@ def workbook():
 
 
 def _csv(text: str, filename: str) -> Response:
-    from web.views.exports import neutralise_csv
+    from web.services.cells import neutralise_csv
 
     return Response(
         neutralise_csv(text),

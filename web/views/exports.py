@@ -18,25 +18,11 @@ from openpyxl.styles import Font, PatternFill
 
 from scheduler.io.load import UNFILLED_COLUMNS, write_rota_csv
 from web.db import get_db
+from web.services.cells import safe_cell
 from web.services.current_rota import findings, state, week_start, weeks_of
 from web.views.auth import federation_blueprint
 
 bp = federation_blueprint("exports", __name__, "/rota")
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def neutralise_csv(text: str) -> str:
-    rows = list(csv.reader(io.StringIO(text)))
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([[safe_cell(c) for c in r] for r in rows])
-    return buffer.getvalue()
 
 
 def _rota_rows(st) -> tuple[list[str], list[list[str]]]:
