@@ -357,33 +357,54 @@ class Problem:
     gp_elsewhere: frozenset[SessionId] = frozenset()
 
     # ---- look-ups -------------------------------------------------------------------------
+    # The indexes are built on first use and kept in the instance's __dict__ (cached_property
+    # writes there directly, which a frozen dataclass allows); they are not fields, so they take
+    # no part in equality, hashing or `dataclasses.replace`.
     def clinician(self, clinician_id: ClinicianId) -> Clinician:
-        return self._clinicians[clinician_id]
+        return self.clinicians_by_id[clinician_id]
 
     def hub(self, hub_id: HubId) -> Hub:
-        return self._hubs[hub_id]
+        return self.hubs_by_id[hub_id]
 
     def practice(self, code: PracticeCode) -> Practice:
-        return self._practices[code]
+        return self.practices_by_code[code]
 
     def session(self, session_id: SessionId) -> Session:
-        return self._sessions[session_id]
+        return self.sessions_by_id[session_id]
+
+    @cached_property
+    def clinicians_by_id(self) -> Mapping[ClinicianId, Clinician]:
+        return {c.clinician_id: c for c in self.clinicians}
+
+    @cached_property
+    def hubs_by_id(self) -> Mapping[HubId, Hub]:
+        return {h.hub_id: h for h in self.hubs}
+
+    @cached_property
+    def practices_by_code(self) -> Mapping[PracticeCode, Practice]:
+        return {p.code: p for p in self.practices}
+
+    @cached_property
+    def sessions_by_id(self) -> Mapping[SessionId, Session]:
+        return {s.session_id: s for s in self.sessions}
+
+    # The private names the indexes had before, still read by scheduler.cli,
+    # scheduler.io.load and scheduler.solver.rerun.
+    @property
+    def _clinicians(self) -> Mapping[ClinicianId, Clinician]:
+        return self.clinicians_by_id
 
     @property
-    def _clinicians(self) -> dict[ClinicianId, Clinician]:
-        return _index(self, "clinicians", lambda c: c.clinician_id)
+    def _hubs(self) -> Mapping[HubId, Hub]:
+        return self.hubs_by_id
 
     @property
-    def _hubs(self) -> dict[HubId, Hub]:
-        return _index(self, "hubs", lambda h: h.hub_id)
+    def _practices(self) -> Mapping[PracticeCode, Practice]:
+        return self.practices_by_code
 
     @property
-    def _practices(self) -> dict[PracticeCode, Practice]:
-        return _index(self, "practices", lambda p: p.code)
-
-    @property
-    def _sessions(self) -> dict[SessionId, Session]:
-        return _index(self, "sessions", lambda s: s.session_id)
+    def _sessions(self) -> Mapping[SessionId, Session]:
+        return self.sessions_by_id
 
     @property
     def networks(self) -> tuple[Network, ...]:
@@ -395,15 +416,6 @@ class Problem:
 
     def weeks(self) -> list[str]:
         return sorted({iso_week(d) for d in self.days()})
-
-
-def _index(problem: Problem, attr: str, key) -> dict:
-    cache_name = f"_cache_{attr}"
-    cached = problem.__dict__.get(cache_name)
-    if cached is None:
-        cached = {key(item): item for item in getattr(problem, attr)}
-        object.__setattr__(problem, cache_name, cached)
-    return cached
 
 
 # ---- shared meaning of the data (the specification both model and checker use) ----------
