@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import TextIO
 
@@ -181,56 +181,18 @@ def contract_weeks(problem: Problem, rota: Rota) -> list[ContractWeek]:
     spans with no GP on duty at any of the network's hubs), and pass or fail. A week passes
     when it delivers its required minutes, leaves no NSH minute uncovered and, with the
     `gp_cover` rule, none without a GP."""
-    network_of = {h.hub_id: h.network for h in problem.hubs}
-    people: dict[str, list[str]] = defaultdict(list)
-    for a in rota:
-        people[a.session_id].append(a.clinician_id)
-    delivered: Counter[WeekKey] = Counter()
-    in_window: Counter[WeekKey] = Counter()
-    sessions_run: Counter[WeekKey] = Counter()
-    on_duty: dict[tuple[Network, date], list[tuple[int, int, bool]]] = defaultdict(list)
-    for s in problem.sessions:
-        names = people.get(s.session_id)
-        if not names or s.hub_id not in network_of:
-            continue
-        key = (network_of[s.hub_id], s.week)
-        delivered[key] += s.minutes * len(names)
-        sessions_run[key] += 1
-        span = (clock(s.start), clock(s.start) + s.minutes)
-        window = nsh_window(problem, s.date)
-        if window:
-            in_window[key] += max(0, min(span[1], window[1]) - max(span[0], window[0])) * len(names)
-        has_gp = any(problem.clinician(c).role_key == GP_ROLE for c in names)
-        on_duty[key[0], s.date].append((*span, has_gp))
-
     requirements = problem.week_requirements
-    window_minutes: Counter[WeekKey] = Counter()
-    uncovered: dict[WeekKey, list[Span]] = defaultdict(list)
-    without_gp: dict[WeekKey, list[Span]] = defaultdict(list)
-    for network in sorted({network for network, _ in requirements}):
-        for day in problem.days():
-            window = nsh_window(problem, day)
-            if window is None:
-                continue
-            key = (network, iso_week(day))
-            duty = on_duty.get((network, day), [])
-            window_minutes[key] += window[1] - window[0]
-            uncovered[key] += [
-                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, _ in duty])
-            ]
-            without_gp[key] += [
-                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, gp in duty if gp])
-            ]
-
+    run = _rota_minutes(problem, rota)
+    nsh = _nsh_gaps(problem, {network for network, _ in requirements}, run.on_duty)
     out = []
     for key, requirement in requirements.items():
-        total = window_minutes[key]
-        no_cover = sum(span.minutes for span in uncovered[key])
-        no_gp = sum(span.minutes for span in without_gp[key])
+        total = nsh.window_minutes[key]
+        no_cover = sum(span.minutes for span in nsh.uncovered[key])
+        no_gp = sum(span.minutes for span in nsh.without_gp[key])
         failures = tuple(
             name
             for name, failed in (
-                ("minutes", delivered[key] < requirement.minutes),
+                ("minutes", run.delivered[key] < requirement.minutes),
                 ("nsh_uncovered", no_cover > 0),
                 ("nsh_without_gp", problem.rules.gp_cover and no_gp > 0),
             )
@@ -241,21 +203,90 @@ def contract_weeks(problem: Problem, rota: Rota) -> list[ContractWeek]:
                 network=key[0],
                 week=key[1],
                 required_minutes=requirement.minutes,
-                delivered_minutes=delivered[key],
+                delivered_minutes=run.delivered[key],
                 nsh_uncovered_minutes=no_cover,
                 nsh_without_gp_minutes=no_gp,
-                sessions=sessions_run[key],
+                sessions=run.sessions[key],
                 gp_share_of_nsh=(total - no_gp) / total if total else 1.0,
                 passed=not failures,
                 requirement=requirement,
                 nsh_minutes=total,
-                delivered_in_nsh_minutes=in_window[key],
-                nsh_uncovered=tuple(uncovered[key]),
-                nsh_without_gp=tuple(without_gp[key]),
+                delivered_in_nsh_minutes=run.in_window[key],
+                nsh_uncovered=tuple(nsh.uncovered[key]),
+                nsh_without_gp=tuple(nsh.without_gp[key]),
                 failures=failures,
             )
         )
     return out
+
+
+@dataclass
+class _RotaMinutes:
+    """What a rota runs per network and week, and who is on duty per network and day."""
+
+    delivered: Counter[WeekKey] = field(default_factory=Counter)  # clinician-minutes
+    in_window: Counter[WeekKey] = field(default_factory=Counter)  # of them inside the NSH
+    sessions: Counter[WeekKey] = field(default_factory=Counter)  # sessions with anyone on
+    # (start, end, a GP among them) of every staffed session, by network and day
+    on_duty: dict[tuple[Network, date], list[tuple[int, int, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def _rota_minutes(problem: Problem, rota: Rota) -> _RotaMinutes:
+    network_of = {h.hub_id: h.network for h in problem.hubs}
+    people: dict[str, list[str]] = defaultdict(list)
+    for a in rota:
+        people[a.session_id].append(a.clinician_id)
+    run = _RotaMinutes()
+    for s in problem.sessions:
+        names = people.get(s.session_id)
+        if not names or s.hub_id not in network_of:
+            continue
+        key = (network_of[s.hub_id], s.week)
+        run.delivered[key] += s.minutes * len(names)
+        run.sessions[key] += 1
+        span = (clock(s.start), clock(s.start) + s.minutes)
+        window = nsh_window(problem, s.date)
+        if window:
+            overlap = max(0, min(span[1], window[1]) - max(span[0], window[0]))
+            run.in_window[key] += overlap * len(names)
+        has_gp = any(problem.clinician(c).role_key == GP_ROLE for c in names)
+        run.on_duty[key[0], s.date].append((*span, has_gp))
+    return run
+
+
+@dataclass
+class _NshGaps:
+    """Per network and week: the NSH minutes, the spans with no session staffed, and the spans
+    with no GP on duty at any of the network's hubs."""
+
+    window_minutes: Counter[WeekKey] = field(default_factory=Counter)
+    uncovered: dict[WeekKey, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    without_gp: dict[WeekKey, list[Span]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _nsh_gaps(
+    problem: Problem,
+    networks: Iterable[Network],
+    on_duty: dict[tuple[Network, date], list[tuple[int, int, bool]]],
+) -> _NshGaps:
+    nsh = _NshGaps()
+    for network in sorted(networks):
+        for day in problem.days():
+            window = nsh_window(problem, day)
+            if window is None:
+                continue
+            key = (network, iso_week(day))
+            duty = on_duty.get((network, day), [])
+            nsh.window_minutes[key] += window[1] - window[0]
+            nsh.uncovered[key] += [
+                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, _ in duty])
+            ]
+            nsh.without_gp[key] += [
+                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, gp in duty if gp])
+            ]
+    return nsh
 
 
 def contract_rules(rules: Rules) -> dict:
