@@ -126,8 +126,8 @@ class Session:
     posts: tuple[Post, ...]
     kind: str = ""  # extension: a label for rules per kind of session (e.g. a shift type)
 
-    # Looked up often (model, checker, scheduler.solver.decompose's cuts): formatted each time,
-    # it took half of a cut's time on the generated ics
+    # Cached: looked up often (model, checker, scheduler.solver.decompose's cuts), and formatting
+    # it each time would cost about half of a cut's time on large problems
     @cached_property
     def session_id(self) -> SessionId:
         return session_id_of(self.hub_id, self.date, self.start, self.end)
