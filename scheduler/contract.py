@@ -5,19 +5,10 @@ Enhanced Access (Network Contract DES, October 2022) asks every network for at l
 the Network Standard Hours (NSH; 18:30–20:00 weekdays, 09:00–17:00 Saturdays by default) with a
 GP on duty throughout, and a named clinician on every session about two weeks ahead.
 
-The requirement of one network and week (`week_requirements`, the single definition behind
-`domain.contract_requirements`, which the model, the checker and the report all use):
-
-- base: ceil(minutes_per_1000 × adjusted population / 1000 × days / 7), where `days` are the
-  week's days inside the period (7 for a whole week, so 12,345 people at 60 → 741);
-- bank holidays: the minutes lost are the skipped sessions' minutes × their rows' `min`
-  (`Problem.skipped_for_bank_holidays`), at most the week's base.
-  `skip`     — no requirement on a bank holiday: the week asks for the lost minutes less.
-  `make_up`  — the same, and the lost minutes are spread evenly over the next `make_up_weeks`
-               ISO weeks (earlier weeks take the remainder); shares landing after the period are
-               reported as `make_up_after_period_minutes`, for the next rota to carry.
-  `run`      — sessions run on bank holidays unless their row says skip; nothing is taken off.
-  A bank holiday has no NSH window unless the policy is `run`.
+Each week's required minutes, bank holidays included, are defined in scheduler.domain
+(`Problem.week_requirements`, behind `contract_requirements`, which the model, the checker and
+the report all use); this module measures a rota against them. A bank holiday has no NSH
+window unless the bank-holiday policy is `run`.
 
 Pure Python: no solver, no I/O but writing CSV text to a stream the caller opens.
 """
@@ -25,14 +16,23 @@ Pure Python: no solver, no I/O but writing CSV text to a stream the caller opens
 from __future__ import annotations
 
 import csv
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import TextIO
 
-from scheduler.domain import GP_ROLE, Network, Problem, Rota, Rules, Session, iso_week
+from scheduler.domain import (
+    GP_ROLE,
+    Network,
+    Problem,
+    Rota,
+    Rules,
+    Session,
+    WeekKey,
+    WeekRequirement,
+    iso_week,
+)
 
 BANK_HOLIDAY_POLICIES: tuple[str, ...] = ("skip", "make_up", "run")
 READINESS_DAYS = 14  # appointments open about two weeks ahead, once each session has a name
@@ -44,132 +44,6 @@ COMMISSIONER_COLUMNS: tuple[str, ...] = (
     "sessions",
     "gp_share_of_nsh",
 )
-
-WeekKey = tuple[Network, str]  # (network, ISO week "2027-W09")
-
-
-# ---- the requirement ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WeekRequirement:
-    """How one network's required minutes for one ISO week are made up."""
-
-    network: Network
-    week: str
-    days: int  # days of the week inside the period
-    base_minutes: int  # ceil(minutes_per_1000 × population / 1000 × days / 7)
-    bank_holiday_minutes: int = 0  # min-post minutes of sessions skipped for bank holidays
-    relief_minutes: int = 0  # taken off this week for them (skip, make_up): ≤ base_minutes
-    made_up_from: tuple[tuple[str, int], ...] = ()  # (bank holiday's week, minutes) added here
-    made_up_in: tuple[tuple[str, int], ...] = ()  # (week, minutes) where this relief is made up
-    make_up_after_period_minutes: int = 0  # relief whose make-up week lies after the period
-
-    @property
-    def made_up_minutes(self) -> int:
-        return sum(minutes for _, minutes in self.made_up_from)
-
-    @property
-    def minutes(self) -> int:
-        return self.base_minutes - self.relief_minutes + self.made_up_minutes
-
-
-def week_requirements(problem: Problem) -> dict[WeekKey, WeekRequirement]:
-    """Every network with practices × every ISO week the period touches, in sorted order."""
-    cached = problem.__dict__.get("_cache_week_requirements")
-    if cached is None:
-        cached = _week_requirements(problem)
-        object.__setattr__(problem, "_cache_week_requirements", cached)  # Problem is frozen
-    return cached
-
-
-def contract_requirements(problem: Problem) -> dict[WeekKey, int]:
-    """Required minutes per (network, week): `WeekRequirement.minutes`."""
-    return {key: week.minutes for key, week in week_requirements(problem).items()}
-
-
-def _week_requirements(problem: Problem) -> dict[WeekKey, WeekRequirement]:
-    rules = problem.rules
-    population: Counter[Network] = Counter()
-    for p in problem.practices:
-        population[p.network] += p.adjusted_population
-    days = Counter(iso_week(d) for d in problem.days())
-    lost = bank_holiday_minutes(problem)
-    out: dict[WeekKey, WeekRequirement] = {}
-    for network in sorted(population):
-        base = {
-            week: base_minutes(rules.minutes_per_1000, population[network], n)
-            for week, n in days.items()
-        }
-        relief = {
-            week: 0
-            if rules.bank_holiday_policy == "run"
-            else min(base[week], lost.get((network, week), 0))
-            for week in days
-        }
-        made_up_from: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        made_up_in: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        after: Counter[str] = Counter()
-        if rules.bank_holiday_policy == "make_up":
-            for week in sorted(days):
-                for later, share in spread(
-                    relief[week], following_weeks(week, rules.make_up_weeks)
-                ):
-                    if later in days:
-                        made_up_from[later].append((week, share))
-                        made_up_in[week].append((later, share))
-                    else:
-                        after[week] += share
-        for week in sorted(days):
-            out[network, week] = WeekRequirement(
-                network,
-                week,
-                days[week],
-                base[week],
-                lost.get((network, week), 0),
-                relief[week],
-                tuple(made_up_from[week]),
-                tuple(made_up_in[week]),
-                after[week],
-            )
-    return out
-
-
-def base_minutes(minutes_per_1000: float, population: int, days: int = 7) -> int:
-    """ceil(minutes_per_1000 × population / 1000 × days / 7), in exact integer arithmetic
-    (minutes_per_1000 may be fractional, so it is scaled by 1000 first)."""
-    numerator = round(minutes_per_1000 * 1000) * population * days
-    return math.ceil(numerator / (1000 * 1000 * 7))
-
-
-def bank_holiday_minutes(problem: Problem) -> dict[WeekKey, int]:
-    """Minutes of required posts lost to sessions skipped for bank holidays, per network and
-    week: session minutes × the skipped rows' `min`."""
-    network_of = {h.hub_id: h.network for h in problem.hubs}
-    lost: Counter[WeekKey] = Counter()
-    for skipped in problem.skipped_for_bank_holidays:
-        if (
-            skipped.hub_id in network_of
-            and problem.period_start <= skipped.date <= problem.period_end
-        ):
-            lost[network_of[skipped.hub_id], iso_week(skipped.date)] += skipped.min_minutes
-    return dict(lost)
-
-
-def following_weeks(week: str, count: int) -> list[str]:
-    """The `count` ISO weeks after `week` ("2027-W09" → "2027-W10", …)."""
-    monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
-    return [iso_week(monday + timedelta(weeks=k)) for k in range(1, count + 1)]
-
-
-def spread(minutes: int, weeks: list[str]) -> list[tuple[str, int]]:
-    """`minutes` split as evenly as whole minutes allow, earlier weeks taking the remainder;
-    weeks that would get nothing are left out."""
-    if minutes <= 0 or not weeks:
-        return []
-    share, remainder = divmod(minutes, len(weeks))
-    shares = [(week, share + (1 if i < remainder else 0)) for i, week in enumerate(weeks)]
-    return [(week, n) for week, n in shares if n > 0]
 
 
 # ---- the Network Standard Hours ----------------------------------------------------------
@@ -307,56 +181,18 @@ def contract_weeks(problem: Problem, rota: Rota) -> list[ContractWeek]:
     spans with no GP on duty at any of the network's hubs), and pass or fail. A week passes
     when it delivers its required minutes, leaves no NSH minute uncovered and, with the
     `gp_cover` rule, none without a GP."""
-    network_of = {h.hub_id: h.network for h in problem.hubs}
-    people: dict[str, list[str]] = defaultdict(list)
-    for a in rota:
-        people[a.session_id].append(a.clinician_id)
-    delivered: Counter[WeekKey] = Counter()
-    in_window: Counter[WeekKey] = Counter()
-    sessions_run: Counter[WeekKey] = Counter()
-    on_duty: dict[tuple[Network, date], list[tuple[int, int, bool]]] = defaultdict(list)
-    for s in problem.sessions:
-        names = people.get(s.session_id)
-        if not names or s.hub_id not in network_of:
-            continue
-        key = (network_of[s.hub_id], s.week)
-        delivered[key] += s.minutes * len(names)
-        sessions_run[key] += 1
-        span = (clock(s.start), clock(s.start) + s.minutes)
-        window = nsh_window(problem, s.date)
-        if window:
-            in_window[key] += max(0, min(span[1], window[1]) - max(span[0], window[0])) * len(names)
-        has_gp = any(problem.clinician(c).role_key == GP_ROLE for c in names)
-        on_duty[key[0], s.date].append((*span, has_gp))
-
-    requirements = week_requirements(problem)
-    window_minutes: Counter[WeekKey] = Counter()
-    uncovered: dict[WeekKey, list[Span]] = defaultdict(list)
-    without_gp: dict[WeekKey, list[Span]] = defaultdict(list)
-    for network in sorted({network for network, _ in requirements}):
-        for day in problem.days():
-            window = nsh_window(problem, day)
-            if window is None:
-                continue
-            key = (network, iso_week(day))
-            duty = on_duty.get((network, day), [])
-            window_minutes[key] += window[1] - window[0]
-            uncovered[key] += [
-                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, _ in duty])
-            ]
-            without_gp[key] += [
-                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, gp in duty if gp])
-            ]
-
+    requirements = problem.week_requirements
+    run = _rota_minutes(problem, rota)
+    nsh = _nsh_gaps(problem, {network for network, _ in requirements}, run.on_duty)
     out = []
     for key, requirement in requirements.items():
-        total = window_minutes[key]
-        no_cover = sum(span.minutes for span in uncovered[key])
-        no_gp = sum(span.minutes for span in without_gp[key])
+        total = nsh.window_minutes[key]
+        no_cover = sum(span.minutes for span in nsh.uncovered[key])
+        no_gp = sum(span.minutes for span in nsh.without_gp[key])
         failures = tuple(
             name
             for name, failed in (
-                ("minutes", delivered[key] < requirement.minutes),
+                ("minutes", run.delivered[key] < requirement.minutes),
                 ("nsh_uncovered", no_cover > 0),
                 ("nsh_without_gp", problem.rules.gp_cover and no_gp > 0),
             )
@@ -367,21 +203,90 @@ def contract_weeks(problem: Problem, rota: Rota) -> list[ContractWeek]:
                 network=key[0],
                 week=key[1],
                 required_minutes=requirement.minutes,
-                delivered_minutes=delivered[key],
+                delivered_minutes=run.delivered[key],
                 nsh_uncovered_minutes=no_cover,
                 nsh_without_gp_minutes=no_gp,
-                sessions=sessions_run[key],
+                sessions=run.sessions[key],
                 gp_share_of_nsh=(total - no_gp) / total if total else 1.0,
                 passed=not failures,
                 requirement=requirement,
                 nsh_minutes=total,
-                delivered_in_nsh_minutes=in_window[key],
-                nsh_uncovered=tuple(uncovered[key]),
-                nsh_without_gp=tuple(without_gp[key]),
+                delivered_in_nsh_minutes=run.in_window[key],
+                nsh_uncovered=tuple(nsh.uncovered[key]),
+                nsh_without_gp=tuple(nsh.without_gp[key]),
                 failures=failures,
             )
         )
     return out
+
+
+@dataclass
+class _RotaMinutes:
+    """What a rota runs per network and week, and who is on duty per network and day."""
+
+    delivered: Counter[WeekKey] = field(default_factory=Counter)  # clinician-minutes
+    in_window: Counter[WeekKey] = field(default_factory=Counter)  # of them inside the NSH
+    sessions: Counter[WeekKey] = field(default_factory=Counter)  # sessions with anyone on
+    # (start, end, a GP among them) of every staffed session, by network and day
+    on_duty: dict[tuple[Network, date], list[tuple[int, int, bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def _rota_minutes(problem: Problem, rota: Rota) -> _RotaMinutes:
+    network_of = {h.hub_id: h.network for h in problem.hubs}
+    people: dict[str, list[str]] = defaultdict(list)
+    for a in rota:
+        people[a.session_id].append(a.clinician_id)
+    run = _RotaMinutes()
+    for s in problem.sessions:
+        names = people.get(s.session_id)
+        if not names or s.hub_id not in network_of:
+            continue
+        key = (network_of[s.hub_id], s.week)
+        run.delivered[key] += s.minutes * len(names)
+        run.sessions[key] += 1
+        span = (clock(s.start), clock(s.start) + s.minutes)
+        window = nsh_window(problem, s.date)
+        if window:
+            overlap = max(0, min(span[1], window[1]) - max(span[0], window[0]))
+            run.in_window[key] += overlap * len(names)
+        has_gp = any(problem.clinician(c).role_key == GP_ROLE for c in names)
+        run.on_duty[key[0], s.date].append((*span, has_gp))
+    return run
+
+
+@dataclass
+class _NshGaps:
+    """Per network and week: the NSH minutes, the spans with no session staffed, and the spans
+    with no GP on duty at any of the network's hubs."""
+
+    window_minutes: Counter[WeekKey] = field(default_factory=Counter)
+    uncovered: dict[WeekKey, list[Span]] = field(default_factory=lambda: defaultdict(list))
+    without_gp: dict[WeekKey, list[Span]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _nsh_gaps(
+    problem: Problem,
+    networks: Iterable[Network],
+    on_duty: dict[tuple[Network, date], list[tuple[int, int, bool]]],
+) -> _NshGaps:
+    nsh = _NshGaps()
+    for network in sorted(networks):
+        for day in problem.days():
+            window = nsh_window(problem, day)
+            if window is None:
+                continue
+            key = (network, iso_week(day))
+            duty = on_duty.get((network, day), [])
+            nsh.window_minutes[key] += window[1] - window[0]
+            nsh.uncovered[key] += [
+                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, _ in duty])
+            ]
+            nsh.without_gp[key] += [
+                Span(day, a, b) for a, b in gaps(window, [(a, b) for a, b, gp in duty if gp])
+            ]
+    return nsh
 
 
 def contract_rules(rules: Rules) -> dict:

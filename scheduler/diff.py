@@ -16,12 +16,10 @@ from pathlib import Path
 
 from scheduler.checker import describe_session
 from scheduler.domain import (
-    STABILITY_NEAR_FACTOR,
     Assignment,
     ClinicianId,
     Problem,
     SessionId,
-    is_near,
     iso_week,
 )
 
@@ -83,11 +81,6 @@ class RotaDiff:
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed)
-
-    def stability_cost(self, problem: Problem) -> int:
-        """The stability part of `after` against `before` as published: each change ×3 within
-        `stability_near_days` of the reference date (sessions unknown to `problem` count 1)."""
-        return sum(_weight(problem, sid) for sid, _ in (*self.added, *self.removed))
 
 
 def rota_diff(
@@ -160,7 +153,7 @@ def _order(*problems: Problem):
     def key(pair: Pair) -> tuple:
         sid, cid = pair
         for p in problems:
-            s = p._sessions.get(sid)
+            s = p.sessions_by_id.get(sid)
             if s is not None:
                 return (0, s.start_minute, s.hub_id, sid, cid)
         return (1, 0, "", sid, cid)
@@ -171,7 +164,7 @@ def _order(*problems: Problem):
 def _moves(added: list[Pair], removed: list[Pair], *problems: Problem) -> list[Move]:
     def week(sid: SessionId) -> str | None:
         for p in problems:
-            s = p._sessions.get(sid)
+            s = p.sessions_by_id.get(sid)
             if s is not None:
                 return iso_week(s.date)
         return None
@@ -188,11 +181,6 @@ def _moves(added: list[Pair], removed: list[Pair], *problems: Problem) -> list[M
         if queue:
             moves.append(Move(cid, sid, queue.pop(0)))
     return moves
-
-
-def _weight(problem: Problem, session_id: SessionId) -> int:
-    s = problem._sessions.get(session_id)
-    return STABILITY_NEAR_FACTOR if s is not None and is_near(problem, s) else 1
 
 
 # ---- output -----------------------------------------------------------------------------
@@ -220,7 +208,7 @@ def change_rows(diff: RotaDiff, problem: Problem) -> list[tuple[str, ...]]:
         other[(m.to_session, m.clinician_id)] = m.from_session
     rows: list[tuple[str, ...]] = []
     for sid, change in diff.by_session.items():
-        s = problem._sessions.get(sid)
+        s = problem.sessions_by_id.get(sid)
         when = (
             (s.hub_id, s.date.isoformat(), f"{s.start:%H:%M}", f"{s.end:%H:%M}")
             if s
@@ -228,7 +216,7 @@ def change_rows(diff: RotaDiff, problem: Problem) -> list[tuple[str, ...]]:
         )
         for kind, people in (("lost", change.lost), ("gained", change.gained)):
             for cid in people:
-                c = problem._clinicians.get(cid)
+                c = problem.clinicians_by_id.get(cid)
                 rows.append(
                     (
                         sid,
@@ -255,11 +243,11 @@ def changes_text(diff: RotaDiff, problem: Problem) -> str:
     clinicians affected, then unfilled posts before and after."""
 
     def who(cid: ClinicianId) -> str:
-        c = problem._clinicians.get(cid)
+        c = problem.clinicians_by_id.get(cid)
         return f"{cid} {c.name}" if c else cid
 
     def where(sid: SessionId) -> str:
-        s = problem._sessions.get(sid)
+        s = problem.sessions_by_id.get(sid)
         return describe_session(problem, s) if s else sid
 
     if diff.empty:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -14,6 +16,7 @@ PracticeCode = str
 HubId = str
 SessionId = str
 Network = str
+WeekKey = tuple[Network, str]  # (network, ISO week "2027-W09")
 
 DEFAULT_NETWORK: Network = "default"
 MINUTES_PER_DAY = 24 * 60
@@ -123,8 +126,9 @@ class Session:
     posts: tuple[Post, ...]
     kind: str = ""  # extension: a label for rules per kind of session (e.g. a shift type)
 
-    @cached_property  # looked up often (model, checker, scheduler.solver.decompose's cuts): formatted
-    # each time, it took half of a cut's time on the generated ics
+    # Cached: looked up often (model, checker, scheduler.solver.decompose's cuts), and formatting
+    # it each time would cost about half of a cut's time on large problems
+    @cached_property
     def session_id(self) -> SessionId:
         return session_id_of(self.hub_id, self.date, self.start, self.end)
 
@@ -357,33 +361,60 @@ class Problem:
     gp_elsewhere: frozenset[SessionId] = frozenset()
 
     # ---- look-ups -------------------------------------------------------------------------
+    # The indexes are built on first use and kept in the instance's __dict__ (cached_property
+    # writes there directly, which a frozen dataclass allows); they are not fields, so they take
+    # no part in equality, hashing or `dataclasses.replace`.
     def clinician(self, clinician_id: ClinicianId) -> Clinician:
-        return self._clinicians[clinician_id]
+        return self.clinicians_by_id[clinician_id]
 
     def hub(self, hub_id: HubId) -> Hub:
-        return self._hubs[hub_id]
+        return self.hubs_by_id[hub_id]
 
     def practice(self, code: PracticeCode) -> Practice:
-        return self._practices[code]
+        return self.practices_by_code[code]
 
     def session(self, session_id: SessionId) -> Session:
-        return self._sessions[session_id]
+        return self.sessions_by_id[session_id]
+
+    @cached_property
+    def clinicians_by_id(self) -> Mapping[ClinicianId, Clinician]:
+        return {c.clinician_id: c for c in self.clinicians}
+
+    @cached_property
+    def hubs_by_id(self) -> Mapping[HubId, Hub]:
+        return {h.hub_id: h for h in self.hubs}
+
+    @cached_property
+    def practices_by_code(self) -> Mapping[PracticeCode, Practice]:
+        return {p.code: p for p in self.practices}
+
+    @cached_property
+    def sessions_by_id(self) -> Mapping[SessionId, Session]:
+        return {s.session_id: s for s in self.sessions}
+
+    # The private names the indexes had before, still read by scheduler.cli,
+    # scheduler.io.load and scheduler.solver.rerun.
+    @property
+    def _clinicians(self) -> Mapping[ClinicianId, Clinician]:
+        return self.clinicians_by_id
 
     @property
-    def _clinicians(self) -> dict[ClinicianId, Clinician]:
-        return _index(self, "clinicians", lambda c: c.clinician_id)
+    def _hubs(self) -> Mapping[HubId, Hub]:
+        return self.hubs_by_id
 
     @property
-    def _hubs(self) -> dict[HubId, Hub]:
-        return _index(self, "hubs", lambda h: h.hub_id)
+    def _practices(self) -> Mapping[PracticeCode, Practice]:
+        return self.practices_by_code
 
     @property
-    def _practices(self) -> dict[PracticeCode, Practice]:
-        return _index(self, "practices", lambda p: p.code)
+    def _sessions(self) -> Mapping[SessionId, Session]:
+        return self.sessions_by_id
 
-    @property
-    def _sessions(self) -> dict[SessionId, Session]:
-        return _index(self, "sessions", lambda s: s.session_id)
+    @cached_property
+    def week_requirements(self) -> dict[WeekKey, WeekRequirement]:
+        """The contract's requirement of every network with practices × every ISO week the
+        period touches, in sorted order, with how each figure is made up."""
+        return _week_requirements(self)
 
     @property
     def networks(self) -> tuple[Network, ...]:
@@ -395,15 +426,6 @@ class Problem:
 
     def weeks(self) -> list[str]:
         return sorted({iso_week(d) for d in self.days()})
-
-
-def _index(problem: Problem, attr: str, key) -> dict:
-    cache_name = f"_cache_{attr}"
-    cached = problem.__dict__.get(cache_name)
-    if cached is None:
-        cached = {key(item): item for item in getattr(problem, attr)}
-        object.__setattr__(problem, cache_name, cached)
-    return cached
 
 
 # ---- shared meaning of the data (the specification both model and checker use) ----------
@@ -472,18 +494,17 @@ def weekend_of(day: date) -> str | None:
     return iso_week(day) if day.weekday() >= 5 else None
 
 
-def contract_requirements(problem: Problem) -> dict[tuple[Network, str], int]:
-    """Required enhanced-access minutes per network and ISO week, bank-holiday policy included.
+def contract_requirements(problem: Problem) -> dict[WeekKey, int]:
+    """Required enhanced-access minutes per network and ISO week, bank-holiday policy included,
+    less what the network gets from outside the problem (`delivered_elsewhere`).
 
     The single definition the model (`add_contract`), the checker (`part_contract`) and the
-    report use; scheduler.contract.week_requirements says how each figure is made up.
+    report use; `Problem.week_requirements` says how each figure is made up.
     """
-    from scheduler.contract import week_requirements  # builds on this module, hence here
-
     elsewhere = problem.delivered_elsewhere
     return {
         key: max(0, week.minutes - elsewhere.get(key, 0))
-        for key, week in week_requirements(problem).items()
+        for key, week in problem.week_requirements.items()
     }
 
 
@@ -509,6 +530,128 @@ def is_near(problem: Problem, session: Session) -> bool:
 
 
 STABILITY_NEAR_FACTOR = 3  # a change in the next `stability_near_days` counts this many times
+
+
+# ---- the contract's weekly requirement --------------------------------------------------
+# The network contract (scheduler.contract) asks every network for `minutes_per_1000` minutes
+# per 1,000 adjusted population each ISO week. The requirement of one network and week:
+# - base: ceil(minutes_per_1000 × adjusted population / 1000 × days / 7), where `days` are the
+#   week's days inside the period (7 for a whole week, so 12,345 people at 60 → 741);
+# - bank holidays: the minutes lost are the skipped sessions' minutes × their rows' `min`
+#   (`Problem.skipped_for_bank_holidays`), at most the week's base.
+#   `skip`     — no requirement on a bank holiday: the week asks for the lost minutes less.
+#   `make_up`  — the same, and the lost minutes are spread evenly over the next `make_up_weeks`
+#                ISO weeks (earlier weeks take the remainder); shares landing after the period
+#                are reported as `make_up_after_period_minutes`, for the next rota to carry.
+#   `run`      — sessions run on bank holidays unless their row says skip; nothing is taken off.
+
+
+@dataclass(frozen=True)
+class WeekRequirement:
+    """How one network's required minutes for one ISO week are made up."""
+
+    network: Network
+    week: str
+    days: int  # days of the week inside the period
+    base_minutes: int  # ceil(minutes_per_1000 × population / 1000 × days / 7)
+    bank_holiday_minutes: int = 0  # min-post minutes of sessions skipped for bank holidays
+    relief_minutes: int = 0  # taken off this week for them (skip, make_up): ≤ base_minutes
+    made_up_from: tuple[tuple[str, int], ...] = ()  # (bank holiday's week, minutes) added here
+    made_up_in: tuple[tuple[str, int], ...] = ()  # (week, minutes) where this relief is made up
+    make_up_after_period_minutes: int = 0  # relief whose make-up week lies after the period
+
+    @property
+    def made_up_minutes(self) -> int:
+        return sum(minutes for _, minutes in self.made_up_from)
+
+    @property
+    def minutes(self) -> int:
+        return self.base_minutes - self.relief_minutes + self.made_up_minutes
+
+
+def _week_requirements(problem: Problem) -> dict[WeekKey, WeekRequirement]:
+    """`Problem.week_requirements`, computed."""
+    rules = problem.rules
+    population: Counter[Network] = Counter()
+    for p in problem.practices:
+        population[p.network] += p.adjusted_population
+    days = Counter(iso_week(d) for d in problem.days())
+    lost = bank_holiday_minutes(problem)
+    out: dict[WeekKey, WeekRequirement] = {}
+    for network in sorted(population):
+        base = {
+            week: base_minutes(rules.minutes_per_1000, population[network], n)
+            for week, n in days.items()
+        }
+        relief = {
+            week: 0
+            if rules.bank_holiday_policy == "run"
+            else min(base[week], lost.get((network, week), 0))
+            for week in days
+        }
+        made_up_from: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        made_up_in: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        after: Counter[str] = Counter()
+        if rules.bank_holiday_policy == "make_up":
+            for week in sorted(days):
+                for later, share in spread(
+                    relief[week], following_weeks(week, rules.make_up_weeks)
+                ):
+                    if later in days:
+                        made_up_from[later].append((week, share))
+                        made_up_in[week].append((later, share))
+                    else:
+                        after[week] += share
+        for week in sorted(days):
+            out[network, week] = WeekRequirement(
+                network,
+                week,
+                days[week],
+                base[week],
+                lost.get((network, week), 0),
+                relief[week],
+                tuple(made_up_from[week]),
+                tuple(made_up_in[week]),
+                after[week],
+            )
+    return out
+
+
+def base_minutes(minutes_per_1000: float, population: int, days: int = 7) -> int:
+    """ceil(minutes_per_1000 × population / 1000 × days / 7), in exact integer arithmetic
+    (minutes_per_1000 may be fractional, so it is scaled by 1000 first)."""
+    numerator = round(minutes_per_1000 * 1000) * population * days
+    return math.ceil(numerator / (1000 * 1000 * 7))
+
+
+def bank_holiday_minutes(problem: Problem) -> dict[WeekKey, int]:
+    """Minutes of required posts lost to sessions skipped for bank holidays, per network and
+    week: session minutes × the skipped rows' `min`."""
+    network_of = {h.hub_id: h.network for h in problem.hubs}
+    lost: Counter[WeekKey] = Counter()
+    for skipped in problem.skipped_for_bank_holidays:
+        if (
+            skipped.hub_id in network_of
+            and problem.period_start <= skipped.date <= problem.period_end
+        ):
+            lost[network_of[skipped.hub_id], iso_week(skipped.date)] += skipped.min_minutes
+    return dict(lost)
+
+
+def following_weeks(week: str, count: int) -> list[str]:
+    """The `count` ISO weeks after `week` ("2027-W09" → "2027-W10", …)."""
+    monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    return [iso_week(monday + timedelta(weeks=k)) for k in range(1, count + 1)]
+
+
+def spread(minutes: int, weeks: list[str]) -> list[tuple[str, int]]:
+    """`minutes` split as evenly as whole minutes allow, earlier weeks taking the remainder;
+    weeks that would get nothing are left out."""
+    if minutes <= 0 or not weeks:
+        return []
+    share, remainder = divmod(minutes, len(weeks))
+    shares = [(week, share + (1 if i < remainder else 0)) for i, week in enumerate(weeks)]
+    return [(week, n) for week, n in shares if n > 0]
 
 
 # ---- the answer ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ return, the rota.toml keys, and one requirement shared by model, checker and rep
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -13,14 +14,10 @@ import pytest
 from scheduler.checker import check, objective_parts
 from scheduler.contract import (
     COMMISSIONER_COLUMNS,
-    base_minutes,
     contract_weeks,
-    following_weeks,
     gaps,
     nsh_window,
     readiness,
-    spread,
-    week_requirements,
     write_commissioner_csv,
 )
 from scheduler.domain import (
@@ -29,7 +26,10 @@ from scheduler.domain import (
     SolveParams,
     SolveStatus,
     Weights,
+    base_minutes,
     contract_requirements,
+    following_weeks,
+    spread,
 )
 from scheduler.io.load import InputErrors, load_problem
 from scheduler.solver.solve import solve
@@ -116,7 +116,7 @@ def test_contract_part_weeks_are_pro_rata_by_days():
         practices=[b.practice("P1", 12_345)],
         period=(MON + timedelta(days=2), MON + timedelta(days=11)),
     )
-    weeks = week_requirements(p)
+    weeks = p.week_requirements
     assert [(w.week, w.days, w.minutes) for w in weeks.values()] == [
         ("2027-W09", 5, 530),
         ("2027-W10", 5, 530),
@@ -131,7 +131,7 @@ def test_contract_bank_holiday_skip_takes_the_lost_minutes_off_the_week():
     """skip: the Monday session lost 185 required minutes, so W18 asks 741 − 185 = 556; the
     following weeks are untouched and the bank holiday has no NSH window."""
     p = bank_holiday_problem("skip")
-    weeks = week_requirements(p)
+    weeks = p.week_requirements
     w18 = weeks["default", "2027-W18"]
     assert (w18.bank_holiday_minutes, w18.relief_minutes, w18.minutes) == (185, 185, 556)
     assert [w.minutes for w in weeks.values()] == [556, 741, 741]
@@ -149,14 +149,14 @@ def test_contract_bank_holiday_relief_never_exceeds_the_week():
         bank_holidays=frozenset({BANK_HOLIDAY}),
         skipped_for_bank_holidays=(lost_on_bank_holiday(185),),
     )
-    week = week_requirements(p)["default", "2027-W18"]
+    week = p.week_requirements["default", "2027-W18"]
     assert (week.base_minutes, week.relief_minutes, week.minutes) == (106, 106, 0)
 
 
 def test_contract_bank_holiday_make_up_spreads_the_minutes_over_the_next_weeks():
     """make_up over 2 weeks: W18 asks 556 as under skip; its 185 minutes go 93 to W19 (the
     earlier week takes the odd minute) and 92 to W20: 834 and 833; the report says where."""
-    weeks = week_requirements(bank_holiday_problem("make_up"))
+    weeks = bank_holiday_problem("make_up").week_requirements
     assert [w.minutes for w in weeks.values()] == [556, 741 + 93, 741 + 92]
     assert weeks["default", "2027-W18"].made_up_in == (("2027-W19", 93), ("2027-W20", 92))
     assert weeks["default", "2027-W19"].made_up_from == (("2027-W18", 93),)
@@ -165,14 +165,14 @@ def test_contract_bank_holiday_make_up_spreads_the_minutes_over_the_next_weeks()
 
 def test_contract_bank_holiday_make_up_in_one_week():
     """make_up_weeks = 1: all 185 minutes land on W19 (741 + 185 = 926)."""
-    weeks = week_requirements(bank_holiday_problem("make_up", make_up_weeks=1))
+    weeks = bank_holiday_problem("make_up", make_up_weeks=1).week_requirements
     assert [w.minutes for w in weeks.values()] == [556, 926, 741]
 
 
 def test_contract_bank_holiday_make_up_past_the_period_is_reported_not_required():
     """A two-week period: W19 takes its 93; the 92 meant for W20 lie after the period and are
     reported on W18 as make_up_after_period_minutes."""
-    weeks = week_requirements(bank_holiday_problem("make_up", weeks=2))
+    weeks = bank_holiday_problem("make_up", weeks=2).week_requirements
     assert [w.minutes for w in weeks.values()] == [556, 834]
     assert weeks["default", "2027-W18"].make_up_after_period_minutes == 92
 
@@ -181,7 +181,7 @@ def test_contract_bank_holiday_run_keeps_the_week_and_its_window():
     """run: nothing is taken off (741 every week) and the bank holiday has its NSH window, so
     an empty bank-holiday evening is 90 minutes uncovered."""
     p = bank_holiday_problem("run", weeks=1, sessions=week_of_cover(BANK_HOLIDAY)[1:])
-    assert [w.minutes for w in week_requirements(p).values()] == [741]
+    assert [w.minutes for w in p.week_requirements.values()] == [741]
     assert nsh_window(p, BANK_HOLIDAY) == (18 * 60 + 30, 20 * 60)
     rota = tuple(a(s) for s in p.sessions)
     (week,) = contract_weeks(p, rota)
@@ -511,3 +511,14 @@ def test_contract_loader_runs_blank_rows_under_run(tmp_path):
     assert [s.session_id for s in p.sessions] == ["H1-20270503-1830-2000"]
     assert sum(s.min_minutes for s in p.skipped_for_bank_holidays) == 180
     assert contract_requirements(p) == {("default", "2027-W18"): 741}
+
+
+def test_contract_week_requirements_are_computed_once_and_stay_out_of_equality():
+    """The frozen problem keeps its requirements after the first look-up; a copy made with
+    `replace` computes its own, and the cache takes no part in equality."""
+    p = b.problem(sessions=[], practices=[b.practice("P1", 12_345)])
+    first = p.week_requirements
+    assert p.week_requirements is first
+    copy = replace(p)
+    assert copy == p and "week_requirements" not in copy.__dict__
+    assert replace(p, practices=(b.practice("P1", 6_000),)).week_requirements != first

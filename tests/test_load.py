@@ -38,7 +38,8 @@ P2,Practice Two,5000
 H1,Central,2
 H2,Riverside,
 """,
-    "clinicians": """clinician_id,name,practice_code,role,skills,hubs,cost_per_hour,weekly_hours_elsewhere
+    "clinicians": """\
+clinician_id,name,practice_code,role,skills,hubs,cost_per_hour,weekly_hours_elsewhere
 C1,Dr One,P1,GP,Minor Surgery,,85.50,37.5
 C2,Nurse Two,P2,Practice Nurse,,H1;H2,,
 """,
@@ -172,7 +173,8 @@ def test_workbook_gives_the_same_problem_as_the_folder(tmp_path):
 
 
 def test_grid_availability_equals_long_availability(tmp_path):
-    """The grid form (one column per date) gives the same offers as the long form without windows."""
+    """The grid form (one column per date) gives the same offers as the long form without
+    windows."""
     long = BASE["availability"].replace("18:00,21:00", ",")
     from_long = load_problem(write_folder(tmp_path / "long", availability=long))
     from_grid = load_problem(write_folder(tmp_path / "grid", availability=GRID))
@@ -326,7 +328,10 @@ cost = 0
 
 def test_workbook_rota_sheet_sets_rules(tmp_path):
     """A workbook's optional `rota` sheet (key, value) plays the part of rota.toml."""
-    sheet = "key,value\nperiod.end,2027-03-14\nrules.gp_cover,false\nrules.bank_holiday_region,scotland\n"
+    sheet = (
+        "key,value\nperiod.end,2027-03-14\nrules.gp_cover,false\n"
+        "rules.bank_holiday_region,scotland\n"
+    )
     problem = load_problem(write_workbook(tmp_path / "b.xlsx", rota=sheet))
     assert problem.period_end == date(2027, 3, 14)
     assert problem.rules.gp_cover is False and problem.rules.bank_holiday_region == "scotland"
@@ -519,7 +524,8 @@ def test_availability_window_needs_both_ends(tmp_path):
     long = BASE["availability"] + "C1,2027-03-02,A,18:00,\nC1,2027-03-03,A,20:00,19:00\n"
     assert errors_of(write_folder(tmp_path, availability=long)) == [
         "availability.csv:6:end: give both start and end, or neither",
-        "availability.csv:7:end: end 19:00 is not after start 20:00 (nothing may run past midnight)",
+        "availability.csv:7:end: end 19:00 is not after start 20:00"
+        " (nothing may run past midnight)",
     ]
 
 
@@ -632,7 +638,10 @@ def test_missing_source(tmp_path):
 
 def test_workbook_errors_name_the_sheet(tmp_path):
     """Inside a workbook, file is book.xlsx[sheet] and rows are sheet rows."""
-    patterns = "hub_id,weekday,start,end,roles,min\nH1,Mon,18:30,20:00,GP,1\nH1,Caturday,09:00,12:00,GP,1\n"
+    patterns = (
+        "hub_id,weekday,start,end,roles,min\n"
+        "H1,Mon,18:30,20:00,GP,1\nH1,Caturday,09:00,12:00,GP,1\n"
+    )
     assert errors_of(write_workbook(tmp_path / "b.xlsx", patterns=patterns)) == [
         "b.xlsx[patterns]:3:weekday: unknown weekday 'Caturday' (use Mon..Sun)"
     ]

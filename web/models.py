@@ -192,7 +192,8 @@ class Job(Base):
     time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)
     message: Mapped[str] = mapped_column(Text, default="")
     rota_id: Mapped[int | None] = mapped_column(ForeignKey("rota.id"), nullable=True)
-    # Background runs (web.services.jobs): what kind, which rota period, where it runs, live progress.
+    # Background runs (web.services.jobs): what kind, which rota period, where it runs, live
+    # progress.
     kind: Mapped[str] = mapped_column(String(20), default="optimise")  # optimise | absence
     period: Mapped[str] = mapped_column(String(40), default="")  # "2027-03-01..2027-03-14"
     # "federation:period" while queued or running, else NULL: the unique index refuses a
@@ -211,7 +212,7 @@ class Job(Base):
     rota: Mapped[Rota | None] = relationship()
 
 
-# ---- calendar feeds (web.services.feed_links) ------------------------------------------------------
+# ---- calendar feeds (web.services.feed_links) ---------------------------------------------
 
 
 class FeedLink(Base):
@@ -292,12 +293,14 @@ class InstallationSecret(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-# ---- absences, published versions and the audit log (web.views.absence, web.views.publish, web.views.audit) ----
+# ---- absences, published versions and the audit log ---------------------------------------
+# (web.views.absence, web.views.publish, web.views.audit)
 
 
 class Absence(Base):
     """A clinician away from `first_day` to `last_day` inclusive, recorded by a coordinator or
-    manager: every later run treats those days as unavailable (scheduler.solver.rerun.with_absences)."""
+    manager: every later run treats those days as unavailable
+    (scheduler.solver.rerun.with_absences)."""
 
     __tablename__ = "absence"
 

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 from xml.parsers import expat
 
 import pandas as pd  # type: ignore[import-untyped]
@@ -735,6 +735,26 @@ class _Cells:
             self.fail(column, "is required but blank")
         return value
 
+    @overload
+    def whole(
+        self,
+        column: str,
+        default: int,
+        minimum: int = 0,
+        required: bool = False,
+        maximum: int = MAX_WHOLE,
+    ) -> int: ...
+
+    @overload
+    def whole(
+        self,
+        column: str,
+        default: int | None = None,
+        minimum: int = 0,
+        required: bool = False,
+        maximum: int = MAX_WHOLE,
+    ) -> int | None: ...
+
     def whole(
         self,
         column: str,
@@ -955,9 +975,9 @@ def _clinicians(
                     role=role,
                     email=cells.text("email"),
                     skills=frozenset(s.casefold() for s in _items(cells.text("skills"))),
-                    max_sessions_per_week=per_week,  # type: ignore[arg-type]
+                    max_sessions_per_week=per_week,
                     max_sessions_per_period=per_period,
-                    min_sessions_per_period=at_least,  # type: ignore[arg-type]
+                    min_sessions_per_period=at_least,
                     hubs=hubs,
                     cost_per_hour_pence=_pence(cost),
                     weekly_minutes_elsewhere=_minutes(elsewhere),
@@ -1060,19 +1080,20 @@ def _demand(
         most = cells.whole("max", maximum=MAX_PEOPLE)
         if most is not None and wanted is not None and most < wanted:
             cells.fail("max", f"max {most} is below target {wanted}")
-        if not cells.ok:
+        # A required cell is None only after a failure, which has already cleared `ok`.
+        if not cells.ok or least is None or wanted is None or start is None or end is None:
             continue
         post = Post(
             roles_text=cells.text("roles"),
             roles=frozenset(r.casefold() for r in roles),
             min=least,
             target=wanted,
-            skill=skill,  # type: ignore[arg-type]
+            skill=skill,
             source=f"{row.file}:{row.number}",
-            under_weight=under,  # type: ignore[arg-type]
+            under_weight=under,
             over_weight=over,
             max=most,
-        )  # type: ignore[arg-type]
+        )
         rows.append(
             DemandRow(
                 hub_id,
@@ -1080,7 +1101,7 @@ def _demand(
                 end,
                 post,
                 weekday=weekday,
-                date=day,  # type: ignore[arg-type]
+                date=day,
                 run_on_bank_holidays=policy == "run",
                 valid_from=valid_from,
                 valid_to=valid_to,
@@ -1342,7 +1363,7 @@ def _settings(loaded: _RawSettings | None, report: _Report) -> _Settings:
     rule_fields = {f.name for f in dataclasses.fields(Rules)}
     weight_fields = {f.name for f in dataclasses.fields(Weights)}
     period: dict[str, date] = {}
-    rules: dict[str, object] = {}
+    rules: dict[str, Any] = {}  # checked by _rule_value, one type per field
     weights: dict[str, int] = {}
     for section, table in data.items():
         is_table = isinstance(table, dict)
@@ -1390,7 +1411,7 @@ def _settings(loaded: _RawSettings | None, report: _Report) -> _Settings:
         Rules(**rules),
         Weights(**weights),
         where,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _setting_date(value: object) -> date | None:
@@ -1527,7 +1548,7 @@ def _find_session(
             "give end or session_id",
         )
         return None, "", day
-    described = f"{hub_id} on {day} at {start:%H:%M}"  # type: ignore[union-attr]
+    described = f"{hub_id} on {day} at {start:%H:%M}"
     return (matches[0] if matches else None), described, day
 
 

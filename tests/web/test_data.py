@@ -1,4 +1,5 @@
-"""Uploads: CSV files or a workbook, the preview, errors as file:row:column, all-or-nothing saves."""
+"""Uploads: CSV files or a workbook, the preview, errors as file:row:column, all-or-nothing
+saves."""
 
 from __future__ import annotations
 
@@ -174,7 +175,10 @@ def test_availability_editor_refuses_unknown_values(app, seeded, as_role):
 
 def test_rewrite_long_form_changes_only_the_given_days():
     """In long form, the clinician's rows for changed days are replaced; others are kept."""
-    text = "clinician_id,date,status,start,end\nC1,2027-03-01,A,18:00,20:00\nC1,2027-03-02,A,,\nC2,2027-03-01,U,,\n"
+    text = (
+        "clinician_id,date,status,start,end\n"
+        "C1,2027-03-01,A,18:00,20:00\nC1,2027-03-02,A,,\nC2,2027-03-01,U,,\n"
+    )
     out = rewrite(text, "C1", {date(2027, 3, 2): "U", date(2027, 3, 3): "P"})
     assert out.splitlines() == [
         "clinician_id,date,status,start,end",

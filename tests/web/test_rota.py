@@ -54,7 +54,8 @@ def test_pin_a_free_clinician(app, seeded, as_role):
 
 
 def test_refused_pin_names_the_broken_rule(app, seeded, as_role):
-    """Pinning someone marked unavailable is refused (409) with the rule and why; nothing changes."""
+    """Pinning someone marked unavailable is refused (409) with the rule and why; nothing
+    changes."""
     before = _pairs(app, seeded.north)
     response = as_role("coordinator").post(
         f"/f/north/rota/session/{MON_8}/pin", {"clinician_id": "C6"}

@@ -72,7 +72,8 @@ def test_login_page_and_static_files_are_public(app, seeded, client):
 
 
 def test_another_federations_pages_answer_404(app, seeded, as_role):
-    """A south admin asking for any north page, with a valid token, gets 404 as if it did not exist."""
+    """A south admin asking for any north page, with a valid token, gets 404 as if it did not
+    exist."""
     south = as_role("admin", "south")
     checked = 0
     for rule in _rules(app):

@@ -13,7 +13,7 @@ FULL, PART, NONE, EMPTY = "#2e9e5b", "#f0b429", "#d5281b", "#eef2f4"
 BLUE, GREY, INK, MUTED = "#005eb8", "#aeb7bd", "#212b32", "#4c6272"
 
 
-def _text(
+def svg_text(
     x: float,
     y: float,
     text: object,
@@ -22,13 +22,15 @@ def _text(
     fill: str = INK,
     weight: str = "normal",
 ) -> str:
+    """One SVG <text> element, its text escaped."""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
         f'fill="{fill}" font-weight="{weight}">{escape(str(text))}</text>'
     )
 
 
-def _svg(width: float, height: float, body: list[str], label: str) -> Markup:
+def svg_chart(width: float, height: float, body: list[str], label: str) -> Markup:
+    """The chart's SVG around the elements of `body`, labelled for screen readers."""
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
         f'role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
@@ -64,14 +66,14 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
     width = max(left + cw * len(hubs) + 8, left + 2 * 130)
     height = top + ch * len(days) + 48
     body = [
-        _text(left + cw * i + cw / 2, 22, _short(h.name, cw // 8), 11, "middle", MUTED, "600")
+        svg_text(left + cw * i + cw / 2, 22, _short(h.name, cw // 8), 11, "middle", MUTED, "600")
         for i, h in enumerate(hubs)
     ]
     for row, day in enumerate(days):
         y = top + row * ch
         weekend = day.weekday() >= 5
         body.append(
-            _text(
+            svg_text(
                 left - 8,
                 y + 14,
                 f"{day:%a} {day.day} {day:%b}",
@@ -97,7 +99,7 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
                 f'rx="3" fill="{colour}"><title>{escape(tip)}</title></rect>'
             )
             if label:
-                body.append(_text(x + cw / 2, y + 14, label, 11, "middle", ink, "600"))
+                body.append(svg_text(x + cw / 2, y + 14, label, 11, "middle", ink, "600"))
     for i, (colour, word) in enumerate(
         (
             (FULL, "all required filled"),
@@ -108,8 +110,8 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
     ):
         lx, ly = left + (i % 2) * 130, top + ch * len(days) + 18 + (i // 2) * 18
         body.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" rx="2" fill="{colour}"/>')
-        body.append(_text(lx + 17, ly, word, 11, fill=MUTED))
-    return _svg(width, height, body, "Coverage of required posts by day and hub")
+        body.append(svg_text(lx + 17, ly, word, 11, fill=MUTED))
+    return svg_chart(width, height, body, "Coverage of required posts by day and hub")
 
 
 def fair_share(rows: list[dict]) -> Markup:
@@ -122,13 +124,13 @@ def fair_share(rows: list[dict]) -> Markup:
     )
     body = [
         f'<rect x="{left}" y="6" width="12" height="10" fill="{GREY}"/>',
-        _text(left + 16, 15, "share of list size", 11, fill=MUTED),
+        svg_text(left + 16, 15, "share of list size", 11, fill=MUTED),
         f'<rect x="{left + 140}" y="6" width="12" height="10" fill="{BLUE}"/>',
-        _text(left + 156, 15, "share of hub minutes", 11, fill=MUTED),
+        svg_text(left + 156, 15, "share of hub minutes", 11, fill=MUTED),
     ]
     for i, r in enumerate(rows):
         y = top + i * (2 * bar + gap)
-        body.append(_text(left - 8, y + bar + 4, _short(r["name"], 28), 12, "end"))
+        body.append(svg_text(left - 8, y + bar + 4, _short(r["name"], 28), 12, "end"))
         for j, (value, colour) in enumerate(
             ((r["share_of_list"], GREY), (r["share_of_minutes"], BLUE))
         ):
@@ -137,8 +139,10 @@ def fair_share(rows: list[dict]) -> Markup:
                 f'<rect x="{left}" y="{y + j * bar}" width="{w:.1f}" height="{bar - 1}" '
                 f'fill="{colour}"><title>{escape(r["name"])}: {value:.1%}</title></rect>'
             )
-            body.append(_text(left + w + 4, y + j * bar + bar - 2, f"{value:.1%}", 10, fill=MUTED))
-    return _svg(left + plot + 60, height, body, "Share of minutes against share of list size")
+            body.append(
+                svg_text(left + w + 4, y + j * bar + bar - 2, f"{value:.1%}", 10, fill=MUTED)
+            )
+    return svg_chart(left + plot + 60, height, body, "Share of minutes against share of list size")
 
 
 def load(rows: list[dict]) -> Markup:
@@ -149,13 +153,13 @@ def load(rows: list[dict]) -> Markup:
     most = max([r["sessions"] for r in rows] + [1])
     body = [
         f'<rect x="{left}" y="6" width="12" height="10" fill="{BLUE}"/>',
-        _text(left + 16, 15, "sessions", 11, fill=MUTED),
+        svg_text(left + 16, 15, "sessions", 11, fill=MUTED),
         f'<rect x="{left + 90}" y="6" width="12" height="10" fill="#003087"/>',
-        _text(left + 106, 15, "of which Saturdays", 11, fill=MUTED),
+        svg_text(left + 106, 15, "of which Saturdays", 11, fill=MUTED),
     ]
     for i, r in enumerate(rows):
         y = top + i * rh
-        body.append(_text(left - 8, y + 12, _short(f"{r['name']} · {r['role']}", 30), 11, "end"))
+        body.append(svg_text(left - 8, y + 12, _short(f"{r['name']} · {r['role']}", 30), 11, "end"))
         w = plot * r["sessions"] / most
         ws = plot * r["saturdays"] / most
         tip = f"{r['name']}: {r['sessions']} sessions, {r['saturdays']} Saturdays"
@@ -168,5 +172,5 @@ def load(rows: list[dict]) -> Markup:
                 f'<rect x="{left}" y="{y + 2}" width="{ws:.1f}" height="{rh - 4}" rx="2" '
                 f'fill="#003087"/>'
             )
-        body.append(_text(left + w + 4, y + 12, r["sessions"], 10, fill=MUTED))
-    return _svg(left + plot + 40, top + len(rows) * rh + 8, body, "Sessions per clinician")
+        body.append(svg_text(left + w + 4, y + 12, r["sessions"], 10, fill=MUTED))
+    return svg_chart(left + plot + 40, top + len(rows) * rh + 8, body, "Sessions per clinician")

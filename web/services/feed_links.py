@@ -3,11 +3,11 @@
 - A link's token is 256 random bits from `secrets`, shown once; the database keeps only its
   SHA-256 (looked up by hash, then compared with hmac.compare_digest) and its last 4 characters.
   One link per feed: a new token replaces the old one, revoking clears it.
-- The feeds are built by scheduler.io.feeds.build_feeds and kept per federation and file name. They
-  are rebuilt only when the rota behind them, its data or the window of dates changes
-  (web.services.feed_source names the rota); the stored bytes are the `previous` of the next build, so
-  unchanged events stay byte for byte and changed ones get the next SEQUENCE. Serving is a
-  look-up plus bytes.
+- The feeds are built by scheduler.io.feeds.build_feeds and kept per federation and file name.
+  They are rebuilt only when the rota behind them, its data or the window of dates changes
+  (web.services.feed_source names the rota); the stored bytes are the `previous` of the next
+  build, so unchanged events stay byte for byte and changed ones get the next SEQUENCE. Serving
+  is a look-up plus bytes.
 - Unknown and revoked tokens count as failures per client address; past the limit every feed
   request from that address answers 429 until the window passes.
 - The UID secret is `HUBROTA_FEED_SECRET` (config FEED_SECRET), else one made once and kept in

@@ -61,7 +61,7 @@ def mark():
     error = None
     if problem is None:
         error = "Upload data first."
-    elif clinician_id not in problem._clinicians:
+    elif clinician_id not in problem.clinicians_by_id:
         error = "Choose a clinician."
     elif first is None or last is None:
         error = "Give the first and last day away (YYYY-MM-DD)."

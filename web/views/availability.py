@@ -143,7 +143,7 @@ def edit(clinician_id: str):
     if dataset is None:
         abort(404)
     problem = loaded(dataset).problem
-    if clinician_id not in problem._clinicians:
+    if clinician_id not in problem.clinicians_by_id:
         abort(404)
     clinician = problem.clinician(clinician_id)
     days = problem.days()

@@ -14,7 +14,7 @@ from scheduler.contract import ContractWeek, contract_weeks, write_commissioner_
 from scheduler.domain import Problem, Rota
 from web.db import get_db
 from web.services.cells import neutralise_csv
-from web.services.charts import BLUE, GREY, INK, MUTED, _svg, _text
+from web.services.charts import BLUE, GREY, INK, MUTED, svg_chart, svg_text
 from web.services.current_rota import state
 from web.views.auth import federation_blueprint
 
@@ -34,7 +34,7 @@ def known_rota(problem: Problem, rota: Rota) -> Rota:
     return tuple(
         a
         for a in rota
-        if a.session_id in problem._sessions and a.clinician_id in problem._clinicians
+        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
     )
 
 
@@ -90,16 +90,16 @@ def contract_chart(weeks: list[ContractWeek]) -> Markup:
     width = left + col * count + 12
     body = [
         f'<rect x="{left}" y="8" width="12" height="10" fill="{GREY}"/>',
-        _text(left + 16, 17, "required", 11, fill=MUTED),
+        svg_text(left + 16, 17, "required", 11, fill=MUTED),
         f'<rect x="{left + 84}" y="8" width="12" height="10" fill="{BLUE}"/>',
-        _text(left + 100, 17, "delivered", 11, fill=MUTED),
+        svg_text(left + 100, 17, "delivered", 11, fill=MUTED),
         f'<rect x="{left + 170}" y="8" width="12" height="10" fill="{RED}"/>',
-        _text(left + 186, 17, "week fails the contract (✕)", 11, fill=MUTED),
+        svg_text(left + 186, 17, "week fails the contract (✕)", 11, fill=MUTED),
     ]
     y0 = top
     for network in sorted(by_network):
         ws = sorted(by_network[network], key=lambda w: w.week)
-        body.append(_text(left, y0 + 14, network, 13, weight="600"))
+        body.append(svg_text(left, y0 + 14, network, 13, weight="600"))
         plot_top = y0 + 24
         base = plot_top + plot_h
         highest = max([max(w.required_minutes, w.delivered_minutes) for w in ws] + [60])
@@ -111,7 +111,7 @@ def contract_chart(weeks: list[ContractWeek]) -> Markup:
                 f'<line x1="{left}" x2="{left + col * len(ws)}" y1="{y:.1f}" '
                 f'y2="{y:.1f}" stroke="#e3e8eb"/>'
             )
-            body.append(_text(left - 6, y + 4, _hours(tick), 10, "end", MUTED))
+            body.append(svg_text(left - 6, y + 4, _hours(tick), 10, "end", MUTED))
         for i, w in enumerate(ws):
             x = left + i * col
             tip = escape(_tip(w))
@@ -133,15 +133,15 @@ def contract_chart(weeks: list[ContractWeek]) -> Markup:
                 f"<title>{tip}</title></rect>"
             )
             label = w.week.split("-")[-1]
-            body.append(_text(x + col / 2, base + 14, label, 10, "middle", INK))
+            body.append(svg_text(x + col / 2, base + 14, label, 10, "middle", INK))
             mark, colour = ("✓", GREEN) if w.passed else ("✕", RED)
-            body.append(_text(x + col / 2, base + 28, mark, 12, "middle", colour, "700"))
+            body.append(svg_text(x + col / 2, base + 28, mark, 12, "middle", colour, "700"))
         body.append(
             f'<line x1="{left}" x2="{left + col * len(ws)}" y1="{base}" y2="{base}" '
             f'stroke="{MUTED}"/>'
         )
         y0 = base + panel_gap - 10
-    return _svg(
+    return svg_chart(
         width,
         y0 + 4,
         body,

@@ -35,7 +35,7 @@ def _rota_rows(st) -> tuple[list[str], list[list[str]]]:
 
 
 def _known(problem, a) -> bool:
-    return a.session_id in problem._sessions and a.clinician_id in problem._clinicians
+    return a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
 
 
 def _unfilled_rows(st) -> list[list[object]]:

@@ -23,7 +23,7 @@ def index():
     rota = tuple(
         a
         for a in st.rota
-        if a.session_id in problem._sessions and a.clinician_id in problem._clinicians
+        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
     )
     shares = fair_shares(problem, rota)
     weeks = contract_weeks(problem, rota)

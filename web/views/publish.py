@@ -45,13 +45,13 @@ def diff_view(
 
     def session_text(sid: str) -> str:
         for p in problems:
-            if sid in p._sessions:
+            if sid in p.sessions_by_id:
                 return describe_session(p, p.session(sid))
         return sid
 
     def name(cid: str) -> str:
         for p in problems:
-            if cid in p._clinicians:
+            if cid in p.clinicians_by_id:
                 return f"{p.clinician(cid).name} ({cid})"
         return cid
 
@@ -83,7 +83,7 @@ def diff_view(
                 "session_id": s.session_id,
                 "text": session_text(s.session_id),
                 "roles": roles_or(p.session(s.session_id).posts[s.post_index])
-                if s.session_id in p._sessions
+                if s.session_id in p.sessions_by_id
                 else "",
                 "missing": s.missing,
             }
@@ -216,8 +216,8 @@ def version():
     problem = _problem_of(v.dataset)
     rows = []
     for a in version_rota(v):
-        s = problem._sessions.get(a.session_id)
-        c = problem._clinicians.get(a.clinician_id)
+        s = problem.sessions_by_id.get(a.session_id)
+        c = problem.clinicians_by_id.get(a.clinician_id)
         rows.append(
             {
                 "order": (s.start_minute, s.hub_id) if s else (0, a.session_id),

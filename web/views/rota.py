@@ -73,7 +73,7 @@ def _session_views(st: State, sessions: list[Session]) -> list[SessionView]:
             broken_by_session[v.session_id].append(v)
     people: dict[tuple[str, int], list[tuple[Clinician, bool]]] = defaultdict(list)
     for a in st.rota:
-        if a.clinician_id in problem._clinicians:
+        if a.clinician_id in problem.clinicians_by_id:
             people[(a.session_id, a.post_index)].append(
                 (problem.clinician(a.clinician_id), a.locked)
             )
@@ -109,7 +109,7 @@ def _filters(problem: Problem) -> dict:
     return {
         "weeks": weeks,
         "week": week,
-        "hub": hub if hub in problem._hubs else "",
+        "hub": hub if hub in problem.hubs_by_id else "",
         "role": role,
         "roles": roles,
         "short": request.args.get("short") == "1",
@@ -155,7 +155,7 @@ def grid():
 
 
 def _session_or_404(st: State, session_id: str) -> Session:
-    if session_id not in st.problem._sessions:
+    if session_id not in st.problem.sessions_by_id:
         abort(404)
     return st.problem.session(session_id)
 
@@ -201,11 +201,11 @@ def _swap_options(st: State, s: Session) -> list[tuple[Assignment, Session, Clin
     monday = week_start(s.date)
     out = []
     for a in st.rota:
-        other = problem._sessions.get(a.session_id)
+        other = problem.sessions_by_id.get(a.session_id)
         if (
             other is None
             or a.session_id == s.session_id
-            or a.clinician_id not in problem._clinicians
+            or a.clinician_id not in problem.clinicians_by_id
             or not monday <= other.date < monday + timedelta(days=7)
         ):
             continue
@@ -231,7 +231,7 @@ def _editable_row(st: State) -> RotaRow:
 
 
 def _name(problem: Problem, clinician_id: str) -> str:
-    c = problem._clinicians.get(clinician_id)
+    c = problem.clinicians_by_id.get(clinician_id)
     return f"{c.name} ({clinician_id})" if c else clinician_id
 
 
@@ -242,7 +242,7 @@ def pin(session_id: str):
     s = _session_or_404(st, session_id)
     problem = st.problem
     clinician_id = request.form.get("clinician_id", "")
-    if clinician_id not in problem._clinicians:
+    if clinician_id not in problem.clinicians_by_id:
         abort(400)
     post_arg = request.form.get("post_index", "")
     post_index = int(post_arg) if post_arg.isdigit() and int(post_arg) < len(s.posts) else None
@@ -380,7 +380,7 @@ def clinicians():
 @bp.get("/clinician/<clinician_id>")
 def clinician(clinician_id: str):
     st = _needs_data()
-    if clinician_id not in st.problem._clinicians:
+    if clinician_id not in st.problem.clinicians_by_id:
         abort(404)
     c = st.problem.clinician(clinician_id)
     mine = [a for a in _known_rota(st) if a.clinician_id == clinician_id]
@@ -414,7 +414,7 @@ def practices():
 @bp.get("/practice/<code>")
 def practice(code: str):
     st = _needs_data()
-    if code not in st.problem._practices:
+    if code not in st.problem.practices_by_code:
         abort(404)
     p = st.problem.practice(code)
     rota = _known_rota(st)
@@ -437,5 +437,5 @@ def _known_rota(st: State) -> tuple[Assignment, ...]:
     return tuple(
         a
         for a in st.rota
-        if a.session_id in problem._sessions and a.clinician_id in problem._clinicians
+        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
     )

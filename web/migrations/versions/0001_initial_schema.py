@@ -17,6 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_accounts()
+    _create_datasets()
+    _create_rotas()
+    _create_rota_contents()
+
+
+def _create_accounts() -> None:
+    """Federations, their users and the log of login attempts."""
     op.create_table(
         "federation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -63,6 +71,9 @@ def upgrade() -> None:
             batch_op.f("ix_app_user_federation_id"), ["federation_id"], unique=False
         )
 
+
+def _create_datasets() -> None:
+    """Uploaded data sets and their files."""
     op.create_table(
         "dataset",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,6 +117,9 @@ def upgrade() -> None:
             batch_op.f("ix_dataset_file_dataset_id"), ["dataset_id"], unique=False
         )
 
+
+def _create_rotas() -> None:
+    """Rotas and the jobs that make them."""
     op.create_table(
         "rota",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -155,6 +169,9 @@ def upgrade() -> None:
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_job_federation_id"), ["federation_id"], unique=False)
 
+
+def _create_rota_contents() -> None:
+    """Each rota's assignments and the edits made to it."""
     op.create_table(
         "rota_assignment",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -17,7 +17,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # existing jobs get defaults, so the new NOT NULL columns can be added to a filled table
+    _create_audit_log()
+    _create_published_versions()
+    _create_absences()
+    _create_published_assignments()
+    _add_job_progress()
+
+
+def _create_audit_log() -> None:
+    """The audit log of who did what."""
     op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -42,6 +50,9 @@ def upgrade() -> None:
             batch_op.f("ix_audit_event_federation_id"), ["federation_id"], unique=False
         )
 
+
+def _create_published_versions() -> None:
+    """Numbered published versions of a federation's rota."""
     op.create_table(
         "published_version",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +90,9 @@ def upgrade() -> None:
             batch_op.f("ix_published_version_federation_id"), ["federation_id"], unique=False
         )
 
+
+def _create_absences() -> None:
+    """Recorded absences and the re-run jobs they start."""
     op.create_table(
         "absence",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -104,6 +118,9 @@ def upgrade() -> None:
             batch_op.f("ix_absence_federation_id"), ["federation_id"], unique=False
         )
 
+
+def _create_published_assignments() -> None:
+    """The assignments of each published version."""
     op.create_table(
         "published_assignment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -125,6 +142,10 @@ def upgrade() -> None:
             batch_op.f("ix_published_assignment_version_id"), ["version_id"], unique=False
         )
 
+
+def _add_job_progress() -> None:
+    """Run kind, period, backend, cancellation and progress on jobs."""
+    # existing jobs get defaults, so the new NOT NULL columns can be added to a filled table
     with op.batch_alter_table("job", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=20), nullable=False, server_default="optimise")
