@@ -45,7 +45,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hubrota", description=__doc__)
     sub = parser.add_subparsers(title="commands")
+    _add_solve(sub)
+    _add_rota_readers(sub)
+    _add_absence(sub)
 
+    from scheduler.bench.runner import add_arguments as add_bench_arguments
+
+    bench = add_bench_arguments(sub)  # bench curtois FILE… | bench generated --size S
+    bench.set_defaults(run=cmd_bench)
+
+    _add_plugin_commands(sub)
+    return parser
+
+
+def _add_solve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("solve", help="allocate clinicians to hub sessions")
     p.add_argument("src", help="rota folder of CSV files, or one .xlsx workbook")
     p.add_argument("--out", required=True, help="output folder")
@@ -66,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log", action="store_true", help="CP-SAT's search log")
     p.set_defaults(run=cmd_solve)
 
+
+def _add_rota_readers(sub: argparse._SubParsersAction) -> None:
+    """check, feeds and report: commands that read a rota of the problem."""
     p = sub.add_parser("check", help="every broken hard rule of a rota, one line each")
     p.add_argument("src")
     p.add_argument("rota", help="rota.csv")
@@ -95,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_report)
 
+
+def _add_absence(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "absence",
         help="mark an absence and re-run from the published rota, changing as little as possible",
@@ -124,14 +142,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=cmd_absence)
-
-    from scheduler.bench.runner import add_arguments as add_bench_arguments
-
-    bench = add_bench_arguments(sub)  # bench curtois FILE… | bench generated --size S
-    bench.set_defaults(run=cmd_bench)
-
-    _add_plugin_commands(sub)
-    return parser
 
 
 def _add_plugin_commands(sub: argparse._SubParsersAction) -> None:
@@ -230,7 +240,7 @@ def cmd_absence(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     problem = load(args.src)
-    if args.clinician not in problem._clinicians:
+    if args.clinician not in problem.clinicians_by_id:
         print(f"{args.clinician}: no such clinician in clinicians.csv", file=sys.stderr)
         return EXIT_INPUT
     if args.last < args.first:

@@ -1787,8 +1787,8 @@ def load_rota(problem: Problem, path: str | Path) -> Rota:
         session_id = cells.text("session_id", required=True)
         clinician_id = cells.text("clinician_id", required=True)
         locked = cells.flag("locked")
-        session = problem._sessions.get(session_id)
-        clinician = problem._clinicians.get(clinician_id)
+        session = problem.sessions_by_id.get(session_id)
+        clinician = problem.clinicians_by_id.get(clinician_id)
         if session_id and session is None:
             cells.fail("session_id", f"unknown session {session_id!r}")
         if clinician_id and clinician is None:
