@@ -366,20 +366,23 @@ def test_append_never_rewrites_and_the_table_shows_the_latest(tmp_path, capsys):
     generated = dataclasses.replace(second, suite="generated", time_limit=10.0)
     record.append_record(results, first, _record("Instance10", 1510, best_known=1458))
     record.append_record(results, first, _record("Instance2", 830, best_known=828))
+    record.append_record(results, first, _record("Instance7", 1510, best_known=1458))
     before = results.read_text()
     record.append_record(results, second, _record("Instance2", 828, best_known=828))
     record.append_record(results, generated, _record("federation-1", 900))
     record.append_record(results, generated, _record("pcn-0", 100, violations=3))
     text = results.read_text()
     assert text.startswith(before) and text.count("commit,recorded_at") == 1
-    assert len(text.splitlines()) == 6
+    assert len(text.splitlines()) == 7
     records = record.read_records(results)
     table = record.markdown_table(records).splitlines()
     names = [line.split(" | ")[1] for line in table[2:]]
-    assert names == ["Instance2", "Instance10", "pcn-0", "federation-1"]
+    assert names == ["Instance2", "Instance7", "Instance10", "pcn-0", "federation-1"]
     assert "| 828 |" in table[2] and "def5678" in table[2] and "optimum: met" in table[2]
     assert "3.57%" in table[3] and "≤ 3 % over best: missed" in table[3]
-    assert "**BROKEN**" in table[4] and "proven optimal: met" in table[4]
+    assert "3.57%" in table[4] and "≤ 5 % over best: met" in table[4]
+    assert "**BROKEN**" in table[5] and "proven optimal: met" in table[5]
+    assert "gap ≤ 1 %: met" in table[6] and "| 2030-01-02 00:00:00 |" in table[6]
     document = tmp_path / "docs" / "benchmarks.md"
     document.parent.mkdir()
     document.write_text(f"# Benchmarks\n\nbefore\n\n{record.BEGIN}\nold\n{record.END}\n\nafter\n")
@@ -436,3 +439,38 @@ def test_commit_is_git_short_head_or_unknown(tmp_path):
         commit = record.git_commit(ROOT)
         assert commit.removesuffix("+dirty") == head.stdout.strip()
     assert record.git_commit(tmp_path) == "unknown"
+
+
+def test_the_committed_table_is_the_latest_of_the_committed_results():
+    """docs/benchmarks.md shows what `hubrota bench table` renders from benchmarks/results.csv
+    (re-run it after recording)."""
+    records = record.read_records(ROOT / "benchmarks" / "results.csv")
+    assert records
+    document = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert f"{record.BEGIN}\n\n{record.markdown_table(records)}\n\n{record.END}" in document
+
+
+@pytest.mark.slow
+def test_every_curtois_instance_is_solved_clean(tmp_path, capsys):
+    """Instances 1–12 at 10 s each: a rota for each, no rule broken, every scorer agreeing, and
+    never below the published lower bound (about two and a half minutes)."""
+    files = [str(DATA / f"Instance{n}.txt") for n in range(1, 13)]
+    code, out, err = run(
+        capsys,
+        "bench",
+        "curtois",
+        *files,
+        "--time-limit",
+        "10",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    rows = json.loads((tmp_path / "results.json").read_text())["instances"]
+    assert [r["instance"] for r in rows] == [f"Instance{n}" for n in range(1, 13)]
+    for row in rows:
+        assert row["violations"] == 0 and row["format_violations"] == 0
+        assert row["objective"] == row["format_penalty"] and row["parts_agree"] is True
+        assert row["objective"] >= row["lower_bound"]
