@@ -313,7 +313,8 @@ def test_the_bench_exits_1_and_records_a_parts_mismatch(tmp_path, capsys, monkey
         )
 
     monkeypatch.setattr(solve_module, "solve", undercounting)
-    results = tmp_path / "runs.csv"
+    monkeypatch.chdir(tmp_path)  # a bare --record writes benchmarks/results.csv here
+    results = tmp_path / "benchmarks" / "results.csv"
     code, out, err = run(
         capsys,
         "bench",
@@ -325,9 +326,8 @@ def test_the_bench_exits_1_and_records_a_parts_mismatch(tmp_path, capsys, monkey
         "1",
         "--in-process",
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--record",
-        str(results),
     )
     assert code == 1
     assert "PARTS MISMATCH: cover model" in err and "(model undercounts)" in err
@@ -383,6 +383,10 @@ def test_append_never_rewrites_and_the_table_shows_the_latest(tmp_path, capsys):
     assert "3.57%" in table[4] and "≤ 5 % over best: met" in table[4]
     assert "**BROKEN**" in table[5] and "proven optimal: met" in table[5]
     assert "gap ≤ 1 %: met" in table[6] and "| 2030-01-02 00:00:00 |" in table[6]
+    failed = record.record_of(generated, {"instance": "ics-0", "status": "error"})
+    assert failed["status"] == "error" and failed["instance"] == "ics-0"
+    assert failed["objective"] == failed["rota_valid"] == failed["parts_agree"] == ""
+    assert "gap ≤ 5 %: missed" in record.markdown_table([*records, failed])
     document = tmp_path / "docs" / "benchmarks.md"
     document.parent.mkdir()
     document.write_text(f"# Benchmarks\n\nbefore\n\n{record.BEGIN}\nold\n{record.END}\n\nafter\n")
