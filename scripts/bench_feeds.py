@@ -1,16 +1,17 @@
 """Load benchmark of the calendar feed endpoint (GET /feeds/<token>.ics) under gunicorn.
 
     python scripts/bench_feeds.py [--requests 6000] [--seconds 120] [--clients 2]
-        [--threads 4] [--workers 2] [--worker-threads 4] [--links 300] [--json FILE]
+        [--threads 4] [--workers 2] [--worker-threads 4] [--links 300] [--seed 1]
+        [--json FILE] [--check]
 
-Generates `ics --seed 1` (2,000 clinicians), saves it as version 1 of a federation in a fresh
-SQLite database, gives it a quick greedy rota (sessions in date order, each post filled from
-the clinicians who offered that day, at most one session a day and their weekly cap), makes
-private links for --links clinicians, every hub and the whole federation, and builds the feeds
-once. Then it starts gunicorn on 127.0.0.1 (gthread workers, keep-alive) and fetches random
-links from --clients processes of --threads keep-alive connections each, in two phases: plain
-GETs (200 with the calendar), then conditional GETs with the ETag (If-None-Match: 304). Each
-phase makes at most --requests requests and the whole run stops after --seconds; the client
+Generates the `ics` size (2,000 clinicians; --seed, default 1), saves it as version 1 of a
+federation in a fresh SQLite database, gives it a quick greedy rota (sessions in date order, each
+post filled from the clinicians who offered that day, at most one session a day and their weekly
+cap), makes private links for --links clinicians, every hub and the whole federation, and builds
+the feeds once. Then it starts gunicorn on 127.0.0.1 (gthread workers, keep-alive) and fetches
+random links from --clients processes of --threads keep-alive connections each, in two phases:
+plain GETs (200 with the calendar), then conditional GETs with the ETag (If-None-Match: 304).
+Each phase makes at most --requests requests and the whole run stops after --seconds; the client
 shares the machine with the server, as it would on one small host.
 
 Prints, per phase, requests/s, p50, p90, p99 and max latency and the status counts. Target on 2
@@ -128,7 +129,10 @@ def prepare(instance: Path, links: int, seed: int) -> tuple[str, list[str], dict
         db.add(federation)
         db.flush()
         dataset = Dataset(
-            federation_id=federation.id, version=1, note="ics seed 1", labels=json.dumps(labels)
+            federation_id=federation.id,
+            version=1,
+            note=f"ics seed {seed}",
+            labels=json.dumps(labels),
         )
         dataset.files = [DatasetFile(name=n, content=t) for n, t in sorted(files.items())]
         db.add(dataset)
@@ -344,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--links", type=int, default=300, help="clinician links to fetch")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="the generator's seed")
     parser.add_argument(
         "--check",
         action="store_true",
@@ -352,42 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
-    started = time.time()
-    deadline = started + args.seconds
-
-    instance = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
-    try:
-        _url, tokens, env = prepare(instance, args.links, args.seed)
-        port = free_port()
-        server = start_gunicorn(
-            port, env, args.workers, args.worker_threads, instance / "gunicorn.log"
-        )
-        try:
-            etags = fetch_etags(port, tokens)
-            print(
-                f"gunicorn on {HOST}:{port}: {args.workers} workers × {args.worker_threads} "
-                f"threads; {args.clients} clients × {args.threads} connections; "
-                f"{os.cpu_count()} cores",
-                file=sys.stderr,
-            )
-            results = [
-                phase("GET", port, tokens, {}, args.requests, args.clients, args.threads, deadline),
-                phase(
-                    "GET If-None-Match",
-                    port,
-                    tokens,
-                    etags,
-                    args.requests,
-                    args.clients,
-                    args.threads,
-                    deadline,
-                ),
-            ]
-        finally:
-            stop(server)
-    finally:
-        shutil.rmtree(instance, ignore_errors=True)
-
+    results = measure(args)
     failed = any(k not in ("200", "304") for r in results for k in r["statuses"])
     missed = [
         r["phase"]
@@ -416,6 +385,43 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 1 if failed or (args.check and missed) else 0
+
+
+def measure(args: argparse.Namespace) -> list[dict]:
+    """Prepares the federation and its links, serves them and runs both phases."""
+    deadline = time.time() + args.seconds
+    instance = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
+    try:
+        _url, tokens, env = prepare(instance, args.links, args.seed)
+        port = free_port()
+        server = start_gunicorn(
+            port, env, args.workers, args.worker_threads, instance / "gunicorn.log"
+        )
+        try:
+            etags = fetch_etags(port, tokens)
+            print(
+                f"gunicorn on {HOST}:{port}: {args.workers} workers × {args.worker_threads} "
+                f"threads; {args.clients} clients × {args.threads} connections; "
+                f"{os.cpu_count()} cores",
+                file=sys.stderr,
+            )
+            return [
+                phase(
+                    name,
+                    port,
+                    tokens,
+                    tags,
+                    args.requests,
+                    args.clients,
+                    args.threads,
+                    deadline,
+                )
+                for name, tags in (("GET", {}), ("GET If-None-Match", etags))
+            ]
+        finally:
+            stop(server)
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":

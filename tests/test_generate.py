@@ -1,4 +1,5 @@
-"""The seeded generator (scheduler.bench.generate) and the committed sample federation (data/sample)."""
+"""The seeded generator (scheduler.bench.generate) and the committed sample federation
+(data/sample)."""
 
 from __future__ import annotations
 

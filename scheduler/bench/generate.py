@@ -58,7 +58,8 @@ class SizeProfile:
 
 
 PROFILES: dict[str, SizeProfile] = {
-    # 9 weeks from Monday 19 April 2027: spans the early-May (3 May) and spring (31 May) bank holidays
+    # 9 weeks from Monday 19 April 2027: spans the early-May (3 May) and spring (31 May)
+    # bank holidays
     "sample": SizeProfile(
         practices=7,
         clinicians=75,

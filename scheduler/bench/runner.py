@@ -4,12 +4,15 @@ API
 - `curtois_cases(files, out)` and `generated_case(size, seed, out)` describe what to run (the
   generated one writes its rota folder into `out/<size>-<seed>/` first, so `hubrota solve` can
   take the same instance).
-- `run_bench(cases, settings, out, say=print_to_stderr) -> list[dict]`: solves each case, passes
-  every rota through `checker.check` and compares the checker's `weighted_total` with the
-  solver's objective (and, for Curtois instances, with the format's own `score_roster`); writes
-  `out/results.json` after each case and the rota (`<instance>.roster.csv` for Curtois,
-  `<size>-<seed>.rota.csv` for generated folders).
-- `format_table(rows) -> str`: the terminal table.
+- `run_bench(cases, settings, out, say=print_to_stderr, on_row=None) -> list[dict]`: solves
+  each case, passes every rota through `checker.check`, compares the model's own objective
+  parts (`SolveResult.solver_parts`) with the checker's recomputation from the rota
+  (`compare_parts`) and, for Curtois instances, the objective with the format's own
+  `score_roster`; writes `out/results.json` after each case and the rota
+  (`<instance>.roster.csv` for Curtois, `<size>-<seed>.rota.csv` for generated folders).
+- `format_table(rows) -> str`: the terminal table; `alarms(row)`: what must never happen.
+- `main(args)`: the `hubrota bench` command; `--record` appends each case to a results CSV
+  and `hubrota bench table` renders the latest of them (scheduler.bench.record).
 
 Peak memory: each case runs in a child process of its own, started with the `spawn` method (a
 fresh interpreter, nothing inherited from the parent), and `peak_memory_mb` is that child's
@@ -37,11 +40,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scheduler.bench.record import (
+    DEFAULT_DOCUMENT,
+    DEFAULT_RESULTS,
+    RecordError,
+    Run,
+    append_record,
+    check_record_file,
+    markdown_table,
+    read_records,
+    write_table,
+)
+
 DEFAULT_BEST_KNOWN = (
     Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "curtois" / "best_known.csv"
 )
 RESULTS_FILE = "results.json"
+PROGRESS_FIELDS = ("phase", "phase_number", "phases", "elapsed", "objective", "bound", "done")
 PROGRESS_EVERY = 1.0  # seconds between progress lines of one case (phase ends always print)
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 SPARE_SECONDS = 120.0  # a child that overruns its time limit by this much (and 2×) is stopped
 
 
@@ -159,22 +176,12 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     started = time.perf_counter()
     problem, instance = _load(case)
     load_seconds = time.perf_counter() - started
+    proven_at_phase: set[str] = set()
 
     def progress(p) -> None:
-        send(
-            (
-                "progress",
-                {
-                    "phase": p.phase,
-                    "phase_number": p.phase_number,
-                    "phases": p.phases,
-                    "elapsed": p.elapsed,
-                    "objective": p.objective,
-                    "bound": p.bound,
-                    "done": p.done,
-                },
-            )
-        )
+        if p.done and p.objective is not None and p.objective == p.bound:
+            proven_at_phase.add(p.phase)
+        send(("progress", {key: getattr(p, key) for key in PROGRESS_FIELDS}))
 
     params = SolveParams(
         time_limit=settings.time_limit,
@@ -186,7 +193,6 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     has_rota = result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     violations = check(problem, result.rota) if has_rota else []
     checker_parts = objective_parts(problem, result.rota)
-    checker_objective = weighted_total(problem, checker_parts)
     row: dict = {
         "instance": case.name,
         "kind": case.kind,
@@ -206,27 +212,15 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
         "load_seconds": round(load_seconds, 3),
         "violations": len(violations),
         "violation_lines": [v.line() for v in violations[:20]],
-        "checker_objective": checker_objective if has_rota else None,
-        "objective_matches": checker_objective == result.objective if has_rota else None,
-        # [solver's, checker's] value of each part that differs; the weighted ones make up the
-        # objective, the others (weight 0) are only reported
-        "parts_mismatch": _differing(
-            result.parts, checker_parts, has_rota, lambda part: problem.weights.of(part) > 0
+        "checker_objective": weighted_total(problem, checker_parts) if has_rota else None,
+        "solver_objective": (
+            weighted_total(problem, result.solver_parts)
+            if has_rota and result.solver_parts
+            else None
         ),
-        "unweighted_parts_mismatch": _differing(
-            result.parts, checker_parts, has_rota, lambda part: problem.weights.of(part) == 0
-        ),
+        **(compare_parts(problem, result, checker_parts, proven_at_phase) if has_rota else {}),
         "parts": {k: v for k, v in result.parts.items() if v} if has_rota else {},
-        "phases": [
-            {
-                "goals": "+".join(ph.tier),
-                "status": ph.status.value,
-                "value": ph.value,
-                "bound": ph.bound,
-                "seconds": round(ph.seconds, 3),
-            }
-            for ph in result.phases
-        ],
+        "phases": [_phase_row(ph) for ph in result.phases],
         "sessions": len(problem.sessions),
         "clinicians": len(problem.clinicians),
         "assignments": len(result.rota),
@@ -240,15 +234,56 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     return row
 
 
-def _differing(
-    solver: dict[str, int], checker: dict[str, int], has_rota: bool, keep: Callable[[str], bool]
-) -> dict[str, list[int]]:
-    if not has_rota:
-        return {}
+def _phase_row(ph) -> dict:
     return {
-        part: [value, checker[part]]
-        for part, value in solver.items()
-        if keep(part) and value != checker[part]
+        "goals": "+".join(ph.tier),
+        "status": ph.status.value,
+        "value": ph.value,
+        "bound": ph.bound,
+        "seconds": round(ph.seconds, 3),
+    }
+
+
+def compare_parts(problem, result, checker_parts: dict[str, int], proven_at_phase=()) -> dict:
+    """The model's own value of each weighted part (`result.solver_parts`, read from the
+    CP-SAT variables) against the checker's recomputation from the rota (`checker_parts`).
+
+    Penalty variables are floors (dev ≥ gap), so the model may count more than the rota has,
+    never less. The rule: a model value below the checker's is always a mismatch; a value
+    above it is a mismatch only in a tier that must be exact, else slack. A tier must be exact
+    when its own phase ended with its value proven optimal (a name in `proven_at_phase`, from
+    the progress callback's phase-end reports) and a later phase found the final rota: that
+    phase held the tier at most at that optimum, and the floors hold it at least at the rota's
+    value, which cannot be lower. Parts of weight 0 are never minimised; they are listed in
+    `unweighted_parts_differ` only."""
+    from scheduler.domain import SolveStatus
+
+    found = [ph.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) for ph in result.phases]
+    exact = {
+        part
+        for number, ph in enumerate(result.phases)
+        if "+".join(ph.tier) in proven_at_phase and any(found[number + 1 :])
+        for part in ph.tier
+    }
+    mismatch: dict[str, list[int]] = {}
+    slack: dict[str, list[int]] = {}
+    unweighted: dict[str, list[int]] = {}
+    for part, checker in checker_parts.items():
+        model = result.solver_parts.get(part)
+        if model == checker or (model is None and problem.weights.of(part) == 0):
+            continue
+        if problem.weights.of(part) == 0:
+            unweighted[part] = [model, checker]
+        elif model is None or model < checker or part in exact:
+            mismatch[part] = [model, checker]
+        else:
+            slack[part] = [model, checker]
+    return {
+        "parts_agree": not mismatch,
+        "parts_mismatch": mismatch,  # part: [model's, checker's]
+        "parts_slack": slack,
+        "parts_exact": sorted(exact),  # the parts held to equality
+        "unweighted_parts_differ": unweighted,
     }
 
 
@@ -286,8 +321,10 @@ def run_bench(
     out: str | Path,
     say: Say = _stderr,
     kind: str | None = None,
+    on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
-    """Every case in turn; `out/results.json` is rewritten after each one."""
+    """Every case in turn; `out/results.json` is rewritten after each one, and `on_row` (if
+    given) gets each case's row as it finishes."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
@@ -307,6 +344,8 @@ def run_bench(
         for alarm in alarms(row):
             say(f"!!! {alarm}")
         write_results(out / RESULTS_FILE, rows, settings, kind or (cases[0].kind if cases else ""))
+        if on_row is not None:
+            on_row(row)
     return rows
 
 
@@ -327,7 +366,8 @@ def _complete(case: BenchCase, row: dict) -> None:
         "peak_memory_mb": None,
         "violations": None,
         "checker_objective": None,
-        "objective_matches": None,
+        "solver_objective": None,
+        "parts_agree": None,
         "output": None,
     }
     for key, value in defaults.items():
@@ -349,7 +389,8 @@ class _Printer:
         end = " (phase done)" if p["done"] else ""
         self.say(
             f"    {self.name}: phase {p['phase_number']}/{p['phases']} {p['phase']} "
-            f"{p['elapsed']:6.1f}s best {_or_dash(p['objective'])} bound {_or_dash(p['bound'])}{end}"
+            f"{p['elapsed']:6.1f}s best {_or_dash(p['objective'])} "
+            f"bound {_or_dash(p['bound'])}{end}"
         )
 
 
@@ -439,16 +480,13 @@ def alarms(row: dict) -> list[str]:
             f"{name}: {row['violations']} hard rule(s) broken by the solver's rota: "
             + "; ".join(row.get("violation_lines", [])[:3])
         )
-    if row.get("objective_matches") is False:
+    if row.get("parts_agree") is False:
         differ = ", ".join(
-            f"{part} solver {a} checker {b}"
+            f"{part} model {_or_dash(a)} checker {b}"
+            + (" (model undercounts)" if a is None or a < b else " (must be exact)")
             for part, (a, b) in (row.get("parts_mismatch") or {}).items()
         )
-        out.append(
-            f"{name}: OBJECTIVE MISMATCH: solver {row['objective']} but "
-            f"checker.weighted_total {row['checker_objective']}"
-            + (f" ({differ})" if differ else "")
-        )
+        out.append(f"{name}: PARTS MISMATCH: {differ}")
     if row.get("format_matches") is False:
         out.append(
             f"{name}: FORMAT MISMATCH: solver {row['objective']} but the format's own "
@@ -522,7 +560,8 @@ COLUMNS = (
 
 
 def format_table(rows: list[dict]) -> str:
-    """One line per case; `check` is ok when no rule is broken and every scorer agrees."""
+    """One line per case; `check` is ok when no rule is broken, the model's parts agree with
+    the checker's and (Curtois) the format's own scoring agrees."""
     cells = [[_cell(row, key) for key, _, _ in COLUMNS] for row in rows]
     widths = [
         max(len(title), *(len(c[i]) for c in cells)) if cells else len(title)
@@ -544,7 +583,7 @@ def _cell(row: dict, key: str) -> str:
             "ok"
             if not alarms(row)
             else "MISMATCH"
-            if (row.get("objective_matches") is False or row.get("format_matches") is False)
+            if (row.get("parts_agree") is False or row.get("format_matches") is False)
             else ("BROKEN" if row.get("violations") else "ERROR")
         )
     value = row.get(key)
@@ -563,8 +602,8 @@ def _cell(row: dict, key: str) -> str:
 
 
 def add_arguments(sub) -> argparse.ArgumentParser:
-    """`hubrota bench curtois FILE… --out DIR` and `hubrota bench generated --size S`; returns
-    the `bench` parser."""
+    """`hubrota bench curtois FILE… --out DIR`, `hubrota bench generated --size S` and
+    `hubrota bench table`; returns the `bench` parser."""
     from scheduler.bench.generate import PROFILES
 
     bench = sub.add_parser("bench", help="solve benchmark instances and tabulate the results")
@@ -572,11 +611,14 @@ def add_arguments(sub) -> argparse.ArgumentParser:
 
     def common(p) -> None:
         p.add_argument(
-            "--time-limit", type=float, default=60.0, help="seconds per instance (default 60)"
+            "--time-limit",
+            type=_positive(float),
+            default=60.0,
+            help="seconds per instance (default 60)",
         )
         p.add_argument(
             "--workers",
-            type=int,
+            type=_positive(int),
             default=min(8, os.cpu_count() or 2),
             help="CP-SAT search workers (default: the cores, at most 8)",
         )
@@ -585,6 +627,13 @@ def add_arguments(sub) -> argparse.ArgumentParser:
             action="store_true",
             help="solve in this process, not a child per instance (peak memory is "
             "then the whole run's)",
+        )
+        p.add_argument(
+            "--record",
+            nargs="?",
+            const=str(DEFAULT_RESULTS),
+            metavar="FILE",
+            help=f"append one row per instance to this CSV (default {DEFAULT_RESULTS})",
         )
 
     p = kinds.add_parser("curtois", help="Curtois–Qu nurse-rostering instances (.txt)")
@@ -606,15 +655,59 @@ def add_arguments(sub) -> argparse.ArgumentParser:
         help="folder for the instance, its rota and results.json (default: a new temporary folder)",
     )
     common(p)
+
+    p = kinds.add_parser(
+        "table", help="write the latest recorded result of each instance as a markdown table"
+    )
+    p.add_argument(
+        "--results",
+        default=str(DEFAULT_RESULTS),
+        metavar="FILE",
+        help=f"the recorded results (default {DEFAULT_RESULTS})",
+    )
+    p.add_argument(
+        "--out",
+        default=str(DEFAULT_DOCUMENT),
+        metavar="FILE",
+        help=f"the markdown document whose table is replaced (default {DEFAULT_DOCUMENT}); "
+        "- prints the table",
+    )
     return bench
+
+
+def _positive(kind: type) -> Callable[[str], float | int]:
+    """An argparse type: a number of `kind` above 0."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
+        return value
+
+    return parse
+
+
+def _error(message: str) -> int:
+    _stderr(f"hubrota bench: error: {message}")
+    return EXIT_INPUT
 
 
 def main(args: argparse.Namespace) -> int:
     """Run `hubrota bench`: 0 when every rota is clean and every scorer agrees, 1 otherwise,
-    2 when an instance file is malformed."""
-    settings = BenchSettings(
-        args.time_limit, max(1, args.workers), args.seed, isolate=not args.in_process
-    )
+    2 when an argument or an instance file is bad."""
+    if args.benchmark == "table":
+        return table_main(args)
+    try:
+        if args.record:
+            check_record_file(args.record)
+    except RecordError as error:
+        return _error(str(error))
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        return _error(f"--out {args.out} is a file, not a folder")
+    settings = BenchSettings(args.time_limit, args.workers, args.seed, isolate=not args.in_process)
     if args.benchmark == "curtois":
         from scheduler.bench.curtois import InstanceError, read_instance
 
@@ -626,8 +719,11 @@ def main(args: argparse.Namespace) -> int:
                 bad = True
                 for line in error.errors:
                     print(line, file=sys.stderr)
+            except OSError as error:
+                bad = True
+                print(f"{file}: {error.strerror or error}", file=sys.stderr)
         if bad:
-            return 2
+            return EXIT_INPUT
         out = Path(args.out)
         cases = curtois_cases(args.files, out, args.best_known)
     else:
@@ -636,10 +732,45 @@ def main(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="hubrota-bench-"))
         cases = [generated_case(args.size, args.seed, out)]
         _stderr(f"generated {args.size} (seed {args.seed}) into {cases[0].source}")
-    rows = run_bench(cases, settings, out, kind=args.benchmark)
+    recorder = _Recorder(args, settings) if args.record else None
+    rows = run_bench(cases, settings, out, kind=args.benchmark, on_row=recorder)
     print(format_table(rows))
     failures = [alarm for row in rows for alarm in alarms(row)]
     _stderr(f"results: {out / RESULTS_FILE}")
+    if recorder is not None:
+        failures += recorder.failures
+        _stderr(f"recorded {recorder.rows} row(s) in {args.record}")
     for alarm in failures:
         _stderr(f"!!! {alarm}")
-    return 1 if failures else 0
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+class _Recorder:
+    """Appends each finished case's row to the --record file."""
+
+    def __init__(self, args: argparse.Namespace, settings: BenchSettings):
+        self.path = args.record
+        self.run = Run.now(args.benchmark, settings.time_limit, settings.workers, settings.seed)
+        self.rows = 0
+        self.failures: list[str] = []
+
+    def __call__(self, row: dict) -> None:
+        try:
+            append_record(self.path, self.run, row)
+            self.rows += 1
+        except (OSError, RecordError) as error:
+            self.failures.append(f"{row['instance']}: not recorded in {self.path}: {error}")
+
+
+def table_main(args: argparse.Namespace) -> int:
+    """`hubrota bench table`: the latest row of each instance into the document's table."""
+    try:
+        table = markdown_table(read_records(args.results))
+        if args.out == "-":
+            print(table)
+        else:
+            write_table(args.out, table)
+            _stderr(f"table of {args.results} written into {args.out}")
+    except (RecordError, OSError, KeyError, ValueError) as error:
+        return _error(str(error))
+    return EXIT_OK
