@@ -26,12 +26,12 @@ from scheduler.contract import (
 from scheduler.domain import (
     Assignment,
     SkippedSession,
-    SolveParams,
     SolveStatus,
     Weights,
     contract_requirements,
 )
 from scheduler.io.load import InputErrors, load_problem
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

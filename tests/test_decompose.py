@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from scheduler.checker import check, objective_parts
-from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
+from scheduler.domain import Assignment, Pin, SolveStatus, contract_requirements
 from scheduler.solver import solve as solve_module
 from scheduler.solver.decompose import (
     _Fairness,
@@ -19,6 +19,7 @@ from scheduler.solver.decompose import (
     network_parts,
     network_rota,
 )
+from scheduler.solver.params import SolveParams
 from tests import builders as b
 
 NETWORKS = ("N1", "N2", "N3", "N4")

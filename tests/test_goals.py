@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from scheduler.checker import check, objective_parts, weighted_total
-from scheduler.domain import Offer, Pin, SolveParams, SolveStatus, Status, Weights
+from scheduler.domain import Offer, Pin, SolveStatus, Status, Weights
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import _near, solve
 from tests import builders as b
 

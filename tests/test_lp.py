@@ -14,10 +14,11 @@ from ortools.sat.python import cp_model
 
 import scheduler.solver.solve as solve_module
 from scheduler.checker import check, objective_parts
-from scheduler.domain import SolveParams, SolveStatus
+from scheduler.domain import SolveStatus
 from scheduler.solver.lns import _pick_practices
 from scheduler.solver.lp import Relaxation, lp_bound, read_rows
 from scheduler.solver.model import Practices, build_model
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

@@ -59,10 +59,10 @@ from scheduler.domain import (
     Post,
     Problem,
     Session,
-    SolveParams,
     SolveStatus,
     fair_share_weights,
 )
+from scheduler.solver.params import SolveParams
 
 # Only a problem of at least this many networks is cut: with fewer, each part is a large share
 # of the whole and the whole solve's own search does as well.

@@ -33,13 +33,13 @@ from scheduler.domain import (
     Pin,
     Problem,
     Rota,
-    SolveParams,
     SolveResult,
     SolveStatus,
     Status,
     iso_week,
 )
 from scheduler.solver.model import Constraints, Variables, locked_pairs
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 
 # A phase that has not improved for this long stops (the hint makes first solutions instant,

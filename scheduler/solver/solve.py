@@ -24,7 +24,6 @@ from scheduler.domain import (
     PhaseResult,
     Problem,
     Rota,
-    SolveParams,
     SolveResult,
     SolveStatus,
 )
@@ -33,6 +32,7 @@ from scheduler.solver.decompose import network_cost_rota, network_rota, networks
 from scheduler.solver.lns import improve
 from scheduler.solver.lp import DualBound, Relaxation
 from scheduler.solver.model import Practices, RotaModel, build_model
+from scheduler.solver.params import SolveParams
 from scheduler.solver.swap import cost_swaps, fair_share_swaps
 
 log = logging.getLogger(__name__)
