@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.checker import RotaView, check, objective_parts, violations_if_added
+from scheduler.checker import RotaView, check, objective_parts, violations_if_added, weighted_total
 from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status, fair_share_weights
 from scheduler.solver.swap import _Swaps, cost_swaps, fair_share_swaps
 from tests import builders as b
@@ -339,7 +339,7 @@ def test_the_last_phase_ends_with_swaps_that_may_move_the_tiers_below_fair_share
         after["fair_share"] < before["fair_share"]
         and after["min_sessions"] > before["min_sessions"]
     )
-    assert solve_module._weighted_total(p, after) < solve_module._weighted_total(p, before)
+    assert weighted_total(p, after) < weighted_total(p, before)
 
 
 # ---- cost swaps ------------------------------------------------------------------------------
