@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Tuning:
     """The solve loop's tuning constants. Shares are of the phase's time unless said otherwise;
-    sizes are counts of model variables; tier sets name a tier by its first part."""
+    sizes are counts of model variables; tier sets name a tier by its first part, except
+    fill_tiers, which holds whole tiers."""
 
     # time planned per model variable for stopping the search and reading the rota at the end
     closing_seconds_per_variable: float = 3e-5
