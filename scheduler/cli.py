@@ -14,7 +14,8 @@ from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from scheduler.domain import Problem, Rota, SolveParams, SolveResult, SolveStatus
+from scheduler.domain import Problem, Rota, SolveResult, SolveStatus
+from scheduler.solver.params import SolveParams
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 WRITE_RESERVE_SECONDS = 2.0  # of --time-limit, kept for explanations, reports and feeds

@@ -699,23 +699,3 @@ class SolveResult:
     # The model's own penalty values at the last solution: equal to `parts` at a proven optimum,
     # never below them (the tests hold them to that).
     solver_parts: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SolveParams:
-    time_limit: float = 60.0
-    workers: int = 2
-    seed: int = 0
-    log: bool = False  # CP-SAT's own search log on stdout
-    stall_seconds: float | None = (
-        None  # stop a phase this long without improving; None: auto, 0: never
-    )
-    lns: bool = (
-        True  # large-neighbourhood search when CP-SAT has not proved a tier in half its time
-    )
-    columns: bool = True  # column generation on a first tier that splits by clinician (scheduler.solver.columns)
-    progress: object = None  # callable(Progress) or None; see scheduler.solver.solve
-    # With a start rota: the goal tiers above the one holding this part are held at the start's
-    # values instead of minimised (scheduler.solver.decompose's parts, whose start is already at the
-    # whole problem's best for them)
-    hold_above: str | None = None

@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from scheduler.bench.generate import generate  # noqa: E402
 from scheduler.checker import check  # noqa: E402
-from scheduler.domain import SolveParams, SolveStatus  # noqa: E402
+from scheduler.domain import SolveStatus  # noqa: E402
 from scheduler.io.load import load_problem, load_rota, write_rota_csv  # noqa: E402
 from scheduler.solver.model import build_model  # noqa: E402
+from scheduler.solver.params import SolveParams  # noqa: E402
 from scheduler.solver.rerun import Absence, rerun, with_absences, with_published  # noqa: E402
 from scheduler.solver.solve import solve  # noqa: E402
 

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from scheduler.checker import check, objective_parts
-from scheduler.domain import SolveParams, SolveStatus
+from scheduler.domain import SolveStatus
 from scheduler.solver.bounds import fair_share_floor, reachable_sums
 from scheduler.solver.model import build_model
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

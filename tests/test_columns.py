@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 import scheduler.solver.columns as column_generation
 from scheduler.bench.curtois import parse_instance, read_instance, to_problem
 from scheduler.checker import check, objective_parts
-from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus
+from scheduler.domain import Assignment, Pin, SolveStatus
 from scheduler.solver.columns import (
     MASTER_SECONDS,
     SCALE,
@@ -25,6 +25,7 @@ from scheduler.solver.columns import (
     post_penalty,
 )
 from scheduler.solver.model import build_model
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

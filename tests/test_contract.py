@@ -23,7 +23,6 @@ from scheduler.contract import (
 from scheduler.domain import (
     Assignment,
     SkippedSession,
-    SolveParams,
     SolveStatus,
     Weights,
     base_minutes,
@@ -32,6 +31,7 @@ from scheduler.domain import (
     spread,
 )
 from scheduler.io.load import InputErrors, load_problem
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

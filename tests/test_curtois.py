@@ -28,7 +28,8 @@ from scheduler.bench.curtois import (
     write_roster,
 )
 from scheduler.checker import check, objective_parts, weighted_total
-from scheduler.domain import SolveParams, SolveStatus, Status
+from scheduler.domain import SolveStatus, Status
+from scheduler.solver.params import SolveParams
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
 INSTANCES = [DATA / f"Instance{n}.txt" for n in range(1, 13)]

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from scheduler.checker import check, objective_parts
-from scheduler.domain import Assignment, Pin, SolveParams, SolveStatus, contract_requirements
+from scheduler.domain import Assignment, Pin, SolveStatus, contract_requirements
 from scheduler.solver import solve as solve_module
 from scheduler.solver.decompose import (
     _Fairness,
@@ -19,6 +19,7 @@ from scheduler.solver.decompose import (
     network_parts,
     network_rota,
 )
+from scheduler.solver.params import SolveParams, Tuning
 from tests import builders as b
 
 NETWORKS = ("N1", "N2", "N3", "N4")
@@ -113,7 +114,7 @@ def test_no_parts_for_few_networks_or_a_published_rota():
 def test_joined_rota_breaks_no_rule_keeps_the_upper_goals_and_shares_out_better():
     p = four_networks()
     rota = unfair_rota(p)
-    joined = network_rota(p, rota, 20, SolveParams(workers=1, seed=0))
+    joined = network_rota(p, rota, 20, SolveParams(workers=1, seed=0), solve_module.solve)
     assert joined is not None
     assert check(p, joined) == []
     before, after = objective_parts(p, rota), objective_parts(p, joined)
@@ -123,12 +124,12 @@ def test_joined_rota_breaks_no_rule_keeps_the_upper_goals_and_shares_out_better(
 
 
 @pytest.mark.parametrize("seed", [0])
-def test_solve_with_decomposition_gives_a_checked_rota(monkeypatch, seed):
+def test_solve_with_decomposition_gives_a_checked_rota(seed):
     """With the threshold at 0 every fair-share phase starts network by network; the result is
     still checked rule by rule and its parts are the checker's."""
-    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
     p = four_networks()
-    result = solve_module.solve(p, SolveParams(time_limit=30, workers=2, seed=seed))
+    params = SolveParams(time_limit=30, workers=2, seed=seed, tuning=Tuning(decompose_variables=0))
+    result = solve_module.solve(p, params)
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert check(p, result.rota) == []
     assert result.parts == objective_parts(p, result.rota)
@@ -225,7 +226,7 @@ def costly_rota():
 
 def test_cost_parts_lower_cost_and_keep_every_goal_above_it():
     p, rota = costly_rota()
-    joined = network_cost_rota(p, rota, 20, SolveParams(workers=1, seed=0))
+    joined = network_cost_rota(p, rota, 20, SolveParams(workers=1, seed=0), solve_module.solve)
     assert joined is not None
     assert check(p, joined) == []
     before, after = objective_parts(p, rota), objective_parts(p, joined)
@@ -247,7 +248,6 @@ def test_solve_lowers_cost_network_by_network_on_a_big_model(monkeypatch):
     """With the threshold at 0 the last phase, cost, starts from the network parts' rota; the
     result is still checked rule by rule, its parts are the checker's, and its cost is no
     higher than the parts'."""
-    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
     found = []
 
     def spy(*args, **kwargs):
@@ -257,7 +257,8 @@ def test_solve_lowers_cost_network_by_network_on_a_big_model(monkeypatch):
 
     monkeypatch.setattr(solve_module, "network_cost_rota", spy)
     p, _ = costly_rota()
-    result = solve_module.solve(p, SolveParams(time_limit=30, workers=2, seed=0))
+    params = SolveParams(time_limit=30, workers=2, seed=0, tuning=Tuning(decompose_variables=0))
+    result = solve_module.solve(p, params)
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert check(p, result.rota) == []
     assert result.parts == objective_parts(p, result.rota)

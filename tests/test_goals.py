@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from scheduler.checker import check, objective_parts, weighted_total
-from scheduler.domain import Offer, Pin, SolveParams, SolveStatus, Status, Weights
+from scheduler.domain import Offer, Pin, SolveStatus, Status, Weights
+from scheduler.solver.params import SolveParams, Tuning
 from scheduler.solver.solve import _near, solve
 from tests import builders as b
 
@@ -314,8 +315,7 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
 
     monkeypatch.setattr(cp_model.CpSolver, "solve", search)
     monkeypatch.setattr(solve_module, "improve", improve)
-    monkeypatch.setattr(solve_module, "NO_ROTA_SHARE", 0.0)
-    result = solve(p, SolveParams(time_limit=3, workers=1))
+    result = solve(p, SolveParams(time_limit=3, workers=1, tuning=Tuning(no_rota_share=0.0)))
     assert len(calls) == tiers and len(starts) == 1
     cost = result.phases[-1]
     assert cost.tier == ("cost",)
@@ -329,12 +329,12 @@ def test_a_tier_already_at_zero_is_proven_without_a_search(monkeypatch):
     """Every part is at least 0: on a big model (here every model is), a tier that the rota of
     the tiers above leaves at 0 is held there and proven, with no search of its own (its phase
     reports only its end)."""
-    import scheduler.solver.solve as solve_module
-
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
     p = b.problem(sessions=[b.evening(MON), b.evening(TUE)])
     events = []
-    result = solve(p, SolveParams(time_limit=10, workers=1, progress=events.append))
+    params = SolveParams(
+        time_limit=10, workers=1, progress=events.append, tuning=Tuning(presolve_always=0)
+    )
+    result = solve(p, params)
     gp_cover = next(ph for ph in result.phases if ph.tier == ("gp_cover",))
     assert gp_cover.status is SolveStatus.OPTIMAL and gp_cover.value == gp_cover.bound == 0
     assert [event.done for event in events if event.phase == "gp_cover"] == [True]

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from scheduler.checker import check
-from scheduler.domain import Offer, SolveParams, Status
+from scheduler.domain import Offer, Status
 from scheduler.io.load import load_problem, load_problem_with_warnings
+from scheduler.solver.params import SolveParams
 from tests.test_load import errors_of, write_folder, write_workbook
 
 PATTERNS = """hub_id,weekday,start,end,roles,min,target,kind,under_weight,over_weight,max

@@ -14,10 +14,11 @@ from ortools.sat.python import cp_model
 
 import scheduler.solver.solve as solve_module
 from scheduler.checker import check, objective_parts
-from scheduler.domain import SolveParams, SolveStatus
+from scheduler.domain import SolveStatus
 from scheduler.solver.lns import _pick_practices
 from scheduler.solver.lp import Relaxation, lp_bound, read_rows
 from scheduler.solver.model import Practices, build_model
+from scheduler.solver.params import SolveParams, Tuning
 from scheduler.solver.solve import solve
 from tests import builders as b
 
@@ -368,10 +369,10 @@ def _counted(monkeypatch, name: str) -> list:
     return made
 
 
-def _checked_solve(p):
-    """Solved in 20 s on 2 workers: the rota breaks no rule, its parts are the checker's and no
-    phase's bound is above its value."""
-    result = solve(p, SolveParams(time_limit=20, workers=2))
+def _checked_solve(p, tuning: Tuning | None = None):
+    """Solved in 20 s on 2 workers (with `tuning`): the rota breaks no rule, its parts are the
+    checker's and no phase's bound is above its value."""
+    result = solve(p, SolveParams(time_limit=20, workers=2, tuning=tuning or Tuning()))
     assert check(p, result.rota) == []
     assert result.parts == objective_parts(p, result.rota)
     for phase in result.phases:
@@ -384,8 +385,7 @@ def test_a_big_model_path_gives_checked_rotas(monkeypatch):
     bounds and cuts the lower tiers and the fair-share phase hands over to the practice
     neighbourhood early. The rota breaks no rule, its parts are the checker's, and every bound
     is at most its value."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    result = _checked_solve(_three_practices_problem())
+    result = _checked_solve(_three_practices_problem(), Tuning(presolve_always=0))
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
     assert result.bound <= result.objective
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
@@ -396,10 +396,9 @@ def test_fair_share_has_its_lp_beside_the_search_on_a_model_of_any_size(monkeypa
     """On a model past LP_MOST_VARIABLES (the ics) fair share still solves its LP beside the
     search, for its bound and to aim the practices; the phases around it do without. Here a
     small problem is made to count as one: its rota is the checker's and every bound holds."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
     made = _counted(monkeypatch, "_Alongside")
-    result = _checked_solve(_three_practices_problem())
+    tuning = Tuning(presolve_always=0, lp_most_variables=0)
+    result = _checked_solve(_three_practices_problem(), tuning)
     assert len(made) == 1 and made[0].bound is not None  # fair share's, and GLOP solved it
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
     assert fair.bound >= made[0].bound > 0
@@ -480,10 +479,10 @@ def test_time_goes_to_the_tiers_that_weigh_most():
     parts = {"fair_share": 100_000_000, "even_load": 12_000, "preferences": 900, "cost": 22_700_000}
     assert solve_module._phase_share(p, tiers, None) == 0.25  # no rota yet: an even split
     share = solve_module._phase_share(p, tiers, parts)
-    assert share == solve_module.MAX_STAKE_SHARE
+    assert share == Tuning().max_stake_share
     # a model too big for GLOP (the ics) has a cap of its own
-    assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.MAX_STAKE_SHARE_BIG
-    assert solve_module._phase_share(p, tiers[1:], parts) == solve_module.MIN_STAKE_SHARE
+    assert solve_module._phase_share(p, tiers, parts, big=True) == Tuning().max_stake_share_big
+    assert solve_module._phase_share(p, tiers[1:], parts) == Tuning().min_stake_share
     assert (
         solve_module._phase_share(p, tiers[1:3], {"even_load": 3, "preferences": 1}) == 0.5
     )  # capped
@@ -502,17 +501,17 @@ def test_on_the_largest_models_the_tiers_that_fill_posts_get_a_share_of_their_ow
     p = b.problem()
     tiers = [("unfilled_target",), ("fair_share",), ("cost",)]
     parts = {"unfilled_target": 27_300, "fair_share": 570_000_000, "cost": 118_000_000}
-    assert solve_module._phase_share(p, tiers, parts) == solve_module.MIN_STAKE_SHARE
-    assert solve_module._phase_share(p, tiers, parts, big=True) == solve_module.FILL_SHARE_BIG
+    assert solve_module._phase_share(p, tiers, parts) == Tuning().min_stake_share
+    assert solve_module._phase_share(p, tiers, parts, big=True) == Tuning().fill_share_big
     contract = [("contract",), *tiers]
     assert (
         solve_module._phase_share(p, contract, {**parts, "contract": 6_000}, big=True)
-        == solve_module.MIN_STAKE_SHARE
+        == Tuning().min_stake_share
     )
 
 
 def test_a_phase_near_its_bound_stops():
-    monitor = solve_module._Monitor(cp_model.CpSolver(), None, None, floor=1_000_000)
+    monitor = solve_module.Monitor(cp_model.CpSolver(), None, None, floor=1_000_000)
     monitor.improved(1_000_200, 0)
     assert not monitor.near
     monitor.improved(1_000_050, 0)  # within PHASE_GAP of the floor proven before
@@ -611,9 +610,10 @@ def test_a_light_tier_still_gets_time_to_prove_itself():
     """A tier that weighs little gets MIN_STAKE_SHARE of what is left, but at least
     MIN_PHASE_SECONDS where that much is left (the pcn's preferences had 0.6 s, too short to
     prove 41 against 40)."""
-    assert solve_module._budget(5.8, solve_module.MIN_STAKE_SHARE) == solve_module.MIN_PHASE_SECONDS
-    assert solve_module._budget(100, solve_module.MIN_STAKE_SHARE) == 10
-    assert solve_module._budget(1.0, solve_module.MIN_STAKE_SHARE) == 1.0  # no more than is left
+    least = Tuning().min_stake_share
+    assert solve_module._budget(5.8, least) == Tuning().min_phase_seconds
+    assert solve_module._budget(100, least) == 10
+    assert solve_module._budget(1.0, least) == 1.0  # no more than is left
     assert solve_module._budget(60, 0.5) == 30
 
 
@@ -702,9 +702,6 @@ def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch)
     """A model past DUAL_BOUND_VARIABLES (the ics) starts cost's LP as fair share starts and
     takes its prices at the values held when cost starts. Here a small problem is made to count
     as one: the LP is solved, its bound is cost's, and the rota is still the checker's."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
     made = _counted(monkeypatch, "DualBound")
     p = _three_practices_problem()
     result = _checked_solve(
@@ -714,7 +711,8 @@ def test_cost_is_bounded_by_prices_solved_while_fair_share_searches(monkeypatch)
                 replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
                 for k, c in enumerate(p.clinicians)
             ),
-        )
+        ),
+        Tuning(presolve_always=0, lp_most_variables=0, dual_bound_variables=0),
     )
     assert len(made) == 1 and made[0].prices is not None
     held = {ph.tier: ph.value for ph in result.phases}
@@ -745,14 +743,11 @@ def test_a_dual_bound_without_time_or_with_a_failure_gives_none(monkeypatch, cap
     assert "no LP prices" in caplog.text
 
 
-def _as_ics(monkeypatch, dual_bound: bool = True) -> None:
-    """Small problems made to take the ics's path: GLOP beside the phases, swaps and network
-    parts, and (with `dual_bound`) cost's bound from prices solved early."""
-    monkeypatch.setattr(solve_module, "PRESOLVE_ALWAYS", 0)
-    monkeypatch.setattr(solve_module, "LP_MOST_VARIABLES", 0)
-    monkeypatch.setattr(solve_module, "DECOMPOSE_VARIABLES", 0)
-    if dual_bound:
-        monkeypatch.setattr(solve_module, "DUAL_BOUND_VARIABLES", 0)
+def _as_ics(dual_bound: bool = True, **more) -> Tuning:
+    """The tuning that makes small problems take the ics's path: GLOP beside the phases, swaps
+    and network parts, and (with `dual_bound`) cost's bound from prices solved early."""
+    tuning = Tuning(presolve_always=0, lp_most_variables=0, decompose_variables=0, **more)
+    return replace(tuning, dual_bound_variables=0) if dual_bound else tuning
 
 
 def _around_swaps(monkeypatch, before=None, after=None) -> None:
@@ -782,7 +777,6 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
     """On the ics's path (swaps first in fair share's phase), cost's LP is started a second time
     once the swaps have moved posts, with the tiers held at the swapped rota's values; the cost
     phase's bound is at least what either LP's prices give at the values finally held."""
-    _as_ics(monkeypatch)
     made = _counted(monkeypatch, "DualBound")
     swapped = []
     _around_swaps(monkeypatch, after=lambda rota, out: swapped.append(out != tuple(sorted(rota))))
@@ -794,7 +788,8 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
                 replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
                 for k, c in enumerate(p.clinicians)
             ),
-        )
+        ),
+        _as_ics(),
     )
     assert swapped[0] is True and len(swapped) == 2  # fair share's swaps; then cost's closing ones
     assert len(made) == 2 and all(d.prices is not None for d in made)
@@ -808,11 +803,10 @@ def test_cost_is_bounded_again_from_the_swapped_rota(monkeypatch):
 def test_fair_shares_lp_starts_before_its_swaps(monkeypatch):
     """On the ics's path GLOP solves fair share's LP beside the swaps (one LP for the phase,
     begun before them), and the phase's bound is at least its bound."""
-    _as_ics(monkeypatch, dual_bound=False)
     made = _counted(monkeypatch, "_Alongside")
     seen = []
     _around_swaps(monkeypatch, before=lambda: seen.append(len(made)))  # LPs under way by then
-    result = _checked_solve(_three_practices_problem())
+    result = _checked_solve(_three_practices_problem(), _as_ics(dual_bound=False))
     assert seen == [1]
     fair = next(ph for ph in result.phases if ph.tier == ("fair_share",))
     first = made[0]
@@ -824,7 +818,6 @@ def test_cost_lp_not_solved_by_costs_start_is_taken_at_its_end(monkeypatch):
     """On the ics's path the cost LP begun as fair share starts has the rest of the solve: one
     not yet solved when the cost phase starts (its first answer None here) is asked again at
     the phase's end, and the phase's bound is at least what its prices give."""
-    _as_ics(monkeypatch)
     made, asked = [], []
 
     class Late(solve_module.DualBound):
@@ -847,7 +840,8 @@ def test_cost_lp_not_solved_by_costs_start_is_taken_at_its_end(monkeypatch):
                 replace(c, cost_per_hour_pence=4_000 + 1_000 * k)
                 for k, c in enumerate(p.clinicians)
             ),
-        )
+        ),
+        _as_ics(),
     )
     first = made[0]
     assert asked.count(first) == 2
@@ -892,9 +886,10 @@ def test_read_rows_takes_the_relaxation_the_module_describes():
     assert lp_bound(m, 5) == 1
 
 
-def _solved_with_costs(seconds: float) -> float:
-    """Three practices whose clinicians cost more one after another, solved in `seconds` into a
-    valid rota; returns when the phases had to end (the time limit less the closing reserve)."""
+def _solved_with_costs(seconds: float, tuning: Tuning) -> float:
+    """Three practices whose clinicians cost more one after another, solved in `seconds` (with
+    `tuning`) into a valid rota; returns when the phases had to end (the time limit less the
+    closing reserve)."""
     p = _three_practices_problem()
     p = replace(
         p,
@@ -903,19 +898,17 @@ def _solved_with_costs(seconds: float) -> float:
         ),
     )
     started = time.perf_counter()
-    result = solve(p, SolveParams(time_limit=seconds, workers=2))
+    result = solve(p, SolveParams(time_limit=seconds, workers=2, tuning=tuning))
     assert check(p, result.rota) == []
     size = len(build_model(p).model.proto.variables)
-    return started + seconds - solve_module.CLOSING_SECONDS_PER_VARIABLE * size
+    return started + seconds - tuning.closing_seconds_per_variable * size
 
 
 def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatch):
     """On the ics's path cost's phase runs its swaps, then the network parts, then LNS: each step
     takes what it uses from the phase's time once, so LNS (with the closing swaps after it) runs
     to the end of the phase (less the closing swaps'), the time limit less the closing reserve.
-    (The ics, stop 32: the
-    swaps' 21 s were counted twice, and cost's phase ended 21 s early.)"""
-    _as_ics(monkeypatch)
+    (Counted twice, the swaps' time would end cost's phase that much early.)"""
     cost_swaps = solve_module._by_cost_swaps
     seen: dict[str, float] = {}
 
@@ -932,25 +925,22 @@ def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatc
             seen["deadline"] = deadline
         return improve(problem, rm, expr, values, value, deadline, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "COST_TAIL_SHARE", 0.0)  # fair share's closing swaps only
     monkeypatch.setattr(solve_module, "_by_cost_swaps", slow)
     monkeypatch.setattr(solve_module, "improve", recorded)
-    end = _solved_with_costs(30)
+    tuning = _as_ics(cost_tail_share=0.0)  # fair share's closing swaps only
+    end = _solved_with_costs(30, tuning)
     assert "deadline" in seen, "cost's phase did not reach LNS"
     phase = end - seen["cost"]
-    tail = min(solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * phase)  # at most
+    tail = min(tuning.final_swap_seconds, tuning.final_swap_share * phase)  # at most
     assert end - seen["cost"] > 5.0  # a phase long enough for the steps before its search
     assert seen["deadline"] + tail >= end - 1.0
 
 
 def test_costs_closing_swaps_keep_their_time_when_the_parts_take_most_of_the_phase(monkeypatch):
     """Cost's closing fair-share swaps get FINAL_SWAP_SHARE of cost's whole phase (at most
-    FINAL_SWAP_SECONDS), kept from the network parts, however much of the phase the parts take.
-    (Stop 34 gave the parts 0.95 of it on the ics; the slot was 5 % of what they left, under a
-    second, and the swaps were skipped, where 2 s of them lowered seed 0's fair share 0.16 M.)"""
-    _as_ics(monkeypatch)
-    monkeypatch.setattr(solve_module, "COST_PARTS_SHARE", 0.95)
-    monkeypatch.setattr(solve_module, "COST_PARTS_SHARE_PRICED", 0.95)
+    FINAL_SWAP_SECONDS), kept from the network parts, however much of the phase the parts take
+    (a slot taken from what the parts leave would be too short for any swap)."""
+    tuning = _as_ics(cost_parts_share=0.95, cost_parts_share_priced=0.95)
     seen: dict[str, float] = {}
     cost_swaps, swapped_after = solve_module._by_cost_swaps, solve_module._swapped_after
 
@@ -974,11 +964,9 @@ def test_costs_closing_swaps_keep_their_time_when_the_parts_take_most_of_the_pha
     monkeypatch.setattr(solve_module, "_by_cost_swaps", first)
     monkeypatch.setattr(solve_module, "_swapped_after", closing)
     monkeypatch.setattr(solve_module, "_by_network", parts)
-    end = _solved_with_costs(20)
+    end = _solved_with_costs(20, tuning)
     assert "closing" in seen, "cost's phase did not reach its closing swaps"
-    slot = min(
-        solve_module.FINAL_SWAP_SECONDS, solve_module.FINAL_SWAP_SHARE * (end - seen["cost"])
-    )
+    slot = min(tuning.final_swap_seconds, tuning.final_swap_share * (end - seen["cost"]))
     assert seen["closing"] >= 0.8 * slot
 
 

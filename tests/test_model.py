@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.domain import Pin, SolveParams, SolveStatus, Status
+from scheduler.domain import Pin, SolveStatus, Status
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

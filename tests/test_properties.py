@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.checker import check, objective_parts, weighted_total
-from scheduler.domain import Offer, Pin, Rules, SolveParams, SolveStatus, Status
+from scheduler.domain import Offer, Pin, Rules, SolveStatus, Status
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 from tests import builders as b
 

@@ -15,9 +15,10 @@ import pytest
 from scheduler.checker import RotaView, check, part_unfilled_min
 from scheduler.cli import main
 from scheduler.diff import rota_diff, short_posts
-from scheduler.domain import Assignment, Clinician, Pin, SolveParams, SolveStatus, Status
+from scheduler.domain import Assignment, Clinician, Pin, SolveStatus, Status
 from scheduler.explain import explain_unfilled
 from scheduler.io.load import load_problem
+from scheduler.solver.params import SolveParams
 from scheduler.solver.rerun import (
     Absence,
     conflicting_pins,

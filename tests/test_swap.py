@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.checker import RotaView, check, objective_parts, violations_if_added
+from scheduler.checker import RotaView, check, objective_parts, violations_if_added, weighted_total
 from scheduler.domain import GOALS, Assignment, Offer, Pin, Rules, Status, fair_share_weights
 from scheduler.solver.swap import _Swaps, cost_swaps, fair_share_swaps
 from tests import builders as b
@@ -294,8 +294,8 @@ def test_the_last_phase_ends_with_swaps_that_may_move_the_tiers_below_fair_share
     swapped rota no solution of the model, and let go, the rota is taken: every goal above fair
     share as it was, fair share and the weighted total lower."""
     import scheduler.solver.solve as solve_module
-    from scheduler.domain import SolveParams
     from scheduler.solver.model import build_model
+    from scheduler.solver.params import SolveParams
 
     p = two_practices()
     p = replace(
@@ -339,7 +339,7 @@ def test_the_last_phase_ends_with_swaps_that_may_move_the_tiers_below_fair_share
         after["fair_share"] < before["fair_share"]
         and after["min_sessions"] > before["min_sessions"]
     )
-    assert solve_module._weighted_total(p, after) < solve_module._weighted_total(p, before)
+    assert weighted_total(p, after) < weighted_total(p, before)
 
 
 # ---- cost swaps ------------------------------------------------------------------------------
@@ -501,8 +501,8 @@ def test_cost_phase_starts_with_cost_swaps_as_a_solution_of_the_held_model():
     the tiers between held at the rota's values, the swapped rota is a solution of the model
     (the held rows allow it) and its cost, the phase's objective, is lower."""
     import scheduler.solver.solve as solve_module
-    from scheduler.domain import SolveParams
     from scheduler.solver.model import build_model
+    from scheduler.solver.params import SolveParams
 
     p = b.problem(
         clinicians=[

@@ -170,7 +170,8 @@ def run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], N
 
 def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], None]) -> dict:
     from scheduler.checker import check, objective_parts, weighted_total
-    from scheduler.domain import SolveParams, SolveStatus
+    from scheduler.domain import SolveStatus
+    from scheduler.solver.params import SolveParams
     from scheduler.solver.solve import solve
 
     started = time.perf_counter()

@@ -49,6 +49,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Protocol
 
 from scheduler.checker import objective_parts
 from scheduler.domain import (
@@ -59,10 +60,26 @@ from scheduler.domain import (
     Post,
     Problem,
     Session,
-    SolveParams,
+    SolveResult,
     SolveStatus,
     fair_share_weights,
 )
+from scheduler.solver.params import SolveParams
+
+
+class PartSolve(Protocol):
+    """How a part is solved: the ordinary solve (scheduler.solver.solve.solve), which passes
+    itself in, so that this module does not import it."""
+
+    def __call__(
+        self,
+        problem: Problem,
+        params: SolveParams | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        *,
+        start: Iterable[Assignment] | None = None,
+    ) -> SolveResult: ...
+
 
 # Only a problem of at least this many networks is cut: with fewer, each part is a large share
 # of the whole and the whole solve's own search does as well.
@@ -70,20 +87,16 @@ MIN_NETWORKS = 4
 # A part is not started with less time than this.
 MIN_PART_SECONDS = 0.2
 # A part minimises fair share alone (the goals below it weigh 0 there), so all its time goes to
-# fair share; the whole solve's phases take the goals below from the joined rota. (ics, the
-# same start, 45 s for the 28 parts: fair share 573 M to 193 M, cost 118.3 M, against 248 M
-# and 114.4 M with every goal.)
+# fair share; the whole solve's phases take the goals below from the joined rota.
 BELOW_FAIR_SHARE = tuple(
     part for tier in GOALS[GOALS.index(("fair_share",)) + 1 :] for part in tier
 )
-# A cost part's CP-SAT search hands over to LNS after this long without improving: on the
-# generated ics a network's CP-SAT search, one worker, returned the start and then found nothing
-# in 2.5 s, where LNS took its cost from 3.22 M to 2.99 M in the next 3 s.
+# A cost part's CP-SAT search hands over to LNS after this long without improving: on a network
+# CP-SAT returns the start and then finds little, where LNS lowers cost within seconds.
 COST_PART_STALL = 0.5
 # Cost parts are solved as many at a time as the solve has workers, on one worker each (at
-# max_lp's linearization, scheduler.solver.solve); fair-share parts one at a time on all of them: on the
-# generated ics, 73 s of fair-share parts two at a time on one worker each ended at 114.3 M,
-# where one at a time on two workers ended at 104.0 M (more of the parts proven optimal).
+# max_lp's linearization, scheduler.solver.solve); fair-share parts one at a time on all of
+# them, which proves more of the parts optimal.
 ALONE = {"fair_share"}
 
 
@@ -275,14 +288,16 @@ def network_rota(
     rota: Iterable[Assignment],
     seconds: float,
     params: SolveParams,
+    solve: PartSolve,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[Assignment] | None:
-    """`rota` re-solved network by network (see the module's docstring) in at most `seconds`;
-    None when the problem is not cut."""
+    """`rota` re-solved network by network (see the module's docstring), each part by `solve`,
+    in at most `seconds`; None when the problem is not cut."""
     networks = networks_of(problem)
     if not networks:
         return None
-    return _solve_parts(problem, list(rota), [(n,) for n in networks], seconds, params, should_stop)
+    groups: list[tuple[Network, ...]] = [(n,) for n in networks]
+    return _solve_parts(problem, list(rota), groups, seconds, params, solve, should_stop)
 
 
 def network_cost_rota(
@@ -290,17 +305,17 @@ def network_cost_rota(
     rota: Iterable[Assignment],
     seconds: float,
     params: SolveParams,
+    solve: PartSolve,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[Assignment] | None:
-    """`rota` with its cost lowered network by network (see the module's docstring) in at most
-    `seconds`, every goal above cost kept; None when the problem is not cut. Parts that time
-    leaves unsolved keep their share of `rota`."""
+    """`rota` with its cost lowered network by network (see the module's docstring), each part
+    by `solve`, in at most `seconds`, every goal above cost kept; None when the problem is not
+    cut. Parts that time leaves unsolved keep their share of `rota`."""
     networks = networks_of(problem)
     if not networks:
         return None
-    return _solve_parts(
-        problem, list(rota), [(n,) for n in networks], seconds, params, should_stop, goal="cost"
-    )
+    groups: list[tuple[Network, ...]] = [(n,) for n in networks]
+    return _solve_parts(problem, list(rota), groups, seconds, params, solve, should_stop, "cost")
 
 
 def _solve_parts(
@@ -309,6 +324,7 @@ def _solve_parts(
     groups: list[tuple[Network, ...]],
     seconds: float,
     params: SolveParams,
+    solve: PartSolve,
     should_stop: Callable[[], bool] | None,
     goal: str = "fair_share",
 ) -> list[Assignment] | None:
@@ -336,6 +352,7 @@ def _solve_parts(
             # the time left shared among the parts not yet started, `threads` at a time
             rounds = -(-(len(parts) - number) // threads)
             found[number] = _solve_part(
+                solve,
                 problem,
                 rota,
                 parts[number][1],
@@ -357,6 +374,7 @@ def _solve_parts(
 
 
 def _solve_part(
+    solve: PartSolve,
     problem: Problem,
     rota: list[Assignment],
     part: Problem,
@@ -366,10 +384,8 @@ def _solve_part(
     params: SolveParams,
     should_stop: Callable[[], bool] | None,
 ) -> list[Assignment]:
-    """One part's rota for `goal`, solved in `share` seconds from its share of `rota`: the
-    start itself if time is too short, or if what was found is no better."""
-    from scheduler.solver.solve import solve  # the parts are solved by the solve that calls this
-
+    """One part's rota for `goal`, solved by `solve` in `share` seconds from its share of
+    `rota`: the start itself if time is too short, or if what was found is no better."""
     ids = {c.clinician_id for c in part.clinicians}
     start = [a for a in rota if a.clinician_id in ids]
     if share < MIN_PART_SECONDS or (should_stop is not None and should_stop()):
@@ -445,4 +461,4 @@ class _Fairness:
 def _tiers(problem: Problem, parts: dict[str, int]) -> tuple[int, ...]:
     """The goals' values tier by tier, highest first: compared as tuples, the lexicographic order
     the solve minimises."""
-    return tuple(sum(problem.weights.of(part) * parts[part] for part in tier) for tier in GOALS)
+    return tuple(problem.weights.total(parts, tier) for tier in GOALS)

@@ -2,15 +2,14 @@
 
 `rerun(problem, params, should_stop)` solves a problem whose `published` pins hold the rota to
 stay close to (the `stability` goal, tier 5). It runs the same lexicographic tiers as
-scheduler.solver.solve, but starts every phase from the published rota as a solution hint, so the first
-rota is found at once even on a federation-sized model. When locked pins admit no rota,
+scheduler.solver.solve, but starts every phase from the published rota as a solution hint, so
+the first rota is found at once even on a federation-sized model. When locked pins admit no rota,
 `conflicting_pins` finds a minimal set of them that cannot all be kept, with CP-SAT assumptions,
 and words each the way the checker words the rule it breaks.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -33,19 +32,15 @@ from scheduler.domain import (
     Pin,
     Problem,
     Rota,
-    SolveParams,
     SolveResult,
     SolveStatus,
     Status,
     iso_week,
 )
 from scheduler.solver.model import Constraints, Variables, locked_pairs
-from scheduler.solver.solve import solve
+from scheduler.solver.params import SolveParams
+from scheduler.solver.solve import STATUS, Monitor, solve
 
-# A phase that has not improved for this long stops (the hint makes first solutions instant,
-# so waiting longer mostly waits for proofs the lower tiers need no more than the upper ones).
-STALL_SECONDS = 1.0
-MIN_PHASE_SHARE = 0.25
 CONFLICT_TIME_LIMIT = 30.0  # seconds for the whole search of a conflicting set
 FINISH_RESERVE = 0.5  # of the time limit, kept for reading the rota back and the diff
 
@@ -221,8 +216,8 @@ class _PinFeasibility:
         solver.parameters.num_workers = 1
         solver.parameters.cp_model_presolve = False
         solver.parameters.max_time_in_seconds = seconds
-        with _Stopper(solver, should_stop):
-            status = _STATUS[solver.solve(self.model)]
+        with Monitor(solver, should_stop, None):
+            status = STATUS[solver.solve(self.model)]
         if status is not SolveStatus.INFEASIBLE:
             return status, []
         core = [self.pair_of[i] for i in solver.sufficient_assumptions_for_infeasibility()]
@@ -369,37 +364,6 @@ def solve_from(
     """scheduler.solver.solve from the published rota `start`; with `free_days`, only those days are
     re-planned and every other day keeps `start`."""
     return solve(problem, params, should_stop, start=start, free_days=free_days)
-
-
-_STATUS = {
-    cp_model.OPTIMAL: SolveStatus.OPTIMAL,
-    cp_model.FEASIBLE: SolveStatus.FEASIBLE,
-    cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
-    cp_model.UNKNOWN: SolveStatus.UNKNOWN,
-    cp_model.MODEL_INVALID: SolveStatus.INVALID,
-}
-
-
-class _Stopper:
-    """Polls `should_stop` every 0.1 s and stops the search when it says so."""
-
-    def __init__(self, solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None):
-        self.solver, self.should_stop = solver, should_stop
-        self._done = threading.Event()
-
-    def __enter__(self) -> _Stopper:
-        if self.should_stop is not None:
-            threading.Thread(target=self._poll, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-
-    def _poll(self) -> None:
-        while not self._done.wait(0.1):
-            if self.should_stop is not None and self.should_stop():
-                self.solver.stop_search()
-                return
 
 
 __all__ = [

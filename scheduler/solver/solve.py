@@ -1,4 +1,21 @@
-"""solve(problem, params) -> SolveResult: the goal tiers as lexicographic CP-SAT phases."""
+"""solve(problem, params) -> SolveResult: the goal tiers as lexicographic CP-SAT phases.
+
+The model is built once (scheduler.solver.model). Each goal tier, highest first, is a phase
+(`_Phase`): its objective is minimised in the time its stake earns it, and its value is then
+held as a constraint while the tiers below are minimised. A phase runs, in order, the steps
+that apply to it (`_Step`, chosen by the model's size: `is_large`, `is_beyond_lp`, `is_huge`):
+
+- start heuristics from the rota held so far: swaps for fair share, cost swaps and network
+  parts for cost (scheduler.solver.swap, scheduler.solver.decompose), on the largest models;
+- column generation on a first tier that splits by clinician (scheduler.solver.columns);
+- an LP bound (scheduler.solver.lp): GLOP before or beside the search, or the prices of an LP
+  solved early (DualBound) for cost;
+- CP-SAT's search, stopped when it stalls or is near its bound (`Monitor`);
+- large-neighbourhood search (scheduler.solver.lns) from the search's rota.
+
+The shares, thresholds and tier sets these use are `SolveParams.tuning`
+(scheduler.solver.params.Tuning).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +32,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from scheduler.checker import objective_parts
+from scheduler.checker import objective_parts, weighted_total
 from scheduler.domain import (
     GOALS,
     PARTS,
@@ -24,269 +41,18 @@ from scheduler.domain import (
     PhaseResult,
     Problem,
     Rota,
-    SolveParams,
     SolveResult,
     SolveStatus,
 )
 from scheduler.solver import columns
 from scheduler.solver.decompose import network_cost_rota, network_rota, networks_of
-from scheduler.solver.lns import improve
+from scheduler.solver.lns import LnsOutcome, improve
 from scheduler.solver.lp import DualBound, Relaxation
 from scheduler.solver.model import Practices, RotaModel, build_model
+from scheduler.solver.params import SolveParams, Tuning
 from scheduler.solver.swap import cost_swaps, fair_share_swaps
 
 log = logging.getLogger(__name__)
-
-# The phases leave this much of the time limit unplanned, per model variable, for the search to
-# stop and the rota to be read and checked: CP-SAT takes seconds to stop on a big model (the
-# generated ics's cost phase, 176,000 variables, ran 67.1-68.2 s on a budget of 62-63 s, and its
-# solves ended at 305.7-306.2 s of 300).
-CLOSING_SECONDS_PER_VARIABLE = 3e-5
-# A phase gets at least this share of the time left, so the top goals are not starved by the
-# number of tiers below them; a phase that proves its optimum early leaves the rest to later ones.
-MIN_PHASE_SHARE = 0.25
-# ... and at least this long, if that much is left: a light tier's share can be too short to
-# prove it even on a small model (the generated pcn, seed 0: preferences, 41 against a bound of
-# 40, had 0.6 s of a 10 s run, so the run ended unproven in one run of nine, though cost, the
-# tier after it, was proven in under a second). A phase that proves its tier sooner ends then.
-MIN_PHASE_SECONDS = 2.0
-# Once a rota exists, the time left is shared by what each tier weighs in it (see _phase_share),
-# each tier at least this share. (Generated federation: fair share weighs about 100 M, cost
-# 22.7 M, even load and preferences under 15,000; an even split gave fair share 14 s, where it
-# needs about 30 s to come within 0.01 % of its LP bound, and even load 14 s to move the total
-# by 8,000.)
-MIN_STAKE_SHARE = 0.1
-# ... and at most this share while tiers remain below it: a tier's weight overstates what its
-# phase can gain (the federation's cost, 22.7 M, can fall by 1-2 M at most), and with 70 % fair
-# share ran its 38 s out at 4.56-4.65 M while cost, left 8 s, had no time for its LP.
-MAX_STAKE_SHARE = 0.5
-# ... or this on a model past LP_MOST_VARIABLES (the ics), where no tier below has an LP to
-# solve and fair share, far above its bound, still fell fast when its phase ended. (Generated
-# ics, seed 0, stop 20: with 0.5 fair share ended at 37.5-38.5 M, cost's bound at 105.7 M, the
-# gap at 30.44 %; with 0.7, 20.3-22.1 M, 101.6-101.9 M, 24.37-25.17 %. Fair share fell about
-# 0.4 M a second at the end; cost's bound grew about 0.05 M a second in its last 10 s.) Stop 22,
-# cost bounded by DualBound: with 0.7 fair share still fell 0.15 M a second as its phase ended
-# (13.13 M) where cost's LNS gained 0.03 M a second as its own did; with 0.8, fair share 10.87 M,
-# cost 114.80 M against 114.38 M, the gap 11.74 % against 13.00 % (a repeat: fair share 13.38 M,
-# 13.62 %; fair share's end varies that much between runs of the same code). Stop 23, fair share
-# started by swaps (SWAP_SHARE): fair share gains slowly after them (0.19 M in its last 56 s)
-# where cost's LNS still gained 0.5 M in its last 20 s; with 0.5 instead of 0.8, seed 0 ended
-# at 9.01 % against 10.05 % (fair share 7.99 M against 8.24 M, cost 113.69 M against 114.82 M).
-MAX_STAKE_SHARE_BIG = 0.5
-# ... and on such a model the tiers that fill posts get at least this share: "every post that
-# any rota could fill is filled" needs their phases proven, and fair share's floor needs the
-# total of minutes they fix. Their stake is small beside fair share's, so they had
-# MIN_STAKE_SHARE; on a slow machine (2026-12-05) unfilled target's phase took 22 s to its first
-# rota on the ics and ended unproven at 32,460 against 27,300 after 27 s (on a faster one it
-# is proven about 15 s into its phase, and a proven phase ends there, whatever its share).
-FILL_SHARE_BIG = 0.2
-FILL_TIERS = {("unfilled_min",), ("unfilled_target",)}
-# A phase whose best rota is within this share of its bound stops and hands the rest of its
-# time on (fair share on the federation: 4,463,160 against an LP bound of 4,463,116).
-PHASE_GAP = 1e-4
-# ... or, in a phase above the last, within this share of the whole objective (its own value and
-# the other tiers' weighted parts in the rota it starts from): what it could still gain is then too small
-# to show in the whole, and its time goes to the tiers below. (Generated federation, seed 1:
-# fair share reached 338,400 against a bound of 319,917 at 23 s of 60, then searched 10 s more
-# for 7,000, while cost, about 26 M, ended 0.5 M above its bound.)
-NEGLIGIBLE = 1e-3
-# ... in these tiers, on models too big to presolve every phase (a small one is proven instead:
-# the generated pcn, optimal in 2.6 s, ended 0.01 % short of a proof with it), and not above fair
-# share: the rota a phase starts from weighs in fair share far
-# from its end (the federation's upper tiers start from rotas at 100 M, unfilled_target then
-# stopped at 4,560 minutes against 4,470 proven).
-NEGLIGIBLE_TIERS = {"fair_share", "even_load", "preferences"}
-# A phase that has not improved for this share of its budget (at least MIN_STALL_SECONDS) stops.
-STALL_SHARE = 0.25
-MIN_STALL_SECONDS = 2.0
-# With LNS on, CP-SAT searches a phase until it stalls (see STALL_SHARE); if it has not proved
-# the tier by then, the rest goes to large-neighbourhood search (scheduler.solver.lns) from its best
-# solution. (Handing over at half time instead lost the LP-guided search where it was still
-# improving: Curtois 8 and 10 ended 1.1 % and 1.9 % worse.)
-UNPRESOLVED = {"fair_share", "even_load", "preferences", "cost"}
-# ... unless the model is this small (in variables): presolve then takes a fraction of a
-# second and the LP of the presolved model proves the lower tiers where the raw one cannot
-# (the generated pcn: even load, preferences and cost each proven in under a second instead of
-# 7, 25 and 63 s; the sample: 1.7 % from optimal after 60 s instead of 2.9 %). A federation
-# (26,000 variables) spends 4 s a phase presolving and ends worse.
-PRESOLVE_ALWAYS = 10_000
-# With few workers CP-SAT gives its full-problem threads to `default_lp` first, whose LP keeps
-# only the linear constraints it must; `max_lp` (linearization level 2) also relaxes the
-# at-most-ones and Boolean clauses, and on these models its bound and its LP-guided search are
-# far stronger (Curtois Instance6: proven optimal in 16 s instead of 9 % away after 60 s, both
-# on 2 workers). Its other threads still run CP-SAT's interleaved LNS. With more workers
-# CP-SAT's own portfolio already includes max_lp.
-FEW_WORKERS_SUBSOLVERS = ("max_lp", "default_lp", "core")
-# ... and a solve on one worker, whose single search would otherwise run at CP-SAT's default
-# level, gets max_lp's: the generated ics's network parts (scheduler.solver.decompose), one worker
-# each, proved a network's fair share in 2.1 s at this level, where the default level had it at
-# 11.1 M against an optimum of 2.26 M after 10 s (two workers, max_lp among them: 3.4 s).
-ONE_WORKER_LINEARIZATION = 2
-# The same big models prove little in those tiers through CP-SAT's LP, which takes half a
-# minute to solve there; GLOP solves the LP relaxation (scheduler.solver.lp) in a second or two, and
-# its bound is added as a cut. It gets at most this share of the phase (the federation's cost
-# LP, with even load and preferences held, takes 4-6 s of a 14 s phase).
-LP_SHARE = 0.4
-# ... on models up to this size: on the generated ics (176,000 variables) GLOP takes 21-74 s
-# for the fair-share LP, and with it let in the ics ended at 75.6 % instead of 63.7 %: the time
-# came out of fair share's search and cost's.
-LP_MOST_VARIABLES = 100_000
-# In these tiers GLOP's relaxation serves only as the phase's bound (and, in fair share, to aim
-# LNS's practice neighbourhood, which aims at the fair shares themselves until it is solved), so
-# it is solved in a thread beside the phase's search (GLOP releases the interpreter lock), for at
-# most this share of the phase, instead of before it: on two cores the LP alone left one idle for
-# the 5-8 s it takes on a federation's cost phase, a third of the phase, and 4 s of fair share's. LNS runs one thread until the LP is done:
-# with a thread per core beside it, GLOP took 14.5 s there, and once ran out of time (the phase
-# was then left with CP-SAT's bound of 0).
-LP_ALONGSIDE = {"fair_share", "cost"}
-LP_ALONGSIDE_SHARE = 0.8
-# ... and in these also on a model past LP_MOST_VARIABLES: on the generated ics (176,000
-# variables) GLOP now solves fair share's LP in 12.5 s beside the search and lifts its bound
-# from the floor of scheduler.solver.bounds, 2.02 M, to 3.11 M (the ics from 17.84 % to 17.38 %, peak
-# memory 2,420 to 2,575 MB). Not cost: its LP there took 122.8 s alone (bound 109.3 M, against
-# CP-SAT's 105.7-107.9 M), about all the time the phase has.
-LP_ALONGSIDE_ANY_SIZE = {"fair_share"}
-# On those models the last phase, cost, gets its bound from an LP solved while fair share is
-# searched instead (scheduler.solver.lp.DualBound: HiGHS in a thread from fair share's start, every tier
-# from fair share down held at the rota's values then, its row prices taken at the values held
-# when cost starts). Its phase then goes to the network parts and LNS like a federation's, where
-# it used to search with CP-SAT to the end for CP-SAT's own bound.
-DUAL_BOUND_VARIABLES = LP_MOST_VARIABLES
-# A phase from fair share down (which searches from a complete hint, unpresolved on big models)
-# whose search has found no rota at all, not even the hinted one, by this share of its time stops and hands the rest to LNS from the rota held from the tier above. (A generated ics,
-# seed 1: CP-SAT never returned the hinted rota in the cost phase's 94 s, busy with its root LP
-# on 176,000 variables, and the phase gained nothing.)
-NO_ROTA_SHARE = 0.5
-# The fair-share phase of a model bigger than this (in variables) starts with posts changing
-# hands between practices (scheduler.solver.swap), in at most SWAP_SHARE of the phase, the swaps
-# themselves in SWAP_PARTS_SHARE of that. On the generated ics (seed 0) they take the
-# contract's rota from 575 M to 10.4 M in 11 s, where the network parts had reached 140 M in
-# 90 s (and the whole-model search from there 10.9 M by the phase's end); from the swaps' rota
-# the search ends at 8.2 M. After the swaps the network parts gained nothing the search would
-# not (9.63 M at the phase's end with them, 9.57 M without; direct swaps only, no chains).
-# With fair share's phase at half the time (MAX_STAKE_SHARE_BIG) a share of 0.2 cut the swaps
-# off at 19 s, short of their end (11.6 M in one run); at 0.35 they end by themselves (9.38 M
-# in 15 s, where 20 passes alternate with 14 of chains).
-DECOMPOSE_VARIABLES = LP_MOST_VARIABLES
-SWAP_SHARE = 0.35
-SWAP_PARTS_SHARE = 0.8
-# ... and leave at least this many times the solve's last completion of a rota into a solution
-# of the model (RotaModel.completion_seconds) for that, or are not started with less than
-# MIN_SWAP_SECONDS (_swap_seconds)
-COMPLETION_RESERVE = 1.5
-MIN_SWAP_SECONDS = 0.5
-# The swaps first wait, for at most this share of the phase, for fair share's LP (GLOP, beside
-# them), and steer each network's minutes towards the LP optimum's (scheduler.solver.swap,
-# network_aim): on the ics GLOP takes 10-17 s, and the aimed swaps then end in about 11 s where
-# the swaps by practices alone took 18-20 s, from which LNS ends lower (see NETWORK_WEIGHT).
-NETWORK_AIM_WAIT = 0.25
-# Where the swaps move nothing (a re-run: every post is published), the phase re-solves the rota
-# network by network (scheduler.solver.decompose) instead, in at most DECOMPOSE_SHARE of the phase, the
-# parts themselves in DECOMPOSE_PARTS_SHARE of that (the rest completes the joined rota's
-# solution).
-DECOMPOSE_SHARE = 0.5
-DECOMPOSE_PARTS_SHARE = 0.85
-# The same models' last phase, cost, starts by lowering cost network by network
-# (scheduler.solver.decompose.network_cost_rota, every goal above held) for this share of the phase,
-# then goes to LNS on the whole model, bounded by DUAL_BOUND_VARIABLES's prices (without them,
-# when HiGHS has not solved in time, CP-SAT searches the rest for its own bound). CP-SAT's search itself gained 0.01 M of
-# 118.3 M in the ics's 75 s; the parts, two at a time, 2.55 M in 20 s from the same rota. (ics,
-# seed 0: cost 116.41 M, bound 105.96 M, gap 13.47 %, against 117.80-118.31 M, 105.74-106.64 M
-# and 15.37-16.13 % without.) Not beside CP-SAT's search: sharing the cores with it, the parts
-# slowed its bound to 98.6 M.
-COST_PARTS_SHARE = 0.25
-# ... and before the parts, for this share of the phase, posts go to cheaper clinicians by swaps
-# (scheduler.solver.swap.cost_swaps, every tier above cost no worse). On the rota that cost's phase had
-# left (ics seed 0, after its parts and LNS, 114.28 M), they gained 0.70 M in 10 s, 1.31 M in
-# 25 s and 1.41 M in 60 s, where LNS gained about 0.01 M a second at that point.
-COST_SWAP_SHARE = 0.2
-# Cost's swaps take a move that raises even load's tier when it lowers cost by more than this
-# much (pence) per unit of it, within what the holds leave (scheduler.solver.swap.cost_swaps).
-COST_SWAP_PRICE = 150
-# ... and the same swaps end cost's phase, in this share of what the swaps and parts leave of it,
-# before fair share's closing swaps (below): LNS leaves moves that trade cost against even load
-# (the ics, seed 0, the rota after cost's phase: 0.26 M in 5 s, 0.56 M in 15 s at that price,
-# where LNS gains 0.015-0.035 M a second at the end).
-COST_TAIL_SHARE = 0.25
-# On the largest models cost's second LP (solved from the rota after fair share's swaps, for the
-# bound at the holds cost will have) waits until this share of fair share's phase has passed:
-# HiGHS holds a core for 65-95 s, which fair share's LNS (two threads) otherwise shares with it
-# from the swaps on. Generated ics seed 0, forked at fair share's start, run to the end: fair
-# share 7.91 M and cost 111.69 M (bound 109.25 M) started at once; 7.81 M and 111.48 M (bound
-# 109.28 M) at 0.6; 7.81 M and 111.66 M (109.27 M) at the cost phase's start, where it solved
-# 25 s before the end: 0.5 leaves it more room.
-SECOND_LP_AT = 0.5
-# ... or this share when the phase is bounded by DUAL_BOUND_VARIABLES's prices and the rest
-# goes to LNS: from the rota left by a quarter of the phase on parts (ics, 117.30 M), 20 s more
-# of parts gained 1.38 M, where LNS on the whole model gained about 0.035 M a second (and a
-# third round of parts 0.18 M). Still so with cost's LNS freeing practices with partners
-# (scheduler.solver.lns): 100 s of LNS alone took the ics (seed 0) from 117.66 to 115.10 M; 35 s of
-# parts and 65 s of LNS to 113.35 M; 52 s of parts and 48 s of LNS, from 117.73 M, to 112.95 M.
-# Since cost's swaps come first (COST_SWAP_SHARE), LNS on the whole model gains little after
-# the parts (0.07 M in 36 s), and the parts' own bounds were still 1.6 M below them: so nearly
-# all of it. From one state at cost's start (forked, each variant on the same clock): ics seed
-# 0, cost 113.65 M at 0.5, 113.53 M at 0.8, 113.30 M at 0.95; seed 1, 110.84 M at 0.5 and
-# 110.06 M at 0.95. From the same rota alone, the parts for 75 s gained 0.34 M more than for
-# 39 s; two rounds (39 s, cost's swaps, 26 s) less (0.14 M more), and pairs of networks, whose
-# clinicians crossing between the two are freed too, less than single networks (114.03 M
-# against 113.35 M in 75 s).
-COST_PARTS_SHARE_PRICED = 0.95
-# In these tiers (on models GLOP solves, above), the phase first searches the neighbourhood where
-# the LP's optimum and the rota from the tier above disagree (every assignment on which they
-# agree, to within LP_AGREE, fixed) for at most LP_RINS_SHARE of the phase; its rota hints
-# CP-SAT. Cost did too while LNS's sub-solves ran at CP-SAT's default linearization; at level 2
-# (scheduler.solver.lns) LNS gains more in the same time (federation, cost, 10 s from the same rota:
-# RINS 22.61 to 22.15 M, LNS 21.69 M; two 60 s runs without it ended at 1.9 % and 3.5 %,
-# cost 21.50 and 21.71 M, against 3.3 % and 3.2 %, cost 21.89 and 21.65 M, with it).
-LP_RINS = {"even_load", "preferences"}
-LP_AGREE = 0.01
-LP_RINS_SHARE = 0.6
-# On a big model (more than PRESOLVE_ALWAYS variables) CP-SAT's own search in the fair-share
-# phase improves steadily but slowly; LNS and its practice neighbourhood (scheduler.solver.lns) move
-# minutes between practices far faster. The same goes for cost once GLOP bounds it (CP-SAT's own
-# bound would take longer than the phase has): there the practice neighbourhood draws practices
-# evenly, so that their clinicians trade sessions among themselves and fair share stays where it
-# is held (federation: 22.66 M to 22.32 M in 8 s, where CP-SAT's search took 14 s for 0.06 M).
-# These phases go to LNS straight away, from the rota held from the tier above (every variable
-# besides the assignments at its best for them). They used to search with CP-SAT for 5 % of the
-# phase first, but on a federation CP-SAT took 1.3 s (fair share) and 5 s (cost, on the core
-# GLOP leaves it) just to return that rota.
-HAND_OVER = {"fair_share", "cost"}
-# In these tiers, LNS breaks ties by the last tier (cost), more often the longer its own goal has
-# not improved (scheduler.solver.lns, `then`): the time a phase spends before it is judged stalled then
-# lowers cost instead of waiting. (Generated federation, 60 s: seed 1 ended at 3.03 %, cost
-# 25.81 M, where it ended at 4.28 %, cost 26.25 M; seed 0 at 2.13 %, against 2.38 and 2.91 %.
-# With ties always broken by cost, fair share's own search slowed: 4.73 M against 4.47 M.)
-# Not on models too big for GLOP, where a sub-solve takes about 2 s and fair share stays far from
-# its bound (two ics runs with it ended fair share at 48.7 and 50.0 M, against 38.5 and 43.3 M).
-TIE_BREAK = {"fair_share", "even_load", "preferences"}
-# On those models the last phase, cost, ends with posts changing hands for fair share again
-# (scheduler.solver.swap), in at most FINAL_SWAP_SECONDS or FINAL_SWAP_SHARE of the phase, kept from
-# the network parts and taken from its LNS (stop 35: taken from what the parts left, 0.95 of
-# the phase since stop 34, it was under a second, and the swaps were skipped; on seed 0's final
-# rota 2 s of them lower fair share by 0.16 M): cost's reshuffling opens swaps that fair share's own phase had used up. (Generated
-# ics, the final rotas of four 300 s runs, seeds 0 and 1: swaps lowered fair share by
-# 0.19-0.32 M in 1-14 s, where cost's LNS gains about 0.015 M a second at its end; from the
-# rota at fair share's end, 10 s of swaps found nothing. In the engine, 300 s: seed 0, fair
-# share 7.85 to 7.77 M and cost 3,000 lower, 6.83 %; seed 1, 3.88 to 3.53 M, cost 9,600
-# higher, 5.73 %.) The swaps move even load and preferences a little, so their holds are let
-# go for the rota the swaps make (a lexicographic gain: fair share is the higher goal).
-FINAL_SWAP_SECONDS = 6.0
-FINAL_SWAP_SHARE = 0.05
-# A first tier that splits by clinician (scheduler.solver.columns: weighted cover and requests) first
-# gets column generation for at most this share of the phase: its bound is cut into the model,
-# and its LP's mix of rotas seeds the search (below).
-COLUMN_SHARE = 0.5
-# From that mix, a dive (scheduler.solver.columns) until DIVE_END of the phase has gone; where it gives
-# up, a sub-solve fixes every assignment the LP puts at or below RINS_LOW to 0 and at or above
-# RINS_HIGH to 1, and searches the rest for at most RINS_SHARE of the phase. (Instance8: 1,304
-# from the dive, where the sub-solve found 1,397-1,691; Instance12: the sub-solve 4,044-4,141,
-# the dive gives up at once.) Its rota is the phase's starting hint. (The LP's mix of Instance8
-# after 25 s of columns, fixed at 0.1/0.9, leaves a problem CP-SAT solves to optimality in 4 s
-# at 1,405, where the whole model's search takes 30 s to reach 1,600.)
-RINS_LOW, RINS_HIGH = 0.1, 0.9
-RINS_SHARE = 0.15
-DIVE_END = 0.75
 
 
 @dataclass(frozen=True)
@@ -305,7 +71,7 @@ class Progress:
 class _Watcher(cp_model.CpSolverSolutionCallback):
     """Reports each improving solution to the progress callback and the monitor."""
 
-    def __init__(self, report: Callable[[int, int], None], monitor: _Monitor):
+    def __init__(self, report: Callable[[int, int], None], monitor: Monitor):
         super().__init__()
         self._report, self._monitor = report, monitor
 
@@ -315,11 +81,12 @@ class _Watcher(cp_model.CpSolverSolutionCallback):
         self._report(objective, bound)
 
 
-class _Monitor:
-    """Stops a phase's search when the caller cancels, or when it has a solution but has not
-    improved it for `stall` seconds (then the time is better spent on the next tiers), or when
-    its solution is within PHASE_GAP of the bound (CP-SAT's, or `floor` proven before), or when
-    it has found no solution at all in `give_up` seconds."""
+class Monitor:
+    """Stops a search when the caller cancels, or when it has a solution but has not improved
+    it for `stall` seconds (then the time is better spent on the next tiers), or when its
+    solution is within phase_gap of the bound (CP-SAT's, or `floor` proven before), or when it
+    has found no solution at all in `give_up` seconds. Used as a context manager around the
+    search; with only `should_stop`, it just polls that."""
 
     def __init__(
         self,
@@ -329,8 +96,10 @@ class _Monitor:
         floor: int | None = None,
         rest: int | None = None,
         give_up: float | None = None,
+        tuning: Tuning | None = None,
     ):
         self.solver, self.should_stop, self.stall, self.rest = solver, should_stop, stall, rest
+        self.tuning = tuning or Tuning()
         self.give_up = None if give_up is None else time.perf_counter() + give_up
         self.floor = floor
         self.cancelled = self.stalled = self.near = self.gave_up = False
@@ -340,10 +109,13 @@ class _Monitor:
     def improved(self, objective: int, bound: int) -> None:
         self._last = time.perf_counter()
         self.near = self.near or _near(
-            objective, bound if self.floor is None else max(bound, self.floor), self.rest
+            objective,
+            bound if self.floor is None else max(bound, self.floor),
+            self.rest,
+            self.tuning,
         )
 
-    def __enter__(self) -> _Monitor:
+    def __enter__(self) -> Monitor:
         threading.Thread(target=self._poll, daemon=True).start()
         return self
 
@@ -374,13 +146,39 @@ class _Monitor:
             return
 
 
-_STATUS = {
+# CP-SAT's status as the solve reports it
+STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
     cp_model.FEASIBLE: SolveStatus.FEASIBLE,
     cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
     cp_model.UNKNOWN: SolveStatus.UNKNOWN,
     cp_model.MODEL_INVALID: SolveStatus.INVALID,
 }
+
+
+def is_large(rm: RotaModel, tuning: Tuning) -> bool:
+    """Too big to presolve every phase (a federation): from fair share down its phases search
+    unpresolved from a complete hint, and a tier already at its best is held without a search."""
+    return _size(rm) > tuning.presolve_always
+
+
+def is_beyond_lp(rm: RotaModel, tuning: Tuning) -> bool:
+    """Too big for GLOP to solve a phase's LP before its search (an integrated care system)."""
+    return _size(rm) > tuning.lp_most_variables
+
+
+def is_huge(rm: RotaModel, tuning: Tuning) -> bool:
+    """Big enough for fair share's phase to start with swaps and cost's with network parts."""
+    return _size(rm) > tuning.decompose_variables
+
+
+def needs_early_dual(rm: RotaModel, tuning: Tuning) -> bool:
+    """Big enough for cost's bound to come from an LP solved while fair share searches."""
+    return _size(rm) > tuning.dual_bound_variables
+
+
+def _size(rm: RotaModel) -> int:
+    return len(rm.model.proto.variables)
 
 
 def solve(
@@ -397,580 +195,803 @@ def solve(
     `start` (e.g. the published rota) hints the first phase; with `free_days`, assignments on
     every other day are fixed to `start`, so only those days are re-planned (a re-run).
     """
-    params = params or SolveParams()
-    started = time.perf_counter()
-    start = None if start is None else list(start)
-    rm = build_model(problem)
-    tiers = _active_tiers(problem, rm)
-    if start is not None:
-        on = _hint_rota(problem, rm, start)
-        if free_days is not None:
-            _fix_outside(problem, rm, on, free_days)
+    run = _Solve(problem, params or SolveParams(), should_stop, start, free_days)
+    for number, tier in enumerate(run.tiers, start=1):
+        if tier in run.held:  # held at the start rota's value (SolveParams.hold_above)
+            run.hold(tier, problem.weights.total(run.rm.parts, tier), run.held[tier])
+            run.phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, run.held[tier], 0, 0.0))
+            continue
+        left = run.time_left()
+        if run.best_values is not None and (left <= 0.05 or run.stopped):
+            break
+        phase = _Phase(run, number, tier, left)
+        if phase.hold_if_met():
+            continue
+        phase.prepare()
+        phase.search()
+        for step in _AFTER_SEARCH:
+            if step.applies(phase):
+                step.run(phase)
+        phase.collect_bounds()
+        if not phase.record():
+            if run.best_values is None:
+                return _no_rota(problem, phase.status, run.phases, run.elapsed())
+            break
+        phase.end()
+    return run.result()
+
+
+class _Solve:
+    """One solve's state across its phases: the model and its solver, the phases so far, the
+    row holding each tier done, the best solution and its rota, and the LPs started early."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        params: SolveParams,
+        should_stop: Callable[[], bool] | None,
+        start: Iterable[Assignment] | None,
+        free_days: set[date] | None,
+    ):
+        self.problem, self.params, self.tuning = problem, params, params.tuning
+        self.should_stop, self.free_days = should_stop, free_days
+        self.started = time.perf_counter()
+        self.start = None if start is None else list(start)
+        self.rm = build_model(problem)
+        self.tiers = _active_tiers(problem, self.rm)
+        if self.start is not None:
+            on = _hint_rota(problem, self.rm, self.start)
+            if free_days is not None:
+                _fix_outside(problem, self.rm, on, free_days)
+        self.solver = _solver(params)
+        self.phases: list[PhaseResult] = []
+        self.hold_rows: dict[tuple[str, ...], int] = {}  # each held tier's row "tier ≤ its value"
+        self.best_values: list[int] | None = None
+        self.parts: dict[str, int] = {}
+        self.solver_parts: dict[str, int] = {}
+        self.rota: Rota = ()
+        self.stopped = False
+        self.relaxation: Relaxation | None = None
+        self.floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
+        self.phase_over = threading.Event()  # set as the phase under way ends
+        self.dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's, solved early
+        # cost's LPs whose prices are taken at the cost phase's end: the one solved early, if it
+        # had not solved by the phase's start, and the one solved again after fair share's swaps
+        self.at_end: list[tuple[list[tuple[str, ...]], DualBound]] = []
+        self.held = _held_tiers(problem, self.tiers, self.start, params.hold_above)
+        if self.held and self.start is not None:
+            self.parts = objective_parts(problem, self.start)  # time follows its stakes
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def time_left(self) -> float:
+        return _time_left(self.params, self.elapsed(), _size(self.rm))
+
+    def cancelled(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
+
+    def hold(self, tier: tuple[str, ...], expr: Any, value: int) -> None:
+        """Hold `tier` at most at `value` while the tiers below are minimised."""
+        self.rm.model.add(expr <= value)
+        self.hold_rows[tier] = len(self.rm.model.proto.constraints) - 1
+
+    def prepare_fair_share(self, tier: tuple[str, ...]) -> None:
+        """Fair share's rows in the form the LP keeps, and its floor where the total of minutes
+        every allowed rota works is fixed."""
+        if tier != ("fair_share",):
+            return
+        objective = self.rm.objective
+        objective.scale_fair_share()
+        if self.best_values is not None and _total_minutes_fixed(
+            self.problem, self.rm, self.phases
+        ):
+            self.floor = self.problem.weights.of("fair_share") * objective.tighten_fair_share(
+                self.best_values[objective.total_minutes.index], self.parts["fair_share"]
+            )
+
+    def starts_dual_bound(self, tier: tuple[str, ...]) -> bool:
+        """Whether cost's LP (DualBound) starts with this phase: fair share's, on a model big
+        enough, whose last tier is cost."""
+        return (
+            tier == ("fair_share",)
+            and self.best_values is not None
+            and self.params.lns
+            and self.tiers[-1] == ("cost",)
+            and needs_early_dual(self.rm, self.tuning)
+        )
+
+    def start_dual_bound(self, number: int, budget: float) -> None:
+        """Cost's LP with fair share and the tiers down to cost held as they stand by cost's
+        start (the phases between are quick on such models), solving in a thread from now (on
+        the largest models for the rest of the solve, its prices taken at cost's end if not
+        before). It starts here, not earlier: only scale_fair_share puts fair share's rows in a
+        form the LP keeps."""
+        below = self.tiers[number - 1 : -1]
+        seconds = budget
+        if is_huge(self.rm, self.tuning):
+            seconds = _time_left(self.params, self.elapsed(), _size(self.rm))
+        bound = _dual_bound(self.problem, self.rm, below, self.tiers[-1], self.parts, seconds)
+        self.dual = (below, bound)
+
+    def result(self) -> SolveResult:
+        """The answer once the phases are over: the last rota, its parts, and the bounds."""
+        problem, tiers = self.problem, self.tiers
+        if self.best_values is None:  # nothing to minimise: one plain feasibility solve
+            status = STATUS[self.solver.solve(self.rm.model)]
+            if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+                return _no_rota(problem, status, self.phases, self.elapsed())
+            self.solver_parts = {p: int(self.solver.value(self.rm.parts[p])) for p in PARTS}
+            self.rota = _rota(problem, self.rm, self.solver)
+            self.parts = objective_parts(problem, self.rota)
+        parts = self.parts
+        phases = _met_bounds(problem, self.phases, parts)
+        objective = problem.weights.total(parts)
+        all_proven = len(phases) == len(tiers) and all(
+            ph.status is SolveStatus.OPTIMAL for ph in phases
+        )
+        # The bound of the weighted total: proven tiers at their value, the rest at their bound
+        # (each given the tiers above held at the values found), tiers never run at 0.
+        bound = sum(ph.bound for ph in phases) + sum(
+            problem.weights.total(parts, tier) for tier in GOALS if tier not in tiers
+        )
+        return SolveResult(
+            status=SolveStatus.OPTIMAL if all_proven else SolveStatus.FEASIBLE,
+            rota=self.rota,
+            objective=objective,
+            parts=parts,
+            bound=bound,
+            gap=(objective - bound) / max(1, objective),
+            seconds=self.elapsed(),
+            phases=tuple(phases),
+            message="cancelled" if self.stopped else "",
+            solver_parts=self.solver_parts,
+        )
+
+
+def _solver(params: SolveParams) -> cp_model.CpSolver:
+    """The solver the phases share: max_lp among few workers, max_lp's level on one."""
+    tuning = params.tuning
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, params.workers)
-    if 2 <= params.workers <= len(FEW_WORKERS_SUBSOLVERS) + 1:
-        solver.parameters.subsolvers.extend(FEW_WORKERS_SUBSOLVERS[: params.workers - 1])
+    if 2 <= params.workers <= len(tuning.few_workers_subsolvers) + 1:
+        solver.parameters.subsolvers.extend(tuning.few_workers_subsolvers[: params.workers - 1])
     if params.workers <= 1:
-        solver.parameters.linearization_level = ONE_WORKER_LINEARIZATION
+        solver.parameters.linearization_level = tuning.one_worker_linearization
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log
+    return solver
 
-    phases: list[PhaseResult] = []
-    hold_rows: dict[tuple[str, ...], int] = {}  # each held tier's row "tier ≤ its value"
-    best_values: list[int] | None = None
-    parts: dict[str, int] = {}
-    solver_parts: dict[str, int] = {}
-    rota: Rota = ()
-    stopped = False
-    relaxation: Relaxation | None = None
-    floor = 0  # the fair-share phase's bound before its search (see tighten_fair_share)
-    phase_over = threading.Event()  # set as the phase under way ends
-    dual: tuple[list[tuple[str, ...]], DualBound] | None = None  # cost's bound, solved early
-    # cost's LPs whose prices are taken at the cost phase's end: the one solved early, if it
-    # had not solved by the phase's start, and the one solved again after fair share's swaps
-    at_end: list[tuple[list[tuple[str, ...]], DualBound]] = []
-    held = _held_tiers(problem, tiers, start, params.hold_above)
-    if held and start is not None:
-        parts = objective_parts(problem, start)  # the phases' shares of the time follow its stakes
-    for number, tier in enumerate(tiers, start=1):
-        if tier in held:
-            rm.model.add(
-                sum(problem.weights.of(part) * rm.parts[part] for part in tier) <= held[tier]
-            )
-            hold_rows[tier] = len(rm.model.proto.constraints) - 1
-            phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, held[tier], 0, 0.0))
-            continue
-        elapsed = time.perf_counter() - started
-        left = _time_left(params, elapsed, len(rm.model.proto.variables))
-        if best_values is not None and (left <= 0.05 or stopped):
-            break
-        budget = _budget(
-            left,
-            _phase_share(
-                problem,
-                tiers[number - 1 :],
-                parts if best_values is not None or held else None,
-                len(rm.model.proto.variables) > LP_MOST_VARIABLES,
-            ),
-        )
-        if tier == ("fair_share",):
-            rm.objective.scale_fair_share()
-        if (
-            tier == ("fair_share",)
-            and best_values is not None
-            and _total_minutes_fixed(problem, rm, phases)
-        ):
-            floor = problem.weights.of("fair_share") * rm.objective.tighten_fair_share(
-                best_values[rm.objective.total_minutes.index], parts["fair_share"]
-            )
-        if (
-            tier == ("fair_share",)
-            and best_values is not None
-            and params.lns
-            and tiers[-1] == ("cost",)
-            and len(rm.model.proto.variables) > DUAL_BOUND_VARIABLES
-        ):
-            below = tiers[
-                number - 1 : -1
-            ]  # fair share and the tiers down to cost, held as they stand
-            # by cost's start (the phases between are quick on such models). On the largest
-            # models it has the rest of the solve, and its prices are taken at the cost phase's
-            # end if not before. (Generated ics, this machine, 2026-12-04: the LP takes 34-62 s
-            # alone; made to solve within fair share's phase it never did in two runs of two,
-            # and cost's bound was CP-SAT's own, 40-71 M against 107 M. Started earlier, with
-            # the contract's phase, it lacked fair share's rows, which only scale_fair_share
-            # below puts in a form the LP keeps: cost's bound from it was 75 M.)
-            seconds = budget
-            if len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
-                seconds = _time_left(
-                    params, time.perf_counter() - started, len(rm.model.proto.variables)
-                )
-            dual = (below, _dual_bound(problem, rm, below, tiers[-1], parts, seconds))
-        phase_started = time.perf_counter()
-        phase_end = phase_started + budget  # what each step before the search leaves is up to it
-        name = "+".join(tier)
-        expr = sum(problem.weights.of(part) * rm.parts[part] for part in tier)
-        rm.model.minimize(expr)
-        # a phase above the last may stop within NEGLIGIBLE of the whole objective: the tiers
-        # below it as they stand, and its own value
-        rest = (
-            None
-            if (
-                number == len(tiers)
-                or not parts
-                or tier[0] not in NEGLIGIBLE_TIERS
-                or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS
-            )
-            else sum(problem.weights.of(part) * parts[part] for part in PARTS if part not in tier)
-        )
-        # on a big model, a tier already at 0 in the rota so far is proven (every part is at
-        # least 0), and one already within NEGLIGIBLE of 0 has nothing to gain: either is held
-        # without a search (on a federation the rota of the first tier leaves GP cover at 0,
-        # and its phase took 1.2 s to prove it; even load and preferences, about 5,000 and 900
-        # against 26 M, stopped at their first rota after 3 s of GLOP running out of time and
-        # CP-SAT's start). A small model searches them all the same: its searches are quick, and
-        # they leave the model's own penalty variables without slack at a proven optimum.
-        value = sum(problem.weights.of(part) * parts.get(part, 0) for part in tier)
-        if (
-            best_values is not None
-            and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
-            and (value == 0 or rest is not None and _near(value, 0, rest))
-        ):
-            rm.model.add(expr <= value)
-            hold_rows[tier] = len(rm.model.proto.constraints) - 1
-            status = SolveStatus.OPTIMAL if value == 0 else SolveStatus.FEASIBLE
-            phases.append(PhaseResult(tier, status, value, 0, time.perf_counter() - phase_started))
-            _emit(
-                params,
-                Progress(
-                    name, number, len(tiers), time.perf_counter() - started, value, 0, done=True
-                ),
-            )
-            continue
-        priced = None  # cost's bound from the prices of the LP solved early (DualBound)
-        closing: float | None = None  # the last phase's closing swaps' time, set at its start
-        early: _Alongside | None = None  # the phase's LP, started before its swaps
-        if dual is not None and number == len(tiers):
-            value_of = {
-                ph.tier: ph.value for ph in phases
-            }  # each phase holds its tier at its value
-            if all(t in value_of for t in dual[0]):
-                priced = dual[1].bound([value_of[t] for t in dual[0]])
-            if priced is None and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES:
-                at_end.append(dual)
-            dual = None
-        if best_values is not None:
-            if (
-                tier == ("fair_share",)
-                and params.lns
-                and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES
-            ):
-                if tier[0] in LP_ALONGSIDE and tier[0] in LP_ALONGSIDE_ANY_SIZE:
-                    # GLOP's LP from now, beside the swaps: they are Python and leave the second
-                    # core idle, and GLOP's solve lets go of the interpreter. The rows are read
-                    # here (a few seconds), before anything writes to the model again. (Generated
-                    # ics, this machine, 2026-12-04: started after the swaps, the LP had not
-                    # solved by the phase's end in two runs of two, and the phase's bound was 0;
-                    # started before them it solved in 26 s, 3.11 M.)
-                    relaxation = Relaxation(rm.model, keep_rows=True)
-                    relaxation.load()
-                    early = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget, presolved=True)
-                aim = None
-                if early is not None and free_days is None and networks_of(problem):
-                    early.done.wait(NETWORK_AIM_WAIT * budget)
-                    if early.values is not None:
-                        aim = _network_minutes(problem, rm, early.values)
-                    budget = max(0.1, phase_end - time.perf_counter())
-                swapped, best_values = _by_swaps(
-                    problem, rm, rota, best_values, SWAP_SHARE * budget, params, free_days, aim
-                )
-                if swapped is rota:  # nothing moved (e.g. a re-run, where every post is published)
-                    best_values = _by_network(
-                        problem,
-                        rm,
-                        rota,
-                        best_values,
-                        DECOMPOSE_SHARE * budget,
-                        params,
-                        should_stop,
-                    )
-                elif dual is not None:  # cost's LP again, held nearer where the phases will end
-                    # (SECOND_LP_AT into the phase, and after the first)
-                    go = _later(
-                        dual[1].done,
-                        phase_started + SECOND_LP_AT * (phase_end - phase_started),
-                        phase_over,
-                    )
-                    at_end.append(
-                        (
-                            dual[0],
-                            _dual_bound(
-                                problem,
-                                rm,
-                                dual[0],
-                                tiers[-1],
-                                objective_parts(problem, swapped),
-                                _time_left(
-                                    params,
-                                    time.perf_counter() - started,
-                                    len(rm.model.proto.variables),
-                                ),
-                                go,
-                            ),
-                        )
-                    )
-                rota = swapped
-                budget = max(0.1, phase_end - time.perf_counter())
-            elif (
-                tier == ("cost",)
-                and number == len(tiers)
-                and params.lns
-                and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES
-            ):
-                if ("fair_share",) in tiers:  # the closing swaps' time, kept from the parts
-                    closing = min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget)
-                rota, best_values = _by_cost_swaps(
-                    problem,
-                    rm,
-                    rota,
-                    best_values,
-                    COST_SWAP_SHARE * budget,
-                    params,
-                    free_days,
-                    _slack(problem, phases, rota),
-                )
-                budget = max(0.1, phase_end - time.perf_counter())
-                share = COST_PARTS_SHARE if priced is None else COST_PARTS_SHARE_PRICED
-                best_values = _by_network(
-                    problem,
-                    rm,
-                    rota,
-                    best_values,
-                    share * max(0.1, budget - (closing or 0.0)),
-                    params,
-                    should_stop,
-                    goal="cost",
-                )
-                budget = max(0.1, phase_end - time.perf_counter())
-            _hint(rm.model, best_values)
-        # The fill and cover tiers gain much from presolve; the tiers from fair share down start
-        # from a complete hint, and re-presolving a big model for them can cost more than the
-        # phase has (seconds on a federation), so there they search the model as it is.
-        solver.parameters.cp_model_presolve = (
-            best_values is None
-            or tier[0] not in UNPRESOLVED
-            or len(rm.model.proto.variables) <= PRESOLVE_ALWAYS
-        )
-        lp = lp_values = None
-        alongside: _Alongside | None = None
-        if params.columns and columns.applies(
-            problem, rm, tier, best_values is None and start is None
-        ):
-            lp = _column_start(
-                problem,
-                rm,
-                tier,
-                expr,
-                budget,
-                params,
-                should_stop,
-                partial(_emit_bound, params, name, number, len(tiers), started),
-            )
-            budget = max(0.1, phase_end - time.perf_counter())
-        size = len(rm.model.proto.variables)
-        glop = (
-            best_values is not None
-            and tier[0] in UNPRESOLVED
-            and size > PRESOLVE_ALWAYS
-            and (size <= LP_MOST_VARIABLES or params.lns and tier[0] in LP_ALONGSIDE_ANY_SIZE)
-        )
-        if early is not None and not glop:  # (not so today: fair share's phase on a big model)
-            early.relaxation.interrupt()
-            early = None
-        if glop and early is not None:
-            alongside, early = early, None
-        elif glop and params.lns and tier[0] in LP_ALONGSIDE:
-            # from scratch: cost's LP started from the basis fair share's left returned
-            # ABNORMAL in about one run in ten (the from-scratch retry then ran out of time, and
-            # the phase was left with a bound of 0), and saved only 1.7 s of 8
-            relaxation = Relaxation(rm.model)
-            alongside = _Alongside(relaxation, LP_ALONGSIDE_SHARE * budget)
-        elif glop:
-            relaxation = relaxation or Relaxation(rm.model)
-            lp_started = time.perf_counter()
-            relaxed = relaxation.solve(LP_SHARE * budget)
-            lp, lp_values = (None, None) if relaxed is None else (relaxed.bound, relaxed.values)
-            if lp is not None:
-                rm.model.add(expr >= lp)
-            budget = max(0.1, budget - (time.perf_counter() - lp_started))
-            if lp_values is not None and tier[0] in LP_RINS:
-                rins_started = time.perf_counter()
-                found = _lp_rins(rm, expr, lp_values, best_values, LP_RINS_SHARE * budget, params)
-                if found is not None:
-                    _hint(rm.model, found)
-                budget = max(0.1, budget - (time.perf_counter() - rins_started))
-        if priced is not None and lp is None:
-            lp = priced
-            rm.model.add(expr >= lp)
-        phase_deadline = time.perf_counter() + budget
-        solver.parameters.max_time_in_seconds = budget
 
-        def report(
-            obj: int, bound: int, name=name, number=number, lp=lp, alongside=alongside
-        ) -> None:
-            if lp is None and alongside is not None:
-                lp = alongside.bound  # None until GLOP has solved
-            bound = bound if lp is None else max(bound, lp)  # CP-SAT's own may lag behind the cut
-            _emit(
-                params,
-                Progress(name, number, len(tiers), time.perf_counter() - started, obj, bound),
-            )
+class _Phase:
+    """One goal tier's phase: its time, its objective and bounds, and the steps that find its
+    rota (start heuristics, the search, LNS), in the order they run."""
 
-        # a stalled phase hands its time to LNS, else to the tiers below; the last one without
-        # LNS has nobody to hand to, nor has the last one of a model too big for GLOP (its
-        # bound then grows only while CP-SAT searches: on the ics, cost's from 63 M to 105 M
-        # over the phase, where a hand-over to LNS froze it at 85 M to gain 1 M of cost)
-        last_alone = number == len(tiers) and (
-            not params.lns or (lp is None and len(rm.model.proto.variables) > LP_MOST_VARIABLES)
+    def __init__(self, run: _Solve, number: int, tier: tuple[str, ...], left: float):
+        self.run, self.number, self.tier = run, number, tier
+        self.tuning = tuning = run.tuning
+        self.last = number == len(run.tiers)
+        problem, rm = run.problem, run.rm
+        stakes = run.parts if run.best_values is not None or run.held else None
+        share = _phase_share(
+            problem, run.tiers[number - 1 :], stakes, is_beyond_lp(rm, tuning), tuning
         )
-        stall = (
-            0
-            if last_alone
-            else (
-                max(MIN_STALL_SECONDS, STALL_SHARE * budget)
-                if params.stall_seconds is None
-                else params.stall_seconds
+        self.budget = _budget(left, share, tuning)
+        run.prepare_fair_share(tier)
+        if run.starts_dual_bound(tier):
+            run.start_dual_bound(number, self.budget)
+        self.started = time.perf_counter()
+        self.end_at = self.started + self.budget  # each step before the search leaves the rest
+        self.name = "+".join(tier)
+        self.expr = problem.weights.total(rm.parts, tier)
+        rm.model.minimize(self.expr)
+        self.rest = self._rest()
+        self.priced: int | None = None  # cost's bound from the prices of DualBound's LP
+        self.closing: float | None = None  # the last phase's closing swaps' time, set at its start
+        self.early: _Alongside | None = None  # the phase's LP, started before its swaps
+        self.lp: int | None = None  # the bound proven before the search (columns, LP, prices)
+        self.lp_values: list[float] | None = None
+        self.alongside: _Alongside | None = None
+        self.cut: int | None = None  # `lp` as the search starts: what progress reports bound by
+        self.status = SolveStatus.UNKNOWN
+        self.bound = 0
+        self.seconds = 0.0
+        self.deadline = 0.0
+        self.stall = 0.0
+        self.monitor: Monitor | None = None
+        self.begin: tuple[list[int], int] | None = None  # where LNS starts, and its value
+
+    def _rest(self) -> int | None:
+        """The weighted parts of the other tiers, where a phase above the last may stop within
+        negligible of the whole objective (the tiers below as they stand, and its own value)."""
+        run = self.run
+        if (
+            self.last
+            or not run.parts
+            or self.tier[0] not in self.tuning.negligible_tiers
+            or not is_large(run.rm, self.tuning)
+        ):
+            return None
+        return run.problem.weights.total(run.parts, [p for p in PARTS if p not in self.tier])
+
+    def seconds_left(self) -> float:
+        """What the steps so far leave of the phase's time (at least 0.1 s)."""
+        return max(0.1, self.end_at - time.perf_counter())
+
+    def emit(self, objective: int | None, bound: int | None, done: bool = False) -> None:
+        run = self.run
+        progress = Progress(
+            self.name, self.number, len(run.tiers), run.elapsed(), objective, bound, done=done
+        )
+        _emit(run.params, progress)
+
+    def report(self, objective: int, bound: int) -> None:
+        """Progress after an improving rota; CP-SAT's own bound may lag behind the cut."""
+        lp = self.cut
+        if lp is None and self.alongside is not None:
+            lp = self.alongside.bound  # None until GLOP has solved
+        self.emit(objective, bound if lp is None else max(bound, lp))
+
+    def hold_if_met(self) -> bool:
+        """On a big model, a tier already at 0 in the rota so far is proven (every part is at
+        least 0), and one already within negligible of 0 has nothing to gain: either is held
+        without a search. A small model searches them all the same: its searches are quick,
+        and they leave the model's own penalty variables without slack at a proven optimum."""
+        run = self.run
+        value = run.problem.weights.total(run.parts, self.tier)
+        if not (
+            run.best_values is not None
+            and is_large(run.rm, self.tuning)
+            and (value == 0 or self.rest is not None and _near(value, 0, self.rest, self.tuning))
+        ):
+            return False
+        run.hold(self.tier, self.expr, value)
+        status = SolveStatus.OPTIMAL if value == 0 else SolveStatus.FEASIBLE
+        seconds = time.perf_counter() - self.started
+        run.phases.append(PhaseResult(self.tier, status, value, 0, seconds))
+        self.emit(value, 0, done=True)
+        return True
+
+    def take_priced_bound(self) -> None:
+        """The last phase's bound from the prices of cost's LP solved early, at the values the
+        phases hold; an LP not solved by now is priced at the phase's end instead."""
+        run = self.run
+        if run.dual is None or not self.last:
+            return
+        below, dual = run.dual
+        value_of = {ph.tier: ph.value for ph in run.phases}  # each phase holds its tier there
+        if all(t in value_of for t in below):
+            self.priced = dual.bound([value_of[t] for t in below])
+        if self.priced is None and is_huge(run.rm, self.tuning):
+            run.at_end.append(run.dual)
+        run.dual = None
+
+    def presolves(self) -> bool:
+        """The fill and cover tiers gain much from presolve; the tiers from fair share down
+        start from a complete hint, and re-presolving a big model for them can cost more than
+        the phase has, so there they search the model as it is."""
+        return (
+            self.run.best_values is None
+            or self.tier[0] not in self.tuning.unpresolved
+            or not is_large(self.run.rm, self.tuning)
+        )
+
+    def uses_glop(self) -> bool:
+        """Whether GLOP's LP bounds this phase: a tier searched unpresolved on a big model that
+        GLOP solves in time (or, with LNS, a tier whose LP runs beside the search)."""
+        run, tuning = self.run, self.tuning
+        return (
+            run.best_values is not None
+            and self.tier[0] in tuning.unpresolved
+            and is_large(run.rm, tuning)
+            and (
+                not is_beyond_lp(run.rm, tuning)
+                or run.params.lns
+                and self.tier[0] in tuning.lp_alongside_any_size
             )
         )
-        direct = (
-            best_values is not None
-            and params.lns
-            and tier[0] in HAND_OVER
-            and len(rm.model.proto.variables) > PRESOLVE_ALWAYS
-            and (lp is not None or alongside is not None or tier[0] == "fair_share")
+
+    def prepare(self) -> None:
+        """Everything before the search: the start heuristics from the rota held, the hint,
+        presolve or not, then the bounds (column generation, the LP, DualBound's prices)."""
+        run = self.run
+        self.take_priced_bound()
+        for step in _START:
+            if step.applies(self):
+                step.run(self)
+        if run.best_values is not None:
+            _hint(run.rm.model, run.best_values)
+        run.solver.parameters.cp_model_presolve = self.presolves()
+        if _COLUMNS.applies(self):
+            _COLUMNS.run(self)
+        glop = _LP_BOUND.applies(self)
+        if self.early is not None and not glop:  # (fair share on a big model always uses GLOP)
+            self.early.relaxation.interrupt()
+            self.early = None
+        if glop:
+            _LP_BOUND.run(self)
+        if self.priced is not None and self.lp is None:
+            self.lp = self.priced
+            run.rm.model.add(self.expr >= self.lp)
+
+    def stall_seconds(self) -> float:
+        """A stalled phase hands its time to LNS, else to the tiers below; the last one without
+        LNS has nobody to hand to, nor has the last one of a model too big for GLOP (its bound
+        then grows only while CP-SAT searches)."""
+        run, tuning = self.run, self.tuning
+        last_alone = self.last and (
+            not run.params.lns or (self.lp is None and is_beyond_lp(run.rm, tuning))
         )
+        if last_alone:
+            return 0
+        if run.params.stall_seconds is not None:
+            return run.params.stall_seconds
+        return max(tuning.min_stall_seconds, tuning.stall_share * self.budget)
+
+    def hands_over(self) -> bool:
+        """Whether the phase goes to LNS straight away from the rota held from the tier above
+        (the search only completes it): a hand_over tier on a big model, bounded before."""
+        run, tuning = self.run, self.tuning
+        return (
+            run.best_values is not None
+            and run.params.lns
+            and self.tier[0] in tuning.hand_over
+            and is_large(run.rm, tuning)
+            and (self.lp is not None or self.alongside is not None or self.tier[0] == "fair_share")
+        )
+
+    def search(self) -> None:
+        """CP-SAT's search of the phase, or the held rota completed into a solution where the
+        phase hands over to LNS; its status and bound."""
+        run, tuning, solver = self.run, self.tuning, self.run.solver
+        self.deadline = time.perf_counter() + self.budget
+        solver.parameters.max_time_in_seconds = self.budget
+        self.cut = self.lp
+        self.stall = self.stall_seconds()
+        direct = self.hands_over()
         give_up = (
-            NO_ROTA_SHARE * budget
-            if params.lns and best_values is not None and tier[0] in UNPRESOLVED
+            tuning.no_rota_share * self.budget
+            if run.params.lns and run.best_values is not None and self.tier[0] in tuning.unpresolved
             else None
         )
-        monitor = _Monitor(solver, should_stop, stall, lp, rest, give_up)
+        monitor = Monitor(solver, run.should_stop, self.stall, self.lp, self.rest, give_up, tuning)
+        self.monitor = monitor
         if direct:
-            assert best_values is not None
-            status = _complete(solver, rm, best_values, budget)
+            assert run.best_values is not None
+            self.status = _complete(solver, run.rm, run.best_values, self.budget)
             # the completed rota's bound is its own value: the phase's is only what was proven
             # before its search (the LP, the fair-share floor), and every part is at least 0
-            bound = max(0, lp or 0, floor if tier == ("fair_share",) else 0)
-        if not direct or status is not SolveStatus.FEASIBLE:
+            floor = run.floor if self.tier == ("fair_share",) else 0
+            self.bound = max(0, self.lp or 0, floor)
+        if not direct or self.status is not SolveStatus.FEASIBLE:
             with monitor:
-                status = _STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
-            bound = math.ceil(solver.best_objective_bound - 1e-6)  # CP-SAT's proof; LNS proves none
-        stopped = monitor.cancelled or (should_stop is not None and should_stop())
-        seconds = time.perf_counter() - phase_started  # the phase's whole time: LP, columns, search
-        if lp is not None:
-            bound = max(bound, lp)
-            if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
-                status = SolveStatus.OPTIMAL
-        # LNS starts from CP-SAT's rota or, where CP-SAT found none in time, from the held one
-        begin = begin_value = None
-        if status is SolveStatus.FEASIBLE:
-            begin, begin_value = list(solver.response_proto.solution), round(solver.objective_value)
-        elif status is SolveStatus.UNKNOWN and monitor.gave_up and best_values is not None:
-            begin, begin_value = best_values, round(_objective_value(rm.model, best_values))
-            bound = max(0, bound) if bound <= begin_value else max(0, lp or 0)  # trusted as below
+                self.status = STATUS[solver.solve(run.rm.model, _Watcher(self.report, monitor))]
+            self.bound = math.ceil(solver.best_objective_bound - 1e-6)  # LNS proves none
+        run.stopped = monitor.cancelled or run.cancelled()
+        self.seconds = time.perf_counter() - self.started  # the whole phase: LP, columns, search
+        if self.lp is not None:
+            self.raise_bound(self.lp)
+        self.begin = self._lns_start()
+
+    def _lns_start(self) -> tuple[list[int], int] | None:
+        """Where LNS starts, and its value: CP-SAT's rota or, where CP-SAT found none in time,
+        the held one (the phase's bound then trusted only as far as it holds)."""
+        run = self.run
+        if self.status is SolveStatus.FEASIBLE:
+            return list(run.solver.response_proto.solution), round(run.solver.objective_value)
+        assert self.monitor is not None
         if (
-            begin is not None
-            and begin_value is not None
-            and params.lns
-            and not stopped
-            and not _near(begin_value, bound, rest)
+            self.status is SolveStatus.UNKNOWN
+            and self.monitor.gave_up
+            and run.best_values is not None
         ):
-            near = threading.Event()
+            value = round(_objective_value(run.rm.model, run.best_values))
+            self.bound = max(0, self.bound) if self.bound <= value else max(0, self.lp or 0)
+            return run.best_values, value
+        return None
 
-            def improved(
-                obj: int,
-                bound: int = bound,
-                report=report,
-                near=near,
-                alongside=alongside,
-                rest=rest,
-            ) -> None:
-                if alongside is not None and alongside.bound is not None:
-                    bound = max(bound, alongside.bound)
-                if _near(obj, bound, rest):
-                    near.set()
-                report(obj, bound)
+    def raise_bound(self, bound: int) -> None:
+        """The phase's bound raised to `bound`; a rota that meets it is optimal."""
+        self.bound = max(self.bound, bound)
+        solver = self.run.solver
+        if self.status is SolveStatus.FEASIBLE and round(solver.objective_value) <= self.bound:
+            self.status = SolveStatus.OPTIMAL
 
-            def stop(near=near) -> bool:
-                return near.is_set() or (should_stop is not None and should_stop())
-
-            groups = (
-                rm.objective.practice_groups(lp_values)
-                if "fair_share" in tier
-                else rm.objective.practice_groups(aim=False)
-                if tier[0] in HAND_OVER
-                else None
-            )
-            if alongside is not None and groups is not None and groups.aim:
-                alongside.aim(groups)
-            swaps_after = (
-                tier == ("cost",)
-                and number == len(tiers)
-                and ("fair_share",) in tiers
-                and len(rm.model.proto.variables) > DECOMPOSE_VARIABLES
-            )
-            tail = (
-                (closing or min(FINAL_SWAP_SECONDS, FINAL_SWAP_SHARE * budget))
-                if swaps_after
-                else 0.0
-            )
-            cost_tail = COST_TAIL_SHARE * budget if swaps_after else 0.0
-            outcome = improve(
-                problem,
-                rm,
-                expr,
-                begin,
-                begin_value,
-                phase_deadline - tail - cost_tail,
-                params.seed + number,
-                stop,
-                improved,
-                params.workers,
-                groups,
-                stall if number < len(tiers) else None,
-                _tie_break(problem, rm, solver, tier, tiers)
-                if status is SolveStatus.FEASIBLE
-                else None,
-                None if alongside is None else alongside.done,
-            )
-            if cost_tail and not (should_stop is not None and should_stop()):
-                values = outcome.values if outcome.improvements else begin
-                rota = _values_rota(problem, rm, values)
-                _, found = _by_cost_swaps(
-                    problem,
-                    rm,
-                    rota,
-                    values,
-                    phase_deadline - tail - time.perf_counter(),
-                    params,
-                    free_days,
-                    _slack(problem, phases, rota),
-                )
-                if found is not values:
-                    outcome = replace(
-                        outcome,
-                        values=found,
-                        objective=round(_objective_value(rm.model, found)),
-                        improvements=outcome.improvements + 1,
-                    )
-                    report(outcome.objective, bound)
-            if tail and not (should_stop is not None and should_stop()):
-                below = [
-                    hold_rows[t]
-                    for t in tiers[tiers.index(("fair_share",)) + 1 : number - 1]
-                    if t in hold_rows
-                ]
-                found = _swapped_after(
-                    problem,
-                    rm,
-                    outcome.values if outcome.improvements else begin,
-                    below,
-                    phase_deadline,
-                    params,
-                    free_days,
-                )
-                if found is not None:
-                    outcome = replace(
-                        outcome,
-                        values=found,
-                        objective=round(_objective_value(rm.model, found)),
-                        improvements=outcome.improvements + 1,
-                    )
-                    report(outcome.objective, bound)
-            if outcome.improvements:
-                _replay(solver, rm, outcome.values)
-                status = SolveStatus.FEASIBLE
-                if outcome.objective <= bound:
-                    status = SolveStatus.OPTIMAL
-            seconds = time.perf_counter() - phase_started
-            stopped = stopped or (should_stop is not None and should_stop())
-        if alongside is not None:
-            if stopped:
-                alongside.relaxation.interrupt()
-            lp = alongside.result()
-            if lp is not None:
-                bound = max(bound, lp)
-                if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
-                    status = SolveStatus.OPTIMAL
-            seconds = time.perf_counter() - phase_started
-        for below, late in at_end if number == len(tiers) else ():
-            value_of = {ph.tier: ph.value for ph in phases}
+    def collect_bounds(self) -> None:
+        """The bounds that come in last: the LP beside the search, and in the last phase the
+        prices of cost's LPs solved early, at the values the phases hold."""
+        run = self.run
+        if self.alongside is not None:
+            if run.stopped:
+                self.alongside.relaxation.interrupt()
+            self.lp = self.alongside.result()
+            if self.lp is not None:
+                self.raise_bound(self.lp)
+            self.seconds = time.perf_counter() - self.started
+        for below, late in run.at_end if self.last else ():
+            value_of = {ph.tier: ph.value for ph in run.phases}
             later = (
                 late.bound([value_of[t] for t in below])
                 if all(t in value_of for t in below)
                 else None
             )
-            if later is not None and later > bound:
-                bound = later
-                if status is SolveStatus.FEASIBLE and round(solver.objective_value) <= bound:
-                    status = SolveStatus.OPTIMAL
-        if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            best_values = list(solver.response_proto.solution)
-            solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
-            rota = _rota(problem, rm, solver)
+            if later is not None and later > self.bound:
+                self.raise_bound(later)
+
+    def record(self) -> bool:
+        """The phase's result, its tier held at its value for the tiers below; False when the
+        phase ends the solve (no rota at all, or cancelled)."""
+        run, problem, rm, tier = self.run, self.run.problem, self.run.rm, self.tier
+        if self.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            run.best_values = list(run.solver.response_proto.solution)
+            run.solver_parts = {p: int(run.solver.value(rm.parts[p])) for p in PARTS}
+            run.rota = _rota(problem, rm, run.solver)
             # Penalty variables are floors (dev ≥ gap): a search stopped early may leave slack
             # above the rota's true value, so the rota's own parts (the checker's) are what is
             # reported and held; the solver's never fall below them.
-            parts = objective_parts(problem, rota)
-            value = sum(problem.weights.of(part) * parts[part] for part in tier)
-            rm.model.add(expr <= value)  # hold this tier while the next ones are minimised
-            hold_rows[tier] = len(rm.model.proto.constraints) - 1
-            phases.append(PhaseResult(tier, status, value, min(bound, value), seconds))
-            report(value, min(bound, value))
-        else:
-            if best_values is None:
-                phases.append(PhaseResult(tier, status, 0, 0, seconds))
-                return _no_rota(problem, status, phases, time.perf_counter() - started)
-            if stopped:
-                break
-            # no better rota in this phase's time (a big model may not finish presolve): keep
-            # the last one, hold the tier at its value there and go on to the next tier. CP-SAT's
-            # bound still holds (the last rota meets this phase's model, so a valid bound never
-            # exceeds its value; one that does is not trusted), and every part is at least 0.
-            value = sum(problem.weights.of(part) * parts[part] for part in tier)
-            rm.model.add(expr <= value)
-            hold_rows[tier] = len(rm.model.proto.constraints) - 1
-            proven = max(0, lp or 0, bound if bound <= value else 0)
-            phases.append(PhaseResult(tier, status, value, min(proven, value), seconds))
-        _emit(
-            params,
-            Progress(
-                name,
-                number,
-                len(tiers),
-                time.perf_counter() - started,
-                phases[-1].value,
-                phases[-1].bound,
-                done=True,
-            ),
+            run.parts = objective_parts(problem, run.rota)
+            value = problem.weights.total(run.parts, tier)
+            run.hold(tier, self.expr, value)
+            bound = min(self.bound, value)
+            run.phases.append(PhaseResult(tier, self.status, value, bound, self.seconds))
+            self.report(value, bound)
+            return True
+        if run.best_values is None:
+            run.phases.append(PhaseResult(tier, self.status, 0, 0, self.seconds))
+            return False
+        if run.stopped:
+            return False
+        # no better rota in this phase's time (a big model may not finish presolve): keep the
+        # last one, hold the tier at its value there and go on to the next tier. CP-SAT's bound
+        # still holds (the last rota meets this phase's model, so a valid bound never exceeds
+        # its value; one that does is not trusted), and every part is at least 0.
+        value = problem.weights.total(run.parts, tier)
+        run.hold(tier, self.expr, value)
+        proven = max(0, self.lp or 0, self.bound if self.bound <= value else 0)
+        run.phases.append(PhaseResult(tier, self.status, value, min(proven, value), self.seconds))
+        return True
+
+    def end(self) -> None:
+        """Progress at the phase's end; a phase that ends early lets cost's second LP start."""
+        run = self.run
+        self.emit(run.phases[-1].value, run.phases[-1].bound, done=True)
+        run.phase_over.set()
+        run.phase_over = threading.Event()
+
+
+class _Step:
+    """A strategy a phase may use: `applies` says whether it does, `run` runs it."""
+
+    def applies(self, phase: _Phase) -> bool:
+        raise NotImplementedError
+
+    def run(self, phase: _Phase) -> None:
+        raise NotImplementedError
+
+
+class _FairShareSwaps(_Step):
+    """On the largest models fair share's phase starts with posts changing hands between
+    practices (scheduler.solver.swap), aimed at the networks' minutes in fair share's LP, which
+    GLOP solves beside them; where they move nothing (a re-run), the network parts instead."""
+
+    def applies(self, phase: _Phase) -> bool:
+        run = phase.run
+        return (
+            run.best_values is not None
+            and phase.tier == ("fair_share",)
+            and run.params.lns
+            and is_huge(run.rm, phase.tuning)
         )
-        phase_over.set()  # (a phase that ends early lets cost's second LP start, SECOND_LP_AT)
-        phase_over = threading.Event()
 
-    if best_values is None:  # nothing to minimise: one plain feasibility solve
-        status = _STATUS[solver.solve(rm.model)]
-        if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            return _no_rota(problem, status, phases, time.perf_counter() - started)
-        solver_parts = {part: int(solver.value(rm.parts[part])) for part in PARTS}
-        rota = _rota(problem, rm, solver)
-        parts = objective_parts(problem, rota)
+    def run(self, phase: _Phase) -> None:
+        run, tuning = phase.run, phase.tuning
+        problem, rm, params = run.problem, run.rm, run.params
+        assert run.best_values is not None
+        if phase.tier[0] in tuning.lp_alongside and phase.tier[0] in tuning.lp_alongside_any_size:
+            # GLOP's LP from now, beside the swaps: they are Python and leave the second core
+            # idle, and GLOP's solve lets go of the interpreter. The rows are read here, before
+            # anything writes to the model again.
+            run.relaxation = Relaxation(rm.model, keep_rows=True)
+            run.relaxation.load()
+            seconds = tuning.lp_alongside_share * phase.budget
+            phase.early = _Alongside(run.relaxation, seconds, presolved=True)
+        aim = None
+        if phase.early is not None and run.free_days is None and networks_of(problem):
+            phase.early.done.wait(tuning.network_aim_wait * phase.budget)
+            if phase.early.values is not None:
+                aim = _network_minutes(problem, rm, phase.early.values)
+            phase.budget = phase.seconds_left()
+        swapped, run.best_values = _by_swaps(
+            problem,
+            rm,
+            run.rota,
+            run.best_values,
+            tuning.swap_share * phase.budget,
+            params,
+            run.free_days,
+            aim,
+        )
+        if swapped is run.rota:  # nothing moved (e.g. a re-run, where every post is published)
+            seconds = tuning.decompose_share * phase.budget
+            run.best_values = _by_network(
+                problem, rm, run.rota, run.best_values, seconds, params, run.should_stop
+            )
+        elif run.dual is not None:
+            _second_dual_bound(phase, swapped)
+        run.rota = swapped
+        phase.budget = phase.seconds_left()
 
-    phases = _met_bounds(problem, phases, parts)
-    objective = sum(problem.weights.of(p) * parts[p] for p in PARTS)
-    all_proven = len(phases) == len(tiers) and all(
-        ph.status is SolveStatus.OPTIMAL for ph in phases
+
+def _second_dual_bound(phase: _Phase, swapped: Rota) -> None:
+    """Cost's LP again, held nearer where the phases will end (from the swaps' rota), started
+    second_lp_at into fair share's phase and after the first, its prices taken at cost's end."""
+    run = phase.run
+    assert run.dual is not None
+    below, first = run.dual
+    when = phase.started + phase.tuning.second_lp_at * (phase.end_at - phase.started)
+    go = _later(first.done, when, run.phase_over)
+    parts = objective_parts(run.problem, swapped)
+    bound = _dual_bound(run.problem, run.rm, below, run.tiers[-1], parts, run.time_left(), go)
+    run.at_end.append((below, bound))
+
+
+class _CostSwapsAndParts(_Step):
+    """On the largest models cost's phase, the last, starts with posts going to cheaper
+    clinicians (scheduler.solver.swap.cost_swaps), then lowers cost network by network
+    (scheduler.solver.decompose), keeping time for the closing fair-share swaps."""
+
+    def applies(self, phase: _Phase) -> bool:
+        run = phase.run
+        return (
+            run.best_values is not None
+            and phase.tier == ("cost",)
+            and phase.last
+            and run.params.lns
+            and is_huge(run.rm, phase.tuning)
+        )
+
+    def run(self, phase: _Phase) -> None:
+        run, tuning = phase.run, phase.tuning
+        problem, rm, params = run.problem, run.rm, run.params
+        assert run.best_values is not None
+        if ("fair_share",) in run.tiers:  # the closing swaps' time, kept from the parts
+            phase.closing = min(tuning.final_swap_seconds, tuning.final_swap_share * phase.budget)
+        run.rota, run.best_values = _by_cost_swaps(
+            problem,
+            rm,
+            run.rota,
+            run.best_values,
+            tuning.cost_swap_share * phase.budget,
+            params,
+            run.free_days,
+            _slack(problem, run.phases, run.rota),
+        )
+        phase.budget = phase.seconds_left()
+        share = tuning.cost_parts_share if phase.priced is None else tuning.cost_parts_share_priced
+        seconds = share * max(0.1, phase.budget - (phase.closing or 0.0))
+        run.best_values = _by_network(
+            problem, rm, run.rota, run.best_values, seconds, params, run.should_stop, goal="cost"
+        )
+        phase.budget = phase.seconds_left()
+
+
+class _ColumnStart(_Step):
+    """Column generation on a first tier that splits by clinician (scheduler.solver.columns):
+    its bound cut into the model, a rota from its LP as the search's hint."""
+
+    def applies(self, phase: _Phase) -> bool:
+        run = phase.run
+        first = run.best_values is None and run.start is None
+        return run.params.columns and columns.applies(run.problem, run.rm, phase.tier, first)
+
+    def run(self, phase: _Phase) -> None:
+        run = phase.run
+        on_bound = partial(
+            _emit_bound, run.params, phase.name, phase.number, len(run.tiers), run.started
+        )
+        phase.lp = _column_start(
+            run.problem,
+            run.rm,
+            phase.tier,
+            phase.expr,
+            phase.budget,
+            run.params,
+            run.should_stop,
+            on_bound,
+        )
+        phase.budget = phase.seconds_left()
+
+
+class _LpBound(_Step):
+    """GLOP's LP relaxation (scheduler.solver.lp) as the phase's bound: started before the
+    swaps, or beside the search (lp_alongside, with LNS), or solved before it, its optimum then
+    a neighbourhood to search first (lp_rins)."""
+
+    def applies(self, phase: _Phase) -> bool:
+        return phase.uses_glop()
+
+    def run(self, phase: _Phase) -> None:
+        run, tuning, tier = phase.run, phase.tuning, phase.tier
+        if phase.early is not None:
+            phase.alongside, phase.early = phase.early, None
+        elif run.params.lns and tier[0] in tuning.lp_alongside:
+            # from scratch: cost's LP started from the basis fair share's left can return
+            # ABNORMAL, and the from-scratch retry then runs out of time
+            run.relaxation = Relaxation(run.rm.model)
+            seconds = tuning.lp_alongside_share * phase.budget
+            phase.alongside = _Alongside(run.relaxation, seconds)
+        else:
+            self._before(phase)
+
+    def _before(self, phase: _Phase) -> None:
+        run, tuning, rm = phase.run, phase.tuning, phase.run.rm
+        relaxation = run.relaxation = run.relaxation or Relaxation(rm.model)
+        lp_started = time.perf_counter()
+        relaxed = relaxation.solve(tuning.lp_share * phase.budget)
+        phase.lp, phase.lp_values = (
+            (None, None) if relaxed is None else (relaxed.bound, relaxed.values)
+        )
+        if phase.lp is not None:
+            rm.model.add(phase.expr >= phase.lp)
+        phase.budget = max(0.1, phase.budget - (time.perf_counter() - lp_started))
+        if phase.lp_values is not None and phase.tier[0] in tuning.lp_rins:
+            assert run.best_values is not None
+            rins_started = time.perf_counter()
+            seconds = tuning.lp_rins_share * phase.budget
+            found = _lp_rins(rm, phase.expr, phase.lp_values, run.best_values, seconds, run.params)
+            if found is not None:
+                _hint(rm.model, found)
+            phase.budget = max(0.1, phase.budget - (time.perf_counter() - rins_started))
+
+
+class _Lns(_Step):
+    """Large-neighbourhood search (scheduler.solver.lns) from the search's rota or, where the
+    search found none in time, from the one held; on the largest models cost's phase then ends
+    with cost swaps and fair share's closing swaps."""
+
+    def applies(self, phase: _Phase) -> bool:
+        run = phase.run
+        return (
+            phase.begin is not None
+            and run.params.lns
+            and not run.stopped
+            and not _near(phase.begin[1], phase.bound, phase.rest, phase.tuning)
+        )
+
+    def run(self, phase: _Phase) -> None:
+        run, tuning, tier = phase.run, phase.tuning, phase.tier
+        problem, rm = run.problem, run.rm
+        assert phase.begin is not None
+        begin, begin_value = phase.begin
+        near = threading.Event()
+        bound, alongside, rest = phase.bound, phase.alongside, phase.rest
+
+        def improved(objective: int) -> None:
+            best = bound
+            if alongside is not None and alongside.bound is not None:
+                best = max(best, alongside.bound)
+            if _near(objective, best, rest, tuning):
+                near.set()
+            phase.report(objective, best)
+
+        def stop() -> bool:
+            return near.is_set() or run.cancelled()
+
+        groups = (
+            rm.objective.practice_groups(phase.lp_values)
+            if "fair_share" in tier
+            else rm.objective.practice_groups(aim=False)
+            if tier[0] in tuning.hand_over
+            else None
+        )
+        if alongside is not None and groups is not None and groups.aim:
+            alongside.aim(groups)
+        swaps_after = (
+            tier == ("cost",)
+            and phase.last
+            and ("fair_share",) in run.tiers
+            and is_huge(rm, tuning)
+        )
+        closing = phase.closing or min(
+            tuning.final_swap_seconds, tuning.final_swap_share * phase.budget
+        )
+        tail = closing if swaps_after else 0.0
+        cost_tail = tuning.cost_tail_share * phase.budget if swaps_after else 0.0
+        outcome = improve(
+            problem,
+            rm,
+            phase.expr,
+            begin,
+            begin_value,
+            phase.deadline - tail - cost_tail,
+            run.params.seed + phase.number,
+            stop,
+            improved,
+            run.params.workers,
+            groups,
+            phase.stall if not phase.last else None,
+            _tie_break(problem, rm, run.solver, tier, run.tiers, tuning)
+            if phase.status is SolveStatus.FEASIBLE
+            else None,
+            None if alongside is None else alongside.done,
+        )
+        if cost_tail and not run.cancelled():
+            outcome = _cost_tail(phase, outcome, begin, phase.deadline - tail, bound)
+        if tail and not run.cancelled():
+            outcome = _closing_swaps(phase, outcome, begin, bound)
+        if outcome.improvements:
+            _replay(run.solver, rm, outcome.values)
+            phase.status = SolveStatus.FEASIBLE
+            if outcome.objective <= bound:
+                phase.status = SolveStatus.OPTIMAL
+        phase.seconds = time.perf_counter() - phase.started
+        run.stopped = run.stopped or run.cancelled()
+
+
+def _cost_tail(
+    phase: _Phase, outcome: LnsOutcome, begin: list[int], deadline: float, bound: int
+) -> LnsOutcome:
+    """LNS's rota made cheaper by cost swaps until `deadline`: they trade cost against even
+    load where LNS leaves such moves. The rota read here stands as the solve's rota until a
+    phase result replaces it."""
+    run = phase.run
+    problem, rm = run.problem, run.rm
+    values = outcome.values if outcome.improvements else begin
+    run.rota = _values_rota(problem, rm, values)
+    _, found = _by_cost_swaps(
+        problem,
+        rm,
+        run.rota,
+        values,
+        deadline - time.perf_counter(),
+        run.params,
+        run.free_days,
+        _slack(problem, run.phases, run.rota),
     )
-    # The bound of the weighted total: proven tiers at their value, the rest at their bound
-    # (each given the tiers above held at the values found), tiers never run at 0.
-    bound = sum(ph.bound for ph in phases) + sum(
-        problem.weights.of(p) * parts[p] for tier in GOALS if tier not in tiers for p in tier
+    if found is values:
+        return outcome
+    return _taken(phase, outcome, found, bound)
+
+
+def _closing_swaps(phase: _Phase, outcome: LnsOutcome, begin: list[int], bound: int) -> LnsOutcome:
+    """The last phase's rota with posts changing hands for fair share again until the phase's
+    deadline, the holds of the tiers between fair share and cost let go (_swapped_after)."""
+    run = phase.run
+    tiers = run.tiers
+    between = tiers[tiers.index(("fair_share",)) + 1 : phase.number - 1]
+    rows = [run.hold_rows[t] for t in between if t in run.hold_rows]
+    found = _swapped_after(
+        run.problem,
+        run.rm,
+        outcome.values if outcome.improvements else begin,
+        rows,
+        phase.deadline,
+        run.params,
+        run.free_days,
     )
-    return SolveResult(
-        status=SolveStatus.OPTIMAL if all_proven else SolveStatus.FEASIBLE,
-        rota=rota,
-        objective=objective,
-        parts=parts,
-        bound=bound,
-        gap=(objective - bound) / max(1, objective),
-        seconds=time.perf_counter() - started,
-        phases=tuple(phases),
-        message="cancelled" if stopped else "",
-        solver_parts=solver_parts,
+    if found is None:
+        return outcome
+    return _taken(phase, outcome, found, bound)
+
+
+def _taken(phase: _Phase, outcome: LnsOutcome, found: list[int], bound: int) -> LnsOutcome:
+    """LNS's outcome with the solution `found` after it, reported as an improvement."""
+    objective = round(_objective_value(phase.run.rm.model, found))
+    outcome = replace(
+        outcome, values=found, objective=objective, improvements=outcome.improvements + 1
     )
+    phase.report(outcome.objective, bound)
+    return outcome
+
+
+_START: tuple[_Step, ...] = (_FairShareSwaps(), _CostSwapsAndParts())
+_COLUMNS = _ColumnStart()
+_LP_BOUND = _LpBound()
+_AFTER_SEARCH: tuple[_Step, ...] = (_Lns(),)
 
 
 class _Alongside:
-    """GLOP's bound on a phase (scheduler.solver.lp), solved in a thread beside the phase's search."""
+    """GLOP's bound on a phase (scheduler.solver.lp), solved in a thread beside its search."""
 
     def __init__(self, relaxation: Relaxation, seconds: float, presolved: bool = False):
         """`presolved`: once GLOP has solved, a tighter bound from the same rows through HiGHS's
@@ -1033,56 +1054,62 @@ def _tie_break(
     solver: cp_model.CpSolver,
     tier: tuple[str, ...],
     tiers: list[tuple[str, ...]],
-) -> tuple[object, int] | None:
+    tuning: Tuning,
+) -> tuple[Any, int] | None:
     """The last tier's expression and its value in the solver's rota, for LNS to break ties
-    in `tier` by (TIE_BREAK), or None."""
+    in `tier` by (tie_break), or None. Not on models too big for GLOP, where a sub-solve takes
+    about 2 s and fair share stays far from its bound."""
     last = tiers[-1]
-    if (
-        tier[0] not in TIE_BREAK
-        or last == tier
-        or len(rm.model.proto.variables) > LP_MOST_VARIABLES
-    ):
+    if tier[0] not in tuning.tie_break or last == tier or is_beyond_lp(rm, tuning):
         return None
-    expr = sum(problem.weights.of(part) * rm.parts[part] for part in last)
+    expr = problem.weights.total(rm.parts, last)
     return expr, round(solver.value(expr))
 
 
-def _near(objective: int, bound: int, rest: int | None = None) -> bool:
-    """Whether a phase's rota is close enough to its bound to stop searching: within PHASE_GAP
-    of it, or (given `rest`, the weighted parts of the other tiers) within NEGLIGIBLE of the
+def _near(
+    objective: int, bound: int, rest: int | None = None, tuning: Tuning | None = None
+) -> bool:
+    """Whether a phase's rota is close enough to its bound to stop searching: within phase_gap
+    of it, or (given `rest`, the weighted parts of the other tiers) within negligible of the
     whole objective."""
-    slack = 0.0 if rest is None else NEGLIGIBLE * (rest + objective)
-    return objective - bound <= max(PHASE_GAP * abs(objective), slack)
+    tuning = tuning or Tuning()
+    slack = 0.0 if rest is None else tuning.negligible * (rest + objective)
+    return objective - bound <= max(tuning.phase_gap * abs(objective), slack)
 
 
-def _budget(left: float, share: float) -> float:
-    """A phase's time: its share of what is left, but at least MIN_PHASE_SECONDS of it."""
-    return max(max(left, 0.1) * share, min(MIN_PHASE_SECONDS, left))
+def _budget(left: float, share: float, tuning: Tuning | None = None) -> float:
+    """A phase's time: its share of what is left, but at least min_phase_seconds of it."""
+    tuning = tuning or Tuning()
+    return max(max(left, 0.1) * share, min(tuning.min_phase_seconds, left))
 
 
 def _time_left(params: SolveParams, elapsed: float, variables: int) -> float:
     """What the phases may still plan to use: the time limit less what has gone and the
-    closing reserve (CLOSING_SECONDS_PER_VARIABLE)."""
-    return params.time_limit - elapsed - CLOSING_SECONDS_PER_VARIABLE * variables
+    closing reserve (closing_seconds_per_variable)."""
+    reserve = params.tuning.closing_seconds_per_variable * variables
+    return params.time_limit - elapsed - reserve
 
 
 def _phase_share(
-    problem: Problem, tiers: list[tuple[str, ...]], parts: dict[str, int] | None, big: bool = False
+    problem: Problem,
+    tiers: list[tuple[str, ...]],
+    parts: dict[str, int] | None,
+    big: bool = False,
+    tuning: Tuning | None = None,
 ) -> float:
     """The share of the time left that the first of `tiers` gets. Before any rota, each tier
-    an even share (at least MIN_PHASE_SHARE); after, in proportion to what each tier weighs in
+    an even share (at least min_phase_share); after, in proportion to what each tier weighs in
     the rota so far (its weighted parts; a tier's value is what its phase can lower), each at
-    least MIN_STAKE_SHARE, so that no tier is starved, and at most MAX_STAKE_SHARE."""
+    least min_stake_share, so that no tier is starved, and at most max_stake_share."""
+    tuning = tuning or Tuning()
     if len(tiers) == 1:
         return 1.0
     if parts is None:
-        return max(1 / len(tiers), MIN_PHASE_SHARE)
-    stakes = [
-        max(1, sum(problem.weights.of(part) * parts.get(part, 0) for part in tier))
-        for tier in tiers
-    ]
-    most = MAX_STAKE_SHARE_BIG if big else MAX_STAKE_SHARE
-    least = FILL_SHARE_BIG if big and tiers[0] in FILL_TIERS else MIN_STAKE_SHARE
+        return max(1 / len(tiers), tuning.min_phase_share)
+    stakes = [max(1, problem.weights.total(parts, tier)) for tier in tiers]
+    most = tuning.max_stake_share_big if big else tuning.max_stake_share
+    fill = big and tiers[0] in tuning.fill_tiers
+    least = tuning.fill_share_big if fill else tuning.min_stake_share
     return max(least, min(stakes[0] / sum(stakes), most))
 
 
@@ -1107,24 +1134,24 @@ def _column_start(
     from its LP: a dive or, where the dive gives up, a sub-solve around the LP's mix. Cuts the
     bound into the model and hints the rota; returns the bound (None if no round of pricing
     finished)."""
+    tuning = params.tuning
     started = time.perf_counter()
     generation = columns.ColumnGeneration(problem, rm, tier)
     outcome = generation.run(
-        started + COLUMN_SHARE * budget, params.workers, should_stop, on_bound, settle=True
+        started + tuning.column_share * budget, params.workers, should_stop, on_bound, settle=True
     )
     if outcome.bound is not None:
         rm.model.add(expr >= outcome.bound)
     if outcome.lp_value is None or (should_stop is not None and should_stop()):
         return outcome.bound
-    # the dive first, while it has the time to fix one clinician a step (Curtois Instance8: 1,304
-    # from a dive begun right after the columns; begun after the sub-solve's 9 s it had to fix
-    # several at once and ended at 1,409-1,512); the sub-solve around the mix where it gives up
-    dived = generation.dive(started + DIVE_END * budget, params.workers, should_stop)
+    # the dive first, while it has the time to fix one clinician a step (begun after the
+    # sub-solve it has to fix several at once and ends worse); the sub-solve where it gives up
+    dived = generation.dive(started + tuning.dive_end * budget, params.workers, should_stop)
     if dived is not None:
         mix = {(ci, si, pi): 1.0 for ci, cells in dived.items() for si, pi in cells}
     else:
         mix = outcome.xbar
-    found = _rins(rm, expr, mix, RINS_SHARE * budget, params)
+    found = _rins(rm, expr, mix, tuning.rins_share * budget, params)
     if found is not None:
         _hint(rm.model, found)
     return outcome.bound
@@ -1145,7 +1172,7 @@ def _rins(
     params: SolveParams,
 ) -> list[int] | None:
     """A rota near the LP's mix: in a clone of the model, every assignment the mix puts at or
-    below RINS_LOW is fixed to 0 and at or above RINS_HIGH to 1 (domains shrunk, so every
+    below rins_low is fixed to 0 and at or above rins_high to 1 (domains shrunk, so every
     constraint still holds), the rest hinted by rounding and searched. None if nothing found."""
     model = rm.model.clone()
     model.minimize(expr)
@@ -1155,9 +1182,9 @@ def _rins(
         value = xbar.get(key, 0.0)
         hint_vars.append(var.index)
         hint_values.append(int(value > 0.5))
-        if value <= RINS_LOW or value >= RINS_HIGH:
+        if value <= params.tuning.rins_low or value >= params.tuning.rins_high:
             domain = proto.variables[var.index].domain
-            domain[0] = domain[1] = int(value >= RINS_HIGH)
+            domain[0] = domain[1] = int(value >= params.tuning.rins_high)
     proto.solution_hint.vars.extend(hint_vars)
     proto.solution_hint.values.extend(hint_values)
     solver = cp_model.CpSolver()
@@ -1178,14 +1205,14 @@ def _lp_rins(
     params: SolveParams,
 ) -> list[int] | None:
     """Relaxation-induced neighbourhood search: in a clone of the model, every assignment on
-    which the LP's optimum and the rota `values` agree (the LP within LP_AGREE of the rota's 0 or
+    which the LP's optimum and the rota `values` agree (the LP within lp_agree of the rota's 0 or
     1) is fixed, the rest searched from the rota. Returns a better rota, or None."""
     model = rm.model.clone()
     model.minimize(expr)
     proto = model.proto
     for var in rm.variables.x.values():
         value = values[var.index]
-        if abs(lp_values[var.index] - value) <= LP_AGREE:
+        if abs(lp_values[var.index] - value) <= params.tuning.lp_agree:
             domain = proto.variables[var.index].domain
             domain[0] = domain[1] = value
     _hint(model, values)
@@ -1212,11 +1239,11 @@ def _dual_bound(
 ) -> DualBound:
     """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
     solving in a thread for at most `seconds` (once `after` is set)."""
-    weighted = partial(_weighted, problem)
+    total = problem.weights.total
     return DualBound(
         rm.model,
-        weighted(last, rm.parts),
-        [(weighted(t, rm.parts), weighted(t, parts)) for t in below],
+        total(rm.parts, last),
+        [(total(rm.parts, t), total(parts, t)) for t in below],
         seconds,
         after,
     )
@@ -1235,10 +1262,6 @@ def _later(event: threading.Event, when: float, hurry: threading.Event) -> threa
     return go
 
 
-def _weighted(problem: Problem, tier: tuple[str, ...], parts: dict) -> Any:
-    return sum(problem.weights.of(part) * parts[part] for part in tier)
-
-
 def _by_swaps(
     problem: Problem,
     rm: RotaModel,
@@ -1249,13 +1272,14 @@ def _by_swaps(
     free_days: set[date] | None,
     aim: dict[Network, float] | None = None,
 ) -> tuple[Rota, list[int]]:
-    """`rota` improved for fair share by posts changing hands (scheduler.solver.swap, steered towards
-    the networks' minutes `aim` first) in at most SWAP_PARTS_SHARE of `seconds`, with its
+    """`rota` improved for fair share by posts changing hands (scheduler.solver.swap, steered
+    towards the networks' minutes `aim` first) in at most swap_parts_share of `seconds`, with its
     solution of the model, if that lowers the phase's objective; else `rota` and `values`
     themselves. A re-run's fixed days are left as they are."""
     started = time.perf_counter()
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = fair_share_swaps(problem, rota, SWAP_PARTS_SHARE * seconds, params.seed, fixed, aim)
+    swaps = params.tuning.swap_parts_share * seconds
+    swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed, aim)
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
@@ -1272,16 +1296,17 @@ def _by_cost_swaps(
     free_days: set[date] | None,
     slack: tuple[int, int] = (0, 0),
 ) -> tuple[Rota, list[int]]:
-    """`rota` made cheaper by posts handed to clinicians who cost less (scheduler.solver.swap.cost_swaps,
-    fair share no worse, the tiers between within `slack` of their holds, at COST_SWAP_PRICE) in
-    at most SWAP_PARTS_SHARE of `seconds`, with its solution of the model, if that lowers cost;
+    """`rota` made cheaper by posts handed to clinicians who cost less (swap.cost_swaps, fair
+    share no worse, the tiers between within `slack` of their holds, at cost_swap_price) in
+    at most swap_parts_share of `seconds`, with its solution of the model, if that lowers cost;
     else `rota` and `values` themselves."""
     started = time.perf_counter()
-    swaps = _swap_seconds(rm, seconds)
+    swaps = _swap_seconds(rm, seconds, params.tuning)
     if swaps <= 0:
         return rota, values
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = cost_swaps(problem, rota, swaps, params.seed, fixed, slack, COST_SWAP_PRICE)
+    price = params.tuning.cost_swap_price
+    swapped = cost_swaps(problem, rota, swaps, params.seed, fixed, slack, price)
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
@@ -1294,11 +1319,14 @@ def _slack(problem: Problem, phases: list[PhaseResult], rota: Rota) -> tuple[int
     for a tier not held)."""
     held = {ph.tier: ph.value for ph in phases}
     parts = objective_parts(problem, rota)
-    return tuple(
-        max(0, held[tier] - sum(problem.weights.of(p) * parts[p] for p in tier))
-        if tier in held
-        else 0
-        for tier in (next(t for t in GOALS if "even_load" in t), ("preferences",))
+    even_load = next(t for t in GOALS if "even_load" in t)
+    return (
+        max(0, held[even_load] - problem.weights.total(parts, even_load))
+        if even_load in held
+        else 0,
+        max(0, held[("preferences",)] - problem.weights.total(parts, ("preferences",)))
+        if ("preferences",) in held
+        else 0,
     )
 
 
@@ -1312,21 +1340,21 @@ def _swapped_after(
     free_days: set[date] | None,
 ) -> list[int] | None:
     """The last phase's solution `values` with posts changing hands for fair share
-    (scheduler.solver.swap) until `deadline`, as a full solution of the model, if that lowers fair share
-    and the weighted total of the goals; else None. The swaps keep every tier above fair share;
-    cost (the phase's own) and the tiers between may move a little, so the rows `below` that
-    hold those tiers are let go, in the model too once a rota is taken: a lexicographic gain,
-    whose parts the checker reports as they are."""
-    swaps = _swap_seconds(rm, deadline - time.perf_counter())
+    (scheduler.solver.swap) until `deadline`, as a full solution of the model, if that lowers
+    fair share and the weighted total of the goals; else None. The swaps keep every tier above
+    fair share; cost (the phase's own) and the tiers between may move a little, so the rows
+    `below` (row indices of the model) that hold those tiers are let go, in the model too once
+    a rota is taken: a lexicographic gain, whose parts the checker reports as they are."""
+    swaps = _swap_seconds(rm, deadline - time.perf_counter(), params.tuning)
     if swaps <= 0:
         return None
     rota = _values_rota(problem, rm, values)
     fixed = None if free_days is None else (lambda day: day not in free_days)
     swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed)
     before, after = objective_parts(problem, rota), objective_parts(problem, swapped)
-    if after["fair_share"] >= before["fair_share"] or _weighted_total(
+    if after["fair_share"] >= before["fair_share"] or weighted_total(
         problem, after
-    ) >= _weighted_total(problem, before):
+    ) >= weighted_total(problem, before):
         return None
     kept = {row: list(rm.model.proto.constraints[row].linear.domain) for row in below}
     for row in below:
@@ -1340,13 +1368,15 @@ def _swapped_after(
     return found
 
 
-def _swap_seconds(rm: RotaModel, seconds: float) -> float:
+def _swap_seconds(rm: RotaModel, seconds: float, tuning: Tuning) -> float:
     """Of `seconds` for swaps and the completion of their rota into a solution of the model, the
-    swaps' share: SWAP_PARTS_SHARE, and no more than leaves COMPLETION_RESERVE times the last
-    completion's time (0: not worth starting). On a slow machine the ics's completions took 2.5-
-    3.9 s, and the closing swaps, given 0.2 of 4-5 s for theirs, ended the solve 5-7 s late."""
-    swaps = min(SWAP_PARTS_SHARE * seconds, seconds - COMPLETION_RESERVE * rm.completion_seconds)
-    return swaps if swaps >= MIN_SWAP_SECONDS else 0.0
+    swaps' share: swap_parts_share, and no more than leaves completion_reserve times the last
+    completion's time (0: not worth starting), since on a big model a completion takes seconds."""
+    swaps = min(
+        tuning.swap_parts_share * seconds,
+        seconds - tuning.completion_reserve * rm.completion_seconds,
+    )
+    return swaps if swaps >= tuning.min_swap_seconds else 0.0
 
 
 def _let_go(model: cp_model.CpModel, row: int) -> None:
@@ -1363,10 +1393,6 @@ def _values_rota(problem: Problem, rm: RotaModel, values: list[int]) -> Rota:
         for (ci, si, pi), var in rm.variables.x.items()
         if values[var.index]
     )
-
-
-def _weighted_total(problem: Problem, parts: dict[str, int]) -> int:
-    return sum(problem.weights.of(part) * parts[part] for part in PARTS)
 
 
 def _network_minutes(problem: Problem, rm: RotaModel, values: list[float]) -> dict[Network, float]:
@@ -1391,11 +1417,12 @@ def _by_network(
     goal: str = "fair_share",
 ) -> list[int]:
     """The solution `values` (whose assignments are `rota`) re-solved network by network
-    (scheduler.solver.decompose) for `goal`, fair share or cost, in at most `seconds`, if that lowers
-    the phase's objective; else `values` itself."""
+    (scheduler.solver.decompose) for `goal`, fair share or cost, in at most `seconds`, if that
+    lowers the phase's objective; else `values` itself."""
     started = time.perf_counter()
     by_network = network_rota if goal == "fair_share" else network_cost_rota
-    joined = by_network(problem, rota, DECOMPOSE_PARTS_SHARE * seconds, params, should_stop)
+    parts_seconds = params.tuning.decompose_parts_share * seconds
+    joined = by_network(problem, rota, parts_seconds, params, solve, should_stop)
     if joined is None:
         return values
     found = _rota_values(problem, rm, joined, seconds - (time.perf_counter() - started), params)
@@ -1418,9 +1445,7 @@ def _held_tiers(
     first = next(number for number, tier in enumerate(order) if hold_above in tier)
     values = objective_parts(problem, start)
     return {
-        tier: sum(problem.weights.of(part) * values[part] for part in tier)
-        for tier in tiers
-        if order.index(tier) < first
+        tier: problem.weights.total(values, tier) for tier in tiers if order.index(tier) < first
     }
 
 
@@ -1432,7 +1457,7 @@ def _met_bounds(
     rota that keeps the tiers above within what was held for them, the final rota among them."""
     out = []
     for ph in phases:
-        value = sum(problem.weights.of(part) * parts[part] for part in ph.tier)
+        value = problem.weights.total(parts, ph.tier)
         if ph.status is SolveStatus.FEASIBLE and value <= ph.bound:
             ph = replace(ph, status=SolveStatus.OPTIMAL, value=value, bound=value)
         out.append(ph)

@@ -35,7 +35,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.checker import check, format_day
-from scheduler.domain import Problem, SolveParams, SolveStatus
+from scheduler.domain import Problem, SolveStatus
+from scheduler.solver.params import SolveParams
 from web.db import get_db, new_session
 from web.models import AuditEvent, Federation, Job, Rota, RotaAssignment, utcnow
 from web.services.problems import current_dataset
