@@ -392,24 +392,6 @@ class Problem:
     def sessions_by_id(self) -> Mapping[SessionId, Session]:
         return {s.session_id: s for s in self.sessions}
 
-    # The private names the indexes had before, still read by scheduler.cli,
-    # scheduler.io.load and scheduler.solver.rerun.
-    @property
-    def _clinicians(self) -> Mapping[ClinicianId, Clinician]:
-        return self.clinicians_by_id
-
-    @property
-    def _hubs(self) -> Mapping[HubId, Hub]:
-        return self.hubs_by_id
-
-    @property
-    def _practices(self) -> Mapping[PracticeCode, Practice]:
-        return self.practices_by_code
-
-    @property
-    def _sessions(self) -> Mapping[SessionId, Session]:
-        return self.sessions_by_id
-
     @cached_property
     def week_requirements(self) -> dict[WeekKey, WeekRequirement]:
         """The contract's requirement of every network with practices × every ISO week the

@@ -61,7 +61,7 @@ class Absence:
 
     def text(self, problem: Problem | None = None) -> str:
         name = ""
-        if problem is not None and self.clinician_id in problem._clinicians:
+        if problem is not None and self.clinician_id in problem.clinicians_by_id:
             name = f" ({problem.clinician(self.clinician_id).name})"
         return (
             f"{self.clinician_id}{name} away {format_day(self.first, year=False)} to "
@@ -91,7 +91,7 @@ def with_published(problem: Problem, rota: Iterable[Assignment]) -> Problem:
     out, as the loader leaves out such rows of assignments.csv."""
     pins: dict[tuple[str, str], Pin] = {}
     for a in rota:
-        if a.session_id in problem._sessions and a.clinician_id in problem._clinicians:
+        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id:
             key = (a.session_id, a.clinician_id)
             locked = a.locked or (key in pins and pins[key].locked)
             pins[key] = Pin(a.session_id, a.clinician_id, locked)
@@ -104,8 +104,8 @@ def published_rota(problem: Problem) -> Rota:
     taken: dict[tuple[str, int], int] = defaultdict(int)
     out = []
     for pin in problem.published:
-        session = problem._sessions.get(pin.session_id)
-        clinician = problem._clinicians.get(pin.clinician_id)
+        session = problem.sessions_by_id.get(pin.session_id)
+        clinician = problem.clinicians_by_id.get(pin.clinician_id)
         if session is None or clinician is None:
             continue
         accepting = [i for i, p in enumerate(session.posts) if p.accepts(clinician)] or [0]
@@ -256,7 +256,7 @@ def explain_pins(problem: Problem, pins: Iterable[Pin]) -> list[str]:
 
 def pin_label(problem: Problem, pin: Pin) -> str:
     """'pin C1042 → RMC Sat 6 Mar 09:00'."""
-    s = problem._sessions.get(pin.session_id)
+    s = problem.sessions_by_id.get(pin.session_id)
     where = (
         f"{s.hub_id} {format_day(s.date, year=False)} {format_time(s.start)}"
         if s
@@ -346,10 +346,10 @@ def days_to_replan(problem: Problem, rota: Iterable[Assignment]) -> set[date] | 
     for v in check(problem, rota):
         if v.rule == "locked":
             continue
-        if v.session_id is None or v.session_id not in problem._sessions:
+        if v.session_id is None or v.session_id not in problem.sessions_by_id:
             return None
         for sid in (v.session_id, *v.related):
-            if sid in problem._sessions:
+            if sid in problem.sessions_by_id:
                 weeks.add(problem.session(sid).week)
     return {d for d in problem.days() if iso_week(d) in weeks}
 
