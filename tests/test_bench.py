@@ -25,7 +25,8 @@ from scheduler.bench.curtois import (
 from scheduler.bench.runner import alarms, compare_parts, format_table, read_best_known
 from scheduler.checker import objective_parts
 from scheduler.cli import main
-from scheduler.domain import PhaseResult, SolveParams, SolveStatus
+from scheduler.domain import PhaseResult, SolveStatus
+from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
