@@ -70,7 +70,7 @@ from pathlib import Path
 from typing import IO, Any, overload
 from xml.parsers import expat
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from scheduler.domain import (
     DEFAULT_NETWORK,
