@@ -518,8 +518,7 @@ def to_problem(instance: Instance) -> Problem:
         ),
     )
     weights = Weights(
-        **{f.name: 0 for f in dataclasses.fields(Weights)}
-        | {"cover": 1, "requests": 1}
+        **{f.name: 0 for f in dataclasses.fields(Weights)} | {"cover": 1, "requests": 1}
     )
     return Problem(
         practices=(Practice(WARD, "Ward", 1, 1),),
