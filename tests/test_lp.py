@@ -16,7 +16,7 @@ import scheduler.solver.solve as solve_module
 from scheduler.checker import check, objective_parts
 from scheduler.domain import SolveParams, SolveStatus
 from scheduler.solver.lns import _pick_practices
-from scheduler.solver.lp import Relaxation, lp_bound, read_rows
+from scheduler.solver.lp import Relaxation, read_rows
 from scheduler.solver.model import Practices, build_model
 from scheduler.solver.solve import solve
 from tests import builders as b
@@ -30,6 +30,13 @@ def optimum(model: cp_model.CpModel) -> int | None:
         return None
     assert status == cp_model.OPTIMAL
     return round(solver.objective_value)
+
+
+def lp_bound(model: cp_model.CpModel, seconds: float = 5) -> int | None:
+    """The bound a new Relaxation of `model` gives (as the solver's phases take it); None when
+    GLOP finds no optimum or there is no objective."""
+    solution = Relaxation(model).solve(seconds)
+    return None if solution is None else solution.bound
 
 
 def test_bound_is_the_rounded_up_lp_optimum():
@@ -650,7 +657,7 @@ def test_a_dual_bound_held_near_the_final_value_prices_the_held_row():
     """min a with a + b ≥ 10 and the held b ≤ h: held loosely (h = 10) the LP puts b at 10, the
     held row is slack and has no price, and its prices give 0 at h = 4; held at h = 5 they give
     6 at h = 4, the optimum there (why cost's second LP, held at the swapped rota's values,
-    bounds the ics at 109.2 M where the first, held at 569 M of fair share, gives 107.8 M)."""
+    bounds cost more tightly than the first, held where fair share started)."""
     m = cp_model.CpModel()
     a, b = m.new_int_var(0, 10, "a"), m.new_int_var(0, 10, "b")
     m.add(a + b >= 10)
@@ -913,8 +920,7 @@ def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatc
     """On the ics's path cost's phase runs its swaps, then the network parts, then LNS: each step
     takes what it uses from the phase's time once, so LNS (with the closing swaps after it) runs
     to the end of the phase (less the closing swaps'), the time limit less the closing reserve.
-    (The ics, stop 32: the
-    swaps' 21 s were counted twice, and cost's phase ended 21 s early.)"""
+    (Counting the swaps' time twice would end cost's phase early by as much.)"""
     _as_ics(monkeypatch)
     cost_swaps = solve_module._by_cost_swaps
     seen: dict[str, float] = {}
@@ -945,9 +951,8 @@ def test_costs_steps_before_its_search_leave_it_the_rest_of_the_phase(monkeypatc
 
 def test_costs_closing_swaps_keep_their_time_when_the_parts_take_most_of_the_phase(monkeypatch):
     """Cost's closing fair-share swaps get FINAL_SWAP_SHARE of cost's whole phase (at most
-    FINAL_SWAP_SECONDS), kept from the network parts, however much of the phase the parts take.
-    (Stop 34 gave the parts 0.95 of it on the ics; the slot was 5 % of what they left, under a
-    second, and the swaps were skipped, where 2 s of them lowered seed 0's fair share 0.16 M.)"""
+    FINAL_SWAP_SECONDS), kept from the network parts, however much of the phase the parts take:
+    a slot taken from what the parts leave can fall under a second, and the swaps be skipped.)"""
     _as_ics(monkeypatch)
     monkeypatch.setattr(solve_module, "COST_PARTS_SHARE", 0.95)
     monkeypatch.setattr(solve_module, "COST_PARTS_SHARE_PRICED", 0.95)
