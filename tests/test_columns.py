@@ -1,5 +1,6 @@
-"""Column generation by clinician (scheduler.solver.columns): its bound never exceeds an optimum, its
-dive gives rotas the checker accepts, and it applies only where a tier splits by clinician."""
+"""Column generation by clinician (scheduler.solver.columns): its bound never exceeds an
+optimum, its dive gives rotas the checker accepts, and it applies only where a tier splits by
+clinician."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ of their rules ("columns"):
 - the **master LP** (GLOP) picks a convex mix of each clinician's columns and pays each post's
   penalty on how many the mix puts there (a convex, piecewise-linear function of that number:
   under- and over-cover, the shortfall below `min`);
-- **pricing** asks each clinician's own CP-SAT model (built by scheduler.solver.model from a problem with
-  that clinician alone, so the rules are the engine's own methods) for the rota of least
-  reduced cost under the master's prices of the posts, and adds it as a column;
+- **pricing** asks each clinician's own CP-SAT model (built by scheduler.solver.model from a
+  problem with that clinician alone, so the rules are the engine's own methods) for the rota of
+  least reduced cost under the master's prices of the posts, and adds it as a column;
 - the **bound** is Lagrangian: for any prices y, Σ over clinicians of min(cost − y·x) plus Σ over
   posts of min over f of (penalty(f) + y·f) is at most every rota's objective. The prices are
   rounded to 1/SCALE before pricing and the same rounded prices are used in the posts' part,

@@ -316,10 +316,10 @@ def _presolved_message(reduced: Any) -> linear_solver_pb2.MPModelProto:
 
 
 class Relaxation:
-    """The LP relaxation of a CP-SAT model that only ever grows (the phases of scheduler.solver.solve
-    add held tiers and cuts): each solve first takes in the variables and constraints added
-    since the last, then solves for the model's current objective. GLOP starts from its last
-    basis, so the later phases' LPs cost a fraction of the first."""
+    """The LP relaxation of a CP-SAT model that only ever grows (the phases of
+    scheduler.solver.solve add held tiers and cuts): each solve first takes in the variables and
+    constraints added since the last, then solves for the model's current objective. GLOP
+    starts from its last basis, so the later phases' LPs cost a fraction of the first."""
 
     def __init__(
         self, model: cp_model.CpModel, keep_rows: bool = False, *, tuning: LpTuning = LpTuning()

@@ -42,7 +42,7 @@ class Step:
     """One sub-solve: the solver's status, the whole solution (None without one) and its
     objective, and the small model's size."""
 
-    status: int
+    status: cp_model.CpSolverStatus
     values: np.ndarray | None
     objective: int | None
     variables: int
