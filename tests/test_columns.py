@@ -1,5 +1,6 @@
-"""Column generation by clinician (scheduler.solver.columns): its bound never exceeds an optimum, its
-dive gives rotas the checker accepts, and it applies only where a tier splits by clinician."""
+"""Column generation by clinician (scheduler.solver.columns): its bound never exceeds an
+optimum, its dive gives rotas the checker accepts, and it applies only where a tier splits by
+clinician."""
 
 from __future__ import annotations
 
@@ -12,18 +13,10 @@ import pytest
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-import scheduler.solver.columns as column_generation
 from scheduler.bench.curtois import parse_instance, read_instance, to_problem
 from scheduler.checker import check, objective_parts
 from scheduler.domain import Assignment, Pin, SolveStatus
-from scheduler.solver.columns import (
-    MASTER_SECONDS,
-    SCALE,
-    TAIL,
-    ColumnGeneration,
-    applies,
-    post_penalty,
-)
+from scheduler.solver.columns import SCALE, ColumnGeneration, ColumnTuning, applies, post_penalty
 from scheduler.solver.model import build_model
 from scheduler.solver.params import SolveParams
 from scheduler.solver.solve import solve
@@ -31,6 +24,7 @@ from tests import builders as b
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "curtois"
 TIER = ("cover", "requests")
+TUNING = ColumnTuning()
 
 
 def random_instance(seed: int) -> str:
@@ -137,7 +131,7 @@ def test_generation_bounds_and_dives_to_a_checked_rota(seed):
     assert result.bound is not None and result.lp_value is not None
     assert result.bound <= best
     # converged: the bound is next to the LP, which no rota beats either
-    assert result.bound >= result.lp_value - TAIL
+    assert result.bound >= result.lp_value - TUNING.tail
     assert result.lp_value <= best + 1e-6
     # the mix is a mix of rotas that each work one session a day at most
     per_day: dict[tuple[int, object], float] = {}
@@ -167,32 +161,30 @@ def lowered_by_one_more_round(generation: ColumnGeneration) -> bool:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_settled_generation_ends_with_the_master_lp_at_its_optimum(monkeypatch, seed):
-    """With `settle` the rounds go on after the bound has met the LP (within TAIL) until a round
+def test_settled_generation_ends_with_the_master_lp_at_its_optimum(seed):
+    """With `settle` the rounds go on after the bound has met the LP (within `tail`) until a round
     at the master's duals no longer lowers it, or the bound meets it; they end well before
     their deadline, and no LP of the same rules is lower."""
-    monkeypatch.setattr(
-        column_generation, "SETTLE_SHARE", 1000.0
-    )  # no cap on the settling rounds' time
+    uncapped = ColumnTuning(settle_share=1000.0)  # no cap on the settling rounds' time
     problem = to_problem(parse_instance(random_instance(seed), f"random{seed}"))
     plain = ColumnGeneration(problem, build_model(problem), TIER)
     if plain.run(time.perf_counter() + 30).lp_value is None:
         pytest.skip("drawn infeasible")
-    settled = ColumnGeneration(problem, build_model(problem), TIER)
+    settled = ColumnGeneration(problem, build_model(problem), TIER, tuning=uncapped)
     started = time.perf_counter()
     result = settled.run(started + 60, settle=True)
     assert time.perf_counter() - started < 30
     assert result.lp_value is not None and result.lp_value <= plain.lp_value + 1e-6
     assert (
-        settled.lagrangian_value >= result.lp_value - column_generation.SETTLED
+        settled.lagrangian_value >= result.lp_value - uncapped.settled
         or not lowered_by_one_more_round(settled)
     )
 
 
 def test_instance8_settled_lp_is_lower_than_where_the_bound_met_it():
     """Curtois Instance8: the bound meets the LP's ceiling while rounds would still lower the
-    LP; its dive from that LP ended at 1,404-1,411 in every run, from the settled one
-    (with backing out of jumps) at 1,312."""
+    LP. A dive needs the settled LP: from the LP where the bound met it, the dive ends far
+    above the optimum."""
     problem = to_problem(read_instance(DATA / "Instance8.txt"))
     plain = ColumnGeneration(problem, build_model(problem), TIER)
     plain.run(time.perf_counter() + 60, workers=2)
@@ -203,18 +195,18 @@ def test_instance8_settled_lp_is_lower_than_where_the_bound_met_it():
 
 
 @pytest.mark.parametrize(("name", "best"), [("Instance1", 607), ("Instance3", 1001)])
-def test_a_dive_backs_out_of_steps_that_raise_the_lp(monkeypatch, name, best):
+def test_a_dive_backs_out_of_steps_that_raise_the_lp(name, best):
     """With no jump allowed, each step that raises the master LP is undone (up to
-    DIVE_BACKTRACKS) and its rotas barred: the dive still gives a whole, checked rota, and
+    dive_backtracks) and its rotas barred: the dive still gives a whole, checked rota, and
     no barred rota is in it. (These two dives raise the LP at some steps; one pricing thread
     keeps the columns, and so the steps, the same from run to run.)"""
-    monkeypatch.setattr(column_generation, "DIVE_JUMP_SHARE", 0.0)
+    no_jump = ColumnTuning(dive_jump_share=0.0)
     problem = to_problem(read_instance(DATA / f"{name}.txt"))
-    generation = ColumnGeneration(problem, build_model(problem), TIER)
+    generation = ColumnGeneration(problem, build_model(problem), TIER, tuning=no_jump)
     generation.run(time.perf_counter() + 30, workers=1, settle=True)
     dived = generation.dive(time.perf_counter() + 30, workers=1)
     assert dived is not None and set(dived) == set(generation.clinicians)
-    assert 1 <= len(generation.barred) <= column_generation.DIVE_BACKTRACKS
+    assert 1 <= len(generation.barred) <= no_jump.dive_backtracks
     assert not any((ci, cells) in generation.barred for ci, cells in dived.items())
     rota = rota_of(problem, dived)
     assert check(problem, rota) == []
@@ -222,7 +214,7 @@ def test_a_dive_backs_out_of_steps_that_raise_the_lp(monkeypatch, name, best):
 
 
 def test_a_rebuilt_master_keeps_the_dives_fixed_and_barred_rotas():
-    """GLOP may be rebuilt from its columns mid-dive (MASTER_SECONDS): the rotas fixed and
+    """GLOP may be rebuilt from its columns mid-dive (master_seconds): the rotas fixed and
     barred keep their bounds in the new master (a bar set on the old one's variable crashed
     the process)."""
     problem = to_problem(read_instance(DATA / "Instance1.txt"))
@@ -259,7 +251,7 @@ def test_instance1_generation_converges_below_its_optimum():
     assert result.lp_value is not None and result.bound is not None
     # 558 here: the Dantzig-Wolfe LP's own optimum, a tenth under the proven 607 (the compact
     # model's LP, scheduler.solver.lp, proves far less on the bigger instances)
-    assert result.bound >= result.lp_value - TAIL
+    assert result.bound >= result.lp_value - TUNING.tail
     assert 500 <= result.bound <= 607
 
 
@@ -273,7 +265,7 @@ def test_solve_with_columns_is_checked_and_proven():
     assert all(result.solver_parts[p] == result.parts[p] for p in TIER)
 
 
-def test_applies_only_to_a_first_tier_that_splits_by_clinician(monkeypatch):
+def test_applies_only_to_a_first_tier_that_splits_by_clinician():
     problem = to_problem(read_instance(DATA / "Instance1.txt"))
     rm = build_model(problem)
     assert applies(problem, rm, TIER, first=True)
@@ -296,8 +288,10 @@ def test_applies_only_to_a_first_tier_that_splits_by_clinician(monkeypatch):
         ),
     )
     assert not applies(unweighted, build_model(unweighted), TIER, first=True)  # requests alone
-    monkeypatch.setattr("scheduler.solver.columns.MOST_VARIABLES", len(rm.variables.x) - 1)
-    assert not applies(problem, rm, TIER, first=True)  # too big to build a model per clinician
+    smaller = ColumnTuning(most_variables=len(rm.variables.x) - 1)
+    assert not applies(
+        problem, rm, TIER, first=True, tuning=smaller
+    )  # too big to build a model per clinician
 
 
 def test_switched_off_columns_give_the_same_optimum():
@@ -311,7 +305,7 @@ def test_switched_off_columns_give_the_same_optimum():
 
 def test_a_master_solve_is_time_limited_and_solved_anew_when_glop_stops():
     """GLOP once ran for minutes from its last basis in a dive on Instance8: each solve from the
-    last basis now has MASTER_SECONDS, and one that stops is solved again from scratch."""
+    last basis now has master_seconds, and one that stops is solved again from scratch."""
     problem = to_problem(read_instance(DATA / "Instance2.txt"))
     generation = ColumnGeneration(problem, build_model(problem), TIER)
     result = generation.run(time.perf_counter() + 30, workers=2)
@@ -330,6 +324,6 @@ def test_a_master_solve_is_time_limited_and_solved_anew_when_glop_stops():
     stopped = Stopped(generation.lp)
     generation.lp = stopped
     value = generation._solve_master(time.perf_counter() + 30)
-    assert stopped.limits == [round(1000 * MASTER_SECONDS)]
+    assert stopped.limits == [round(1000 * TUNING.master_seconds)]
     assert generation.lp is not stopped  # built anew from its columns
     assert value == pytest.approx(result.lp_value)

@@ -12,7 +12,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.checker import check, objective_parts
 from scheduler.domain import Assignment
-from scheduler.solver.lns import improve
+from scheduler.solver.lns import LnsTuning, improve
 from scheduler.solver.model import build_model
 from tests import builders as b
 
@@ -237,13 +237,11 @@ def _two_practices_problem():
 
 
 def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
-    """Past CUT_VARIABLES (the ics; here every model) each step solves a small model cut out of
-    the whole (scheduler.solver.submodel): what it returns is still a whole solution, valid, with the
-    held parts held and the checker's objective."""
-    import scheduler.solver.lns as lns
+    """Past cut_variables (a large model; here every model) each step solves a small model cut
+    out of the whole (scheduler.solver.submodel): what it returns is still a whole solution,
+    valid, with the held parts held and the checker's objective."""
     from scheduler.solver.submodel import SubModels
 
-    monkeypatch.setattr(lns, "CUT_VARIABLES", 0)
     steps = []
     solve = SubModels.solve
 
@@ -255,7 +253,17 @@ def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
     monkeypatch.setattr(SubModels, "solve", counted)
     p = _two_practices_problem()
     rm, cost, values, start = _dearest_start(p)
-    outcome = improve(p, rm, cost, values, start, time.perf_counter() + 3, seed=1, workers=2)
+    outcome = improve(
+        p,
+        rm,
+        cost,
+        values,
+        start,
+        time.perf_counter() + 3,
+        seed=1,
+        workers=2,
+        tuning=LnsTuning(cut_variables=0),
+    )
     assert steps and all(0 < step.variables < len(values) for step in steps)
     assert outcome.improvements > 0 and outcome.objective < start
     assert len(outcome.values) == len(values)
@@ -326,95 +334,3 @@ def test_a_model_with_enforced_rows_is_not_cut():
     m.add(x + y >= 1).only_enforce_if(x)
     m.minimize(x + y)
     assert SubModels.read(m, [x.index, y.index]) is None
-
-
-def test_a_role_neighbourhood_frees_the_clinicians_one_kind_of_post_accepts_over_days(monkeypatch):
-    """Each role neighbourhood frees, over a window of consecutive days, the clinicians of the
-    roles one kind of post accepts (here GP; ANP or practice nurse; HCA), in every practice."""
-    import random
-
-    import scheduler.solver.lns as lns
-    from scheduler.solver.lns import _Draw, _role_groups, _Shared
-
-    p, rm = _three_kinds_problem()
-    items = [(p.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()]
-    groups = _role_groups(p, items)
-    roles = [
-        {p.clinicians[ci].role_key for (_, ci, _), on in zip(items, g, strict=True) if on}
-        for g in groups
-    ]
-    assert sorted(map(sorted, roles)) == [["anp", "practice nurse"], ["gp"], ["hca"]]
-    draw = _Draw(items, None, _Shared([], 0, 0.0), groups=groups)
-    monkeypatch.setattr(lns, "ROLE_SHARE", 1.0)
-    rng, seen = random.Random(4), set()
-    for _ in range(60):
-        free = draw.free(rng, [])
-        assert free.any() and draw.kind == "role"
-        freed = [items[k] for k in np.flatnonzero(free)]
-        assert {p.clinicians[ci].role_key for _, ci, _ in freed} <= roles[draw.group]
-        days = sorted({d for d, _, _ in freed})
-        window = [d for d in draw.days if days[0] <= d <= days[-1]]
-        # every item of the group in the window is freed: the window is whole
-        assert sum(
-            1 for (d, _, _), on in zip(items, groups[draw.group], strict=True) if on and d in window
-        ) == len(freed)
-        seen.add(draw.group)
-        draw.adapt(solved=True)
-    assert seen == {0, 1, 2}
-    assert max(draw.group_share) == 1.0  # solved every time: grown to the whole horizon
-
-
-def test_lns_by_roles_alone_evens_the_practices_and_keeps_every_rule(monkeypatch):
-    """Fair share's search with every step a role neighbourhood: it still returns whole valid
-    rotas, lowers the goal from the least fair rota, and the checker agrees with its value."""
-    import scheduler.solver.lns as lns
-
-    monkeypatch.setattr(lns, "ROLE_SHARE", 1.0)
-    p, rm = _three_kinds_problem()
-    fair = rm.parts["fair_share"]
-    rm.model.add(rm.parts["unfilled_min"] == 0)
-    rm.model.minimize(-fair)
-    unfair = cp_model.CpSolver()
-    assert unfair.solve(rm.model) == cp_model.OPTIMAL
-    values, start = list(unfair.response_proto.solution), round(unfair.value(fair))
-    rm.objective.scale_fair_share()
-    rm.model.minimize(fair)
-    groups = rm.objective.practice_groups()
-    assert groups is not None
-    outcome = improve(
-        p, rm, fair, values, start, time.perf_counter() + 3, seed=2, workers=2, practices=groups
-    )
-    assert outcome.improvements > 0 and outcome.objective < start
-    rota = [
-        Assignment(p.sessions[si].session_id, pi, p.clinicians[ci].clinician_id)
-        for (ci, si, pi), var in rm.variables.x.items()
-        if outcome.values[var.index]
-    ]
-    assert check(p, rota) == []
-    assert objective_parts(p, rota)["fair_share"] == outcome.objective
-
-
-def _three_kinds_problem():
-    """Three practices; GP posts, posts for an ANP or a practice nurse, HCA posts."""
-    practices = [b.practice("P1", 3_000), b.practice("P2", 6_000), b.practice("P3", 9_000)]
-    clinicians = []
-    for k in range(9):
-        code = f"P{1 + k % 3}"
-        clinicians.append(b.clinician(f"G{k}", practice_code=code, max_sessions_per_week=2))
-        role = ("ANP", "Practice Nurse", "HCA")[k // 3]
-        clinicians.append(
-            b.clinician(f"X{k}", role=role, practice_code=code, max_sessions_per_week=2)
-        )
-    days = [
-        b.MONDAY + timedelta(days=k)
-        for k in range(12)
-        if (b.MONDAY + timedelta(days=k)).weekday() < 5
-    ]
-    sessions = [
-        b.evening(
-            d, "H1", b.post("GP"), b.post("ANP;Practice Nurse"), b.post("HCA", min=0, target=1)
-        )
-        for d in days
-    ]
-    p = b.problem(clinicians=clinicians, practices=practices, sessions=sessions)
-    return p, build_model(p)

@@ -87,7 +87,8 @@ def test_skill_missing_is_infeasible_when_pinned():
 
 
 def test_availability_unavailable_is_infeasible_when_pinned():
-    """`availability`: a pin on a date marked U cannot be kept; a window covering the session can."""
+    """`availability`: a pin on a date marked U cannot be kept; a window covering the session
+    can."""
     s = b.evening(MON)
     off = b.offers(("C1", MON, "U"))
     assert_infeasible(b.problem(sessions=[s], availability=off, published=pins((s, "C1"))))

@@ -1,5 +1,5 @@
-"""Fair share by swaps (scheduler.solver.swap): posts change hands between practices of the same role,
-never breaking a rule, never worsening fair share or any goal above it."""
+"""Fair share by swaps (scheduler.solver.swap): posts change hands between practices of the
+same role, never breaking a rule, never worsening fair share or any goal above it."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ of their rules ("columns"):
 - the **master LP** (GLOP) picks a convex mix of each clinician's columns and pays each post's
   penalty on how many the mix puts there (a convex, piecewise-linear function of that number:
   under- and over-cover, the shortfall below `min`);
-- **pricing** asks each clinician's own CP-SAT model (built by scheduler.solver.model from a problem with
-  that clinician alone, so the rules are the engine's own methods) for the rota of least
-  reduced cost under the master's prices of the posts, and adds it as a column;
+- **pricing** asks each clinician's own CP-SAT model (built by scheduler.solver.model from a
+  problem with that clinician alone, so the rules are the engine's own methods) for the rota of
+  least reduced cost under the master's prices of the posts, and adds it as a column;
 - the **bound** is Lagrangian: for any prices y, Σ over clinicians of min(cost − y·x) plus Σ over
   posts of min over f of (penalty(f) + y·f) is at most every rota's objective. The prices are
   rounded to 1/SCALE before pricing and the same rounded prices are used in the posts' part,
@@ -44,52 +44,53 @@ from ortools.sat.python import cp_model
 from scheduler.domain import Problem
 from scheduler.solver.model import Constraints, Objective, RotaModel, Variables, locked_pairs
 
-# Building every clinician's own model costs about as much as building the whole one again; past
-# this many assignment variables that is more than a phase should spend before it searches.
-MOST_VARIABLES = 100_000
 # Prices are whole multiples of 1/SCALE in the pricing models and in the bound.
 SCALE = 10_000
 # Parts a tier may hold for column generation to apply.
 SEPARABLE = frozenset({"unfilled_min", "cover", "requests"})
-# Share of the best-bound prices in the stabilised prices.
-SMOOTHING = 0.5
-# Each pricing solve stops after this long (its bound still counts).
-PRICING_SECONDS = 2.0
-# Column generation stops once its bound is within this of the master LP (its tail adds at most
-# one to the integer bound: Curtois Instance7 spent 25 s on 120 rounds closing 1,054 to 1,054.08).
-TAIL = 0.5
-# A dive starts from the master LP at its optimum: column generation whose bound has met the
-# LP's (TAIL) goes on until no column prices out at the master's duals. (Curtois Instance8: the
-# dive from the LP as it stood when the bound met it ended at 1,404-1,411 in every run, near
-# 1,300 in none; settled, 2.0 s later, 1,305 in six runs of seven and 1,418 in the other.)
-# ... for at most this share of the time the rounds had taken by then (Instance1-3: columns at
-# the optimum's duals tie with those in the pool, and rounds went on for the whole of their time;
-# Instance8 settles in three rounds, about 1 s after 10 s; where the dive then gives up, as on
-# Instance9 and 12, the time is lost to the search).
-SETTLE_SHARE = 0.2
-# ... or until the Lagrangian bound (unrounded) is within this of the master LP.
-SETTLED = 1e-3
-# Rounds of pricing after each step of a dive (Curtois Instance8 after one column a step: 1,304
-# with 5 rounds, 1,614-1,710 with 2-3).
-DIVE_ROUNDS = 5
-# A step whose rotas raise the master LP by more than this share of its value at the dive's
-# start is undone and those rotas barred, at most DIVE_BACKTRACKS times a dive.
-DIVE_JUMP_SHARE = 0.02
-DIVE_BACKTRACKS = 5
-# ... and the most clinicians a step fixes before the dive gives up.
-DIVE_MOST_A_STEP = 3
-# A master LP solve takes a tenth of a second or less (Curtois Instance8); one from the last
-# basis that takes longer than this is stopped and solved again from scratch. (In a dive on
-# Instance8 GLOP once ran for minutes from its last basis, and nothing stopped it.)
-MASTER_SECONDS = 2.0
-# A column that a pricing solve finds on its way to the best one is kept too, up to this many
-# a clinician a round.
-COLUMNS_PER_ROUND = 3
+
+
+@dataclass(frozen=True)
+class ColumnTuning:
+    """Column generation's limits and step sizes."""
+
+    # Most assignment variables for which building one model per clinician is worth its time.
+    most_variables: int = 100_000
+    # Share of the best-bound prices in the stabilised prices.
+    smoothing: float = 0.5
+    # Seconds each pricing solve may take (its proven bound still counts when it stops).
+    pricing_seconds: float = 2.0
+    # The rounds end once the bound is this close to the master LP (it could rise by one at most).
+    tail: float = 0.5
+    # Share of the rounds' time so far that settling the master LP for a dive may add.
+    settle_share: float = 0.2
+    # Settling ends once the unrounded bound is this close to the master LP (then at its optimum).
+    settled: float = 1e-3
+    # Rounds of pricing after each step of a dive, so the master LP can follow what was fixed.
+    dive_rounds: int = 5
+    # A dive step that raises the master LP by more than this share of its start is undone.
+    dive_jump_share: float = 0.02
+    # Most steps a dive undoes before it keeps whatever its steps cost.
+    dive_backtracks: int = 5
+    # Most clinicians one dive step may fix before the dive gives up (it would be mere rounding).
+    dive_most_a_step: int = 3
+    # Seconds a master LP solve from its last basis may take before it is solved from scratch.
+    master_seconds: float = 2.0
+    # Rotas kept per clinician and round from a pricing solve (the best and those on the way).
+    columns_per_round: int = 3
+
 
 Cell = tuple[int, int]  # (session index, post index)
 
 
-def applies(problem: Problem, rm: RotaModel, tier: tuple[str, ...], first: bool) -> bool:
+def applies(
+    problem: Problem,
+    rm: RotaModel,
+    tier: tuple[str, ...],
+    first: bool,
+    *,
+    tuning: ColumnTuning = ColumnTuning(),
+) -> bool:
     """Whether column generation can bound and guide this tier (see the module's docstring)."""
     weighted = [part for part in tier if problem.weights.of(part) > 0]
     return (
@@ -98,7 +99,7 @@ def applies(problem: Problem, rm: RotaModel, tier: tuple[str, ...], first: bool)
         and set(weighted) <= SEPARABLE
         and "cover" in weighted
         and not isinstance(rm.parts["cover"], int)  # some post has weighted cover
-        and len(rm.variables.x) <= MOST_VARIABLES
+        and len(rm.variables.x) <= tuning.most_variables
         and not problem.published
         and all(hub.rooms is None for hub in problem.hubs)
         and len(rm.variables.sessions_of) >= 2
@@ -153,8 +154,16 @@ def post_penalty(
 class ColumnGeneration:
     """The master LP, the pricing models and the bound; `run` until a deadline."""
 
-    def __init__(self, problem: Problem, rm: RotaModel, tier: tuple[str, ...]):
+    def __init__(
+        self,
+        problem: Problem,
+        rm: RotaModel,
+        tier: tuple[str, ...],
+        *,
+        tuning: ColumnTuning = ColumnTuning(),
+    ):
         self.problem, self.rm, self.tier = problem, rm, tier
+        self.tuning = tuning
         self.request_weight = problem.weights.of("requests") if "requests" in tier else 0
         # every post, also those nobody may fill (their penalty is a constant of the bound)
         self.cells: list[Cell] = [
@@ -227,7 +236,7 @@ class ColumnGeneration:
         )
         lp = self.lp = pywraplp.Solver.CreateSolver("GLOP")
         # without preprocessing GLOP starts each solve from the last basis (new columns keep it
-        # primal feasible); with it, every round solved from scratch (1 s a round on Instance12)
+        # primal feasible); with it, every round is solved from scratch
         lp.SetSolverSpecificParametersAsString("use_preprocessing: false")
         inf = lp.infinity()
         objective = lp.Objective()
@@ -305,7 +314,7 @@ class ColumnGeneration:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = max(0.05, seconds)
-        solver.parameters.solution_pool_size = COLUMNS_PER_ROUND
+        solver.parameters.solution_pool_size = self.tuning.columns_per_round
         solver.parameters.cp_model_presolve = False
         solver.parameters.fill_additional_solutions_in_response = True
         status = solver.solve(pricing.model)
@@ -360,123 +369,166 @@ class ColumnGeneration:
         settle: bool = False,
     ) -> ColumnResult:
         """Rounds of pricing until `deadline` (perf_counter seconds) or until the bound can
-        rise no more than its tail (TAIL). With `settle` (a dive follows), the rounds go on past
-        that until a round at the master's duals no longer lowers the LP (nothing prices out,
-        or what does leaves the LP where it was) or the bound meets the LP (SETTLED), for at
-        most SETTLE_SHARE of the time so far: the dive needs the master LP at its optimum, not
-        only the bound. The result's mix is still the LP's where the bound met it (the
-        sub-solve around it, where the dive gives up, did worse from the settled one)."""
+        rise no more than its tail (the tuning's `tail`). With `settle` (a dive follows), the
+        rounds go on past that until a round at the master's duals no longer lowers the LP
+        (nothing prices out, or what does leaves the LP where it was) or the bound meets the LP
+        (`settled`), for at most `settle_share` of the time so far: the dive needs the master LP
+        at its optimum, not only the bound. The result's mix is still the LP's where the bound
+        met it (the sub-solve around it, where the dive gives up, does worse from the settled
+        one)."""
         started = time.perf_counter()
-        settling = False
-        mix: dict[tuple[int, int, int], float] | None = None  # the result's (see `settle`)
-        rounds = 0
-        lp_value: float | None = None
-        # first prices: every cell at its first unit's worth, so each clinician offers a full rota
-        duals = {
+        rounds = _Rounds(deadline, self._first_duals())
+        try:
+            while time.perf_counter() < rounds.deadline and not (stop is not None and stop()):
+                if self._round(rounds, started, workers, on_bound, settle):
+                    break
+        except _Infeasible:
+            pass
+        self.lp_value = rounds.lp_value
+        mix = rounds.mix
+        if mix is None and rounds.lp_value is not None:
+            mix = self.xbar()
+        return ColumnResult(
+            self.best_bound,
+            rounds.lp_value,
+            mix or {},
+            None,
+            rounds.count,
+            sum(len(v) for v in self.lambdas.values()),
+            time.perf_counter() - started,
+        )
+
+    def _first_duals(self) -> dict[Cell, float]:
+        """The first round's prices: every cell at its first unit's worth, so that each
+        clinician offers a full rota."""
+        return {
             cell: max(0, self.penalties[cell][0][1] - self.penalties[cell][1][1])
             / max(1, self.penalties[cell][1][0])
             if len(self.penalties[cell]) > 1
             else 0.0
             for cell in self.cells
         }
-        smoothing = 0.0
-        center_bound: int | None = None
-        best_scaled: int | None = None
-        try:
-            while time.perf_counter() < deadline and not (stop is not None and stop()):
-                rounds += 1
-                raw = {cell: round(SCALE * value) for cell, value in duals.items()}
-                if self.center is not None and smoothing > 0:
-                    prices = {
-                        cell: round(smoothing * self.center[cell] + (1 - smoothing) * raw[cell])
-                        for cell in self.cells
-                    }
-                else:
-                    prices = raw
-                scaled, columns = self.lagrangian(prices, deadline, workers)
-                if scaled is not None:
-                    best_scaled = scaled if best_scaled is None else max(best_scaled, scaled)
-                    self.lagrangian_value = best_scaled / SCALE
-                    bound = -(-scaled // SCALE)
-                    if self.best_bound is None or bound > self.best_bound:
-                        self.best_bound = bound
-                        if on_bound is not None:
-                            on_bound(bound)
-                    # the centre of stabilisation: the best prices met since the master's duals
-                    # took over (the first round's prices only get every clinician started)
-                    if rounds > 1 and (center_bound is None or bound > center_bound):
-                        self.center, center_bound = prices, bound
-                priced_out = lp_value is not None and any(
-                    cost - sum(duals[c] for c in cells) - self._convexity_dual[ci] < -1e-6
-                    for ci, found in columns.items()
-                    for cells, cost in found
-                )
-                if settling and smoothing == 0.0 and not priced_out:
-                    break  # settled: nothing prices out at the master's duals, so its LP is at
-                    # the optimum (this round's columns, which tie at best, are left out: they
-                    # could move a degenerate master to other duals)
-                added = sum(
-                    self.add_column(ci, cells, cost)
-                    for ci, found in columns.items()
-                    for cells, cost in found
-                )
-                before, lp_value = lp_value, self._solve_master(deadline)
-                if lp_value is None:
-                    break
-                if (
-                    settling
-                    and smoothing == 0.0
-                    and before is not None
-                    and lp_value > before - 1e-6
-                ):
-                    break  # the columns that price out at the master's duals no longer lower
-                    # it: a degenerate master whose duals only move from round to round
-                duals = self.duals
-                if (
-                    not settling
-                    and best_scaled is not None
-                    and (
-                        -(-best_scaled // SCALE) >= math.ceil(lp_value - 1e-6)
-                        or lp_value - best_scaled / SCALE < TAIL
-                    )
-                ):
-                    # the bound is the LP's rounded up, or next to the LP: rounds ahead could
-                    # raise it by one at most
-                    if not settle:
-                        break
-                    settling = True
-                    mix = self.xbar()
-                    deadline = min(
-                        deadline,
-                        time.perf_counter() + SETTLE_SHARE * (time.perf_counter() - started),
-                    )
-                if (
-                    settling
-                    and best_scaled is not None
-                    and lp_value - best_scaled / SCALE < SETTLED
-                ):
-                    break  # settled: the bound meets the LP, which is then at its optimum (a
-                    # degenerate master may still have duals at which some rota prices out)
-                if added == 0 and smoothing == 0.0 and rounds > 1:
-                    break
-                # stabilise from the second round; a round that priced nothing out at the raw
-                # duals goes back to them, and so do the rounds that settle the LP (smoothing
-                # is for the bound)
-                smoothing = SMOOTHING if (priced_out or rounds == 1) and not settling else 0.0
-        except _Infeasible:
-            pass
-        self.lp_value = lp_value
-        if mix is None and lp_value is not None:
-            mix = self.xbar()
-        return ColumnResult(
-            self.best_bound,
-            lp_value,
-            mix or {},
-            None,
-            rounds,
-            sum(len(v) for v in self.lambdas.values()),
-            time.perf_counter() - started,
+
+    def _round(
+        self,
+        rounds: _Rounds,
+        started: float,
+        workers: int,
+        on_bound: Callable[[int], None] | None,
+        settle: bool,
+    ) -> bool:
+        """One round: price every clinician, take the bound, add the columns and solve the
+        master LP. True when the rounds are to end."""
+        rounds.count += 1
+        prices = self._stabilised(rounds)
+        scaled, columns = self.lagrangian(prices, rounds.deadline, workers)
+        if scaled is not None:
+            self._take_bound(rounds, scaled, prices, on_bound)
+        found = [(ci, cells, cost) for ci, rotas in columns.items() for cells, cost in rotas]
+        priced_out = rounds.lp_value is not None and any(
+            self._reduced_cost(ci, cells, cost, rounds.duals) < -1e-6 for ci, cells, cost in found
         )
+        if rounds.settling and rounds.smoothing == 0.0 and not priced_out:
+            return True  # settled: nothing prices out at the master's duals, so its LP is at
+            # the optimum (this round's columns, which tie at best, are left out: they could
+            # move a degenerate master to other duals)
+        added = sum(self.add_column(ci, cells, cost) for ci, cells, cost in found)
+        before, rounds.lp_value = rounds.lp_value, self._solve_master(rounds.deadline)
+        if rounds.lp_value is None:
+            return True
+        if self._master_ends_rounds(rounds, before, started, settle):
+            return True
+        if added == 0 and rounds.smoothing == 0.0 and rounds.count > 1:
+            return True
+        # stabilise from the second round; a round that priced nothing out at the raw duals
+        # goes back to them, and so do the rounds that settle the LP (smoothing is for the bound)
+        rounds.smoothing = (
+            self.tuning.smoothing
+            if (priced_out or rounds.count == 1) and not rounds.settling
+            else 0.0
+        )
+        return False
+
+    def _stabilised(self, rounds: _Rounds) -> dict[Cell, int]:
+        """This round's prices (× SCALE): the duals, mixed with the centre's while smoothing."""
+        raw = {cell: round(SCALE * value) for cell, value in rounds.duals.items()}
+        if self.center is not None and rounds.smoothing > 0:
+            smoothing = rounds.smoothing
+            return {
+                cell: round(smoothing * self.center[cell] + (1 - smoothing) * raw[cell])
+                for cell in self.cells
+            }
+        return raw
+
+    def _take_bound(
+        self,
+        rounds: _Rounds,
+        scaled: int,
+        prices: dict[Cell, int],
+        on_bound: Callable[[int], None] | None,
+    ) -> None:
+        """Record the bound SCALE × `scaled` that `prices` gave, and move the centre of
+        stabilisation to them if they are the best since the master's duals took over (the
+        first round's prices only get every clinician started)."""
+        best = scaled if rounds.best_scaled is None else max(rounds.best_scaled, scaled)
+        rounds.best_scaled = best
+        self.lagrangian_value = best / SCALE
+        bound = -(-scaled // SCALE)
+        if self.best_bound is None or bound > self.best_bound:
+            self.best_bound = bound
+            if on_bound is not None:
+                on_bound(bound)
+        if rounds.count > 1 and (rounds.center_bound is None or bound > rounds.center_bound):
+            self.center, rounds.center_bound = prices, bound
+
+    def _master_ends_rounds(
+        self, rounds: _Rounds, before: float | None, started: float, settle: bool
+    ) -> bool:
+        """After a master solve: whether the rounds end, as the LP settled or the bound met
+        it; the bound meeting the LP starts settling instead when `settle`."""
+        lp_value = rounds.lp_value
+        assert lp_value is not None
+        if (
+            rounds.settling
+            and rounds.smoothing == 0.0
+            and before is not None
+            and lp_value > before - 1e-6
+        ):
+            return True  # the columns that price out at the master's duals no longer lower
+            # it: a degenerate master whose duals only move from round to round
+        rounds.duals = self.duals
+        best_scaled = rounds.best_scaled
+        if (
+            not rounds.settling
+            and best_scaled is not None
+            and (
+                -(-best_scaled // SCALE) >= math.ceil(lp_value - 1e-6)
+                or lp_value - best_scaled / SCALE < self.tuning.tail
+            )
+        ):
+            # the bound is the LP's rounded up, or next to the LP: rounds ahead could raise it
+            # by one at most
+            if not settle:
+                return True
+            rounds.settling = True
+            rounds.mix = self.xbar()
+            rounds.deadline = min(
+                rounds.deadline,
+                time.perf_counter() + self.tuning.settle_share * (time.perf_counter() - started),
+            )
+        # settled once the bound meets the LP, which is then at its optimum (a degenerate
+        # master may still have duals at which some rota prices out)
+        return (
+            rounds.settling
+            and best_scaled is not None
+            and lp_value - best_scaled / SCALE < self.tuning.settled
+        )
+
+    def _reduced_cost(
+        self, ci: int, cells: frozenset[Cell], cost: int, duals: dict[Cell, float]
+    ) -> float:
+        """A rota's reduced cost in the master LP at `duals` and the convexity duals."""
+        return cost - sum(duals[c] for c in cells) - self._convexity_dual[ci]
 
     def xbar(self) -> dict[tuple[int, int, int], float]:
         """The master LP's mix of rotas, per x key (ci, si, pi) it puts above 0."""
@@ -491,14 +543,15 @@ class ColumnGeneration:
 
     def _solve_master(self, deadline: float) -> float | None:
         """Solve the master LP (anew from its columns if GLOP fails from its last basis, or
-        takes over MASTER_SECONDS); its value, with `duals` and the convexity duals set, or None.
-        The try from scratch stops at `deadline` (perf_counter seconds), or after MASTER_SECONDS
-        if that is later."""
-        self.lp.SetTimeLimit(round(1000 * MASTER_SECONDS))
+        takes over the tuning's master_seconds); its value, with `duals` and the convexity duals
+        set, or None. The try from scratch stops at `deadline` (perf_counter seconds), or after
+        master_seconds if that is later."""
+        most = self.tuning.master_seconds
+        self.lp.SetTimeLimit(round(1000 * most))
         status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:  # GLOP lost its way: once more from scratch
             self._build_master(keep=True)
-            self.lp.SetTimeLimit(round(1000 * max(MASTER_SECONDS, deadline - time.perf_counter())))
+            self.lp.SetTimeLimit(round(1000 * max(most, deadline - time.perf_counter())))
             status = self.lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             return None
@@ -521,75 +574,37 @@ class ColumnGeneration:
         fixed = self.fixed
         step_seconds = 0.0
         backtracks = 0
-        jump = DIVE_JUMP_SHARE * abs(self.lp_value)
+        jump = self.tuning.dive_jump_share * abs(self.lp_value)
         try:
             while True:
                 step_started = time.perf_counter()
                 before = self.lp.Objective().Value()
-                heaviest = {}
-                for ci in self.clinicians:
-                    if ci not in fixed:
-                        var, cells = max(
-                            self.lambdas[ci], key=lambda entry: entry[0].solution_value()
-                        )
-                        heaviest[ci] = (var.solution_value(), var, cells)
+                heaviest = self._heaviest()
                 if not heaviest:
                     break
                 left = deadline - step_started
                 late = left <= 0 or (stop is not None and stop())
                 whole = [ci for ci, (value, _, _) in heaviest.items() if value >= 1 - 1e-6]
-                ranked = sorted(
-                    (ci for ci in heaviest if ci not in whole), key=lambda ci: -heaviest[ci][0]
-                )
-                # one a step while time allows, a few more when the steps so far say it will not;
-                # a dive that would have to fix many at once is no better than rounding, and
-                # leaves its time to the search (Curtois Instance12: 7,578-8,190 where the
-                # sub-solve around the mix found 4,100-4,500)
-                steps = max(1.0, left / step_seconds) if step_seconds > 0 else len(ranked)
-                count = 0 if whole else max(1, math.ceil(len(ranked) / steps))
-                if count > DIVE_MOST_A_STEP and not late:
+                chosen = self._dive_choice(heaviest, whole, left, step_seconds, late)
+                if chosen is None:
                     return None
-                chosen = list(heaviest) if late else whole + ranked[:count]
                 for ci in chosen:
                     _, var, cells = heaviest[ci]
                     var.SetBounds(1, 1)
                     fixed[ci] = cells
                 if late:
                     break
-                free = [ci for ci in self.clinicians if ci not in fixed]
-                for _ in range(DIVE_ROUNDS):
-                    if self._solve_master(deadline) is None:
-                        return None
-                    if not free or time.perf_counter() >= deadline:
-                        break
-                    prices = {cell: round(SCALE * value) for cell, value in self.duals.items()}
-                    _, columns = self._price_all(prices, deadline, workers, free)
-                    added = 0
-                    for ci, found in columns.items():
-                        for cells, cost in found:
-                            reduced = (
-                                cost - sum(self.duals[c] for c in cells) - self._convexity_dual[ci]
-                            )
-                            if reduced < -1e-6:
-                                added += self.add_column(ci, cells, cost)
-                    if not added:
-                        break
+                if not self._reprice(deadline, workers):
+                    return None
                 if self._solve_master(deadline) is None:
                     return None
                 if (
                     not whole
-                    and backtracks < DIVE_BACKTRACKS
+                    and backtracks < self.tuning.dive_backtracks
                     and self.lp.Objective().Value() - before > jump
                 ):
-                    # this step's rotas cost the LP a jump: back out of them, the rotas barred
                     backtracks += 1
-                    for ci in chosen:
-                        cells = fixed.pop(ci)
-                        self.barred.add((ci, cells))
-                        for var, column in self.lambdas[ci]:  # (the master may have been rebuilt)
-                            if column == cells:
-                                var.SetBounds(0, 0)
-                    if self._solve_master(deadline) is None:
+                    if not self._back_out(chosen, deadline):
                         return None
                 if not whole:
                     step_seconds = time.perf_counter() - step_started
@@ -602,6 +617,68 @@ class ColumnGeneration:
         if any(count > self.penalties[cell][-1][0] for cell, count in filled.items()):
             return None
         return fixed
+
+    def _heaviest(self) -> dict[int, tuple[float, pywraplp.Variable, frozenset[Cell]]]:
+        """Each clinician not yet fixed: the rota the master LP gives most weight, as
+        (weight, its variable, its cells)."""
+        heaviest = {}
+        for ci in self.clinicians:
+            if ci not in self.fixed:
+                var, cells = max(self.lambdas[ci], key=lambda entry: entry[0].solution_value())
+                heaviest[ci] = (var.solution_value(), var, cells)
+        return heaviest
+
+    def _dive_choice(
+        self,
+        heaviest: dict[int, tuple[float, pywraplp.Variable, frozenset[Cell]]],
+        whole: list[int],
+        left: float,
+        step_seconds: float,
+        late: bool,
+    ) -> list[int] | None:
+        """The clinicians a dive step fixes: those whose LP rota is `whole` or, with none, the
+        heaviest of the rest, one a step while the `left` seconds allow steps of
+        `step_seconds`, a few more when they will not; everyone when `late`. None when the
+        step would fix more than the tuning's dive_most_a_step: a dive that has to fix many
+        at once is no better than rounding, and leaves its time to the search."""
+        ranked = sorted((ci for ci in heaviest if ci not in whole), key=lambda ci: -heaviest[ci][0])
+        steps = max(1.0, left / step_seconds) if step_seconds > 0 else len(ranked)
+        count = 0 if whole else max(1, math.ceil(len(ranked) / steps))
+        if count > self.tuning.dive_most_a_step and not late:
+            return None
+        return list(heaviest) if late else whole + ranked[:count]
+
+    def _reprice(self, deadline: float, workers: int) -> bool:
+        """Rounds of pricing for the clinicians not yet fixed, at the master's new duals, while
+        they find rotas that price out (at most the tuning's dive_rounds). False when the
+        master LP has no solution."""
+        free = [ci for ci in self.clinicians if ci not in self.fixed]
+        for _ in range(self.tuning.dive_rounds):
+            if self._solve_master(deadline) is None:
+                return False
+            if not free or time.perf_counter() >= deadline:
+                break
+            prices = {cell: round(SCALE * value) for cell, value in self.duals.items()}
+            _, columns = self._price_all(prices, deadline, workers, free)
+            added = 0
+            for ci, found in columns.items():
+                for cells, cost in found:
+                    if self._reduced_cost(ci, cells, cost, self.duals) < -1e-6:
+                        added += self.add_column(ci, cells, cost)
+            if not added:
+                break
+        return True
+
+    def _back_out(self, chosen: list[int], deadline: float) -> bool:
+        """Undo a dive step whose rotas cost the LP a jump: free the `chosen` clinicians again
+        and bar the rotas they were fixed at. False when the master LP then has no solution."""
+        for ci in chosen:
+            cells = self.fixed.pop(ci)
+            self.barred.add((ci, cells))
+            for var, column in self.lambdas[ci]:  # (the master may have been rebuilt)
+                if column == cells:
+                    var.SetBounds(0, 0)
+        return self._solve_master(deadline) is not None
 
     def _price_all(
         self, prices: dict[Cell, int], deadline: float, workers: int, who: list[int] | None = None
@@ -625,7 +702,7 @@ class ColumnGeneration:
                 if left <= 0:
                     return
                 try:
-                    bound, found = self.price(ci, prices, min(PRICING_SECONDS, left))
+                    bound, found = self.price(ci, prices, min(self.tuning.pricing_seconds, left))
                 except BaseException as error:  # noqa: BLE001 — re-raised on the caller's thread
                     with lock:
                         failed.append(error)
@@ -644,6 +721,21 @@ class ColumnGeneration:
         return (bounds if complete else None), columns
 
 
+@dataclass
+class _Rounds:
+    """Where `run`'s rounds stand."""
+
+    deadline: float  # perf_counter seconds; settling may bring it forward
+    duals: dict[Cell, float]  # the prices the next round starts from
+    count: int = 0  # rounds begun
+    lp_value: float | None = None  # the master LP's last optimum
+    smoothing: float = 0.0  # share of the centre's prices in the next round's
+    settling: bool = False  # the bound has met the LP and the rounds settle it for a dive
+    mix: dict[tuple[int, int, int], float] | None = None  # the LP's mix where the bound met it
+    center_bound: int | None = None  # the bound at the centre of stabilisation
+    best_scaled: int | None = None  # the best bound so far, × SCALE
+
+
 class _Infeasible(Exception):
     """A clinician's own rules admit no rota at all."""
 
@@ -656,10 +748,12 @@ def generate(
     dive_deadline: float | None = None,
     workers: int = 1,
     stop: Callable[[], bool] | None = None,
+    *,
+    tuning: ColumnTuning = ColumnTuning(),
 ) -> ColumnResult:
     """Column generation for `tier` until `deadline` (perf_counter seconds), then, with
     `dive_deadline`, a dive for a whole rota until then; see the module."""
-    generation = ColumnGeneration(problem, rm, tier)
+    generation = ColumnGeneration(problem, rm, tier, tuning=tuning)
     result = generation.run(deadline, workers, stop, settle=dive_deadline is not None)
     if dive_deadline is not None and result.lp_value is not None:
         result = replace(result, rota=generation.dive(dive_deadline, workers, stop))

@@ -1,5 +1,14 @@
 """Large-neighbourhood search around CP-SAT: free a window of days or a group of clinicians, fix
-the rest of the best rota, and let CP-SAT re-optimise that part; keep what improves."""
+the rest of the best rota, and let CP-SAT re-optimise that part; keep what improves.
+
+In a phase about the practices' shares, most steps free a few practices' clinicians instead:
+drawn from both sides of their share when the phase aims them, otherwise swept (every practice
+once a round, in a new random order each round, so that none waits while others are freed
+again), on a large model each with partners whose clinicians can take its sessions, since
+practices drawn evenly could mostly only reshuffle sessions among their own clinicians. On a
+large model each sub-solve solves a small model cut out of the whole (scheduler.solver.submodel),
+as taking in the whole model costs a sub-solve much of its time.
+"""
 
 from __future__ import annotations
 
@@ -17,77 +26,39 @@ from scheduler.domain import Problem
 from scheduler.solver.model import LinearExpr, Practices, RotaModel
 from scheduler.solver.submodel import SubModels
 
-# The share of a neighbourhood's x variables freed starts here and adapts: up after a
-# neighbourhood solved to optimality (it was easy), down after one that ran out of time.
-START_SHARE, MIN_SHARE, MAX_SHARE = 0.1, 0.03, 0.6
-ITERATION_SECONDS = 0.5
-# ... or longer on a big model, whose every sub-solve presolves the whole clone: freeing two
-# practices of the generated ics (176,000 variables) takes 1.1 s to solve, so at half a second
-# every iteration ran out of time and none improved. At 1e-5 (1.78 s on the ics) 163 of 169 of
-# fair share's steps improved and 74 of them ran to the limit: every step gains, so more of
-# them gain more. At 7e-6 (1.24 s): ics seed 1 ended fair share at 4.69 M and the gap at
-# 9.81 %, against 8.08 M and 12.54 %; seed 0 at 11.64 M and 12.22 %, against 10.87-13.38 M and
-# 11.74-13.62 % in three runs (one run each: fair share's end varies between runs).
-SECONDS_PER_VARIABLE = 7e-6
-# With practices given, this share of the iterations frees a few practices' clinicians (on the
-# generated federation 0.9 ended fair share at 6.7 and 8.9 M, 0.5 at 16-17 M).
-PRACTICE_SHARE = 0.9
-# ... and, before that, this share frees the clinicians one kind of post accepts (every GP; every
-# ANP and practice nurse; every HCA) over a window of days, whatever their practice: a scarce
-# role's sessions move between practices only in chains through other clinicians of the role, who
-# are at their weekly caps (the ics's physiotherapists and HCAs). The window starts at ROLE_START
-# of the horizon and adapts for each kind on its own. Off (0): generated ics, fair share's phase
-# forked from one state at its start, it helps seed 0 and hurts seed 1 more. Seed 0, four solver
-# seeds: 8.44, 7.85, 8.18 M without, against 7.99, 7.66-7.64, 7.97-7.88 M at 0.3-0.5 (and
-# 7.90 M at 0.5 on the fourth seed, 8.61 M with each role on its own rather than the roles of one
-# kind of post). Seed 1, two solver seeds: 3.21 and 2.75 M without, 3.90 and 3.95 M at 0.5,
-# 3.16 M at 0.2: there the practice neighbourhoods still gain fast, and each step taken from
-# them costs more than a role step finds. Stop 30 had tried one role, whole horizon, in 20 % of
-# the steps, for 50 s: 9.75 and 8.06 M against 8.11 and 7.97 M.
-ROLE_SHARE = 0.0
-ROLE_START = 0.3
-# Sub-solves relax the at-most-ones and Boolean clauses into their LP too (linearization level
-# 2, as FEW_WORKERS_SUBSOLVERS's max_lp in scheduler.solver.solve), where CP-SAT's default keeps only
-# the linear constraints: the held tiers' sums then bound each neighbourhood well enough to
-# prove it. (Generated federation, cost phase, four practices at a time, 30 s from the same
-# rota: 22.61 M to 21.31 M with 82 of 150 sub-solves proven, against 21.56-21.72 M with 8 of
-# 110 at the default; the default needs 90 s for 21.30 M.)
-LINEARIZATION_LEVEL = 2
-# With a tie-break (`then`), a sub-solve may minimise THEN_SCALE·expr + then (a unit of the
-# phase's own goal outweighs this many of the tie-break's): with a chance that grows with the
-# time since `expr` last improved, reaching THEN_SHARE after THEN_WAIT of the stall time. While
-# `expr` improves often, its sub-solves stay plain (always tie-broken, fair share on the
-# federation slowed from 4.47 M to 4.73 M in its phase).
-THEN_SCALE = 1000
-THEN_SHARE = 0.9
-THEN_WAIT = 0.5
-START_PRACTICES = 4.0
-# Sub-solves skip presolve's probing: with most variables fixed it finds little, and each
-# sub-solve presolves the whole clone (generated federation, cost phase, 30 practice
-# neighbourhoods of 0.5 s from the same rota: 1.20 M gained in 10.6 s, against 1.09 M in 11.2 s).
-PROBING_LEVEL = 0
-# Practices drawn evenly (the cost phase) are drawn as a sweep: every practice once a round, in
-# a new random order each round, shared by the threads, rather than each draw at random (which
-# frees some practices again before others at all). Federation seed 1, cost, 20 s from the same
-# rota at 27.11 M, three runs each: 25.67-25.72 M swept, 25.81-25.90 M drawn at random.
-SWEEP = True
-# ... and each swept practice is freed with partners drawn by how many sessions their clinicians
-# could take from each other (Practices.overlap), not with the sweep's next ones: on the
-# generated ics most practices' clinicians work only their own network's hubs, so practices
-# drawn evenly could only reshuffle sessions among their own clinicians. Partners can also trade
-# minutes between practices on the same side of their fair share, which keeps fair share where
-# it is held. (ics seed 0, cost phase after the network parts, 50 s from the same rota at
-# 113.92 M: 113.04 and 113.09 M with partners, 113.25 M swept; from 113.86 M, 113.11 M against
-# 113.12 and 113.15 M: a small gain, 0.75-0.88 M against 0.67-0.74 M.) Only on models of more than this
-# many variables: on the generated federation, whose practices' clinicians mostly share hubs,
-# cost ended at 21.22 and 25.56 M (seeds 0 and 1, 60 s) with partners, 21.16 and 25.36 M swept.
-PARTNERS_VARIABLES = 100_000
-# On a model of more than this many variables, each sub-solve gets a small model of its own
-# (scheduler.solver.submodel) rather than a clone of the whole with its domains fixed: on the
-# generated ics, CP-SAT spent 0.2-0.35 s of each sub-solve taking in the whole model. From the
-# same rota after fair share's swaps (10.25 M), 90 s of fair share's practice neighbourhoods on
-# one thread ended at 7.97 M this way, against 9.38 M with clones (8.01 M on two threads).
-CUT_VARIABLES = 100_000
+
+@dataclass(frozen=True)
+class LnsTuning:
+    """The search's neighbourhood sizes, time per sub-solve and sub-solver settings."""
+
+    # Share of the x variables a window of days or group of clinicians frees at first.
+    start_share: float = 0.1
+    # Least share such a neighbourhood shrinks to after sub-solves that run out of time.
+    min_share: float = 0.03
+    # Most share such a neighbourhood grows to after sub-solves proven optimal.
+    max_share: float = 0.6
+    # Least seconds a sub-solve may take.
+    iteration_seconds: float = 0.5
+    # Seconds a sub-solve may take per model variable, as each presolves the whole model.
+    seconds_per_variable: float = 7e-6
+    # With practices given, share of the steps that free a few practices' clinicians.
+    practice_share: float = 0.9
+    # Practices a practice neighbourhood frees at first (it adapts, from two up).
+    start_practices: float = 4.0
+    # CP-SAT's linearization in sub-solves: 2 puts the clauses in the LP, so proofs come sooner.
+    linearization_level: int = 2
+    # CP-SAT's probing in sub-solves: 0, as with most variables fixed probing finds little.
+    probing_level: int = 0
+    # In a tie-broken sub-solve a unit of the phase's goal outweighs this many of the tie-break's.
+    then_scale: int = 1000
+    # Highest chance that a sub-solve breaks ties, reached as the goal stalls.
+    then_share: float = 0.9
+    # Share of the stall time without improvement at which that chance reaches then_share.
+    then_wait: float = 0.5
+    # Past this many model variables swept practices are freed with partners they can trade with.
+    partners_variables: int = 100_000
+    # Past this many model variables each sub-solve solves a small model of its own.
+    cut_variables: int = 100_000
 
 
 @dataclass
@@ -113,24 +84,24 @@ def improve(
     stall: float | None = None,
     then: tuple[LinearExpr, int] | None = None,
     after: threading.Event | None = None,
+    *,
+    tuning: LnsTuning = LnsTuning(),
 ) -> LnsOutcome:
     """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
 
     Each iteration frees the x variables of a random window of consecutive days or of a random
     group of clinicians (alternating by chance), pins every other x to its value in the best
     solution by shrinking its domain in a clone of the model, hints the best solution and
-    solves with one worker for at most ITERATION_SECONDS. The clone keeps every constraint,
-    so whatever it returns is a whole, valid solution.
+    solves with one worker for a short time (the tuning's iteration_seconds, more on a big
+    model). The clone keeps every constraint, so whatever it returns is a whole, valid solution.
 
     With `practices` (a phase that evens out the practices' shares), most iterations
-    (PRACTICE_SHARE) free every clinician of a few practices over the whole horizon instead:
+    (practice_share) free every clinician of a few practices over the whole horizon instead:
     some above their share and some below, drawn in proportion to how far they are from it, so
-    that CP-SAT can move sessions from the ones to the others. ROLE_SHARE of the iterations
-    free instead, over a window of days, every clinician of the roles one kind of post accepts,
-    so that sessions of a scarce role can move along chains of its clinicians.
+    that CP-SAT can move sessions from the ones to the others.
 
     With `then` (an expression and its value in `values`), each sub-solve breaks ties in
-    `expr` by that expression: it minimises THEN_SCALE·expr + then, `expr` capped at the best
+    `expr` by that expression: it minimises then_scale·expr + then, `expr` capped at the best
     value, and a solution is kept when it lowers `expr`, or keeps it and lowers `then`.
 
     With `stall`, the search ends once no thread has improved for that many seconds (the rest
@@ -145,32 +116,29 @@ def improve(
     ]
     state = _Shared(list(values), objective, time.perf_counter(), then[1] if then else 0)
     cut = None
-    if items and then is None and len(rm.model.proto.variables) > CUT_VARIABLES:
+    if items and then is None and len(rm.model.proto.variables) > tuning.cut_variables:
         whole = rm.model.clone()
         whole.minimize(expr)
         cut = SubModels.read(whole, [index for _, _, index in items])
         del whole
     if items:
+        search = _Search(
+            rm,
+            expr,
+            items,
+            state,
+            deadline,
+            stop,
+            on_improve,
+            practices,
+            stall,
+            then and then[0],
+            cut,
+            tuning,
+        )
         threads = [
             threading.Thread(
-                target=_search,
-                daemon=True,
-                args=(
-                    problem,
-                    rm,
-                    expr,
-                    items,
-                    state,
-                    deadline,
-                    seed * 7919 + k,
-                    stop,
-                    on_improve,
-                    practices,
-                    stall,
-                    then and then[0],
-                    after if k else None,
-                    cut,
-                ),
+                target=_search, daemon=True, args=(search, seed * 7919 + k, after if k else None)
             )
             for k in range(max(1, workers))
         ]
@@ -210,86 +178,56 @@ class _Shared:
             return list(self.best), self.objective
 
 
-def _search(
-    problem: Problem,
-    rm: RotaModel,
-    expr: LinearExpr,
-    items: list[tuple[date, int, int]],
-    state: _Shared,
-    deadline: float,
-    seed: int,
-    stop: Callable[[], bool] | None,
-    on_improve: Callable[[int], None] | None,
-    practices: Practices | None,
-    stall: float | None,
-    then: LinearExpr | None,
-    after: threading.Event | None,
-    cut: SubModels | None = None,
-) -> None:
+@dataclass(frozen=True)
+class _Search:
+    """What every thread of one search works with."""
+
+    rm: RotaModel
+    expr: LinearExpr
+    items: list[tuple[date, int, int]]  # each x variable's (date, clinician, model index)
+    state: _Shared
+    deadline: float  # perf_counter seconds
+    stop: Callable[[], bool] | None
+    on_improve: Callable[[int], None] | None
+    practices: Practices | None
+    stall: float | None
+    then: LinearExpr | None  # the tie-break
+    cut: SubModels | None  # the small models past cut_variables
+    tuning: LnsTuning
+
+
+def _search(search: _Search, seed: int, after: threading.Event | None) -> None:
+    """One thread's search: steps until the shared state says to end."""
+    state, tuning, then = search.state, search.tuning, search.then
     if after is not None:
-        after.wait(max(0.0, deadline - time.perf_counter()))
+        after.wait(max(0.0, search.deadline - time.perf_counter()))
     rng = random.Random(seed)
-    draw = _Draw(
-        items,
-        practices,
-        state,
-        len(rm.model.proto.variables) > PARTNERS_VARIABLES,
-        _role_groups(problem, items) if practices is not None and ROLE_SHARE else None,
-    )
-    seconds = max(ITERATION_SECONDS, SECONDS_PER_VARIABLE * len(rm.model.proto.variables))
-    if cut is not None and len(state.best) == cut.variables:
-        _search_cut(cut, draw, state, deadline, rng, stop, on_improve, stall, seconds)
+    size = len(search.rm.model.proto.variables)
+    draw = _Draw(search.items, search.practices, state, size > tuning.partners_variables, tuning)
+    seconds = max(tuning.iteration_seconds, tuning.seconds_per_variable * size)
+    if search.cut is not None and len(state.best) == search.cut.variables:
+        _search_cut(search, draw, rng, seconds)
         return
-    model = rm.model.clone()
-    objectives = []  # (vars, coeffs, offset) of the plain objective and the tie-broken one
-    for objective in [expr] if then is None else [expr, THEN_SCALE * expr + then]:
-        model.minimize(objective)
-        proto = model.proto.objective
-        objectives.append((list(proto.vars), list(proto.coeffs), proto.offset))
-    # the x variables as arrays, in `items` order: each iteration writes only the domains that
-    # change (those freed now or before, and those whose value in the best solution moved), as
-    # rewriting all of them took a quarter of each thread's time on a federation (17,780 x)
-    indices = draw.indices
-    proto_variables = model.proto.variables
-    low = np.array([proto_variables[int(index)].domain[0] for index in indices], dtype=np.int64)
-    high = np.array([proto_variables[int(index)].domain[1] for index in indices], dtype=np.int64)
-    written_low, written_high = low.copy(), high.copy()
-    model.add(expr <= state.objective)
-    cap = model.proto.constraints[len(model.proto.constraints) - 1].linear
-    constant = state.objective - cap.domain[len(cap.domain) - 1]  # expr's constant, moved right
-    while (taken := state.take(deadline, stop, stall)) is not None:
+    clone = _Clone(search, draw.indices)
+    while (taken := state.take(search.deadline, search.stop, search.stall)) is not None:
         best, best_objective = taken
         free = draw.free(rng, best)
-        # one copy of the model per thread, its domains and cap rewritten each iteration
-        # (a fresh clone each time made the generated ics grow by gigabytes over a phase)
-        fixed = np.asarray(best, dtype=np.int64)[indices]
-        want_low, want_high = np.where(free, low, fixed), np.where(free, high, fixed)
-        for k in np.flatnonzero((want_low != written_low) | (want_high != written_high)).tolist():
-            domain = proto_variables[int(indices[k])].domain
-            domain[0], domain[1] = int(want_low[k]), int(want_high[k])
-        written_low, written_high = want_low, want_high
-        cap.domain[len(cap.domain) - 1] = best_objective - constant
+        clone.fix(best, free, best_objective)
         if then is not None:
+            stall = search.stall
             waited = (
-                (time.perf_counter() - state.improved_at) / (THEN_WAIT * stall) if stall else 1.0
+                (time.perf_counter() - state.improved_at) / (tuning.then_wait * stall)
+                if stall
+                else 1.0
             )
-            tie = rng.random() < min(THEN_SHARE, waited)
-            proto = model.proto.objective
-            variables, coefficients, offset = objectives[tie]
-            proto.vars.clear()
-            proto.vars.extend(variables)
-            proto.coeffs.clear()
-            proto.coeffs.extend(coefficients)
-            proto.offset = offset
-        hint = model.proto.solution_hint
-        hint.vars.clear()
-        hint.values.clear()
-        hint.vars.extend(range(len(best)))
-        hint.values.extend(best)
-        solver = _sub_solver(rng, seconds, deadline)
-        status = solver.solve(model)
+            clone.use_objective(rng.random() < min(tuning.then_share, waited))
+        clone.hint(best)
+        solver = _sub_solver(rng, seconds, search.deadline, tuning)
+        status = solver.solve(clone.model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found = round(solver.objective_value) if then is None else round(solver.value(expr))
+            found = (
+                round(solver.objective_value) if then is None else round(solver.value(search.expr))
+            )
             found_then = 0 if then is None else round(solver.value(then))
             with state.lock:
                 if (found, found_then) < (state.objective, state.then):
@@ -300,40 +238,96 @@ def _search(
                     state.improvements += 1
                     if found < best_objective or then is None:
                         state.improved_at = time.perf_counter()
-                    if on_improve is not None:
-                        on_improve(found)
+                    if search.on_improve is not None:
+                        search.on_improve(found)
         draw.adapt(status == cp_model.OPTIMAL)
 
 
-def _sub_solver(rng: random.Random, seconds: float, deadline: float) -> cp_model.CpSolver:
+class _Clone:
+    """One thread's copy of the model, its x variables' domains and its cap on the goal
+    rewritten each step (a fresh clone each step grows a large model's memory by gigabytes
+    over a phase). Only the domains that change are written (those freed now or before, and
+    those whose value in the best solution moved): rewriting all of them takes a good share
+    of each thread's time on a large model."""
+
+    def __init__(self, search: _Search, indices: np.ndarray):
+        expr, then = search.expr, search.then
+        self.model = model = search.rm.model.clone()
+        # (vars, coeffs, offset) of the plain objective and the tie-broken one
+        self.objectives: list[tuple[list[int], list[int], float]] = []
+        for objective in [expr] if then is None else [expr, search.tuning.then_scale * expr + then]:
+            model.minimize(objective)
+            proto = model.proto.objective
+            self.objectives.append((list(proto.vars), list(proto.coeffs), proto.offset))
+        self.indices = indices  # the x variables' model indices, in the items' order
+        self.variables = model.proto.variables
+        self.low = np.array([self.variables[int(k)].domain[0] for k in indices], dtype=np.int64)
+        self.high = np.array([self.variables[int(k)].domain[1] for k in indices], dtype=np.int64)
+        self.written_low, self.written_high = self.low.copy(), self.high.copy()
+        start = search.state.objective  # (read once: another thread may lower it)
+        model.add(expr <= start)
+        self.cap = model.proto.constraints[len(model.proto.constraints) - 1].linear
+        # expr's constant, moved to the cap's right-hand side
+        self.constant = start - self.cap.domain[len(self.cap.domain) - 1]
+
+    def fix(self, best: list[int], free: np.ndarray, best_objective: int) -> None:
+        """Every x variable but the `free` ones fixed at its value in `best`, and the goal
+        capped at `best_objective`."""
+        fixed = np.asarray(best, dtype=np.int64)[self.indices]
+        want_low = np.where(free, self.low, fixed)
+        want_high = np.where(free, self.high, fixed)
+        changed = (want_low != self.written_low) | (want_high != self.written_high)
+        for k in np.flatnonzero(changed).tolist():
+            domain = self.variables[int(self.indices[k])].domain
+            domain[0], domain[1] = int(want_low[k]), int(want_high[k])
+        self.written_low, self.written_high = want_low, want_high
+        self.cap.domain[len(self.cap.domain) - 1] = best_objective - self.constant
+
+    def use_objective(self, tie_broken: bool) -> None:
+        """The plain objective, or the tie-broken one."""
+        proto = self.model.proto.objective
+        variables, coefficients, offset = self.objectives[tie_broken]
+        proto.vars.clear()
+        proto.vars.extend(variables)
+        proto.coeffs.clear()
+        proto.coeffs.extend(coefficients)
+        proto.offset = offset
+
+    def hint(self, best: list[int]) -> None:
+        hint = self.model.proto.solution_hint
+        hint.vars.clear()
+        hint.values.clear()
+        hint.vars.extend(range(len(best)))
+        hint.values.extend(best)
+
+
+def _sub_solver(
+    rng: random.Random, seconds: float, deadline: float, tuning: LnsTuning
+) -> cp_model.CpSolver:
     """A solver for one sub-solve: one worker, for `seconds` at most (and not past `deadline`)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.linearization_level = LINEARIZATION_LEVEL
-    solver.parameters.cp_model_probing_level = PROBING_LEVEL
+    solver.parameters.linearization_level = tuning.linearization_level
+    solver.parameters.cp_model_probing_level = tuning.probing_level
     solver.parameters.random_seed = rng.randrange(1 << 20)
     solver.parameters.max_time_in_seconds = max(0.05, min(seconds, deadline - time.perf_counter()))
     return solver
 
 
-def _search_cut(
-    cut: SubModels,
-    draw: _Draw,
-    state: _Shared,
-    deadline: float,
-    rng: random.Random,
-    stop: Callable[[], bool] | None,
-    on_improve: Callable[[int], None] | None,
-    stall: float | None,
-    seconds: float,
-) -> None:
+def _search_cut(search: _Search, draw: _Draw, rng: random.Random, seconds: float) -> None:
     """_search's loop with each neighbourhood solved as a small model of its own
-    (scheduler.solver.submodel), from a best solution that is whole (one value per model variable)."""
-    while (taken := state.take(deadline, stop, stall)) is not None:
+    (scheduler.solver.submodel), from a best solution that is whole (one value per model
+    variable)."""
+    state, cut = search.state, search.cut
+    assert cut is not None
+    while (taken := state.take(search.deadline, search.stop, search.stall)) is not None:
         best, best_objective = np.asarray(taken[0], dtype=np.int64), taken[1]
         free = draw.free(rng, best)
         step = cut.solve(
-            draw.indices[free], best, best_objective, _sub_solver(rng, seconds, deadline)
+            draw.indices[free],
+            best,
+            best_objective,
+            _sub_solver(rng, seconds, search.deadline, search.tuning),
         )
         if step.values is not None and step.objective is not None:
             with state.lock:
@@ -342,19 +336,18 @@ def _search_cut(
                     state.objective = step.objective
                     state.improvements += 1
                     state.improved_at = time.perf_counter()
-                    if on_improve is not None:
-                        on_improve(step.objective)
+                    if search.on_improve is not None:
+                        search.on_improve(step.objective)
         draw.adapt(step.status == cp_model.OPTIMAL)
 
 
 class _Draw:
     """Which assignment variables a step frees: a few practices' clinicians (with `practices`,
-    PRACTICE_SHARE of the steps), a window of days or a random group of clinicians; each kind's
-    size adapts, up after a neighbourhood solved to optimality, down after one that ran out of
-    time. Practices not aimed at are swept, each with the sweep's next ones or, with
-    `partners` (models over PARTNERS_VARIABLES), with partners drawn by Practices.overlap. With
-    `groups` (masks over the items, _role_groups), ROLE_SHARE of the steps free one group over
-    a window of days, whose length adapts for each group on its own."""
+    the tuning's practice_share of the steps), a window of days or a random group of
+    clinicians; each kind's size adapts, up after a neighbourhood solved to optimality, down
+    after one that ran out of time. Practices not aimed at are swept, each with the sweep's
+    next ones or, with `partners` (models over partners_variables), with partners drawn by
+    Practices.overlap."""
 
     def __init__(
         self,
@@ -362,48 +355,37 @@ class _Draw:
         practices: Practices | None,
         state: _Shared,
         partners: bool = False,
-        groups: list[np.ndarray] | None = None,
+        tuning: LnsTuning = LnsTuning(),
     ):
-        self.practices, self.state, self.partners = practices, state, partners
-        self.kind = "other"
-        self.groups = groups or []
-        self.group_share = [ROLE_START] * len(self.groups)
-        self.group = 0
+        self.practices, self.state, self.partners, self.tuning = practices, state, partners, tuning
         self.days = sorted({d for d, _, _ in items})
         self.clinicians = sorted({ci for _, ci, _ in items})
         self.indices = np.array([index for _, _, index in items], dtype=np.int64)
         self.of_clinician = np.array([ci for _, ci, _ in items], dtype=np.int64)
         day_number = {d: k for k, d in enumerate(self.days)}
         self.of_day = np.array([day_number[d] for d, _, _ in items], dtype=np.int64)
-        self.share = START_SHARE
+        self.share = tuning.start_share
         # the practice neighbourhood's size adapts on its own, in practices, from 2 up
-        self.count = START_PRACTICES
+        self.count = tuning.start_practices
         self.most = max(2.0, len(practices.members) / 2) if practices else 2.0
         self.by_practice = False
 
     def free(self, rng: random.Random, best) -> np.ndarray:
         """A mask over the items: the next neighbourhood, drawn from the solution `best`."""
         practices = self.practices
-        if self.groups and rng.random() < ROLE_SHARE:
-            self.kind, self.by_practice = "role", False
-            self.group = rng.randrange(len(self.groups))
-            length = max(1, round(self.group_share[self.group] * len(self.days)))
-            first = rng.randrange(0, len(self.days) - length + 1)
-            return self.groups[self.group] & (self.of_day >= first) & (self.of_day < first + length)
-        self.kind = "other"
         self.by_practice = (
-            practices is not None and len(practices.members) > 1 and rng.random() < PRACTICE_SHARE
+            practices is not None
+            and len(practices.members) > 1
+            and rng.random() < self.tuning.practice_share
         )
         if self.by_practice:
             assert practices is not None
-            if practices.aim or not SWEEP:
+            if practices.aim:
                 picked = _pick_practices(rng, practices, best, round(self.count))
+            elif self.partners:
+                picked = _sweep_with_partners(rng, self.state, practices, round(self.count))
             else:
-                picked = (
-                    _sweep_with_partners(rng, self.state, practices, round(self.count))
-                    if self.partners
-                    else _next_practices(rng, self.state, len(practices.members), round(self.count))
-                )
+                picked = _next_practices(rng, self.state, len(practices.members), round(self.count))
             return np.isin(self.of_clinician, [ci for p in picked for ci in practices.members[p]])
         if rng.random() < 0.5 and len(self.days) > 1:
             length = max(1, round(self.share * len(self.days)))
@@ -417,24 +399,10 @@ class _Draw:
     def adapt(self, solved: bool) -> None:
         """The last neighbourhood's kind grows if it was `solved` to optimality, else shrinks."""
         grow = 1.15 if solved else 1 / 1.15
-        if self.kind == "role":
-            self.group_share[self.group] = min(
-                1.0, max(MIN_SHARE, self.group_share[self.group] * grow)
-            )
-        elif self.by_practice:
+        if self.by_practice:
             self.count = min(self.most, max(2.0, self.count * grow))
         else:
-            self.share = min(MAX_SHARE, max(MIN_SHARE, self.share * grow))
-
-
-def _role_groups(problem: Problem, items: list[tuple[date, int, int]]) -> list[np.ndarray]:
-    """For each set of roles some post accepts, a mask over `items`: those of clinicians of
-    one of its roles."""
-    role_of = np.array([problem.clinicians[ci].role_key for _, ci, _ in items])
-    kinds = sorted(
-        {post.roles for session in problem.sessions for post in session.posts}, key=sorted
-    )
-    return [np.isin(role_of, sorted(kind)) for kind in kinds]
+            self.share = min(self.tuning.max_share, max(self.tuning.min_share, self.share * grow))
 
 
 def _sweep_with_partners(

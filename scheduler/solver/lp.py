@@ -1,12 +1,12 @@
-"""lp_bound(model) -> a lower bound on a CP-SAT model's objective from the LP relaxation that
-GLOP (OR-Tools' own simplex) solves in a second or two where CP-SAT's LP takes half a minute.
+"""The LP relaxation of a CP-SAT model, solved with GLOP (OR-Tools' own simplex) or HiGHS, for a
+lower bound on the model's objective in a second or two where CP-SAT's own LP takes far longer.
 
-On a generated federation, CP-SAT's bound on the fair-share phase stays at the floor of
-scheduler.solver.bounds (0.3 M) for the 15 s the phase has; the relaxation below proves 4.46 M in
-1.5 s, against rotas of about 4.5 M. The relaxation keeps the variables' bounds, every linear
-constraint that no literal enforces (each widened to the hull of its domain), and the at-most-one,
-exactly-one and or-clauses; it drops everything else, and rows with huge coefficients. Dropping constraints only lowers an LP's
-optimum, so what it returns is a valid bound for every solution of the model.
+On a large fair-share phase CP-SAT's bound can stay at the floor of scheduler.solver.bounds for
+the whole phase while this relaxation proves a bound close to the rotas found. The relaxation
+keeps the variables' bounds, every linear constraint that no literal enforces (each widened to
+the hull of its domain), and the at-most-one, exactly-one and or-clauses; it drops everything
+else, and rows with huge coefficients. Dropping constraints only lowers an LP's optimum, so
+what it returns is a valid bound for every solution of the model.
 """
 
 from __future__ import annotations
@@ -28,16 +28,24 @@ from ortools.sat.python import cp_model
 
 log = logging.getLogger(__name__)
 
-# A row with a coefficient above this is set aside: GLOP's simplex stalls on such rows (the
-# fair-share rows in their first form, see model.Objective.scale_fair_share). Setting a row aside
-# is a relaxation too.
-_HUGE = 1e6
 # CP-SAT writes an unbounded side as ±2^63 − 1; anything this far out is infinite to the LP
 _FAR = 2**62
-# GLOP's answer is a floating-point optimum within its tolerances: round down by this share of
-# its size (and at least this much) before taking the integer bound, so that the bound never
-# rises above the exact LP optimum.
-_SLACK = 1e-5
+
+
+@dataclass(frozen=True)
+class LpTuning:
+    """The relaxation's numerical thresholds."""
+
+    # A row with a coefficient above this is set aside, as GLOP's simplex stalls on such rows.
+    huge: float = 1e6
+    # The LP optimum is lowered by this share of its size (at least this much) before rounding up.
+    slack: float = 1e-5
+
+
+def _integer_bound(value: float, tuning: LpTuning) -> int:
+    """The integer bound from a floating-point LP optimum `value`: rounded down by the slack
+    first, so that it never rises above the exact optimum GLOP's tolerances blur."""
+    return math.ceil(value - tuning.slack * max(1.0, abs(value)))
 
 
 @dataclass(frozen=True)
@@ -65,20 +73,50 @@ class Rows:
     read: int  # the model's constraints when it was read
 
 
-def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) -> Rows:
+@dataclass
+class _RawRows:
+    """The rows as read from the proto, before they are put in compressed-row form."""
+
+    refs: list[int]  # each row's variables (or literals) and coefficients, row after row
+    coeffs: list[int]
+    lengths: list[int]
+    sides: list[float]  # (low, high) of each row, flat
+    numbers: list[int]
+    signed: list[bool]  # a row of literals, whose negations are written −v − 1
+
+
+def read_rows(
+    model: cp_model.CpModel,
+    literals: bool = True,
+    first: int = 0,
+    *,
+    tuning: LpTuning = LpTuning(),
+) -> Rows:
     """`model`'s relaxation (the module's docstring says which rows; `literals`: with the
     at-most-one, exactly-one and or-clauses) from its constraints numbered `first` on.
 
     The model is written out in CP-SAT's binary form and read back into the protobuf module's
     own messages, whose fields are read at C speed: walking the model's own (pybind) proto
-    field by field, as the LP readers did before, took 18 s on a generated ics (86,600
-    constraints, 1.9 M terms) where this takes about 2."""
+    field by field takes several times as long on a large model."""
+    proto = _read_proto(model)
+    lower, upper, cost = _columns(proto)
+    raw = _gather_rows(proto, literals, first)
+    return _compress(proto, raw, lower, upper, cost, tuning)
+
+
+def _read_proto(model: cp_model.CpModel) -> cp_model_pb2.CpModelProto:
+    """`model` as the protobuf module's own message, by way of a file in CP-SAT's binary form."""
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.pb")
         model.export_to_file(path)
         proto = cp_model_pb2.CpModelProto()
         with open(path, "rb") as file:
             proto.ParseFromString(file.read())
+    return proto
+
+
+def _columns(proto: cp_model_pb2.CpModelProto) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each variable's bounds (±inf where CP-SAT's are far out) and objective coefficient."""
     far = float(_FAR)
     low_end = np.array([v.domain[0] for v in proto.variables], dtype=np.float64)
     high_end = np.array([v.domain[-1] for v in proto.variables], dtype=np.float64)
@@ -90,12 +128,13 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
         np.asarray(proto.objective.vars, dtype=np.int64),
         np.asarray(proto.objective.coeffs, dtype=np.float64),
     )
-    refs: list[int] = []  # each row's variables (or literals) and coefficients, row after row
-    coeffs: list[int] = []
-    lengths: list[int] = []
-    sides: list[float] = []  # (low, high) of each row, flat
-    numbers: list[int] = []
-    signed: list[bool] = []  # a row of literals, whose negations are written −v − 1
+    return lower, upper, cost
+
+
+def _gather_rows(proto: cp_model_pb2.CpModelProto, literals: bool, first: int) -> _RawRows:
+    """The rows the relaxation keeps, from the constraints numbered `first` on, as lists."""
+    far = float(_FAR)
+    raw = _RawRows([], [], [], [], [], [])
     constraints = proto.constraints
     for number in range(first, len(constraints)):
         ct = constraints[number]
@@ -105,27 +144,43 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
         if kind == "linear":
             linear = ct.linear
             row_vars = linear.vars
-            refs.extend(row_vars)
-            coeffs.extend(linear.coeffs)
+            raw.refs.extend(row_vars)
+            raw.coeffs.extend(linear.coeffs)
             domain = linear.domain
-            sides.extend((domain[0], domain[-1]))
-            signed.append(False)
+            raw.sides.extend((domain[0], domain[-1]))
+            raw.signed.append(False)
         elif literals and kind in ("at_most_one", "exactly_one", "bool_or"):
             row_vars = getattr(ct, kind).literals
-            refs.extend(row_vars)
-            coeffs.extend([1] * len(row_vars))
-            sides.extend((-far if kind == "at_most_one" else 1, far if kind == "bool_or" else 1))
-            signed.append(True)
+            raw.refs.extend(row_vars)
+            raw.coeffs.extend([1] * len(row_vars))
+            raw.sides.extend(
+                (-far if kind == "at_most_one" else 1, far if kind == "bool_or" else 1)
+            )
+            raw.signed.append(True)
         else:
             continue
-        lengths.append(len(row_vars))
-        numbers.append(number)
-    ref = np.asarray(refs, dtype=np.int64)
-    coeff = np.asarray(coeffs, dtype=np.float64)
-    count = np.asarray(lengths, dtype=np.int64)
+        raw.lengths.append(len(row_vars))
+        raw.numbers.append(number)
+    return raw
+
+
+def _compress(
+    proto: cp_model_pb2.CpModelProto,
+    raw: _RawRows,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    cost: np.ndarray,
+    tuning: LpTuning,
+) -> Rows:
+    """The gathered rows in compressed-row form: negated literals rewritten, rows with huge
+    coefficients (or a negated reference in a linear row) set aside, repeated terms summed."""
+    far = float(_FAR)
+    ref = np.asarray(raw.refs, dtype=np.int64)
+    coeff = np.asarray(raw.coeffs, dtype=np.float64)
+    count = np.asarray(raw.lengths, dtype=np.int64)
     row = np.repeat(np.arange(len(count)), count)
-    side = np.asarray(sides, dtype=np.float64).reshape(-1, 2)
-    is_literal = np.asarray(signed, dtype=bool)
+    side = np.asarray(raw.sides, dtype=np.float64).reshape(-1, 2)
+    is_literal = np.asarray(raw.signed, dtype=bool)
     # a literal's negation ¬v is 1 − v: the term flips sign and moves 1 to the sides
     negated = (ref < 0) & is_literal[row]
     moved = np.bincount(row[negated], minlength=len(count)).astype(np.float64)
@@ -134,7 +189,7 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
     ref = np.where(negated, -ref - 1, ref)
     # rows set aside: huge coefficients (GLOP stalls on them) or a negated reference in a
     # linear row (not written by cp_model)
-    bad = np.bincount(row[(np.abs(coeff) > _HUGE) | (ref < 0)], minlength=len(count)) > 0
+    bad = np.bincount(row[(np.abs(coeff) > tuning.huge) | (ref < 0)], minlength=len(count)) > 0
     keep_row = ~bad
     keep = keep_row[row]
     new_row = np.cumsum(keep_row) - 1
@@ -161,8 +216,8 @@ def read_rows(model: cp_model.CpModel, literals: bool = True, first: int = 0) ->
         value=summed,
         low=low,
         high=high,
-        numbers=np.asarray(numbers, dtype=np.int64)[keep_row],
-        read=len(constraints),
+        numbers=np.asarray(raw.numbers, dtype=np.int64)[keep_row],
+        read=len(proto.constraints),
     )
 
 
@@ -194,22 +249,84 @@ def _message(
     return message
 
 
-def lp_bound(model: cp_model.CpModel, seconds: float) -> int | None:
-    """The integer objective is at least this in every solution of `model`; None when GLOP
-    finds no optimum within `seconds` (or the model has no objective)."""
-    solution = Relaxation(model).solve(seconds)
-    return None if solution is None else solution.bound
+def _quiet_highs(time_limit: float) -> Any:
+    """A single-threaded HiGHS solver that prints nothing, stopping after `time_limit` seconds.
+    HiGHS's bare solver is made directly: highspy.Highs() prints its banner as it is made (its
+    callbacks count as a call), before output_flag can be set."""
+    import highspy  # a dependency only of the bounds that use HiGHS
+
+    factory: Any = highspy.Highs
+    try:
+        from highspy._core import _Highs
+
+        factory = _Highs
+    except ImportError:  # (a highspy laid out otherwise: the banner it is)
+        pass
+    highs = factory()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("time_limit", time_limit)
+    return highs
+
+
+def _highs_lp(rows: Rows, integer: bool = False) -> Any:
+    """`rows` as a HiGHS program (HiGHS's infinity is the float one, as read_rows's); with
+    `integer`, every column an integer (as every variable of a CP-SAT model is)."""
+    import highspy
+
+    program = highspy.HighsLp()
+    program.num_col_, program.num_row_ = len(rows.lower), len(rows.low)
+    program.col_cost_, program.col_lower_, program.col_upper_ = rows.cost, rows.lower, rows.upper
+    program.row_lower_, program.row_upper_ = rows.low, rows.high
+    program.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    program.a_matrix_.start_ = rows.starts.astype(np.int32)
+    program.a_matrix_.index_ = rows.index.astype(np.int32)
+    program.a_matrix_.value_ = rows.value
+    if integer:
+        program.integrality_ = [highspy.HighsVarType.kInteger] * len(rows.lower)
+    return program
+
+
+def _presolved_message(reduced: Any) -> linear_solver_pb2.MPModelProto:
+    """HiGHS's presolved program `reduced` as an LP for GLOP to load in one message."""
+    import highspy
+
+    lower, upper = np.asarray(reduced.col_lower_), np.asarray(reduced.col_upper_)
+    matrix = reduced.a_matrix_
+    start = np.asarray(matrix.start_, dtype=np.int64)
+    index = np.asarray(matrix.index_, dtype=np.int64)
+    coeff = np.asarray(matrix.value_, dtype=np.float64)
+    if matrix.format_ == highspy.MatrixFormat.kColwise:  # to rows: sorted by row, then column
+        column = np.repeat(np.arange(reduced.num_col_), np.diff(start))
+        order = np.lexsort((column, index))
+        index, coeff, row = column[order], coeff[order], index[order]
+        start = np.searchsorted(row, np.arange(reduced.num_row_ + 1))
+    message = _message(
+        lower,
+        upper,
+        np.asarray(reduced.col_cost_),
+        np.asarray(reduced.row_lower_),
+        np.asarray(reduced.row_upper_),
+        start,
+        index,
+        coeff,
+    )
+    message.objective_offset = reduced.offset_
+    return message
 
 
 class Relaxation:
-    """The LP relaxation of a CP-SAT model that only ever grows (the phases of scheduler.solver.solve
-    add held tiers and cuts): each solve first takes in the variables and constraints added
-    since the last, then solves for the model's current objective. GLOP starts from its last
-    basis, so the later phases' LPs cost a fraction of the first."""
+    """The LP relaxation of a CP-SAT model that only ever grows (the phases of
+    scheduler.solver.solve add held tiers and cuts): each solve first takes in the variables and
+    constraints added since the last, then solves for the model's current objective. GLOP
+    starts from its last basis, so the later phases' LPs cost a fraction of the first."""
 
-    def __init__(self, model: cp_model.CpModel, keep_rows: bool = False):
+    def __init__(
+        self, model: cp_model.CpModel, keep_rows: bool = False, *, tuning: LpTuning = LpTuning()
+    ):
         """`keep_rows`: keep the rows the first load reads, for presolved_bound."""
         self.model = model
+        self.tuning = tuning
         self.keep_rows = keep_rows
         self.rows: Rows | None = None
         self._presolved: pywraplp.Solver | None = None  # presolved_bound's GLOP, while it solves
@@ -239,9 +356,9 @@ class Relaxation:
 
     def _load(self) -> None:
         """The model's rows so far into an empty GLOP at once (read_rows, and one message for
-        GLOP to load): the same rows as _sync takes in one by one, in 3 s on a generated ics
-        where _sync's SetCoefficient per term took 22 s."""
-        rows = read_rows(self.model)
+        GLOP to load): the same rows as _sync takes in one by one, several times faster than
+        _sync's SetCoefficient per term on a large model."""
+        rows = read_rows(self.model, tuning=self.tuning)
         if self.keep_rows:
             self.rows = rows
         message = _message(
@@ -257,15 +374,11 @@ class Relaxation:
         """A bound from the rows the first load read (keep_rows), taken as the integer program
         they are (every variable of a CP-SAT model is an integer): HiGHS's MIP presolve
         rewrites it, keeping every integer solution's objective within reach, and GLOP solves
-        the rewritten program's LP relaxation, which is tighter than the rows' own. None if
+        the rewritten program's LP relaxation, which can be much tighter than the rows' own
+        (the presolve's integer reasoning about the rules makes the difference). None if
         there are no rows, the presolve or GLOP runs out of `seconds`, or the solve is
         interrupted.
 
-        On the generated ics (seed 0, fair share's phase) the rows' own LP gives 3.11 M and
-        this 6.63 M, against rotas of 7.4-7.9 M: presolve 9 s, GLOP 7 s, where GLOP takes
-        26 s for the rows themselves; on seed 1 both give 1.61 M. (The same bound with any one
-        of the held tiers above left out, or the fair-share cuts but the fixed total of
-        minutes: the presolve's integer reasoning about the rules, not the holds, makes it.)
         The presolved program has the optimum of the rows' integer program (a presolve may
         drop solutions, never all the best ones), its LP relaxation is at most that, and the
         rows' integer program is a relaxation of the model: so the bound holds for every
@@ -274,32 +387,35 @@ class Relaxation:
         if rows is None or self.interrupted:
             return None
         started = time.perf_counter()
-        import highspy  # (see DualBound)
+        reduced = self._presolve(rows, seconds)
+        if reduced is None:
+            return None
+        if reduced.num_col_ == 0:
+            value = reduced.offset_
+        else:
+            message = _presolved_message(reduced)
+            del reduced
+            glop = pywraplp.Solver.CreateSolver("GLOP")
+            if glop.LoadModelFromProto(message):
+                return None
+            del message
+            value = self._solve_presolved(glop, seconds - (time.perf_counter() - started))
+            if value is None:
+                return None
+        value = rows.scale * (value + rows.offset)
+        return _integer_bound(value, self.tuning)
 
-        try:
-            from highspy._core import _Highs as Bare
-        except ImportError:  # (a highspy laid out otherwise: the banner it is)
-            Bare = highspy.Highs
-        program = highspy.HighsLp()  # (HiGHS's infinity is the float one, as read_rows's)
-        program.num_col_, program.num_row_ = len(rows.lower), len(rows.low)
-        program.col_cost_, program.col_lower_, program.col_upper_ = (
-            rows.cost,
-            rows.lower,
-            rows.upper,
-        )
-        program.row_lower_, program.row_upper_ = rows.low, rows.high
-        program.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        program.a_matrix_.start_ = rows.starts.astype(np.int32)
-        program.a_matrix_.index_ = rows.index.astype(np.int32)
-        program.a_matrix_.value_ = rows.value
-        program.integrality_ = [highspy.HighsVarType.kInteger] * len(rows.lower)
-        highs = Bare()
-        highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("threads", 1)
-        highs.setOptionValue("time_limit", float(max(0.1, seconds)))
+    def _presolve(self, rows: Rows, seconds: float) -> Any | None:
+        """HiGHS's MIP presolve of `rows` as an integer program within `seconds`: the presolved
+        program, or None if it is not a minimisation, the presolve fails or runs out of time,
+        or the solve is interrupted."""
+        import highspy
+
+        program = _highs_lp(rows, integer=True)
+        highs = _quiet_highs(float(max(0.1, seconds)))
         highs.passModel(program)
         del program
-        highs.presolve()  # (not interruptible: an interrupt waits for it, 9 s on the ics)
+        highs.presolve()  # (not interruptible: an interrupt waits for it)
         if self.interrupted:
             return None
         status = highs.getModelPresolveStatus()
@@ -313,55 +429,26 @@ class Relaxation:
         del highs
         if reduced.sense_ != highspy.ObjSense.kMinimize:
             return None
-        if reduced.num_col_ == 0:
-            value = reduced.offset_
-        else:
-            lower, upper = np.asarray(reduced.col_lower_), np.asarray(reduced.col_upper_)
-            matrix = reduced.a_matrix_
-            start, index = (
-                np.asarray(matrix.start_, dtype=np.int64),
-                np.asarray(matrix.index_, dtype=np.int64),
-            )
-            coeff = np.asarray(matrix.value_, dtype=np.float64)
-            if (
-                matrix.format_ == highspy.MatrixFormat.kColwise
-            ):  # to rows: sorted by row, then column
-                column = np.repeat(np.arange(reduced.num_col_), np.diff(start))
-                order = np.lexsort((column, index))
-                index, coeff, row = column[order], coeff[order], index[order]
-                start = np.searchsorted(row, np.arange(reduced.num_row_ + 1))
-            message = _message(
-                lower,
-                upper,
-                np.asarray(reduced.col_cost_),
-                np.asarray(reduced.row_lower_),
-                np.asarray(reduced.row_upper_),
-                start,
-                index,
-                coeff,
-            )
-            message.objective_offset = reduced.offset_
-            del reduced
-            glop = pywraplp.Solver.CreateSolver("GLOP")
-            if glop.LoadModelFromProto(message):
+        return reduced
+
+    def _solve_presolved(self, glop: pywraplp.Solver, seconds: float) -> float | None:
+        """The optimum of the presolved program loaded in `glop`, within `seconds`; None when
+        GLOP finds none in time or the solve is interrupted."""
+        started = time.perf_counter()
+        self._presolved = glop
+        self._solving.set()  # (as in solve: an interrupt from now on is repeated)
+        try:
+            left = seconds - (time.perf_counter() - started)
+            if left <= 0.05 or self.interrupted:
                 return None
-            del message
-            self._presolved = glop
-            self._solving.set()  # (as in solve: an interrupt from now on is repeated)
-            try:
-                left = seconds - (time.perf_counter() - started)
-                if left <= 0.05 or self.interrupted:
-                    return None
-                glop.SetTimeLimit(max(1, int(left * 1000)))
-                solved = glop.Solve()
-            finally:
-                self._solving.clear()
-                self._presolved = None
-            if solved != pywraplp.Solver.OPTIMAL or self.interrupted:
-                return None
-            value = glop.Objective().Value()
-        value = rows.scale * (value + rows.offset)
-        return math.ceil(value - _SLACK * max(1.0, abs(value)))
+            glop.SetTimeLimit(max(1, int(left * 1000)))
+            solved = glop.Solve()
+        finally:
+            self._solving.clear()
+            self._presolved = None
+        if solved != pywraplp.Solver.OPTIMAL or self.interrupted:
+            return None
+        return glop.Objective().Value()
 
     def load(self) -> None:
         """Take in the model's rows now (else the next solve does), e.g. before another thread
@@ -388,7 +475,7 @@ class Relaxation:
                 continue
             terms: dict[int, int] = defaultdict(int)
             if ct.has_linear():
-                if any(abs(coeff) > _HUGE for coeff in ct.linear.coeffs) or any(
+                if any(abs(coeff) > self.tuning.huge for coeff in ct.linear.coeffs) or any(
                     index < 0 for index in ct.linear.vars
                 ):
                     continue  # (a negated reference in a row: not written by cp_model, set aside)
@@ -451,9 +538,8 @@ class Relaxation:
             return None
         left = seconds - (time.perf_counter() - started)
         if status == pywraplp.Solver.ABNORMAL and again and left > 0.05 and not self.interrupted:
-            # a numerical failure from the basis the phases before left (a federation's cost
-            # LP, about 1 run in 2 on one seed; the same LP solves from scratch in 6.5 s): once
-            # more, in a new GLOP from scratch
+            # a numerical failure from the basis the phases before left, where the same LP
+            # solves from scratch: once more, in a new GLOP from scratch
             self.lp = pywraplp.Solver.CreateSolver("GLOP")
             self.columns, self.seen = [], 0
             return self.solve(left, again=False)
@@ -461,7 +547,7 @@ class Relaxation:
             return None
         value = scale * (objective.Value() + proto.objective.offset)
         return LpSolution(
-            math.ceil(value - _SLACK * max(1.0, abs(value))),
+            _integer_bound(value, self.tuning),
             [column.solution_value() for column in self.columns],
         )
 
@@ -476,10 +562,9 @@ class DualBound:
     it needs no optimality of y). The LP is solved with each held tier's row at the value the
     rota had then; by the later phase those tiers are held tighter, and L(y) taken with their
     rows at the values held *then* is still a valid bound, and it costs a pass over the matrix
-    instead of a solve. (Generated ics: the cost LP with fair share, even load and preferences
-    held as the fair-share phase starts solves in 26 s on one core; its prices give 107.8 M once
-    the tiers are held at their final values, where that LP itself takes 65-90 s (109.3 M)
-    and CP-SAT's own bound reached 105.0-106.3 M in the cost phase's 55 s of search.)
+    instead of a solve. On a large model the LP solved early, with the tiers above held at
+    their values then, gives prices whose bound is close to that of the LP solved at the end,
+    which takes several times as long, and above CP-SAT's own bound.
 
     Only the linear rows that no literal enforces are kept (see Relaxation); dropping rows is a
     relaxation too.
@@ -492,6 +577,8 @@ class DualBound:
         holds: list[tuple[Any, int]],
         seconds: float,
         after: threading.Event | None = None,
+        *,
+        tuning: LpTuning = LpTuning(),
     ):
         """`model`'s rows, each (expression, value) of `holds` added as expression ≤ value, with
         `objective` minimised; solved in a thread for at most `seconds` from now, once `after` is
@@ -501,6 +588,7 @@ class DualBound:
         # two to six times faster than GLOP and gives the row prices L(y) needs
 
         self._highspy = highspy
+        self.tuning = tuning
         clone = model.clone()
         self._hold_rows: list[int] = []
         self._hold_values = [value for _, value in holds]
@@ -528,16 +616,7 @@ class DualBound:
             left = self._deadline - time.perf_counter()
             if left <= 0.05:
                 return
-            # HiGHS's bare solver: highspy.Highs() prints its banner as it is made (its
-            # callbacks count as a call), before output_flag can be set
-            try:
-                from highspy._core import _Highs as Bare
-            except ImportError:  # (a highspy laid out otherwise: the banner it is)
-                Bare = self._highspy.Highs
-            highs = Bare()
-            highs.setOptionValue("output_flag", False)
-            highs.setOptionValue("threads", 1)
-            highs.setOptionValue("time_limit", float(left))
+            highs = _quiet_highs(float(left))
             highs.passModel(self._lp)
             highs.run()
             if highs.getModelStatus() == self._highspy.HighsModelStatus.kOptimal:
@@ -545,27 +624,19 @@ class DualBound:
         except Exception:  # the bound is optional: a failure leaves the phase to CP-SAT's own
             log.warning("no LP prices for the last phase's bound", exc_info=True)
         finally:
-            self._model = self._lp = None  # (the clone and the LP: hundreds of MB on an ics)
+            self._model = self._lp = None  # (the clone and the LP: hundreds of MB on a large model)
             self.done.set()
 
     def _build(self) -> None:
         assert self._model is not None
-        rows = read_rows(self._model, literals=False)
+        rows = read_rows(self._model, literals=False, tuning=self.tuning)
         self.lower, self.upper, self.cost = rows.lower, rows.upper, rows.cost
         self.scale, self.offset = rows.scale, rows.offset
         self.low, self.high, self.index, self.value = rows.low, rows.high, rows.index, rows.value
         position = {int(number): k for k, number in enumerate(rows.numbers)}
         self.hold_positions = [position.get(row, -1) for row in self._hold_rows]
         self.row_of = np.repeat(np.arange(len(rows.low)), np.diff(rows.starts))
-        lp = self._highspy.HighsLp()  # (HiGHS's infinity is the float one, as read_rows's)
-        lp.num_col_, lp.num_row_ = len(rows.lower), len(rows.low)
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = rows.cost, rows.lower, rows.upper
-        lp.row_lower_, lp.row_upper_ = rows.low, rows.high
-        lp.a_matrix_.format_ = self._highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = rows.starts.astype(np.int32)
-        lp.a_matrix_.index_ = rows.index.astype(np.int32)
-        lp.a_matrix_.value_ = rows.value
-        self._lp = lp
+        self._lp = _highs_lp(rows)
 
     def bound(self, values: list[int], wait: float = 0.0) -> int | None:
         """The integer objective is at least this in every solution of a model that holds the
@@ -608,4 +679,4 @@ class DualBound:
             )
         )
         value = self.scale * (float(rows) + float(columns) + self.offset)
-        return math.ceil(value - _SLACK * max(1.0, abs(value)))
+        return _integer_bound(value, self.tuning)

@@ -42,8 +42,8 @@ MAX_SAME_START = 64  # sessions a clinician could start at one instant (one per 
 def eligible_posts(problem: Problem, clinician: Clinician, session: Session) -> list[int]:
     """The posts of `session` the clinician may fill by role, skill, availability and
     allowed_hubs: the rules the model meets by leaving a variable out rather than by a
-    constraint. (The hub and availability are asked once for all the posts: on the generated ics
-    asking them post by post took 3 of the model's 16 s.)"""
+    constraint. (The hub and availability are asked once for all the posts: asked post by post
+    they take a large share of a large model's build.)"""
     accepting = [pi for pi, post in enumerate(session.posts) if post.accepts(clinician)]
     if (
         accepting
@@ -77,8 +77,8 @@ class Variables:
         v = cls()
         per_pair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
         # the candidates for a session: its posts' roles, among those who may work at its hub
-        # (anywhere, or there); on the generated ics most clinicians may work only at their own
-        # network's hubs, and testing all 2,000 for each session took 15 of the model's 19 s
+        # (anywhere, or there); on a large system most clinicians may work only at their own
+        # network's hubs, and testing every clinician for each session takes most of the build
         by_role: dict[str, list[int]] = defaultdict(list)
         by_role_hub: dict[tuple[str, str], list[int]] = defaultdict(list)
         for ci, clinician in enumerate(problem.clinicians):
@@ -445,9 +445,8 @@ class Practices:
     aim: bool = True
     # how many (session, clinician pair) chances each two practices' clinicians have to take
     # each other's sessions: Σ over sessions of the two practices' clinicians who may work it,
-    # multiplied; 0 where none of their clinicians share a session (on the generated ics most
-    # clinicians work only their own network's hubs, so most pairs of practices can trade
-    # nothing)
+    # multiplied; 0 where none of their clinicians share a session (where most clinicians work
+    # only their own network's hubs, most pairs of practices can trade nothing)
     overlap: list[list[float]] | None = None
 
     def aim_at(self, lp_values: list[float]) -> None:
@@ -675,7 +674,7 @@ class Objective:
         times the total list weight (tens of millions). GLOP (scheduler.solver.lp) cannot solve the
         LP with those rows and sets them aside; with these it bounds the phases from fair share
         down. Added only when the fair-share phase starts: in the model from the start, the
-        same rows slowed the contract phase of a federation from 1.4 s to over 10 s."""
+        same rows slow the phases before it several times over."""
         for code, members, terms, most, w, dev in self._fair_pending:
             mine = self.m.new_int_var(0, most, f"minutes[{code}]")
             self.m.add(mine == sum(terms))

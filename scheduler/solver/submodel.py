@@ -1,10 +1,11 @@
 """A neighbourhood's own small model, cut out of a big CP-SAT model for scheduler.solver.lns.
 
 A large-neighbourhood step frees a few clinicians' assignments and fixes the rest. Handed the
-whole model with those domains fixed, CP-SAT spends a fixed 0.2-0.35 s on the generated ics
-(176,517 variables, 1.78 M linear terms) before its presolve even starts, and the neighbourhood
-that presolve leaves has a few hundred Booleans. `SubModels` reads the model's rows once into
-arrays, and for each step writes a model of only what the step can change:
+whole model with those domains fixed, CP-SAT spends a fixed part of a second on a large model
+(a hundred thousand variables or more, millions of linear terms) before its presolve even
+starts, and the neighbourhood that presolve leaves has a few hundred Booleans. `SubModels`
+reads the model's rows once into arrays, and for each step writes a model of only what the
+step can change:
 
 - the free variables: the freed assignments, and every other variable (a count, a penalty, a
   practice's minutes) that shares a row with a free one, spread row by row; rows of more than
@@ -18,8 +19,8 @@ arrays, and for each step writes a model of only what the step can change:
 A row without a free variable holds in the best solution and cannot change, so any solution of
 the small model, with the fixed variables at their values, is a solution of the whole. Only
 linear rows, at-most-ones, exactly-ones and clauses without enforcement literals are read (what
-scheduler.solver.model writes for the ics); a model with anything else gets no SubModels and LNS
-solves clones of the whole model as before.
+scheduler.solver.model writes for such models); a model with anything else gets no SubModels
+and LNS solves clones of the whole model instead.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Step:
     """One sub-solve: the solver's status, the whole solution (None without one) and its
     objective, and the small model's size."""
 
-    status: int
+    status: cp_model.CpSolverStatus
     values: np.ndarray | None
     objective: int | None
     variables: int

@@ -4,23 +4,24 @@ On a big problem the fair-share goal is mostly about moving sessions between pra
 session moves between practices when its post changes hands: a clinician of a practice above its
 share gives the post to one from a practice below it, of the same role or, where neither is a
 GP, of another role the post accepts (a practice nurse for an ANP on a "Practice Nurse;ANP"
-post). Such a swap keeps every goal above fair share as it was (the same posts are filled, at the
-same times and places, and GP cover by the same GPs), so the only question is whether the newcomer may take the session and the leaver
-may lose it, which the checker's rules about one clinician's own sessions answer exactly.
+post). Such a swap keeps every goal above fair share as it was (the same posts are filled, at
+the same times and places, and GP cover by the same GPs), so the only question is whether the
+newcomer may take the session and the leaver may lose it, which the checker's rules about one
+clinician's own sessions answer exactly.
 
 `fair_share_swaps(problem, rota, seconds)` applies the best swap it finds for each post in turn,
 over and over, until no swap lowers the goal or time runs out.
 
-Between networks, posts move only through the clinicians who may work anywhere (on the generated
-ics, 15 % of them), and swaps that look at practices alone move them as the practices' own
-shares pull, not as the whole system's best needs: after them, 6-9 M of the ics's 9-11 M of fair
-share is between networks (each network's practices' deviations summed), where the LP
-relaxation's optimum has 2.2 M of its 3.1 M there. Given `network_aim` (each network's minutes
-in that optimum), the swaps first score each move by its practices' change plus NETWORK_WEIGHT
-times its networks' change in distance from their aims, and then go on by practices alone. Each step is cheap (a handful of
-rule checks on two clinicians' few sessions), where a step of the large-neighbourhood search on
-the generated ics re-solves a model of 176,000 variables; the search goes on from the result,
-with moves that need more than one swap at a time.
+Between networks, posts move only through the clinicians who may work anywhere, and swaps that
+look at practices alone move them as the practices' own shares pull, not as the whole system's
+best needs: they leave much more of fair share between networks (each network's practices'
+deviations summed) than the LP relaxation's optimum has there. Given `network_aim` (each
+network's minutes in that optimum), the swaps first score each move by its practices' change
+plus the tuning's network_weight times its networks' change in distance from their aims, and
+then go on by practices alone. Each step is cheap (a handful of rule checks on two clinicians'
+few sessions), where a step of the large-neighbourhood search on a large model re-solves a
+model of a hundred thousand variables or more; the search goes on from the result, with moves
+that need more than one swap at a time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from scheduler.checker import Entry, RotaView, clinician_violations
@@ -49,6 +51,20 @@ from scheduler.domain import (
 )
 
 
+@dataclass(frozen=True)
+class SwapTuning:
+    """How widely the swaps look, and how they weigh networks and even load."""
+
+    # With a network aim, a move scores its practices' change plus this many times its networks'.
+    network_weight: int = 2
+    # Most chains ending at one clinician that are checked, best first (each check is costly).
+    chain_checks: int = 8
+    # A chain's middle clinician takes one of at most this many best posts on offer.
+    chain_incoming: int = 4
+    # Share of cost's swaps' time spent with a price on even load, the rest on cost alone.
+    priced_share: float = 0.7
+
+
 def fair_share_swaps(
     problem: Problem,
     rota: Iterable[Assignment],
@@ -56,6 +72,8 @@ def fair_share_swaps(
     seed: int = 0,
     fixed_day: Callable[[date], bool] | None = None,
     network_aim: Mapping[Network, float] | None = None,
+    *,
+    tuning: SwapTuning = SwapTuning(),
 ) -> Rota:
     """`rota` with posts handed from clinicians of practices above their share to clinicians of
     the same role in practices below it, while that lowers the fair-share goal and for at most
@@ -72,7 +90,7 @@ def fair_share_swaps(
     weights = fair_share_weights(problem)
     if not view.entries or sum(weights.values()) == 0:
         return tuple(rota)
-    swaps = _Swaps(problem, view, weights, random.Random(seed), fixed_day)
+    swaps = _Swaps(problem, view, weights, random.Random(seed), fixed_day, tuning=tuning)
     if network_aim:
         swaps.aim_networks(network_aim)
         swaps.converge(deadline)
@@ -81,32 +99,12 @@ def fair_share_swaps(
     return tuple(sorted(x.assignment for es in swaps.mine.values() for x in es))
 
 
-# With a network aim, a move's score is its practices' change plus this many times its
-# networks' (ics seed 0: from the rota before the swaps, 11 s of swaps aimed at the LP's network
-# minutes and then by practices, and 120 s of fair share's LNS, ended at 7.68 and 7.81 M;
-# the swaps by practices alone, 18-20 s, and the same LNS at 8.19 and 8.31 M).
-NETWORK_WEIGHT = 2
-
-
-# A chain's search checks at most this many chains ending at one clinician, best first: each
-# check runs the checker's rules over three clinicians' sessions.
-CHAIN_CHECKS = 8
-# ... among chains whose middle clinician takes one of their CHAIN_INCOMING best posts.
-CHAIN_INCOMING = 4
-# Cost's swaps with a price on even load (see cost_swaps) spend this share of their time priced,
-# the rest on cost alone with whatever slack is left. (The ics, seed 0, the rota at the end of
-# cost's phase, 30 s: 0.51 M with no price, where even load only had the slack the swaps had
-# made; 0.61, 0.60 and 0.57 M at prices of 100, 200 and 400; 0.26 M without slack at all.)
-PRICED_SHARE = 0.7
-
-
 def _may_stand_in(taker: Clinician, giver: Clinician) -> bool:
     """Whether `taker` may take a post of `giver`'s (one the post accepts) and leave every goal
     above fair share as it was: the same role, or neither a GP. GP cover counts GPs alone, and
     nothing else above fair share asks who fills a post (the places filled, their minutes and
-    hubs stay). Generated ics seed 0, the rota after cost's phase: 93 of 94 ANPs' Saturdays
-    could go to a practice nurse, for whom the posts ask as well, where the same role gave
-    none, and cost's LP has a sixth of those ANP minutes."""
+    hubs stay). Posts that ask for an ANP or a practice nurse can then go from one to the
+    other, where the same role alone would leave most of them where they are."""
     return taker.role_key == giver.role_key or (taker.role_key != "gp" and giver.role_key != "gp")
 
 
@@ -121,8 +119,11 @@ class _Swaps:
         weights: dict[str, int],
         rng: random.Random,
         fixed_day: Callable[[date], bool] | None,
+        *,
+        tuning: SwapTuning = SwapTuning(),
     ):
         self.problem, self.rng, self.fixed_day = problem, rng, fixed_day
+        self.tuning = tuning
         # a published (session, clinician) pair charges stability when dropped, and a weighted
         # request may be for or against a session: posts either touches stay where they are,
         # so that the goals above fair share keep their values (an unpublished post moving to
@@ -149,8 +150,8 @@ class _Swaps:
         self.may_take: dict[str, list[tuple[Session, int]]] = defaultdict(list)
         self.takers: dict[tuple[str, int], list[Clinician]] = defaultdict(list)
         # (by hub and day: most clinicians may work one network's hubs, and where the default
-        # is unavailable, only on the days they offered; 2 s on the ics where every clinician
-        # against every session took 10)
+        # is unavailable, only on the days they offered; far faster than every clinician
+        # against every session)
         sessions: dict[tuple[str, date], list[Session]] = defaultdict(list)
         for session in problem.sessions:
             sessions[session.hub_id, session.date].append(session)
@@ -210,7 +211,7 @@ class _Swaps:
 
     def change(self, moves: dict[str, int]) -> int:
         """How much the goal changes when each practice's minutes change by `moves` (with a
-        network aim, plus NETWORK_WEIGHT times the change in the networks' distance from it)."""
+        network aim, plus network_weight times the change in the networks' distance from it)."""
         change = sum(
             abs(self.deviation[code] + self.total_weight * m) - abs(self.deviation[code])
             for code, m in moves.items()
@@ -222,7 +223,7 @@ class _Swaps:
         by_network: dict[Network, int] = defaultdict(int)
         for code, m in moves.items():
             by_network[self.network_of[code]] += m
-        return change + NETWORK_WEIGHT * sum(
+        return change + self.tuning.network_weight * sum(
             abs(gaps[n] + self.total_weight * m) - abs(gaps[n])
             for n, m in by_network.items()
             if m and n in gaps
@@ -301,7 +302,7 @@ class _Swaps:
                         if change < 0:
                             found.append((change, self.rng.random(), e, e2))
             found.sort(key=lambda o: (o[0], o[1]))
-            for _, _, e, e2 in found[:CHAIN_CHECKS]:
+            for _, _, e, e2 in found[: self.tuning.chain_checks]:
                 if self._chain(q, e, e2):
                     improved = True
                     break
@@ -309,7 +310,7 @@ class _Swaps:
 
     def _incoming(self, t: Clinician) -> list[Entry]:
         """The posts of practices above their share that `t` may take, those whose practice
-        gains most by losing them first (at most CHAIN_INCOMING)."""
+        gains most by losing them first (at most the tuning's chain_incoming)."""
         offers = []
         for session, index in self.may_take.get(t.clinician_id, ()):
             for e in self.on_post.get((session.session_id, index), ()):
@@ -322,7 +323,7 @@ class _Swaps:
                 ):
                     offers.append((self.change({giver: -e.minutes}), self.rng.random(), e))
         offers.sort(key=lambda o: (o[0], o[1]))
-        return [e for _, _, e in offers[:CHAIN_INCOMING]]
+        return [e for _, _, e in offers[: self.tuning.chain_incoming]]
 
     def _chain(self, q: Clinician, e: Entry, e2: Entry) -> bool:
         """e's post to e2's clinician t, e2's to q, if that breaks no rule of theirs."""
@@ -393,6 +394,8 @@ def cost_swaps(
     fixed_day: Callable[[date], bool] | None = None,
     slack: tuple[int, int] = (0, 0),
     price: int = 0,
+    *,
+    tuning: SwapTuning = SwapTuning(),
 ) -> Rota:
     """`rota` with posts handed to cheaper clinicians who may stand in (see _may_stand_in) while
     that lowers cost and leaves fair share and each tier between it and cost no worse, for at
@@ -401,27 +404,26 @@ def cost_swaps(
     (each practice's minutes stay). Every tier above fair share stays as it was (the same places
     filled), so the result is at least as good lexicographically down to cost, and cheaper.
 
-    Cost's LP on the generated ics gives Saturdays of a "Practice Nurse;ANP" post to nurses
-    where the rota after cost's phase gives them to ANPs, at £20-35 an hour more, and each such
-    move alone shifts minutes between practices; the large-neighbourhood search frees a few
-    practices at a time and rarely the pair that trades.
+    Cost's LP can give posts that ask for an ANP or a practice nurse to the cheaper nurses
+    where the rota gives them to ANPs, and each such move alone shifts minutes between
+    practices; the large-neighbourhood search frees a few practices at a time and rarely the
+    pair that trades.
 
     The tiers between are held as sums, not clinician by clinician: `slack` is how far even
     load's tier (with even Saturdays and minimum sessions, weighted) and preferences' may still
     rise in all, and a move that lowers one of them adds to it. With a `price` (cost per unit of
     even load) a move is taken when its cost plus price times its change in even load falls,
     within the slack: a post handed to a cheaper clinician with more sessions uses slack that a
-    post handed on to one with fewer, at a little more cost, has made. (On the ics's rota after
-    cost's phase, 0.26 M of cost's 1.75 M were within reach of moves that raise no tier; the
-    rest raises even load.)"""
+    post handed on to one with fewer, at a little more cost, has made (most of what cost could
+    gain raises even load)."""
     deadline = time.perf_counter() + seconds
     view = RotaView.of(problem, rota)
     weights = fair_share_weights(problem)
     if not view.entries or problem.weights.of("cost") == 0:
         return tuple(rota)
-    swaps = _CostSwaps(problem, view, weights, random.Random(seed), fixed_day, slack)
+    swaps = _CostSwaps(problem, view, weights, random.Random(seed), fixed_day, slack, tuning=tuning)
     swaps.price = price
-    priced = deadline - (1 - PRICED_SHARE) * seconds if price else time.perf_counter()
+    priced = deadline - (1 - tuning.priced_share) * seconds if price else time.perf_counter()
     while time.perf_counter() < priced and swaps.sweep(priced):
         pass
     swaps.price = 0  # what slack is left, spent on cost alone
@@ -441,8 +443,10 @@ class _CostSwaps(_Swaps):
         rng: random.Random,
         fixed_day: Callable[[date], bool] | None,
         slack: tuple[int, int] = (0, 0),
+        *,
+        tuning: SwapTuning = SwapTuning(),
     ):
-        super().__init__(problem, view, weights, rng, fixed_day)
+        super().__init__(problem, view, weights, rng, fixed_day, tuning=tuning)
         self.slack = slack
         self.price = 0  # cost (in the goal's units) per unit of even load, see try_moves
         w = problem.weights
@@ -609,4 +613,7 @@ class _CostSwaps(_Swaps):
                         if net < 0:
                             options.append((net, self.rng.random(), e2, c2))
         options.sort(key=lambda o: (o[0], o[1]))
-        return any(self.try_moves([(e, c), (e2, c2)]) for _, _, e2, c2 in options[:CHAIN_CHECKS])
+        return any(
+            self.try_moves([(e, c), (e2, c2)])
+            for _, _, e2, c2 in options[: self.tuning.chain_checks]
+        )
