@@ -309,9 +309,9 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
     starts = []
     real_improve = solve_module.improve
 
-    def improve(problem, rm, expr, values, objective, *args):
+    def improve(problem, rm, expr, values, objective, *args, **kwargs):
         starts.append(objective)
-        return real_improve(problem, rm, expr, values, objective, *args)
+        return real_improve(problem, rm, expr, values, objective, *args, **kwargs)
 
     monkeypatch.setattr(cp_model.CpSolver, "solve", search)
     monkeypatch.setattr(solve_module, "improve", improve)

@@ -762,10 +762,10 @@ def _around_swaps(monkeypatch, before=None, after=None) -> None:
     `after(rota, swapped)` as they end."""
     swaps = solve_module.fair_share_swaps
 
-    def recorded(problem, rota, *args):
+    def recorded(problem, rota, *args, **kwargs):
         if before is not None:
             before()
-        out = swaps(problem, rota, *args)
+        out = swaps(problem, rota, *args, **kwargs)
         if after is not None:
             after(rota, out)
         return out

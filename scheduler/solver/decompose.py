@@ -64,7 +64,9 @@ from scheduler.domain import (
     SolveStatus,
     fair_share_weights,
 )
-from scheduler.solver.params import SolveParams
+from scheduler.solver.params import SolveParams, Tuning
+
+_DEFAULT = Tuning()  # the tuning of a cut made outside a solve (tests, the bench)
 
 
 class PartSolve(Protocol):
@@ -81,41 +83,36 @@ class PartSolve(Protocol):
     ) -> SolveResult: ...
 
 
-# Only a problem of at least this many networks is cut: with fewer, each part is a large share
-# of the whole and the whole solve's own search does as well.
-MIN_NETWORKS = 4
-# A part is not started with less time than this.
-MIN_PART_SECONDS = 0.2
 # A part minimises fair share alone (the goals below it weigh 0 there), so all its time goes to
 # fair share; the whole solve's phases take the goals below from the joined rota.
 BELOW_FAIR_SHARE = tuple(
     part for tier in GOALS[GOALS.index(("fair_share",)) + 1 :] for part in tier
 )
-# A cost part's CP-SAT search hands over to LNS after this long without improving: on a network
-# CP-SAT returns the start and then finds little, where LNS lowers cost within seconds.
-COST_PART_STALL = 0.5
 # Cost parts are solved as many at a time as the solve has workers, on one worker each (at
 # max_lp's linearization, scheduler.solver.solve); fair-share parts one at a time on all of
 # them, which proves more of the parts optimal.
 ALONE = {"fair_share"}
 
 
-def networks_of(problem: Problem) -> list[Network]:
+def networks_of(problem: Problem, tuning: Tuning = _DEFAULT) -> list[Network]:
     """The networks with both practices and hubs; [] when the problem is not worth cutting
-    (fewer than MIN_NETWORKS of them, or a published rota, which ties the parts together
+    (fewer than tuning.min_networks of them, or a published rota, which ties the parts together
     through stability and locks)."""
     networks = sorted({p.network for p in problem.practices} & {h.network for h in problem.hubs})
-    return [] if problem.published or len(networks) < MIN_NETWORKS else networks
+    return [] if problem.published or len(networks) < tuning.min_networks else networks
 
 
 def network_parts(
-    problem: Problem, rota: Iterable[Assignment], groups: list[tuple[Network, ...]] | None = None
+    problem: Problem,
+    rota: Iterable[Assignment],
+    groups: list[tuple[Network, ...]] | None = None,
+    tuning: Tuning = _DEFAULT,
 ) -> tuple[list[tuple[tuple[Network, ...], Problem]], list[Assignment]]:
     """The parts (see the module's docstring), one per group of networks (default: each network
     alone), and the kept assignments; no parts when the problem is not worth cutting."""
     rota = list(rota)
     if groups is None:
-        groups = [(network,) for network in networks_of(problem)]
+        groups = [(network,) for network in networks_of(problem, tuning)]
     if not groups:
         return [], rota
     group_of = {network: group for group in groups for network in group}
@@ -293,7 +290,7 @@ def network_rota(
 ) -> list[Assignment] | None:
     """`rota` re-solved network by network (see the module's docstring), each part by `solve`,
     in at most `seconds`; None when the problem is not cut."""
-    networks = networks_of(problem)
+    networks = networks_of(problem, params.tuning)
     if not networks:
         return None
     groups: list[tuple[Network, ...]] = [(n,) for n in networks]
@@ -311,7 +308,7 @@ def network_cost_rota(
     """`rota` with its cost lowered network by network (see the module's docstring), each part
     by `solve`, in at most `seconds`, every goal above cost kept; None when the problem is not
     cut. Parts that time leaves unsolved keep their share of `rota`."""
-    networks = networks_of(problem)
+    networks = networks_of(problem, params.tuning)
     if not networks:
         return None
     groups: list[tuple[Network, ...]] = [(n,) for n in networks]
@@ -332,7 +329,7 @@ def _solve_parts(
     each with an even share of what is left of `seconds`; the joined
     rota. A part that time leaves unsolved, or that ends worse than its start, keeps its start.
     None when there are no parts."""
-    parts, joined = network_parts(problem, rota, groups)
+    parts, joined = network_parts(problem, rota, groups, params.tuning)
     if not parts:
         return None
     deadline = time.perf_counter() + seconds
@@ -388,7 +385,7 @@ def _solve_part(
     `rota`: the start itself if time is too short, or if what was found is no better."""
     ids = {c.clinician_id for c in part.clinicians}
     start = [a for a in rota if a.clinician_id in ids]
-    if share < MIN_PART_SECONDS or (should_stop is not None and should_stop()):
+    if share < params.tuning.min_part_seconds or (should_stop is not None and should_stop()):
         return start
     if goal == "fair_share":
         part = replace(part, weights=replace(part.weights, **dict.fromkeys(BELOW_FAIR_SHARE, 0)))
@@ -403,7 +400,7 @@ def _solve_part(
             progress=None,
             log=False,
             hold_above=goal,
-            stall_seconds=COST_PART_STALL,
+            stall_seconds=params.tuning.cost_part_stall,
         )
     result = solve(part, part_params, should_stop, start=start)
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scheduler.solver.columns import ColumnTuning
+from scheduler.solver.lns import LnsTuning
+from scheduler.solver.lp import LpTuning
+from scheduler.solver.swap import SwapTuning
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -119,6 +124,19 @@ class Tuning:
     rins_share: float = 0.15
     # the dive from the column LP's mix runs until this share of the phase has gone
     dive_end: float = 0.75
+    # only a problem of at least this many networks is cut into parts (decompose): with fewer,
+    # each part is a large share of the whole and the whole solve's own search does as well
+    min_networks: int = 4
+    # a network part is not started with less time than this
+    min_part_seconds: float = 0.2
+    # a cost part's search hands over to LNS after this long without improving: on one network
+    # CP-SAT returns the start and then finds little, where LNS lowers cost within seconds
+    cost_part_stall: float = 0.5
+    # the knobs of the mechanisms the phases call on, each owned by its module
+    lns: LnsTuning = field(default_factory=LnsTuning)
+    columns: ColumnTuning = field(default_factory=ColumnTuning)
+    lp: LpTuning = field(default_factory=LpTuning)
+    swap: SwapTuning = field(default_factory=SwapTuning)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from scheduler.domain import (
 from scheduler.solver import columns
 from scheduler.solver.decompose import network_cost_rota, network_rota, networks_of
 from scheduler.solver.lns import LnsOutcome, improve
-from scheduler.solver.lp import DualBound, Relaxation
+from scheduler.solver.lp import DualBound, LpTuning, Relaxation
 from scheduler.solver.model import Practices, RotaModel, build_model
 from scheduler.solver.params import SolveParams, Tuning
 from scheduler.solver.swap import cost_swaps, fair_share_swaps
@@ -311,7 +311,9 @@ class _Solve:
         seconds = budget
         if is_huge(self.rm, self.tuning):
             seconds = _time_left(self.params, self.elapsed(), _size(self.rm))
-        bound = _dual_bound(self.problem, self.rm, below, self.tiers[-1], self.parts, seconds)
+        bound = _dual_bound(
+            self.problem, self.rm, below, self.tiers[-1], self.parts, seconds, tuning=self.tuning.lp
+        )
         self.dual = (below, bound)
 
     def result(self) -> SolveResult:
@@ -691,12 +693,12 @@ class _FairShareSwaps(_Step):
             # GLOP's LP from now, beside the swaps: they are Python and leave the second core
             # idle, and GLOP's solve lets go of the interpreter. The rows are read here, before
             # anything writes to the model again.
-            run.relaxation = Relaxation(rm.model, keep_rows=True)
+            run.relaxation = Relaxation(rm.model, keep_rows=True, tuning=tuning.lp)
             run.relaxation.load()
             seconds = tuning.lp_alongside_share * phase.budget
             phase.early = _Alongside(run.relaxation, seconds, presolved=True)
         aim = None
-        if phase.early is not None and run.free_days is None and networks_of(problem):
+        if phase.early is not None and run.free_days is None and networks_of(problem, tuning):
             phase.early.done.wait(tuning.network_aim_wait * phase.budget)
             if phase.early.values is not None:
                 aim = _network_minutes(problem, rm, phase.early.values)
@@ -731,7 +733,9 @@ def _second_dual_bound(phase: _Phase, swapped: Rota) -> None:
     when = phase.started + phase.tuning.second_lp_at * (phase.end_at - phase.started)
     go = _later(first.done, when, run.phase_over)
     parts = objective_parts(run.problem, swapped)
-    bound = _dual_bound(run.problem, run.rm, below, run.tiers[-1], parts, run.time_left(), go)
+    bound = _dual_bound(
+        run.problem, run.rm, below, run.tiers[-1], parts, run.time_left(), go, tuning=run.tuning.lp
+    )
     run.at_end.append((below, bound))
 
 
@@ -782,7 +786,9 @@ class _ColumnStart(_Step):
     def applies(self, phase: _Phase) -> bool:
         run = phase.run
         first = run.best_values is None and run.start is None
-        return run.params.columns and columns.applies(run.problem, run.rm, phase.tier, first)
+        return run.params.columns and columns.applies(
+            run.problem, run.rm, phase.tier, first, tuning=run.params.tuning.columns
+        )
 
     def run(self, phase: _Phase) -> None:
         run = phase.run
@@ -817,7 +823,7 @@ class _LpBound(_Step):
         elif run.params.lns and tier[0] in tuning.lp_alongside:
             # from scratch: cost's LP started from the basis fair share's left can return
             # ABNORMAL, and the from-scratch retry then runs out of time
-            run.relaxation = Relaxation(run.rm.model)
+            run.relaxation = Relaxation(run.rm.model, tuning=tuning.lp)
             seconds = tuning.lp_alongside_share * phase.budget
             phase.alongside = _Alongside(run.relaxation, seconds)
         else:
@@ -825,7 +831,7 @@ class _LpBound(_Step):
 
     def _before(self, phase: _Phase) -> None:
         run, tuning, rm = phase.run, phase.tuning, phase.run.rm
-        relaxation = run.relaxation = run.relaxation or Relaxation(rm.model)
+        relaxation = run.relaxation = run.relaxation or Relaxation(rm.model, tuning=tuning.lp)
         lp_started = time.perf_counter()
         relaxed = relaxation.solve(tuning.lp_share * phase.budget)
         phase.lp, phase.lp_values = (
@@ -914,6 +920,7 @@ class _Lns(_Step):
             if phase.status is SolveStatus.FEASIBLE
             else None,
             None if alongside is None else alongside.done,
+            tuning=tuning.lns,
         )
         if cost_tail and not run.cancelled():
             outcome = _cost_tail(phase, outcome, begin, phase.deadline - tail, bound)
@@ -1136,7 +1143,7 @@ def _column_start(
     finished)."""
     tuning = params.tuning
     started = time.perf_counter()
-    generation = columns.ColumnGeneration(problem, rm, tier)
+    generation = columns.ColumnGeneration(problem, rm, tier, tuning=tuning.columns)
     outcome = generation.run(
         started + tuning.column_share * budget, params.workers, should_stop, on_bound, settle=True
     )
@@ -1236,6 +1243,8 @@ def _dual_bound(
     parts: dict[str, int],
     seconds: float,
     after: threading.Event | None = None,
+    *,
+    tuning: LpTuning,
 ) -> DualBound:
     """The last tier's LP (DualBound) with each tier of `below` held at its value in `parts`,
     solving in a thread for at most `seconds` (once `after` is set)."""
@@ -1246,6 +1255,7 @@ def _dual_bound(
         [(total(rm.parts, t), total(parts, t)) for t in below],
         seconds,
         after,
+        tuning=tuning,
     )
 
 
@@ -1279,7 +1289,9 @@ def _by_swaps(
     started = time.perf_counter()
     fixed = None if free_days is None else (lambda day: day not in free_days)
     swaps = params.tuning.swap_parts_share * seconds
-    swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed, aim)
+    swapped = fair_share_swaps(
+        problem, rota, swaps, params.seed, fixed, aim, tuning=params.tuning.swap
+    )
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
@@ -1306,7 +1318,9 @@ def _by_cost_swaps(
         return rota, values
     fixed = None if free_days is None else (lambda day: day not in free_days)
     price = params.tuning.cost_swap_price
-    swapped = cost_swaps(problem, rota, swaps, params.seed, fixed, slack, price)
+    swapped = cost_swaps(
+        problem, rota, swaps, params.seed, fixed, slack, price, tuning=params.tuning.swap
+    )
     found = _rota_values(problem, rm, swapped, seconds - (time.perf_counter() - started), params)
     if found is None or _objective_value(rm.model, found) >= _objective_value(rm.model, values):
         return rota, values
@@ -1350,7 +1364,7 @@ def _swapped_after(
         return None
     rota = _values_rota(problem, rm, values)
     fixed = None if free_days is None else (lambda day: day not in free_days)
-    swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed)
+    swapped = fair_share_swaps(problem, rota, swaps, params.seed, fixed, tuning=params.tuning.swap)
     before, after = objective_parts(problem, rota), objective_parts(problem, swapped)
     if after["fair_share"] >= before["fair_share"] or weighted_total(
         problem, after
