@@ -289,12 +289,11 @@ def test_lns_on_sub_models_returns_whole_valid_rotas(monkeypatch):
     )
 
 
-def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monkeypatch):
+def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment():
     """Freedom spreads from the freed variables to the others in their rows, row after row,
-    but not through rows longer than LOCAL_ROW; the rows of fixed variables only are left out."""
+    but not through rows longer than local_row; the rows of fixed variables only are left out."""
     import scheduler.solver.submodel as submodel
 
-    monkeypatch.setattr(submodel, "LOCAL_ROW", 3)
     m = cp_model.CpModel()
     x = [m.new_bool_var(f"x{k}") for k in range(4)]
     count = m.new_int_var(0, 2, "count")
@@ -305,7 +304,7 @@ def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment(monke
     m.add(other == x[2] + x[3])  # x2, x3 fixed: other stays fixed
     m.add(x[0] + x[1] + x[2] + x[3] + penalty + other <= 8)  # long: spreads nothing
     m.minimize(penalty + other)
-    cut = submodel.SubModels.read(m, [v.index for v in x])
+    cut = submodel.SubModels.read(m, [v.index for v in x], local_row=3)
     assert cut is not None
     free = cut.free([x[0].index])
     assert [bool(free[v.index]) for v in (*x, count, penalty, other)] == [

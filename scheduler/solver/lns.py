@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.domain import Problem
 from scheduler.solver.model import LinearExpr, Practices, RotaModel
-from scheduler.solver.submodel import SubModels
+from scheduler.solver.submodel import LOCAL_ROW, SubModels
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class LnsTuning:
     partners_variables: int = 100_000
     # Past this many model variables each sub-solve solves a small model of its own.
     cut_variables: int = 100_000
+    # In such a small model, rows longer than this spread no freedom from a freed variable.
+    local_row: int = LOCAL_ROW
 
 
 @dataclass
@@ -119,7 +121,7 @@ def improve(
     if items and then is None and len(rm.model.proto.variables) > tuning.cut_variables:
         whole = rm.model.clone()
         whole.minimize(expr)
-        cut = SubModels.read(whole, [index for _, _, index in items])
+        cut = SubModels.read(whole, [index for _, _, index in items], tuning.local_row)
         del whole
     if items:
         search = _Search(

@@ -33,7 +33,8 @@ import numpy as np
 from ortools.sat import cp_model_pb2
 from ortools.sat.python import cp_model
 
-# Rows longer than this do not spread freedom from one variable to the others (see above).
+# Rows longer than this do not spread freedom from one variable to the others (see above);
+# LnsTuning.local_row sets it for a solve.
 LOCAL_ROW = 6_000
 _FAR = 2**62  # a side at least this far out is infinite (cp_model writes ±2^63-1)
 
@@ -54,7 +55,12 @@ class SubModels:
     """The rows of a model as arrays: for row r, terms starts[r]..starts[r+1] of (ref, coef),
     negated literals written as −v (their constant in `shift`), and its domain."""
 
-    def __init__(self, proto: cp_model_pb2.CpModelProto, x_indices: list[int]):
+    def __init__(
+        self,
+        proto: cp_model_pb2.CpModelProto,
+        x_indices: list[int],
+        local_row: int = LOCAL_ROW,
+    ):
         refs: list[int] = []
         coefs: list[int] = []
         counts: list[int] = []
@@ -90,7 +96,7 @@ class SubModels:
         self.ref = np.where(negated, -ref - 1, ref)
         self.starts = np.zeros(len(count) + 1, dtype=np.int64)
         np.cumsum(count, out=self.starts[1:])
-        self.local = (count <= LOCAL_ROW)[self.row]
+        self.local = (count <= local_row)[self.row]
         self.variables = len(proto.variables)
         self.is_x = np.zeros(self.variables, dtype=bool)
         self.is_x[np.asarray(x_indices, dtype=np.int64)] = True
@@ -100,9 +106,12 @@ class SubModels:
         self.offset = round(proto.objective.offset)
 
     @classmethod
-    def read(cls, model: cp_model.CpModel, x_indices: list[int]) -> SubModels | None:
+    def read(
+        cls, model: cp_model.CpModel, x_indices: list[int], local_row: int = LOCAL_ROW
+    ) -> SubModels | None:
         """`model`'s rows and objective (an integer one), or None if it has anything the class
-        does not cut (see the module's docstring)."""
+        does not cut (see the module's docstring); rows longer than `local_row` spread no
+        freedom."""
         with (
             tempfile.TemporaryDirectory() as folder
         ):  # read at C speed, as scheduler.solver.lp's rows
@@ -126,7 +135,7 @@ class SubModels:
                 "bool_or",
             ):
                 return None
-        return cls(proto, x_indices)
+        return cls(proto, x_indices, local_row)
 
     def free(self, free_x: np.ndarray) -> np.ndarray:
         """The free variables of a step that frees the assignment variables `free_x`."""
