@@ -138,15 +138,7 @@ def prepare(instance: Path, links: int, seed: int) -> tuple[str, list[str], dict
         db.add(dataset)
         db.flush()
         row = Rota(federation_id=federation.id, dataset_id=dataset.id, source="manual")
-        row.assignments = [
-            RotaAssignment(
-                session_id=a.session_id,
-                post_index=a.post_index,
-                clinician_id=a.clinician_id,
-                locked=a.locked,
-            )
-            for a in rota
-        ]
+        row.assignments = [RotaAssignment.of(a) for a in rota]
         db.add(row)
         working = sorted({a.clinician_id for a in rota})
         chosen = random.Random(seed).sample(working, min(links, len(working)))

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from scheduler.domain import Assignment
+
 ROLES = ("coordinator", "manager", "admin")  # each may do what the ones before it may
 
 
@@ -161,6 +163,16 @@ class RotaAssignment(Base):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     rota: Mapped[Rota] = relationship(back_populates="assignments")
+
+    @classmethod
+    def of(cls, a: Assignment) -> RotaAssignment:
+        """The row holding the engine's assignment `a`."""
+        return cls(
+            session_id=a.session_id,
+            post_index=a.post_index,
+            clinician_id=a.clinician_id,
+            locked=a.locked,
+        )
 
 
 class RotaEdit(Base):

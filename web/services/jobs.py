@@ -704,15 +704,7 @@ def _store(db, job: Job, dataset, problem: Problem, result, source: str) -> Outc
         seconds=round(result.seconds, 2),
         message=result.message,
     )
-    row.assignments = [
-        RotaAssignment(
-            session_id=a.session_id,
-            post_index=a.post_index,
-            clinician_id=a.clinician_id,
-            locked=a.locked,
-        )
-        for a in result.rota
-    ]
+    row.assignments = [RotaAssignment.of(a) for a in result.rota]
     db.add(row)
     db.flush()
     return Outcome("done", f"{result.status.value}: {len(result.rota)} assignments", row.id)
