@@ -34,7 +34,6 @@ from scheduler.domain import (
     iso_week,
 )
 
-BANK_HOLIDAY_POLICIES: tuple[str, ...] = ("skip", "make_up", "run")
 READINESS_DAYS = 14  # appointments open about two weeks ahead, once each session has a name
 COMMISSIONER_COLUMNS: tuple[str, ...] = (
     "network",

@@ -210,6 +210,10 @@ class Pin:
     locked: bool = False
 
 
+# What a network does about a bank holiday's sessions (Rules.bank_holiday_policy).
+BANK_HOLIDAY_POLICIES: tuple[str, ...] = ("skip", "make_up", "run")
+
+
 @dataclass(frozen=True)
 class Rules:
     """`[rules]` of rota.toml; every default as DESIGN.md states."""

@@ -73,6 +73,7 @@ from xml.parsers import expat
 import pandas as pd
 
 from scheduler.domain import (
+    BANK_HOLIDAY_POLICIES,
     DEFAULT_NETWORK,
     Assignment,
     Clinician,
@@ -1449,7 +1450,7 @@ def _rule_value(key: str, value: object) -> tuple[object, str]:
         return _clock_window(value)
     if key == "bank_holiday_policy":
         policy = str(value).strip().casefold().replace("-", "_")
-        if isinstance(value, str) and policy in ("skip", "make_up", "run"):
+        if isinstance(value, str) and policy in BANK_HOLIDAY_POLICIES:
             return policy, ""
         return None, f"expected skip, make_up or run, got {value!r}"
     if key == "make_up_weeks":
