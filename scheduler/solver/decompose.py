@@ -290,11 +290,7 @@ def network_rota(
 ) -> list[Assignment] | None:
     """`rota` re-solved network by network (see the module's docstring), each part by `solve`,
     in at most `seconds`; None when the problem is not cut."""
-    networks = networks_of(problem, params.tuning)
-    if not networks:
-        return None
-    groups: list[tuple[Network, ...]] = [(n,) for n in networks]
-    return _solve_parts(problem, list(rota), groups, seconds, params, solve, should_stop)
+    return _by_network(problem, rota, seconds, params, solve, should_stop, "fair_share")
 
 
 def network_cost_rota(
@@ -308,11 +304,24 @@ def network_cost_rota(
     """`rota` with its cost lowered network by network (see the module's docstring), each part
     by `solve`, in at most `seconds`, every goal above cost kept; None when the problem is not
     cut. Parts that time leaves unsolved keep their share of `rota`."""
+    return _by_network(problem, rota, seconds, params, solve, should_stop, "cost")
+
+
+def _by_network(
+    problem: Problem,
+    rota: Iterable[Assignment],
+    seconds: float,
+    params: SolveParams,
+    solve: PartSolve,
+    should_stop: Callable[[], bool] | None,
+    goal: str,
+) -> list[Assignment] | None:
+    """`rota` with each network's part solved for `goal`; None when the problem is not cut."""
     networks = networks_of(problem, params.tuning)
     if not networks:
         return None
     groups: list[tuple[Network, ...]] = [(n,) for n in networks]
-    return _solve_parts(problem, list(rota), groups, seconds, params, solve, should_stop, "cost")
+    return _solve_parts(problem, list(rota), groups, seconds, params, solve, should_stop, goal)
 
 
 def _solve_parts(
