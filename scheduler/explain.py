@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -56,12 +56,17 @@ def explain_unfilled(
     problem: Problem,
     rota: Rota | RotaView | Iterable[Assignment],
     status: SolveStatus | None = None,
+    label: Callable[[ClinicianId], str] | None = None,
+    older_data: bool = False,
 ) -> list[Unfilled]:
     """Every post below its `min`, in session order, with the most specific reason.
 
     `status` is the solve's: FEASIBLE or UNKNOWN mean its time ran out, which is said when
-    someone could still fill a post.
+    someone could still fill a post. `older_data` says the rota was made from other data than
+    `problem` (saved since), which is then the reason a free candidate was not taken. `label`
+    names a clinician (default: the ID, as exports show).
     """
+    label = label or _same
     view = rota if isinstance(rota, RotaView) else RotaView.of(problem, rota)
     out: list[Unfilled] = []
     for session in problem.sessions:
@@ -69,7 +74,7 @@ def explain_unfilled(
             missing = post.min - view.filled(session.session_id, index)
             if missing <= 0:
                 continue
-            reason, blocked_by = _reason(problem, view, session, index, status)
+            reason, blocked_by = _reason(problem, view, session, index, status, label, older_data)
             out.append(
                 Unfilled(
                     session.session_id,
@@ -87,8 +92,18 @@ def explain_unfilled(
     return out
 
 
+def _same(clinician_id: ClinicianId) -> str:
+    return clinician_id
+
+
 def _reason(
-    problem: Problem, view: RotaView, session: Session, index: int, status: SolveStatus | None
+    problem: Problem,
+    view: RotaView,
+    session: Session,
+    index: int,
+    status: SolveStatus | None,
+    label: Callable[[ClinicianId], str],
+    older_data: bool,
 ) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     post = session.posts[index]
     who = wanted(post)
@@ -117,7 +132,7 @@ def _reason(
         (rule, tuple(c.clinician_id for c, _ in members)) for rule, members in ordered
     )
     if free:
-        return _could_fill(problem, free, status), blocked_by
+        return _could_fill(problem, [label(c) for c in free], status, older_data), blocked_by
     count = f"{len(offered)} {plural(who) if len(offered) > 1 else who} offered"
     if len(ordered) == 1 and len(offered) > 1:
         rule, members = ordered[0]
@@ -127,18 +142,24 @@ def _reason(
             ), blocked_by
         phrase = _phrase(problem, session, rule, members[0][1])
         details = [
-            f"{c.clinician_id} {d}" for c, v in members if (d := _detail(problem, session, v))
+            f"{label(c.clinician_id)} {d}"
+            for c, v in members
+            if (d := _detail(problem, session, v))
         ]
         if details:
             return f"{count}; all {phrase} ({rule}): {', '.join(details)}", blocked_by
         return f"{count}; all {phrase} ({rule})", blocked_by
     return f"{count}: " + "; ".join(
-        _group_text(problem, session, rule, members) for rule, members in ordered
+        _group_text(problem, session, rule, members, label) for rule, members in ordered
     ), blocked_by
 
 
-def _could_fill(problem: Problem, free: list[ClinicianId], status: SolveStatus | None) -> str:
+def _could_fill(
+    problem: Problem, free: list[str], status: SolveStatus | None, older_data: bool
+) -> str:
     names = _names(free, "or")
+    if older_data:
+        return f"{names} could fill it (the rota was made from older data: optimise again)"
     if status in (SolveStatus.FEASIBLE, SolveStatus.UNKNOWN):
         return f"{names} could fill it (the solver's time ran out first)"
     if problem.weights.unfilled_min == 0:
@@ -165,7 +186,11 @@ def _rule_order(rule: str) -> int:
 
 
 def _group_text(
-    problem: Problem, session: Session, rule: str, members: list[tuple[Clinician, Violation]]
+    problem: Problem,
+    session: Session,
+    rule: str,
+    members: list[tuple[Clinician, Violation]],
+    label: Callable[[ClinicianId], str],
 ) -> str:
     """'C1042 would have under 11 h rest after Fri 5 Mar … (min_rest)';
     'C1090 and C1091 already at their weekly cap (weekly_cap)'."""
@@ -173,10 +198,10 @@ def _group_text(
     details = [_detail(problem, session, v) for _, v in members]
     if len(members) == 1:
         c, _ = members[0]
-        return " ".join(filter(None, (c.clinician_id, phrase, details[0], f"({rule})")))
+        return " ".join(filter(None, (label(c.clinician_id), phrase, details[0], f"({rule})")))
     names = _names(
         [
-            f"{c.clinician_id} ({d})" if d else c.clinician_id
+            f"{label(c.clinician_id)} ({d})" if d else label(c.clinician_id)
             for (c, _), d in zip(members, details, strict=True)
         ]
     )

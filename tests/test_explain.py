@@ -174,6 +174,31 @@ def test_free_candidate_when_the_solver_ran_out_of_time():
     )
 
 
+def test_free_candidate_on_a_rota_made_from_older_data():
+    """New data was saved after the rota was made: the older data is the reason, not the
+    solver's time, even when that solve ran out of time."""
+    s = evening(MONDAY)
+    p = problem(clinicians=[clinician("C1042")], sessions=[s])
+    [u] = explain_unfilled(p, (), SolveStatus.FEASIBLE, older_data=True)
+    assert u.reason == "C1042 could fill it (the rota was made from older data: optimise again)"
+
+
+def test_reasons_name_people_through_the_label_given():
+    """A label function replaces the IDs in every kind of reason; blocked_by keeps IDs."""
+    s = evening(MONDAY)
+    p = problem(clinicians=[clinician("C1"), clinician("C2", hubs=["H9"])], sessions=[s])
+    labels = {"C1": "Ann Able (North Surgery)", "C2": "Ann Able (South Surgery)"}
+    [u] = explain_unfilled(p, (), label=labels.__getitem__)
+    assert u.reason == "Ann Able (North Surgery) could fill it: adding them breaks no hard rule"
+    assert u.blocked_by == (("allowed_hubs", ("C2",)),)
+    busy = session(MONDAY, "18:00", "19:00", "H2", (post("GP", 1),))
+    p2 = problem(clinicians=[clinician("C1")], sessions=[s, busy], hubs=[hub("H1"), hub("H2")])
+    [u2] = explain_unfilled(p2, (a(busy, "C1"),), label=labels.__getitem__)
+    assert u2.reason == (
+        "1 GP offered: Ann Able (North Surgery) already booked then at Hub H2 18:00–19:00 (overlap)"
+    )
+
+
 def test_free_candidate_said_honestly_otherwise():
     """Without a timed-out solve (a hand-made rota), the reason says nothing stops them."""
     s = evening(MONDAY)

@@ -80,9 +80,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     from web import commands, errors, filters
+    from web.services import labels
 
     errors.init_app(app)
     security.init_app(app)
     filters.init_app(app)
+    labels.init_app(app)
     commands.init_app(app)
     return app

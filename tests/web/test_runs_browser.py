@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from scheduler.checker import format_day
 from tests.web.conftest import PASSWORD, make_app
 from tests.web.test_browser import ARGS, CHROMIUM, _shot
 from tests.web.test_runs import SAMPLE
@@ -21,6 +23,8 @@ from web.models import Dataset, DatasetFile, PublishedVersion
 from web.services import jobs
 from web.services.accounts import create_user, ensure_federation
 from web.services.demo import files_of
+from web.services.labels import people
+from web.services.problems import loaded
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +69,15 @@ def browser():
         launched.close()
 
 
-def _someone_published(app) -> tuple[str, str]:
-    """A clinician of the published version and the date of their first session."""
-    with new_session(app) as db:
+def _someone_published(app) -> tuple[str, str, str]:
+    """A clinician of the published version, the date of their first session, and the label
+    pages give them."""
+    with app.app_context(), new_session(app) as db:
         version = db.scalar(select(PublishedVersion).order_by(PublishedVersion.number.desc()))
         first = min(version.assignments, key=lambda a: a.session_id.split("-")[1])
+        label = people(loaded(version.dataset).problem)(first.clinician_id)
     day = first.session_id.split("-")[1]
-    return first.clinician_id, f"{day[:4]}-{day[4:6]}-{day[6:]}"
+    return first.clinician_id, f"{day[:4]}-{day[4:6]}-{day[6:]}", label
 
 
 def _publish(page, note: str) -> None:
@@ -116,7 +122,7 @@ def test_optimise_watch_absence_diff_and_publish(server, browser):
     _publish(page, "first rota of the period")
     assert "first rota of the period" in page.inner_text("main")
 
-    clinician, day = _someone_published(app)
+    clinician, day, label = _someone_published(app)
     page.goto(f"{url}/f/north/absence/")
     page.select_option("select[name=clinician_id]", clinician)
     page.fill("input[name=first]", day)
@@ -130,16 +136,17 @@ def test_optimise_watch_absence_diff_and_publish(server, browser):
     page.click("#run-result-link")
     page.wait_for_selector("#diff-summary")
     lost = page.inner_text("table.diff-sessions")
-    assert f"({clinician})" in lost
+    assert label in lost
     _shot(page, "14-diff-preview")
     _publish(page, f"{clinician} sick on {day}")
     _shot(page, "15-published-version-2")
 
     page.goto(f"{url}/f/north/publish/compare?a=1&b=2")
-    assert f"({clinician})" in page.inner_text("table.diff-clinicians")
+    assert label in page.inner_text("table.diff-clinicians")
     page.goto(f"{url}/f/north/audit/")
     audit = page.inner_text("table.audit")
-    assert "published version 2" in audit and f"{clinician} away {day}" in audit
+    away = f"{label} away {format_day(date.fromisoformat(day))}"
+    assert "published version 2" in audit and away in audit
     _shot(page, "16-audit-log")
     with new_session(app) as db:
         numbers = [v.number for v in db.scalars(select(PublishedVersion))]

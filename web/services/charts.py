@@ -43,6 +43,11 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _text_width(texts: list[str], size: int) -> int:
+    """A generous width of the longest text in the app's sans-serif at `size` px."""
+    return int(max((len(t) for t in texts), default=0) * size * 0.58) + 4
+
+
 def coverage(problem: Problem, rota: Rota) -> dict[tuple[date, str], tuple[int, int]]:
     """(day, hub) → (required places filled, required places), counting each post up to min."""
     filled: dict[tuple[str, int], int] = defaultdict(int)
@@ -148,7 +153,9 @@ def fair_share(rows: list[dict]) -> Markup:
 def load(rows: list[dict]) -> Markup:
     """Sessions per clinician, busiest first; the darker part is Saturdays."""
     rows = sorted(rows, key=lambda r: (-r["sessions"], r["name"]))
-    left, rh, plot = 190, 17, 400
+    labels = [f"{r['name']} · {r['role']}" for r in rows]
+    # Whole labels (a cut one could hide what tells two people of one name apart).
+    left, rh, plot = max(190, 8 + _text_width(labels, 11)), 17, 400
     top = 26
     most = max([r["sessions"] for r in rows] + [1])
     body = [
@@ -159,7 +166,7 @@ def load(rows: list[dict]) -> Markup:
     ]
     for i, r in enumerate(rows):
         y = top + i * rh
-        body.append(svg_text(left - 8, y + 12, _short(f"{r['name']} · {r['role']}", 30), 11, "end"))
+        body.append(svg_text(left - 8, y + 12, labels[i], 11, "end"))
         w = plot * r["sessions"] / most
         ws = plot * r["saturdays"] / most
         tip = f"{r['name']}: {r['sessions']} sessions, {r['saturdays']} Saturdays"

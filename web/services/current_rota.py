@@ -21,6 +21,7 @@ from scheduler.solver.rerun import Absence, with_absences
 from web.models import Absence as AbsenceRow
 from web.models import AuditEvent, Dataset, RotaAssignment, RotaEdit
 from web.models import Rota as RotaRow
+from web.services.labels import people
 from web.services.problems import current_dataset, loaded
 
 EXPLAIN_EXTENSION = "hubrota.explanations"
@@ -109,8 +110,11 @@ def init_app(app) -> None:
     app.extensions[EXPLAIN_EXTENSION] = _Explanations()
 
 
-def findings(st: State) -> tuple[list[Unfilled], list[Violation]]:
-    """Unfilled posts with the engine's reasons, and the hard rules the rota breaks."""
+def findings(st: State, for_export: bool = False) -> tuple[list[Unfilled], list[Violation]]:
+    """Unfilled posts with the engine's reasons, and the hard rules the rota breaks.
+
+    Reasons name people by their labels (web.services.labels) on pages, by ID in exports. On a
+    stale rota a post someone could fill is put down to the older data it was made from."""
     if st.problem is None:
         return [], []
     key = (
@@ -118,13 +122,20 @@ def findings(st: State) -> tuple[list[Unfilled], list[Violation]]:
         st.row.id if st.row else None,
         st.row.revision if st.row else None,
         st.absences,
+        for_export,
     )
     store: _Explanations = current_app.extensions[EXPLAIN_EXTENSION]
     with store.lock:
         if key in store.items:
             return store.items[key]
     result = (
-        explain_unfilled(st.problem, st.rota, solver_status(st.row)),
+        explain_unfilled(
+            st.problem,
+            st.rota,
+            solver_status(st.row),
+            label=None if for_export else people(st.problem),
+            older_data=st.stale,
+        ),
         check(st.problem, st.rota),
     )
     with store.lock:

@@ -8,10 +8,12 @@ from datetime import date
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from scheduler.checker import format_day
 from web.db import get_db
 from web.models import Absence, AuditEvent, Job
 from web.services.current_rota import current_rota, state
 from web.services.jobs import RunRefused, running_job, start_run
+from web.services.labels import people
 from web.services.published import latest_version
 from web.views.auth import federation_blueprint, role_required
 
@@ -79,6 +81,7 @@ def mark():
         return redirect(url_for(".index"))
 
     federation_id, user_id = g.federation.id, g.user.id  # start_run has an app context of its own
+    away = _away(people(problem)(clinician_id), first, last)
 
     def record(job_db, job: Job) -> None:
         job_db.add(
@@ -97,8 +100,7 @@ def mark():
                 federation_id=federation_id,
                 user_id=user_id,
                 action="absence",
-                detail=f"{clinician_id} away {first} to {last}"
-                + (f" ({reason})" if reason else ""),
+                detail=away + (f" ({reason})" if reason else ""),
             )
         )
 
@@ -138,6 +140,13 @@ def rerun():
     return redirect(url_for("runs.watch", job=job_id))
 
 
+def _away(who: str, first: date, last: date) -> str:
+    """'Dan Dee away Thu 4 Mar 2027', 'Dan Dee away Thu 4 Mar 2027 to Sat 6 Mar 2027'."""
+    if first == last:
+        return f"{who} away {format_day(first)}"
+    return f"{who} away {format_day(first)} to {format_day(last)}"
+
+
 @bp.post("/withdraw")
 @role_required("coordinator")
 def withdraw():
@@ -146,12 +155,14 @@ def withdraw():
     row = db.get(Absence, int(value)) if value.isdigit() else None
     if row is None or row.federation_id != g.federation.id:
         abort(404)
+    problem = state(db, g.federation.id).problem
+    who = people(problem)(row.clinician_id) if problem else row.clinician_id
     db.add(
         AuditEvent(
             federation_id=g.federation.id,
             user_id=g.user.id,
             action="absence",
-            detail=f"withdrew: {row.clinician_id} away {row.first_day} to {row.last_day}",
+            detail=f"withdrew: {_away(who, row.first_day, row.last_day)}",
         )
     )
     db.delete(row)

@@ -38,6 +38,7 @@ from scheduler.io.feeds import LONDON
 from web.db import get_db
 from web.models import Federation, FeedLink
 from web.services import feed_links as feedstore
+from web.services.labels import people
 from web.services.problems import current_dataset, loaded
 from web.views.auth import federation_blueprint, role_required
 
@@ -188,7 +189,7 @@ def _feeds_of(problem) -> dict[str, list[dict[str, str]]]:
         "clinician": [
             {
                 "key": c.clinician_id,
-                "name": c.name,
+                "name": people(problem)(c),
                 "email": c.email,
                 "detail": f"{c.role}, {practices.get(c.practice_code, c.practice_code)}",
             }

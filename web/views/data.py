@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.io.load import InputErrors
 from web.db import get_db
 from web.models import Dataset, DatasetFile
+from web.services.labels import people
 from web.services.problems import (
     FILE_NAMES,
     current_dataset,
@@ -141,7 +142,14 @@ def draft(draft_id: int):
         preview=preview,
         warnings=[relabel(w, labels) for w in new.warnings],
         current=current,
+        repeated=_repeated_names(new.problem),
     )
+
+
+def _repeated_names(problem) -> list[tuple[str, list[str]]]:
+    """Names held by several clinicians, each with the labels that tell them apart."""
+    who = people(problem)
+    return [(name, [who(cid) for cid in ids]) for name, ids in who.repeated]
 
 
 @bp.post("/drafts/<int:draft_id>/save")

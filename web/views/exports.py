@@ -39,7 +39,7 @@ def _known(problem, a) -> bool:
 
 
 def _unfilled_rows(st) -> list[list[object]]:
-    unfilled, _ = findings(st)
+    unfilled, _ = findings(st, for_export=True)
     return [
         [
             u.session_id,

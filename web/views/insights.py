@@ -8,6 +8,7 @@ from scheduler.report import clinician_load, contract_weeks, fair_shares
 from web.db import get_db
 from web.services import charts
 from web.services.current_rota import state
+from web.services.labels import people
 from web.views.auth import federation_blueprint
 from web.views.contract import contract_chart
 
@@ -25,6 +26,7 @@ def index():
         for a in st.rota
         if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
     )
+    who = people(problem)
     shares = fair_shares(problem, rota)
     weeks = contract_weeks(problem, rota)
     return render_template(
@@ -32,7 +34,9 @@ def index():
         st=st,
         heatmap=charts.heatmap(problem, rota),
         fair=charts.fair_share(shares),
-        load=charts.load(clinician_load(problem, rota)),
+        load=charts.load(
+            [{**r, "name": who(r["clinician_id"])} for r in clinician_load(problem, rota)]
+        ),
         contract=weeks,
         contract_chart=contract_chart(weeks),
     )

@@ -18,6 +18,7 @@ from web.db import get_db
 from web.models import PublishedAssignment, PublishedVersion
 from web.models import Rota as RotaRow
 from web.services.current_rota import current_rota, rota_of
+from web.services.labels import people
 from web.services.problems import current_dataset, loaded
 from web.services.published import latest_version, publish, version_rota
 from web.views.auth import federation_blueprint, role_required
@@ -52,7 +53,7 @@ def diff_view(
     def name(cid: str) -> str:
         for p in problems:
             if cid in p.clinicians_by_id:
-                return f"{p.clinician(cid).name} ({cid})"
+                return people(p)(cid)
         return cid
 
     sessions = [
@@ -217,12 +218,11 @@ def version():
     rows = []
     for a in version_rota(v):
         s = problem.sessions_by_id.get(a.session_id)
-        c = problem.clinicians_by_id.get(a.clinician_id)
         rows.append(
             {
                 "order": (s.start_minute, s.hub_id) if s else (0, a.session_id),
                 "session": describe_session(problem, s) if s else a.session_id,
-                "name": f"{c.name} ({a.clinician_id})" if c else a.clinician_id,
+                "name": people(problem)(a.clinician_id),
                 "locked": a.locked,
             }
         )

@@ -31,6 +31,7 @@ from web.services.current_rota import (
     week_start,
     weeks_of,
 )
+from web.services.labels import people, session_label
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("rota", __name__, "/rota")
@@ -231,8 +232,12 @@ def _editable_row(st: State) -> RotaRow:
 
 
 def _name(problem: Problem, clinician_id: str) -> str:
-    c = problem.clinicians_by_id.get(clinician_id)
-    return f"{c.name} ({clinician_id})" if c else clinician_id
+    return people(problem)(clinician_id)
+
+
+def _on(problem: Problem, clinician_id: str, session_id: str) -> str:
+    """'Ann Able on Mon 1 Mar 18:30–20:00 at North Hub', for the audit log."""
+    return f"{_name(problem, clinician_id)} on {session_label(problem, session_id)}"
 
 
 @bp.post("/session/<session_id>/pin")
@@ -251,7 +256,7 @@ def pin(session_id: str):
     if existing is not None:
         if not existing.locked:
             existing.locked = True
-            record(db, st.row, g.user.id, "pin", f"pinned {clinician_id} on {session_id}")
+            record(db, st.row, g.user.id, "pin", f"pinned {_on(problem, clinician_id, session_id)}")
             db.commit()
         flash(f"{_name(problem, clinician_id)} is pinned to this session.", "success")
         return redirect(url_for(".session", session_id=session_id))
@@ -267,7 +272,7 @@ def pin(session_id: str):
             locked=True,
         )
     )
-    record(db, row, g.user.id, "pin", f"pinned {clinician_id} on {session_id}")
+    record(db, row, g.user.id, "pin", f"pinned {_on(problem, clinician_id, session_id)}")
     db.commit()
     flash(f"Pinned {_name(problem, clinician_id)}: the optimiser will keep them here.", "success")
     return redirect(url_for(".session", session_id=session_id))
@@ -285,7 +290,9 @@ def unpin(session_id: str):
     db = get_db()
     if existing.locked:
         existing.locked = False
-        record(db, st.row, g.user.id, "unpin", f"unpinned {clinician_id} on {session_id}")
+        record(
+            db, st.row, g.user.id, "unpin", f"unpinned {_on(st.problem, clinician_id, session_id)}"
+        )
         db.commit()
     flash(f"Unpinned {_name(st.problem, clinician_id)}: the optimiser may move them.", "success")
     return redirect(url_for(".session", session_id=session_id))
@@ -308,7 +315,7 @@ def remove(session_id: str):
         )
     db = get_db()
     st.row.assignments.remove(existing)
-    record(db, st.row, g.user.id, "remove", f"removed {clinician_id} from {session_id}")
+    record(db, st.row, g.user.id, "remove", f"removed {_on(st.problem, clinician_id, session_id)}")
     db.commit()
     flash(f"Removed {_name(st.problem, clinician_id)} from this session.", "success")
     return redirect(url_for(".session", session_id=session_id))
@@ -347,7 +354,8 @@ def swap(session_id: str):
         st.row,
         g.user.id,
         "swap",
-        f"swapped {a.clinician_id} on {a.session_id} with {b.clinician_id} on {b.session_id}",
+        f"swapped {_on(problem, a.clinician_id, a.session_id)} "
+        f"with {_on(problem, b.clinician_id, b.session_id)}",
     )
     db.commit()
     flash(

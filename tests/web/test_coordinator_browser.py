@@ -1,0 +1,232 @@
+"""What a coordinator meets, in a real browser: people who share a name told apart on every
+page, the rota's published state, and the publish preview's summary.
+
+The federation is the sample with repeated names: two GPs of one name at different practices,
+two of one name at the same practice, and one name typed twice in different case. Screenshots go
+to test-artifacts/ at desktop width and at a phone's 390 px.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from tests.web.conftest import PASSWORD, make_app
+from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from web.db import engine_of, new_session
+from web.models import Dataset, DatasetFile, RotaAssignment, User
+from web.services import jobs
+from web.services.accounts import create_user, ensure_federation
+from web.services.demo import files_of
+from web.services.labels import name_key, people
+from web.services.problems import loaded
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+# (clinician renamed, the clinician whose name they get)
+SAME_NAMES = (
+    ("C0033", "C0018"),  # GPs at Orchard Medical Practice and Dundale Medical Centre
+    ("C0007", "C0006"),  # GPs at the same practice: told apart by ID as well
+    ("C0013", "C0039"),  # the same name typed in lower case
+)
+WIDTHS = {"desktop": 1280, "phone": 390}
+# Every text of the page's main part (options and chart labels too), one text node a line, so
+# that the end of one element's text never runs into the next one's.
+TEXT_NODES = """() => {
+  const walk = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  const out = [];
+  while (walk.nextNode()) out.push(walk.currentNode.nodeValue);
+  return out.join('\\n');
+}"""
+
+
+def repeated_names_files() -> dict[str, str]:
+    """The sample's files with the clinicians of SAME_NAMES renamed."""
+    files, _ = files_of(SAMPLE)
+    rows = list(csv.DictReader(io.StringIO(files["clinicians.csv"])))
+    names = {r["clinician_id"]: r["name"] for r in rows}
+    for renamed, like in SAME_NAMES:
+        name = names[like]
+        row = next(r for r in rows if r["clinician_id"] == renamed)
+        row["name"] = name.lower() if renamed == "C0013" else name
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return {**files, "clinicians.csv": out.getvalue()}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sqlite_template):
+    """The federation with repeated names saved and optimised, behind a real HTTP server."""
+    folder = tmp_path_factory.mktemp("coordinator-browser")
+    shutil.copy(sqlite_template, folder / "hubrota.sqlite")
+    app = make_app(f"sqlite:///{folder / 'hubrota.sqlite'}", folder)
+    with app.app_context(), new_session(app) as db:
+        federation = ensure_federation(db, "north", "North Federation", time_limit=6)
+        for role in ("manager", "coordinator"):
+            create_user(
+                db,
+                federation=federation,
+                email=f"{role}@north",
+                password=PASSWORD,
+                role=role,
+                name=f"{role.title()} North",
+            )
+        dataset = Dataset(federation_id=federation.id, version=1, note="sample, names repeated")
+        dataset.files = [DatasetFile(name=n, content=t) for n, t in repeated_names_files().items()]
+        db.add(dataset)
+        db.commit()
+        federation_id = federation.id
+        manager_id = db.scalar(select(User.id).where(User.email == "manager@north"))
+    jobs.start_run(app, federation_id, manager_id, time_limit=6)
+    jobs.wait(app, 120)
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", app
+    http.shutdown()
+    jobs.wait(app, 60)
+    engine_of(app).dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _log_in(browser, url: str, email: str, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{url}/f/north/")
+    return page
+
+
+def _shot(page, name: str, full: bool = True) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
+
+
+def _problem(app):
+    with app.app_context(), new_session(app) as db:
+        dataset = db.scalar(select(Dataset).where(Dataset.version.is_not(None)))
+        return loaded(dataset).problem
+
+
+def test_people_who_share_a_name_have_labels_that_tell_them_apart(server, browser):
+    """On every page that names people, a repeated name never appears bare: each occurrence
+    carries the disambiguator, and the labels of different people differ."""
+    url, app = server
+    problem = _problem(app)
+    who = people(problem)
+    repeated = {name_key(name): ids for name, ids in who.repeated}
+    assert len(repeated) == len(SAME_NAMES)
+    labels = [who(cid) for ids in repeated.values() for cid in ids]
+    assert len(set(labels)) == len(labels)
+    assert who("C0033").endswith("(Orchard Medical Practice)")
+    assert who("C0007").endswith(", C0007)")
+    bare = [_bare(name) for name in repeated]
+    gp_session = next(
+        s.session_id for s in problem.sessions if any(p.roles == frozenset({"gp"}) for p in s.posts)
+    )
+    pinned, pinned_session = _assigned_one_of(app, [c for ids in repeated.values() for c in ids])
+    pages = {
+        "grid": "/f/north/rota/?week=all",
+        "session": f"/f/north/rota/session/{gp_session}",
+        "clinicians": "/f/north/rota/clinicians",
+        "clinician": "/f/north/rota/clinician/C0033",
+        "practice": "/f/north/rota/practice/L84908",
+        "insights": "/f/north/insights/",
+        "overview": "/f/north/",
+        "availability": "/f/north/availability/",
+        "calendar": "/f/north/calendar/",
+        "publish-preview": "/f/north/publish/preview",
+    }
+    for size, width in WIDTHS.items():
+        page = _log_in(browser, url, "manager@north", width)
+        if size == "desktop":  # a pin of a repeated name goes into the audit log
+            page.goto(f"{url}/f/north/rota/session/{pinned_session}")
+            page.click(f"button:has-text('Pin {who(pinned)}')")
+            page.wait_for_selector("text=is pinned to this session")
+        for name, path in [*pages.items(), ("audit", "/f/north/audit/")]:
+            page.goto(f"{url}{path}")
+            text = page.evaluate(TEXT_NODES)
+            for pattern in bare:
+                found = pattern.search(text)
+                assert found is None, (
+                    f"{name}: '{found.group(0)}' without what tells them apart: "
+                    f"…{text[max(0, found.start() - 80) : found.end() + 80]}…"
+                )
+            if name in ("session", "clinicians", "insights", "audit"):
+                _shot(page, f"42-names-{name}-{size}")
+        page.context.close()
+    assert f"pinned {who(pinned)} on" in _audit_text(browser, url)
+
+
+def _bare(name: str) -> re.Pattern:
+    """`name` (any case, any spaces) not followed by a bracketed disambiguator."""
+    words = r"\s+".join(re.escape(w) for w in name.split())
+    return re.compile(rf"\b{words}\b(?!\s*\()", re.IGNORECASE)
+
+
+def _assigned_one_of(app, clinician_ids: list[str]) -> tuple[str, str]:
+    """One of `clinician_ids` on the current rota, and a session of theirs."""
+    with app.app_context(), new_session(app) as db:
+        for a in db.scalars(select(RotaAssignment).order_by(RotaAssignment.id)):
+            if a.clinician_id in clinician_ids and not a.locked:
+                return a.clinician_id, a.session_id
+    raise AssertionError("none of the people with repeated names is on the rota")
+
+
+def _audit_text(browser, url: str) -> str:
+    page = _log_in(browser, url, "manager@north", 1280)
+    page.goto(f"{url}/f/north/audit/")
+    text = page.inner_text("table.audit")
+    page.context.close()
+    return text
+
+
+def test_upload_warns_when_names_repeat(server, browser):
+    """Uploading clinicians with repeated names shows a warning that lists them as labelled."""
+    url, _ = server
+    page = _log_in(browser, url, "coordinator@north", 1280)
+    page.goto(f"{url}/f/north/data/")
+    page.set_input_files(
+        "input[name=files]",
+        files=[
+            {
+                "name": "clinicians.csv",
+                "mimeType": "text/csv",
+                "buffer": repeated_names_files()["clinicians.csv"].encode(),
+            }
+        ],
+    )
+    page.click("button:has-text('Check upload')")
+    page.wait_for_selector("#repeated-names")
+    warning = page.inner_text("#repeated-names")
+    assert "3 names are shared by more than one clinician" in warning
+    assert (
+        "Lucy Zielinski (Dundale Medical Centre) · Lucy Zielinski (Orchard Medical Practice)"
+        in (warning)
+    )
+    _shot(page, "42-upload-repeated-names")
+    page.click("button:has-text('Discard')")
+    page.context.close()
