@@ -82,6 +82,33 @@ class RotaDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed)
 
+    @property
+    def counts(self) -> DiffCounts:
+        """The figures every page shows, counted as the per-clinician lines are: a move is one
+        change, not an addition and a removal."""
+        return DiffCounts(
+            added=sum(len(c.gained) for c in self.by_clinician.values()),
+            removed=sum(len(c.lost) for c in self.by_clinician.values()),
+            moved=len(self.moves),
+            people=len(self.by_clinician),
+            sessions=len(self.by_session),
+        )
+
+
+@dataclass(frozen=True)
+class DiffCounts:
+    """How much a rota changed, for people: each change once."""
+
+    added: int  # sessions gained, not as part of a move
+    removed: int  # sessions lost, not as part of a move
+    moved: int  # a session lost and another gained in the same week
+    people: int  # clinicians with any change
+    sessions: int  # sessions that lost or gained someone
+
+    @property
+    def total(self) -> int:
+        return self.added + self.removed + self.moved
+
 
 def rota_diff(
     before: Iterable[Assignment],

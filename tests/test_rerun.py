@@ -332,6 +332,12 @@ def test_diff_equals_the_checkers_comparison_of_two_rotas(seed):
         len(c.gained) + len(c.lost) + 2 * len(c.moved) for c in diff.by_clinician.values()
     )
     assert moved_or_single == diff.changes
+    counts = diff.counts  # what every page shows: the per-clinician lines, a move counted once
+    assert counts.added == sum(len(c.gained) for c in diff.by_clinician.values())
+    assert counts.removed == sum(len(c.lost) for c in diff.by_clinician.values())
+    assert counts.moved == len(diff.moves) == sum(len(c.moved) for c in diff.by_clinician.values())
+    assert counts.added + counts.removed + 2 * counts.moved == diff.changes
+    assert counts.people == len(diff.by_clinician) and counts.sessions == len(diff.by_session)
 
 
 def test_short_posts_ignore_unknown_sessions():

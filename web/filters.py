@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["clock"] = _clock
     app.jinja_env.filters["when"] = _when
     app.jinja_env.filters["minutes"] = _minutes
+    app.jinja_env.filters["week_of"] = week_of
     app.jinja_env.filters["pct"] = lambda x: f"{100 * x:.0f}%"
     app.context_processor(_globals)
 
@@ -29,6 +30,16 @@ def _clock(value: time | None) -> str:
 
 def _when(value: datetime | None) -> str:
     return f"{value:%d %b %Y %H:%M} UTC" if value else ""
+
+
+def week_of(iso_week: str) -> str:
+    """'2027-W09' → 'week of Mon 1 Mar 2027' (the text unchanged if it is no ISO week)."""
+    try:
+        year, week = iso_week.split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return iso_week
+    return f"week of {format_day(monday)}"
 
 
 def _minutes(value: int) -> str:

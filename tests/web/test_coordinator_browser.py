@@ -230,3 +230,52 @@ def test_upload_warns_when_names_repeat(server, browser):
     _shot(page, "42-upload-repeated-names")
     page.click("button:has-text('Discard')")
     page.context.close()
+
+
+def _banner(page) -> str:
+    return page.inner_text("#rota-state")
+
+
+def test_every_rota_page_says_whether_it_is_the_published_rota(server, browser):
+    """Before publishing, rota pages say nothing is published; after it, which version; after
+    an edit, how many unpublished changes, with a link to the preview that shows them."""
+    url, app = server
+    rota_pages = ("/f/north/rota/", "/f/north/rota/clinicians", "/f/north/", "/f/north/insights/")
+    page = _log_in(browser, url, "manager@north", 1280)
+    for path in rota_pages:
+        page.goto(f"{url}{path}")
+        assert "Not published yet" in _banner(page), path
+    page.goto(f"{url}/f/north/publish/preview")
+    page.fill("textarea[name=note]", "first rota")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#publish-form button")
+    page.wait_for_selector("text=Published version 1")
+    for path in rota_pages:
+        page.goto(f"{url}{path}")
+        assert "Published version 1" in _banner(page) and "calendar feeds show this rota" in (
+            _banner(page)
+        )
+    _shot(page, "42-state-published-desktop", full=False)
+
+    removed, session_id = _assigned_one_of(app, [c.clinician_id for c in _problem(app).clinicians])
+    page.goto(f"{url}/f/north/rota/session/{session_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(
+        f"form[action$='/remove']:has(input[value='{removed}']) button",
+    )
+    page.wait_for_selector("text=Removed")
+    phone = _log_in(browser, url, "coordinator@north", 390)
+    for p in (page, phone):
+        for path in rota_pages:
+            p.goto(f"{url}{path}")
+            banner = _banner(p)
+            assert "Unpublished changes: 1 change for 1 person since published version 1" in (
+                banner
+            ), banner
+    _shot(page, "42-state-unpublished-desktop", full=False)
+    _shot(phone, "42-state-unpublished-phone", full=False)
+    phone.click("#rota-state a:has-text('Preview and publish')")
+    phone.wait_for_selector("#publish-summary")
+    assert "1 removed" in phone.inner_text("#diff-counts")
+    phone.context.close()
+    page.context.close()

@@ -228,6 +228,15 @@ def problem_to_optimise(problem: Problem, rota: Rota) -> Problem:
     return replace(problem, published=tuple(pins.values()))
 
 
+def known_rota(problem: Problem, rota: Rota) -> Rota:
+    """The assignments the data knows (a rota kept from older data may name a few it does not)."""
+    return tuple(
+        a
+        for a in rota
+        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
+    )
+
+
 def _known(problem: Problem, a: Assignment) -> bool:
     try:
         session = problem.session(a.session_id)

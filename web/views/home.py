@@ -6,11 +6,13 @@ from flask import g, render_template
 
 from scheduler.report import contract_weeks
 from web.db import get_db
+from web.services import rota_state
 from web.services.current_rota import findings, state
 from web.services.jobs import running_job
 from web.views.auth import federation_blueprint
 
 bp = federation_blueprint("home", __name__)
+rota_state.show_on(bp)
 
 
 @bp.get("/")

@@ -6,13 +6,14 @@ from flask import g, render_template
 
 from scheduler.report import clinician_load, contract_weeks, fair_shares
 from web.db import get_db
-from web.services import charts
+from web.services import charts, rota_state
 from web.services.current_rota import state
 from web.services.labels import people
 from web.views.auth import federation_blueprint
 from web.views.contract import contract_chart
 
 bp = federation_blueprint("insights", __name__, "/insights")
+rota_state.show_on(bp)
 
 
 @bp.get("/")

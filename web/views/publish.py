@@ -17,9 +17,10 @@ from scheduler.domain import Problem, Rota
 from web.db import get_db
 from web.models import PublishedAssignment, PublishedVersion
 from web.models import Rota as RotaRow
-from web.services.current_rota import current_rota, rota_of
+from web.services.current_rota import current_rota, effective_problem, rota_of
 from web.services.labels import people
 from web.services.problems import current_dataset, loaded
+from web.services.publish_checks import publish_checks
 from web.services.published import latest_version, publish, version_rota
 from web.views.auth import federation_blueprint, role_required
 
@@ -160,7 +161,15 @@ def preview():
         _problem_of(row.dataset),
         _problem_of(latest.dataset) if latest else None,
     )
-    return render_template("publish/preview.html", row=row, latest=latest, view=view)
+    problem = effective_problem(db, g.federation.id, row.dataset)
+    return render_template(
+        "publish/preview.html",
+        row=row,
+        latest=latest,
+        view=view,
+        checks=publish_checks(problem, rota_of(row)),
+        problem=problem,
+    )
 
 
 @bp.post("/")

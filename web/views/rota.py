@@ -19,6 +19,7 @@ from scheduler.report import clinician_load, fair_shares
 from web.db import get_db
 from web.models import Rota as RotaRow
 from web.models import RotaAssignment
+from web.services import rota_state
 from web.services.current_rota import (
     State,
     find,
@@ -35,6 +36,7 @@ from web.services.labels import people, session_label
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("rota", __name__, "/rota")
+rota_state.show_on(bp)
 
 
 @dataclass
