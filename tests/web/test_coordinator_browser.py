@@ -13,6 +13,8 @@ import io
 import re
 import shutil
 import threading
+from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ from werkzeug.serving import make_server
 from tests.web.conftest import PASSWORD, make_app
 from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
 from web.db import engine_of, new_session
-from web.models import Dataset, DatasetFile, RotaAssignment, User
+from web.models import Dataset, DatasetFile, PublishedVersion, RotaAssignment, User
 from web.services import jobs
 from web.services.accounts import create_user, ensure_federation
 from web.services.demo import files_of
@@ -279,3 +281,44 @@ def test_every_rota_page_says_whether_it_is_the_published_rota(server, browser):
     assert "1 removed" in phone.inner_text("#diff-counts")
     phone.context.close()
     page.context.close()
+
+
+def test_the_preview_of_a_rerun_fits_two_screens_above_its_folded_details(server, browser):
+    """Mark the published rota's busiest clinician away for a week; the re-run's preview shows
+    its summary and the Publish button within two screens (900 px each) above the first fold,
+    and the lists stay folded until opened."""
+    url, app = server
+    with app.app_context(), new_session(app) as db:
+        version = db.scalar(select(PublishedVersion).order_by(PublishedVersion.number.desc()))
+        busiest = Counter(a.clinician_id for a in version.assignments).most_common(1)[0][0]
+        first = min(a.session_id.split("-")[1] for a in version.assignments)
+    start = date(int(first[:4]), int(first[4:6]), int(first[6:]))
+    page = _log_in(browser, url, "coordinator@north", 1280)
+    page.goto(f"{url}/f/north/absence/")
+    page.select_option("select[name=clinician_id]", busiest)
+    page.fill("input[name=first]", start.isoformat())
+    page.fill("input[name=last]", (start + timedelta(days=6)).isoformat())
+    page.click("button:has-text('Mark absent and re-run')")
+    page.wait_for_url("**/runs/watch?job=*")
+    page.wait_for_selector("#run-result:not([hidden])", timeout=90_000)
+    page.context.close()
+    for size, width in WIDTHS.items():
+        page = _log_in(browser, url, "manager@north", width)
+        page.goto(f"{url}/f/north/publish/preview")
+        page.wait_for_selector("#publish-summary")
+        assert "removed" in page.inner_text("#diff-counts")
+        above = page.evaluate("document.querySelector('details.fold').getBoundingClientRect().top")
+        button = page.locator("#publish-form button").bounding_box()
+        full = page.evaluate("document.documentElement.scrollHeight")
+        if size == "desktop":
+            assert above <= 2 * 900, f"{above} px above the first fold"
+            assert button["y"] + button["height"] <= 900, "Publish is on the first screen"
+        assert not page.locator("table.diff-clinicians").is_visible()
+        _shot(page, f"42-preview-rerun-{size}")
+        (ARTIFACTS / f"42-preview-rerun-{size}.txt").write_text(
+            f"above first fold {above:.0f} px, page {full} px, "
+            f"publish button at {button['y']:.0f} px\n"
+        )
+        page.click("#fold-clinicians summary")
+        assert page.locator("table.diff-clinicians").is_visible()
+        page.context.close()

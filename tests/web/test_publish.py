@@ -138,7 +138,11 @@ def test_absence_reruns_from_the_published_version_and_the_diff_page_is_the_engi
     page = manager.get(data["result_url"]).get_data(as_text=True)
     counts = diff.counts
     assert f"{counts.added} added" in page and f"{counts.removed} removed" in page
-    assert f"{diff.changed_places} places changed in {len(diff.by_session)} sessions" in page
+    places, sessions = diff.changed_places, len(diff.by_session)
+    assert (
+        f"{places} place{'s' if places != 1 else ''} changed in "
+        f"{sessions} session{'s' if sessions != 1 else ''}"
+    ) in page
     assert f"posts short of min: {len(diff.unfilled_before)} → {len(diff.unfilled_after)}" in page
     assert "Tue 2 Mar 18:30–20:00 at River Hub" in page
     assert '<span class="diff-lost">Ben Bell</span>' in page
