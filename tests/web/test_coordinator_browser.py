@@ -180,7 +180,9 @@ def test_people_who_share_a_name_have_labels_that_tell_them_apart(server, browse
             if name in ("session", "clinicians", "insights", "audit"):
                 _shot(page, f"42-names-{name}-{size}")
         page.context.close()
-    assert f"pinned {who(pinned)} on" in _audit_text(browser, url)
+    audit = _audit_text(browser, url)
+    assert f"pinned {who(pinned)} on" in audit
+    assert re.search(r"\d\d:\d\d (GMT|BST)", audit) and "UTC" not in audit  # London time
 
 
 def _bare(name: str) -> re.Pattern:
