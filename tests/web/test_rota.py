@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.web.conftest import seed
@@ -222,3 +225,19 @@ def test_hand_made_rota_of_the_tests_breaks_no_rule(tiny_loaded):
 
     rota = [Assignment(s, i, c, locked) for s, i, c, locked in HAND_ROTA]
     assert check(tiny_loaded.problem, rota) == []
+
+
+def test_reasons_name_people_on_pages_ids_in_exports_and_blame_older_data(app, seeded, as_role):
+    """A post someone could fill is explained with their name on the overview and by ID in the
+    export; once newer data is saved, the older data is the reason, not the solver's time."""
+    coordinator = as_role("coordinator")
+    overview = coordinator.get("/f/north/").get_data(as_text=True)
+    assert "Ann Able" in overview and "could fill it: adding them breaks no hard rule" in overview
+    coordinator.post(f"/f/north/data/drafts/{seeded.north_draft}/save")
+    overview = coordinator.get("/f/north/").get_data(as_text=True)
+    assert "the rota was made from older data: optimise again" in overview
+    assert "time ran out" not in overview
+    book = load_workbook(io.BytesIO(coordinator.get("/f/north/rota/export.xlsx").data))
+    reasons = [row[7] for row in book["unfilled"].iter_rows(min_row=2, values_only=True)]
+    assert any(r.startswith("C1") and "older data" in r for r in reasons), reasons
+    assert not any("Ann Able" in r for r in reasons)
