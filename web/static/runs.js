@@ -33,10 +33,18 @@
       document.getElementById("run-result-link").setAttribute("href", run.result_url);
       document.getElementById("run-result").hidden = false;
     }
+    var figures = run.figures || {};
+    text("run-required", figures.required || "—");
+    text("run-contract", figures.contract || "—");
+    text("run-fairness", figures.fairness || "—");
+    text("run-objective", run.objective !== null && run.objective !== undefined ? String(run.objective) : "—");
+    document.getElementById("run-figures-note").hidden = !run.active;
     var button = document.getElementById("cancel-run");
-    if (button && (!run.active || run.cancel_requested)) {
+    if (button && !run.active) {
+      button.closest("form").remove();  // nothing left to cancel
+    } else if (button && run.cancel_requested) {
       button.disabled = true;
-      button.textContent = run.active ? "Stopping…" : "Ended";
+      button.textContent = "Stopping…";
     }
   }
 

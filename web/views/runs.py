@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from web.db import get_db
 from web.models import Job, Rota, RotaEdit
+from web.services.current_rota import effective_problem, rota_of
 from web.services.jobs import ACTIVE, RunRefused, cancel, period_text, running_job, start_optimise
 from web.services.problems import current_dataset
+from web.services.rota_figures import RotaFigures, rota_figures
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("runs", __name__, "/runs")
@@ -57,7 +59,6 @@ def optimise():
         if refused.job_id is not None:
             return redirect(url_for(".watch", job=refused.job_id))
         return redirect(url_for(".index"))
-    flash(f"The optimiser is running (run {job_id}).", "info")
     return redirect(url_for(".watch", job=job_id))
 
 
@@ -82,7 +83,10 @@ def progress_of(job: Job) -> dict:
             if job.kind == "absence"
             else url_for("rota.grid")
         )
+    figures = _figures_of(job)
     return {
+        "figures": figures.as_dict() if figures else None,
+        "objective": job.rota.objective if job.rota is not None else None,
         "id": job.id,
         "kind": job.kind,
         "status": job.status,
@@ -93,6 +97,14 @@ def progress_of(job: Job) -> dict:
         "result_url": result,
         **progress,
     }
+
+
+def _figures_of(job: Job) -> RotaFigures | None:
+    """The coordinator's figures of the rota the run made (None while it runs or if none)."""
+    if job.rota is None:
+        return None
+    problem = effective_problem(get_db(), job.federation_id, job.rota.dataset)
+    return rota_figures(problem, rota_of(job.rota))
 
 
 def chart_points(progress: dict) -> dict[str, str]:
