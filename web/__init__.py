@@ -80,13 +80,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     from web import commands, errors, filters
-    from web.services import labels
+    from web.services import labels, refusals
     from web.views import access
 
     errors.init_app(app)
     security.init_app(app)
     filters.init_app(app)
     labels.init_app(app)
+    refusals.init_app(app)
     access.init_app(app)
     commands.init_app(app)
     return app
