@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.web.conftest import seed
+from tests.web.conftest import seed, tiny_files
 from web.db import new_session
 from web.models import Job, Rota, RotaAssignment, RotaEdit
 from web.services import jobs
@@ -241,3 +242,33 @@ def test_reasons_name_people_on_pages_ids_in_exports_and_blame_older_data(app, s
     reasons = [row[7] for row in book["unfilled"].iter_rows(min_row=2, values_only=True)]
     assert any(r.startswith("C1") and "older data" in r for r in reasons), reasons
     assert not any("Ann Able" in r for r in reasons)
+
+
+def test_roles_and_skills_typed_in_any_case_show_as_one_label(app, seeded, as_role):
+    """Clinicians typed 'gp' and 'practice nurse', a post needing 'CHILDHOOD_IMMUNISATIONS':
+    pages show 'GP', 'Practice Nurse' and 'Childhood immunisations', and the role filter lists
+    GP once; the stored files keep what was typed."""
+    from tests.web.test_data import _upload
+
+    coordinator = as_role("coordinator")
+    files = tiny_files()
+    clinicians = files["clinicians.csv"].replace("C2,Ben Bell,P2,GP", "C2,Ben Bell,P2,gp")
+    clinicians = clinicians.replace(
+        "Practice Nurse,dan@example.test,,",
+        "practice nurse,dan@example.test,CHILDHOOD_IMMUNISATIONS,",
+    )
+    patterns = files["patterns.csv"].replace("roles,min,target", "roles,min,target,skill")
+    patterns = patterns.replace("Practice Nurse,1,1", "practice nurse,1,1,CHILDHOOD_IMMUNISATIONS")
+    response = _upload(
+        coordinator, ("clinicians.csv", clinicians.encode()), ("patterns.csv", patterns.encode())
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    draft_id = int(re.search(r"/drafts/(\d+)", response.location).group(1))
+    coordinator.post(f"/f/north/data/drafts/{draft_id}/save")
+    listing = coordinator.get("/f/north/rota/clinicians").get_data(as_text=True)
+    assert "<td>gp</td>" not in listing and "<td>practice nurse</td>" not in listing
+    assert listing.count(">GP</option>") == 1 and "<td>Practice Nurse</td>" in listing
+    grid = coordinator.get("/f/north/rota/?week=all").get_data(as_text=True)
+    assert "Practice Nurse · Childhood immunisations" in grid and "CHILDHOOD" not in grid
+    stored = coordinator.get("/f/north/data/files/clinicians.csv").get_data(as_text=True)
+    assert "C2,Ben Bell,P2,gp" in stored

@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
     """`{{ c|who(problem) }}` (a Clinician or an ID) and `{{ id|session_label(problem) }}`."""
     app.jinja_env.filters["who"] = _who
     app.jinja_env.filters["session_label"] = lambda sid, problem: session_label(problem, sid)
+    app.jinja_env.filters["role"] = role_label
+    app.jinja_env.filters["roles"] = roles_label
+    app.jinja_env.filters["skill"] = skill_label
 
 
 def _who(person: Clinician | str, problem: Problem | None) -> str:
@@ -93,3 +96,39 @@ def session_label(problem: Problem, session_id: str) -> str:
         return describe_session(problem, problem.session(session_id))
     except KeyError:
         return session_id
+
+
+# The roles of DESIGN.md's clinicians.csv, as a person writes them; any case matches.
+ROLES = (
+    "GP",
+    "ANP",
+    "Practice Nurse",
+    "HCA",
+    "Clinical Pharmacist",
+    "Physiotherapist",
+    "Paramedic",
+    "Receptionist",
+)
+_ROLE_BY_KEY = {name.casefold(): name for name in ROLES}
+
+
+def role_label(role: str) -> str:
+    """'gp' → 'GP', 'practice  nurse' → 'Practice Nurse'; another role with its first letter
+    capitalised, as the input compares roles without case."""
+    text = " ".join(role.split())
+    known = _ROLE_BY_KEY.get(text.casefold())
+    if known:
+        return known
+    return text[:1].upper() + text[1:] if text.islower() else text
+
+
+def roles_label(roles_text: str) -> str:
+    """A post's roles as written ('gp;anp') → 'GP / ANP'."""
+    names = [role_label(r) for r in roles_text.split(";") if r.strip()]
+    return " / ".join(names) if names else roles_text
+
+
+def skill_label(skill: str | None) -> str:
+    """'CHILDHOOD_IMMUNISATIONS' or 'childhood immunisations' → 'Childhood immunisations'."""
+    text = " ".join((skill or "").replace("_", " ").split()).lower()
+    return text[:1].upper() + text[1:]

@@ -8,7 +8,7 @@ from scheduler.report import clinician_load, contract_weeks, fair_shares
 from web.db import get_db
 from web.services import charts, rota_state
 from web.services.current_rota import state
-from web.services.labels import people
+from web.services.labels import people, role_label
 from web.views.auth import federation_blueprint
 from web.views.contract import contract_chart
 
@@ -36,7 +36,10 @@ def index():
         heatmap=charts.heatmap(problem, rota),
         fair=charts.fair_share(shares),
         load=charts.load(
-            [{**r, "name": who(r["clinician_id"])} for r in clinician_load(problem, rota)]
+            [
+                {**r, "name": who(r["clinician_id"]), "role": role_label(r["role"])}
+                for r in clinician_load(problem, rota)
+            ]
         ),
         contract=weeks,
         contract_chart=contract_chart(weeks),

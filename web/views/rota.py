@@ -32,7 +32,7 @@ from web.services.current_rota import (
     week_start,
     weeks_of,
 )
-from web.services.labels import people, session_label
+from web.services.labels import people, role_label, session_label
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("rota", __name__, "/rota")
@@ -107,7 +107,8 @@ def _filters(problem: Problem) -> dict:
     hub = request.args.get("hub", "")
     role = request.args.get("role", "").strip().casefold()
     roles = sorted(
-        {r for s in problem.sessions for p in s.posts for r in _roles(p)}, key=str.casefold
+        {role_label(r) for s in problem.sessions for p in s.posts for r in _roles(p)},
+        key=str.casefold,
     )
     return {
         "weeks": weeks,
@@ -379,9 +380,9 @@ def clinicians():
         r
         for r in rows
         if (not practice or r["practice_code"] == practice)
-        and (not role or r["role"].casefold() == role)
+        and (not role or role_label(r["role"]).casefold() == role)
     ]
-    roles = sorted({c.role for c in st.problem.clinicians}, key=str.casefold)
+    roles = sorted({role_label(c.role) for c in st.problem.clinicians}, key=str.casefold)
     return render_template(
         "rota/clinicians.html", st=st, rows=rows, practice=practice, role=role, roles=roles
     )
