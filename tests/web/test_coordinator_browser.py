@@ -324,3 +324,37 @@ def test_the_preview_of_a_rerun_fits_two_screens_above_its_folded_details(server
         page.click("#fold-clinicians summary")
         assert page.locator("table.diff-clinicians").is_visible()
         page.context.close()
+
+
+def test_bank_holidays_marked_hub_names_whole_and_every_tab_in_sight(server, browser):
+    """The sample's May bank holidays are marked on a clinician's availability calendar and as
+    rows of the coverage heatmap; the heatmap's hub names are whole; at 390 px every tab of the
+    bar lies inside the screen."""
+    url, app = server
+    problem = _problem(app)
+    assert {date(2027, 5, 3), date(2027, 5, 31)} <= problem.bank_holidays
+    for size, width in WIDTHS.items():
+        page = _log_in(browser, url, "coordinator@north", width)
+        page.goto(f"{url}/f/north/availability/C0001")
+        marked = page.locator(".avail-cell.bank")
+        assert marked.count() == 2 and "bank holiday" in marked.first.inner_text()
+        assert page.locator(".avail-cell.bank select").first.get_attribute("aria-label") == (
+            "Mon 3 May 2027"
+        )
+        _shot(page, f"42-availability-bank-{size}")
+        page.goto(f"{url}/f/north/insights/")
+        heatmap = page.locator("svg[aria-label='Coverage of required posts by day and hub']")
+        texts = heatmap.evaluate("svg => [...svg.querySelectorAll('text')].map(t => t.textContent)")
+        assert "Mon 3 May · bank hol." in texts and "Mon 31 May · bank hol." in texts
+        heads = " ".join(t for t in texts if t[:3] not in ("Mon", "Tue", "Wed", "Thu", "Fri"))
+        for hub in problem.hubs:
+            assert hub.name in heads, f"{hub.name} not whole in {heads}"
+        assert not any("…" in t for t in texts)
+        heatmap.screenshot(path=str(ARTIFACTS / f"42-heatmap-{size}.png"))
+        tabs = page.locator("nav.tabs a")
+        for i in range(tabs.count()):
+            box = tabs.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, tabs.nth(i).inner_text()
+        page.evaluate("window.scrollTo(0, 0)")
+        _shot(page, f"42-tabs-{size}", full=False)
+        page.context.close()

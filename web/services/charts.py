@@ -11,6 +11,7 @@ from scheduler.domain import Problem, Rota
 
 FULL, PART, NONE, EMPTY = "#2e9e5b", "#f0b429", "#d5281b", "#eef2f4"
 BLUE, GREY, INK, MUTED = "#005eb8", "#aeb7bd", "#212b32", "#4c6272"
+BANK = "#fff1cc"
 
 
 def svg_text(
@@ -43,6 +44,19 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _wrap(text: str, most: int) -> list[str]:
+    """`text` over at most `most` lines of about 16 characters, breaking between words."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= 16:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > most:
+        lines = lines[: most - 1] + [" ".join(lines[most - 1 :])]
+    return lines or [text]
+
+
 def _text_width(texts: list[str], size: int) -> int:
     """A generous width of the longest text in the app's sans-serif at `size` px."""
     return int(max((len(t) for t in texts), default=0) * size * 0.58) + 4
@@ -65,27 +79,46 @@ def coverage(problem: Problem, rota: Rota) -> dict[tuple[date, str], tuple[int, 
 def heatmap(problem: Problem, rota: Rota) -> Markup:
     """Days down, hubs across; each cell the required places filled out of those required."""
     cells = coverage(problem, rota)
-    days = sorted({d for d, _ in cells})
+    in_period = {
+        d for d in problem.bank_holidays if problem.period_start <= d <= problem.period_end
+    }
+    days = sorted({d for d, _ in cells} | in_period)  # a bank holiday shows, sessions or not
     hubs = problem.hubs
-    left, top, cw, ch = 96, 34, max(64, min(120, 640 // max(1, len(hubs)))), 20
+    # Hub names whole, over up to three lines of the column head (a cut name hides which hub).
+    heads = [_wrap(h.name, 3) for h in hubs]
+    longest = max((len(line) for lines in heads for line in lines), default=0)
+    cw = max(64, min(160, int(longest * 11 * 0.6) + 10))
+    lines = max((len(h) for h in heads), default=1)
+    labels = {
+        day: f"{day:%a} {day.day} {day:%b}" + (" · bank hol." if day in in_period else "")
+        for day in days
+    }
+    left, top, ch = 12 + _text_width(list(labels.values()), 11), 16 + 13 * lines, 20
     width = max(left + cw * len(hubs) + 8, left + 2 * 130)
     height = top + ch * len(days) + 48
     body = [
-        svg_text(left + cw * i + cw / 2, 22, _short(h.name, cw // 8), 11, "middle", MUTED, "600")
-        for i, h in enumerate(hubs)
+        svg_text(left + cw * i + cw / 2, 14 + 13 * j, line, 11, "middle", MUTED, "600")
+        for i, head in enumerate(heads)
+        for j, line in enumerate(head)
     ]
     for row, day in enumerate(days):
         y = top + row * ch
         weekend = day.weekday() >= 5
+        bank = day in problem.bank_holidays
+        if bank:
+            body.append(
+                f'<rect x="2" y="{y + 1}" width="{left - 6}" height="{ch - 2}" rx="3" '
+                f'fill="{BANK}"><title>bank holiday</title></rect>'
+            )
         body.append(
             svg_text(
                 left - 8,
                 y + 14,
-                f"{day:%a} {day.day} {day:%b}",
+                labels[day],
                 11,
                 "end",
-                BLUE if weekend else INK,
-                "600" if weekend else "normal",
+                BLUE if weekend or bank else INK,
+                "600" if weekend or bank else "normal",
             )
         )
         for col, hub in enumerate(hubs):
@@ -98,7 +131,8 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
                 ratio = got / need if need else 1.0
                 colour = FULL if ratio >= 1 else PART if ratio >= 0.5 else NONE
                 label, ink = f"{got}/{need}", "#ffffff" if colour != PART else INK
-            tip = f"{hub.name}, {day:%a %d %b}: " + (label or "no session")
+            tip = f"{hub.name}, {day:%a %d %b}" + (" (bank holiday)" if bank else "")
+            tip += ": " + (label or "no session")
             body.append(
                 f'<rect x="{x + 1}" y="{y + 1}" width="{cw - 2}" height="{ch - 2}" '
                 f'rx="3" fill="{colour}"><title>{escape(tip)}</title></rect>'
