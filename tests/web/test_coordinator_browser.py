@@ -251,6 +251,16 @@ def test_every_rota_page_says_whether_it_is_the_published_rota(server, browser):
         assert "Not published yet" in _banner(page), path
     page.goto(f"{url}/f/north/publish/preview")
     page.fill("textarea[name=note]", "first rota")
+    warning = page.inner_text("#publish-warning")  # the sample's first days lack someone
+    assert "required post" in warning and "empty in the next 14 days" in warning
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("#publish-form button")  # dismissed: nothing is published
+    assert asked and asked[0].endswith("Publish it all the same?")
+    page.goto(f"{url}/f/north/rota/")
+    assert "Not published yet" in _banner(page)
+    page.goto(f"{url}/f/north/publish/preview")
+    page.fill("textarea[name=note]", "first rota")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#publish-form button")
     page.wait_for_selector("text=Published version 1")
