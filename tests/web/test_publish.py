@@ -175,7 +175,7 @@ def test_an_absence_on_a_pinned_day_stops_with_the_pin_named(app, seeded, as_rol
     jobs.wait(app, 60)
     page = coordinator.get(response.location).get_data(as_text=True)
     assert "These locked pins cannot all be kept" in page
-    assert "pin C1 → H1 Mon 1 Mar 18:30: marked unavailable for Mon 1 Mar 2027" in page
+    assert "pin Ann Able → North Hub Mon 1 Mar 18:30: marked unavailable for Mon 1 Mar 2027" in page
     with new_session(app) as db:
         assert db.scalar(select(Job)).status == "failed"
         assert db.scalar(select(Rota).where(Rota.source == "absence")) is None

@@ -7,6 +7,7 @@ from datetime import timedelta
 from scheduler.checker import check
 from scheduler.domain import Assignment
 from tests.builders import MONDAY, clinician, evening, hub, post, problem, session
+from web.services.labels import with_labels
 from web.services.refusals import in_words
 
 
@@ -59,3 +60,16 @@ def test_post_capacity_names_the_post_by_its_roles():
     [v] = [v for v in check(p, rota) if v.rule == "post_capacity"]
     assert v.message.startswith("post 0")
     assert in_words(v, p) == "the GP post has 2 people; at most 1"
+
+
+def test_engine_lines_get_people_and_hubs_by_name():
+    """with_labels swaps whole IDs only: 'C1' in 'C12' and in words stays as it is."""
+    p = problem(
+        clinicians=[clinician("C1", name="Ann Able"), clinician("C12", name="Ben Bell")],
+        hubs=[hub("H1", name="North Hub")],
+    )
+    line = "pin C1 → H1 Mon 1 Mar 18:30: with C12 (C1-x, xC1)"
+    assert (
+        with_labels(line, p)
+        == "pin Ann Able → North Hub Mon 1 Mar 18:30: with Ben Bell (C1-x, xC1)"
+    )

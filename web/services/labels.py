@@ -7,6 +7,7 @@ does not tell them apart either, their ID as well. Exports keep IDs; pages use t
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,6 +89,22 @@ def _practice_name(problem: Problem, code: str) -> str:
         return problem.practice(code).name
     except KeyError:
         return code
+
+
+def with_labels(text: str, problem: Problem) -> str:
+    """`text` from the engine with clinician IDs as their labels and hub IDs as hub names, for
+    lines the engine words with IDs ('pin C1042 → RMC Sat 6 Mar 09:00: ...')."""
+    who = people(problem)
+    names = {c.clinician_id: who(c.clinician_id) for c in problem.clinicians}
+    names.update({h.hub_id: h.name for h in problem.hubs})
+    if not names:
+        return text
+    pattern = re.compile(
+        r"(?<![\w-])("
+        + "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+        + r")(?![\w-])"
+    )
+    return pattern.sub(lambda m: names[m.group(1)], text)
 
 
 def session_label(problem: Problem, session_id: str) -> str:

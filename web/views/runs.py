@@ -11,6 +11,7 @@ from web.db import get_db
 from web.models import Job, Rota, RotaEdit
 from web.services.current_rota import effective_problem, rota_of
 from web.services.jobs import ACTIVE, RunRefused, cancel, period_text, running_job, start_optimise
+from web.services.labels import with_labels
 from web.services.problems import current_dataset
 from web.services.rota_figures import RotaFigures, rota_figures
 from web.views.auth import federation_blueprint, role_required
@@ -156,8 +157,19 @@ def watch():
         period=period_text(job.period),
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
-        detail=json.loads(job.detail or "{}"),
+        detail=_detail_of(job),
     )
+
+
+def _detail_of(job: Job) -> dict:
+    """What the run was asked to do; the pins that stopped it named as pages name people."""
+    detail = json.loads(job.detail or "{}")
+    if detail.get("conflict"):
+        dataset = job.rota.dataset if job.rota else current_dataset(get_db(), job.federation_id)
+        if dataset is not None:
+            problem = effective_problem(get_db(), job.federation_id, dataset)
+            detail["conflict"] = [with_labels(line, problem) for line in detail["conflict"]]
+    return detail
 
 
 @bp.get("/progress")
