@@ -352,6 +352,8 @@ def test_bank_holidays_marked_hub_names_whole_and_every_tab_in_sight(server, bro
             "Mon 3 May 2027"
         )
         _shot(page, f"42-availability-bank-{size}")
+        page.goto(f"{url}/f/north/rota/?week=2027-05-03")
+        assert "bank holiday" in page.inner_text("tr.bank th.date")
         page.goto(f"{url}/f/north/insights/")
         heatmap = page.locator("svg[aria-label='Coverage of required posts by day and hub']")
         texts = heatmap.evaluate("svg => [...svg.querySelectorAll('text')].map(t => t.textContent)")
