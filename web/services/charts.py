@@ -40,10 +40,6 @@ def svg_chart(width: float, height: float, body: list[str], label: str) -> Marku
     )
 
 
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def _wrap(text: str, most: int) -> list[str]:
     """`text` over at most `most` lines of about 16 characters, breaking between words."""
     lines: list[str] = []
@@ -155,7 +151,7 @@ def heatmap(problem: Problem, rota: Rota) -> Markup:
 
 def fair_share(rows: list[dict]) -> Markup:
     """Each practice: its share of the list size (grey) against its share of the minutes (blue)."""
-    left, bar, gap, plot = 190, 11, 12, 420
+    left, bar, gap, plot = max(190, 8 + _text_width([r["name"] for r in rows], 12)), 11, 12, 420
     top = 30
     height = top + len(rows) * (2 * bar + gap) + 10
     biggest = max(
@@ -169,7 +165,7 @@ def fair_share(rows: list[dict]) -> Markup:
     ]
     for i, r in enumerate(rows):
         y = top + i * (2 * bar + gap)
-        body.append(svg_text(left - 8, y + bar + 4, _short(r["name"], 28), 12, "end"))
+        body.append(svg_text(left - 8, y + bar + 4, r["name"], 12, "end"))
         for j, (value, colour) in enumerate(
             ((r["share_of_list"], GREY), (r["share_of_minutes"], BLUE))
         ):

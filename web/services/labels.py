@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import Flask, g
@@ -52,7 +52,9 @@ class People:
         return who.name if isinstance(who, Clinician) else clinician_id
 
 
-def people_of(clinicians: Iterable[Clinician], practice_name=None) -> People:
+def people_of(
+    clinicians: Iterable[Clinician], practice_name: Callable[[str], str] | None = None
+) -> People:
     """Labels for `clinicians`; `practice_name(code)` gives a practice's name (default: code)."""
     practice_name = practice_name or (lambda code: code)
     groups: dict[str, list[Clinician]] = defaultdict(list)
