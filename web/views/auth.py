@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -191,7 +192,15 @@ def _record_attempt(email: str, ip: str, succeeded: bool) -> None:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an absolute URL another site could use."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` when it is a path of this site, else None.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so "/", tab,
+    "/evil.example" would take the user to another site: any control character, whitespace or
+    backslash refuses the target, and what is left must have neither a scheme nor a host and
+    start with a single "/"."""
+    if not target or any(c.isspace() or not c.isprintable() or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
