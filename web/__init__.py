@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES_PER_IP": 30,
     "LOGIN_WINDOW_SECONDS": 15 * 60,
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # bytes of one request; larger uploads get 413
+    "SESSION_IDLE_MINUTES": 60,  # a login ends after this long without a request
+    "SESSION_MAX_HOURS": 12,  # and this long after logging in, however busy
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,  # None: Secure unless DEMO or TESTING

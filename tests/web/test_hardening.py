@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from tests.web.conftest import PASSWORD, Client
+import pytest
+from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import select
+
+from tests.web.conftest import PASSWORD, Client, make_app
+from web.db import engine_of, new_session
+from web.models import LoginSession, User, utcnow
 
 # ---- `next` after login ------------------------------------------------------------------
 
@@ -47,3 +53,126 @@ def test_login_keeps_a_local_next_with_its_query(app, seeded):
         data={"email": "manager@north", "password": PASSWORD, "csrf_token": c.token()},
     )
     assert response.location == "/f/north/rota/?week=2"
+
+
+# ---- server-side sessions ----------------------------------------------------------------
+
+
+def _copy_of(client: Client, app) -> Client:
+    """A second browser holding a copy of `client`'s session cookie."""
+    copy = Client(app.test_client())
+    cookie = client.http.get_cookie("session")
+    copy.http.set_cookie("session", cookie.value)
+    return copy
+
+
+def test_logout_ends_the_session_for_a_copy_of_the_cookie(app, seeded, as_role):
+    """A cookie copied before logging out opens nothing afterwards."""
+    manager = as_role("manager")
+    stolen = _copy_of(manager, app)
+    assert stolen.get("/f/north/settings").status_code == 200
+    manager.post("/logout")
+    assert stolen.get("/f/north/settings").status_code == 302
+
+
+def test_a_password_change_ends_every_session_of_the_user(app, seeded, as_role):
+    manager = as_role("manager")
+    stolen = _copy_of(manager, app)
+    as_role("admin").post(
+        f"/f/north/users/{seeded.users['manager@north']}",
+        {"role": "manager", "active": "yes", "password": "a brand new pass"},
+    )
+    assert stolen.get("/f/north/").status_code == 302
+    assert manager.get("/f/north/").status_code == 302
+
+
+def _age_sessions(app, **ago: timedelta) -> None:
+    with new_session(app) as db:
+        for row in db.scalars(select(LoginSession)):
+            if "idle" in ago:
+                row.last_seen_at = utcnow() - ago["idle"]
+            if "age" in ago:
+                row.created_at = utcnow() - ago["age"]
+        db.commit()
+
+
+def test_an_idle_session_ends(app, seeded, as_role):
+    """No request for longer than SESSION_IDLE_MINUTES: the next one must log in again."""
+    manager = as_role("manager")
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    _age_sessions(app, idle=timedelta(minutes=idle - 1))
+    assert manager.get("/f/north/").status_code == 200
+    _age_sessions(app, idle=timedelta(minutes=idle + 1))
+    response = manager.get("/f/north/")
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(app, seeded, as_role):
+    manager = as_role("manager")
+    hours = app.config["SESSION_MAX_HOURS"]
+    _age_sessions(app, age=timedelta(hours=hours) - timedelta(minutes=1))
+    assert manager.get("/f/north/").status_code == 200
+    _age_sessions(app, age=timedelta(hours=hours, minutes=1))
+    assert manager.get("/f/north/").status_code == 302
+
+
+def test_session_lifetimes_are_settings(monkeypatch, tmp_path, database_url):
+    monkeypatch.setenv("HUBROTA_SESSION_IDLE_MINUTES", "15")
+    monkeypatch.setenv("HUBROTA_SESSION_MAX_HOURS", "4")
+    app = make_app(database_url, tmp_path)
+    assert app.config["SESSION_IDLE_MINUTES"] == 15
+    assert app.config["SESSION_MAX_HOURS"] == 4
+    engine_of(app).dispose()
+
+
+def test_the_session_cookie_carries_nothing_of_the_password_hash(app, seeded, as_role):
+    manager = as_role("manager")
+    data = (
+        SecureCookieSessionInterface()
+        .get_signing_serializer(app)
+        .loads(manager.http.get_cookie("session").value)
+    )
+    with new_session(app) as db:
+        hashed = db.get(User, seeded.users["manager@north"]).password_hash
+    assert not any(str(v) in hashed for v in data.values() if len(str(v)) >= 6)
+    assert "auth" not in data
+
+
+# ---- passwords and messages --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "password12", "qwertyuiop12", "manager@north1"])
+def test_common_and_guessable_passwords_are_refused(app, seeded, as_role, weak):
+    admin = as_role("admin")
+    page = admin.post(
+        f"/f/north/users/{seeded.users['manager@north']}",
+        {"role": "manager", "active": "yes", "password": weak},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "too easy to guess" in page
+    assert Client(app.test_client()).login("manager@north", weak).status_code == 401
+
+
+def test_the_create_user_command_refuses_a_common_password(app, runner):
+    result = runner.invoke(
+        args=["create-user", "x@east", "--role", "admin", "--federation", "east"],
+        input="password12\npassword12\n",
+    )
+    assert result.exit_code != 0 and "too easy to guess" in result.output
+
+
+def test_adding_a_user_tells_nothing_of_other_federations(app, seeded, as_role):
+    """The message for an email of another federation is the one for an email of this one."""
+    admin = as_role("admin")
+
+    def add(email: str) -> str:
+        return admin.post(
+            "/f/north/users",
+            {"email": email, "password": "another good one", "role": "coordinator"},
+            follow_redirects=True,
+        ).get_data(as_text=True)
+
+    here, there = add("manager@north"), add("manager@south")
+    assert "exists" not in here + there
+    message = "That email cannot be used for a new user"
+    assert message in here and message in there

@@ -30,6 +30,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.db import get_db
 from web.models import ROLES, LoginAttempt, User, utcnow
+from web.services import login_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -47,17 +48,11 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user() -> None:
-    user_id = session.get("user_id")
     g.user = None
-    if user_id is not None:
-        user = get_db().get(User, user_id)
-        if user is not None and user.active and session.get("auth") == _auth_stamp(user):
-            g.user = user
-
-
-def _auth_stamp(user: User) -> str:
-    """Changes with the password, so a password reset ends the sessions opened before it."""
-    return user.password_hash[-16:]
+    if "sid" in session:
+        g.user = login_sessions.user_of(get_db(), session.get("sid"))
+        if g.user is None:
+            session.clear()
 
 
 def _require_login():
@@ -131,8 +126,7 @@ def login():
             _record_attempt(email, ip, user is not None)
             if user is not None:
                 session.clear()
-                session["user_id"] = user.id
-                session["auth"] = _auth_stamp(user)
+                session["sid"] = login_sessions.open_session(get_db(), user)
                 user.last_login_at = utcnow()
                 get_db().commit()
                 return redirect(
@@ -146,6 +140,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    login_sessions.close_session(get_db(), session.get("sid"))
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
