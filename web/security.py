@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, render_template
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 MISSING_SECRET_KEY = (
     "HUBROTA_SECRET_KEY is not set. Set it to a long random value that stays the same across "
@@ -46,6 +47,24 @@ def configure(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = not relaxed
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXIES reverse proxies (HUBROTA_PROXIES), take the client's address, scheme and
+    host from the X-Forwarded-* headers they add, trusting exactly that many hops; with none, the
+    headers are ignored, so a client cannot forge its address."""
+    try:
+        hops = int(app.config.get("PROXIES") or 0)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"HUBROTA_PROXIES must be a whole number of proxies, not {app.config['PROXIES']!r}"
+        ) from None
+    if hops < 0:
+        raise ConfigurationError("HUBROTA_PROXIES must be 0 or more")
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -8,9 +8,10 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import select
 
-from tests.web.conftest import PASSWORD, Client, make_app
+from tests.web.conftest import PASSWORD, Client, make_app, seed, tiny_files
 from web.db import engine_of, new_session
-from web.models import LoginSession, User, utcnow
+from web.models import LoginAttempt, LoginSession, User, utcnow
+from web.services.problems import parse_files
 
 # ---- `next` after login ------------------------------------------------------------------
 
@@ -176,3 +177,105 @@ def test_adding_a_user_tells_nothing_of_other_federations(app, seeded, as_role):
     assert "exists" not in here + there
     message = "That email cannot be used for a new user"
     assert message in here and message in there
+
+
+# ---- login throttling --------------------------------------------------------------------
+
+
+def _fail(client: Client, email: str, times: int, **kwargs) -> list[int]:
+    codes = []
+    for _ in range(times):
+        codes.append(
+            client.http.post(
+                "/login",
+                data={"email": email, "password": "not it at all", "csrf_token": client.token()},
+                **kwargs,
+            ).status_code
+        )
+    return codes
+
+
+def _age_attempts(app, seconds: float) -> None:
+    with new_session(app) as db:
+        for row in db.scalars(select(LoginAttempt)):
+            row.at = row.at - timedelta(seconds=seconds)
+        db.commit()
+
+
+def test_failures_bring_growing_delays_not_a_lockout(app, seeded, client):
+    """Past LOGIN_FREE_FAILURES an (account, address) pair waits longer after each failure;
+    within the wait every attempt answers 429 with Retry-After, and once it has passed the
+    right password logs in."""
+    free = app.config["LOGIN_FREE_FAILURES"]
+    assert _fail(client, "admin@north", free) == [401] * free
+    delays = []
+    for _ in range(3):
+        refused = client.login("admin@north")
+        assert refused.status_code == 429
+        assert "Too many failed attempts" in refused.get_data(as_text=True)
+        delays.append(int(refused.headers["Retry-After"]))
+        _age_attempts(app, delays[-1])
+        assert _fail(client, "admin@north", 1) == [401]
+    assert delays[0] >= 1 and delays[0] < delays[1] < delays[2]
+    _age_attempts(app, app.config["LOGIN_MAX_DELAY_SECONDS"])
+    assert client.login("admin@north").status_code == 302
+
+
+def test_the_delay_is_capped(app, seeded, client):
+    free = app.config["LOGIN_FREE_FAILURES"]
+    _fail(client, "admin@north", free)
+    waits = []
+    for _ in range(12):
+        _fail(client, "admin@north", 1)
+        refused = client.login("admin@north")
+        waits.append(int(refused.headers["Retry-After"]))
+        _age_attempts(app, waits[-1])
+    assert max(waits) == waits[-1] == app.config["LOGIN_MAX_DELAY_SECONDS"]
+
+
+def test_another_address_and_another_account_are_not_slowed(app, seeded):
+    """Failures for one account from one address hold up neither the owner elsewhere nor
+    other users of that address."""
+    app.config["PROXIES"] = 0
+    attacker = Client(app.test_client())
+    _fail(attacker, "admin@north", 30)
+    neighbour = Client(app.test_client())
+    assert neighbour.login("manager@north").status_code == 302
+    elsewhere = Client(app.test_client())
+    elsewhere.http.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert elsewhere.login("admin@north").status_code == 302
+
+
+def test_forwarded_addresses_are_trusted_only_from_configured_proxies(database_url, tmp_path):
+    """With HUBROTA_PROXIES=1 the address is the proxy's X-Forwarded-For; without it a forged
+    header changes nothing."""
+    behind = make_app(database_url, tmp_path / "a", PROXIES=1)
+    seed(behind, parse_files(tiny_files()))
+    c = Client(behind.test_client())
+    free = behind.config["LOGIN_FREE_FAILURES"]
+    forwarded = {"headers": {"X-Forwarded-For": "203.0.113.5"}}
+    _fail(c, "admin@north", free + 1, **forwarded)
+    blocked = c.http.post(
+        "/login",
+        data={"email": "admin@north", "password": PASSWORD, "csrf_token": c.token()},
+        **forwarded,
+    )
+    assert blocked.status_code == 429
+    other = c.http.post(
+        "/login",
+        data={"email": "admin@north", "password": PASSWORD, "csrf_token": c.token()},
+        headers={"X-Forwarded-For": "203.0.113.6"},
+    )
+    assert other.status_code == 302
+    engine_of(behind).dispose()
+
+
+def test_a_forged_forwarded_header_is_ignored_without_proxies(app, seeded, client):
+    free = app.config["LOGIN_FREE_FAILURES"]
+    _fail(client, "admin@north", free + 1)
+    forged = client.http.post(
+        "/login",
+        data={"email": "admin@north", "password": PASSWORD, "csrf_token": client.token()},
+        headers={"X-Forwarded-For": "203.0.113.77"},
+    )
+    assert forged.status_code == 429 and "Retry-After" in forged.headers
