@@ -31,6 +31,7 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.http import is_resource_modified
 
 from scheduler.io import ical
@@ -70,16 +71,20 @@ def init_app(app) -> None:
 
 
 def _link_or_abort(token: str) -> FeedLink:
-    """The token's active link; 429 once this address has failed too often, else 404."""
+    """The token's active link. A revoked or replaced token answers 404 and counts for nothing;
+    an unknown one counts as a failure of this address, and past the limit answers 429."""
     db = get_db()
-    ip = request.remote_addr or "-"
-    if feedstore.too_many_failures(db, ip):
-        abort(429)
     link = feedstore.find_link(db, token)
-    if link is None:
-        feedstore.record_failure(db, ip)
+    if link is not None:
+        return link
+    if feedstore.is_retired(db, token):
         abort(404)
-    return link
+    ip = request.remote_addr or "-"
+    wait = feedstore.retry_after(db, ip)
+    if wait:
+        raise TooManyRequests(retry_after=wait)
+    feedstore.record_failure(db, ip)
+    abort(404)
 
 
 @feeds_bp.get("/<token>.ics")
@@ -305,7 +310,7 @@ def revoke():
     link = _own_link(request.form.get("link_id"))
     if link.active:
         hint = link.token_hint
-        feedstore.revoke(link)
+        feedstore.revoke(get_db(), link)
         get_db().commit()
         flash(
             f"Link …{hint} revoked: it now answers “not found”. Sessions a calendar already "
