@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from scheduler.io.load import check_workbook
 from tests.web.conftest import PASSWORD, Client, make_app, seed, tiny_files
 from web.db import engine_of, new_session
-from web.models import LoginAttempt, LoginSession, User, utcnow
+from web.models import Dataset, LoginAttempt, LoginSession, UploadLock, User, utcnow
+from web.services import upload_files
 from web.services.problems import parse_files
+from web.services.upload_files import read_uploads, workbook_bytes
 
 # ---- `next` after login ------------------------------------------------------------------
 
@@ -279,3 +286,140 @@ def test_a_forged_forwarded_header_is_ignored_without_proxies(app, seeded, clien
         headers={"X-Forwarded-For": "203.0.113.77"},
     )
     assert forged.status_code == 429 and "Retry-After" in forged.headers
+
+
+# ---- uploads -----------------------------------------------------------------------------
+
+
+def _book_with(extra: dict[str, list[list[object]]] | None = None, **replace: str) -> bytes:
+    """The tiny data as a workbook, files replaced by `replace` (name → CSV text) and extra
+    sheets added (title → rows)."""
+    files = {**tiny_files(), **{f"{k}.csv": v for k, v in replace.items()}}
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(files)))
+    for title, rows in (extra or {}).items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _with_dimension(book: bytes, sheet_title: str, dimension: str) -> bytes:
+    """The workbook whose sheet `sheet_title` claims `dimension` (it keeps its few rows)."""
+    with zipfile.ZipFile(io.BytesIO(book)) as source:
+        titles = openpyxl.load_workbook(io.BytesIO(book), read_only=True).sheetnames
+        member = f"xl/worksheets/sheet{titles.index(sheet_title) + 1}.xml"
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = source.read(info.filename)
+                if info.filename == member:
+                    data = re.sub(
+                        rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), data
+                    )
+                target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def _upload(client, *files: tuple[str, bytes]):
+    return client.post(
+        "/f/north/data/upload",
+        {"files": [(io.BytesIO(data), name) for name, data in files]},
+        content_type="multipart/form-data",
+    )
+
+
+def test_unknown_sheets_are_skipped_before_they_are_read():
+    """An extra sheet is never scanned or parsed, whatever it claims to hold: its size limits
+    do not apply, and the upload reads with a warning naming it."""
+    book = _with_dimension(_book_with({"notes": [["a", "b"], ["c", "d"]]}), "notes", "A1:J9000000")
+    assert check_workbook(book, "book.xlsx") == []
+    upload = read_uploads([("book.xlsx", io.BytesIO(book))])
+    assert upload.errors == []
+    assert "book.xlsx[notes]:0:: unknown sheet ignored" in upload.warnings
+    assert set(upload.files) == set(tiny_files())
+
+
+def test_a_workbook_is_read_in_read_only_mode(monkeypatch):
+    """openpyxl streams the sheets (read_only=True): memory stays flat whatever their size."""
+    calls = []
+    real = upload_files.load_workbook
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(upload_files, "load_workbook", spy)
+    read_uploads([("book.xlsx", io.BytesIO(_book_with()))])
+    assert calls and all(c.get("read_only") for c in calls)
+
+
+def _clinicians(count: int) -> str:
+    header = tiny_files()["clinicians.csv"].splitlines()[0]
+    rows = [f"X{i},Person {i},P1,GP,x{i}@example.test,,2," for i in range(count)]
+    return "\n".join([header, *rows]) + "\n"
+
+
+def test_too_many_clinicians_are_refused_naming_the_file(app, seeded, as_role):
+    most = app.config["UPLOAD_MAX_CLINICIANS"]
+    coordinator = as_role("coordinator")
+    for name, data in (
+        ("clinicians.csv", _clinicians(most + 1).encode()),
+        ("big.xlsx", _book_with(clinicians=_clinicians(most + 1))),
+    ):
+        response = _upload(coordinator, (name, data))
+        assert response.status_code == 422, name
+        page = response.get_data(as_text=True)
+        assert f"{most + 1:,} clinicians" in page and f"at most {most:,}" in page
+        assert name in page
+    with new_session(app) as db:
+        assert db.scalar(select(func.count(Dataset.id))) == 4  # the seeded ones only
+
+
+def test_too_many_sessions_are_refused(app, seeded, as_role):
+    app.config["UPLOAD_MAX_SESSIONS"] = 3
+    response = _upload(
+        as_role("coordinator"), ("clinicians.csv", tiny_files()["clinicians.csv"].encode())
+    )
+    assert response.status_code == 422
+    assert "sessions (at most 3" in response.get_data(as_text=True)
+
+
+def test_one_upload_at_a_time_per_user(app, seeded, as_role):
+    """While an upload of a user is being read, their second one is refused; another user's
+    goes ahead, and a lock left by a crashed request expires."""
+    coordinator = as_role("coordinator")
+    with new_session(app) as db:
+        db.add(UploadLock(user_id=seeded.users["coordinator@north"]))
+        db.commit()
+    data = ("clinicians.csv", tiny_files()["clinicians.csv"].encode())
+    refused = _upload(coordinator, data)
+    assert refused.status_code == 409
+    assert "upload is still being read" in refused.get_data(as_text=True)
+    assert _upload(as_role("manager"), data).status_code == 302
+    with new_session(app) as db:
+        lock = db.get(UploadLock, seeded.users["coordinator@north"])
+        lock.started_at = utcnow() - timedelta(minutes=10)
+        db.commit()
+    assert _upload(coordinator, data).status_code == 302
+    with new_session(app) as db:
+        assert db.scalar(select(func.count()).select_from(UploadLock)) == 0
+
+
+def test_a_utf16_doctype_is_refused():
+    """The DOCTYPE check reads each member in its own encoding: UTF-16 does not hide it."""
+    book = _book_with()
+    with zipfile.ZipFile(io.BytesIO(book)) as source:
+        xml = source.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    laughs = xml.replace('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', "")
+    laughs = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE lolz [<!ENTITY lol "lol">]>' + laughs
+    ).encode("utf-16")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            target.writestr(info.filename, laughs if info.filename.endswith("sheet1.xml") else data)
+    [error] = check_workbook(out.getvalue(), "book.xlsx")
+    assert "declares a DOCTYPE or ENTITY" in error.message
