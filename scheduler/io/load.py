@@ -240,6 +240,9 @@ class Limits:
     max_unzipped_bytes: int = 100 * 1024 * 1024  # a workbook's members, unzipped
     max_compression_ratio: int = 100  # unzipped ÷ zipped, of a member over RATIO_FLOOR
     max_members: int = 1_000  # files inside a workbook
+    # the text of every sheet's cells, loaded whole by any reader: an input's few thousand
+    # names, emails and ids take well under 1 MB
+    max_shared_strings_bytes: int = 16 * 1024 * 1024
     max_rows: int = 250_000  # of a CSV file or sheet
     max_columns: int = 2_000
     max_cells: int = 2_500_000  # rows × columns of a CSV file or sheet
@@ -326,6 +329,14 @@ def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputEr
             f"{_size(limits.max_unzipped_bytes)}): a zip bomb?"
         )
     for member in members:
+        if (
+            member.filename.casefold() == "xl/sharedstrings.xml"
+            and member.file_size > limits.max_shared_strings_bytes
+        ):
+            return refused(
+                f"its cells hold {_size(member.file_size)} of text (at most "
+                f"{_size(limits.max_shared_strings_bytes)}): remove sheets that are not input files"
+            )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FLOOR and ratio > limits.max_compression_ratio:
             return refused(
@@ -350,6 +361,30 @@ def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputEr
         if too_big:
             return refused(too_big, sheet)
     return []
+
+
+_EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<dimension ref="A1"/><sheetData/></worksheet>'
+)
+
+
+def without_unknown_sheets(data: bytes) -> bytes:
+    """The workbook with every sheet that is not an input file emptied, so that no reader
+    spends time on it: openpyxl measures each sheet when it opens a workbook, even read-only,
+    and parses the whole sheet when its dimension is missing. `data` must have passed
+    check_workbook. Returns `data` itself when there is nothing to empty."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        unknown = {path for path, title in _worksheets(book).items() if not known_sheet(title)}
+        if not unknown:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+            for member in book.infolist():
+                content = _EMPTY_SHEET if member.filename in unknown else book.read(member)
+                target.writestr(member.filename, content)
+    return out.getvalue()
 
 
 def _declares_entities(book: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
@@ -681,7 +716,9 @@ def _open_workbook(path: Path, report: _Report) -> _Source | None:
         report.errors.extend(refused)
         return None
     try:
-        with pd.ExcelFile(path, engine="openpyxl") as book:  # openpyxl in read-only mode
+        with pd.ExcelFile(
+            io.BytesIO(without_unknown_sheets(path.read_bytes())), engine="openpyxl"
+        ) as book:  # openpyxl in read-only mode
             titles = [str(t) for t in book.sheet_names]
             for title in titles:
                 if not known_sheet(title):

@@ -12,7 +12,7 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, select
 
-from scheduler.io.load import check_workbook
+from scheduler.io.load import Limits, check_workbook, load_problem_with_warnings
 from tests.web.conftest import PASSWORD, Client, make_app, seed, tiny_files
 from web.db import engine_of, new_session
 from web.models import Dataset, LoginAttempt, LoginSession, UploadLock, User, utcnow
@@ -423,3 +423,22 @@ def test_a_utf16_doctype_is_refused():
             target.writestr(info.filename, laughs if info.filename.endswith("sheet1.xml") else data)
     [error] = check_workbook(out.getvalue(), "book.xlsx")
     assert "declares a DOCTYPE or ENTITY" in error.message
+
+
+def test_a_workbook_with_too_much_text_is_refused():
+    """Every reader loads the shared strings whole: past the limit the workbook is refused."""
+    strings = "".join(f"<si><t>note {i}</t></si>" for i in range(100))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_book_with())) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename))
+        target.writestr("xl/sharedStrings.xml", f"<sst>{strings}</sst>")
+    [error] = check_workbook(out.getvalue(), "book.xlsx", Limits(max_shared_strings_bytes=1000))
+    assert error.file == "book.xlsx" and "of text (at most 1,000 bytes)" in error.message
+
+
+def test_the_command_line_reads_a_workbook_without_its_unknown_sheets(tmp_path):
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(_with_dimension(_book_with({"notes": [["a"]]}), "notes", "A1:J9000000"))
+    problem, warnings = load_problem_with_warnings(path)
+    assert problem.clinicians and any("[notes]" in str(w) for w in warnings)

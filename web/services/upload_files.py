@@ -19,7 +19,7 @@ from typing import IO
 
 from openpyxl import load_workbook
 
-from scheduler.io.load import InputError, check_workbook, known_sheet
+from scheduler.io.load import InputError, check_workbook, known_sheet, without_unknown_sheets
 from web.services.problems import FILE_NAMES
 
 SETTINGS = "rota.toml"
@@ -130,7 +130,9 @@ def _read_workbook(name: str, data: bytes, out: Upload, caps: Caps) -> None:
         return
     try:
         # read-only: each sheet is streamed as it is read, and a sheet not read is never parsed
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(
+            io.BytesIO(without_unknown_sheets(data)), read_only=True, data_only=True
+        )
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a damaged file
         out.errors.append(InputError(name, 0, "", f"cannot read workbook ({type(exc).__name__})"))
         return
