@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # bytes of one request; larger uploads get 413
     "UPLOAD_MAX_CLINICIANS": 5_000,  # rows of clinicians.csv in one federation
     "UPLOAD_MAX_SESSIONS": 20_000,  # sessions of the rota period (and rows of patterns.csv)
+    "UPLOAD_MAX_PRACTICES": 500,
+    "UPLOAD_MAX_HUBS": 200,
     "SESSION_IDLE_MINUTES": 60,  # a login ends after this long without a request
     "SESSION_MAX_HOURS": 12,  # and this long after logging in, however busy
     "SESSION_COOKIE_HTTPONLY": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -15,9 +16,18 @@ from sqlalchemy import func, select
 from scheduler.io.load import Limits, check_workbook, load_problem_with_warnings
 from tests.web.conftest import PASSWORD, Client, make_app, seed, tiny_files
 from web.db import engine_of, new_session
-from web.models import Dataset, LoginAttempt, LoginSession, UploadLock, User, utcnow
+from web.models import (
+    Dataset,
+    DatasetFile,
+    FeedLink,
+    LoginAttempt,
+    LoginSession,
+    UploadLock,
+    User,
+    utcnow,
+)
 from web.services import upload_files
-from web.services.problems import parse_files
+from web.services.problems import parse_files, remember
 from web.services.upload_files import read_uploads, workbook_bytes
 
 # ---- `next` after login ------------------------------------------------------------------
@@ -442,3 +452,76 @@ def test_the_command_line_reads_a_workbook_without_its_unknown_sheets(tmp_path):
     path.write_bytes(_with_dimension(_book_with({"notes": [["a"]]}), "notes", "A1:J9000000"))
     problem, warnings = load_problem_with_warnings(path)
     assert problem.clinicians and any("[notes]" in str(w) for w in warnings)
+
+
+# ---- pages that list clinicians ----------------------------------------------------------
+
+
+@pytest.fixture
+def crowded(app, seeded):
+    """North's current data with as many clinicians as the cap allows."""
+    most = app.config["UPLOAD_MAX_CLINICIANS"]
+    own = tiny_files()["clinicians.csv"].splitlines()[1:]
+    files = {**tiny_files(), "clinicians.csv": _clinicians(most - len(own))}
+    files["clinicians.csv"] += "".join(line + "\n" for line in own)
+    with app.app_context(), new_session(app) as db:
+        dataset = Dataset(federation_id=seeded.north, version=2, note="crowded")
+        dataset.files = [DatasetFile(name=n, content=t) for n, t in files.items()]
+        db.add(dataset)
+        db.commit()
+        remember(dataset.id, parse_files(files))
+    return most
+
+
+@pytest.mark.parametrize(
+    "url", ["/f/north/calendar/", "/f/north/availability/", "/f/north/insights/"]
+)
+def test_pages_that_list_clinicians_stay_small(app, crowded, as_role, url):
+    """With the most clinicians a federation may have, each page is a page of them: a few
+    hundred KB at most, with a pager that reaches the last of them."""
+    coordinator = as_role("coordinator")
+    response = coordinator.get(url)
+    assert response.status_code == 200
+    assert len(response.data) < 300_000, len(response.data)
+    page = response.get_data(as_text=True)
+    assert 'aria-label="Pages"' in page and f"of {crowded:,}" in page
+    last = re.findall(r'href="([^"]*page=(\d+)[^"]*)"', page)
+    final = max(last, key=lambda m: int(m[1]))[0].replace("&amp;", "&")
+    tail = coordinator.get(final).get_data(as_text=True)
+    assert f"–{crowded:,} of {crowded:,}" in tail
+
+
+def test_the_links_page_finds_a_clinician(app, crowded, as_role):
+    page = as_role("coordinator").get("/f/north/calendar/?q=x4321%40example").get_data(as_text=True)
+    assert "Person 4321" in page and "Person 4322" not in page
+    assert 'name="q" value="x4321@example"' in page
+
+
+def test_create_links_for_everyone_without_one(app, seeded, as_role):
+    """The bulk action makes a link for each clinician who never had one, hands them over once
+    as CSV, and leaves existing and revoked links alone."""
+    coordinator = as_role("coordinator")
+    kept = coordinator.post("/f/north/calendar/links", {"kind": "clinician", "key": "C1"})
+    assert kept.status_code == 200
+    revoked = coordinator.post("/f/north/calendar/links", {"kind": "clinician", "key": "C2"})
+    assert revoked.status_code == 200
+    with new_session(app) as db:
+        c1, c2 = (db.scalar(select(FeedLink).where(FeedLink.key == key)) for key in ("C1", "C2"))
+    coordinator.post("/f/north/calendar/links/revoke", {"link_id": c2.id})
+    page = coordinator.get("/f/north/calendar/").get_data(as_text=True)
+    others = len(tiny_files()["clinicians.csv"].strip().splitlines()) - 3
+    assert f"<strong>{others}</strong> clinicians never had a link" in page
+    response = coordinator.post("/f/north/calendar/links/everyone")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == others and {"C1", "C2"}.isdisjoint(r["clinician_id"] for r in rows)
+    for row in rows:
+        token = row["calendar_feed"].rsplit("/", 1)[1].removesuffix(".ics")
+        assert app.test_client().get(f"/feeds/{token}.ics").status_code == 200
+    with new_session(app) as db:
+        assert db.get(FeedLink, c1.id).token_hash == c1.token_hash
+        assert db.get(FeedLink, c2.id).token_hash is None
+    again = coordinator.post("/f/north/calendar/links/everyone")
+    assert again.status_code == 302

@@ -36,25 +36,34 @@ class Upload:
 
 @dataclass(frozen=True)
 class Caps:
-    """The most an upload may hold, to fit a federation (settings UPLOAD_MAX_CLINICIANS and
-    UPLOAD_MAX_SESSIONS): rows are counted before anything is parsed, and past the cap the
-    file is refused with a message naming it."""
+    """The most an upload may hold, to fit a federation (settings UPLOAD_MAX_CLINICIANS,
+    _SESSIONS, _PRACTICES and _HUBS): rows are counted before anything is parsed, and past the
+    cap the file is refused with a message naming it. The pages that list clinicians show a
+    page at a time; the caps also bound what one optimiser run is given."""
 
     clinicians: int = 5_000
     sessions: int = 20_000
+    practices: int = 500
+    hubs: int = 200
 
     @classmethod
     def of(cls, config: Mapping[str, object]) -> Caps:
+        def setting(name: str, default: int) -> int:
+            return int(str(config.get(f"UPLOAD_MAX_{name.upper()}", default)))
+
         return cls(
-            clinicians=int(str(config.get("UPLOAD_MAX_CLINICIANS", cls.clinicians))),
-            sessions=int(str(config.get("UPLOAD_MAX_SESSIONS", cls.sessions))),
+            clinicians=setting("clinicians", cls.clinicians),
+            sessions=setting("sessions", cls.sessions),
+            practices=setting("practices", cls.practices),
+            hubs=setting("hubs", cls.hubs),
         )
 
     def rows(self, stored: str) -> tuple[int, str, str] | None:
         """(most data rows, what a row is, the setting) of a stored file that has a cap. A
         weekly pattern gives at least one session, so patterns share the sessions' cap."""
-        if stored == "clinicians.csv":
-            return self.clinicians, "clinicians", "UPLOAD_MAX_CLINICIANS"
+        for what in ("clinicians", "practices", "hubs"):
+            if stored == f"{what}.csv":
+                return getattr(self, what), what, f"UPLOAD_MAX_{what.upper()}"
         if stored in ("sessions.csv", "patterns.csv"):
             return self.sessions, stored.removesuffix(".csv"), "UPLOAD_MAX_SESSIONS"
         return None

@@ -10,8 +10,10 @@ from web.services import charts
 from web.services.current_rota import state
 from web.views.auth import federation_blueprint
 from web.views.contract import contract_chart
+from web.views.paging import paginate
 
 bp = federation_blueprint("insights", __name__, "/insights")
+LOAD_PER_PAGE = 50
 
 
 @bp.get("/")
@@ -27,12 +29,15 @@ def index():
     )
     shares = fair_shares(problem, rota)
     weeks = contract_weeks(problem, rota)
+    busiest = sorted(clinician_load(problem, rota), key=lambda r: (-r["sessions"], r["name"]))
+    load_page = paginate(busiest, "load_page", LOAD_PER_PAGE)  # one chart bar per clinician
     return render_template(
         "insights/index.html",
         st=st,
         heatmap=charts.heatmap(problem, rota),
         fair=charts.fair_share(shares),
-        load=charts.load(clinician_load(problem, rota)),
+        load=charts.load(list(load_page.items)),
+        load_page=load_page,
         contract=weeks,
         contract_chart=contract_chart(weeks),
     )
