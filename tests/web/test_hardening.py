@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
 import zipfile
 from datetime import timedelta
 
@@ -525,3 +533,55 @@ def test_create_links_for_everyone_without_one(app, seeded, as_role):
         assert db.get(FeedLink, c2.id).token_hash is None
     again = coordinator.post("/f/north/calendar/links/everyone")
     assert again.status_code == 302
+
+
+# ---- the production server ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_gunicorn_with_the_demo_and_no_version_in_server(tmp_path):
+    """`hubrota serve --demo` answers through gunicorn's workers, not Werkzeug's development
+    server; the Server header names no version, and the demo's logins work."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HUBROTA_")},
+        "HUBROTA_DEMO_INSTANCE": str(tmp_path),
+        "HUBROTA_DEMO_PASSWORD": "demo password for tests",
+        "HUBROTA_WORKERS": "2",
+        "HUBROTA_SOLVER_WORKERS": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        response = None
+        for _ in range(120):
+            try:
+                response = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert response is not None and response.status == 200
+        assert response.headers["Server"] == "gunicorn"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        cookie_page = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
+        token = re.search(r'name="csrf-token" content="([^"]+)"', cookie_page).group(1)
+        form = urllib.parse.urlencode(
+            {"email": "manager@demo", "password": "demo password for tests", "csrf_token": token}
+        ).encode()
+        home = opener.open(f"http://127.0.0.1:{port}/login", data=form)
+        assert home.url.endswith("/f/demo/") and "Demo Federation" in home.read().decode()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=30)[0].decode()
+    assert "development server" not in output
+    assert "Booting worker" in output, output[-2000:]
