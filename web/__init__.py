@@ -44,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Config from DEFAULTS, then `HUBROTA_*` environment variables (and `DATABASE_URL`), then
     `test_config`; the database is migrated to the newest schema before the app is returned."""
     app = Flask(__name__, instance_relative_config=True)
+    from web.security import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # <int:...> ids past the columns are 404
     app.config.from_mapping(DEFAULTS)
     if os.environ.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]

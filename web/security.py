@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, render_template
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 MISSING_SECRET_KEY = (
     "HUBROTA_SECRET_KEY is not set. Set it to a long random value that stays the same across "
@@ -31,6 +33,27 @@ EXTRA_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 HSTS = "max-age=31536000"
+
+
+MAX_ID = 2**31 - 1  # the largest id an Integer column holds on every database
+
+
+def id_of(text: str | None) -> int | None:
+    """The row id written in a URL or form field, or None when it is not one: not plain ASCII
+    digits, or past what the column can hold (the database would raise, not find nothing)."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route: only numbers a row id can be (a 30-digit id is "not found", not
+    an OverflowError from the database)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class ConfigurationError(RuntimeError):

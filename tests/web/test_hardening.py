@@ -585,3 +585,34 @@ def test_serve_runs_gunicorn_with_the_demo_and_no_version_in_server(tmp_path):
         output = server.communicate(timeout=30)[0].decode()
     assert "development server" not in output
     assert "Booting worker" in output, output[-2000:]
+
+
+# ---- ids out of range --------------------------------------------------------------------
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    "method, url, form",
+    [
+        ("get", f"/f/north/runs/watch?job={HUGE}", None),
+        ("get", f"/f/north/runs/progress?job={HUGE}", None),
+        ("get", f"/f/north/runs/watch?job=2147483648", None),
+        ("get", "/f/north/runs/watch?job=\u00b2", None),
+        ("get", f"/f/north/data/drafts/{HUGE}", None),
+        ("post", f"/f/north/data/drafts/{HUGE}/save", {}),
+        ("post", f"/f/north/data/drafts/{HUGE}/discard", {}),
+        ("get", f"/f/north/publish/version?n={HUGE}", None),
+        ("get", f"/f/north/publish/compare?b={HUGE}", None),
+        ("get", f"/f/north/publish/preview?rota={HUGE}", None),
+        ("post", "/f/north/publish/", {"rota": HUGE, "note": "why", "revision": "0"}),
+        ("post", "/f/north/absence/withdraw", {"absence": HUGE}),
+        ("post", "/f/north/calendar/links/revoke", {"link_id": HUGE}),
+        ("post", "/f/north/calendar/links/rotate", {"link_id": HUGE, "generation": "1"}),
+        ("post", f"/f/north/users/{HUGE}", {"role": "manager", "active": "yes"}),
+    ],
+)
+def test_ids_out_of_range_are_not_found(app, seeded, as_role, method, url, form):
+    admin = as_role("admin")
+    response = admin.get(url) if method == "get" else admin.post(url, form)
+    assert response.status_code == 404, (url, response.status_code)

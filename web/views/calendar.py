@@ -40,6 +40,7 @@ from scheduler.io import ical
 from scheduler.io.feeds import LONDON
 from web.db import get_db
 from web.models import Federation, FeedLink
+from web.security import id_of
 from web.services import feed_links as feedstore
 from web.services.cells import safe_cell
 from web.services.problems import current_dataset, loaded
@@ -240,10 +241,8 @@ def _feed_named(kind: str, key: str) -> dict[str, str] | None:
 
 def _own_link(link_id: str | None) -> FeedLink:
     """A link of the user's federation, else 404 (another federation's ids do not exist here)."""
-    try:
-        link = get_db().get(FeedLink, int(link_id or ""))
-    except ValueError:
-        abort(404)
+    number = id_of(link_id)
+    link = get_db().get(FeedLink, number) if number is not None else None
     if link is None or link.federation_id != g.federation.id:
         abort(404)
     return link
