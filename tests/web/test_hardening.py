@@ -14,13 +14,15 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
+import vobject
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import func, select
 
+from scheduler.io import ical
 from scheduler.io.load import Limits, check_workbook, load_problem_with_warnings
 from tests.web.conftest import PASSWORD, Client, make_app, seed, tiny_files
 from web.db import engine_of, new_session
@@ -597,7 +599,7 @@ HUGE = "9" * 30
     [
         ("get", f"/f/north/runs/watch?job={HUGE}", None),
         ("get", f"/f/north/runs/progress?job={HUGE}", None),
-        ("get", f"/f/north/runs/watch?job=2147483648", None),
+        ("get", "/f/north/runs/watch?job=2147483648", None),
         ("get", "/f/north/runs/watch?job=\u00b2", None),
         ("get", f"/f/north/data/drafts/{HUGE}", None),
         ("post", f"/f/north/data/drafts/{HUGE}/save", {}),
@@ -616,3 +618,27 @@ def test_ids_out_of_range_are_not_found(app, seeded, as_role, method, url, form)
     admin = as_role("admin")
     response = admin.get(url) if method == "get" else admin.post(url, form)
     assert response.status_code == 404, (url, response.status_code)
+
+
+# ---- feeds: every text property escaped --------------------------------------------------
+
+AWKWARD = "North; South, East\\West"
+
+
+def test_every_text_property_of_a_feed_is_escaped():
+    """NAME and X-WR-CALNAME too (icalendar 7 writes them raw): ';' ',' '\\' go out escaped,
+    and parsers read back what was meant."""
+    moment = datetime(2027, 3, 1, 18, 30, tzinfo=UTC)
+    event = ical.FeedEvent(
+        uid="hubrota-1@example",
+        content=ical.EventContent(moment, moment + timedelta(hours=1), AWKWARD, AWKWARD, AWKWARD),
+        revision=ical.Revision(0, moment, moment),
+    )
+    data = ical.render(ical.CalendarText("hubrota-cal@example", AWKWARD, (event,)))
+    lines = data.decode().replace("\r\n ", "").split("\r\n")
+    escaped = "North\\; South\\, East\\\\West"
+    for prop in ("NAME", "X-WR-CALNAME", "SUMMARY", "LOCATION", "DESCRIPTION"):
+        [line] = [line for line in lines if line.startswith(prop + ":")]
+        assert line == f"{prop}:{escaped}", line
+    assert vobject.readOne(data.decode()).vevent.summary.value == AWKWARD
+    assert ical.read(data).name == AWKWARD
