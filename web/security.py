@@ -2,12 +2,17 @@
 of web.errors (Content-Security-Policy, nosniff, X-Frame-Options, Referrer-Policy).
 
 - `SECRET_KEY` (HUBROTA_SECRET_KEY) signs sessions and CSRF tokens: outside demo mode (`DEMO`)
-  and tests (`TESTING`) `create_app` refuses to start without one, so a deployment never signs
-  with a key nobody chose; demo and tests keep a random key in the instance folder.
+  and tests (`TESTING`) `create_app` refuses to start without one, or with one shorter than 32
+  characters, so a deployment never signs with a key nobody chose or anyone could guess; demo
+  and tests keep a random key in the instance folder.
 - Session cookies are HttpOnly and SameSite=Lax, and Secure unless in demo mode or tests (an
   explicit `SESSION_COOKIE_SECURE` wins, for a site that truly has no HTTPS).
 - An upload over `MAX_CONTENT_LENGTH` answers 413 with the app's error page naming the limit.
 - With Secure cookies the site is HTTPS: responses ask browsers to keep to it (HSTS).
+- Logged-in pages and exports, and the login form, carry `Cache-Control: no-store`.
+- Behind reverse proxies, `PROXIES` (HUBROTA_PROXIES) says how many to trust for the client's
+  address, scheme and host (Werkzeug's ProxyFix).
+- Route ids (`<int:...>`) and the ids read from forms stop at what an id column holds (id_of).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
@@ -26,6 +31,12 @@ MISSING_SECRET_KEY = (
     "restarts (it signs logins and form tokens), e.g. the output of "
     "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
     "`hubrota serve --demo` needs none."
+)
+
+MIN_SECRET_KEY = 32
+SHORT_SECRET_KEY = (
+    f"HUBROTA_SECRET_KEY is too short: it needs at least {MIN_SECRET_KEY} characters, e.g. "
+    "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`."
 )
 
 EXTRA_HEADERS = {
@@ -70,6 +81,8 @@ def configure(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = not relaxed
+    if not relaxed and len(str(app.config["SECRET_KEY"])) < MIN_SECRET_KEY:
+        raise ConfigurationError(SHORT_SECRET_KEY)
 
 
 def trust_proxies(app: Flask) -> None:
@@ -110,6 +123,12 @@ def _too_large(error: RequestEntityTooLarge):
 def _headers(response):
     for name, value in EXTRA_HEADERS.items():
         response.headers.setdefault(name, value)
+    # A logged-in page or export (and the login form) is for this user now: no browser or
+    # proxy keeps a copy, to show it after logging out or to the next person at the computer.
+    if request.endpoint != "static" and (
+        g.get("user") is not None or request.endpoint == "auth.login"
+    ):
+        response.headers.setdefault("Cache-Control", "no-store")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from scheduler.io import ical
 from scheduler.io.load import Limits, check_workbook, load_problem_with_warnings
 from tests.web.conftest import PASSWORD, Client, make_app, seed, tiny_files
+from web import create_app
 from web.db import engine_of, new_session
 from web.models import (
     Dataset,
@@ -36,6 +37,7 @@ from web.models import (
     User,
     utcnow,
 )
+from web.security import ConfigurationError
 from web.services import upload_files
 from web.services.problems import parse_files, remember
 from web.services.upload_files import read_uploads, workbook_bytes
@@ -642,3 +644,41 @@ def test_every_text_property_of_a_feed_is_escaped():
         assert line == f"{prop}:{escaped}", line
     assert vobject.readOne(data.decode()).vevent.summary.value == AWKWARD
     assert ical.read(data).name == AWKWARD
+
+
+# ---- caching and the secret key ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/f/north/",
+        "/f/north/rota/",
+        "/f/north/settings",
+        "/f/north/rota/export.csv",
+        "/f/north/rota/export.xlsx",
+        "/f/north/data/workbook",
+        "/f/north/no-such-page",
+    ],
+)
+def test_logged_in_pages_and_exports_are_never_stored(app, seeded, as_role, url):
+    response = as_role("manager").get(url)
+    assert response.headers["Cache-Control"] == "no-store", (url, response.status_code)
+
+
+def test_static_files_and_feeds_keep_their_caching(app, seeded, as_role):
+    coordinator = as_role("coordinator")
+    assert "no-store" not in coordinator.get("/static/app.css").headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("key", ["k", "x" * 31])
+def test_a_short_secret_key_refuses_to_start(monkeypatch, tmp_path, key):
+    for name in list(os.environ):
+        if name.startswith("HUBROTA_"):
+            monkeypatch.delenv(name)
+    database = tmp_path / "short.sqlite"
+    with pytest.raises(ConfigurationError, match="at least 32 characters"):
+        create_app({"SECRET_KEY": key, "DATABASE_URL": f"sqlite:///{database}"})
+    assert not database.exists()
+    app = create_app({"SECRET_KEY": "x" * 32, "DATABASE_URL": f"sqlite:///{database}"})
+    engine_of(app).dispose()
