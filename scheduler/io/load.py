@@ -723,7 +723,8 @@ def _open_workbook(path: Path, report: _Report) -> _Source | None:
             for title in titles:
                 if not known_sheet(title):
                     report.warn(f"{path.name}[{title}]", 0, "", "unknown sheet ignored")
-            sheets = book.parse(
+            sheets = pd.read_excel(
+                book,
                 sheet_name=[t for t in titles if known_sheet(t)],
                 header=None,
                 dtype=str,
