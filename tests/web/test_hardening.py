@@ -682,3 +682,12 @@ def test_a_short_secret_key_refuses_to_start(monkeypatch, tmp_path, key):
     assert not database.exists()
     app = create_app({"SECRET_KEY": "x" * 32, "DATABASE_URL": f"sqlite:///{database}"})
     engine_of(app).dispose()
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "0", "-1", "x", "9" * 30, "99"])
+def test_any_page_number_gives_a_page(app, seeded, as_role, page):
+    """Nonsense or out-of-range page numbers give the first or last page, never an error."""
+    coordinator = as_role("coordinator")
+    for url in ("/f/north/calendar/", "/f/north/availability/", "/f/north/insights/"):
+        response = coordinator.get(url, query_string={"page": page, "load_page": page})
+        assert response.status_code == 200, (url, page)

@@ -39,7 +39,7 @@ class Page(Generic[T]):
 
 def paginate(items: Sequence[T], arg: str = "page", per_page: int = PER_PAGE) -> Page[T]:
     raw = request.args.get(arg, "1")
-    number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
     pages = max(1, -(-len(items) // per_page))
     number = min(max(number, 1), pages)
     start = (number - 1) * per_page
