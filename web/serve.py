@@ -100,6 +100,7 @@ def run_server(config: dict[str, Any], host: str, port: int, first_solve: int | 
                 "accesslog": "-",
                 "errorlog": "-",
                 "post_worker_init": _start_demo_solve,
+                "logger_class": _masked_logger(),
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)
@@ -111,6 +112,25 @@ def run_server(config: dict[str, Any], host: str, port: int, first_solve: int | 
 
     Server().run()
     return 0
+
+
+def _masked_logger() -> type:
+    """gunicorn's logger with feed tokens masked in the access log and its own messages, as
+    web.services.feed_links masks them in the app's: a token in a log is a leaked password."""
+    from gunicorn.glogging import Logger
+
+    from web.services.feed_links import MaskFeedTokens, mask
+
+    class MaskedLogger(Logger):
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            self.error_log.addFilter(MaskFeedTokens())
+
+        def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict:
+            found = super().atoms(resp, req, environ, request_time)
+            return {k: mask(v) if isinstance(v, str) else v for k, v in found.items()}
+
+    return MaskedLogger
 
 
 def _start_demo_solve(worker: Any) -> None:

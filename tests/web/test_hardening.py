@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
@@ -584,11 +585,16 @@ def test_serve_runs_gunicorn_with_the_demo_and_no_version_in_server(tmp_path):
         ).encode()
         home = opener.open(f"http://127.0.0.1:{port}/login", data=form)
         assert home.url.endswith("/f/demo/") and "Demo Federation" in home.read().decode()
+        guess = "G" * 43
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/feeds/{guess}.ics", timeout=5)
+        assert missing.value.code == 404
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
     assert "development server" not in output
     assert "Booting worker" in output, output[-2000:]
+    assert "G" * 43 not in output and "/feeds/[token]" in output  # tokens masked in the log
 
 
 # ---- ids out of range --------------------------------------------------------------------
