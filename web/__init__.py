@@ -14,10 +14,20 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: an SQLite file in the instance folder
     "SOLVER_WORKERS": 2,
     "DEFAULT_TIME_LIMIT": 20,  # seconds, for a new federation's "Optimise"
-    "LOGIN_MAX_FAILURES": 5,  # per email address within the window
-    "LOGIN_MAX_FAILURES_PER_IP": 30,
-    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    # Failed logins per (email, address): free ones, then a wait doubling from the first delay
+    # up to the longest; failures older than the window are forgotten (web.services.login_throttle)
+    "LOGIN_FREE_FAILURES": 3,
+    "LOGIN_DELAY_SECONDS": 2,
+    "LOGIN_MAX_DELAY_SECONDS": 5 * 60,
+    "LOGIN_WINDOW_SECONDS": 60 * 60,
+    "PROXIES": 0,  # HUBROTA_PROXIES: reverse proxies in front whose X-Forwarded-* to trust
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # bytes of one request; larger uploads get 413
+    "UPLOAD_MAX_CLINICIANS": 5_000,  # rows of clinicians.csv in one federation
+    "UPLOAD_MAX_SESSIONS": 20_000,  # sessions of the rota period (and rows of patterns.csv)
+    "UPLOAD_MAX_PRACTICES": 500,
+    "UPLOAD_MAX_HUBS": 200,
+    "SESSION_IDLE_MINUTES": 60,  # a login ends after this long without a request
+    "SESSION_MAX_HOURS": 12,  # and this long after logging in, however busy
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": None,  # None: Secure unless DEMO or TESTING
@@ -34,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Config from DEFAULTS, then `HUBROTA_*` environment variables (and `DATABASE_URL`), then
     `test_config`; the database is migrated to the newest schema before the app is returned."""
     app = Flask(__name__, instance_relative_config=True)
+    from web.security import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # <int:...> ids past the columns are 404
     app.config.from_mapping(DEFAULTS)
     if os.environ.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
@@ -44,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import security
 
     security.configure(app)  # raises ConfigurationError without SECRET_KEY outside demo/tests
+    security.trust_proxies(app)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'hubrota.sqlite'}"
 

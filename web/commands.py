@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from web.db import new_session
 from web.models import ROLES, User
-from web.services.accounts import create_user, ensure_federation, hash_password
+from web.services import login_sessions
+from web.services.accounts import create_user, ensure_federation, hash_password, password_problem
 
 
 def init_app(app: Flask) -> None:
@@ -33,8 +34,9 @@ def create_user_command(
     email: str, role: str, slug: str, federation_name: str | None, name: str, password: str
 ) -> None:
     """Add a user (or reset an existing one's password and role)."""
-    if len(password) < 10:
-        raise click.BadParameter("at least 10 characters", param_hint="password")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
     with new_session() as db:
         federation = ensure_federation(db, slug, federation_name)
         user = db.scalar(select(User).where(User.email == email.strip().casefold()))
@@ -42,6 +44,7 @@ def create_user_command(
             if user.federation_id != federation.id:
                 raise click.ClickException(f"{email} belongs to another federation")
             user.role, user.password_hash, user.active = role, hash_password(password), True
+            login_sessions.end_all(db, user.id)
             click.echo(f"updated {user.email} ({role}) in {federation.slug}")
         else:
             user = create_user(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -42,7 +42,13 @@ def _http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     title, message = MESSAGES.get(error.code, (error.name, error.description or ""))
-    return render_template("error.html", code=error.code, title=title, message=message), error.code
+    response = make_response(
+        render_template("error.html", code=error.code, title=title, message=message), error.code
+    )
+    for name, value in error.get_headers():  # Retry-After of a 429, Allow of a 405
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _security_headers(response):

@@ -85,6 +85,33 @@ class LoginAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class LoginSession(Base):
+    """One logged-in browser: the cookie holds a random key whose SHA-256 is `key_hash`.
+    Logging out deletes the row; a password change or deactivation deletes all of the user's
+    rows, so a copy of an old cookie opens nothing. Idle and absolute limits are checked
+    against `last_seen_at` and `created_at` (web.services.login_sessions)."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class UploadLock(Base):
+    """A user's upload being read and checked: one at a time per user (web.services.upload_files).
+    A row older than the lock's lifetime is a crashed request's and is taken over."""
+
+    __tablename__ = "upload_lock"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Dataset(Base):
     """One version of a federation's input files (CSV text and rota.toml), kept whole.
 
@@ -292,6 +319,16 @@ class FeedLookupFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class RetiredFeedToken(Base):
+    """The SHA-256 of a feed token that was revoked or replaced: calendar apps keep polling old
+    links, which answer 410 without counting as a guess (web.services.feed_links)."""
+
+    __tablename__ = "retired_feed_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class InstallationSecret(Base):

@@ -6,10 +6,11 @@ back what an earlier run wrote. Times are always UTC (`...Z`), so no VTIMEZONE i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Calendar, Event, FreeBusy, vDuration
+from icalendar import Calendar, Event, FreeBusy, vDuration, vText
 
 PRODID = "-//hubrota//hubrota 0.1//EN"
 REFRESH = timedelta(hours=1)
@@ -65,6 +66,10 @@ def render(calendar: CalendarText) -> bytes:
     cal = Calendar.new(
         prodid=PRODID, name=calendar.name, uid=calendar.uid, refresh_interval=REFRESH
     )
+    # icalendar 7 writes the name as it is; NAME and X-WR-CALNAME are TEXT, so ';', ',' and
+    # '\\' must be escaped (vText does it, in place: the order of the lines stays).
+    for text in ("NAME", "X-WR-CALNAME"):
+        cal[text] = vText(calendar.name)
     # RFC 7986 requires VALUE=DURATION on REFRESH-INTERVAL; icalendar leaves it out.
     cal["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     # An X- property given a bare timedelta would be written as text ("1:00:00").
@@ -123,10 +128,20 @@ def read(data: bytes) -> CalendarText | None:
             stamp = component.decoded("DTSTAMP")
             if isinstance(stamp, datetime) and stamp.tzinfo is not None:
                 placeholder = Placeholder(str(component["UID"]), stamp.astimezone(UTC))
-    name = cal.get("NAME") or cal.get("X-WR-CALNAME") or ""
+    raw = cal.get("NAME") or cal.get("X-WR-CALNAME")
+    # icalendar 7 gives NAME back as it stands in the file, escapes and all
+    name = _unescaped(raw.to_ical().decode()) if raw is not None else ""
     return CalendarText(
-        uid=str(cal.get("UID", "")), name=str(name), events=tuple(events), placeholder=placeholder
+        uid=str(cal.get("UID", "")), name=name, events=tuple(events), placeholder=placeholder
     )
+
+
+_TEXT_ESCAPE = re.compile(r"\\([\\;,nN])")
+
+
+def _unescaped(text: str) -> str:
+    """An RFC 5545 TEXT value as written, unescaped: \\\\ \\; \\, and \\n."""
+    return _TEXT_ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
 
 
 def _read_event(component: Event) -> FeedEvent | None:

@@ -52,6 +52,7 @@ General rules (optional columns and keys; blank = no such rule)
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import io
@@ -239,6 +240,9 @@ class Limits:
     max_unzipped_bytes: int = 100 * 1024 * 1024  # a workbook's members, unzipped
     max_compression_ratio: int = 100  # unzipped ÷ zipped, of a member over RATIO_FLOOR
     max_members: int = 1_000  # files inside a workbook
+    # the text of every sheet's cells, loaded whole by any reader: an input's few thousand
+    # names, emails and ids take well under 1 MB
+    max_shared_strings_bytes: int = 16 * 1024 * 1024
     max_rows: int = 250_000  # of a CSV file or sheet
     max_columns: int = 2_000
     max_cells: int = 2_500_000  # rows × columns of a CSV file or sheet
@@ -253,7 +257,8 @@ MAX_PEOPLE = 1_000  # min, target and max of a post, rooms of a hub
 MAX_WEIGHT = 10_000  # a [weights] entry
 RATIO_FLOOR = 1024 * 1024  # a member smaller than this unzipped may compress any amount
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,12})")
-_XML_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")  # no workbook has them; entity bombs do
+_XML_TEXT_DECLARATIONS = ("<!DOCTYPE", "<!ENTITY")  # no workbook has them; entity bombs do
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
 
 
 def _size(count: int) -> str:
@@ -274,6 +279,13 @@ def _table_too_big(rows: int, columns: int, limits: Limits) -> str:
             f"(at most {limits.max_cells:,})"
         )
     return ""
+
+
+def known_sheet(title: str) -> bool:
+    """Whether a workbook's sheet is one of the input files (or the `rota` settings sheet):
+    any other sheet is ignored, and never read."""
+    key = title.strip().casefold().removesuffix(".csv")
+    return key in REQUIRED_FILES + OPTIONAL_FILES or key == SETTINGS_SHEET
 
 
 def check_workbook(
@@ -317,18 +329,33 @@ def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputEr
             f"{_size(limits.max_unzipped_bytes)}): a zip bomb?"
         )
     for member in members:
+        if (
+            member.filename.casefold() == "xl/sharedstrings.xml"
+            and member.file_size > limits.max_shared_strings_bytes
+        ):
+            return refused(
+                f"its cells hold {_size(member.file_size)} of text (at most "
+                f"{_size(limits.max_shared_strings_bytes)}): remove sheets that are not input files"
+            )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_FLOOR and ratio > limits.max_compression_ratio:
             return refused(
                 f"{member.filename} is compressed {ratio:,.0f} to 1 (at most "
                 f"{limits.max_compression_ratio} to 1): a zip bomb?"
             )
+    sheet_paths = {m.filename for m in members if m.filename.startswith("xl/worksheets/")}
     for member in members:  # zipfile never unzips more than a member declares
-        if _declares_entities(book, member):
+        if member.filename not in sheet_paths and _declares_entities(book, member):
             return refused(
                 f"{member.filename} declares a DOCTYPE or ENTITY (no workbook does): an XML bomb?"
             )
     for path, sheet in _worksheets(book).items():
+        if not known_sheet(sheet):
+            continue  # never read: an unknown sheet is ignored, whatever it holds
+        if _declares_entities(book, book.getinfo(path)):
+            return refused(
+                f"{path} declares a DOCTYPE or ENTITY (no workbook does): an XML bomb?", sheet
+            )
         with book.open(path) as stream:
             too_big = _sheet_too_big(stream, limits)
         if too_big:
@@ -336,16 +363,72 @@ def _check_zip(book: zipfile.ZipFile, name: str, limits: Limits) -> list[InputEr
     return []
 
 
+_EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<dimension ref="A1"/><sheetData/></worksheet>'
+)
+
+
+def without_unknown_sheets(data: bytes) -> bytes:
+    """The workbook with every sheet that is not an input file emptied, so that no reader
+    spends time on it: openpyxl measures each sheet when it opens a workbook, even read-only,
+    and parses the whole sheet when its dimension is missing. `data` must have passed
+    check_workbook. Returns `data` itself when there is nothing to empty."""
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        unknown = {path for path, title in _worksheets(book).items() if not known_sheet(title)}
+        if not unknown:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+            for member in book.infolist():
+                content = _EMPTY_SHEET if member.filename in unknown else book.read(member)
+                target.writestr(member.filename, content)
+    return out.getvalue()
+
+
 def _declares_entities(book: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
-    overlap = max(len(d) for d in _XML_DECLARATIONS) - 1
-    tail = b""
+    """Whether the member's XML has a DOCTYPE or ENTITY, read as text in the encoding the
+    XML parser would use (a UTF-16 member hides them from a byte search)."""
+    overlap = max(len(d) for d in _XML_TEXT_DECLARATIONS) - 1
+    tail = ""
     with book.open(member) as stream:
-        while chunk := stream.read(1024 * 1024):
-            window = tail + chunk
-            if any(d in window for d in _XML_DECLARATIONS):
+        head = stream.read(1024)
+        decoder = codecs.getincrementaldecoder(_xml_encoding(head))(errors="replace")
+        chunk = head
+        while chunk:
+            window = tail + decoder.decode(chunk)
+            if any(d in window for d in _XML_TEXT_DECLARATIONS):
                 return True
             tail = window[-overlap:]
+            chunk = stream.read(1024 * 1024)
     return False
+
+
+def _xml_encoding(head: bytes) -> str:
+    """The encoding of an XML document from its first bytes (the XML spec's appendix F): a
+    byte-order mark, the pattern of "<?" in UTF-16 or UTF-32, else the declaration's, else
+    UTF-8. An encoding Python does not know is read as UTF-8 (expat refuses it anyway)."""
+    for mark, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+        (b"<\0\0\0", "utf-32-le"),
+        (b"\0\0\0<", "utf-32-be"),
+        (b"<\0?\0", "utf-16-le"),
+        (b"\0<\0?", "utf-16-be"),
+    ):
+        if head.startswith(mark):
+            return encoding
+    declared = _XML_ENCODING.match(head)
+    if declared:
+        try:
+            return codecs.lookup(declared.group(1).decode("ascii")).name
+        except LookupError:
+            pass
+    return "utf-8"
 
 
 def _worksheets(book: zipfile.ZipFile) -> dict[str, str]:
@@ -633,20 +716,24 @@ def _open_workbook(path: Path, report: _Report) -> _Source | None:
         report.errors.extend(refused)
         return None
     try:
-        sheets = pd.read_excel(
-            path, sheet_name=None, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
-        )
+        with pd.ExcelFile(
+            io.BytesIO(without_unknown_sheets(path.read_bytes())), engine="openpyxl"
+        ) as book:  # openpyxl in read-only mode
+            titles = [str(t) for t in book.sheet_names]
+            for title in titles:
+                if not known_sheet(title):
+                    report.warn(f"{path.name}[{title}]", 0, "", "unknown sheet ignored")
+            sheets = pd.read_excel(
+                book,
+                sheet_name=[t for t in titles if known_sheet(t)],
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+            )
     except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
         report.error(path.name, 0, "", f"cannot read workbook ({type(exc).__name__}: {exc})")
         return None
-    known = set(REQUIRED_FILES + OPTIONAL_FILES)
-    found: dict[str, str] = {}
-    for sheet in sheets:
-        key = str(sheet).strip().casefold().removesuffix(".csv")
-        if key in known or key == SETTINGS_SHEET:
-            found[key] = str(sheet)
-        else:
-            report.warn(f"{path.name}[{sheet}]", 0, "", "unknown sheet ignored")
+    found = {str(sheet).strip().casefold().removesuffix(".csv"): str(sheet) for sheet in sheets}
     for name in REQUIRED_FILES:
         if name not in found:
             report.error(f"{path.name}[{name}]", 0, "", "required sheet is missing")

@@ -21,7 +21,7 @@ def test_config_from_environment_then_test_config(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
     monkeypatch.setenv("HUBROTA_SOLVER_WORKERS", "3")
     monkeypatch.setenv("HUBROTA_DEFAULT_TIME_LIMIT", "7")
-    app = create_app({"DEFAULT_TIME_LIMIT": 9, "SECRET_KEY": "s"})
+    app = create_app({"DEFAULT_TIME_LIMIT": 9, "SECRET_KEY": "s" * 32})
     assert app.config["DATABASE_URL"].endswith("env.sqlite")
     assert app.config["SOLVER_WORKERS"] == 3
     assert app.config["DEFAULT_TIME_LIMIT"] == 9

@@ -114,3 +114,43 @@ def test_coordinator_makes_a_link_and_the_clinician_opens_my_calendar(server, br
     assert errors == []
     clinician.close()
     context.close()
+
+
+def test_coordinator_finds_a_clinician_and_makes_links_for_everyone(server, browser):
+    """Calendar links has a search box and "Create links for everyone without one": after the
+    confirmation the browser downloads the new links as CSV, and the list shows them made."""
+    errors: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    _watch(page, errors)
+    page.goto(f"{server}/login")
+    page.fill("input[name=email]", "coordinator@north")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(f"{server}/f/north/")
+    page.goto(f"{server}/f/north/calendar/")
+    without = page.locator("tr[data-feed^='clinician:']:has-text('no link')").count()
+    assert without > 0
+    _shot(page, "calendar-05-links-bulk-and-search")
+
+    page.fill("input[name=q]", "ben")
+    page.click("form[role=search] button:has-text('Find')")
+    page.wait_for_selector("a:has-text('Show all')")
+    assert page.locator("tr[data-feed^='clinician:']").count() == 1
+    assert "Ben Bell" in page.inner_text("tr[data-feed^='clinician:']")
+    _shot(page, "calendar-06-links-search")
+
+    page.click("a:has-text('Show all')")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_download() as download:
+        page.click("button:has-text('Create links for everyone without one')")
+    rows = download.value.path().read_text(encoding="utf-8").strip().splitlines()
+    assert (
+        rows[0].startswith("clinician_id,name,email,my_calendar_page") and len(rows) == 1 + without
+    )
+    page.goto(f"{server}/f/north/calendar/")
+    assert page.locator("tr[data-feed^='clinician:']:has-text('no link')").count() == 0
+    assert page.locator("button:has-text('Create links for everyone without one')").count() == 0
+    _shot(page, "calendar-07-links-after-bulk")
+    assert errors == []
+    context.close()

@@ -123,7 +123,7 @@ class Workers:
             **os.environ,
             "DATABASE_URL": postgres_url,
             "REDIS_URL": REDIS_URL,
-            "HUBROTA_SECRET_KEY": "test-secret",
+            "HUBROTA_SECRET_KEY": "test-secret-of-at-least-32-characters",
             "HUBROTA_SOLVER_WORKERS": "1",
             "HUBROTA_RQ_QUEUE": queue_name,
             "HUBROTA_JOB_HEARTBEAT_SECONDS": "0.5",

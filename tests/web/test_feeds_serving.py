@@ -151,18 +151,44 @@ def test_creating_a_second_link_for_the_same_feed_is_refused(app, as_role):
 
 
 def test_failed_lookups_are_rate_limited_per_address(app, as_role):
-    """After N unknown tokens from one address, every feed request from it answers 429 (a
-    valid token too, so guessing learns nothing); another address is not affected."""
+    """After N unknown tokens from one address, further unknown tokens from it answer 429 with
+    Retry-After; a valid token is still served there, and another address is not affected."""
     token = make_link(as_role("coordinator"))
     app.config["FEED_MAX_FAILURES_PER_IP"] = 3
     client = app.test_client()
     for _ in range(3):
         assert client.get("/feeds/" + "Z" * 43 + ".ics").status_code == 404
+    refused = client.get("/feeds/" + "Y" * 43 + ".ics")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= app.config["FEED_FAILURE_WINDOW_SECONDS"]
+    assert client.get("/feeds/" + "Y" * 43).status_code == 429
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+    assert client.get(f"/feeds/{token}").status_code == 200
+    elsewhere = client.get("/feeds/" + "Z" * 43 + ".ics", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert elsewhere.status_code == 404
+
+
+def test_revoked_and_replaced_tokens_answer_404_without_counting(app, as_role):
+    """Calendar apps keep polling links that were revoked or replaced: they answer 404 however
+    often, and do not use up the address's allowance for unknown tokens."""
+    coordinator = as_role("coordinator")
+    revoked = make_link(coordinator, "clinician", "C1")
+    replaced = make_link(coordinator, "clinician", "C2")
+    coordinator.post("/f/north/calendar/links/revoke", {"link_id": link_of(app, key="C1").id})
+    link = link_of(app, key="C2")
+    coordinator.post(
+        "/f/north/calendar/links/rotate", {"link_id": link.id, "generation": link.generation}
+    )
+    app.config["FEED_MAX_FAILURES_PER_IP"] = 3
+    client = app.test_client()
+    for _ in range(10):
+        assert client.get(f"/feeds/{revoked}.ics").status_code == 404
+        assert client.get(f"/feeds/{replaced}.ics").status_code == 404
+        assert client.get(f"/feeds/{revoked}").status_code == 404
+    for _ in range(3):
+        assert client.get("/feeds/" + "Z" * 43 + ".ics").status_code == 404
     assert client.get("/feeds/" + "Z" * 43 + ".ics").status_code == 429
-    assert client.get(f"/feeds/{token}.ics").status_code == 429
-    assert client.get(f"/feeds/{token}").status_code == 429
-    elsewhere = client.get(f"/feeds/{token}.ics", environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    assert elsewhere.status_code == 200
+    assert client.get(f"/feeds/{revoked}.ics").status_code == 404
 
 
 def test_the_token_is_stored_only_as_its_hash(app, as_role):

@@ -47,7 +47,7 @@ def worker(postgres_url, queue_name, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": postgres_url,
         "REDIS_URL": REDIS_URL,
-        "HUBROTA_SECRET_KEY": "test-secret",
+        "HUBROTA_SECRET_KEY": "test-secret-of-at-least-32-characters",
         "HUBROTA_SOLVER_WORKERS": "1",
         "HUBROTA_RQ_QUEUE": queue_name,
     }

@@ -334,7 +334,7 @@ def test_production_config_has_secure_cookies(monkeypatch, tmp_path):
     _clean_environment(monkeypatch)
     app = create_app(
         {
-            "SECRET_KEY": "a production key of some length",
+            "SECRET_KEY": "a production key of some length, 32+",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}",
         }
     )
@@ -377,9 +377,9 @@ def test_create_app_without_secret_key_refuses_to_start(monkeypatch, tmp_path):
     with pytest.raises(ConfigurationError, match="HUBROTA_SECRET_KEY is not set"):
         create_app({"DATABASE_URL": f"sqlite:///{database}"})
     assert not database.exists()
-    monkeypatch.setenv("HUBROTA_SECRET_KEY", "from the environment")
+    monkeypatch.setenv("HUBROTA_SECRET_KEY", "from the environment, long enough to sign")
     app = create_app({"DATABASE_URL": f"sqlite:///{database}"})
-    assert app.config["SECRET_KEY"] == "from the environment"
+    assert app.config["SECRET_KEY"] == "from the environment, long enough to sign"
     engine_of(app).dispose()
 
 

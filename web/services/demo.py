@@ -52,8 +52,10 @@ def load_demo(
     time_limit: int = 20,
     slug: str = "demo",
     name: str = "Demo Federation",
+    solve: bool = True,
 ) -> int:
-    """Save the sample as the federation's data, add the users, start a first solve."""
+    """Save the sample as the federation's data, add the users, start a first solve (unless
+    `solve` is false: the caller starts it). Returns the run's id, or the federation's."""
     files, labels = files_of(source)
     parse_files(files)  # refuse a broken sample before anything is stored
     with app.app_context(), new_session(app) as db:
@@ -74,4 +76,6 @@ def load_demo(
         db.add(dataset)
         db.commit()
         federation_id = federation.id
+    if not solve:
+        return federation_id
     return start_optimise(app, federation_id, None, time_limit)

@@ -8,8 +8,11 @@
   (web.services.feed_source names the rota); the stored bytes are the `previous` of the next
   build, so unchanged events stay byte for byte and changed ones get the next SEQUENCE. Serving
   is a look-up plus bytes.
-- Unknown and revoked tokens count as failures per client address; past the limit every feed
-  request from that address answers 429 until the window passes.
+- A valid token is always served. A revoked or replaced token (its hash is kept in
+  retired_feed_token) answers 404 at the cost of one look-up and counts for nothing: calendar
+  apps keep polling old links. Only unknown tokens count as failures per client address; past
+  the limit further unknown tokens from that address answer 429, with Retry-After, until the
+  window passes.
 - The UID secret is `HUBROTA_FEED_SECRET` (config FEED_SECRET), else one made once and kept in
   the database, so every process and restart gives the same UIDs.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 import secrets
 import threading
@@ -48,6 +52,7 @@ from web.models import (
     FeedLink,
     FeedLookupFailure,
     InstallationSecret,
+    RetiredFeedToken,
     utcnow,
 )
 from web.services.feed_source import feed_source_key, rota_for_feeds
@@ -84,6 +89,7 @@ def issue(
         link = FeedLink(federation_id=federation_id, kind=kind, key=key, generation=0)
         db.add(link)
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    _retire(db, link.token_hash)
     link.token_hash = hash_token(token)
     link.token_hint = token[-HINT_CHARS:]
     link.generation = (link.generation or 0) + 1
@@ -94,9 +100,22 @@ def issue(
     return link, token
 
 
-def revoke(link: FeedLink) -> None:
+def revoke(db: DbSession, link: FeedLink) -> None:
+    _retire(db, link.token_hash)
     link.token_hash = None
     link.revoked_at = utcnow()
+
+
+def _retire(db: DbSession, token_hash: str | None) -> None:
+    if token_hash is not None and db.get(RetiredFeedToken, token_hash) is None:
+        db.add(RetiredFeedToken(token_hash=token_hash))
+
+
+def is_retired(db: DbSession, token: str) -> bool:
+    """Whether `token` was a link's once (revoked or replaced since)."""
+    return TOKEN_SHAPE.fullmatch(token) is not None and (
+        db.get(RetiredFeedToken, hash_token(token)) is not None
+    )
 
 
 def find_link(db: DbSession, token: str) -> FeedLink | None:
@@ -128,16 +147,27 @@ def _window_start() -> datetime:
     return utcnow() - timedelta(seconds=current_app.config["FEED_FAILURE_WINDOW_SECONDS"])
 
 
-def too_many_failures(db: DbSession, ip: str) -> bool:
-    count = (
-        db.scalar(
-            select(func.count(FeedLookupFailure.id)).where(
-                FeedLookupFailure.ip == ip[:64], FeedLookupFailure.at >= _window_start()
-            )
-        )
-        or 0
+def retry_after(db: DbSession, ip: str) -> int:
+    """0 while the address may try unknown tokens; else whole seconds until its oldest failure
+    in the window leaves it, and it may again."""
+    window = timedelta(seconds=current_app.config["FEED_FAILURE_WINDOW_SECONDS"])
+    since = utcnow() - window
+    recent = (FeedLookupFailure.ip == ip[:64], FeedLookupFailure.at >= since)
+    count = db.scalar(select(func.count(FeedLookupFailure.id)).where(*recent)) or 0
+    limit = current_app.config["FEED_MAX_FAILURES_PER_IP"]
+    if count < limit:
+        return 0
+    # the failure whose leaving brings the count under the limit
+    freeing = db.scalar(
+        select(FeedLookupFailure.at)
+        .where(*recent)
+        .order_by(FeedLookupFailure.at.desc())
+        .offset(limit - 1)
+        .limit(1)
     )
-    return count >= current_app.config["FEED_MAX_FAILURES_PER_IP"]
+    if freeing is None:
+        return 1
+    return max(1, math.ceil((freeing + window - utcnow()).total_seconds()))
 
 
 def record_failure(db: DbSession, ip: str) -> None:

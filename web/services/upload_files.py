@@ -12,13 +12,14 @@ import io
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO
 
 from openpyxl import load_workbook
 
-from scheduler.io.load import InputError, check_workbook
+from scheduler.io.load import InputError, check_workbook, known_sheet, without_unknown_sheets
 from web.services.problems import FILE_NAMES
 
 SETTINGS = "rota.toml"
@@ -33,16 +34,59 @@ class Upload:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_uploads(uploads: list[tuple[str, IO[bytes]]]) -> Upload:
+@dataclass(frozen=True)
+class Caps:
+    """The most an upload may hold, to fit a federation (settings UPLOAD_MAX_CLINICIANS,
+    _SESSIONS, _PRACTICES and _HUBS): rows are counted before anything is parsed, and past the
+    cap the file is refused with a message naming it. The pages that list clinicians show a
+    page at a time; the caps also bound what one optimiser run is given."""
+
+    clinicians: int = 5_000
+    sessions: int = 20_000
+    practices: int = 500
+    hubs: int = 200
+
+    @classmethod
+    def of(cls, config: Mapping[str, object]) -> Caps:
+        def setting(name: str, default: int) -> int:
+            return int(str(config.get(f"UPLOAD_MAX_{name.upper()}", default)))
+
+        return cls(
+            clinicians=setting("clinicians", cls.clinicians),
+            sessions=setting("sessions", cls.sessions),
+            practices=setting("practices", cls.practices),
+            hubs=setting("hubs", cls.hubs),
+        )
+
+    def rows(self, stored: str) -> tuple[int, str, str] | None:
+        """(most data rows, what a row is, the setting) of a stored file that has a cap. A
+        weekly pattern gives at least one session, so patterns share the sessions' cap."""
+        for what in ("clinicians", "practices", "hubs"):
+            if stored == f"{what}.csv":
+                return getattr(self, what), what, f"UPLOAD_MAX_{what.upper()}"
+        if stored in ("sessions.csv", "patterns.csv"):
+            return self.sessions, stored.removesuffix(".csv"), "UPLOAD_MAX_SESSIONS"
+        return None
+
+
+def read_uploads(uploads: list[tuple[str, IO[bytes]]], caps: Caps | None = None) -> Upload:
     """(filename, stream) pairs: CSV files named as in DESIGN.md, rota.toml, or .xlsx workbooks."""
+    caps = caps or Caps()
     out = Upload()
     for filename, stream in uploads:
         name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()
         lowered = name.casefold()
         data = stream.read()
         if lowered.endswith(".xlsx"):
-            _read_workbook(name, data, out)
+            _read_workbook(name, data, out, caps)
         elif lowered in FILE_NAMES:
+            cap = caps.rows(lowered)
+            if cap is not None:
+                # lines, less the header: at least the rows (quoted line breaks only add)
+                rows = data.count(b"\n") + (not data.endswith(b"\n")) - 1
+                if rows > cap[0]:
+                    out.errors.append(_over_cap(name, rows, cap, "about "))
+                    continue
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
@@ -67,6 +111,17 @@ def read_uploads(uploads: list[tuple[str, IO[bytes]]]) -> Upload:
     return out
 
 
+def _over_cap(label: str, rows: int, cap: tuple[int, str, str], about: str = "") -> InputError:
+    most, what, setting = cap
+    return InputError(
+        label,
+        0,
+        "",
+        f"refused: {about}{rows:,} {what} (at most {most:,} in one federation; the setting "
+        f"HUBROTA_{setting} raises it)",
+    )
+
+
 def _put(out: Upload, stored: str, text: str, label: str) -> None:
     if stored in out.files:
         out.errors.append(
@@ -77,30 +132,43 @@ def _put(out: Upload, stored: str, text: str, label: str) -> None:
     out.labels[stored] = label
 
 
-def _read_workbook(name: str, data: bytes, out: Upload) -> None:
+def _read_workbook(name: str, data: bytes, out: Upload, caps: Caps) -> None:
     refused = check_workbook(data, name)  # zip bombs and huge sheets, before openpyxl opens it
     if refused:
         out.errors.extend(refused)
         return
     try:
-        book = load_workbook(io.BytesIO(data), data_only=True)
+        # read-only: each sheet is streamed as it is read, and a sheet not read is never parsed
+        book = load_workbook(
+            io.BytesIO(without_unknown_sheets(data)), read_only=True, data_only=True
+        )
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a damaged file
         out.errors.append(InputError(name, 0, "", f"cannot read workbook ({type(exc).__name__})"))
         return
-    known = {n.removesuffix(".csv") for n in FILE_NAMES if n.endswith(".csv")}
-    for sheet in book.worksheets:
-        key = sheet.title.strip().casefold().removesuffix(".csv")
-        label = f"{name}[{sheet.title}]"
-        rows = [
-            [_cell_text(v) for v in row]
-            for row in sheet.iter_rows(min_row=1, max_row=sheet.max_row, values_only=True)
-        ]
-        if key in known:
-            _put(out, f"{key}.csv", _csv_text(rows), label)
-        elif key == "rota":
-            _put(out, SETTINGS, _toml_from_rows(rows), label)
-        else:
-            out.warnings.append(f"{label}:0:: unknown sheet ignored")
+    try:
+        for title in book.sheetnames:
+            label = f"{name}[{title}]"
+            if not known_sheet(title):
+                out.warnings.append(f"{label}:0:: unknown sheet ignored")
+                continue
+            key = title.strip().casefold().removesuffix(".csv")
+            stored = SETTINGS if key == "rota" else f"{key}.csv"
+            cap = caps.rows(stored)
+            rows = []
+            for row in book[title].iter_rows(values_only=True):
+                rows.append([_cell_text(v) for v in row])
+                if cap is not None and len(rows) > cap[0] + 1:
+                    break
+            if cap is not None and len(rows) > cap[0] + 1:
+                out.errors.append(_over_cap(label, len(rows) - 1, cap, "more than "))
+                continue
+            _put(
+                out, stored, _toml_from_rows(rows) if stored == SETTINGS else _csv_text(rows), label
+            )
+    except Exception as exc:  # a damaged sheet: openpyxl raises many kinds
+        out.errors.append(InputError(name, 0, "", f"cannot read workbook ({type(exc).__name__})"))
+    finally:
+        book.close()
 
 
 def _cell_text(value: object) -> str:

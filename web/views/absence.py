@@ -11,6 +11,7 @@ from sqlalchemy import select
 from scheduler.checker import format_day
 from web.db import get_db
 from web.models import Absence, AuditEvent, Job
+from web.security import id_of
 from web.services.current_rota import current_rota, state
 from web.services.jobs import RunRefused, running_job, start_run
 from web.services.labels import people
@@ -152,7 +153,8 @@ def _away(who: str, first: date, last: date) -> str:
 def withdraw():
     db = get_db()
     value = request.form.get("absence", "")
-    row = db.get(Absence, int(value)) if value.isdigit() else None
+    absence_id = id_of(value)
+    row = db.get(Absence, absence_id) if absence_id is not None else None
     if row is None or row.federation_id != g.federation.id:
         abort(404)
     problem = state(db, g.federation.id).problem

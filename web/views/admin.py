@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from web.db import get_db
 from web.models import ROLES, User
-from web.services.accounts import create_user, hash_password
+from web.services import login_sessions
+from web.services.accounts import create_user, hash_password, password_problem
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("admin", __name__)
 
 MIN_TIME_LIMIT, MAX_TIME_LIMIT = 1, 3600
-MIN_PASSWORD = 10
 
 
 @bp.route("/settings", methods=("GET", "POST"))
@@ -56,9 +56,14 @@ def user_add():
     email = request.form.get("email", "").strip().casefold()
     password = request.form.get("password", "")
     role = request.form.get("role", "")
-    problem = _check(email, password, role)
+    problem = _check(email, password, role, request.form.get("name", "").strip())
     if not problem and db.scalar(select(User).where(User.email == email)) is not None:
-        problem = "A user with that email exists already."
+        # The same words whether the address is a user here (in the list on this page) or in
+        # another federation, which an admin here must not learn.
+        problem = (
+            "That email cannot be used for a new user. If they have a login here, change it in "
+            "the list; otherwise use another address."
+        )
     if problem:
         flash(problem, "error")
         return redirect(url_for(".users"))
@@ -91,21 +96,25 @@ def user_update(user_id: int):
         return redirect(url_for(".users"))
     password = request.form.get("password", "")
     if password:
-        if len(password) < MIN_PASSWORD:
-            flash(f"A password needs at least {MIN_PASSWORD} characters.", "error")
+        problem = password_problem(password, email=user.email, name=user.name)
+        if problem:
+            flash(problem, "error")
             return redirect(url_for(".users"))
         user.password_hash = hash_password(password)
+    if password or not active:  # every session of theirs ends, the admin's own one excepted
+        login_sessions.end_all(db, user.id, keep=session.get("sid"))
     user.role, user.active = role, active
     db.commit()
     flash(f"Saved {user.email}.", "success")
     return redirect(url_for(".users"))
 
 
-def _check(email: str, password: str, role: str) -> str:
+def _check(email: str, password: str, role: str, name: str) -> str:
     if "@" not in email or len(email) > 254:
         return "Enter an email address."
-    if len(password) < MIN_PASSWORD:
-        return f"A password needs at least {MIN_PASSWORD} characters."
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        return problem
     if role not in ROLES:
         return "Choose a role."
     return ""

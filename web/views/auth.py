@@ -8,27 +8,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.db import get_db
-from web.models import ROLES, LoginAttempt, User, utcnow
+from web.models import ROLES, User, utcnow
+from web.services import login_sessions, login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -46,17 +47,11 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user() -> None:
-    user_id = session.get("user_id")
     g.user = None
-    if user_id is not None:
-        user = get_db().get(User, user_id)
-        if user is not None and user.active and session.get("auth") == _auth_stamp(user):
-            g.user = user
-
-
-def _auth_stamp(user: User) -> str:
-    """Changes with the password, so a password reset ends the sessions opened before it."""
-    return user.password_hash[-16:]
+    if "sid" in session:
+        g.user = login_sessions.user_of(get_db(), session.get("sid"))
+        if g.user is None:
+            session.clear()
 
 
 def _require_login():
@@ -118,33 +113,47 @@ def login():
     error = None
     status = 200
     email = ""
+    retry_after = 0
     if request.method == "POST":
         email = request.form.get("email", "").strip().casefold()
         password = request.form.get("password", "")
         ip = request.remote_addr or "-"
-        if _too_many_failures(email, ip):
-            error = "Too many failed attempts. Wait a few minutes, then try again."
+        db = get_db()
+        retry_after = login_throttle.wait_seconds(db, email, ip)
+        if retry_after:
+            error = (
+                "Too many failed attempts. Wait "
+                + (
+                    f"{retry_after} seconds"
+                    if retry_after < 120
+                    else f"{retry_after // 60} minutes"
+                )
+                + ", then try again."
+            )
             status = 429
         else:
             user = authenticate(email, password)
-            _record_attempt(email, ip, user is not None)
+            login_throttle.record(db, email, ip, user is not None)
             if user is not None:
                 session.clear()
-                session["user_id"] = user.id
-                session["auth"] = _auth_stamp(user)
+                session["sid"] = login_sessions.open_session(db, user)
                 user.last_login_at = utcnow()
-                get_db().commit()
+                db.commit()
                 return redirect(
                     _safe_next(request.args.get("next"))
                     or url_for("home.dashboard", fed=user.federation.slug)
                 )
             error = "Email or password is wrong."
             status = 401
-    return render_template("auth/login.html", error=error, email=email), status
+    response = make_response(render_template("auth/login.html", error=error, email=email), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.post("/logout")
 def logout():
+    login_sessions.close_session(get_db(), session.get("sid"))
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -163,35 +172,16 @@ def authenticate(email: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def _too_many_failures(email: str, ip: str) -> bool:
-    config = current_app.config
-    since = utcnow() - timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
-    db = get_db()
-
-    def failures(column, value) -> int:
-        return (
-            db.scalar(
-                select(func.count(LoginAttempt.id)).where(
-                    column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
-                )
-            )
-            or 0
-        )
-
-    return (
-        failures(LoginAttempt.email, email) >= config["LOGIN_MAX_FAILURES"]
-        or failures(LoginAttempt.ip, ip) >= config["LOGIN_MAX_FAILURES_PER_IP"]
-    )
-
-
-def _record_attempt(email: str, ip: str, succeeded: bool) -> None:
-    db = get_db()
-    db.add(LoginAttempt(email=email[:254], ip=ip[:64], succeeded=succeeded))
-    db.commit()
-
-
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an absolute URL another site could use."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` when it is a path of this site, else None.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so "/", tab,
+    "/evil.example" would take the user to another site: any control character, whitespace or
+    backslash refuses the target, and what is left must have neither a scheme nor a host and
+    start with a single "/"."""
+    if not target or any(c.isspace() or not c.isprintable() or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

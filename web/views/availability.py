@@ -20,6 +20,7 @@ from web.models import Dataset, DatasetFile
 from web.services.problems import current_dataset, labels_of, loaded, located, parse_files, remember
 from web.services.upload_preview import LETTER
 from web.views.auth import federation_blueprint
+from web.views.paging import matches, paginate
 
 bp = federation_blueprint("availability", __name__, "/availability")
 
@@ -123,17 +124,24 @@ def index():
     if dataset is None:
         return render_template("availability/index.html", problem=None, rows=[])
     problem = loaded(dataset).problem
-    query = request.args.get("q", "").strip().casefold()
+    query = request.args.get("q", "").strip()
+    found = [
+        c
+        for c in sorted(problem.clinicians, key=lambda c: (c.name.casefold(), c.clinician_id))
+        if matches(query, c.name, c.clinician_id)
+    ]
+    page = paginate(found)
+    days = problem.days()
     rows = []
-    for c in sorted(problem.clinicians, key=lambda c: c.name):
-        if query and query not in c.name.casefold() and query not in c.clinician_id.casefold():
-            continue
+    for c in page.items:  # counted for this page only
         counts = {letter: 0 for letter in "APU"}
-        for day in problem.days():
+        for day in days:
             for offer in problem.availability.get((c.clinician_id, day), ()):
                 counts[LETTER[offer.status]] += 1
         rows.append((c, counts))
-    return render_template("availability/index.html", problem=problem, rows=rows, q=query)
+    return render_template(
+        "availability/index.html", problem=problem, rows=rows, q=query, page=page
+    )
 
 
 @bp.route("/<clinician_id>", methods=("GET", "POST"))

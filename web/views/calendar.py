@@ -11,6 +11,8 @@ exception to logging in (web.views.auth.PUBLIC_ENDPOINTS), and answer 404 withou
 
 from __future__ import annotations
 
+import csv
+import io
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
@@ -31,16 +33,20 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.http import is_resource_modified
 
 from scheduler.io import ical
 from scheduler.io.feeds import LONDON
 from web.db import get_db
 from web.models import Federation, FeedLink
+from web.security import id_of
 from web.services import feed_links as feedstore
+from web.services.cells import safe_cell
 from web.services.labels import people
 from web.services.problems import current_dataset, loaded
 from web.views.auth import federation_blueprint, role_required
+from web.views.paging import matches, paginate
 
 bp = federation_blueprint("calendar", __name__, "/calendar")
 feeds_bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -71,16 +77,20 @@ def init_app(app) -> None:
 
 
 def _link_or_abort(token: str) -> FeedLink:
-    """The token's active link; 429 once this address has failed too often, else 404."""
+    """The token's active link. A revoked or replaced token answers 404 and counts for nothing;
+    an unknown one counts as a failure of this address, and past the limit answers 429."""
     db = get_db()
-    ip = request.remote_addr or "-"
-    if feedstore.too_many_failures(db, ip):
-        abort(429)
     link = feedstore.find_link(db, token)
-    if link is None:
-        feedstore.record_failure(db, ip)
+    if link is not None:
+        return link
+    if feedstore.is_retired(db, token):
         abort(404)
-    return link
+    ip = request.remote_addr or "-"
+    wait = feedstore.retry_after(db, ip)
+    if wait:
+        raise TooManyRequests(retry_after=wait)
+    feedstore.record_failure(db, ip)
+    abort(404)
 
 
 @feeds_bp.get("/<token>.ics")
@@ -232,18 +242,21 @@ def _feed_named(kind: str, key: str) -> dict[str, str] | None:
 
 def _own_link(link_id: str | None) -> FeedLink:
     """A link of the user's federation, else 404 (another federation's ids do not exist here)."""
-    try:
-        link = get_db().get(FeedLink, int(link_id or ""))
-    except ValueError:
-        abort(404)
+    number = id_of(link_id)
+    link = get_db().get(FeedLink, number) if number is not None else None
     if link is None or link.federation_id != g.federation.id:
         abort(404)
     return link
 
 
+PAGE_ARGS = {"clinician": "page", "hub": "hub_page", "practice": "practice_page", "all": "all"}
+
+
 @bp.get("/")
 @role_required("coordinator")
 def index():
+    """The feeds a link can be made for, a page of each kind at a time, narrowed by a search
+    (name, ID, email or detail)."""
     feeds = _current_feeds()
     links = {
         (link.kind, link.key): link
@@ -256,9 +269,65 @@ def index():
         (link for k, link in links.items() if k not in known and link.active),
         key=lambda link: (link.kind, link.key),
     )
+    query = request.args.get("q", "").strip()
+    pages = {
+        kind: paginate(
+            [f for f in items if matches(query, f["name"], f["key"], f["email"], f["detail"])],
+            PAGE_ARGS[kind],
+        )
+        for kind, items in feeds.items()
+    }
+    without = sum(1 for f in feeds["clinician"] if ("clinician", f["key"]) not in links)
     return render_template(
-        "calendar/links.html", feeds=feeds, links=links, gone=gone, titles=KIND_TITLES
+        "calendar/links.html",
+        feeds=feeds,
+        pages=pages,
+        links=links,
+        gone=gone,
+        titles=KIND_TITLES,
+        q=query,
+        without=without,
     )
+
+
+@bp.post("/links/everyone")
+@role_required("coordinator")
+def create_for_everyone():
+    """A link for every clinician who never had one (revoked links stay revoked), handed over
+    once as a CSV file for a mail merge: name, email and the two addresses."""
+    db = get_db()
+    had = set(
+        db.scalars(
+            select(FeedLink.key).where(
+                FeedLink.federation_id == g.federation.id, FeedLink.kind == "clinician"
+            )
+        )
+    )
+    made = []
+    for feed in _current_feeds()["clinician"]:
+        if feed["key"] in had:
+            continue
+        _link, token = feedstore.issue(db, g.federation.id, "clinician", feed["key"], g.user.id)
+        made.append((feed, token))
+    if not made:
+        flash("Every clinician has a link already (or had one that was revoked).", "info")
+        return redirect(url_for("calendar.index"))
+    db.commit()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["clinician_id", "name", "email", "my_calendar_page", "calendar_feed"])
+    for feed, token in made:
+        urls = subscribe_urls(token, feed["name"])
+        writer.writerow(
+            [safe_cell(v) for v in (feed["key"], feed["name"], feed["email"])]
+            + [urls["page"], urls["https"]]
+        )
+    response = make_response(buffer.getvalue(), 200, PRIVATE_HEADERS)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="calendar-links-{g.federation.slug}.csv"'
+    )
+    return response
 
 
 @bp.post("/links")
@@ -306,7 +375,7 @@ def revoke():
     link = _own_link(request.form.get("link_id"))
     if link.active:
         hint = link.token_hint
-        feedstore.revoke(link)
+        feedstore.revoke(get_db(), link)
         get_db().commit()
         flash(
             f"Link …{hint} revoked: it now answers “not found”. Sessions a calendar already "

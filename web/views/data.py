@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.io.load import InputErrors
+from scheduler.io.load import InputError, InputErrors
 from web.db import get_db
 from web.models import Dataset, DatasetFile
+from web.services import upload_lock
 from web.services.labels import people
 from web.services.problems import (
     FILE_NAMES,
@@ -22,7 +33,7 @@ from web.services.problems import (
     relabel,
     remember,
 )
-from web.services.upload_files import merged, read_uploads, workbook_bytes
+from web.services.upload_files import Caps, merged, read_uploads, workbook_bytes
 from web.services.upload_preview import compare
 from web.views.auth import federation_blueprint, role_required
 
@@ -95,8 +106,24 @@ def upload():
     if not files:
         flash("Choose the files to upload first.", "error")
         return redirect(url_for(".index"))
+    if not upload_lock.acquire(db, g.user.id):
+        return render_template(
+            "error.html",
+            code=409,
+            title="An upload is still being read",
+            message="Your previous upload is still being read and checked. Wait for it to "
+            "finish (its page will show the preview or the problems), then upload again.",
+        ), 409
+    try:
+        return _read_upload(db, files)
+    finally:
+        upload_lock.release(db, g.user.id)
+
+
+def _read_upload(db, files):
     current = current_dataset(db, g.federation.id)
-    upload = read_uploads(files)
+    caps = Caps.of(current_app.config)
+    upload = read_uploads(files, caps)
     labels = {**(labels_of(current) if current else {}), **upload.labels}
     errors = [located(e, labels) for e in upload.errors]
     result = None
@@ -105,6 +132,24 @@ def upload():
             result = parse_files(merged(current.texts() if current else {}, upload))
         except InputErrors as exc:
             errors = [located(e, labels) for e in exc.errors]
+    if result is not None and len(result.problem.sessions) > caps.sessions:
+        source = next(
+            (labels.get(n, n) for n in ("sessions.csv", "patterns.csv") if n in upload.files),
+            ", ".join(name for name, _ in files),
+        )
+        errors = [
+            located(
+                InputError(
+                    source,
+                    0,
+                    "",
+                    f"refused: {len(result.problem.sessions):,} sessions (at most "
+                    f"{caps.sessions:,} in one federation; the setting "
+                    "HUBROTA_UPLOAD_MAX_SESSIONS raises it)",
+                ),
+                labels,
+            )
+        ]
     if errors:
         return render_template(
             "data/errors.html", errors=errors, uploaded=[name for name, _ in files]

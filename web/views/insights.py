@@ -11,9 +11,11 @@ from web.services.current_rota import state
 from web.services.labels import people, role_label
 from web.views.auth import federation_blueprint
 from web.views.contract import contract_chart
+from web.views.paging import paginate
 
 bp = federation_blueprint("insights", __name__, "/insights")
 rota_state.show_on(bp)
+LOAD_PER_PAGE = 50
 
 
 @bp.get("/")
@@ -30,6 +32,8 @@ def index():
     who = people(problem)
     shares = fair_shares(problem, rota)
     weeks = contract_weeks(problem, rota)
+    busiest = sorted(clinician_load(problem, rota), key=lambda r: (-r["sessions"], r["name"]))
+    load_page = paginate(busiest, "load_page", LOAD_PER_PAGE)  # one chart bar per clinician
     return render_template(
         "insights/index.html",
         st=st,
@@ -38,9 +42,10 @@ def index():
         load=charts.load(
             [
                 {**r, "name": who(r["clinician_id"]), "role": role_label(r["role"])}
-                for r in clinician_load(problem, rota)
+                for r in load_page.items
             ]
         ),
+        load_page=load_page,
         contract=weeks,
         contract_chart=contract_chart(weeks),
     )

@@ -17,6 +17,7 @@ from scheduler.domain import Problem, Rota
 from web.db import get_db
 from web.models import PublishedAssignment, PublishedVersion
 from web.models import Rota as RotaRow
+from web.security import id_of
 from web.services.current_rota import current_rota, effective_problem, rota_of
 from web.services.labels import people
 from web.services.problems import current_dataset, loaded
@@ -135,11 +136,11 @@ def index():
 
 def _rota_row_or_404(value: str | None) -> RotaRow:
     db = get_db()
-    row = (
-        db.get(RotaRow, int(value))
-        if value and value.isdigit()
-        else current_rota(db, g.federation.id)
-    )
+    if value and value.isdigit():  # a rota named by id; one past every id is not found
+        row_id = id_of(value)
+        row = db.get(RotaRow, row_id) if row_id is not None else None
+    else:
+        row = current_rota(db, g.federation.id)
     if row is None or row.federation_id != g.federation.id:
         abort(404)
     return row
@@ -206,11 +207,12 @@ def publish_rota():
 
 
 def _version_or_404(value: str | None) -> PublishedVersion:
-    if not value or not value.isdigit():
+    number = id_of(value)
+    if number is None:
         abort(404)
     version = get_db().scalar(
         select(PublishedVersion).where(
-            PublishedVersion.federation_id == g.federation.id, PublishedVersion.number == int(value)
+            PublishedVersion.federation_id == g.federation.id, PublishedVersion.number == number
         )
     )
     if version is None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from web.db import get_db
 from web.models import Job, Rota, RotaEdit
+from web.security import id_of
 from web.services.current_rota import effective_problem, rota_of
 from web.services.jobs import ACTIVE, RunRefused, cancel, period_text, running_job, start_optimise
 from web.services.labels import with_labels
@@ -65,7 +66,8 @@ def optimise():
 
 def _job_or_404() -> Job:
     job_id = request.values.get("job", "")
-    job = get_db().get(Job, int(job_id)) if job_id.isdigit() else None
+    number = id_of(job_id)
+    job = get_db().get(Job, number) if number is not None else None
     if job is None or job.federation_id != g.federation.id:
         abort(404)
     return job
