@@ -249,6 +249,9 @@ class FeedLink(Base):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The token encrypted with the app's secret key (web.services.sealed), so mail can carry a
+    # clinician's link; NULL once revoked. Without the secret key it reveals nothing.
+    token_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     issued_by: Mapped[User | None] = relationship()
 
@@ -382,3 +385,69 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship()
+
+
+# ---- clinicians taking part: mail, their own settings, leave (web.services.mail, .leave) --
+
+
+class MailMessage(Base):
+    """One e-mail to one person, kept as sent (or as it would have been sent): the outbox.
+
+    status: `held` (no SMTP server configured: kept for the outbox page only), `queued`,
+    `sending`, `sent`, `failed` (gave up: a permanent refusal or too many temporary ones).
+    """
+
+    __tablename__ = "mail_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    clinician_id: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[str] = mapped_column(String(30))  # publish | leave | links
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ClinicianSetting(Base):
+    """What a clinician chose on their own page (today: no e-mail, please)."""
+
+    __tablename__ = "clinician_setting"
+    __table_args__ = (UniqueConstraint("federation_id", "clinician_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"))
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LeaveRequest(Base):
+    """Days away a clinician asked for from their private link; a coordinator or manager
+    decides. Approval records an Absence (`absence_id`).
+
+    status: `pending`, `approved`, `declined`, `withdrawn`.
+    """
+
+    __tablename__ = "leave_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    absence_id: Mapped[int | None] = mapped_column(ForeignKey("absence.id"), nullable=True)
+
+    decided_by: Mapped[User | None] = relationship()

@@ -10,10 +10,11 @@ from flask import Flask
 
 from scheduler.io.load import InputErrors
 from web.db import new_session
-from web.models import Dataset, DatasetFile
+from web.models import Dataset, DatasetFile, Federation
 from web.services.accounts import create_user, ensure_federation
+from web.services.feed_links import issue
 from web.services.jobs import start_optimise
-from web.services.problems import parse_files
+from web.services.problems import current_dataset, loaded, parse_files
 from web.services.upload_files import read_uploads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,3 +76,16 @@ def load_demo(
         db.commit()
         federation_id = federation.id
     return start_optimise(app, federation_id, None, time_limit)
+
+
+def clinician_link(app: Flask, base_url: str, slug: str = "demo") -> tuple[str, str]:
+    """A private link for the demo's first clinician, to try their page: (name, URL)."""
+    with app.app_context(), new_session(app) as db:
+        federation = db.query(Federation).filter_by(slug=slug).one()
+        person = min(
+            loaded(current_dataset(db, federation.id)).problem.clinicians,
+            key=lambda c: c.clinician_id,
+        )
+        _, token = issue(db, federation.id, "clinician", person.clinician_id, None)
+        db.commit()
+    return person.name, f"{base_url.rstrip('/')}/feeds/{token}"

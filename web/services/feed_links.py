@@ -50,6 +50,7 @@ from web.models import (
     InstallationSecret,
     utcnow,
 )
+from web.services import sealed
 from web.services.feed_source import feed_source_key, rota_for_feeds
 
 KINDS = ("clinician", "hub", "practice", "all")
@@ -86,6 +87,7 @@ def issue(
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link.token_hash = hash_token(token)
     link.token_hint = token[-HINT_CHARS:]
+    link.token_sealed = sealed.seal(token)
     link.generation = (link.generation or 0) + 1
     link.issued_at = utcnow()
     link.issued_by_id = user_id
@@ -96,6 +98,7 @@ def issue(
 
 def revoke(link: FeedLink) -> None:
     link.token_hash = None
+    link.token_sealed = None
     link.revoked_at = utcnow()
 
 

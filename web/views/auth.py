@@ -35,6 +35,7 @@ bp = Blueprint("auth", __name__)
 # The feed and "My calendar" pages are the one exception: their token is the key
 # (web.views.calendar).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "feeds.feed", "feeds.mine"}
+PUBLIC_ENDPOINTS |= {"clinician.email"}  # a clinician's own forms: the token is the key
 # A hash to check against when the email is unknown, so timing does not tell which emails exist.
 _DUMMY_HASH = generate_password_hash("not a password")
 

@@ -1,0 +1,51 @@
+"""What a clinician does from their private link (no login: the token is the key, as for
+"My calendar" in web.views.calendar): choose whether to get e-mail.
+
+Every form here is a POST with the CSRF token, checked against the link's own clinician; an
+unknown or revoked token answers 404 and counts towards the address's rate limit.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+
+from web.db import get_db
+from web.models import AuditEvent
+from web.services import mail
+from web.views.calendar import _link_or_abort
+
+bp = Blueprint("clinician", __name__, url_prefix="/feeds")
+
+
+def clinician_link(token: str):
+    link = _link_or_abort(token)
+    if link.kind != "clinician":
+        abort(404)
+    return link
+
+
+@bp.post("/<token>/email")
+def email(token: str):
+    link = clinician_link(token)
+    choice = request.form.get("email", "")
+    if choice not in ("on", "off"):
+        flash("Choose “E-mail me” or “No e-mail”.", "error")
+        return redirect(url_for("feeds.mine", token=token))
+    db = get_db()
+    mail.set_opt_out(db, link.federation_id, link.key, choice == "off")
+    db.add(
+        AuditEvent(
+            federation_id=link.federation_id,
+            action="clinician e-mail",
+            detail=f"{link.key} chose {'no e-mail' if choice == 'off' else 'e-mail'} "
+            f"(link …{link.token_hint})",
+        )
+    )
+    db.commit()
+    flash(
+        "You will get no more e-mail from hubrota."
+        if choice == "off"
+        else "You will get an e-mail when your sessions change.",
+        "success",
+    )
+    return redirect(url_for("feeds.mine", token=token))
