@@ -35,7 +35,8 @@ bp = Blueprint("auth", __name__)
 # The feed and "My calendar" pages are the one exception: their token is the key
 # (web.views.calendar).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "feeds.feed", "feeds.mine"}
-PUBLIC_ENDPOINTS |= {"clinician.email"}  # a clinician's own forms: the token is the key
+# a clinician's own forms (web.views.clinician): the token in the URL is the key
+PUBLIC_ENDPOINTS |= {"clinician.email", "clinician.ask_leave", "clinician.withdraw_leave"}
 # A hash to check against when the email is unknown, so timing does not tell which emails exist.
 _DUMMY_HASH = generate_password_hash("not a password")
 

@@ -1,5 +1,6 @@
 """What a clinician does from their private link (no login: the token is the key, as for
-"My calendar" in web.views.calendar): choose whether to get e-mail.
+"My calendar" in web.views.calendar): choose whether to get e-mail, ask for leave and
+withdraw a request not yet decided.
 
 Every form here is a POST with the CSRF token, checked against the link's own clinician; an
 unknown or revoked token answers 404 and counts towards the address's rate limit.
@@ -7,11 +8,14 @@ unknown or revoked token answers 404 and counts towards the address's rate limit
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
+from scheduler.io.feeds import LONDON
 from web.db import get_db
-from web.models import AuditEvent
-from web.services import mail
+from web.models import AuditEvent, LeaveRequest
+from web.services import leave, mail
 from web.views.calendar import _link_or_abort
 
 bp = Blueprint("clinician", __name__, url_prefix="/feeds")
@@ -49,3 +53,45 @@ def email(token: str):
         "success",
     )
     return redirect(url_for("feeds.mine", token=token))
+
+
+@bp.post("/<token>/leave")
+def ask_leave(token: str):
+    link = clinician_link(token)
+    db = get_db()
+    try:
+        form = leave.parse_form(request.form, today_in_london())
+        leave.ask(db, link.federation_id, link.key, form, link.token_hint)
+    except leave.LeaveRefused as refused:
+        db.rollback()
+        flash(refused.message + " Nothing was sent.", "error")
+        return redirect(url_for("feeds.mine", token=token, _anchor="leave"))
+    db.commit()
+    flash(
+        f"Leave asked for {leave.days_text(form.first, form.last)}: your coordinator decides, "
+        "and you see the answer here.",
+        "success",
+    )
+    return redirect(url_for("feeds.mine", token=token, _anchor="leave"))
+
+
+@bp.post("/<token>/leave/<int:request_id>/withdraw")
+def withdraw_leave(token: str, request_id: int):
+    link = clinician_link(token)
+    db = get_db()
+    row = db.get(LeaveRequest, request_id)
+    if row is None or row.federation_id != link.federation_id or row.clinician_id != link.key:
+        abort(404)
+    try:
+        leave.withdraw(db, row, link.token_hint)
+    except leave.LeaveRefused as refused:
+        db.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for("feeds.mine", token=token, _anchor="leave"))
+    db.commit()
+    flash("Request withdrawn.", "success")
+    return redirect(url_for("feeds.mine", token=token, _anchor="leave"))
+
+
+def today_in_london() -> date:
+    return datetime.now(LONDON).date()
