@@ -53,6 +53,8 @@ class Federation(Base):
     name: Mapped[str] = mapped_column(String(200))
     time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # a session given away that breaks no hard rule is published without a coordinator
+    swap_auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
@@ -449,5 +451,35 @@ class LeaveRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
     decision_note: Mapped[str] = mapped_column(String(500), default="")
     absence_id: Mapped[int | None] = mapped_column(ForeignKey("absence.id"), nullable=True)
+
+    decided_by: Mapped[User | None] = relationship()
+
+
+class SwapOffer(Base):
+    """A clinician offers one of their published sessions (their post on it) to colleagues;
+    the colleagues who could take it without breaking a hard rule see it (web.services.eligible).
+
+    status: `open` → `accepted` (a colleague took it; `taken_by`) → `approved` (published as
+    version `result_version`) or `declined`; or `withdrawn` by the clinician while open.
+    Each step is a conditional UPDATE from the status before it: one acceptance wins.
+    """
+
+    __tablename__ = "swap_offer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)  # the published version offered from
+    session_id: Mapped[str] = mapped_column(String(120))
+    post_index: Mapped[int] = mapped_column(Integer)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    taken_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    result_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     decided_by: Mapped[User | None] = relationship()

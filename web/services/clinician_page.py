@@ -1,12 +1,15 @@
 """What a clinician's own page shows besides their calendar: their e-mail choice and their
-leave requests."""
+leave requests, their published sessions to offer, and colleagues' sessions they could take."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session as DbSession
 
+from scheduler.io.feeds import LONDON
 from web.models import FeedLink
-from web.services import leave, mail
+from web.services import leave, mail, swaps
 
 
 def panel(db: DbSession, link: FeedLink) -> dict | None:
@@ -17,4 +20,6 @@ def panel(db: DbSession, link: FeedLink) -> dict | None:
         "opt_out": mail.opted_out(db, link.federation_id, link.key),
         "leave": leave.of_clinician(db, link.federation_id, link.key),
         "categories": leave.CATEGORIES,
+        "sessions": swaps.upcoming(db, link.federation_id, link.key, datetime.now(LONDON).date()),
+        "offers": swaps.offers_for(db, link.federation_id, link.key),
     }

@@ -1,6 +1,7 @@
 """What a clinician does from their private link (no login: the token is the key, as for
 "My calendar" in web.views.calendar): choose whether to get e-mail, ask for leave and
-withdraw a request not yet decided.
+withdraw a request not yet decided, offer a published session to the colleagues who could
+take it, and take a colleague's.
 
 Every form here is a POST with the CSRF token, checked against the link's own clinician; an
 unknown or revoked token answers 404 and counts towards the address's rate limit.
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
 from scheduler.io.feeds import LONDON
 from web.db import get_db
-from web.models import AuditEvent, LeaveRequest
-from web.services import leave, mail
+from web.models import AuditEvent, Federation, LeaveRequest, SwapOffer
+from web.services import leave, mail, swaps
 from web.views.calendar import _link_or_abort
 
 bp = Blueprint("clinician", __name__, url_prefix="/feeds")
@@ -95,3 +96,79 @@ def withdraw_leave(token: str, request_id: int):
 
 def today_in_london() -> date:
     return datetime.now(LONDON).date()
+
+
+# ---- give-aways (web.services.swaps) -------------------------------------------------------
+
+
+def _swap_done(token: str, message: str, category: str):
+    flash(message, category)
+    return redirect(url_for("feeds.mine", token=token, _anchor="sessions"))
+
+
+@bp.post("/<token>/offer")
+def offer(token: str):
+    link = clinician_link(token)
+    db = get_db()
+    federation = db.get(Federation, link.federation_id)
+    try:
+        row, mailed = swaps.offer(
+            db,
+            federation,
+            link.key,
+            request.form.get("session_id", ""),
+            request.form.get("note", ""),
+            link.token_hint,
+            today_in_london(),
+        )
+    except swaps.SwapRefused as refused:
+        db.rollback()
+        return _swap_done(token, refused.message, "error")
+    db.commit()
+    mail.dispatch(current_app._get_current_object(), mailed)
+    return _swap_done(
+        token,
+        "Offered to the colleagues who could take it. The session stays yours until one "
+        "accepts and the coordinator approves.",
+        "success",
+    )
+
+
+@bp.post("/<token>/offer/<int:offer_id>/accept")
+def accept(token: str, offer_id: int):
+    link = clinician_link(token)
+    db = get_db()
+    federation = db.get(Federation, link.federation_id)
+    try:
+        row, version, mailed = swaps.accept(db, federation, offer_id, link.key, link.token_hint)
+    except swaps.SwapRefused as refused:
+        db.rollback()
+        return _swap_done(token, refused.message, "error")
+    db.commit()
+    app = current_app._get_current_object()
+    mail.dispatch(app, mailed)
+    if version is not None:
+        mail.after_publish(federation, version)
+        return _swap_done(token, "The session is yours: it is in the published rota.", "success")
+    return _swap_done(
+        token,
+        "You accepted the session. It becomes yours once the coordinator approves; you get an "
+        "e-mail then.",
+        "success",
+    )
+
+
+@bp.post("/<token>/offer/<int:offer_id>/withdraw")
+def withdraw_offer(token: str, offer_id: int):
+    link = clinician_link(token)
+    db = get_db()
+    row = db.get(SwapOffer, offer_id)
+    if row is None or row.federation_id != link.federation_id or row.clinician_id != link.key:
+        abort(404)
+    try:
+        swaps.withdraw(db, row, link.token_hint)
+    except swaps.SwapRefused as refused:
+        db.rollback()
+        return _swap_done(token, refused.message, "error")
+    db.commit()
+    return _swap_done(token, "Offer withdrawn: the session stays yours.", "success")

@@ -1,4 +1,4 @@
-"""clinicians taking part: mail outbox, their own settings, leave requests, sealed link tokens
+"""clinicians taking part: mail outbox, their own settings, leave, swap offers, sealed tokens
 
 Revision ID: 0006_clinicians
 Revises: 0003_runs
@@ -18,6 +18,40 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("feed_link") as batch:
         batch.add_column(sa.Column("token_sealed", sa.Text(), nullable=True))
+    with op.batch_alter_table("federation") as batch:
+        batch.add_column(
+            sa.Column("swap_auto_approve", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    op.create_table(
+        "swap_offer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("federation_id", sa.Integer(), nullable=False),
+        sa.Column("version_number", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.String(length=120), nullable=False),
+        sa.Column("post_index", sa.Integer(), nullable=False),
+        sa.Column("clinician_id", sa.String(length=120), nullable=False),
+        sa.Column("note", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("taken_by", sa.String(length=120), nullable=True),
+        sa.Column("taken_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decision_note", sa.String(length=500), nullable=False),
+        sa.Column("result_version", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["federation_id"],
+            ["federation.id"],
+            name=op.f("fk_swap_offer_federation_id_federation"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["app_user.id"], name=op.f("fk_swap_offer_decided_by_id_app_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_swap_offer")),
+    )
+    op.create_index(
+        op.f("ix_swap_offer_federation_id"), "swap_offer", ["federation_id"], unique=False
+    )
     op.create_table(
         "mail_message",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -95,6 +129,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_swap_offer_federation_id"), table_name="swap_offer")
+    op.drop_table("swap_offer")
+    with op.batch_alter_table("federation") as batch:
+        batch.drop_column("swap_auto_approve")
     op.drop_index(op.f("ix_leave_request_federation_id"), table_name="leave_request")
     op.drop_table("leave_request")
     op.drop_table("clinician_setting")
