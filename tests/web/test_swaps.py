@@ -274,3 +274,22 @@ def test_two_acceptances_at_once_give_one_winner(pg_app, tiny_loaded):
             select(AuditEvent.detail).where(AuditEvent.action == "swap accepted")
         ).all()
     assert len(accepted) == 1 and accepted[0].startswith(winner)
+
+
+def test_the_managers_swap_list_offers_only_rule_clean_swaps(app, seeded, as_role):
+    """Point 12 of the rota page: Ann's Wednesday can be exchanged with Ben's Tuesday only
+    (Dan's Thursday would break role and availability, so it is not offered)."""
+    manager = as_role("manager")
+    page = manager.get("/f/north/rota/session/H1-20270303-1830-2000").get_data(as_text=True)
+    listed = page.split('<ul class="swap-list">')[1].split("</ul>")[0]
+    assert listed.count("<li>") == 1
+    assert "Ann Able ⇄ Ben Bell — Tue 2 Mar 18:30, River Hub" in listed
+    assert "Dan Dale" not in listed
+    swapped = manager.post(
+        "/f/north/rota/session/H1-20270303-1830-2000/swap",
+        {"clinician_id": "C1", "other": f"{TUE}|C2"},
+    )
+    assert swapped.status_code == 302
+    # Thursday's only nurse has nobody to exchange with
+    thursday = manager.get(f"/f/north/rota/session/{THU}").get_data(as_text=True)
+    assert "No exchange with another session this week would keep every rule." in thursday
