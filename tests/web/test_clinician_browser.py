@@ -17,6 +17,7 @@ from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
 from web.db import engine_of
 from web.services import jobs, mail
 
+APPS: dict = {}
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -30,6 +31,7 @@ def server(tmp_path_factory, sqlite_template, tiny_loaded):
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
+    APPS["app"] = app
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
     mail.wait(app, 30)
@@ -163,3 +165,55 @@ def test_links_leave_and_mail_end_to_end(server, browser):
     # Ann (whose link this is) chose no e-mail: Ben, Cara and Dan hear of their sessions
     assert published == ["ben@example.test", "cara@example.test", "dan@example.test"]
     shot(admin, "12-outbox-after-publish")
+
+
+def test_give_away_end_to_end(server, browser):
+    """Runs after the first test (version 1 is published): Ben offers his Tuesday on a phone,
+    Eve (the one colleague who could take it) takes it on hers, a coordinator approves it on a
+    desktop, and version 2 is published with the hand-over."""
+    from tests.web.test_mail import issue_link
+
+    app = APPS["app"]
+    federation_id = 1
+    ben_link = f"{server}/feeds/{issue_link(app, federation_id, 'C2')}"
+    eve_link = f"{server}/feeds/{issue_link(app, federation_id, 'C5')}"
+
+    ben = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    ben.goto(ben_link)
+    shot(ben, "20-phone-my-sessions")
+    item = ben.locator("#sessions li", has_text="Tue 2 Mar 2027 18:30–20:00")
+    item.locator("summary:has-text('Offer to a colleague')").click()
+    item.locator("input[name=note]").fill("school play")
+    shot(ben, "21-phone-offer-form")
+    item.locator("button:has-text('Offer this session')").click()
+    ben.wait_for_selector(".flash.success")
+    assert "offered" in ben.inner_text("#sessions")
+    no_sideways_scroll(ben)
+    big_targets(ben, "#sessions button, #sessions summary")
+    shot(ben, "22-phone-offered")
+
+    eve = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    eve.goto(eve_link)
+    assert "school play" in eve.inner_text("#offers")
+    no_sideways_scroll(eve)
+    shot(eve, "23-phone-offer-seen")
+    eve.click("#offers button:has-text('Take this session')")
+    eve.wait_for_selector(".flash.success")
+    assert "You accepted the session" in eve.inner_text(".flash.success")
+    shot(eve, "24-phone-accepted")
+
+    coordinator = login(browser, server, "coordinator", DESKTOP)
+    coordinator.goto(f"{server}/f/north/swaps/")
+    shot(coordinator, "25-give-aways")
+    coordinator.click("button:has-text('Approve and publish')")
+    coordinator.wait_for_url(re.compile(r".*/publish/compare\?b=2"))
+    assert "Eve East" in coordinator.inner_text("main")
+    shot(coordinator, "26-published-diff")
+
+    coordinator_phone = login(browser, server, "coordinator", PHONE)
+    coordinator_phone.goto(f"{server}/f/north/swaps/")
+    shot(coordinator_phone, "27-give-aways-phone")
+
+    eve.reload()
+    assert "Tue 2 Mar 2027 18:30–20:00" in eve.inner_text("#sessions")
+    shot(eve, "28-phone-session-is-hers")
