@@ -483,3 +483,48 @@ class SwapOffer(Base):
     result_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     decided_by: Mapped[User | None] = relationship()
+
+
+class AvailabilityRequest(Base):
+    """A coordinator asks every clinician for their availability over a period; replies are
+    taken from their private links until `closes_on` (inclusive, UK date), then turned into
+    the next data version through the upload preview (`applied_version`).
+
+    status: `open`, `applied`, `cancelled`.
+    """
+
+    __tablename__ = "availability_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    applied_draft_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class AvailabilityResponse(Base):
+    """One clinician's reply to a request: a letter per session day (A, P or U), a note, the
+    hubs they prefer and the most sessions they want; replaced whole on each change."""
+
+    __tablename__ = "availability_response"
+    __table_args__ = (UniqueConstraint("request_id", "clinician_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("availability_request.id", ondelete="CASCADE"), index=True
+    )
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    days: Mapped[str] = mapped_column(Text, default="{}")  # JSON: "2027-03-01" → "A" | "P" | "U"
+    note: Mapped[str] = mapped_column(String(500), default="")
+    preferred_hubs: Mapped[str] = mapped_column(String(500), default="")  # hub_ids, ";"-separated
+    max_sessions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

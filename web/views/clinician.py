@@ -1,7 +1,7 @@
 """What a clinician does from their private link (no login: the token is the key, as for
 "My calendar" in web.views.calendar): choose whether to get e-mail, ask for leave and
 withdraw a request not yet decided, offer a published session to the colleagues who could
-take it, and take a colleague's.
+take it, and take a colleague's, and reply to availability requests.
 
 Every form here is a POST with the CSRF token, checked against the link's own clinician; an
 unknown or revoked token answers 404 and counts towards the address's rate limit.
@@ -11,13 +11,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
+from scheduler.checker import format_day
 from scheduler.io.feeds import LONDON
 from web.db import get_db
-from web.models import AuditEvent, Federation, LeaveRequest, SwapOffer
-from web.services import leave, mail, swaps
-from web.views.calendar import _link_or_abort
+from web.models import AuditEvent, AvailabilityRequest, Federation, LeaveRequest, SwapOffer
+from web.services import asking, leave, mail, swaps
+from web.services.problems import current_dataset, loaded
+from web.views.calendar import PRIVATE_HEADERS, _link_or_abort
 
 bp = Blueprint("clinician", __name__, url_prefix="/feeds")
 
@@ -172,3 +184,59 @@ def withdraw_offer(token: str, offer_id: int):
         return _swap_done(token, refused.message, "error")
     db.commit()
     return _swap_done(token, "Offer withdrawn: the session stays yours.", "success")
+
+
+# ---- availability requests (web.services.asking) -------------------------------------------
+
+
+def _own_request(link, request_id: int) -> AvailabilityRequest:
+    row = get_db().get(AvailabilityRequest, request_id)
+    if row is None or row.federation_id != link.federation_id:
+        abort(404)
+    return row
+
+
+@bp.get("/<token>/availability/<int:request_id>")
+def availability(token: str, request_id: int):
+    link = clinician_link(token)
+    db = get_db()
+    row = _own_request(link, request_id)
+    federation = db.get(Federation, link.federation_id)
+    dataset = current_dataset(db, link.federation_id)
+    problem = loaded(dataset).problem if dataset else None
+    days = asking.session_days(problem, row) if problem else []
+    answer = asking.response_of(db, row, link.key)
+    today = today_in_london()
+    html = render_template(
+        "clinician/availability.html",
+        token=token,
+        owner=federation,
+        row=row,
+        months=asking.months(days),
+        session_days=set(days),
+        marked=asking.days_of(answer),
+        answer=answer,
+        hubs=problem.hubs if problem else (),
+        chosen_hubs=set((answer.preferred_hubs if answer else "").split(";")) - {""},
+        closed=row.status != "open" or today > row.closes_on,
+    )
+    return make_response(html, 200, PRIVATE_HEADERS)
+
+
+@bp.post("/<token>/availability/<int:request_id>")
+def reply(token: str, request_id: int):
+    link = clinician_link(token)
+    db = get_db()
+    row = _own_request(link, request_id)
+    try:
+        asking.reply(db, row, link.key, request.form, today_in_london(), link.token_hint)
+    except asking.Refused as refused:
+        db.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for("clinician.availability", token=token, request_id=row.id))
+    db.commit()
+    flash(
+        f"Saved. You can change it until {format_day(row.closes_on)}.",
+        "success",
+    )
+    return redirect(url_for("feeds.mine", token=token, _anchor="asked"))

@@ -1,4 +1,4 @@
-"""clinicians taking part: mail outbox, their own settings, leave, swap offers, sealed tokens
+"""clinicians taking part: mail outbox, settings, leave, swap offers, availability requests
 
 Revision ID: 0006_clinicians
 Revises: 0003_runs
@@ -51,6 +51,65 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_swap_offer_federation_id"), "swap_offer", ["federation_id"], unique=False
+    )
+    op.create_table(
+        "availability_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("federation_id", sa.Integer(), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("closes_on", sa.Date(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(), nullable=True),
+        sa.Column("applied_draft_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["federation_id"],
+            ["federation.id"],
+            name=op.f("fk_availability_request_federation_id_federation"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["app_user.id"],
+            name=op.f("fk_availability_request_created_by_id_app_user"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_availability_request")),
+    )
+    op.create_index(
+        op.f("ix_availability_request_federation_id"),
+        "availability_request",
+        ["federation_id"],
+        unique=False,
+    )
+    op.create_table(
+        "availability_response",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("clinician_id", sa.String(length=120), nullable=False),
+        sa.Column("days", sa.Text(), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("preferred_hubs", sa.String(length=500), nullable=False),
+        sa.Column("max_sessions", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["availability_request.id"],
+            name=op.f("fk_availability_response_request_id_availability_request"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_availability_response")),
+        sa.UniqueConstraint(
+            "request_id", "clinician_id", name=op.f("uq_availability_response_request_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_availability_response_request_id"),
+        "availability_response",
+        ["request_id"],
+        unique=False,
     )
     op.create_table(
         "mail_message",
@@ -129,6 +188,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_availability_response_request_id"), table_name="availability_response")
+    op.drop_table("availability_response")
+    op.drop_index(op.f("ix_availability_request_federation_id"), table_name="availability_request")
+    op.drop_table("availability_request")
     op.drop_index(op.f("ix_swap_offer_federation_id"), table_name="swap_offer")
     op.drop_table("swap_offer")
     with op.batch_alter_table("federation") as batch:
