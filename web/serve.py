@@ -28,7 +28,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
         )
         app.run(host=host, port=port, threaded=True)
         return 0
-    from web.services.demo import clinician_link, load_demo, sample_source
+    from web.services.demo import clinician_link, load_demo, open_request, sample_source
 
     source = sample_source()
     if source is None:
@@ -50,6 +50,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     )
     load_demo(app, source, password, DEMO_USERS, time_limit=DEMO_TIME_LIMIT)
     clinician, link = clinician_link(app, f"http://{host}:{port}")
+    first, last, closes = open_request(app)
     print(f"hubrota demo on http://{host}:{port}/ with {source}", file=sys.stderr)
     print(
         "logins (password "
@@ -61,6 +62,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
         print(f"  {email:<18} {role}", file=sys.stderr)
     print(f"a first rota is being solved in the background ({DEMO_TIME_LIMIT} s)", file=sys.stderr)
     print(f"{clinician}'s own page (a clinician's private link): {link}", file=sys.stderr)
+    print(f"an availability request for {first} to {last} is open until {closes}", file=sys.stderr)
     if not app.config.get("SMTP_URL"):
         print("mail is kept, not sent (no HUBROTA_SMTP_URL): see Outbox", file=sys.stderr)
     app.run(host=host, port=port, threaded=True)

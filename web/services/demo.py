@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -89,3 +90,26 @@ def clinician_link(app: Flask, base_url: str, slug: str = "demo") -> tuple[str, 
         _, token = issue(db, federation.id, "clinician", person.clinician_id, None)
         db.commit()
     return person.name, f"{base_url.rstrip('/')}/feeds/{token}"
+
+
+def open_request(app: Flask, slug: str = "demo") -> tuple[date, date, date]:
+    """An open availability request over the sample's period, so the demo shows one (its
+    e-mails go to the Outbox): (first day, last day, closing date)."""
+    from web.services import asking
+
+    with app.app_context(), new_session(app) as db:
+        federation = db.query(Federation).filter_by(slug=slug).one()
+        problem = loaded(current_dataset(db, federation.id)).problem
+        first, last = problem.period_start, problem.period_end
+        closes = max(date.today(), min(last, first - timedelta(days=7)))
+        asking.open_request(
+            db,
+            federation,
+            None,
+            first,
+            last,
+            closes,
+            "Please mark the evenings and Saturdays you can work. Thank you!",
+        )
+        db.commit()
+    return first, last, closes
