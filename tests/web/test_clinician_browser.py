@@ -217,3 +217,63 @@ def test_give_away_end_to_end(server, browser):
     eve.reload()
     assert "Tue 2 Mar 2027 18:30–20:00" in eve.inner_text("#sessions")
     shot(eve, "28-phone-session-is-hers")
+
+
+def test_availability_request_end_to_end(server, browser):
+    """A coordinator opens a request; Cara marks her days on a 390 px month calendar; the
+    coordinator sees her reply, reminds the rest, and previews the next data version."""
+    from tests.web.test_mail import issue_link
+
+    app = APPS["app"]
+    coordinator = login(browser, server, "coordinator", DESKTOP)
+    coordinator.goto(f"{server}/f/north/requests/")
+    coordinator.fill("input[name=first]", "2027-03-01")
+    coordinator.fill("input[name=last]", "2027-03-14")
+    coordinator.fill("input[name=closes]", "2027-02-20")
+    coordinator.fill("textarea[name=message]", "Spring rota: please reply by the 20th.")
+    shot(coordinator, "30-request-form")
+    coordinator.click("button:has-text('Open the request and e-mail everyone')")
+    coordinator.wait_for_selector(".flash.success")
+    request_url = coordinator.url
+
+    cara = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    cara.goto(f"{server}/feeds/{issue_link(app, 1, 'C3')}")
+    cara.click("a:has-text('Mark my availability')")
+    cara.wait_for_selector("table.month")
+    no_sideways_scroll(cara)
+    big_targets(cara, "table.month select, .asked-form button, label.check")
+    shot(cara, "31-phone-month-empty")
+    cara.select_option("select[name=d2027-03-01]", "U")
+    cara.select_option("select[name=d2027-03-06]", "P")
+    cara.select_option("select[name=d2027-03-13]", "A")
+    cara.fill("input[name=max_sessions]", "2")
+    cara.check("input[name=hubs][value=H1]")
+    cara.fill("textarea[name=note]", "Saturdays suit me")
+    cara.click("button:has-text('Save my availability')")
+    cara.wait_for_selector(".flash.success")
+    assert "Change my availability" in cara.inner_text("#asked")
+    shot(cara, "32-phone-replied")
+    cara.click("a:has-text('Change my availability')")
+    assert cara.input_value("select[name=d2027-03-06]") == "P"
+    no_sideways_scroll(cara)
+    shot(cara, "33-phone-month-filled")
+
+    desk = browser.new_context(viewport=DESKTOP).new_page()
+    desk.goto(cara.url)
+    shot(desk, "34-desktop-month")
+
+    coordinator.goto(request_url)
+    assert "1 of 6 replied" in coordinator.inner_text("main")
+    coordinator.click("button:has-text('E-mail a reminder')")
+    coordinator.wait_for_selector(".flash.success")
+    # five have not replied; Ann chose no e-mail in the first test
+    assert "Reminder written to 4 clinician(s)" in coordinator.inner_text(".flash.success")
+    shot(coordinator, "35-request-replies")
+    coordinator.click("button:has-text('Turn the replies into the next data version')")
+    coordinator.wait_for_url(re.compile(r".*/data/drafts/\d+"))
+    assert "Cara Cole" in coordinator.inner_text("main")
+    shot(coordinator, "36-draft-preview")
+
+    coordinator_phone = login(browser, server, "coordinator", PHONE)
+    coordinator_phone.goto(request_url)
+    shot(coordinator_phone, "37-request-replies-phone")
