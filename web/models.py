@@ -457,7 +457,8 @@ class LeaveRequest(Base):
 
 class SwapOffer(Base):
     """A clinician offers one of their published sessions (their post on it) to colleagues;
-    the colleagues who could take it without breaking a hard rule see it (web.services.eligible).
+    the colleagues who could take it without breaking a hard rule see it (web.services.eligible)
+    and take it as it is (a give-away) or give one of theirs in return (a swap).
 
     status: `open` → `accepted` (a colleague took it; `taken_by`) → `approved` (published as
     version `result_version`) or `declined`; or `withdrawn` by the clinician while open.
@@ -477,6 +478,9 @@ class SwapOffer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     taken_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # a swap: the taker's own session (their post on it) that the giver takes in return
+    return_session_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    return_post_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
     decision_note: Mapped[str] = mapped_column(String(500), default="")

@@ -34,8 +34,11 @@ THU = "H2-20270304-1830-2000"  # Dan (C4), the one practice nurse: nobody could 
 
 
 def mails(app, kind: str) -> dict[str, MailMessage]:
+    """The newest message of `kind` to each address."""
     with new_session(app) as db:
-        rows = db.scalars(select(MailMessage).where(MailMessage.kind == kind)).all()
+        rows = db.scalars(
+            select(MailMessage).where(MailMessage.kind == kind).order_by(MailMessage.id)
+        ).all()
     return {m.to_addr: m for m in rows}
 
 
@@ -293,3 +296,42 @@ def test_the_managers_swap_list_offers_only_rule_clean_swaps(app, seeded, as_rol
     # Thursday's only nurse has nobody to exchange with
     thursday = manager.get(f"/f/north/rota/session/{THU}").get_data(as_text=True)
     assert "No exchange with another session this week would keep every rule." in thursday
+
+
+def test_a_colleague_can_swap_one_of_theirs_in_return(app, seeded, as_role):
+    """Ann offers her Wednesday; Ben takes it giving his Tuesday in return (a rule-clean
+    exchange); approval publishes both moves."""
+    publish(as_role("manager"), "first rota")
+    ann = Clinician(app, issue_link(app, seeded.north, "C1"))
+    ben = Clinician(app, issue_link(app, seeded.north, "C2"))
+    wed = "H1-20270303-1830-2000"
+    ann.post("/offer", {"session_id": wed})
+    offer_id = offers(app)[0].id
+    page = ben.page()
+    assert "Swap for my Tue 2 Mar 2027 18:30–20:00, River Hub" in page
+    # a session that is not his is refused, nothing changes
+    ben.post(f"/offer/{offer_id}/accept", {"in_return": MON})
+    assert "not one of yours to give" in ben.page()
+    assert offers(app)[0].status == "open"
+    ben.post(f"/offer/{offer_id}/accept", {"in_return": TUE})
+    row = offers(app)[0]
+    assert (row.status, row.taken_by, row.return_session_id) == ("accepted", "C2", TUE)
+    assert "and gives you this one in return:\n\n  Tue 2 Mar 2027" in (
+        mails(app, "swap")["ann@example.test"].body_text
+    )
+    assert "swapped, waiting for approval" in ann.page()
+    coordinator = as_role("coordinator")
+    assert "in return: Tue 2 Mar 2027" in coordinator.get("/f/north/swaps/").get_data(as_text=True)
+    coordinator.post(f"/f/north/swaps/{offer_id}", {"action": "approve"})
+    v2, rota2 = version(app, seeded.north, 2)
+    assert v2.note.startswith("Swap: Ann Able gave Wed 3 Mar 2027")
+    assert Assignment(wed, 0, "C2") in rota2 and Assignment(TUE, 0, "C1") in rota2
+    told = mails(app, "publish")
+    # each moves within the week: Ann from Wednesday to Tuesday, Ben the other way
+    assert "  - from Wed 3 Mar 2027 18:30–20:00 at North Hub" in told["ann@example.test"].body_text
+    assert "  - from Tue 2 Mar 2027 18:30–20:00 at River Hub" in told["ben@example.test"].body_text
+    with new_session(app) as db:
+        v2_to = db.scalars(
+            select(MailMessage.to_addr).where(MailMessage.subject.like("%rota version 2"))
+        ).all()
+    assert sorted(v2_to) == ["ann@example.test", "ben@example.test"]

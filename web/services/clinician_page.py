@@ -22,7 +22,7 @@ def panel(db: DbSession, link: FeedLink) -> dict | None:
         "leave": leave.of_clinician(db, link.federation_id, link.key),
         "categories": leave.CATEGORIES,
         "sessions": swaps.upcoming(db, link.federation_id, link.key, datetime.now(LONDON).date()),
-        "offers": swaps.offers_for(db, link.federation_id, link.key),
+        "offers": swaps.offers_for(db, link.federation_id, link.key, today),
         "asked": [
             (row, asking.response_of(db, row, link.key))
             for row in asking.open_for(db, link.federation_id, today)

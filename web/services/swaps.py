@@ -26,7 +26,13 @@ from web.models import (
     utcnow,
 )
 from web.services import mail
-from web.services.current_rota import current_rota, effective_problem, find, record
+from web.services.current_rota import (
+    current_rota,
+    effective_problem,
+    find,
+    record,
+    swap_violations,
+)
 from web.services.eligible import could_take, eligible
 from web.services.published import latest_version, version_rota
 
@@ -183,8 +189,11 @@ def offer(
     return row, [m.id for m in messages if m is not None]
 
 
-def offers_for(db: DbSession, federation_id: int, clinician_id: str) -> list[dict]:
-    """Open offers of others that this clinician could take now, soonest first."""
+def offers_for(
+    db: DbSession, federation_id: int, clinician_id: str, today: date | None = None
+) -> list[dict]:
+    """Open offers of others that this clinician could take now, soonest first, each with the
+    clinician's own sessions they could give in return (a swap breaking no hard rule)."""
     rows = db.scalars(
         select(SwapOffer).where(
             SwapOffer.federation_id == federation_id,
@@ -208,16 +217,44 @@ def offers_for(db: DbSession, federation_id: int, clinician_id: str) -> list[dic
                 "giver": _name(state.problem, o.clinician_id),
                 "line": mail.session_line([state.problem], o.session_id),
                 "order": state.problem.session(o.session_id).start_minute,
+                "returns": [
+                    (b.session_id, mail.session_line([state.problem], b.session_id))
+                    for b in _returns(state, given, clinician_id, today)
+                ],
             }
         )
     return sorted(out, key=lambda x: x["order"])
 
 
+def _returns(state: Published, given: Assignment, clinician_id: str, today: date | None):
+    """The clinician's own published sessions the giver could take in exchange."""
+    out = []
+    for b in state.rota:
+        s = state.problem.sessions_by_id.get(b.session_id)
+        if (
+            b.clinician_id != clinician_id
+            or b.locked
+            or s is None
+            or (today is not None and s.date < today)
+            or b.session_id == given.session_id
+        ):
+            continue
+        if not swap_violations(state.problem, state.rota, given, b):
+            out.append(b)
+    return sorted(out, key=lambda b: state.problem.session(b.session_id).start_minute)
+
+
 def accept(
-    db: DbSession, federation: Federation, offer_id: int, clinician_id: str, hint: str
+    db: DbSession,
+    federation: Federation,
+    offer_id: int,
+    clinician_id: str,
+    hint: str,
+    in_return: str = "",
 ) -> tuple[SwapOffer, PublishedVersion | None, list[int]]:
-    """The colleague takes the offer: (the offer, the version published when the federation
-    approves rule-clean give-aways by itself, e-mail ids). Raises SwapRefused."""
+    """The colleague takes the offer, as it is or giving their session `in_return` (a swap):
+    (the offer, the version published when the federation approves rule-clean hand-overs by
+    itself, e-mail ids). Raises SwapRefused."""
     row = db.get(SwapOffer, offer_id)
     if row is None or row.federation_id != federation.id or row.clinician_id == clinician_id:
         raise SwapRefused("There is no such offer.")
@@ -232,10 +269,27 @@ def accept(
         raise SwapRefused(
             f"You cannot take that session: it would break the rota rules ({_rules(found)})."
         )
+    back = None
+    if in_return:
+        back = _assignment(state.rota, in_return, clinician_id)
+        if back is None or back.locked:
+            raise SwapRefused("The session you offered in return is not one of yours to give.")
+        found = swap_violations(state.problem, state.rota, given, back)
+        if found:
+            raise SwapRefused(
+                f"{_name(state.problem, row.clinician_id)} cannot take that session in return: "
+                f"it would break the rota rules ({_rules(found)})."
+            )
     won = db.execute(
         update(SwapOffer)
         .where(SwapOffer.id == row.id, SwapOffer.status == "open")
-        .values(status="accepted", taken_by=clinician_id, taken_at=utcnow())
+        .values(
+            status="accepted",
+            taken_by=clinician_id,
+            taken_at=utcnow(),
+            return_session_id=back.session_id if back else None,
+            return_post_index=back.post_index if back else None,
+        )
     ).rowcount
     if not won:
         db.rollback()
@@ -264,6 +318,7 @@ def accept(
         name=giver.name if giver else row.clinician_id,
         taker=_name(state.problem, clinician_id),
         session=mail.session_line([state.problem], row.session_id),
+        back=mail.session_line([state.problem], back.session_id) if back else None,
     )
     db.flush()
     return row, None, [message.id] if message else []
@@ -295,7 +350,21 @@ def approve(
     given = _assignment(state.rota, row.session_id, row.clinician_id) if state else None
     if state is None or given is None:
         raise SwapRefused("The published rota has changed: the giver is no longer on it.")
-    found = could_take(state.problem, state.rota, given, row.taken_by or "")
+    back = (
+        _assignment(state.rota, row.return_session_id, row.taken_by or "")
+        if row.return_session_id
+        else None
+    )
+    if row.return_session_id and back is None:
+        raise SwapRefused(
+            "The published rota has changed: the session given in return is no longer "
+            f"{_name(state.problem, row.taken_by)}'s. Decline the offer."
+        )
+    found = (
+        swap_violations(state.problem, state.rota, given, back)
+        if back
+        else could_take(state.problem, state.rota, given, row.taken_by or "")
+    )
     if found:
         raise SwapRefused(
             f"{_name(state.problem, row.taken_by)} can no longer take it: the rota rules "
@@ -314,6 +383,9 @@ def approve(
         f"{mail.session_line([state.problem], row.session_id).text} to "
         f"{_name(state.problem, row.taken_by)}"
     )
+    if back:
+        text += f" for {mail.session_line([state.problem], back.session_id).text}"
+    label = "Swap" if back else "Give-away"
     version = PublishedVersion(
         federation_id=federation.id,
         number=number,
@@ -321,14 +393,16 @@ def approve(
         rota_revision=0,
         dataset_id=state.version.dataset_id,
         published_by_id=user_id,
-        note=f"Give-away: {text}" + (f" ({note})" if note else ""),
+        note=f"{label}: {text}" + (f" ({note})" if note else ""),
     )
     version.assignments = [
         PublishedAssignment(
             session_id=a.session_id,
             post_index=a.post_index,
-            clinician_id=row.taken_by if a == given else a.clinician_id,
-            locked=False if a == given else a.locked,
+            clinician_id=row.taken_by
+            if a == given
+            else (row.clinician_id if a == back else a.clinician_id),
+            locked=False if a in (given, back) else a.locked,
         )
         for a in state.rota
     ]
@@ -338,17 +412,18 @@ def approve(
     row.decision_note = note[:500]
     current = current_rota(db, federation.id)
     if current is not None:
-        kept = find(current, row.session_id, row.clinician_id)
-        if kept is not None and kept.post_index == given.post_index:
-            kept.clinician_id = row.taken_by or kept.clinician_id
-            kept.locked = False
-            record(db, current, user_id, "swap", f"give-away: {text}")
+        moves = [(given, row.taken_by)] + ([(back, row.clinician_id)] if back else [])
+        kept = [(find(current, a.session_id, a.clinician_id), a, to) for a, to in moves]
+        if all(k is not None and k.post_index == a.post_index for k, a, _ in kept):
+            for k, _, to in kept:
+                k.clinician_id, k.locked = to or k.clinician_id, False
+            record(db, current, user_id, "swap", f"{label.lower()}: {text}")
     db.add(
         AuditEvent(
             federation_id=federation.id,
             user_id=user_id,
             action="publish",
-            detail=f"published version {number}: give-away: {text}",
+            detail=f"published version {number}: {label.lower()}: {text}",
         )
     )
     db.flush()

@@ -152,7 +152,14 @@ def accept(token: str, offer_id: int):
     db = get_db()
     federation = db.get(Federation, link.federation_id)
     try:
-        row, version, mailed = swaps.accept(db, federation, offer_id, link.key, link.token_hint)
+        row, version, mailed = swaps.accept(
+            db,
+            federation,
+            offer_id,
+            link.key,
+            link.token_hint,
+            request.form.get("in_return", ""),
+        )
     except swaps.SwapRefused as refused:
         db.rollback()
         return _swap_done(token, refused.message, "error")

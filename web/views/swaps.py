@@ -30,6 +30,11 @@ def index():
             "giver": name(o.clinician_id),
             "taker": name(o.taken_by),
             "session": mail.session_line([problem], o.session_id).text if problem else o.session_id,
+            "back": (
+                mail.session_line([problem], o.return_session_id).text
+                if problem and o.return_session_id
+                else o.return_session_id
+            ),
         }
         for o in swaps.waiting(db, g.federation.id)
     ]

@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("taken_by", sa.String(length=120), nullable=True),
         sa.Column("taken_at", sa.DateTime(), nullable=True),
+        sa.Column("return_session_id", sa.String(length=120), nullable=True),
+        sa.Column("return_post_index", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decision_note", sa.String(length=500), nullable=False),
