@@ -194,3 +194,31 @@ def test_bad_requests_are_refused(app, seeded, as_role, form, message):
     with new_session(app) as db:
         assert db.scalar(select(AvailabilityRequest)) is None
     assert mails(app, "availability") == []
+
+
+def test_most_sessions_becomes_the_period_cap(app, seeded, as_role):
+    """A request over the data's own period: a reply's "most sessions" becomes the
+    clinician's max_sessions_per_period in the draft; the preview shows it as a change."""
+    coordinator, request_id = opened(as_role)
+    cara = Clinician(app, issue_link(app, seeded.north, "C3"))
+    cara.post(f"/availability/{request_id}", {"d2027-03-06": "P", "max_sessions": "1"})
+    drafted = coordinator.post(f"/f/north/requests/{request_id}/draft")
+    draft_id = int(drafted.location.rstrip("/").rsplit("/", 1)[1])
+    with new_session(app) as db:
+        draft = db.get(Dataset, draft_id)
+        clinicians = next(f.content for f in draft.files if f.name == "clinicians.csv")
+    lines = clinicians.splitlines()
+    assert lines[0].endswith(",max_sessions_per_period")
+    assert lines[3] == "C3,Cara Cole,P1,ANP,cara@example.test,,2,,1"
+    assert lines[1] == "C1,Ann Able,P1,GP,ann@example.test,,2,,"
+    preview = coordinator.get(drafted.location).get_data(as_text=True)
+    assert "Cara Cole" in preview
+
+
+def test_period_caps_keep_every_other_cell():
+    from web.services.asking import with_period_caps
+
+    text = "\ufeffClinician_ID , name, Max_Sessions_Per_Period\nA1,Ann,3\nB2,Bob,\n\n"
+    assert with_period_caps(text, {"B2": 4}) == (
+        "Clinician_ID , name, Max_Sessions_Per_Period\nA1,Ann,3\nB2,Bob,4\n\n"
+    )

@@ -295,12 +295,44 @@ def days_of(answer: AvailabilityResponse | None) -> dict[str, str]:
 # ---- into the next data version ---------------------------------------------------------------
 
 
+CAP_COLUMN = "max_sessions_per_period"
+
+
+def with_period_caps(text: str, caps: dict[str, int]) -> str:
+    """clinicians.csv with `max_sessions_per_period` set for the clinicians in `caps` (the
+    column added when missing); every other cell as it was."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        return text
+    names = [h.strip().casefold() for h in rows[0]]
+    if "clinician_id" not in names:
+        return text
+    key = names.index("clinician_id")
+    if CAP_COLUMN in names:
+        column = names.index(CAP_COLUMN)
+    else:
+        column = len(rows[0])
+        rows[0].append(CAP_COLUMN)
+    for r in rows[1:]:
+        if not any(cell.strip() for cell in r):
+            continue
+        r.extend([""] * (column + 1 - len(r)))
+        cid = r[key].strip()
+        if cid in caps:
+            r[column] = str(caps[cid])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
 def draft_from(
     db: DbSession, federation_id: int, row: AvailabilityRequest, user_id: int | None
 ) -> Dataset:
     """A draft of the next data version: the current files with availability.csv rewritten in
-    long form, each reply's marked days replacing what the file said for those days. The
-    upload preview shows it and saves it whole, or the coordinator discards it."""
+    long form, each reply's marked days replacing what the file said for those days, and, when
+    the request covers the data's own period, each reply's "most sessions" as the clinician's
+    `max_sessions_per_period`. The upload preview shows it and saves it whole, or the
+    coordinator discards it."""
     dataset = current_dataset(db, federation_id)
     if dataset is None:
         raise Refused("There is no data to add the replies to.")
@@ -339,6 +371,14 @@ def draft_from(
         writer.writerow(r if weighted else r[:5])
     files = dataset.texts()
     files["availability.csv"] = out.getvalue()
+    most = {
+        a.clinician_id: a.max_sessions
+        for a in responses(db, row)
+        if a.max_sessions is not None and a.clinician_id in problem.clinicians_by_id
+    }
+    same_period = (row.first_day, row.last_day) == (problem.period_start, problem.period_end)
+    if most and same_period and "clinicians.csv" in files:
+        files["clinicians.csv"] = with_period_caps(files["clinicians.csv"], most)
     result = parse_files(files)  # raises InputErrors: nothing is stored then
     labels = json.loads(dataset.labels or "{}")
     labels.pop("availability.csv", None)
