@@ -222,3 +222,56 @@ def test_period_caps_keep_every_other_cell():
     assert with_period_caps(text, {"B2": 4}) == (
         "Clinician_ID , name, Max_Sessions_Per_Period\nA1,Ann,3\nB2,Bob,4\n\n"
     )
+
+
+def test_hubrota_remind_writes_to_those_who_have_not_replied_near_closing(
+    app, seeded, as_role, database_url, tmp_path
+):
+    """`hubrota remind` (run daily) reminds the non-repliers of a request closing within two
+    days, once a day; a request closing later is left alone."""
+    import os
+    import subprocess
+    import sys
+
+    from web.services.asking import due_reminders
+
+    _, request_id = opened(as_role)
+    Clinician(app, issue_link(app, seeded.north, "C2")).post(
+        f"/availability/{request_id}", {"d2027-03-01": "A"}
+    )
+    with new_session(app) as db:
+        assert due_reminders(db, date.today()) == []  # closes 20 Feb 2027: not yet
+        db.execute(
+            update(AvailabilityRequest)
+            .where(AvailabilityRequest.id == request_id)
+            .values(closes_on=date.today() + timedelta(days=1))
+        )
+        db.commit()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HUBROTA_SECRET_KEY": "test-secret",
+    }
+    env.pop("REDIS_URL", None)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    run = subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "remind"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"request {request_id}: 5 reminder(s)" in run.stderr
+    reminders = [m.to_addr for m in mails(app, "availability") if m.subject.startswith("Reminder")]
+    assert len(reminders) == 5 and "ben@example.test" not in reminders
+    again = subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "remind"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0 and "reminder" not in again.stderr  # once a day

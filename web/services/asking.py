@@ -154,6 +154,39 @@ def remind(db: DbSession, federation: Federation, row: AvailabilityRequest, toda
     )
 
 
+REMIND_DAYS = 2  # `hubrota remind` writes to those who have not replied this close to closing
+
+
+def due_reminders(db: DbSession, today: date) -> list[AvailabilityRequest]:
+    """Open requests closing within REMIND_DAYS whose non-repliers were not reminded today."""
+    rows = db.scalars(
+        select(AvailabilityRequest).where(
+            AvailabilityRequest.status == "open",
+            AvailabilityRequest.closes_on >= today,
+            AvailabilityRequest.closes_on <= today + timedelta(days=REMIND_DAYS),
+        )
+    ).all()
+    return [r for r in rows if r.reminded_at is None or r.reminded_at.date() < today]
+
+
+def send_due_reminders(app, today: date) -> list[tuple[int, int]]:
+    """Remind the non-repliers of every request closing soon (once a day at most), in every
+    federation; (request id, messages written) per request. What `hubrota remind` runs."""
+    from web.db import new_session
+
+    done, ids = [], []
+    with app.app_context(), new_session(app) as db:
+        for row in due_reminders(db, today):
+            federation = db.get(Federation, row.federation_id)
+            written = remind(db, federation, row, today)
+            done.append((row.id, len(written)))
+            ids.extend(written)
+        db.commit()
+    mail.dispatch(app, ids)
+    mail.wait(app, 600)
+    return done
+
+
 # ---- what the clinician sees and sends --------------------------------------------------------
 
 
