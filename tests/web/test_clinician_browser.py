@@ -129,6 +129,7 @@ def test_links_leave_and_mail_end_to_end(server, browser):
     # the coordinator decides, on a phone too
     coordinator_phone = login(browser, server, "coordinator", PHONE)
     coordinator_phone.goto(f"{server}/f/north/leave/")
+    no_sideways_scroll(coordinator_phone)
     shot(coordinator_phone, "07-leave-list-phone")
     coordinator.goto(f"{server}/f/north/leave/")
     assert "family wedding" in coordinator.inner_text("table.leave-table")
@@ -212,6 +213,7 @@ def test_give_away_end_to_end(server, browser):
 
     coordinator_phone = login(browser, server, "coordinator", PHONE)
     coordinator_phone.goto(f"{server}/f/north/swaps/")
+    no_sideways_scroll(coordinator_phone)
     shot(coordinator_phone, "27-give-aways-phone")
 
     eve.reload()
@@ -276,4 +278,5 @@ def test_availability_request_end_to_end(server, browser):
 
     coordinator_phone = login(browser, server, "coordinator", PHONE)
     coordinator_phone.goto(request_url)
+    no_sideways_scroll(coordinator_phone)
     shot(coordinator_phone, "37-request-replies-phone")
