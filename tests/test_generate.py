@@ -236,7 +236,7 @@ def test_clinicians_are_plausible(pcn, sample):
             assert len({c[key] for c in clinicians}) == len(clinicians), key
         for c in clinicians:
             assert c["practice_code"] in practices
-            assert c["email"].endswith("@example.nhs.test")
+            assert c["email"].endswith("@example.org")
             assert c["max_sessions_per_week"] in {"1", "2", "3"}
             assert set(filter(None, c["hubs"].split(";"))) <= hubs
             if c["min_sessions_per_period"] and c["max_sessions_per_period"]:

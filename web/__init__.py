@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "FEED_SECRET": None,  # HUBROTA_FEED_SECRET; None: one made once and kept in the database
     "FEED_MAX_FAILURES_PER_IP": 20,  # unknown or revoked feed tokens within the window
     "FEED_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "SMTP_URL": None,  # HUBROTA_SMTP_URL: smtp://user:pass@host:587 (STARTTLS) or smtps://…
+    "MAIL_FROM": None,  # HUBROTA_MAIL_FROM; without both, mail is held in the Outbox page
+    "BASE_URL": None,  # HUBROTA_BASE_URL: links in mail written outside a request
 }
 
 
@@ -63,13 +66,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web import db
     from web.services import current_rota as rotas
-    from web.services import jobs, problems, published
+    from web.services import jobs, mail, problems, published
     from web.views import auth
 
     db.init_app(app)
     problems.init_app(app)
     rotas.init_app(app)
     jobs.init_app(app)
+    mail.init_app(app)
     auth.init_app(app)  # before CSRF: an anonymous request is sent to log in first
 
     from flask_wtf.csrf import CSRFProtect
@@ -86,11 +90,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     calendar.init_app(app)  # the Calendar links page, and the feeds themselves
     app.register_blueprint(contract.bp)
 
-    from web.views import absence, audit, publish
+    from web.views import absence, asking, audit, clinician, leave, outbox, publish, swaps
 
     published.init_app(app)  # published versions never change
     audit.init_app(app)  # uploads are logged as they are saved
-    for module in (absence, publish, audit):
+    for module in (absence, publish, audit, outbox, clinician, leave, swaps, asking):
         app.register_blueprint(module.bp)
 
     from web import commands, errors, filters

@@ -53,6 +53,8 @@ class Federation(Base):
     name: Mapped[str] = mapped_column(String(200))
     time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # a session given away that breaks no hard rule is published without a coordinator
+    swap_auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
@@ -276,6 +278,9 @@ class FeedLink(Base):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The token encrypted with the app's secret key (web.services.sealed), so mail can carry a
+    # clinician's link; NULL once revoked. Without the secret key it reveals nothing.
+    token_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     issued_by: Mapped[User | None] = relationship()
 
@@ -419,3 +424,148 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship()
+
+
+# ---- clinicians taking part: mail, their own settings, leave (web.services.mail, .leave) --
+
+
+class MailMessage(Base):
+    """One e-mail to one person, kept as sent (or as it would have been sent): the outbox.
+
+    status: `held` (no SMTP server configured: kept for the outbox page only), `queued`,
+    `sending`, `sent`, `failed` (gave up: a permanent refusal or too many temporary ones).
+    """
+
+    __tablename__ = "mail_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    clinician_id: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[str] = mapped_column(String(30))  # publish | leave | links
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ClinicianSetting(Base):
+    """What a clinician chose on their own page (today: no e-mail, please)."""
+
+    __tablename__ = "clinician_setting"
+    __table_args__ = (UniqueConstraint("federation_id", "clinician_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"))
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LeaveRequest(Base):
+    """Days away a clinician asked for from their private link; a coordinator or manager
+    decides. Approval records an Absence (`absence_id`).
+
+    status: `pending`, `approved`, `declined`, `withdrawn`.
+    """
+
+    __tablename__ = "leave_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    absence_id: Mapped[int | None] = mapped_column(ForeignKey("absence.id"), nullable=True)
+
+    decided_by: Mapped[User | None] = relationship()
+
+
+class SwapOffer(Base):
+    """A clinician offers one of their published sessions (their post on it) to colleagues;
+    the colleagues who could take it without breaking a hard rule see it (web.services.eligible)
+    and take it as it is (a give-away) or give one of theirs in return (a swap).
+
+    status: `open` → `accepted` (a colleague took it; `taken_by`) → `approved` (published as
+    version `result_version`) or `declined`; or `withdrawn` by the clinician while open.
+    Each step is a conditional UPDATE from the status before it: one acceptance wins.
+    """
+
+    __tablename__ = "swap_offer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)  # the published version offered from
+    session_id: Mapped[str] = mapped_column(String(120))
+    post_index: Mapped[int] = mapped_column(Integer)
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    taken_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # a swap: the taker's own session (their post on it) that the giver takes in return
+    return_session_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    return_post_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    result_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    decided_by: Mapped[User | None] = relationship()
+
+
+class AvailabilityRequest(Base):
+    """A coordinator asks every clinician for their availability over a period; replies are
+    taken from their private links until `closes_on` (inclusive, UK date), then turned into
+    the next data version through the upload preview (`applied_version`).
+
+    status: `open`, `applied`, `cancelled`.
+    """
+
+    __tablename__ = "availability_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    applied_draft_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class AvailabilityResponse(Base):
+    """One clinician's reply to a request: a letter per session day (A, P or U), a note, the
+    hubs they prefer and the most sessions they want; replaced whole on each change."""
+
+    __tablename__ = "availability_response"
+    __table_args__ = (UniqueConstraint("request_id", "clinician_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("availability_request.id", ondelete="CASCADE"), index=True
+    )
+    clinician_id: Mapped[str] = mapped_column(String(120))
+    days: Mapped[str] = mapped_column(Text, default="{}")  # JSON: "2027-03-01" → "A" | "P" | "U"
+    note: Mapped[str] = mapped_column(String(500), default="")
+    preferred_hubs: Mapped[str] = mapped_column(String(500), default="")  # hub_ids, ";"-separated
+    max_sessions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -88,3 +88,28 @@ def _worker(args: argparse.Namespace) -> int:
     return _started(
         "worker", lambda: run_worker(queue=args.queue, burst=args.burst, name=args.name)
     )
+
+
+def register_remind(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser(
+        "remind",
+        help="e-mail clinicians who have not replied to an availability request closing within "
+        "two days (run daily, e.g. from cron; the web app's settings)",
+    ).set_defaults(run=_remind)
+
+
+def _remind(_args: argparse.Namespace) -> int:
+    def run() -> int:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        from web import create_app
+        from web.services.asking import send_due_reminders
+
+        app = create_app()
+        today = datetime.now(ZoneInfo("Europe/London")).date()
+        for request_id, written in send_due_reminders(app, today):
+            print(f"request {request_id}: {written} reminder(s)", file=sys.stderr)
+        return 0
+
+    return _started("remind", run)

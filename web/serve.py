@@ -37,7 +37,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     config: dict[str, Any] = {}
     first_solve: int | None = None
     if demo:
-        from web.services.demo import load_demo, sample_source
+        from web.services.demo import clinician_link, load_demo, open_request, sample_source
 
         source = sample_source()
         if source is None:
@@ -53,6 +53,7 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
             "DATABASE_URL": f"sqlite:///{database}",
             "DEMO": True,
             "SECRET_KEY": secrets.token_urlsafe(32),  # the same in every worker
+            "BASE_URL": f"http://{host}:{port}",
         }
         app = create_app(config)
         first_solve = load_demo(
@@ -71,6 +72,14 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
             f"a first rota is being solved in the background ({DEMO_TIME_LIMIT} s)",
             file=sys.stderr,
         )
+        clinician, link = clinician_link(app, f"http://{host}:{port}")
+        first, last, closes = open_request(app)
+        print(f"{clinician}'s own page (a clinician's private link): {link}", file=sys.stderr)
+        print(
+            f"an availability request for {first} to {last} is open until {closes}", file=sys.stderr
+        )
+        if not app.config.get("SMTP_URL"):
+            print("mail is kept, not sent (no HUBROTA_SMTP_URL): see Outbox", file=sys.stderr)
     else:
         app = create_app()  # settings checked and the database migrated, once
         print(

@@ -35,6 +35,19 @@ def work(job_id: int) -> None:
         engine_of(app).dispose()
 
 
+def send_mail(message_id: int) -> str:
+    """The RQ entry point of one queued e-mail (web.services.mail.dispatch)."""
+    from web import create_app
+    from web.db import engine_of
+    from web.services.mail import deliver
+
+    app = create_app()
+    try:
+        return deliver(app, message_id)
+    finally:
+        engine_of(app).dispose()
+
+
 class HubrotaWorker(Worker):
     """RQ's worker, which also fails the run of a work-horse that was killed."""
 

@@ -102,7 +102,7 @@ PROFILES: dict[str, SizeProfile] = {
     ),
 }
 
-EMAIL_DOMAIN = "example.nhs.test"
+EMAIL_DOMAIN = "example.org"
 MINUTES_PER_1000 = 60
 NETWORK_POPULATION = (30_000, 60_000)
 EVENING = ("18:30", "20:00", 90)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -13,7 +15,7 @@ from web import create_app
 from web.db import alembic_config, database_url, engine_of
 from web.models import Base, Rota
 from web.services import jobs
-from web.services.demo import files_of, load_demo
+from web.services.demo import clinician_link, files_of, load_demo, open_request
 
 
 def test_config_from_environment_then_test_config(monkeypatch, tmp_path):
@@ -71,6 +73,14 @@ def test_demo_loads_the_data_users_and_a_first_rota(app):
         assert c.login(email, "demo password 1").location == "/f/demo/"
     page = c.get("/f/demo/rota/").get_data(as_text=True)
     assert "Ann Able" in page
+    name, link = clinician_link(app, "http://127.0.0.1:5000")
+    assert name == "Ann Able" and link.startswith("http://127.0.0.1:5000/feeds/")
+    own = c.get(link.removeprefix("http://127.0.0.1:5000")).get_data(as_text=True)
+    assert "My calendar" in own and "No e-mail, please" in own
+    first, last, closes = open_request(app)
+    assert (first, last) == (date(2027, 3, 1), date(2027, 3, 14)) and closes <= last
+    own = c.get(link.removeprefix("http://127.0.0.1:5000")).get_data(as_text=True)
+    assert "Mark my availability" in own
 
 
 def test_sample_workbook_and_folder_give_the_same_files():

@@ -7,7 +7,19 @@ import pytest
 PUBLIC = {"auth.login", "static"}
 # A calendar feed and its "My calendar" page need no login: their token is the key, and without
 # a valid one they answer 404 to anyone.
-TOKEN_PROTECTED = {"feeds.feed", "feeds.mine"}
+TOKEN_PROTECTED = {"feeds.feed", "feeds.mine"} | {
+    f"clinician.{name}"
+    for name in (
+        "email",
+        "ask_leave",
+        "withdraw_leave",
+        "offer",
+        "accept",
+        "withdraw_offer",
+        "availability",
+        "reply",
+    )
+}  # a clinician's own forms, under the same token
 
 # Sample values for the URL arguments of every route (all of the north federation).
 SAMPLE_ARGS = {
@@ -32,9 +44,57 @@ def _url(rule, seeded) -> str:
             values[arg] = seeded.north_draft
         elif arg == "user_id":
             values[arg] = seeded.users["coordinator@north"]
+        elif arg in ROW_ARGS:
+            values[arg] = getattr(seeded, "rows", {}).get(arg, 1)
         else:
             values[arg] = SAMPLE_ARGS[arg]
     return rule.build(values, append_unknown=False)[1]
+
+
+ROW_ARGS = ("message_id", "request_id", "offer_id")
+
+
+@pytest.fixture
+def seeded(seeded, app):
+    """The seed, plus one north row of each kind a URL names by id (an e-mail, an availability
+    request, a give-away offer), so their pages are reached too."""
+    from datetime import date
+
+    from web.db import new_session
+    from web.models import AvailabilityRequest, MailMessage, SwapOffer
+
+    with new_session(app) as db:
+        rows = [
+            MailMessage(
+                federation_id=seeded.north,
+                kind="links",
+                to_addr="ann@example.test",
+                subject="s",
+                body_text="t",
+                status="held",
+            ),
+            AvailabilityRequest(
+                federation_id=seeded.north,
+                first_day=date(2027, 3, 1),
+                last_day=date(2027, 3, 14),
+                closes_on=date(2027, 2, 20),
+            ),
+            SwapOffer(
+                federation_id=seeded.north,
+                version_number=1,
+                session_id="H1-20270303-1830-2000",
+                post_index=0,
+                clinician_id="C1",
+            ),
+        ]
+        db.add_all(rows)
+        db.commit()
+        seeded.rows = {
+            "message_id": rows[0].id,
+            "request_id": rows[1].id,
+            "offer_id": rows[2].id,
+        }
+    return seeded
 
 
 def _methods(rule) -> list[str]:
@@ -55,7 +115,9 @@ def test_anonymous_requests_go_to_the_login_page(app, seeded, client):
         if rule.endpoint in PUBLIC:
             continue
         if rule.endpoint in TOKEN_PROTECTED:
-            assert client.get(_url(rule, seeded)).status_code == 404, rule.rule
+            for method in _methods(rule):  # GET: not found; POST: no CSRF token first
+                response = client.http.open(_url(rule, seeded), method=method)
+                assert response.status_code == (404 if method == "GET" else 400), rule.rule
             continue
         for method in _methods(rule):
             response = client.http.open(_url(rule, seeded), method=method)

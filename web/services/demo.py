@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Flask
 
 from scheduler.io.load import InputErrors
 from web.db import new_session
-from web.models import Dataset, DatasetFile
+from web.models import Dataset, DatasetFile, Federation
 from web.services.accounts import create_user, ensure_federation
+from web.services.feed_links import issue
 from web.services.jobs import start_optimise
-from web.services.problems import parse_files
+from web.services.problems import current_dataset, loaded, parse_files
 from web.services.upload_files import read_uploads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,3 +81,39 @@ def load_demo(
     if not solve:
         return federation_id
     return start_optimise(app, federation_id, None, time_limit)
+
+
+def clinician_link(app: Flask, base_url: str, slug: str = "demo") -> tuple[str, str]:
+    """A private link for the demo's first clinician, to try their page: (name, URL)."""
+    with app.app_context(), new_session(app) as db:
+        federation = db.query(Federation).filter_by(slug=slug).one()
+        person = min(
+            loaded(current_dataset(db, federation.id)).problem.clinicians,
+            key=lambda c: c.clinician_id,
+        )
+        _, token = issue(db, federation.id, "clinician", person.clinician_id, None)
+        db.commit()
+    return person.name, f"{base_url.rstrip('/')}/feeds/{token}"
+
+
+def open_request(app: Flask, slug: str = "demo") -> tuple[date, date, date]:
+    """An open availability request over the sample's period, so the demo shows one (its
+    e-mails go to the Outbox): (first day, last day, closing date)."""
+    from web.services import asking
+
+    with app.app_context(), new_session(app) as db:
+        federation = db.query(Federation).filter_by(slug=slug).one()
+        problem = loaded(current_dataset(db, federation.id)).problem
+        first, last = problem.period_start, problem.period_end
+        closes = max(date.today(), min(last, first - timedelta(days=7)))
+        asking.open_request(
+            db,
+            federation,
+            None,
+            first,
+            last,
+            closes,
+            "Please mark the evenings and Saturdays you can work. Thank you!",
+        )
+        db.commit()
+    return first, last, closes

@@ -55,6 +55,7 @@ from web.models import (
     RetiredFeedToken,
     utcnow,
 )
+from web.services import sealed
 from web.services.feed_source import feed_source_key, rota_for_feeds
 
 KINDS = ("clinician", "hub", "practice", "all")
@@ -92,6 +93,7 @@ def issue(
     _retire(db, link.token_hash)
     link.token_hash = hash_token(token)
     link.token_hint = token[-HINT_CHARS:]
+    link.token_sealed = sealed.seal(token)
     link.generation = (link.generation or 0) + 1
     link.issued_at = utcnow()
     link.issued_by_id = user_id
@@ -103,6 +105,7 @@ def issue(
 def revoke(db: DbSession, link: FeedLink) -> None:
     _retire(db, link.token_hash)
     link.token_hash = None
+    link.token_sealed = None
     link.revoked_at = utcnow()
 
 

@@ -32,6 +32,7 @@ def settings():
             )
         if not errors:
             g.federation.name, g.federation.time_limit_seconds = name, int(limit)
+            g.federation.swap_auto_approve = request.form.get("swap_auto_approve") == "yes"
             get_db().commit()
             flash("Settings saved.", "success")
             return redirect(url_for(".settings"))

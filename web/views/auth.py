@@ -36,6 +36,20 @@ bp = Blueprint("auth", __name__)
 # The feed and "My calendar" pages are the one exception: their token is the key
 # (web.views.calendar).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "feeds.feed", "feeds.mine"}
+# a clinician's own forms (web.views.clinician): the token in the URL is the key
+PUBLIC_ENDPOINTS |= {
+    f"clinician.{name}"
+    for name in (
+        "email",
+        "ask_leave",
+        "withdraw_leave",
+        "offer",
+        "accept",
+        "withdraw_offer",
+        "availability",
+        "reply",
+    )
+}
 # A hash to check against when the email is unknown, so timing does not tell which emails exist.
 _DUMMY_HASH = generate_password_hash("not a password")
 

@@ -41,6 +41,7 @@ from scheduler.io.feeds import LONDON
 from web.db import get_db
 from web.models import Federation, FeedLink
 from web.security import id_of
+from web.services import clinician_page
 from web.services import feed_links as feedstore
 from web.services.cells import safe_cell
 from web.services.labels import people
@@ -138,6 +139,8 @@ def mine(token: str):
         upcoming=[_shown(e) for e in upcoming[:UPCOMING]],
         more=max(0, len(upcoming) - UPCOMING),
         updated_at=stored.updated_at,
+        me=clinician_page.panel(db, link),
+        token=token,
     )
     return make_response(html, 200, PRIVATE_HEADERS)
 

@@ -18,6 +18,7 @@ from web.db import get_db
 from web.models import PublishedAssignment, PublishedVersion
 from web.models import Rota as RotaRow
 from web.security import id_of
+from web.services import mail
 from web.services.current_rota import current_rota, effective_problem, rota_of
 from web.services.labels import people
 from web.services.problems import current_dataset, loaded
@@ -202,6 +203,7 @@ def publish_rota():
     except Exception:
         db.rollback()  # nothing of it was written; and the error page can read the user again
         raise
+    mail.after_publish(g.federation, version)  # never undoes the publish
     flash(f"Published version {version.number}: calendar feeds now show it.", "success")
     return redirect(url_for(".version", n=version.number))
 

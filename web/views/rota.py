@@ -32,6 +32,7 @@ from web.services.current_rota import (
     week_start,
     weeks_of,
 )
+from web.services.eligible import swap_options
 from web.services.labels import people, role_label, session_label
 from web.views.auth import federation_blueprint, role_required
 
@@ -199,23 +200,19 @@ def _candidates(st: State, s: Session) -> list[tuple[Clinician, list[Violation]]
     return out
 
 
-def _swap_options(st: State, s: Session) -> list[tuple[Assignment, Session, Clinician]]:
-    """Assignments on other sessions of the same week, to swap with."""
+def _swap_options(st: State, s: Session) -> list[tuple[Assignment, Session, Clinician, Clinician]]:
+    """Exchanges of someone on this session with someone on another session the same week
+    that break no hard rule, best first (web.services.eligible)."""
     problem = st.problem
-    monday = week_start(s.date)
-    out = []
-    for a in st.rota:
-        other = problem.sessions_by_id.get(a.session_id)
-        if (
-            other is None
-            or a.session_id == s.session_id
-            or a.clinician_id not in problem.clinicians_by_id
-            or not monday <= other.date < monday + timedelta(days=7)
-        ):
-            continue
-        out.append((a, other, problem.clinician(a.clinician_id)))
-    out.sort(key=lambda x: (x[1].start_minute, x[1].hub_id, x[2].name))
-    return out
+    return [
+        (
+            o.theirs,
+            problem.session(o.theirs.session_id),
+            problem.clinician(o.theirs.clinician_id),
+            problem.clinician(o.mine.clinician_id),
+        )
+        for o in swap_options(problem, st.rota, s.session_id)
+    ]
 
 
 def _editable_row(st: State) -> RotaRow:
