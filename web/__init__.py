@@ -85,4 +85,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     filters.init_app(app)
     commands.init_app(app)
+
+    from web import api
+
+    api.init_app(app)  # after web.errors: under /api/ errors are problem documents
     return app

@@ -9,7 +9,8 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from sqlalchemy import select
 
 from web.db import get_db
-from web.models import Absence, AuditEvent, Job
+from web.models import Absence
+from web.services.absences import absence_error, record_absence, withdraw_absence
 from web.services.current_rota import current_rota, state
 from web.services.jobs import RunRefused, running_job, start_run
 from web.services.published import latest_version
@@ -58,62 +59,21 @@ def mark():
     first, last = _day("first"), _day("last")
     reason = request.form.get("reason", "").strip()[:300]
     problem = st.problem
-    error = None
-    if problem is None:
-        error = "Upload data first."
-    elif clinician_id not in problem.clinicians_by_id:
-        error = "Choose a clinician."
-    elif first is None or last is None:
-        error = "Give the first and last day away (YYYY-MM-DD)."
-    elif last < first:
-        error = f"The absence would end ({last}) before it starts ({first})."
-    elif last < problem.period_start or first > problem.period_end:
-        error = (
-            f"The rota period is {problem.period_start} to {problem.period_end}: "
-            "this absence is outside it."
-        )
-    elif current_rota(db, g.federation.id) is None:
-        error = "There is no rota to re-run from yet: optimise first."
+    error = absence_error(
+        problem, clinician_id, first, last, current_rota(db, g.federation.id) is not None
+    )
     if error:
         flash(error, "error")
         return redirect(url_for(".index"))
-
-    federation_id, user_id = g.federation.id, g.user.id  # start_run has an app context of its own
-
-    def record(job_db, job: Job) -> None:
-        job_db.add(
-            Absence(
-                federation_id=federation_id,
-                clinician_id=clinician_id,
-                first_day=first,
-                last_day=last,
-                reason=reason,
-                created_by_id=user_id,
-                job_id=job.id,
-            )
-        )
-        job_db.add(
-            AuditEvent(
-                federation_id=federation_id,
-                user_id=user_id,
-                action="absence",
-                detail=f"{clinician_id} away {first} to {last}"
-                + (f" ({reason})" if reason else ""),
-            )
-        )
-
     try:
-        job_id = start_run(
+        job_id = record_absence(
             current_app._get_current_object(),
             g.federation.id,
             g.user.id,
-            "absence",
-            detail={
-                "clinician_id": clinician_id,
-                "first": first.isoformat(),
-                "last": last.isoformat(),
-            },
-            on_created=record,
+            clinician_id,
+            first,
+            last,
+            reason,
         )
     except RunRefused as refused:
         flash(refused.message + " The absence was not recorded.", "error")
@@ -146,15 +106,6 @@ def withdraw():
     row = db.get(Absence, int(value)) if value.isdigit() else None
     if row is None or row.federation_id != g.federation.id:
         abort(404)
-    db.add(
-        AuditEvent(
-            federation_id=g.federation.id,
-            user_id=g.user.id,
-            action="absence",
-            detail=f"withdrew: {row.clinician_id} away {row.first_day} to {row.last_day}",
-        )
-    )
-    db.delete(row)
-    db.commit()
+    withdraw_absence(db, row, g.user.id)
     flash("Absence withdrawn: the next run may use those days again.", "success")
     return redirect(url_for(".index"))

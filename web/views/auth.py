@@ -35,6 +35,7 @@ bp = Blueprint("auth", __name__)
 # The feed and "My calendar" pages are the one exception: their token is the key
 # (web.views.calendar).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "feeds.feed", "feeds.mine"}
+API_PREFIX = "/api/"  # the JSON API authenticates each request by its own token
 # A hash to check against when the email is unknown, so timing does not tell which emails exist.
 _DUMMY_HASH = generate_password_hash("not a password")
 
@@ -61,6 +62,8 @@ def _auth_stamp(user: User) -> str:
 
 def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if request.path.startswith(API_PREFIX):  # bearer tokens, checked by web.api.auth
         return None
     if g.user is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -11,11 +11,10 @@ from flask import Response, abort, g
 from markupsafe import Markup, escape
 
 from scheduler.contract import ContractWeek, contract_weeks, write_commissioner_csv
-from scheduler.domain import Problem, Rota
 from web.db import get_db
 from web.services.cells import neutralise_csv
 from web.services.charts import BLUE, GREY, INK, MUTED, svg_chart, svg_text
-from web.services.current_rota import state
+from web.services.current_rota import known_rota, state
 from web.views.auth import federation_blueprint
 
 bp = federation_blueprint("contract", __name__, "/contract")
@@ -27,15 +26,6 @@ FAILURE_WORDS = {
     "nsh_without_gp": "standard hours without a GP",
 }
 TICK_STEPS = (30, 60, 120, 180, 300, 600, 1200, 1800, 3000, 6000, 12000, 30000, 60000)
-
-
-def known_rota(problem: Problem, rota: Rota) -> Rota:
-    """The assignments the data knows (a rota kept from older data may name a few it does not)."""
-    return tuple(
-        a
-        for a in rota
-        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
-    )
 
 
 @bp.get("/commissioner.csv")

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from scheduler.io.load import InputErrors
 from web.db import get_db
-from web.models import Dataset, DatasetFile
-from web.services.problems import (
-    FILE_NAMES,
-    current_dataset,
-    labels_of,
-    loaded,
-    located,
-    parse_files,
-    relabel,
-    remember,
+from web.models import Dataset
+from web.services.datasets import (
+    SaveConflict,
+    find_dataset,
+    preview_of,
+    save_draft,
+    upload_draft,
 )
-from web.services.upload_files import merged, read_uploads, workbook_bytes
-from web.services.upload_preview import compare
+from web.services.problems import FILE_NAMES, current_dataset, labels_of, loaded
+from web.services.upload_files import workbook_bytes
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("data", __name__, "/data")
@@ -55,12 +48,8 @@ TEMPLATES: dict[str, str] = {
 
 
 def _dataset_or_404(dataset_id: int, draft: bool) -> Dataset:
-    dataset = get_db().get(Dataset, dataset_id)
-    if (
-        dataset is None
-        or dataset.federation_id != g.federation.id
-        or (dataset.version is None) != draft
-    ):
+    dataset = find_dataset(get_db(), g.federation.id, dataset_id, draft)
+    if dataset is None:
         abort(404)
     return dataset
 
@@ -89,41 +78,16 @@ def index():
 @bp.post("/upload")
 @role_required("coordinator")
 def upload():
-    db = get_db()
     files = [(f.filename, f.stream) for f in request.files.getlist("files") if f and f.filename]
     if not files:
         flash("Choose the files to upload first.", "error")
         return redirect(url_for(".index"))
-    current = current_dataset(db, g.federation.id)
-    upload = read_uploads(files)
-    labels = {**(labels_of(current) if current else {}), **upload.labels}
-    errors = [located(e, labels) for e in upload.errors]
-    result = None
-    if not errors:
-        try:
-            result = parse_files(merged(current.texts() if current else {}, upload))
-        except InputErrors as exc:
-            errors = [located(e, labels) for e in exc.errors]
-    if errors:
+    result = upload_draft(get_db(), g.federation.id, g.user.id, files)
+    if result.draft is None:
         return render_template(
-            "data/errors.html", errors=errors, uploaded=[name for name, _ in files]
+            "data/errors.html", errors=result.errors, uploaded=[name for name, _ in files]
         ), 422
-    draft = Dataset(
-        federation_id=g.federation.id,
-        version=None,
-        created_by_id=g.user.id,
-        note=", ".join(name for name, _ in files)[:300],
-        labels=json.dumps({k: v for k, v in labels.items()}),
-    )
-    draft.files = [
-        DatasetFile(name=name, content=text)
-        for name, text in sorted(merged(current.texts() if current else {}, upload).items())
-    ]
-    db.add(draft)
-    db.commit()
-    if result is not None:
-        remember(draft.id, result)
-    return redirect(url_for(".draft", draft_id=draft.id))
+    return redirect(url_for(".draft", draft_id=result.draft.id))
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -131,47 +95,30 @@ def upload():
 def draft(draft_id: int):
     db = get_db()
     dataset = _dataset_or_404(draft_id, draft=True)
-    current = current_dataset(db, g.federation.id)
-    new = loaded(dataset)
-    preview = compare(loaded(current).problem if current else None, new.problem)
-    labels = labels_of(dataset)
+    preview, warnings = preview_of(db, g.federation.id, dataset)
     return render_template(
         "data/preview.html",
         draft=dataset,
         preview=preview,
-        warnings=[relabel(w, labels) for w in new.warnings],
-        current=current,
+        warnings=warnings,
+        current=current_dataset(db, g.federation.id),
     )
 
 
 @bp.post("/drafts/<int:draft_id>/save")
 @role_required("coordinator")
 def save(draft_id: int):
-    db = get_db()
     dataset = _dataset_or_404(draft_id, draft=True)
-    latest = (
-        db.scalar(select(func.max(Dataset.version)).where(Dataset.federation_id == g.federation.id))
-        or 0
-    )
-    dataset.version = latest + 1
-    db.execute(
-        delete(Dataset).where(
-            Dataset.federation_id == g.federation.id,
-            Dataset.version.is_(None),
-            Dataset.id != dataset.id,
-        )
-    )
     try:
-        db.commit()  # one transaction: the whole upload becomes current, or nothing does
-    except IntegrityError:  # someone saved another version at the same moment
-        db.rollback()
+        version = save_draft(get_db(), g.federation.id, dataset)
+    except SaveConflict:
         flash(
             "Someone else saved data at the same moment: nothing was saved. Upload again "
             "to see the changes against their version.",
             "error",
         )
         return redirect(url_for(".index"))
-    flash(f"Saved: the data is now version {dataset.version}.", "success")
+    flash(f"Saved: the data is now version {version}.", "success")
     return redirect(url_for(".index"))
 
 

@@ -1,0 +1,92 @@
+"""Absences: recorded with the re-run they start (one transaction, or nothing when a run of the
+period is going), and withdrawn. The Absence page and the API both use these."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+from sqlalchemy.orm import Session as DbSession
+
+from scheduler.domain import Problem
+from web.models import Absence, AuditEvent, Job
+from web.services.jobs import start_run
+
+
+def absence_error(
+    problem: Problem | None, clinician_id: str, first: date | None, last: date | None, rota: bool
+) -> str | None:
+    """Why the absence cannot be recorded (the page's and the API's words), else None."""
+    if problem is None:
+        return "Upload data first."
+    if clinician_id not in problem.clinicians_by_id:
+        return "Choose a clinician."
+    if first is None or last is None:
+        return "Give the first and last day away (YYYY-MM-DD)."
+    if last < first:
+        return f"The absence would end ({last}) before it starts ({first})."
+    if last < problem.period_start or first > problem.period_end:
+        return (
+            f"The rota period is {problem.period_start} to {problem.period_end}: "
+            "this absence is outside it."
+        )
+    if not rota:
+        return "There is no rota to re-run from yet: optimise first."
+    return None
+
+
+def record_absence(
+    app: Flask,
+    federation_id: int,
+    user_id: int | None,
+    clinician_id: str,
+    first: date,
+    last: date,
+    reason: str,
+) -> int:
+    """Record the absence and start the re-run from the published rota; the run's id. Raises
+    RunRefused (and records nothing) when a run of the period is going."""
+
+    def record(job_db, job: Job) -> None:
+        job_db.add(
+            Absence(
+                federation_id=federation_id,
+                clinician_id=clinician_id,
+                first_day=first,
+                last_day=last,
+                reason=reason,
+                created_by_id=user_id,
+                job_id=job.id,
+            )
+        )
+        job_db.add(
+            AuditEvent(
+                federation_id=federation_id,
+                user_id=user_id,
+                action="absence",
+                detail=f"{clinician_id} away {first} to {last}"
+                + (f" ({reason})" if reason else ""),
+            )
+        )
+
+    return start_run(
+        app,
+        federation_id,
+        user_id,
+        "absence",
+        detail={"clinician_id": clinician_id, "first": first.isoformat(), "last": last.isoformat()},
+        on_created=record,
+    )
+
+
+def withdraw_absence(db: DbSession, row: Absence, user_id: int | None) -> None:
+    db.add(
+        AuditEvent(
+            federation_id=row.federation_id,
+            user_id=user_id,
+            action="absence",
+            detail=f"withdrew: {row.clinician_id} away {row.first_day} to {row.last_day}",
+        )
+    )
+    db.delete(row)
+    db.commit()
