@@ -72,11 +72,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     calendar.init_app(app)  # the Calendar links page, and the feeds themselves
     app.register_blueprint(contract.bp)
 
-    from web.views import absence, audit, publish
+    from web.views import absence, audit, publish, tokens
 
     published.init_app(app)  # published versions never change
     audit.init_app(app)  # uploads are logged as they are saved
-    for module in (absence, publish, audit):
+    for module in (absence, publish, audit, tokens):
         app.register_blueprint(module.bp)
 
     from web import commands, errors, filters

@@ -34,9 +34,8 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     if source is None:
         print("no sample data: expected data/sample/ or data/sample.xlsx", file=sys.stderr)
         return 1
-    instance = Path(os.environ.get("HUBROTA_DEMO_INSTANCE", "instance"))
-    instance.mkdir(parents=True, exist_ok=True)
-    database = instance.resolve() / "hubrota-demo.sqlite"
+    database = demo_database()
+    database.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)  # the demo starts afresh each time
     password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
@@ -60,6 +59,14 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
     print(f"a first rota is being solved in the background ({DEMO_TIME_LIMIT} s)", file=sys.stderr)
     app.run(host=host, port=port, threaded=True)
     return 0
+
+
+def demo_database() -> Path:
+    """The demo's SQLite file: `instance/` of the folder it is started from (or
+    HUBROTA_DEMO_INSTANCE); `hubrota create-token --demo` finds it there too."""
+    return (
+        Path(os.environ.get("HUBROTA_DEMO_INSTANCE", "instance")).resolve() / "hubrota-demo.sqlite"
+    )
 
 
 def _shown(url: str) -> str:

@@ -20,6 +20,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from web.api.auth import PREFIX, authenticate
+from web.api.docs import EXTENSION
 from web.api.problems import MEDIA_TYPE, ProblemSchema, from_http_error
 
 VERSION_PREFIX = "/api/v1"
@@ -43,7 +44,6 @@ CONFIG = {
         "security": [{"bearerAuth": []}],
     },
 }
-EXTENSION = "hubrota.api"
 
 
 class Api(SmorestApi):
@@ -104,14 +104,14 @@ def init_app(app: Flask) -> None:
             deduct_when=lambda response: response.status_code == 401,
         )(blueprint)
         api.register_blueprint(blueprint)
-    docs.init_app(app, api)
+    app.extensions[EXTENSION] = api
+    app.register_blueprint(docs.bp)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # bearer requests only: the session never authenticates the API
         for name in app.blueprints:
             if name.startswith("api"):
                 csrf.exempt(app.blueprints[name])
     _problems_under_api(app)
-    app.extensions[EXTENSION] = api
 
 
 def _limits_storage(app: Flask) -> str:

@@ -3,41 +3,39 @@ same spec as /api/v1/openapi.json (no scripts, nothing fetched from another site
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, current_app, render_template
 
 from web.api.problems import DETAILS, TITLES
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 METHODS = ("get", "post", "put", "patch", "delete")
+EXTENSION = "hubrota.api"  # the flask-smorest Api, set by web.api.init_app
 
 
-def init_app(app: Flask, api) -> None:
-    @bp.get("/docs")
-    def page():
-        spec = api.spec.to_dict()
-        operations = []
-        for path, item in spec.get("paths", {}).items():
-            for method in METHODS:
-                if method in item:
-                    op = item[method]
-                    operations.append(
-                        {
-                            "id": f"{method}-{path}".replace("/", "-").strip("-"),
-                            "method": method.upper(),
-                            "path": path,
-                            "tag": (op.get("tags") or [""])[0],
-                            "op": op,
-                            "parameters": item.get("parameters", []) + op.get("parameters", []),
-                        }
-                    )
-        tags = {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
-        return render_template(
-            "api/docs.html",
-            spec=spec,
-            operations=operations,
-            tags=tags,
-            schemas=spec.get("components", {}).get("schemas", {}),
-            problems=[(s, TITLES[s], DETAILS.get(s, "")) for s in sorted(TITLES)],
-        )
-
-    app.register_blueprint(bp)
+@bp.get("/docs")
+def page():
+    spec = current_app.extensions[EXTENSION].spec.to_dict()
+    operations = []
+    for path, item in spec.get("paths", {}).items():
+        for method in METHODS:
+            if method in item:
+                op = item[method]
+                operations.append(
+                    {
+                        "id": f"{method}-{path}".replace("/", "-").strip("-"),
+                        "method": method.upper(),
+                        "path": path,
+                        "tag": (op.get("tags") or [""])[0],
+                        "op": op,
+                        "parameters": item.get("parameters", []) + op.get("parameters", []),
+                    }
+                )
+    tags = {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
+    return render_template(
+        "api/docs.html",
+        spec=spec,
+        operations=operations,
+        tags=tags,
+        schemas=spec.get("components", {}).get("schemas", {}),
+        problems=[(s, TITLES[s], DETAILS.get(s, "")) for s in sorted(TITLES)],
+    )

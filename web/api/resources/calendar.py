@@ -66,7 +66,20 @@ def _link(link_id: int) -> FeedLink:
 def _issued(link: FeedLink, token: str) -> dict:
     https = url_for("feeds.feed", token=token, _external=True)
     return {
-        **LinkSchema().dump(link),
+        **{
+            name: getattr(link, name)
+            for name in (
+                "id",
+                "kind",
+                "key",
+                "active",
+                "token_hint",
+                "generation",
+                "issued_at",
+                "revoked_at",
+                "last_fetched_at",
+            )
+        },
         "url": https,
         "webcal": "webcal://" + https.split("://", 1)[1],
         "page": url_for("feeds.mine", token=token, _external=True),
