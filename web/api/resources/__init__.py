@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -19,6 +20,18 @@ from web.db import get_db
 from web.services.problems import current_dataset, loaded
 
 MAX_LIMIT = 500
+# Ids in URLs: larger ones than the databases' integers answer 404 at routing (PostgreSQL would
+# refuse them as out of range).
+ID = "int(min=1, max=2147483647)"
+
+
+class Instant(ma.fields.DateTime):
+    """A moment, stored as naive UTC (web.models.utcnow), given with its offset: RFC 3339."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def blueprint(name: str, path: str, description: str) -> Blueprint:

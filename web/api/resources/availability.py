@@ -13,6 +13,8 @@ from sqlalchemy import select
 from web.api.auth import requires
 from web.api.problems import Problem
 from web.api.resources import (
+    ID,
+    Instant,
     PageArgs,
     blueprint,
     need_problem,
@@ -73,7 +75,7 @@ class AbsenceSchema(ma.Schema):
     first = ma.fields.Date(required=True, attribute="first_day")
     last = ma.fields.Date(required=True, attribute="last_day")
     reason = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
+    created_at = Instant(required=True)
     run_id = ma.fields.Integer(required=True, allow_none=True, attribute="job_id")
 
 
@@ -209,7 +211,7 @@ def record(args):
     return {"absence": absence, "run": run_json(db.get(Job, job_id))}
 
 
-@bp.delete("/absences/<int:absence_id>")
+@bp.delete(f"/absences/<{ID}:absence_id>")
 @requires("coordinator")
 @bp.response(204)
 def withdraw(absence_id: int):

@@ -10,7 +10,16 @@ from sqlalchemy import select
 
 from web.api.auth import requires
 from web.api.problems import Problem
-from web.api.resources import PageArgs, blueprint, current_problem, not_found, page_schema, paginate
+from web.api.resources import (
+    ID,
+    Instant,
+    PageArgs,
+    blueprint,
+    current_problem,
+    not_found,
+    page_schema,
+    paginate,
+)
 from web.db import get_db
 from web.models import FeedLink
 from web.services import feed_links as feedstore
@@ -25,9 +34,9 @@ class LinkSchema(ma.Schema):
     active = ma.fields.Boolean(required=True)
     hint = ma.fields.String(required=True, attribute="token_hint")
     generation = ma.fields.Integer(required=True)
-    issued_at = ma.fields.DateTime(required=True)
-    revoked_at = ma.fields.DateTime(required=True, allow_none=True)
-    last_fetched_at = ma.fields.DateTime(required=True, allow_none=True)
+    issued_at = Instant(required=True)
+    revoked_at = Instant(required=True, allow_none=True)
+    last_fetched_at = Instant(required=True, allow_none=True)
 
 
 class IssuedSchema(LinkSchema):
@@ -123,7 +132,7 @@ def create(args):
     return _issued(link, token)
 
 
-@bp.post("/<int:link_id>/rotate")
+@bp.post(f"/<{ID}:link_id>/rotate")
 @requires("coordinator")
 @bp.response(200, IssuedSchema)
 def rotate(link_id: int):
@@ -135,7 +144,7 @@ def rotate(link_id: int):
     return _issued(link, token)
 
 
-@bp.delete("/<int:link_id>")
+@bp.delete(f"/<{ID}:link_id>")
 @requires("coordinator")
 @bp.response(200, LinkSchema)
 def revoke(link_id: int):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from web.api.auth import requires
 from web.api.problems import Problem
-from web.api.resources import blueprint, not_found
+from web.api.resources import ID, Instant, blueprint, not_found
 from web.db import get_db
 from web.models import Dataset
 from web.services.datasets import (
@@ -30,7 +30,7 @@ class DatasetSchema(ma.Schema):
         required=True, allow_none=True, metadata={"description": "null: a draft"}
     )
     note = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
+    created_at = Instant(required=True)
     files = ma.fields.Function(lambda d: sorted(f.name for f in d.files), required=True)
 
 
@@ -188,7 +188,7 @@ def _preview(draft: Dataset) -> dict:
     }
 
 
-@bp.get("/drafts/<int:draft_id>")
+@bp.get(f"/drafts/<{ID}:draft_id>")
 @requires("coordinator")
 @bp.response(200, PreviewSchema)
 def draft(draft_id: int):
@@ -196,7 +196,7 @@ def draft(draft_id: int):
     return _preview(_draft(draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/save")
+@bp.post(f"/drafts/<{ID}:draft_id>/save")
 @requires("coordinator")
 @bp.response(200, SavedSchema)
 @bp.alt_response(409, description="Another version was saved at the same moment")
@@ -214,7 +214,7 @@ def save(draft_id: int):
     return {"version": version, "dataset": dataset}
 
 
-@bp.delete("/drafts/<int:draft_id>")
+@bp.delete(f"/drafts/<{ID}:draft_id>")
 @requires("coordinator")
 @bp.response(204)
 def discard(draft_id: int):

@@ -13,7 +13,7 @@ from scheduler.domain import Problem, Rota
 from scheduler.explain import explain_unfilled
 from web.api.auth import requires
 from web.api.problems import Problem as ProblemError
-from web.api.resources import PageArgs, blueprint, not_found, page_schema, paginate
+from web.api.resources import ID, Instant, PageArgs, blueprint, not_found, page_schema, paginate
 from web.db import get_db
 from web.models import PublishedVersion
 from web.models import Rota as RotaRow
@@ -75,7 +75,7 @@ class CurrentRotaSchema(ma.Schema):
     )
     source = ma.fields.String(required=True)
     solver_status = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
+    created_at = Instant(required=True)
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema), required=True)
     unfilled = ma.fields.List(ma.fields.Nested(UnfilledSchema), required=True)
     violations = ma.fields.List(ma.fields.Nested(ViolationSchema), required=True)
@@ -83,7 +83,7 @@ class CurrentRotaSchema(ma.Schema):
 
 class VersionSummarySchema(ma.Schema):
     number = ma.fields.Integer(required=True)
-    published_at = ma.fields.DateTime(required=True)
+    published_at = Instant(required=True)
     published_by = ma.fields.String(required=True, allow_none=True)
     note = ma.fields.String(required=True)
     rota_id = ma.fields.Integer(required=True, allow_none=True)
@@ -142,10 +142,13 @@ class PublishSchema(ma.Schema):
         metadata={"description": "why: it goes in the version's record"},
     )
     rota_id = ma.fields.Integer(
-        load_default=None, metadata={"description": "default: the current rota"}
+        load_default=None,
+        validate=ma.validate.Range(1, 2**31 - 1),
+        metadata={"description": "default: the current rota"},
     )
     revision = ma.fields.Integer(
         load_default=None,
+        validate=ma.validate.Range(0, 2**31 - 1),
         metadata={"description": "the rota's revision you checked; 409 if it was edited since"},
     )
 
@@ -236,7 +239,7 @@ def latest():
     return _version_json(v)
 
 
-@bp.get("/versions/<int:number>")
+@bp.get(f"/versions/<{ID}:number>")
 @bp.response(200, VersionSchema)
 def version(number: int):
     """One published version: its assignments and unfilled posts with reasons."""

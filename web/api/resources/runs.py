@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from web.api.auth import requires
 from web.api.problems import Problem
-from web.api.resources import PageArgs, blueprint, not_found, page_schema, paginate
+from web.api.resources import ID, Instant, PageArgs, blueprint, not_found, page_schema, paginate
 from web.db import get_db
 from web.models import Job
 from web.services.jobs import ACTIVE, RunRefused, cancel, reap_federation, start_optimise
@@ -41,8 +41,8 @@ class RunSchema(ma.Schema):
     period = ma.fields.String(required=True)
     time_limit = ma.fields.Integer(required=True)
     cancel_requested = ma.fields.Boolean(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    finished_at = ma.fields.DateTime(required=True, allow_none=True)
+    created_at = Instant(required=True)
+    finished_at = Instant(required=True, allow_none=True)
     phase = ma.fields.String(required=True)
     phase_number = ma.fields.Integer(required=True)
     phases = ma.fields.Integer(required=True)
@@ -140,14 +140,14 @@ def start(args):
     return run_json(_job(job_id))
 
 
-@bp.get("/<int:run_id>")
+@bp.get(f"/<{ID}:run_id>")
 @bp.response(200, RunSchema)
 def run(run_id: int):
     """A run's status and progress; once done, `result` summarises the rota it made."""
     return run_json(_job(run_id))
 
 
-@bp.post("/<int:run_id>/cancel")
+@bp.post(f"/<{ID}:run_id>/cancel")
 @requires("manager")
 @bp.response(200, RunSchema)
 def cancel_run(run_id: int):
