@@ -368,3 +368,60 @@ def test_create_token_command_prints_a_working_token(app, seeded, capsys):
     response = app.test_client().get("/api/v1/hubs", headers=bearer(secret))
     assert response.status_code == 200
     assert_problem(app.test_client().post("/api/v1/runs/", json={}, headers=bearer(secret)), 403)
+
+
+def test_rate_limits_answer_429_problem_documents(database_url, tmp_path, tiny_loaded):
+    from tests.web.conftest import make_app, seed
+
+    app = make_app(
+        database_url, tmp_path, API_RATE_LIMIT="3 per minute", API_AUTH_FAILURE_LIMIT="2 per hour"
+    )
+    seed(app, tiny_loaded)
+    secret = token_of(app, "manager@north")
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/api/v1/hubs", headers=bearer(secret)).status_code == 200
+    body = assert_problem(client.get("/api/v1/hubs", headers=bearer(secret)), 429)
+    assert "wait" in body["detail"].casefold()
+    other = token_of(app, "coordinator@north")  # another token counts on its own
+    assert client.get("/api/v1/hubs", headers=bearer(other)).status_code == 200
+    for _ in range(2):  # guessing tokens from one address is stopped too
+        assert_problem(client.get("/api/v1/hubs", headers=bearer("hrt_" + "g" * 43)), 401)
+    assert_problem(client.get("/api/v1/hubs", headers=bearer("hrt_" + "h" * 43)), 429)
+
+
+def test_an_unexpected_error_is_a_500_problem_without_a_traceback(
+    database_url, tmp_path, tiny_loaded, monkeypatch
+):
+    from tests.web.conftest import make_app, seed
+    from web.api.resources import catalogue
+
+    app = make_app(database_url, tmp_path, PROPAGATE_EXCEPTIONS=False)
+    seed(app, tiny_loaded)
+    secret = token_of(app, "manager@north")
+
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(catalogue, "current_problem", broken)
+    response = app.test_client().get("/api/v1/hubs", headers=bearer(secret))
+    body = assert_problem(response, 500)
+    assert "disk on fire" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True) and body["detail"]
+
+
+def test_a_too_large_upload_is_a_413_problem(database_url, tmp_path, tiny_loaded):
+    import io
+
+    from tests.web.conftest import make_app, seed
+
+    app = make_app(database_url, tmp_path, MAX_CONTENT_LENGTH=1000)
+    seed(app, tiny_loaded)
+    secret = token_of(app, "manager@north")
+    response = app.test_client().post(
+        "/api/v1/data/uploads",
+        data={"files": [(io.BytesIO(b"x" * 5000), "clinicians.csv")]},
+        content_type="multipart/form-data",
+        headers=bearer(secret),
+    )
+    assert_problem(response, 413)

@@ -3,13 +3,32 @@ same spec as /api/v1/openapi.json (no scripts, nothing fetched from another site
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, render_template
+from markupsafe import Markup, escape
 
 from web.api.problems import DETAILS, TITLES
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 METHODS = ("get", "post", "put", "patch", "delete")
 EXTENSION = "hubrota.api"  # the flask-smorest Api, set by web.api.init_app
+
+
+@bp.app_template_filter("ticks")
+def ticks(text: str | None) -> Markup:
+    """`code` in the document's descriptions as <code>, the rest escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text or ""))))
+
+
+@bp.app_template_filter("typename")
+def typename(schema: dict | None) -> str:
+    """'string', 'string or null', 'integer (int32)' of a JSON schema."""
+    if not schema:
+        return ""
+    kind = schema.get("type", "")
+    text = " or ".join(kind) if isinstance(kind, list) else kind
+    return f"{text} ({schema['format']})" if schema.get("format") else text
 
 
 @bp.get("/docs")

@@ -1,6 +1,6 @@
 """API tokens: each user makes, sees and revokes their personal access tokens of the JSON API
-(web.api); an admin also sees and revokes those of everyone in the federation. A new token's
-secret is shown once, on the answer to the form that made it."""
+(web.api); an admin also makes them for, sees and revokes those of everyone in the federation.
+A new token's secret is shown once, on the answer to the form that made it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from sqlalchemy import select
 
 from web.db import get_db
-from web.models import ROLES, ApiToken, utcnow
+from web.models import ROLES, ApiToken, User, utcnow
 from web.services.tokens import DEFAULT_DAYS, MAX_DAYS, TokenRefused, create_token, revoke
 from web.views.auth import federation_blueprint
 
@@ -28,6 +28,7 @@ def _page(secret: str | None = None, errors: dict[str, str] | None = None, statu
         "tokens/index.html",
         tokens=_visible(),
         roles=[r for r in ROLES if g.user.may(r)],
+        owners=_owners(),
         secret=secret,
         errors=errors or {},
         form=request.form if errors else {},
@@ -36,6 +37,20 @@ def _page(secret: str | None = None, errors: dict[str, str] | None = None, statu
         now=utcnow(),
     )
     return make_response(html, status, PRIVATE_HEADERS)
+
+
+def _owners() -> list[User]:
+    """Whom the user may make a token for: themselves; an admin, anyone active in the
+    federation."""
+    if not g.user.may("admin"):
+        return [g.user]
+    return list(
+        get_db().scalars(
+            select(User)
+            .where(User.federation_id == g.federation.id, User.active.is_(True))
+            .order_by(User.email)
+        )
+    )
 
 
 @bp.get("/")
@@ -49,10 +64,15 @@ def create():
     if not days_text.isdigit():
         return _page(errors={"expires_days": "a whole number of days"}, status=422)
     db = get_db()
+    owner_id = request.form.get("owner", "")
+    owner = next((u for u in _owners() if str(u.id) == owner_id), None) if owner_id else g.user
+    if owner is None:
+        return _page(errors={"owner": "choose a user of this federation"}, status=422)
     try:
         issued = create_token(
             db,
-            g.user,
+            owner,
+            created_by=g.user,
             name=request.form.get("name", ""),
             role=request.form.get("role") or None,
             days=int(days_text),
