@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
     from web.services import tokens
 
     tokens.init_app(app)
+    resources.init_app(app)
     limiter = Limiter(
         _token_key,
         app=app,

@@ -38,6 +38,14 @@ def blueprint(name: str, path: str, description: str) -> Blueprint:
     return Blueprint(f"api_{name}", __name__, url_prefix=f"/api/v1{path}", description=description)
 
 
+def init_app(app) -> None:
+    from web.api.resources import rota
+    from web.services import version_figures
+
+    version_figures.init_app(app)
+    rota.init_app(app)
+
+
 def blueprints() -> list[Blueprint]:
     from web.api.resources import availability, calendar, catalogue, contract, data, rota, runs
 

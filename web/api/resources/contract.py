@@ -15,8 +15,7 @@ from web.api.resources import PageArgs, blueprint, not_found, page_schema, pagin
 from web.db import get_db
 from web.models import PublishedVersion
 from web.services.current_rota import known_rota, state
-from web.services.problems import loaded
-from web.services.published import version_rota
+from web.services.version_figures import figures
 
 bp = blueprint("contract", "/contract", "The network contract per network and ISO week")
 WEEK = re.compile(r"\d{4}-W\d{2}")
@@ -86,14 +85,12 @@ def weeks(**args):
         )
         if v is None:
             raise not_found(f"published version {args['version']}")
-        problem = loaded(v.dataset).problem
-        rota = version_rota(v)
+        rows = list(figures(v).contract)
     else:
         st = state(db, g.federation.id)
         if st.problem is None or st.row is None:
             raise ProblemError(404, "There is no rota yet: optimise first.", kind="no-rota")
-        problem, rota = st.problem, st.rota
-    rows = [w.as_dict() for w in contract_weeks(problem, known_rota(problem, rota))]
+        rows = [w.as_dict() for w in contract_weeks(st.problem, known_rota(st.problem, st.rota))]
     if args.get("network"):
         rows = [r for r in rows if r["network"] == args["network"]]
     if args.get("week"):

@@ -4,13 +4,12 @@ with the engine's reasons), the difference between two versions, and publishing.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import g
+from flask import Flask, Response, current_app, g, json
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.diff import rota_diff
 from scheduler.domain import Problem, Rota
-from scheduler.explain import explain_unfilled
 from web.api.auth import requires
 from web.api.problems import Problem as ProblemError
 from web.api.resources import ID, Instant, PageArgs, blueprint, not_found, page_schema, paginate
@@ -20,8 +19,14 @@ from web.models import Rota as RotaRow
 from web.services.current_rota import current_rota, findings, state
 from web.services.problems import loaded
 from web.services.published import latest_version, publish, version_rota
+from web.services.version_figures import Lru, figures
 
 bp = blueprint("rota", "/rota", "The current rota, published versions, differences, publishing")
+BODIES = "hubrota.api.version_bodies"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[BODIES] = Lru(4)
 
 
 class AssignmentSchema(ma.Schema):
@@ -246,14 +251,17 @@ def version(number: int):
     return _version_json(_version(number))
 
 
-def _version_json(v: PublishedVersion) -> dict:
-    rota = version_rota(v)
-    problem = _problem(v)
-    return {
-        **_summary(v),
-        "assignments": _pairs(rota),
-        "unfilled": explain_unfilled(problem, rota) if problem else [],
-    }
+def _version_json(v: PublishedVersion) -> Response:
+    """The version as JSON, made once per process: a published version never changes (its
+    3,000 assignments and their explanations take a moment to gather and serialise)."""
+
+    def make() -> bytes:
+        found = figures(v)
+        body = {**_summary(v), "assignments": _pairs(found.rota), "unfilled": found.unfilled}
+        return json.dumps(VersionSchema().dump(body), separators=(",", ":")).encode()
+
+    cache: Lru = current_app.extensions[BODIES]
+    return Response(cache.get(("version", v.id), make), mimetype="application/json")
 
 
 @bp.get("/diff")
@@ -309,9 +317,11 @@ def publish_version(args):
     try:
         v = publish(db, g.federation.id, g.user.id, row, note[:2000])
         db.commit()
+        answer = _version_json(v)
+        answer.status_code = 201
     except IntegrityError:
         db.rollback()
         raise ProblemError(
             409, "Someone published at the same moment: check the changes again.", kind="conflict"
         ) from None
-    return _version_json(v)
+    return answer
