@@ -425,3 +425,50 @@ def test_a_too_large_upload_is_a_413_problem(database_url, tmp_path, tiny_loaded
         headers=bearer(secret),
     )
     assert_problem(response, 413)
+
+
+def test_a_workbook_upload_previews_and_a_draft_can_be_discarded(app, api, seeded):
+    """The sample workbook over the tiny data: the tiny pins name clinicians the workbook does
+    not have (422 naming the row), so it goes up with an empty assignments.csv."""
+    import io
+
+    manager = api("coordinator")
+    sample = (TINY.parents[3] / "data" / "sample.xlsx").read_bytes()
+
+    def upload(*extra):
+        files = [(io.BytesIO(sample), "sample.xlsx"), *extra]
+        return manager.post(
+            "/api/v1/data/uploads", data={"files": files}, content_type="multipart/form-data"
+        )
+
+    body = assert_problem(upload(), 422)
+    assert body["errors"][0] == {
+        "file": "assignments.csv",
+        "row": 2,
+        "column": "clinician_id",
+        "message": "unknown clinician 'C1'",
+    }
+    made = upload((io.BytesIO(b"session_id,clinician_id,locked\n"), "assignments.csv"))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    preview = made.get_json()
+    assert preview["counts"]["clinicians"] == 75 and preview["sessions_added"] > 0
+    draft = preview["draft"]["id"]
+    assert manager.delete(f"/api/v1/data/drafts/{draft}").status_code == 204
+    assert_problem(manager.get(f"/api/v1/data/drafts/{draft}"), 404)
+    assert manager.get("/api/v1/data/").get_json()["dataset"]["version"] == 1  # unchanged
+
+
+def test_a_manager_cancels_a_queued_run(app, api, seeded):
+    with new_session(app) as db:
+        queued = Job(
+            federation_id=seeded.north,
+            status="queued",
+            period="2027-03-01..2027-03-14",
+            active_key=f"{seeded.north}:2027-03-01..2027-03-14",
+            time_limit_seconds=20,
+        )
+        db.add(queued)
+        db.commit()
+        job_id = queued.id
+    cancelled = api("manager").post(f"/api/v1/runs/{job_id}/cancel").get_json()
+    assert cancelled["status"] == "cancelled" and cancelled["active"] is False

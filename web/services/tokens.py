@@ -140,6 +140,7 @@ class MaskApiTokens(logging.Filter):
 
 
 def init_app(app: Flask) -> None:
-    for logger in (logging.getLogger("werkzeug"), logging.getLogger("gunicorn"), app.logger):
+    names = ("werkzeug", "gunicorn.access", "gunicorn.error")
+    for logger in (*(logging.getLogger(n) for n in names), app.logger):
         if not any(isinstance(f, MaskApiTokens) for f in logger.filters):
             logger.addFilter(MaskApiTokens())
