@@ -331,7 +331,8 @@ def test_absences_record_rerun_and_withdraw(app, api, seeded):
     bad = coordinator.post(
         "/api/v1/absences", json={"clinician_id": "C2", "first": "2027-03-05", "last": "2027-03-01"}
     )
-    assert "before it starts" in assert_problem(bad, 422)["detail"]
+    body = assert_problem(bad, 422)
+    assert "before it starts" in body["detail"] and body["errors"][0]["field"] == "last"
 
 
 def test_calendar_links_create_rotate_revoke(app, api, seeded):

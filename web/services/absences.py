@@ -15,23 +15,26 @@ from web.services.jobs import start_run
 
 def absence_error(
     problem: Problem | None, clinician_id: str, first: date | None, last: date | None, rota: bool
-) -> str | None:
-    """Why the absence cannot be recorded (the page's and the API's words), else None."""
+) -> tuple[str, str] | None:
+    """Why the absence cannot be recorded, as (the field at fault, the page's and the API's
+    words), else None."""
     if problem is None:
-        return "Upload data first."
+        return "", "Upload data first."
     if clinician_id not in problem.clinicians_by_id:
-        return "Choose a clinician."
+        return "clinician_id", "Choose a clinician."
     if first is None or last is None:
-        return "Give the first and last day away (YYYY-MM-DD)."
-    if last < first:
-        return f"The absence would end ({last}) before it starts ({first})."
-    if last < problem.period_start or first > problem.period_end:
         return (
+            "first" if first is None else "last"
+        ), "Give the first and last day away (YYYY-MM-DD)."
+    if last < first:
+        return "last", f"The absence would end ({last}) before it starts ({first})."
+    if last < problem.period_start or first > problem.period_end:
+        return "first", (
             f"The rota period is {problem.period_start} to {problem.period_end}: "
             "this absence is outside it."
         )
     if not rota:
-        return "There is no rota to re-run from yet: optimise first."
+        return "", "There is no rota to re-run from yet: optimise first."
     return None
 
 

@@ -63,7 +63,7 @@ def mark():
         problem, clinician_id, first, last, current_rota(db, g.federation.id) is not None
     )
     if error:
-        flash(error, "error")
+        flash(error[1], "error")
         return redirect(url_for(".index"))
     try:
         job_id = record_absence(

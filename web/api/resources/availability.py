@@ -182,16 +182,12 @@ def record(args):
     db = get_db()
     problem = need_problem()
     first, last = args["first"], args["last"]
-    error = absence_error(
-        problem,
-        args["clinician_id"],
-        first,
-        last,
-        current_rota(db, g.federation.id) is not None,
-    )
+    if current_rota(db, g.federation.id) is None:
+        raise Problem(409, "There is no rota to re-run from yet: optimise first.", kind="no-rota")
+    error = absence_error(problem, args["clinician_id"], first, last, rota=True)
     if error:
-        status = 409 if "no rota" in error else 422
-        raise Problem(status, error, errors=[{"field": "", "message": error}])
+        field, message = error
+        raise Problem(422, message, errors=[{"field": field, "message": message}])
     try:
         job_id = record_absence(
             current_app._get_current_object(),
