@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
 from tests.web.conftest import TINY, Client
@@ -73,6 +74,7 @@ def test_the_document_is_openapi_3_1_and_the_docs_page_needs_nothing_else(app):
     client = app.test_client()
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"] == "3.1.0"
+    validate(spec)  # against the OpenAPI 3.1 schema; raises naming what is wrong
     assert "/api/v1/runs/" in spec["paths"] and "/api/v1/contract/" in spec["paths"]
     page = client.get("/api/v1/docs")
     assert page.status_code == 200
