@@ -475,3 +475,16 @@ def test_a_manager_cancels_a_queued_run(app, api, seeded):
         job_id = queued.id
     cancelled = api("manager").post(f"/api/v1/runs/{job_id}/cancel").get_json()
     assert cancelled["status"] == "cancelled" and cancelled["active"] is False
+
+
+def test_a_published_version_answers_304_to_its_etag(app, api, seeded):
+    manager = api("manager")
+    assert manager.post("/api/v1/rota/versions", json={"note": "first"}).status_code == 201
+    first = manager.get("/api/v1/rota/versions/1")
+    etag = first.headers["ETag"]
+    again = manager.get("/api/v1/rota/versions/1", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    latest = manager.get("/api/v1/rota/versions/latest", headers={"If-None-Match": etag})
+    assert latest.status_code == 304
+    other = manager.get("/api/v1/rota/versions/1", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.get_json() == first.get_json()

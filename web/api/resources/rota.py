@@ -4,7 +4,7 @@ with the engine's reasons), the difference between two versions, and publishing.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, g, json
+from flask import Flask, Response, current_app, g, json, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -236,19 +236,28 @@ def versions(**args):
 
 @bp.get("/versions/latest")
 @bp.response(200, VersionSchema)
+@bp.alt_response(304, description="Not modified: the `If-None-Match` ETag is this version's")
 def latest():
     """The latest published version (what the calendar feeds show)."""
     v = latest_version(get_db(), g.federation.id)
     if v is None:
         raise not_found("published version yet")
-    return _version_json(v)
+    return _conditional(_version_json(v))
 
 
 @bp.get(f"/versions/<{ID}:number>")
 @bp.response(200, VersionSchema)
+@bp.alt_response(304, description="Not modified: the `If-None-Match` ETag is this version's")
 def version(number: int):
     """One published version: its assignments and unfilled posts with reasons."""
-    return _version_json(_version(number))
+    return _conditional(_version_json(_version(number)))
+
+
+def _conditional(response: Response) -> Response:
+    """A version never changes: its ETag lets a poller ask again for nothing (304)."""
+    response.add_etag()
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
 
 
 def _version_json(v: PublishedVersion) -> Response:
