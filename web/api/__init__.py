@@ -97,13 +97,17 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(authenticate)  # after the limiter's own check
     api = Api(app)
+    # shared: one count per token (and per address) across every resource of the API
+    per_token = limiter.shared_limit(app.config["API_RATE_LIMIT"], "api", key_func=_token_key)
+    per_address = limiter.shared_limit(
+        app.config["API_AUTH_FAILURE_LIMIT"],
+        "api-auth",
+        key_func=_address_key,
+        deduct_when=lambda response: response.status_code == 401,
+    )
     for blueprint in resources.blueprints():
-        limiter.limit(app.config["API_RATE_LIMIT"], key_func=_token_key)(blueprint)
-        limiter.limit(
-            app.config["API_AUTH_FAILURE_LIMIT"],
-            key_func=_address_key,
-            deduct_when=lambda response: response.status_code == 401,
-        )(blueprint)
+        per_token(blueprint)
+        per_address(blueprint)
         api.register_blueprint(blueprint)
     app.extensions[EXTENSION] = api
     app.register_blueprint(docs.bp)
