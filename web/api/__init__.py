@@ -93,6 +93,7 @@ def init_app(app: Flask) -> None:
         app=app,
         storage_uri=_limits_storage(app),
         headers_enabled=True,
+        swallow_errors=True,  # Redis away: the API keeps answering, without limits, and logs it
         enabled=not app.config.get("API_RATE_LIMITS_OFF", False),
     )
     app.before_request(authenticate)  # after the limiter's own check
