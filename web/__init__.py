@@ -90,11 +90,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     calendar.init_app(app)  # the Calendar links page, and the feeds themselves
     app.register_blueprint(contract.bp)
 
-    from web.views import absence, asking, audit, clinician, leave, outbox, publish, swaps
+    from web.views import absence, asking, audit, clinician, leave, outbox, publish, swaps, tokens
 
     published.init_app(app)  # published versions never change
     audit.init_app(app)  # uploads are logged as they are saved
-    for module in (absence, publish, audit, outbox, clinician, leave, swaps, asking):
+    for module in (absence, publish, audit, outbox, clinician, leave, swaps, asking, tokens):
         app.register_blueprint(module.bp)
 
     from web import commands, errors, filters
@@ -108,4 +108,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     refusals.init_app(app)
     access.init_app(app)
     commands.init_app(app)
+
+    from web import api
+
+    api.init_app(app)  # after web.errors: under /api/ errors are problem documents
     return app

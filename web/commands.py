@@ -11,6 +11,7 @@ from web.db import new_session
 from web.models import ROLES, User
 from web.services import login_sessions
 from web.services.accounts import create_user, ensure_federation, hash_password, password_problem
+from web.services.tokens import TokenRefused, create_token
 
 
 def init_app(app: Flask) -> None:
@@ -52,3 +53,28 @@ def create_user_command(
             )
             click.echo(f"created {user.email} ({role}) in {federation.slug}")
         db.commit()
+
+
+def issue_token(app: Flask, email: str, role: str | None, days: int | None, name: str = "") -> int:
+    """`hubrota create-token`: print a new token of the user with this email; 0, or 2 with a
+    message on standard error when the user or the settings are wrong."""
+    import sys
+
+    with app.app_context(), new_session(app) as db:
+        user = db.scalar(select(User).where(User.email == email.strip().casefold()))
+        if user is None or not user.active:
+            print(f"hubrota create-token: no active user {email}", file=sys.stderr)
+            return 2
+        try:
+            issued = create_token(db, user, name=name or "command line", role=role, days=days)
+        except TokenRefused as refused:
+            print(f"hubrota create-token: {refused.field}: {refused.message}", file=sys.stderr)
+            return 2
+        db.commit()
+        print(
+            f"token …{issued.token.token_hint} of {user.email} ({issued.token.role}) in "
+            f"{user.federation.slug}, expires {issued.token.expires_at:%Y-%m-%d %H:%M} UTC",
+            file=sys.stderr,
+        )
+        print(issued.secret)
+    return 0

@@ -569,3 +569,32 @@ class AvailabilityResponse(Base):
     max_sessions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---- personal access tokens of the JSON API (web.services.tokens, web.api) ------------------
+
+
+class ApiToken(Base):
+    """A personal access token: a user's key to the JSON API, with a role no higher than the
+    user's and an expiry. Only the SHA-256 of the secret is kept (`token_hash`) and its last
+    characters, to tell tokens apart; revoking stamps `revoked_at`."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    federation_id: Mapped[int] = mapped_column(ForeignKey("federation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hint: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.user.active

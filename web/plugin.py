@@ -113,3 +113,41 @@ def _remind(_args: argparse.Namespace) -> int:
         return 0
 
     return _started("remind", run)
+
+
+def register_create_token(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "create-token",
+        help="print a new API token of a user: EMAIL [--expires-days N] [--role ROLE]",
+    )
+    p.add_argument("email")
+    p.add_argument("--expires-days", type=int, default=None, help="1 to 366 (default 90)")
+    p.add_argument("--role", default=None, help="at most the user's (default: the user's)")
+    p.add_argument("--name", default="", help="what the token is for, to tell tokens apart")
+    p.add_argument(
+        "--demo", action="store_true", help="the database of `hubrota serve --demo` started here"
+    )
+    p.set_defaults(run=_create_token)
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    """A token for an existing user, in the database the app uses: DATABASE_URL, else the
+    default of `hubrota serve` (or, with --demo, of `serve --demo`) started from this folder.
+    The secret goes to standard output alone, so a script can keep it."""
+    import os
+
+    from web import create_app
+    from web.commands import issue_token
+
+    def run() -> int:
+        config: dict = {}
+        if args.demo:
+            from web.serve import demo_database
+
+            config = {"DATABASE_URL": f"sqlite:///{demo_database()}", "DEMO": True}
+        if not os.environ.get("HUBROTA_SECRET_KEY"):
+            config["SECRET_KEY"] = "not-used-by-create-token"  # nothing here is signed
+        app = create_app(config)
+        return issue_token(app, args.email, args.role, args.expires_days, args.name)
+
+    return _started("create-token", run)

@@ -43,9 +43,8 @@ def serve(demo: bool = False, host: str = "127.0.0.1", port: int = 5000) -> int:
         if source is None:
             print("no sample data: expected data/sample/ or data/sample.xlsx", file=sys.stderr)
             return 1
-        instance = Path(os.environ.get("HUBROTA_DEMO_INSTANCE", "instance"))
-        instance.mkdir(parents=True, exist_ok=True)
-        database = instance.resolve() / "hubrota-demo.sqlite"
+        database = demo_database()
+        database.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)  # the demo starts afresh
         password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
@@ -173,6 +172,14 @@ def _whole(name: str, default: int) -> int:
 
         raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
+
+
+def demo_database() -> Path:
+    """The demo's SQLite file: `instance/` of the folder it is started from (or
+    HUBROTA_DEMO_INSTANCE); `hubrota create-token --demo` finds it there too."""
+    return (
+        Path(os.environ.get("HUBROTA_DEMO_INSTANCE", "instance")).resolve() / "hubrota-demo.sqlite"
+    )
 
 
 def _shown(url: str) -> str:

@@ -115,6 +115,9 @@ def make_app(database_url: str, instance: Path, **extra):
         "SECRET_KEY": "test-secret",
         "SOLVER_WORKERS": 1,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # tests send many requests without a token from 127.0.0.1 on purpose; the limit itself
+        # is tested with its own settings (tests/web/test_api.py)
+        "API_AUTH_FAILURE_LIMIT": "10000 per minute",
     }
     config.update(extra)
     app = create_app(config)

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests.web.conftest import tiny_files
 from web.db import new_session
 from web.models import Dataset
+from web.services.availability import rewrite
 from web.services.upload_files import read_uploads, workbook_bytes
-from web.views.availability import rewrite
 
 
 def _versions(app, federation_id: int) -> int:

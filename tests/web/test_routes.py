@@ -30,7 +30,18 @@ SAMPLE_ARGS = {
     "name": "clinicians.csv",
     "filename": "app.css",
     "token": "no-such-token-0123456789abcdefghijklmnop",
+    "hub_id": "H1",
+    "token_id": 1,
+    "absence_id": 1,
+    "run_id": 1,
+    "link_id": 1,
+    "number": 1,
 }
+# The JSON API authenticates by bearer token, never by the session: without one every route
+# answers a 401 problem document (tests/web/test_api.py checks each operation), and its own
+# documentation is public.
+API = "/api/"
+API_DOCS = {"api-docs.openapi_json", "api_docs.page"}
 
 
 def _rules(app):
@@ -119,6 +130,12 @@ def test_anonymous_requests_go_to_the_login_page(app, seeded, client):
                 response = client.http.open(_url(rule, seeded), method=method)
                 assert response.status_code == (404 if method == "GET" else 400), rule.rule
             continue
+        if rule.rule.startswith(API):
+            for method in _methods(rule):
+                response = client.http.open(_url(rule, seeded), method=method)
+                expected = 200 if rule.endpoint in API_DOCS else 401
+                assert response.status_code == expected, (method, rule.rule)
+            continue
         for method in _methods(rule):
             response = client.http.open(_url(rule, seeded), method=method)
             assert response.status_code == 302, (method, rule.rule, response.status_code)
@@ -157,6 +174,7 @@ def test_own_federation_pages_answer(app, seeded, as_role):
             "GET" not in rule.methods
             or rule.endpoint in ("auth.login", "auth.logout")
             or rule.endpoint in TOKEN_PROTECTED
+            or rule.rule.startswith(API)
         ):
             continue
         response = north.get(_url(rule, seeded))
@@ -168,7 +186,7 @@ def test_posts_without_csrf_token_are_refused(app, seeded, as_role):
     north = as_role("admin")
     checked = 0
     for rule in _rules(app):
-        if "POST" not in rule.methods:
+        if "POST" not in rule.methods or rule.rule.startswith(API):
             continue
         response = north.http.post(_url(rule, seeded), data={"clinician_id": "C1"})
         assert response.status_code == 400, (rule.rule, response.status_code)

@@ -76,6 +76,15 @@ def state(db: DbSession, federation_id: int) -> State:
     )
 
 
+def known_rota(problem: Problem, rota: Rota) -> Rota:
+    """The assignments the data knows (a rota kept from older data may name a few it does not)."""
+    return tuple(
+        a
+        for a in rota
+        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
+    )
+
+
 def absences_of(db: DbSession, federation_id: int) -> tuple[Absence, ...]:
     """The federation's recorded absences, oldest first."""
     rows = db.scalars(
@@ -226,15 +235,6 @@ def problem_to_optimise(problem: Problem, rota: Rota) -> Problem:
             a.session_id, a.clinician_id, a.locked or bool(existing and existing.locked)
         )
     return replace(problem, published=tuple(pins.values()))
-
-
-def known_rota(problem: Problem, rota: Rota) -> Rota:
-    """The assignments the data knows (a rota kept from older data may name a few it does not)."""
-    return tuple(
-        a
-        for a in rota
-        if a.session_id in problem.sessions_by_id and a.clinician_id in problem.clinicians_by_id
-    )
 
 
 def _known(problem: Problem, a: Assignment) -> bool:

@@ -167,6 +167,12 @@ def reap(db, stale_seconds: float, federation_id: int | None = None) -> list[int
     return reaped
 
 
+def reap_federation(db, federation_id: int) -> None:
+    """Fail the federation's runs whose process died (as the run pages do before showing)."""
+    reap(db, _stale_seconds(), federation_id)
+    db.commit()
+
+
 def fail_lost(app: Flask, job_id: int, why: str) -> bool:
     """Fail a queued or running run whose process is known to be gone (the worker saw its
     work-horse killed); False when it had already ended."""

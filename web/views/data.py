@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import (
     Response,
     abort,
@@ -15,26 +13,21 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from scheduler.io.load import InputError, InputErrors
 from web.db import get_db
-from web.models import Dataset, DatasetFile
-from web.services import upload_lock
-from web.services.labels import people
-from web.services.problems import (
-    FILE_NAMES,
-    current_dataset,
-    labels_of,
-    loaded,
-    located,
-    parse_files,
-    relabel,
-    remember,
+from web.models import Dataset
+from web.services.datasets import (
+    SaveConflict,
+    UploadBusy,
+    find_dataset,
+    preview_of,
+    repeated_names,
+    save_draft,
+    upload_draft,
 )
-from web.services.upload_files import Caps, merged, read_uploads, workbook_bytes
-from web.services.upload_preview import compare
+from web.services.problems import FILE_NAMES, current_dataset, labels_of, loaded
+from web.services.upload_files import Caps, workbook_bytes
 from web.views.auth import federation_blueprint, role_required
 
 bp = federation_blueprint("data", __name__, "/data")
@@ -67,12 +60,8 @@ TEMPLATES: dict[str, str] = {
 
 
 def _dataset_or_404(dataset_id: int, draft: bool) -> Dataset:
-    dataset = get_db().get(Dataset, dataset_id)
-    if (
-        dataset is None
-        or dataset.federation_id != g.federation.id
-        or (dataset.version is None) != draft
-    ):
+    dataset = find_dataset(get_db(), g.federation.id, dataset_id, draft)
+    if dataset is None:
         abort(404)
     return dataset
 
@@ -101,12 +90,15 @@ def index():
 @bp.post("/upload")
 @role_required("coordinator")
 def upload():
-    db = get_db()
     files = [(f.filename, f.stream) for f in request.files.getlist("files") if f and f.filename]
     if not files:
         flash("Choose the files to upload first.", "error")
         return redirect(url_for(".index"))
-    if not upload_lock.acquire(db, g.user.id):
+    try:
+        result = upload_draft(
+            get_db(), g.federation.id, g.user.id, files, Caps.of(current_app.config)
+        )
+    except UploadBusy:
         return render_template(
             "error.html",
             code=409,
@@ -114,62 +106,11 @@ def upload():
             message="Your previous upload is still being read and checked. Wait for it to "
             "finish (its page will show the preview or the problems), then upload again.",
         ), 409
-    try:
-        return _read_upload(db, files)
-    finally:
-        upload_lock.release(db, g.user.id)
-
-
-def _read_upload(db, files):
-    current = current_dataset(db, g.federation.id)
-    caps = Caps.of(current_app.config)
-    upload = read_uploads(files, caps)
-    labels = {**(labels_of(current) if current else {}), **upload.labels}
-    errors = [located(e, labels) for e in upload.errors]
-    result = None
-    if not errors:
-        try:
-            result = parse_files(merged(current.texts() if current else {}, upload))
-        except InputErrors as exc:
-            errors = [located(e, labels) for e in exc.errors]
-    if result is not None and len(result.problem.sessions) > caps.sessions:
-        source = next(
-            (labels.get(n, n) for n in ("sessions.csv", "patterns.csv") if n in upload.files),
-            ", ".join(name for name, _ in files),
-        )
-        errors = [
-            located(
-                InputError(
-                    source,
-                    0,
-                    "",
-                    f"refused: {len(result.problem.sessions):,} sessions (at most "
-                    f"{caps.sessions:,} in one federation; the setting "
-                    "HUBROTA_UPLOAD_MAX_SESSIONS raises it)",
-                ),
-                labels,
-            )
-        ]
-    if errors:
+    if result.draft is None:
         return render_template(
-            "data/errors.html", errors=errors, uploaded=[name for name, _ in files]
+            "data/errors.html", errors=result.errors, uploaded=[name for name, _ in files]
         ), 422
-    draft = Dataset(
-        federation_id=g.federation.id,
-        version=None,
-        created_by_id=g.user.id,
-        note=", ".join(name for name, _ in files)[:300],
-        labels=json.dumps({k: v for k, v in labels.items()}),
-    )
-    draft.files = [
-        DatasetFile(name=name, content=text)
-        for name, text in sorted(merged(current.texts() if current else {}, upload).items())
-    ]
-    db.add(draft)
-    db.commit()
-    if result is not None:
-        remember(draft.id, result)
-    return redirect(url_for(".draft", draft_id=draft.id))
+    return redirect(url_for(".draft", draft_id=result.draft.id))
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -177,54 +118,31 @@ def _read_upload(db, files):
 def draft(draft_id: int):
     db = get_db()
     dataset = _dataset_or_404(draft_id, draft=True)
-    current = current_dataset(db, g.federation.id)
-    new = loaded(dataset)
-    preview = compare(loaded(current).problem if current else None, new.problem)
-    labels = labels_of(dataset)
+    preview, warnings = preview_of(db, g.federation.id, dataset)
     return render_template(
         "data/preview.html",
         draft=dataset,
         preview=preview,
-        warnings=[relabel(w, labels) for w in new.warnings],
-        current=current,
-        repeated=_repeated_names(new.problem),
+        warnings=warnings,
+        current=current_dataset(db, g.federation.id),
+        repeated=repeated_names(dataset),
     )
-
-
-def _repeated_names(problem) -> list[tuple[str, list[str]]]:
-    """Names held by several clinicians, each with the labels that tell them apart."""
-    who = people(problem)
-    return [(name, [who(cid) for cid in ids]) for name, ids in who.repeated]
 
 
 @bp.post("/drafts/<int:draft_id>/save")
 @role_required("coordinator")
 def save(draft_id: int):
-    db = get_db()
     dataset = _dataset_or_404(draft_id, draft=True)
-    latest = (
-        db.scalar(select(func.max(Dataset.version)).where(Dataset.federation_id == g.federation.id))
-        or 0
-    )
-    dataset.version = latest + 1
-    db.execute(
-        delete(Dataset).where(
-            Dataset.federation_id == g.federation.id,
-            Dataset.version.is_(None),
-            Dataset.id != dataset.id,
-        )
-    )
     try:
-        db.commit()  # one transaction: the whole upload becomes current, or nothing does
-    except IntegrityError:  # someone saved another version at the same moment
-        db.rollback()
+        version = save_draft(get_db(), g.federation.id, dataset)
+    except SaveConflict:
         flash(
             "Someone else saved data at the same moment: nothing was saved. Upload again "
             "to see the changes against their version.",
             "error",
         )
         return redirect(url_for(".index"))
-    flash(f"Saved: the data is now version {dataset.version}.", "success")
+    flash(f"Saved: the data is now version {version}.", "success")
     return redirect(url_for(".index"))
 
 
