@@ -327,6 +327,28 @@ def test_alarms_and_table_flag_what_must_never_happen():
     assert "50.00%" in table[2] and "25.00%" in table[2]
 
 
+def test_a_bound_above_the_best_known_or_the_rota_is_an_alarm():
+    """A bound above a known roster's value, or above the rota's own, is wrong: an alarm; and a
+    first strategy worse than the one it is run against is one too."""
+    row = {"instance": "x", "objective": 10, "best_bound": 9, "best_known": 8}
+    assert alarms(row) == [
+        "x: BOUND ABOVE THE BEST KNOWN: the solver claims no roster below 9, but one of 8 is known"
+    ]
+    assert alarms({**row, "best_bound": 11, "best_known": None}) == [
+        "x: BOUND ABOVE THE OBJECTIVE: bound 11, rota 10"
+    ]
+    assert alarms({**row, "best_bound": 8}) == []
+    worse = {
+        **row,
+        "best_bound": 8,
+        "strategy": "portfolio",
+        "against": "plain",
+        "against_objective": 9,
+        "versus": "worse",
+    }
+    assert alarms(worse) == ["x: portfolio is worse than plain: 10 against 9"]
+
+
 @pytest.fixture(scope="module")
 def instance1():
     """Instance1 as a problem, solved in this process, and the checker's parts of its rota."""

@@ -581,6 +581,14 @@ def alarms(row: dict) -> list[str]:
             for part, (a, b) in (row.get("parts_mismatch") or {}).items()
         )
         out.append(f"{name}: PARTS MISMATCH: {differ}")
+    bound, best = row.get("best_bound"), row.get("best_known")
+    if bound is not None and best is not None and bound > best:
+        out.append(
+            f"{name}: BOUND ABOVE THE BEST KNOWN: the solver claims no roster below {bound}, "
+            f"but one of {best} is known"
+        )
+    if bound is not None and row.get("objective") is not None and bound > row["objective"]:
+        out.append(f"{name}: BOUND ABOVE THE OBJECTIVE: bound {bound}, rota {row['objective']}")
     if row.get("versus") in ("worse", "only the other has a rota"):
         out.append(
             f"{name}: {row.get('strategy')} is worse than {row.get('against')}: "
@@ -652,7 +660,7 @@ COLUMNS = (
     ("status", "status", "<"),
     ("objective", "objective", ">"),
     ("best_bound", "bound", ">"),
-    ("proven_gap", "gap", ">"),
+    ("proven_gap", "lex gap", ">"),
     ("best_known", "best known", ">"),
     ("gap_to_best_known", "vs best", ">"),
     ("seconds", "seconds", ">"),
