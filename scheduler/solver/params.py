@@ -134,7 +134,7 @@ class Tuning:
     cost_part_stall: float = 0.5
     # the portfolio (strategy "portfolio") keeps at least this share of its budget for the plain
     # strategy, the full model under CP-SAT's own search, whatever the specialised phases do
-    plain_share: float = 0.5
+    plain_share: float = 0.25
     # the specialised phases give their time back to plain after this share of the budget with
     # neither a better rota nor a better bound in any phase
     specialist_stall_share: float = 0.15
