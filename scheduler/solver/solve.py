@@ -301,12 +301,13 @@ def _specialist(
     began: float,
 ) -> SolveResult | None:
     """The specialised phases in at most 1 − plain_share of the budget (from `began`, the
-    model's build included), on `rm`, stopped once no phase
-    has found a better rota or bound for specialist_stall_share of the budget; None if they
-    fail (the failure is logged: plain answers instead)."""
+    model's build included), on `rm`, stopped once no phase has found a better rota or bound
+    for specialist_stall_share of the budget since their first rota; None if they fail (the
+    failure is logged: plain answers instead)."""
     tuning = params.tuning
     stall = max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit)
     last = [time.perf_counter()]
+    rota = [False]  # whether any phase has reported a rota yet
     seen: dict[tuple[int, str], tuple[int | None, int | None]] = {}
 
     def progress(p: Progress) -> None:
@@ -320,6 +321,7 @@ def _specialist(
             and (bound is None or p.bound > bound)
         ):
             last[0] = time.perf_counter()
+            rota[0] = rota[0] or p.objective is not None
             seen[key] = (
                 p.objective
                 if objective is None or p.objective is None
@@ -334,7 +336,9 @@ def _specialist(
         if should_stop is not None and should_stop():
             user_stopped[0] = True
             return True
-        return time.perf_counter() - last[0] > stall
+        # until the first rota, the phases are still building their start (column generation's
+        # rounds and dive report no rota), so only the cap ends them
+        return rota[0] and time.perf_counter() - last[0] > stall
 
     own = replace(
         params,
