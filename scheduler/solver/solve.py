@@ -262,8 +262,9 @@ def _portfolio(
     rm = build_model(problem)  # once: on the largest instances the build takes a minute
     built = len(rm.model.proto.constraints)
     candidates: list[SolveResult] = []
+    values: list[int] | None = None
     if params.specialists:
-        found = _specialist(problem, params, should_stop, start, free_days, rm, began)
+        found, values = _specialist(problem, params, should_stop, start, free_days, rm, began)
         # what the phases added (tiers held, bounds cut in under those holds) is let go:
         # plain searches the model as built
         for row in range(built, len(rm.model.proto.constraints)):
@@ -280,7 +281,12 @@ def _portfolio(
     plain_params = replace(
         params, time_limit=max(ends, time.perf_counter() - began + 0.1), strategy="plain"
     )
-    plain = _plain(_Solve(problem, plain_params, should_stop, hint, free_days, rm, began))
+    run = _Solve(problem, plain_params, should_stop, hint, free_days, rm, began)
+    if candidates and values is not None:
+        # the whole solution, not only its assignments: a complete hint is CP-SAT's first
+        # solution, where a hint of the assignments alone is often lost to the search
+        _hint(rm.model, values)
+    plain = _plain(run)
     if plain.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         candidates.append(plain)
     if not candidates:
@@ -299,11 +305,11 @@ def _specialist(
     free_days: set[date] | None,
     rm: RotaModel,
     began: float,
-) -> SolveResult | None:
+) -> tuple[SolveResult | None, list[int] | None]:
     """The specialised phases in at most 1 − plain_share of the budget (from `began`, the
     model's build included), on `rm`, stopped once no phase has found a better rota or bound
     for specialist_stall_share of the budget since their first rota; None if they fail (the
-    failure is logged: plain answers instead)."""
+    failure is logged: plain answers instead), with the model's values at their rota."""
     tuning = params.tuning
     stall = max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit)
     last = [time.perf_counter()]
@@ -346,14 +352,15 @@ def _specialist(
         strategy="specialised",
         progress=progress,
     )
+    run = _Solve(problem, own, stop, start, free_days, rm, began)
     try:
-        result = _phases(_Solve(problem, own, stop, start, free_days, rm, began))
+        result = _phases(run)
     except Exception:  # any failure of a specialised mechanism leaves the plain strategy
         log.exception("the specialised phases failed; the plain strategy answers alone")
-        return None
+        return None, None
     if result.message == "cancelled" and not user_stopped[0]:
         result = replace(result, message="")  # stalled: the time goes to plain, not a cancel
-    return result
+    return result, run.best_values
 
 
 def _tier_values(problem: Problem, result: SolveResult) -> tuple[int, ...]:
