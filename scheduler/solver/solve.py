@@ -308,10 +308,12 @@ def _specialist(
 ) -> tuple[SolveResult | None, list[int] | None]:
     """The specialised phases in at most 1 − plain_share of the budget (from `began`, the
     model's build included), on `rm`, stopped once no phase has found a better rota or bound
-    for specialist_stall_share of the budget since their first rota; None if they fail (the
+    for specialist_stall_share of the budget (specialist_start_stall_share before their first
+    rota); None if they fail (the
     failure is logged: plain answers instead), with the model's values at their rota."""
     tuning = params.tuning
     stall = max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit)
+    start_stall = max(stall, tuning.specialist_start_stall_share * params.time_limit)
     last = [time.perf_counter()]
     rota = [False]  # whether any phase has reported a rota yet
     seen: dict[tuple[int, str], tuple[int | None, int | None]] = {}
@@ -342,9 +344,9 @@ def _specialist(
         if should_stop is not None and should_stop():
             user_stopped[0] = True
             return True
-        # until the first rota, the phases are still building their start (column generation's
-        # rounds and dive report no rota), so only the cap ends them
-        return rota[0] and time.perf_counter() - last[0] > stall
+        # until the first rota, the phases may be building their start (column generation's
+        # dive reports nothing for a while), so they are given longer
+        return time.perf_counter() - last[0] > (stall if rota[0] else start_stall)
 
     own = replace(
         params,
