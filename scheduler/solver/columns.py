@@ -388,12 +388,18 @@ class ColumnGeneration:
         try:
             while time.perf_counter() < rounds.deadline and not (stop is not None and stop()):
                 began = time.perf_counter()
+                # a round may take `allowed` at most: pricing stopped early still gives a bound
+                # (each clinician's part is its pricing model's proven bound)
+                deadline = rounds.deadline
+                rounds.deadline = min(deadline, began + allowed)
                 ended = self._round(rounds, started, workers, on_bound, settle)
+                if rounds.deadline >= min(deadline, began + allowed):
+                    rounds.deadline = deadline  # (settling may have brought it forward)
                 took = time.perf_counter() - began
                 log.debug("column round %d: %.2fs", rounds.count, took)
                 if ended:
                     break
-                if took > allowed:
+                if took >= allowed:
                     log.info("column generation ends: a round took %.1fs of %.1fs", took, allowed)
                     break
         except _Infeasible:
