@@ -201,7 +201,7 @@ def test_against_plain_runs_both_and_records_both(tmp_path, capsys):
     assert row["against_objective"] == row["against_result"]["objective"] == 607
     assert row["ratio"] == pytest.approx(row["objective"] / 607) and row["versus"] == "same"
     assert "with portfolio" in err and "with plain" in err and "ratio 1.0000, same" in err
-    assert "ratio to against: median 1, worst 1 over 1 case(s)" in out
+    assert "ratio to against: median 1.0000, worst 1.0000 over 1 case(s)" in out
     lines = list(csv.DictReader(results.read_text().splitlines()))
     assert [line["strategy"] for line in lines] == ["portfolio", "plain"]
     assert lines[0]["against"] == "plain" and lines[0]["against_objective"] == "607"

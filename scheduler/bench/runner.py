@@ -429,7 +429,7 @@ def summary(rows: list[dict]) -> str:
         if not values:
             continue
         missing = len(rows) - len(values)
-        fmt = "{:.2%}" if "gap" in key or key == "gap_to_best_known" else "{:g}"
+        fmt = "{:.2%}" if "gap" in key else "{:.4f}" if key == "ratio" else "{:,.0f}"
         lines.append(
             f"{label}: median {fmt.format(statistics.median(values))}, worst "
             f"{fmt.format(worst(values))} over {len(values)} case(s)"
