@@ -60,6 +60,8 @@ TARGETS = (
     ("curtois", r"Instance[1-4]", "optimum", lambda r: _same(r["objective"], r["best_known"])),
     ("curtois", r"Instance[5-8]", "≤ 3 % over best", lambda r: _at_most(r, 0.03)),
     ("curtois", r"Instance(9|1[0-2])", "≤ 5 % over best", lambda r: _at_most(r, 0.05)),
+    ("curtois", r"Instance1[7-9]", "≤ 5 % over best", lambda r: _at_most(r, 0.05)),
+    ("curtois", r"Instance2[0-4]", "a roster", lambda r: r["objective"] != ""),
     ("generated", r"pcn-\d+", "proven optimal", lambda r: r["status"] == "optimal"),
     ("generated", r"federation-\d+", "gap ≤ 1 %", lambda r: _gap_at_most(r, 0.01)),
     ("generated", r"ics-\d+", "gap ≤ 5 %", lambda r: _gap_at_most(r, 0.05)),
