@@ -316,7 +316,8 @@ def write_outputs(problem: Problem, result: SolveResult, out: Path) -> int:
     feeds_status = feeds_main(problem, result.rota, out / "feeds")
     print(
         f"{result.status.value}: {len(result.rota)} assignments, {len(unfilled)} posts short, "
-        f"objective {result.objective} (bound {result.bound}, gap {result.gap:.2%}) "
+        f"objective {result.objective} (bound {result.bound}, lexicographic gap "
+        f"{result.gap:.2%}) "
         f"in {result.seconds:.1f}s → {out}",
         file=sys.stderr,
     )

@@ -174,6 +174,80 @@ def test_record_appends_one_row_per_case(smoke):
             assert line["best_known"] == "" and line["gap_to_best_known"] == ""
 
 
+def test_against_plain_runs_both_and_records_both(tmp_path, capsys):
+    """--against plain: each instance solved by the portfolio, then by plain with the same
+    budget; both objectives and their ratio printed and recorded, one row per strategy."""
+    results = tmp_path / "runs.csv"
+    code, out, err = run(
+        capsys,
+        "bench",
+        "curtois",
+        str(DATA / "Instance1.txt"),
+        "--time-limit",
+        "5",
+        "--workers",
+        "2",
+        "--against",
+        "plain",
+        "--out",
+        str(tmp_path),
+        "--record",
+        str(results),
+    )
+    assert code == 0, err
+    (row,) = json.loads((tmp_path / "results.json").read_text())["instances"]
+    assert row["strategy"] == "portfolio" and row["against"] == "plain"
+    assert row["against_result"]["strategy"] == "plain"
+    assert row["against_objective"] == row["against_result"]["objective"] == 607
+    assert row["ratio"] == pytest.approx(row["objective"] / 607) and row["versus"] == "same"
+    assert "with portfolio" in err and "with plain" in err and "ratio 1.0000, same" in err
+    assert "ratio to against: median 1.0000, worst 1.0000 over 1 case(s)" in out
+    lines = list(csv.DictReader(results.read_text().splitlines()))
+    assert [line["strategy"] for line in lines] == ["portfolio", "plain"]
+    assert lines[0]["against"] == "plain" and lines[0]["against_objective"] == "607"
+    assert float(lines[0]["ratio"]) == pytest.approx(row["ratio"])
+    assert lines[1]["objective"] == "607" and lines[1]["against"] == ""
+    table = record.markdown_table(record.read_records(results))
+    assert "| portfolio |" in table and "| plain |" in table and "plain: 607" in table
+
+
+def test_generated_over_seeds_prints_the_median_and_the_worst(tmp_path, capsys):
+    """--seeds 0-1 --strategy plain: one generated instance per seed, each solved with its own
+    seed, then the median and the worst."""
+    code, out, err = run(
+        capsys,
+        "bench",
+        "generated",
+        "--size",
+        "pcn",
+        "--seeds",
+        "0-1",
+        "--strategy",
+        "plain",
+        "--time-limit",
+        "4",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
+    rows = json.loads((tmp_path / "results.json").read_text())["instances"]
+    assert [(r["instance"], r["seed"], r["strategy"]) for r in rows] == [
+        ("pcn-0", 0, "plain"),
+        ("pcn-1", 1, "plain"),
+    ]
+    assert all(r["violations"] == 0 for r in rows), err
+    assert "objective: median" in out and "over 2 case(s)" in out
+    assert code in (0, 1)
+
+
+@pytest.mark.parametrize("text", ["9-0", "a", "1-", "0-5000"])
+def test_bad_seeds_exit_2(capsys, text):
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "generated", "--size", "pcn", "--seeds", text])
+    assert stop.value.code == 2 and "not seeds" in capsys.readouterr().err
+
+
 def test_in_process_run(tmp_path, capsys):
     """--in-process solves in this process and says that its memory figure is the process's."""
     code, _, err = run(
@@ -247,9 +321,32 @@ def test_alarms_and_table_flag_what_must_never_happen():
     ]
     assert alarms(rows[3]) == ["failed: ERROR Boom: no"]
     table = format_table(rows).splitlines()
-    assert table[0].split()[:3] == ["instance", "status", "objective"]
-    assert [line.split()[-1] for line in table[2:]] == ["ok", "BROKEN", "MISMATCH", "ERROR"]
+    assert table[0].split()[:4] == ["instance", "strategy", "status", "objective"]
+    assert table[0].split()[-3:] == ["check", "ratio", "versus"]
+    assert [line.split()[-3] for line in table[2:]] == ["ok", "BROKEN", "MISMATCH", "ERROR"]
     assert "50.00%" in table[2] and "25.00%" in table[2]
+
+
+def test_a_bound_above_the_best_known_or_the_rota_is_an_alarm():
+    """A bound above a known roster's value, or above the rota's own, is wrong: an alarm; and a
+    first strategy worse than the one it is run against is one too."""
+    row = {"instance": "x", "objective": 10, "best_bound": 9, "best_known": 8}
+    assert alarms(row) == [
+        "x: BOUND ABOVE THE BEST KNOWN: the solver claims no roster below 9, but one of 8 is known"
+    ]
+    assert alarms({**row, "best_bound": 11, "best_known": None}) == [
+        "x: BOUND ABOVE THE OBJECTIVE: bound 11, rota 10"
+    ]
+    assert alarms({**row, "best_bound": 8}) == []
+    worse = {
+        **row,
+        "best_bound": 8,
+        "strategy": "portfolio",
+        "against": "plain",
+        "against_objective": 9,
+        "versus": "worse",
+    }
+    assert alarms(worse) == ["x: portfolio is worse than plain: 10 against 9"]
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +429,7 @@ def test_the_bench_exits_1_and_records_a_parts_mismatch(tmp_path, capsys, monkey
     )
     assert code == 1
     assert "PARTS MISMATCH: cover model" in err and "(model undercounts)" in err
-    assert out.splitlines()[-1].split()[-1] == "MISMATCH"
+    assert out.splitlines()[-1].split()[-3] == "MISMATCH"
     (line,) = csv.DictReader(results.read_text().splitlines())
     assert line["parts_agree"] == "no" and line["rota_valid"] == "yes"
     record.write_table(tmp_path / "doc.md", record.markdown_table([line]))

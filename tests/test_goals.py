@@ -315,7 +315,12 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
 
     monkeypatch.setattr(cp_model.CpSolver, "solve", search)
     monkeypatch.setattr(solve_module, "improve", improve)
-    result = solve(p, SolveParams(time_limit=3, workers=1, tuning=Tuning(no_rota_share=0.0)))
+    result = solve(
+        p,
+        SolveParams(
+            time_limit=3, workers=1, tuning=Tuning(no_rota_share=0.0), strategy="specialised"
+        ),
+    )
     assert len(calls) == tiers and len(starts) == 1
     cost = result.phases[-1]
     assert cost.tier == ("cost",)

@@ -377,9 +377,13 @@ def _counted(monkeypatch, name: str) -> list:
 
 
 def _checked_solve(p, tuning: Tuning | None = None):
-    """Solved in 20 s on 2 workers (with `tuning`): the rota breaks no rule, its parts are the
-    checker's and no phase's bound is above its value."""
-    result = solve(p, SolveParams(time_limit=20, workers=2, tuning=tuning or Tuning()))
+    """Solved by the specialised phases, whose mechanisms these tests follow, in 20 s on 2
+    workers (with `tuning`): the rota breaks no rule, its parts are the checker's and no
+    phase's bound is above its value."""
+    params = SolveParams(
+        time_limit=20, workers=2, tuning=tuning or Tuning(), strategy="specialised"
+    )
+    result = solve(p, params)
     assert check(p, result.rota) == []
     assert result.parts == objective_parts(p, result.rota)
     for phase in result.phases:
@@ -905,7 +909,9 @@ def _solved_with_costs(seconds: float, tuning: Tuning) -> float:
         ),
     )
     started = time.perf_counter()
-    result = solve(p, SolveParams(time_limit=seconds, workers=2, tuning=tuning))
+    result = solve(
+        p, SolveParams(time_limit=seconds, workers=2, tuning=tuning, strategy="specialised")
+    )
     assert check(p, result.rota) == []
     size = len(build_model(p).model.proto.variables)
     return started + seconds - tuning.closing_seconds_per_variable * size

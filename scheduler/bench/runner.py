@@ -36,7 +36,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from scheduler.bench.record import (
     read_records,
     write_table,
 )
+from scheduler.solver.params import STRATEGIES
 
 DEFAULT_BEST_KNOWN = (
     Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "curtois" / "best_known.csv"
@@ -70,6 +71,7 @@ class BenchCase:
     output: str  # the roster (curtois) or rota.csv (generated) to write
     best_known: int | None = None
     lower_bound: int | None = None
+    seed: int | None = None  # CP-SAT's seed for this case (a generated case's), else the run's
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class BenchSettings:
     workers: int = 2
     seed: int = 0
     isolate: bool = True  # each case in its own child process
+    strategy: str = "portfolio"  # scheduler.solver.params.STRATEGIES
+    against: str | None = None  # a second strategy run on each case after the first
 
 
 Say = Callable[[str], None]
@@ -135,7 +139,7 @@ def generated_case(size: str, seed: int, out: str | Path) -> BenchCase:
 
     name = f"{size}-{seed}"
     folder = generate(size, seed, Path(out) / name)
-    return BenchCase(name, "generated", str(folder), str(Path(out) / f"{name}.rota.csv"))
+    return BenchCase(name, "generated", str(folder), str(Path(out) / f"{name}.rota.csv"), seed=seed)
 
 
 # ---- one case (in the child) -----------------------------------------------------------
@@ -187,8 +191,9 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     params = SolveParams(
         time_limit=settings.time_limit,
         workers=settings.workers,
-        seed=settings.seed,
+        seed=settings.seed if case.seed is None else case.seed,
         progress=progress,
+        strategy=settings.strategy,
     )
     result = solve(problem, params)
     has_rota = result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
@@ -198,6 +203,9 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
         "instance": case.name,
         "kind": case.kind,
         "source": case.source,
+        "strategy": settings.strategy,
+        "seed": params.seed,
+        "tiers": _tiers(problem, result) if has_rota else None,
         "status": result.status.value,
         "objective": result.objective if has_rota else None,
         "best_bound": result.bound if has_rota else None,
@@ -233,6 +241,13 @@ def _run_case(case: BenchCase, settings: BenchSettings, send: Callable[[tuple], 
     row["peak_memory_mb"] = _peak_memory_mb()
     row["wall_seconds"] = round(time.perf_counter() - started, 3)
     return row
+
+
+def _tiers(problem, result) -> list[int]:
+    """The rota's goal tiers in order: the lexicographic value the strategies are judged by."""
+    from scheduler.domain import GOALS
+
+    return [problem.weights.total(result.parts, tier) for tier in GOALS]
 
 
 def _phase_row(ph) -> dict:
@@ -325,29 +340,107 @@ def run_bench(
     on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Every case in turn; `out/results.json` is rewritten after each one, and `on_row` (if
-    given) gets each case's row as it finishes."""
+    given) gets each case's row as it finishes. With `settings.against`, each case is solved
+    again by that strategy with the same budget, workers and seed, one after the other; the
+    first row then holds the second's objective, their ratio and which is better
+    (`compare_strategies`), and the second row is under its "against_result"."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     for number, case in enumerate(cases, start=1):
-        say(
-            f"[{number}/{len(cases)}] {case.name}: solving ({settings.time_limit:g}s, "
-            f"{settings.workers} workers)"
-        )
-        row = (
-            _run_isolated(case, settings, say)
-            if settings.isolate
-            else _run_here(case, settings, say)
-        )
-        _complete(case, row)
+        runs = [settings]
+        if settings.against is not None:
+            runs.append(replace(settings, strategy=settings.against, against=None))
+        solved = []
+        for each in runs:
+            say(
+                f"[{number}/{len(cases)}] {case.name}: solving with {each.strategy} "
+                f"({each.time_limit:g}s, {each.workers} workers)"
+            )
+            row = _run_isolated(case, each, say) if each.isolate else _run_here(case, each, say)
+            _complete(case, row)
+            row.setdefault("strategy", each.strategy)
+            solved.append(row)
+            say(f"[{number}/{len(cases)}] {case.name} ({each.strategy}): {_summary(row)}")
+        row = solved[0]
+        if len(solved) == 2:
+            row.update(compare_strategies(row, solved[1]))
+            row["against_result"] = solved[1]
+            say(f"[{number}/{len(cases)}] {case.name}: {_versus(row)}")
         rows.append(row)
-        say(f"[{number}/{len(cases)}] {case.name}: {_summary(row)}")
         for alarm in alarms(row):
             say(f"!!! {alarm}")
         write_results(out / RESULTS_FILE, rows, settings, kind or (cases[0].kind if cases else ""))
         if on_row is not None:
-            on_row(row)
+            for each_row in solved:
+                on_row(each_row)
     return rows
+
+
+def compare_strategies(row: dict, other: dict) -> dict:
+    """`row`'s strategy against `other`'s on the same case: the other's objective, the ratio of
+    the two (`row`'s over the other's) and `versus`: better, same or worse by the goal tiers in
+    order (lexicographically, as the solve minimises them), or which alone has a rota."""
+    mine, theirs = row.get("tiers"), other.get("tiers")
+    if mine is not None and theirs is not None:
+        versus = "better" if mine < theirs else "worse" if mine > theirs else "same"
+    elif mine is not None:
+        versus = "only this has a rota"
+    else:
+        versus = "only the other has a rota" if theirs is not None else "neither has a rota"
+    objective, against = row.get("objective"), other.get("objective")
+    ratio = (
+        round(objective / against, 6)
+        if objective is not None and against
+        else (1.0 if objective == 0 and against == 0 else None)
+    )
+    return {
+        "against": other.get("strategy"),
+        "against_objective": against,
+        "against_bound": other.get("best_bound"),
+        "ratio": ratio,
+        "versus": versus,
+    }
+
+
+def _versus(row: dict) -> str:
+    ratio = "-" if row.get("ratio") is None else f"{row['ratio']:.4f}"
+    return (
+        f"{row.get('strategy')} {_or_dash(row.get('objective'))} against "
+        f"{row.get('against')} {_or_dash(row.get('against_objective'))}: ratio {ratio}, "
+        f"{row.get('versus')}"
+    )
+
+
+def summary(rows: list[dict]) -> str:
+    """The median and the worst over the cases (several seeds) of the objective, the proven
+    gap and, with a second strategy, the ratio to it; one line per figure."""
+    import statistics
+
+    lines = []
+    for key, label, worst in (
+        ("objective", "objective", max),
+        ("proven_gap", "gap", max),
+        ("gap_to_best_known", "vs best known", max),
+        ("against_objective", "against's objective", max),
+        ("ratio", "ratio to against", max),
+    ):
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if not values:
+            continue
+        missing = len(rows) - len(values)
+        fmt = "{:.2%}" if "gap" in key else "{:.4f}" if key == "ratio" else "{:,.0f}"
+        lines.append(
+            f"{label}: median {fmt.format(statistics.median(values))}, worst "
+            f"{fmt.format(worst(values))} over {len(values)} case(s)"
+            + (f" ({missing} without a value)" if missing else "")
+        )
+    worse = [
+        r["instance"] for r in rows if r.get("versus") in ("worse", "only the other has a rota")
+    ]
+    if any(r.get("against") for r in rows):
+        lines.append(f"worse than against: {', '.join(worse) if worse else 'none'}")
+    return "\n".join(lines)
 
 
 def _complete(case: BenchCase, row: dict) -> None:
@@ -488,6 +581,22 @@ def alarms(row: dict) -> list[str]:
             for part, (a, b) in (row.get("parts_mismatch") or {}).items()
         )
         out.append(f"{name}: PARTS MISMATCH: {differ}")
+    bound, best = row.get("best_bound"), row.get("best_known")
+    if bound is not None and best is not None and bound > best:
+        out.append(
+            f"{name}: BOUND ABOVE THE BEST KNOWN: the solver claims no roster below {bound}, "
+            f"but one of {best} is known"
+        )
+    if bound is not None and row.get("objective") is not None and bound > row["objective"]:
+        out.append(f"{name}: BOUND ABOVE THE OBJECTIVE: bound {bound}, rota {row['objective']}")
+    if row.get("versus") in ("worse", "only the other has a rota"):
+        out.append(
+            f"{name}: {row.get('strategy')} is worse than {row.get('against')}: "
+            f"{_or_dash(row.get('objective'))} against {_or_dash(row.get('against_objective'))}"
+        )
+    against = row.get("against_result")
+    if against:
+        out.extend(f"{alarm} ({against.get('strategy')})" for alarm in alarms(against))
     if row.get("format_matches") is False:
         out.append(
             f"{name}: FORMAT MISMATCH: solver {row['objective']} but the format's own "
@@ -547,23 +656,29 @@ def write_results(path: Path, rows: list[dict], settings: BenchSettings, kind: s
 
 COLUMNS = (
     ("instance", "instance", "<"),
+    ("strategy", "strategy", "<"),
     ("status", "status", "<"),
     ("objective", "objective", ">"),
     ("best_bound", "bound", ">"),
-    ("proven_gap", "gap", ">"),
+    ("proven_gap", "lex gap", ">"),
     ("best_known", "best known", ">"),
     ("gap_to_best_known", "vs best", ">"),
     ("seconds", "seconds", ">"),
     ("peak_memory_mb", "peak MB", ">"),
     ("violations", "broken", ">"),
     ("check", "check", "<"),
+    ("ratio", "ratio", ">"),
+    ("versus", "versus", "<"),
 )
 
 
 def format_table(rows: list[dict]) -> str:
-    """One line per case; `check` is ok when no rule is broken, the model's parts agree with
-    the checker's and (Curtois) the format's own scoring agrees."""
-    cells = [[_cell(row, key) for key, _, _ in COLUMNS] for row in rows]
+    """One line per case and strategy (a second strategy's line under the first's); `check` is
+    ok when no rule is broken, the model's parts agree with the checker's and (Curtois) the
+    format's own scoring agrees; `ratio` and `versus` compare the first strategy with the
+    second."""
+    shown = [r for row in rows for r in (row, row.get("against_result")) if r]
+    cells = [[_cell(row, key) for key, _, _ in COLUMNS] for row in shown]
     widths = [
         max(len(title), *(len(c[i]) for c in cells)) if cells else len(title)
         for i, (_, title, _) in enumerate(COLUMNS)
@@ -580,9 +695,10 @@ def format_table(rows: list[dict]) -> str:
 
 def _cell(row: dict, key: str) -> str:
     if key == "check":
+        own = {k: v for k, v in row.items() if k not in ("versus", "against_result")}
         return (
             "ok"
-            if not alarms(row)
+            if not alarms(own)
             else "MISMATCH"
             if (row.get("parts_agree") is False or row.get("format_matches") is False)
             else ("BROKEN" if row.get("violations") else "ERROR")
@@ -596,6 +712,8 @@ def _cell(row: dict, key: str) -> str:
         return f"{value:.1f}"
     if key == "peak_memory_mb":
         return f"{value:.0f}"
+    if key == "ratio":
+        return f"{value:.4f}"
     return str(value)
 
 
@@ -636,6 +754,19 @@ def add_arguments(sub) -> argparse.ArgumentParser:
             metavar="FILE",
             help=f"append one row per instance to this CSV (default {DEFAULT_RESULTS})",
         )
+        p.add_argument(
+            "--strategy",
+            choices=STRATEGIES,
+            default="portfolio",
+            help="the solve to run: portfolio (default), plain (the full model under "
+            "CP-SAT's own search alone) or specialised (the tuned phases alone)",
+        )
+        p.add_argument(
+            "--against",
+            choices=STRATEGIES,
+            help="solve each instance again with this strategy, the same budget, workers and "
+            "seed, one after the other, and compare the two (objectives, ratio)",
+        )
 
     p = kinds.add_parser("curtois", help="Curtois–Qu nurse-rostering instances (.txt)")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -651,6 +782,13 @@ def add_arguments(sub) -> argparse.ArgumentParser:
     p = kinds.add_parser("generated", help="a generated rota folder (scheduler.bench.generate)")
     p.add_argument("--size", required=True, choices=sorted(PROFILES))
     p.add_argument("--seed", type=int, default=0, help="the generator's seed (and CP-SAT's)")
+    p.add_argument(
+        "--seeds",
+        type=_seeds,
+        metavar="RANGE",
+        help="several seeds, e.g. 0-9 or 0,3,5 (instead of --seed): one instance each, then "
+        "the median and the worst",
+    )
     p.add_argument(
         "--out",
         help="folder for the instance, its rota and results.json (default: a new temporary folder)",
@@ -674,6 +812,22 @@ def add_arguments(sub) -> argparse.ArgumentParser:
         "- prints the table",
     )
     return bench
+
+
+def _seeds(text: str) -> list[int]:
+    """An argparse type: seeds as `A-B` (inclusive) and/or a comma-separated list."""
+    seeds: list[int] = []
+    try:
+        for item in text.split(","):
+            first, dash, last = item.strip().partition("-")
+            low = int(first)
+            high = int(last) if dash else low
+            if high < low or high - low > 1000:
+                raise ValueError
+            seeds.extend(range(low, high + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not seeds: {text!r} (use e.g. 0-9 or 0,3,5)") from None
+    return list(dict.fromkeys(seeds))
 
 
 def _positive(kind: type) -> Callable[[str], float | int]:
@@ -708,7 +862,14 @@ def main(args: argparse.Namespace) -> int:
         return _error(str(error))
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         return _error(f"--out {args.out} is a file, not a folder")
-    settings = BenchSettings(args.time_limit, args.workers, args.seed, isolate=not args.in_process)
+    settings = BenchSettings(
+        args.time_limit,
+        args.workers,
+        args.seed,
+        isolate=not args.in_process,
+        strategy=args.strategy,
+        against=args.against,
+    )
     if args.benchmark == "curtois":
         from scheduler.bench.curtois import InstanceError, read_instance
 
@@ -731,11 +892,15 @@ def main(args: argparse.Namespace) -> int:
         import tempfile
 
         out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="hubrota-bench-"))
-        cases = [generated_case(args.size, args.seed, out)]
-        _stderr(f"generated {args.size} (seed {args.seed}) into {cases[0].source}")
+        cases = []
+        for seed in args.seeds or [args.seed]:
+            cases.append(generated_case(args.size, seed, out))
+            _stderr(f"generated {args.size} (seed {seed}) into {cases[-1].source}")
     recorder = _Recorder(args, settings) if args.record else None
     rows = run_bench(cases, settings, out, kind=args.benchmark, on_row=recorder)
     print(format_table(rows))
+    if len(rows) > 1 or settings.against is not None:
+        print(summary(rows))
     failures = [alarm for row in rows for alarm in alarms(row)]
     _stderr(f"results: {out / RESULTS_FILE}")
     if recorder is not None:

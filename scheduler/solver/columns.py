@@ -32,6 +32,7 @@ the variables it puts near 0 or 1 leaves CP-SAT a small problem (scheduler.solve
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -43,6 +44,8 @@ from ortools.sat.python import cp_model
 
 from scheduler.domain import Problem
 from scheduler.solver.model import Constraints, Objective, RotaModel, Variables, locked_pairs
+
+log = logging.getLogger(__name__)
 
 # Prices are whole multiples of 1/SCALE in the pricing models and in the bound.
 SCALE = 10_000
@@ -78,6 +81,9 @@ class ColumnTuning:
     master_seconds: float = 2.0
     # Rotas kept per clinician and round from a pricing solve (the best and those on the way).
     columns_per_round: int = 3
+    # A round that takes more than this share of the rounds' time ends them: pricing cannot keep
+    # up (the rounds would end far from the LP's optimum), so the search gets the time instead.
+    slow_round_share: float = 0.2
 
 
 Cell = tuple[int, int]  # (session index, post index)
@@ -378,9 +384,23 @@ class ColumnGeneration:
         one)."""
         started = time.perf_counter()
         rounds = _Rounds(deadline, self._first_duals())
+        allowed = self.tuning.slow_round_share * max(0.0, deadline - started)
         try:
             while time.perf_counter() < rounds.deadline and not (stop is not None and stop()):
-                if self._round(rounds, started, workers, on_bound, settle):
+                began = time.perf_counter()
+                # a round may take `allowed` at most: pricing stopped early still gives a bound
+                # (each clinician's part is its pricing model's proven bound)
+                deadline = rounds.deadline
+                rounds.deadline = min(deadline, began + allowed)
+                ended = self._round(rounds, started, workers, on_bound, settle)
+                if rounds.deadline >= min(deadline, began + allowed):
+                    rounds.deadline = deadline  # (settling may have brought it forward)
+                took = time.perf_counter() - began
+                log.debug("column round %d: %.2fs", rounds.count, took)
+                if ended:
+                    break
+                if took >= allowed:
+                    log.info("column generation ends: a round took %.1fs of %.1fs", took, allowed)
                     break
         except _Infeasible:
             pass

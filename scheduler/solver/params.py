@@ -132,11 +132,33 @@ class Tuning:
     # a cost part's search hands over to LNS after this long without improving: on one network
     # CP-SAT returns the start and then finds little, where LNS lowers cost within seconds
     cost_part_stall: float = 0.5
+    # the portfolio (strategy "portfolio") keeps at least this share of its budget for the plain
+    # strategy, the full model under CP-SAT's own search, whatever the specialised phases do
+    plain_share: float = 0.25
+    # the specialised phases give their time back to plain after this share of the budget with
+    # neither a better rota nor a better bound in any phase
+    specialist_stall_share: float = 0.15
+    # ... but not before this many seconds without improving
+    min_specialist_stall: float = 3.0
+    # ... or, before their first rota, this share (column generation's dive reports nothing
+    # for up to a fifth of the budget on the odd-numbered Curtois instances)
+    specialist_start_stall_share: float = 0.3
+    # the portfolio's plain run ends this share of the budget early, for reading its rota
+    closing_share: float = 0.01
     # the knobs of the mechanisms the phases call on, each owned by its module
     lns: LnsTuning = field(default_factory=LnsTuning)
     columns: ColumnTuning = field(default_factory=ColumnTuning)
     lp: LpTuning = field(default_factory=LpTuning)
     swap: SwapTuning = field(default_factory=SwapTuning)
+
+
+# What `SolveParams.strategy` may name (scheduler.solver.solve.solve):
+# - "plain": the full model, each goal tier in turn solved by CP-SAT with its own search and
+#   default parameters, no column generation, LP, LNS, swaps or network parts;
+# - "specialised": the phases with every mechanism above that applies;
+# - "portfolio": the specialised phases while they improve, then plain with what they leave (at
+#   least plain_share of the budget), the better rota of the two returned.
+STRATEGIES: tuple[str, ...] = ("portfolio", "plain", "specialised")
 
 
 @dataclass(frozen=True)
@@ -158,5 +180,13 @@ class SolveParams:
     # values instead of minimised (scheduler.solver.decompose's parts, whose start is already at
     # the whole problem's best for them)
     hold_above: str | None = None
+    # which solve runs: one of STRATEGIES
+    strategy: str = "portfolio"
+    # whether the portfolio runs the specialised phases before plain (False: plain alone)
+    specialists: bool = True
     # the solve loop's shares, thresholds and tier sets
     tuning: Tuning = field(default_factory=Tuning)
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {self.strategy!r}: one of {', '.join(STRATEGIES)}")

@@ -194,8 +194,32 @@ def solve(
 
     `start` (e.g. the published rota) hints the first phase; with `free_days`, assignments on
     every other day are fixed to `start`, so only those days are re-planned (a re-run).
+
+    `params.strategy` chooses the solve: "portfolio" (the default, `_portfolio`), "plain"
+    (`_plain`) or "specialised" (`_specialised`); see scheduler.solver.params.STRATEGIES.
     """
-    run = _Solve(problem, params or SolveParams(), should_stop, start, free_days)
+    params = params or SolveParams()
+    if params.strategy == "plain":
+        return _plain(_Solve(problem, params, should_stop, start, free_days))
+    if params.strategy == "specialised":
+        return _specialised(problem, params, should_stop, start, free_days)
+    return _portfolio(problem, params, should_stop, start, free_days)
+
+
+def _specialised(
+    problem: Problem,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    start: Iterable[Assignment] | None,
+    free_days: set[date] | None,
+) -> SolveResult:
+    """The goal tiers as phases, each with the steps that apply to it (module docstring)."""
+    return _phases(_Solve(problem, params, should_stop, start, free_days))
+
+
+def _phases(run: _Solve) -> SolveResult:
+    """The specialised strategy's phases on `run`'s model."""
+    problem = run.problem
     for number, tier in enumerate(run.tiers, start=1):
         if tier in run.held:  # held at the start rota's value (SolveParams.hold_above)
             run.hold(tier, problem.weights.total(run.rm.parts, tier), run.held[tier])
@@ -221,6 +245,229 @@ def solve(
     return run.result()
 
 
+def _portfolio(
+    problem: Problem,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    start: Iterable[Assignment] | None,
+    free_days: set[date] | None,
+) -> SolveResult:
+    """The specialised phases while they improve (`_specialist`), then the plain strategy with
+    every second they leave, at least plain_share of the budget, hinted with their rota; the
+    better of the two rotas, lexicographically by goal tier (`_better`), is returned. A
+    specialised run that fails or finds nothing costs only its time: plain still answers."""
+    tuning = params.tuning
+    began = time.perf_counter()
+    start = None if start is None else list(start)
+    rm = build_model(problem)  # once: on the largest instances the build takes a minute
+    built = len(rm.model.proto.constraints)
+    candidates: list[SolveResult] = []
+    values: list[int] | None = None
+    if params.specialists:
+        found, values = _specialist(problem, params, should_stop, start, free_days, rm, began)
+        # what the phases added (tiers held, bounds cut in under those holds) is let go:
+        # plain searches the model as built
+        for row in range(built, len(rm.model.proto.constraints)):
+            if rm.model.proto.constraints[row].has_linear():
+                _let_go(rm.model, row)
+        if found is not None and found.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            candidates.append(found)
+            if found.status is SolveStatus.OPTIMAL:
+                return replace(found, seconds=time.perf_counter() - began)
+    if candidates and should_stop is not None and should_stop():
+        return replace(candidates[0], seconds=time.perf_counter() - began, message="cancelled")
+    ends = params.time_limit * (1 - tuning.closing_share)  # seconds from `began`
+    hint = candidates[0].rota if candidates else start
+    plain_params = replace(
+        params, time_limit=max(ends, time.perf_counter() - began + 0.1), strategy="plain"
+    )
+    run = _Solve(problem, plain_params, should_stop, hint, free_days, rm, began)
+    if candidates and values is not None:
+        # the whole solution, not only its assignments: a complete hint is CP-SAT's first
+        # solution, where a hint of the assignments alone is often lost to the search
+        _hint(rm.model, values)
+    plain = _plain(run)
+    if plain.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        candidates.append(plain)
+    if not candidates:
+        return replace(plain, seconds=time.perf_counter() - began)
+    best = min(candidates, key=lambda r: _tier_values(problem, r))
+    others = [r for r in candidates if r is not best]
+    best = _merged_bounds(problem, best, others)
+    return replace(best, seconds=time.perf_counter() - began)
+
+
+def _specialist(
+    problem: Problem,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    start: list[Assignment] | None,
+    free_days: set[date] | None,
+    rm: RotaModel,
+    began: float,
+) -> tuple[SolveResult | None, list[int] | None]:
+    """The specialised phases in at most 1 − plain_share of the budget (from `began`, the
+    model's build included), on `rm`, stopped once no phase has found a better rota or bound
+    for specialist_stall_share of the budget (specialist_start_stall_share before their first
+    rota); None if they fail (the
+    failure is logged: plain answers instead), with the model's values at their rota."""
+    tuning = params.tuning
+    stall = max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit)
+    start_stall = max(stall, tuning.specialist_start_stall_share * params.time_limit)
+    last = [time.perf_counter()]
+    rota = [False]  # whether any phase has reported a rota yet
+    seen: dict[tuple[int, str], tuple[int | None, int | None]] = {}
+
+    def progress(p: Progress) -> None:
+        key = (p.phase_number, p.phase)
+        objective, bound = seen.get(key, (None, None))
+        if (
+            key not in seen
+            or p.objective is not None
+            and (objective is None or p.objective < objective)
+            or p.bound is not None
+            and (bound is None or p.bound > bound)
+        ):
+            last[0] = time.perf_counter()
+            rota[0] = rota[0] or p.objective is not None
+            seen[key] = (
+                p.objective
+                if objective is None or p.objective is None
+                else min(p.objective, objective),
+                p.bound if bound is None or p.bound is None else max(p.bound, bound),
+            )
+        _emit(params, p)
+
+    user_stopped = [False]
+
+    def stop() -> bool:
+        if should_stop is not None and should_stop():
+            user_stopped[0] = True
+            return True
+        # until the first rota, the phases may be building their start (column generation's
+        # dive reports nothing for a while), so they are given longer
+        return time.perf_counter() - last[0] > (stall if rota[0] else start_stall)
+
+    own = replace(
+        params,
+        time_limit=params.time_limit * (1 - tuning.plain_share),
+        strategy="specialised",
+        progress=progress,
+    )
+    run = _Solve(problem, own, stop, start, free_days, rm, began)
+    try:
+        result = _phases(run)
+    except Exception:  # any failure of a specialised mechanism leaves the plain strategy
+        log.exception("the specialised phases failed; the plain strategy answers alone")
+        return None, None
+    if result.message == "cancelled" and not user_stopped[0]:
+        result = replace(result, message="")  # stalled: the time goes to plain, not a cancel
+    return result, run.best_values
+
+
+def _tier_values(problem: Problem, result: SolveResult) -> tuple[int, ...]:
+    """A result's goal tiers in order, then its weighted total: the lower the better."""
+    values = tuple(problem.weights.total(result.parts, tier) for tier in GOALS)
+    return (*values, result.objective)
+
+
+def _merged_bounds(problem: Problem, best: SolveResult, others: list[SolveResult]) -> SolveResult:
+    """`best` with each phase's bound raised to another result's bound of the same tier where
+    the two hold every tier above it at the same values (both bound the same problem then)."""
+    if not best.phases:
+        return best
+    phases = list(best.phases)
+    for other in others:
+        theirs = {ph.tier: (number, ph) for number, ph in enumerate(other.phases)}
+        for number, ph in enumerate(phases):
+            if ph.tier not in theirs:
+                continue
+            at, their = theirs[ph.tier]
+            above_mine = [p.value for p in phases[:number]]
+            above_theirs = [p.value for p in other.phases[:at]]
+            if above_mine != above_theirs or their.bound <= ph.bound:
+                continue
+            bound = min(their.bound, ph.value)
+            status = SolveStatus.OPTIMAL if bound >= ph.value else ph.status
+            phases[number] = replace(ph, bound=bound, status=status)
+    raised = sum(ph.bound for ph in phases) - sum(ph.bound for ph in best.phases)
+    if not raised:
+        return best
+    bound = best.bound + raised
+    all_proven = (
+        len(phases) == len(best.phases)
+        and all(ph.status is SolveStatus.OPTIMAL for ph in phases)
+        and best.objective <= bound
+    )
+    return replace(
+        best,
+        phases=tuple(phases),
+        bound=bound,
+        gap=(best.objective - bound) / max(1, best.objective),
+        status=SolveStatus.OPTIMAL if all_proven else best.status,
+    )
+
+
+def _plain(run: _Solve) -> SolveResult:
+    """The plain strategy: each goal tier in turn minimised over the full model by CP-SAT with
+    its own search (default parameters but the workers and seed), an even share of the time
+    left each, the tier then held at its rota's value; no column generation, LP of its own,
+    LNS, swaps or network parts. `run`'s start rota, if any, is the first tier's hint."""
+    problem, params, rm = run.problem, run.params, run.rm
+    solver = run.solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, params.workers)
+    solver.parameters.random_seed = params.seed
+    solver.parameters.log_search_progress = params.log
+    solver.parameters.max_time_in_seconds = max(0.1, params.time_limit - run.elapsed())
+    phases = len(run.tiers)
+    for number, tier in enumerate(run.tiers, start=1):
+        expr = problem.weights.total(rm.parts, tier)
+        if tier in run.held:
+            run.hold(tier, expr, run.held[tier])
+            run.phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, run.held[tier], 0, 0.0))
+            continue
+        left = params.time_limit - run.elapsed()
+        if run.best_values is not None and (left <= 0.05 or run.stopped):
+            break
+        remaining = sum(1 for t in run.tiers[number - 1 :] if t not in run.held)
+        began = time.perf_counter()
+        name = "+".join(tier)
+        rm.model.minimize(expr)
+        solver.parameters.max_time_in_seconds = max(0.1, left / remaining)
+
+        def report(objective: int, bound: int, name: str = name, number: int = number) -> None:
+            _emit(params, Progress(name, number, phases, run.elapsed(), objective, bound))
+
+        monitor = Monitor(solver, run.should_stop, None)
+        with monitor:
+            status = STATUS[solver.solve(rm.model, _Watcher(report, monitor))]
+        run.stopped = monitor.cancelled or run.cancelled()
+        seconds = time.perf_counter() - began
+        found = math.ceil(solver.best_objective_bound - 1e-6)
+        if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            run.best_values = list(solver.response_proto.solution)
+            run.solver_parts = {p: int(solver.value(rm.parts[p])) for p in PARTS}
+            run.rota = _rota(problem, rm, solver)
+            run.parts = objective_parts(problem, run.rota)
+            value = problem.weights.total(run.parts, tier)
+            run.hold(tier, expr, value)
+            _hint(rm.model, run.best_values)
+        elif run.best_values is None:
+            run.phases.append(PhaseResult(tier, status, 0, 0, seconds))
+            return _no_rota(problem, status, run.phases, run.elapsed())
+        elif run.stopped:
+            break
+        else:  # no better rota in its time: the last one stays, its tier held there
+            value = problem.weights.total(run.parts, tier)
+            run.hold(tier, expr, value)
+            status = SolveStatus.FEASIBLE
+            found = found if found <= value else 0
+        bound = max(0, min(found, value))
+        run.phases.append(PhaseResult(tier, status, value, bound, seconds))
+        _emit(params, Progress(name, number, phases, run.elapsed(), value, bound, done=True))
+    return run.result()
+
+
 class _Solve:
     """One solve's state across its phases: the model and its solver, the phases so far, the
     row holding each tier done, the best solution and its rota, and the LPs started early."""
@@ -232,12 +479,16 @@ class _Solve:
         should_stop: Callable[[], bool] | None,
         start: Iterable[Assignment] | None,
         free_days: set[date] | None,
+        rm: RotaModel | None = None,
+        started: float | None = None,
     ):
+        """`rm`: the model, if already built (else it is built here); `started`: when the
+        solve's time began (else now)."""
         self.problem, self.params, self.tuning = problem, params, params.tuning
         self.should_stop, self.free_days = should_stop, free_days
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() if started is None else started
         self.start = None if start is None else list(start)
-        self.rm = build_model(problem)
+        self.rm = build_model(problem) if rm is None else rm
         self.tiers = _active_tiers(problem, self.rm)
         if self.start is not None:
             on = _hint_rota(problem, self.rm, self.start)
