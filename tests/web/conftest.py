@@ -255,3 +255,19 @@ def as_role(app, seeded):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (the test tool's own browser download does not
+    work here); one per test module."""
+    from tests.web.browsing import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.web.browsing import served
 from tests.web.conftest import PASSWORD, make_app
-from tests.web.test_browser import _shot, browser  # noqa: F401  (the chromium fixture)
+from tests.web.test_browser import _shot
 from web.db import engine_of, new_session
 from web.services.accounts import create_user, ensure_federation
 
@@ -30,11 +29,8 @@ def server(tmp_path_factory, sqlite_template):
                 db, federation=federation, email=f"{role}@north", password=PASSWORD, role=role
             )
         db.commit()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with served(app) as url:
+        yield url
     engine_of(app).dispose()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import threading
 
 import pytest
 import schemathesis
@@ -19,8 +18,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
+from tests.web.browsing import served
 from tests.web.conftest import _empty_postgres, make_app, seed
 from tests.web.test_api import token_of
 from web.db import engine_of
@@ -43,14 +42,10 @@ def live_api(request, tmp_path_factory, tiny_loaded):
     app = make_app(url, folder, PROPAGATE_EXCEPTIONS=False, API_RATE_LIMITS_OFF=True)
     seed(app, tiny_loaded)
     secret = token_of(app, "manager@north")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
-    schema.config.update(headers={"Authorization": f"Bearer {secret}"}, base_url=base)
-    yield schema
-    server.shutdown()
+    with served(app) as base:
+        schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
+        schema.config.update(headers={"Authorization": f"Bearer {secret}"}, base_url=base)
+        yield schema
     jobs.wait(app, 60)
     engine_of(app).dispose()
     if request.param == "postgresql":

@@ -8,30 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.web.browsing import ARTIFACTS, served
 from tests.web.conftest import PASSWORD, make_app
 from web.db import engine_of, new_session
 from web.services import jobs
 from web.services.accounts import create_user, ensure_federation
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 SAMPLE = ROOT / "data" / "sample.xlsx"
 
 
@@ -52,26 +39,10 @@ def server(tmp_path_factory, sqlite_template):
             name="Morgan Manager",
         )
         db.commit()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with served(app) as url:
+        yield url
     jobs.wait(app, 60)
     engine_of(app).dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium: the test tool's own browser download does not work here."""
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _shot(page, name: str) -> None:

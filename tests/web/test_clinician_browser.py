@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.web.browsing import ARTIFACTS, served
 from tests.web.conftest import PASSWORD, make_app, seed
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
 from web.db import engine_of
 from web.services import jobs, mail
 
@@ -28,27 +26,12 @@ def server(tmp_path_factory, sqlite_template, tiny_loaded):
     shutil.copy(sqlite_template, folder / "hubrota.sqlite")
     app = make_app(f"sqlite:///{folder / 'hubrota.sqlite'}", folder)
     seed(app, tiny_loaded)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    APPS["app"] = app
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with served(app) as url:
+        APPS["app"] = app
+        yield url
     mail.wait(app, 30)
     jobs.wait(app, 60)
     engine_of(app).dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def shot(page, name: str) -> None:

@@ -12,17 +12,15 @@ import csv
 import io
 import re
 import shutil
-import threading
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from tests.web.browsing import ARTIFACTS, served
 from tests.web.conftest import PASSWORD, make_app
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
 from web.db import engine_of, new_session
 from web.models import Dataset, DatasetFile, PublishedVersion, RotaAssignment, User
 from web.services import jobs
@@ -90,25 +88,10 @@ def server(tmp_path_factory, sqlite_template):
         manager_id = db.scalar(select(User.id).where(User.email == "manager@north"))
     jobs.start_run(app, federation_id, manager_id, time_limit=6)
     jobs.wait(app, 120)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
+    with served(app) as url:
+        yield url, app
     jobs.wait(app, 60)
     engine_of(app).dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _log_in(browser, url: str, email: str, width: int):

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from datetime import date
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from scheduler.checker import format_day
+from tests.web.browsing import served
 from tests.web.conftest import PASSWORD, make_app
-from tests.web.test_browser import ARGS, CHROMIUM, _shot
+from tests.web.test_browser import _shot
 from tests.web.test_runs import SAMPLE
 from web.db import engine_of, new_session
 from web.models import Dataset, DatasetFile, PublishedVersion
@@ -49,25 +48,10 @@ def server(tmp_path_factory, sqlite_template):
         dataset.files = [DatasetFile(name=n, content=t) for n, t in files.items()]
         db.add(dataset)
         db.commit()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}", app
-    http.shutdown()
+    with served(app) as url:
+        yield url, app
     jobs.wait(app, 60)
     engine_of(app).dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: scripts/test.sh installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 def _someone_published(app) -> tuple[str, str, str]:
