@@ -114,9 +114,9 @@ def test_plain_opens_before_the_specialised_phases(instance1, monkeypatch):
 def test_specialised_phases_whose_first_rota_loses_to_plain_give_its_time_back(
     instance1, monkeypatch
 ):
-    """Phases whose first rota is worse than plain's opening rota stop there, however long
-    the stall windows and however fast they improve after: plain gets the rest of the budget
-    (without the rule these phases would keep three quarters of it)."""
+    """Phases whose first rota is worse than plain's opening rota, with a bound no better than
+    plain's, stop there, however long the stall windows and however fast they improve after:
+    plain gets the rest of the budget (without the rule they would keep three quarters of it)."""
     _, problem = instance1
     ran: list[float] = []
 

@@ -140,8 +140,8 @@ class Tuning:
     specialist_stall_share: float = 0.15
     # ... but not before this many seconds without improving
     min_specialist_stall: float = 3.0
-    # ... or this share while there is no rota at all (plain's opening found none in its time;
-    # column generation's dive reports nothing for up to a fifth of the budget on some instances)
+    # ... or, before their first rota, this share (column generation's dive reports nothing
+    # for up to a fifth of the budget on the odd-numbered Curtois instances)
     specialist_start_stall_share: float = 0.3
     # the portfolio's plain run ends this share of the budget early, for reading its rota
     closing_share: float = 0.01

@@ -280,6 +280,8 @@ def _portfolio(
     opening = _Solve(problem, opening_params, should_stop, start, free_days, rm, began)
     first = _plain(opening, first=True)
     let_go()
+    # the opening leaves its rota as the model's hint: the phases start as they would alone
+    rm.model.clear_hints()
     if first.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         if first.status is SolveStatus.OPTIMAL or opening.stopped:
             return replace(first, seconds=time.perf_counter() - began)
@@ -330,21 +332,26 @@ def _specialist(
 ) -> tuple[SolveResult | None, list[int] | None]:
     """The specialised phases in at most 1 − plain_share of the budget (from `began`, the
     model's build and plain's opening included), on `rm`, stopped once no phase has found a
-    better rota or bound for specialist_stall_share of the budget, or at once if their first
-    rota is worse than `incumbent` (plain's opening rota) on its phase's tier. A rota counts as
-    better only if it beats the incumbent on its phase's tier too; with no incumbent,
-    the phases have specialist_start_stall_share before their first rota. None if they fail
-    (the failure is logged: plain answers instead), with the model's values at their rota."""
+    better rota or bound for specialist_stall_share of the budget (specialist_start_stall_share
+    before their first rota: column generation's dive is silent until its rota), or at once if
+    their first rota is worse than `incumbent` (plain's opening rota) on its phase's tier while
+    their bound there is no better than the incumbent's. A rota counts as better only if it
+    beats the incumbent on its phase's tier too. None if they fail (the failure is logged:
+    plain answers instead), with the model's values at their rota."""
     tuning = params.tuning
     stall = max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit)
     start_stall = max(stall, tuning.specialist_start_stall_share * params.time_limit)
     last = [time.perf_counter()]
-    rota = [incumbent is not None]  # whether a rota exists yet (plain's opening, or a phase's)
+    rota = [False]  # whether a phase has reported a rota yet
     # the value to beat in each phase, by its name: the incumbent's value of that tier
     beat = (
         {}
         if incumbent is None
         else {"+".join(t): problem.weights.total(incumbent.parts, t) for t in GOALS}
+    )
+    # ... and the bound to beat: the incumbent's bound of that tier, where it ran it
+    beat_bound = (
+        {} if incumbent is None else {"+".join(ph.tier): ph.bound for ph in incumbent.phases}
     )
     seen: dict[tuple[int, str], tuple[int | None, int | None]] = {}
     theirs, behind = [False], [False]  # a phase has reported a rota; its first lost to plain's
@@ -361,9 +368,15 @@ def _specialist(
         better_bound = p.bound is not None and (bound is None or p.bound > bound)
         if p.objective is not None and not theirs[0]:
             theirs[0] = True
-            # their construction's first rota worse than CP-SAT's first feasible one: the
-            # mechanisms that pay where they apply (column generation's dive) have not
-            behind[0] = to_beat is not None and p.objective > to_beat
+            # their first rota worse than CP-SAT's first feasible one, and no better bound than
+            # CP-SAT's either: the mechanisms that pay where they apply (column generation's
+            # LP and dive) have not paid on this instance
+            best_bound = max(b for b in (p.bound, bound, 0) if b is not None)
+            behind[0] = (
+                to_beat is not None
+                and p.objective > to_beat
+                and best_bound <= beat_bound.get(p.phase, 0)
+            )
         if key not in seen or better_rota or better_bound:
             last[0] = time.perf_counter()
             rota[0] = rota[0] or p.objective is not None
