@@ -5,6 +5,7 @@ budget. Every rota passes the independent checker and, on Curtois, the format's 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from scheduler.bench.curtois import read_instance, roster_rows, score_roster, to
 from scheduler.checker import check, objective_parts
 from scheduler.domain import GOALS, SolveStatus
 from scheduler.solver import solve as solve_module
-from scheduler.solver.params import SolveParams
+from scheduler.solver.params import SolveParams, Tuning
 from scheduler.solver.solve import solve
 from tests.test_properties import problems
 
@@ -58,7 +59,8 @@ def test_the_portfolio_alone_is_plain(instance1):
 
 
 def test_the_portfolio_answers_with_plain_when_the_specialised_phases_fail(instance1, monkeypatch):
-    """A specialised mechanism that raises costs only its time: plain's rota is returned."""
+    """A specialised mechanism that raises costs only its time: plain's answer is returned (its
+    opening and its search after, so an optimum of the same value, not always the same rota)."""
     _, problem = instance1
     plain = solve(problem, SolveParams(time_limit=20, workers=1, seed=3, strategy="plain"))
 
@@ -67,14 +69,14 @@ def test_the_portfolio_answers_with_plain_when_the_specialised_phases_fail(insta
 
     monkeypatch.setattr(solve_module, "_phases", broken)
     result = solve(problem, SolveParams(time_limit=20, workers=1, seed=3))
-    assert result.rota == plain.rota and result.status is SolveStatus.OPTIMAL
+    assert result.objective == plain.objective == 607 and result.status is SolveStatus.OPTIMAL
     assert check(problem, result.rota) == []
 
 
 def test_the_portfolio_answers_with_plain_when_the_specialised_phases_find_nothing(
     instance1, monkeypatch
 ):
-    """Specialised phases that end without a rota leave plain the whole budget."""
+    """Specialised phases that end without a rota leave plain the rest of the budget."""
     _, problem = instance1
     plain = solve(problem, SolveParams(time_limit=20, workers=1, seed=3, strategy="plain"))
 
@@ -83,7 +85,58 @@ def test_the_portfolio_answers_with_plain_when_the_specialised_phases_find_nothi
 
     monkeypatch.setattr(solve_module, "_phases", nothing)
     result = solve(problem, SolveParams(time_limit=20, workers=1, seed=3))
-    assert result.rota == plain.rota and result.objective == 607
+    assert result.objective == plain.objective == 607 and result.status is SolveStatus.OPTIMAL
+    assert check(problem, result.rota) == []
+
+
+def test_plain_opens_before_the_specialised_phases(instance1, monkeypatch):
+    """Plain searches first, until its first rota; the specialised phases come after it and
+    plain's own search after them, so the portfolio has a rota whenever plain alone has one."""
+    _, problem = instance1
+    order: list[str] = []
+    plain, phases = solve_module._plain, solve_module._phases
+
+    def spy_plain(run, first=False):
+        order.append("plain opening" if first else "plain")
+        return plain(run, first)
+
+    def spy_phases(run):
+        order.append("specialised")
+        return phases(run)
+
+    monkeypatch.setattr(solve_module, "_plain", spy_plain)
+    monkeypatch.setattr(solve_module, "_phases", spy_phases)
+    result = solve(problem, SolveParams(time_limit=20, workers=1, seed=3))
+    assert order[:2] == ["plain opening", "specialised"]
+    assert result.objective == 607 and check(problem, result.rota) == []
+
+
+def test_specialised_phases_whose_first_rota_loses_to_plain_give_its_time_back(
+    instance1, monkeypatch
+):
+    """Phases whose first rota is worse than plain's opening rota, with a bound no better than
+    plain's, stop there, however long the stall windows and however fast they improve after:
+    plain gets the rest of the budget (without the rule they would keep three quarters of it)."""
+    _, problem = instance1
+    ran: list[float] = []
+
+    def worse(run):
+        began, objective = time.perf_counter(), 10**6
+        while not run.should_stop() and run.elapsed() < run.params.time_limit:
+            objective -= 1  # better than their last, still far worse than plain's
+            emit = run.params.progress
+            emit(solve_module.Progress("cover+requests", 1, 1, run.elapsed(), objective, 0))
+            time.sleep(0.05)
+        ran.append(time.perf_counter() - began)
+        return solve_module._no_rota(run.problem, SolveStatus.UNKNOWN, [], run.elapsed())
+
+    monkeypatch.setattr(solve_module, "_phases", worse)
+    tuning = Tuning(
+        specialist_stall_share=0.5, min_specialist_stall=5.0, specialist_start_stall_share=0.9
+    )
+    result = solve(problem, SolveParams(time_limit=10, workers=1, seed=3, tuning=tuning))
+    assert len(ran) == 1 and ran[0] < 1.0
+    assert result.objective == 607 and check(problem, result.rota) == []
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

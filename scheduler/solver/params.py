@@ -136,7 +136,7 @@ class Tuning:
     # strategy, the full model under CP-SAT's own search, whatever the specialised phases do
     plain_share: float = 0.25
     # the specialised phases give their time back to plain after this share of the budget with
-    # neither a better rota nor a better bound in any phase
+    # neither a better rota (than theirs and plain's opening rota) nor a better bound
     specialist_stall_share: float = 0.15
     # ... but not before this many seconds without improving
     min_specialist_stall: float = 3.0
@@ -156,8 +156,9 @@ class Tuning:
 # - "plain": the full model, each goal tier in turn solved by CP-SAT with its own search and
 #   default parameters, no column generation, LP, LNS, swaps or network parts;
 # - "specialised": the phases with every mechanism above that applies;
-# - "portfolio": the specialised phases while they improve, then plain with what they leave (at
-#   least plain_share of the budget), the better rota of the two returned.
+# - "portfolio": plain until its first rota, then the specialised phases while they improve on
+#   it, then plain again with what they leave (at least plain_share of the budget), hinted with
+#   the better rota so far; the best rota of the three returned.
 STRATEGIES: tuple[str, ...] = ("portfolio", "plain", "specialised")
 
 

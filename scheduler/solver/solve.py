@@ -252,47 +252,70 @@ def _portfolio(
     start: Iterable[Assignment] | None,
     free_days: set[date] | None,
 ) -> SolveResult:
-    """The specialised phases while they improve (`_specialist`), then the plain strategy with
-    every second they leave, at least plain_share of the budget, hinted with their rota; the
-    better of the two rotas, lexicographically by goal tier (`_better`), is returned. A
-    specialised run that fails or finds nothing costs only its time: plain still answers."""
+    """Plain opens until its first rota (`_plain` with `first`), so the portfolio has a rota
+    whenever plain alone would, as early; then the specialised phases while they improve on it
+    (`_specialist`); then plain again with every second they leave, at least plain_share of
+    the budget, hinted with the better rota so far. The best rota, lexicographically by goal
+    tier (`_better`), is returned. A specialised run that fails or finds nothing costs only
+    its time: plain still answers."""
     tuning = params.tuning
     began = time.perf_counter()
     start = None if start is None else list(start)
     rm = build_model(problem)  # once: on the largest instances the build takes a minute
     built = len(rm.model.proto.constraints)
-    candidates: list[SolveResult] = []
-    values: list[int] | None = None
-    if params.specialists:
-        found, values = _specialist(problem, params, should_stop, start, free_days, rm, began)
-        # what the phases added (tiers held, bounds cut in under those holds) is let go:
-        # plain searches the model as built
+    candidates: list[tuple[SolveResult, list[int] | None]] = []
+    ends = params.time_limit * (1 - tuning.closing_share)  # seconds from `began`
+
+    def let_go() -> None:
+        """What a run added (tiers held, bounds cut in under those holds) is let go: the next
+        run searches the model as built."""
         for row in range(built, len(rm.model.proto.constraints)):
             if rm.model.proto.constraints[row].has_linear():
                 _let_go(rm.model, row)
-        if found is not None and found.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            candidates.append(found)
-            if found.status is SolveStatus.OPTIMAL:
-                return replace(found, seconds=time.perf_counter() - began)
+
+    if not params.specialists:  # nothing runs between an opening and plain's own search
+        run = _Solve(problem, replace(params, strategy="plain"), should_stop, start, free_days, rm)
+        return replace(_plain(run), seconds=time.perf_counter() - began)
+    opening_params = replace(params, time_limit=ends, strategy="plain")
+    opening = _Solve(problem, opening_params, should_stop, start, free_days, rm, began)
+    first = _plain(opening, first=True)
+    let_go()
+    # the opening leaves its rota as the model's hint: the phases start as they would alone
+    rm.model.clear_hints()
+    if first.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        if first.status is SolveStatus.OPTIMAL or opening.stopped:
+            return replace(first, seconds=time.perf_counter() - began)
+        candidates.append((first, opening.best_values))
+    incumbent = candidates[0][0] if candidates else None
+    found, values = _specialist(
+        problem, params, should_stop, start, free_days, rm, began, incumbent
+    )
+    let_go()
+    if found is not None and found.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        candidates.append((found, values))
+        if found.status is SolveStatus.OPTIMAL:
+            return replace(found, seconds=time.perf_counter() - began)
     if candidates and should_stop is not None and should_stop():
-        return replace(candidates[0], seconds=time.perf_counter() - began, message="cancelled")
-    ends = params.time_limit * (1 - tuning.closing_share)  # seconds from `began`
-    hint = candidates[0].rota if candidates else start
+        best = min(candidates, key=lambda c: _tier_values(problem, c[0]))[0]
+        return replace(best, seconds=time.perf_counter() - began, message="cancelled")
+    leader = min(candidates, key=lambda c: _tier_values(problem, c[0])) if candidates else None
+    hint = leader[0].rota if leader is not None else start
     plain_params = replace(
         params, time_limit=max(ends, time.perf_counter() - began + 0.1), strategy="plain"
     )
     run = _Solve(problem, plain_params, should_stop, hint, free_days, rm, began)
-    if candidates and values is not None:
+    if leader is not None and leader[1] is not None:
         # the whole solution, not only its assignments: a complete hint is CP-SAT's first
         # solution, where a hint of the assignments alone is often lost to the search
-        _hint(rm.model, values)
+        _hint(rm.model, leader[1])
     plain = _plain(run)
+    results = [c[0] for c in candidates]
     if plain.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        candidates.append(plain)
-    if not candidates:
+        results.append(plain)
+    if not results:
         return replace(plain, seconds=time.perf_counter() - began)
-    best = min(candidates, key=lambda r: _tier_values(problem, r))
-    others = [r for r in candidates if r is not best]
+    best = min(results, key=lambda r: _tier_values(problem, r))
+    others = [r for r in results if r is not best]
     best = _merged_bounds(problem, best, others)
     return replace(best, seconds=time.perf_counter() - began)
 
@@ -305,37 +328,64 @@ def _specialist(
     free_days: set[date] | None,
     rm: RotaModel,
     began: float,
+    incumbent: SolveResult | None = None,
 ) -> tuple[SolveResult | None, list[int] | None]:
     """The specialised phases in at most 1 − plain_share of the budget (from `began`, the
-    model's build included), on `rm`, stopped once no phase has found a better rota or bound
-    for specialist_stall_share of the budget (specialist_start_stall_share before their first
-    rota); None if they fail (the
-    failure is logged: plain answers instead), with the model's values at their rota."""
+    model's build and plain's opening included), on `rm`, stopped once no phase has found a
+    better rota or bound for specialist_stall_share of the budget (specialist_start_stall_share
+    before their first rota: column generation's dive is silent until its rota), or at once if
+    their first rota is worse than `incumbent` (plain's opening rota) on its phase's tier while
+    their bound there is no better than the incumbent's. A rota counts as better only if it
+    beats the incumbent on its phase's tier too. None if they fail (the failure is logged:
+    plain answers instead), with the model's values at their rota."""
     tuning = params.tuning
     stall = max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit)
     start_stall = max(stall, tuning.specialist_start_stall_share * params.time_limit)
     last = [time.perf_counter()]
-    rota = [False]  # whether any phase has reported a rota yet
+    rota = [False]  # whether a phase has reported a rota yet
+    # the value to beat in each phase, by its name: the incumbent's value of that tier
+    beat = (
+        {}
+        if incumbent is None
+        else {"+".join(t): problem.weights.total(incumbent.parts, t) for t in GOALS}
+    )
+    # ... and the bound to beat: the incumbent's bound of that tier, where it ran it
+    beat_bound = (
+        {} if incumbent is None else {"+".join(ph.tier): ph.bound for ph in incumbent.phases}
+    )
     seen: dict[tuple[int, str], tuple[int | None, int | None]] = {}
+    theirs, behind = [False], [False]  # a phase has reported a rota; its first lost to plain's
 
     def progress(p: Progress) -> None:
         key = (p.phase_number, p.phase)
         objective, bound = seen.get(key, (None, None))
-        if (
-            key not in seen
-            or p.objective is not None
+        to_beat = beat.get(p.phase)
+        better_rota = (
+            p.objective is not None
             and (objective is None or p.objective < objective)
-            or p.bound is not None
-            and (bound is None or p.bound > bound)
-        ):
+            and (to_beat is None or p.objective < to_beat)
+        )
+        better_bound = p.bound is not None and (bound is None or p.bound > bound)
+        if p.objective is not None and not theirs[0]:
+            theirs[0] = True
+            # their first rota worse than CP-SAT's first feasible one, and no better bound than
+            # CP-SAT's either: the mechanisms that pay where they apply (column generation's
+            # LP and dive) have not paid on this instance
+            best_bound = max(b for b in (p.bound, bound, 0) if b is not None)
+            behind[0] = (
+                to_beat is not None
+                and p.objective > to_beat
+                and best_bound <= beat_bound.get(p.phase, 0)
+            )
+        if key not in seen or better_rota or better_bound:
             last[0] = time.perf_counter()
             rota[0] = rota[0] or p.objective is not None
-            seen[key] = (
-                p.objective
-                if objective is None or p.objective is None
-                else min(p.objective, objective),
-                p.bound if bound is None or p.bound is None else max(p.bound, bound),
-            )
+        seen[key] = (
+            p.objective
+            if objective is None or p.objective is None
+            else min(p.objective, objective),
+            p.bound if bound is None or p.bound is None else max(p.bound, bound),
+        )
         _emit(params, p)
 
     user_stopped = [False]
@@ -346,7 +396,7 @@ def _specialist(
             return True
         # until the first rota, the phases may be building their start (column generation's
         # dive reports nothing for a while), so they are given longer
-        return time.perf_counter() - last[0] > (stall if rota[0] else start_stall)
+        return behind[0] or time.perf_counter() - last[0] > (stall if rota[0] else start_stall)
 
     own = replace(
         params,
@@ -408,16 +458,19 @@ def _merged_bounds(problem: Problem, best: SolveResult, others: list[SolveResult
     )
 
 
-def _plain(run: _Solve) -> SolveResult:
+def _plain(run: _Solve, first: bool = False) -> SolveResult:
     """The plain strategy: each goal tier in turn minimised over the full model by CP-SAT with
     its own search (default parameters but the workers and seed), an even share of the time
     left each, the tier then held at its rota's value; no column generation, LP of its own,
-    LNS, swaps or network parts. `run`'s start rota, if any, is the first tier's hint."""
+    LNS, swaps or network parts. `run`'s start rota, if any, is the first tier's hint.
+    `first`: only the first tier, its search stopped at its first rota (the portfolio's
+    opening), with all the time left if it needs it."""
     problem, params, rm = run.problem, run.params, run.rm
     solver = run.solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, params.workers)
     solver.parameters.random_seed = params.seed
     solver.parameters.log_search_progress = params.log
+    solver.parameters.stop_after_first_solution = first
     solver.parameters.max_time_in_seconds = max(0.1, params.time_limit - run.elapsed())
     phases = len(run.tiers)
     for number, tier in enumerate(run.tiers, start=1):
@@ -429,7 +482,7 @@ def _plain(run: _Solve) -> SolveResult:
         left = params.time_limit - run.elapsed()
         if run.best_values is not None and (left <= 0.05 or run.stopped):
             break
-        remaining = sum(1 for t in run.tiers[number - 1 :] if t not in run.held)
+        remaining = 1 if first else sum(1 for t in run.tiers[number - 1 :] if t not in run.held)
         began = time.perf_counter()
         name = "+".join(tier)
         rm.model.minimize(expr)
@@ -465,6 +518,8 @@ def _plain(run: _Solve) -> SolveResult:
         bound = max(0, min(found, value))
         run.phases.append(PhaseResult(tier, status, value, bound, seconds))
         _emit(params, Progress(name, number, phases, run.elapsed(), value, bound, done=True))
+        if first:
+            break
     return run.result()
 
 
