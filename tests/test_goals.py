@@ -293,7 +293,7 @@ def test_a_phase_whose_search_finds_no_rota_hands_over_to_lns_from_the_held_one(
         return real_solve(self, model, callback)
 
     monkeypatch.setattr(cp_model.CpSolver, "solve", count)
-    solve(p, SolveParams(time_limit=10, workers=1))
+    solve(p, SolveParams(time_limit=10, workers=1, strategy="specialised"))
     tiers = len(calls)  # the phases that search (a tier the rota leaves at 0 does not)
     calls.clear()
 
