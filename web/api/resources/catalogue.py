@@ -134,10 +134,10 @@ def practices(**args):
 @bp.response(200, PracticeSchema)
 def practice(code: str):
     """One practice."""
-    found = [p for p in need_problem().practices if p.code == code]
-    if not found:
+    found = need_problem().practices_by_code.get(code)
+    if found is None:
         raise not_found("such practice")
-    return found[0]
+    return found
 
 
 @bp.get("/hubs")
@@ -156,10 +156,10 @@ def hubs(**args):
 @bp.response(200, HubSchema)
 def hub(hub_id: str):
     """One hub."""
-    found = [h for h in need_problem().hubs if h.hub_id == hub_id]
-    if not found:
+    found = need_problem().hubs_by_id.get(hub_id)
+    if found is None:
         raise not_found("such hub")
-    return found[0]
+    return found
 
 
 @bp.get("/sessions")
