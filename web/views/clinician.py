@@ -41,6 +41,14 @@ def clinician_link(token: str):
     return link
 
 
+def _own(db, link, model, row_id: int):
+    """The row of `model` with this id when it is the link's clinician's own; else 404."""
+    row = db.get(model, row_id)
+    if row is None or row.federation_id != link.federation_id or row.clinician_id != link.key:
+        abort(404)
+    return row
+
+
 @bp.post("/<token>/email")
 def email(token: str):
     link = clinician_link(token)
@@ -92,9 +100,7 @@ def ask_leave(token: str):
 def withdraw_leave(token: str, request_id: int):
     link = clinician_link(token)
     db = get_db()
-    row = db.get(LeaveRequest, request_id)
-    if row is None or row.federation_id != link.federation_id or row.clinician_id != link.key:
-        abort(404)
+    row = _own(db, link, LeaveRequest, request_id)
     try:
         leave.withdraw(db, row, link.token_hint)
     except leave.LeaveRefused as refused:
@@ -181,9 +187,7 @@ def accept(token: str, offer_id: int):
 def withdraw_offer(token: str, offer_id: int):
     link = clinician_link(token)
     db = get_db()
-    row = db.get(SwapOffer, offer_id)
-    if row is None or row.federation_id != link.federation_id or row.clinician_id != link.key:
-        abort(404)
+    row = _own(db, link, SwapOffer, offer_id)
     try:
         swaps.withdraw(db, row, link.token_hint)
     except swaps.SwapRefused as refused:
