@@ -324,8 +324,8 @@ def test_a_sub_model_frees_what_shares_a_short_row_with_a_freed_assignment():
     assert step.rows == 3 + 1  # the three rows with a free variable, and the cap
 
 
-def test_a_model_with_enforced_rows_is_not_cut():
-    """Enforcement literals are not read: such a model (Curtois's) keeps the clones."""
+def test_a_model_with_enforced_linear_rows_is_not_cut():
+    """Enforced linear rows are not read: such a model keeps the clones."""
     from scheduler.solver.submodel import SubModels
 
     m = cp_model.CpModel()
@@ -333,3 +333,25 @@ def test_a_model_with_enforced_rows_is_not_cut():
     m.add(x + y >= 1).only_enforce_if(x)
     m.minimize(x + y)
     assert SubModels.read(m, [x.index, y.index]) is None
+
+
+def test_implications_and_enforced_clauses_are_cut_as_clauses():
+    """An implication (a bool_and with an enforcement literal) and an enforced clause are read
+    as clauses: a step that frees their literals keeps them."""
+    from scheduler.solver.submodel import SubModels
+
+    m = cp_model.CpModel()
+    x, y, z = (m.new_bool_var(n) for n in "xyz")
+    m.add_implication(x, y)  # x → y
+    m.add_bool_or([y.Not(), z]).only_enforce_if(x)  # x → (¬y ∨ z)
+    m.add(x == 1)
+    m.minimize(y + z)
+    cut = SubModels.read(m, [x.index, y.index, z.index])
+    assert cut is not None
+    step = cut.solve(
+        np.array([x.index, y.index, z.index]), np.array([1, 1, 1]), 2, cp_model.CpSolver()
+    )
+    assert step.status == cp_model.OPTIMAL and list(step.values) == [1, 1, 1]
+    assert list(cut.violated(np.array([1, 0, 1]))) == [0]  # x without y breaks the implication
+    assert list(cut.violated(np.array([1, 1, 0]))) == [1]  # ... and x, y without z the clause
+    assert list(cut.violated(np.array([1, 1, 1]))) == []

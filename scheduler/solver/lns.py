@@ -88,6 +88,7 @@ def improve(
     after: threading.Event | None = None,
     *,
     tuning: LnsTuning = LnsTuning(),
+    cut: SubModels | None = None,
 ) -> LnsOutcome:
     """Lower `expr` from the solution `values` until `deadline` (perf_counter seconds).
 
@@ -109,6 +110,9 @@ def improve(
     With `stall`, the search ends once no thread has improved for that many seconds (the rest
     of the phase then goes to the tiers below).
 
+    `cut`: the model's rows already read (SubModels, `expr` their objective), used whatever the
+    model's size.
+
     `workers` threads search at once, each with its own random stream, sharing the best
     solution (CP-SAT releases the interpreter lock while it solves, so each uses a core). With
     `after`, all but the first wait for that event (work of the caller's that holds a core).
@@ -117,8 +121,12 @@ def improve(
         (problem.sessions[si].date, ci, var.index) for (ci, si, _), var in rm.variables.x.items()
     ]
     state = _Shared(list(values), objective, time.perf_counter(), then[1] if then else 0)
-    cut = None
-    if items and then is None and len(rm.model.proto.variables) > tuning.cut_variables:
+    if (
+        cut is None
+        and items
+        and then is None
+        and len(rm.model.proto.variables) > tuning.cut_variables
+    ):
         whole = rm.model.clone()
         whole.minimize(expr)
         cut = SubModels.read(whole, [index for _, _, index in items], tuning.local_row)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scheduler.solver.columns import ColumnTuning
+from scheduler.solver.construct import ConstructTuning
 from scheduler.solver.lns import LnsTuning
 from scheduler.solver.lp import LpTuning
 from scheduler.solver.swap import SwapTuning
@@ -145,8 +146,14 @@ class Tuning:
     specialist_start_stall_share: float = 0.3
     # the portfolio's plain run ends this share of the budget early, for reading its rota
     closing_share: float = 0.01
+    # a construction (scheduler.solver.construct) starts beside plain's opening once this share
+    # of the budget has gone without plain's first rota (most first rotas come well before)
+    construct_after_share: float = 0.05
+    # ... and stops, without a rota, once this share of the budget has gone
+    construct_share: float = 0.6
     # the knobs of the mechanisms the phases call on, each owned by its module
     lns: LnsTuning = field(default_factory=LnsTuning)
+    construct: ConstructTuning = field(default_factory=ConstructTuning)
     columns: ColumnTuning = field(default_factory=ColumnTuning)
     lp: LpTuning = field(default_factory=LpTuning)
     swap: SwapTuning = field(default_factory=SwapTuning)
@@ -156,9 +163,11 @@ class Tuning:
 # - "plain": the full model, each goal tier in turn solved by CP-SAT with its own search and
 #   default parameters, no column generation, LP, LNS, swaps or network parts;
 # - "specialised": the phases with every mechanism above that applies;
-# - "portfolio": plain until its first rota, then the specialised phases while they improve on
-#   it, then plain again with what they leave (at least plain_share of the budget), hinted with
-#   the better rota so far; the best rota of the three returned.
+# - "portfolio": plain until its first rota (or, beside it, a construction clinician by
+#   clinician until the first rota of either; a constructed one is then improved by LNS instead
+#   of the phases), then the specialised phases while they improve on it, then plain again
+#   with what they leave (at least plain_share of the budget), hinted with the better rota so
+#   far; the best rota of the three returned.
 STRATEGIES: tuple[str, ...] = ("portfolio", "plain", "specialised")
 
 

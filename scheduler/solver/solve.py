@@ -30,7 +30,8 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from ortools.sat.python import cp_model
+import numpy as np
+from ortools.sat.python import cp_model, cp_model_helper
 
 from scheduler.checker import objective_parts, weighted_total
 from scheduler.domain import (
@@ -45,6 +46,7 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.solver import columns
+from scheduler.solver.construct import Background
 from scheduler.solver.decompose import network_cost_rota, network_rota, networks_of
 from scheduler.solver.lns import LnsOutcome, improve
 from scheduler.solver.lp import DualBound, LpTuning, Relaxation
@@ -277,19 +279,38 @@ def _portfolio(
         run = _Solve(problem, replace(params, strategy="plain"), should_stop, start, free_days, rm)
         return replace(_plain(run), seconds=time.perf_counter() - began)
     opening_params = replace(params, time_limit=ends, strategy="plain")
-    opening = _Solve(problem, opening_params, should_stop, start, free_days, rm, began)
+    tiers = _active_tiers(problem, rm)
+    beside = _construction(problem, params, rm, tiers, began) if tiers else None
+
+    def opening_stops() -> bool:
+        """The caller cancels, or the construction beside the opening has its rota."""
+        user = should_stop is not None and should_stop()
+        return user or (beside is not None and beside.done.is_set() and beside.result is not None)
+
+    opening = _Solve(problem, opening_params, opening_stops, start, free_days, rm, began)
     first = _plain(opening, first=True)
+    if beside is not None:
+        beside.stop()
+    cancelled = should_stop is not None and should_stop()
     let_go()
     # the opening leaves its rota as the model's hint: the phases start as they would alone
     rm.model.clear_hints()
     if first.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        if first.status is SolveStatus.OPTIMAL or opening.stopped:
+        if first.status is SolveStatus.OPTIMAL or cancelled:
             return replace(first, seconds=time.perf_counter() - began)
         candidates.append((first, opening.best_values))
     incumbent = candidates[0][0] if candidates else None
-    found, values = _specialist(
-        problem, params, should_stop, start, free_days, rm, began, incumbent
-    )
+    if not candidates and beside is not None and beside.result is not None and not cancelled:
+        # plain found no rota before the construction: LNS goes on from the constructed one
+        found: SolveResult | None
+        values: list[int] | None
+        found, values = _improve_constructed(
+            problem, params, should_stop, rm, began, tiers[0], beside
+        )
+    else:
+        found, values = _specialist(
+            problem, params, should_stop, start, free_days, rm, began, incumbent
+        )
     let_go()
     if found is not None and found.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         candidates.append((found, values))
@@ -318,6 +339,81 @@ def _portfolio(
     others = [r for r in results if r is not best]
     best = _merged_bounds(problem, best, others)
     return replace(best, seconds=time.perf_counter() - began)
+
+
+def _construction(
+    problem: Problem, params: SolveParams, rm: RotaModel, tiers: list[tuple[str, ...]], began: float
+) -> Background:
+    """A construction (scheduler.solver.construct) of a rota for the first goal tier, in a
+    thread from construct_after_share of the budget until construct_share of it, each step one
+    clinician's assignments."""
+    tuning = params.tuning
+    by_clinician: dict[int, list[int]] = defaultdict(list)
+    for (ci, _, _), var in rm.variables.x.items():
+        by_clinician[ci].append(var.index)
+    return Background(
+        rm.model,
+        problem.weights.total(rm.parts, tiers[0]),
+        [np.asarray(indices, dtype=np.int64) for _, indices in sorted(by_clinician.items())],
+        began + tuning.construct_after_share * params.time_limit,
+        began + tuning.construct_share * params.time_limit,
+        params.seed,
+        tuning.lns.local_row,
+        tuning.construct,
+    )
+
+
+def _improve_constructed(
+    problem: Problem,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    rm: RotaModel,
+    began: float,
+    tier: tuple[str, ...],
+    beside: Background,
+) -> tuple[SolveResult, list[int]]:
+    """The constructed rota (`beside.result`) improved by LNS on the first goal tier, over the
+    construction's rows, until the budget less plain_share or until it stalls as the
+    specialised phases would; the result and the model's values at its rota."""
+    tuning = params.tuning
+    built = beside.result
+    assert built is not None
+    run = _Solve(
+        problem, replace(params, strategy="specialised"), should_stop, None, None, rm, began
+    )
+    name = "+".join(tier)
+    expr = problem.weights.total(rm.parts, tier)
+    _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), built.objective, None))
+
+    def improved(objective: int) -> None:
+        _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), objective, None))
+
+    phase_began = time.perf_counter()
+    outcome = improve(
+        problem,
+        rm,
+        expr,
+        built.values.tolist(),
+        built.objective,
+        began + params.time_limit * (1 - tuning.plain_share),
+        params.seed,
+        should_stop,
+        improved,
+        params.workers,
+        stall=max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit),
+        tuning=tuning.lns,
+        cut=beside.cut,
+    )
+    run.best_values = outcome.values
+    run.rota = _rota_at(problem, rm, outcome.values)
+    run.parts = objective_parts(problem, run.rota)
+    run.solver_parts = {p: _value_at(rm.parts[p], outcome.values) for p in PARTS}
+    value = problem.weights.total(run.parts, tier)
+    seconds = time.perf_counter() - phase_began
+    run.phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, value, 0, seconds))
+    _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), value, 0, done=True))
+    run.stopped = run.cancelled()
+    return run.result(), outcome.values
 
 
 def _specialist(
@@ -1928,10 +2024,29 @@ def _hint(model: cp_model.CpModel, values: list[int]) -> None:
 
 
 def _rota(problem: Problem, rm: RotaModel, solver: cp_model.CpSolver) -> Rota:
+    return _rota_where(problem, rm, solver.boolean_value)
+
+
+def _rota_at(problem: Problem, rm: RotaModel, values: list[int]) -> Rota:
+    """The rota of a whole solution of the model, as `_rota` reads it from a solver."""
+    return _rota_where(problem, rm, lambda var: bool(values[var.index]))
+
+
+def _value_at(expr: Any, values: list[int]) -> int:
+    """An expression's value at a whole solution of the model."""
+    if isinstance(expr, int):
+        return expr
+    flat = cp_model_helper.FlatIntExpr(expr)
+    return int(flat.offset) + sum(
+        int(c) * values[v.index] for v, c in zip(flat.vars, flat.coeffs, strict=True)
+    )
+
+
+def _rota_where(problem: Problem, rm: RotaModel, on: Callable[[Any], bool]) -> Rota:
     locked = {(pin.session_id, pin.clinician_id) for pin in problem.published if pin.locked}
     out = []
     for (ci, si, pi), var in rm.variables.x.items():
-        if solver.boolean_value(var):
+        if on(var):
             sid, cid = problem.sessions[si].session_id, problem.clinicians[ci].clinician_id
             out.append(Assignment(sid, pi, cid, (sid, cid) in locked))
     return tuple(sorted(out, key=lambda a: (_order(problem, a), a)))

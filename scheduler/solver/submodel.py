@@ -18,7 +18,8 @@ step can change:
 
 A row without a free variable holds in the best solution and cannot change, so any solution of
 the small model, with the fixed variables at their values, is a solution of the whole. Only
-linear rows, at-most-ones, exactly-ones and clauses without enforcement literals are read (what
+linear rows, at-most-ones, exactly-ones, and clauses and implications (bool_or, bool_and, with
+or without enforcement literals, read as clauses) are read (what
 scheduler.solver.model writes for such models); a model with anything else gets no SubModels
 and LNS solves clones of the whole model instead.
 """
@@ -72,6 +73,20 @@ class SubModels:
                 coefs.extend(ct.linear.coeffs)
                 counts.append(len(ct.linear.vars))
                 self.domains.append(list(ct.linear.domain))
+            elif kind == "bool_and" or ct.enforcement_literal:
+                # e₁ ∧ … → l₁ ∧ …  is the clauses  ¬e₁ ∨ … ∨ lᵢ, one per literal (an implication
+                # is a bool_and of one literal with one enforcement literal)
+                unless = [-e - 1 for e in ct.enforcement_literal]
+                implied = ct.bool_and.literals if kind == "bool_and" else ct.bool_or.literals
+                for clause in (
+                    [[*unless, lit] for lit in implied]
+                    if kind == "bool_and"
+                    else [[*unless, *implied]]
+                ):
+                    refs.extend(clause)
+                    coefs.extend([1] * len(clause))
+                    counts.append(len(clause))
+                    self.domains.append([1, _FAR])
             else:  # at_most_one, exactly_one, bool_or (SubModels.read checked)
                 literals = getattr(ct, kind).literals
                 refs.extend(literals)
@@ -128,37 +143,77 @@ class SubModels:
         ):
             return None
         for ct in proto.constraints:
-            if len(ct.enforcement_literal) or ct.WhichOneof("constraint") not in (
-                "linear",
-                "at_most_one",
-                "exactly_one",
-                "bool_or",
-            ):
+            kind = ct.WhichOneof("constraint")
+            if kind in ("bool_or", "bool_and"):
+                continue  # clauses, with or without enforcement literals
+            if len(ct.enforcement_literal) or kind not in ("linear", "at_most_one", "exactly_one"):
                 return None
         return cls(proto, x_indices, local_row)
 
-    def free(self, free_x: np.ndarray) -> np.ndarray:
-        """The free variables of a step that frees the assignment variables `free_x`."""
+    def free(self, free_x: np.ndarray, spread_all: bool = False) -> np.ndarray:
+        """The free variables of a step that frees the assignment variables `free_x`; with
+        `spread_all`, long rows spread freedom too (a construction's steps, whose fixed part
+        is not a solution: a total over the whole rota must follow the step)."""
         free = np.zeros(self.variables, dtype=bool)
         free[free_x] = True
         rows = len(self.starts) - 1
+        local = np.ones_like(self.local) if spread_all else self.local
         while True:
-            spreading = free[self.ref] & self.local
+            spreading = free[self.ref] & local
             touched = np.bincount(self.row, weights=spreading, minlength=rows) > 0
             reached = np.zeros(self.variables, dtype=bool)
-            reached[self.ref[touched[self.row] & self.local]] = True
+            reached[self.ref[touched[self.row] & local]] = True
             reached &= ~self.is_x & ~free
             if not reached.any():
                 return free
             free |= reached
 
+    def start_values(self) -> np.ndarray:
+        """One value per variable, each the value of its domain nearest 0: where a construction
+        (scheduler.solver.construct) starts, every clinician working nothing."""
+        values = np.zeros(self.variables, dtype=np.int64)
+        for index, domain in enumerate(self.variable_domains):
+            low, high = domain[0], domain[-1]
+            values[index] = low if low > 0 else high if high < 0 else 0
+        return values
+
+    def activities(self, values: np.ndarray) -> np.ndarray:
+        """Each row's value at `values` (its terms' sum, negated literals included)."""
+        if not len(self.ref):
+            return np.zeros(len(self.starts) - 1, dtype=np.int64)
+        terms = self.coef * values[self.ref]
+        sums = np.add.reduceat(terms, self.starts[:-1])
+        return np.where(self.starts[1:] > self.starts[:-1], sums, 0) + self.shift
+
+    def violated(self, values: np.ndarray) -> np.ndarray:
+        """The rows `values` breaks (a row's value outside its domain), and the variables out of
+        their domains, as row numbers then −1 − variable number; empty for a solution."""
+        activity = self.activities(values).tolist()
+        broken = [
+            r for r, domain in enumerate(self.domains) if not _within(activity[r], domain)
+        ] + [
+            -1 - index
+            for index, domain in enumerate(self.variable_domains)
+            if not _within(int(values[index]), domain)
+        ]
+        return np.asarray(broken, dtype=np.int64)
+
+    def objective_of(self, values: np.ndarray) -> int:
+        """The objective's value at `values`."""
+        return self.offset + int(np.sum(self.objective_coefs * values[self.objective_vars]))
+
     def solve(
-        self, free_x: np.ndarray, best: np.ndarray, cap: int, parameters: cp_model.CpSolver
+        self,
+        free_x: np.ndarray,
+        best: np.ndarray,
+        cap: int,
+        parameters: cp_model.CpSolver,
+        spread_all: bool = False,
     ) -> Step:
-        """Minimise the objective over the variables `free_x` frees (SubModels.free), every
-        other variable at its value in `best` (a whole solution), the objective at most `cap`;
-        `parameters` is the solver to use, its parameters set."""
-        free = self.free(free_x)
+        """Minimise the objective over the variables `free_x` frees (SubModels.free, with
+        `spread_all`), every other variable at its value in `best` (a whole solution), the
+        objective at most `cap`; `parameters` is the solver to use, its parameters set."""
+        free = self.free(free_x, spread_all)
         on = free[self.ref]
         rows = len(self.starts) - 1
         kept = np.flatnonzero(np.bincount(self.row, weights=on, minlength=rows) > 0)
@@ -209,3 +264,8 @@ class SubModels:
 def _shifted(domain: list[int], by: int) -> list[int]:
     """A row's domain with `by` taken off each finite end."""
     return [end if abs(end) >= _FAR else end - by for end in domain]
+
+
+def _within(value: int, domain: list[int]) -> bool:
+    """Whether `value` lies in `domain` (closed intervals as flat pairs of ends)."""
+    return any(domain[k] <= value <= domain[k + 1] for k in range(0, len(domain), 2))

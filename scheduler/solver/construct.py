@@ -1,0 +1,191 @@
+"""A first rota built clinician by clinician, for models CP-SAT takes long to find one for.
+
+Most hard rules bind one clinician at a time (rest, runs of days, caps, minutes in the period);
+the few that bind several (a post's places, a hub's rooms) are rows over the clinicians on one
+session. So a rota can be built in steps: each step frees one group of clinicians' assignments,
+keeps every assignment made so far, and solves the small model of what the step can change
+(scheduler.solver.submodel): the group's own rules, the rows they share with the clinicians
+placed before them (totals over the whole rota among them: they follow each step), and the goal
+with the others' part fixed. The goal is the model's objective (the first tier's, as the
+caller sets it), so each group fills what the groups before it left short. Clinicians not yet
+placed stand at "works nothing"; a row of theirs that no step has touched yet is in no step's
+model, and is met by the time their own step ends.
+
+Each step stops at its first rota: what matters is a whole rota soon, and a search over
+neighbourhoods of the whole (scheduler.solver.lns) improves it faster than steps that each see
+only their group. A step whose model is infeasible (the group cannot meet its rules beside
+those placed before it) or that runs out of time ends the construction without a rota: the
+caller's own search goes on, so a construction that fails costs only its time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.solver.model import LinearExpr
+from scheduler.solver.submodel import Step, SubModels
+
+log = logging.getLogger(__name__)
+
+_NO_CAP = 2**61  # a step's cap on the goal: none (any rota of the step is a start)
+
+
+@dataclass(frozen=True)
+class ConstructTuning:
+    """How the construction shares out its time and groups its clinicians."""
+
+    # Most steps: past this many clinicians, groups of several share a step.
+    most_steps: int = 200
+    # Least seconds a step is given.
+    min_step_seconds: float = 0.05
+    # CP-SAT workers per step: one runs only the LP-guided search, which can go a whole step
+    # without a first solution of one clinician's runs and totals; a second adds another search.
+    step_workers: int = 2
+
+
+@dataclass
+class Constructed:
+    """A whole solution of the model (one value per variable), its objective, and the steps."""
+
+    values: np.ndarray
+    objective: int
+    steps: int
+
+
+def construct(
+    cut: SubModels,
+    groups: list[np.ndarray],
+    deadline: float,
+    seed: int,
+    stop: Callable[[], bool] | None = None,
+    tuning: ConstructTuning = ConstructTuning(),
+    on_solver: Callable[[cp_model.CpSolver], None] | None = None,
+) -> Constructed | None:
+    """A rota built step by step (module docstring), each step freeing the assignment
+    variables (model indices) of one of `groups`, in a random order drawn from `seed`, by
+    `deadline` (perf_counter seconds). None if a step fails, time runs out, `stop` says so, or
+    the result breaks a row (which `SubModels.violated` checks over the whole model).
+    `on_solver` is handed each step's solver before it solves (to stop it from elsewhere)."""
+    rng = random.Random(seed)
+    order = _grouped(groups, rng, tuning.most_steps)
+    values = cut.start_values()
+    for free in order:
+        left = deadline - time.perf_counter()
+        if left <= 0 or (stop is not None and stop()):
+            return None
+        step = _step(cut, free, values, rng.randrange(1 << 20), left, tuning, on_solver)
+        if step.values is None:
+            return None
+        values = step.values
+    if len(cut.violated(values)):
+        return None
+    return Constructed(values, cut.objective_of(values), len(order))
+
+
+def _step(
+    cut: SubModels,
+    free: np.ndarray,
+    values: np.ndarray,
+    seed: int,
+    seconds: float,
+    tuning: ConstructTuning,
+    on_solver: Callable[[cp_model.CpSolver], None] | None = None,
+) -> Step:
+    """One step: the group `free` placed beside `values`, the search stopped at its first
+    rota or after `seconds`."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = tuning.step_workers
+    solver.parameters.random_seed = seed
+    solver.parameters.max_time_in_seconds = max(tuning.min_step_seconds, seconds)
+    solver.parameters.stop_after_first_solution = True
+    if on_solver is not None:
+        on_solver(solver)
+    return cut.solve(free, values, _NO_CAP, solver, spread_all=True)
+
+
+def _grouped(groups: list[np.ndarray], rng: random.Random, most_steps: int) -> list[np.ndarray]:
+    """`groups` in random order, the non-empty ones, joined in runs so that there are at most
+    `most_steps` of them."""
+    kept = [g for g in groups if len(g)]
+    rng.shuffle(kept)
+    per_step = max(1, -(-len(kept) // max(1, most_steps)))
+    return [np.concatenate(kept[k : k + per_step]) for k in range(0, len(kept), per_step)]
+
+
+class Background:
+    """A construction in a thread beside another search: it starts at `start` (perf_counter
+    seconds) unless stopped before, reads the model's rows (SubModels, with `objective` as its
+    goal), builds until `deadline` and sets `done`; `result` is then its rota or None. `cut`
+    is the rows read, for a search that goes on from the rota."""
+
+    def __init__(
+        self,
+        model: cp_model.CpModel,
+        objective: LinearExpr,
+        groups: list[np.ndarray],
+        start: float,
+        deadline: float,
+        seed: int,
+        local_row: int,
+        tuning: ConstructTuning = ConstructTuning(),
+    ):
+        self.result: Constructed | None = None
+        self.cut: SubModels | None = None
+        self.done = threading.Event()
+        self._stopped = threading.Event()
+        self._solver: cp_model.CpSolver | None = None
+        self._lock = threading.Lock()
+        args = (model, objective, groups, start, deadline, seed, local_row, tuning)
+        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the construction (its step's search at once) and wait for its thread."""
+        self._stopped.set()
+        with self._lock:
+            if self._solver is not None:
+                self._solver.stop_search()
+        self._thread.join()
+
+    def _use(self, solver: cp_model.CpSolver) -> None:
+        with self._lock:
+            self._solver = solver
+        if self._stopped.is_set():
+            solver.stop_search()
+
+    def _run(
+        self,
+        model: cp_model.CpModel,
+        objective: LinearExpr,
+        groups: list[np.ndarray],
+        start: float,
+        deadline: float,
+        seed: int,
+        local_row: int,
+        tuning: ConstructTuning,
+    ) -> None:
+        try:
+            if self._stopped.wait(max(0.0, start - time.perf_counter())):
+                return
+            whole = model.clone()
+            whole.minimize(objective)
+            indices = np.concatenate(groups).tolist() if groups else []
+            self.cut = SubModels.read(whole, indices, local_row)
+            del whole
+            if self.cut is not None and not self._stopped.is_set():
+                self.result = construct(
+                    self.cut, groups, deadline, seed, self._stopped.is_set, tuning, self._use
+                )
+        except Exception:  # a construction that fails costs only its time: the search answers
+            log.exception("the construction failed; the search beside it answers alone")
+            self.result = None
+        finally:
+            self.done.set()
