@@ -11,9 +11,10 @@ caller sets it), so each group fills what the groups before it left short. Clini
 placed stand at "works nothing"; a row of theirs that no step has touched yet is in no step's
 model, and is met by the time their own step ends.
 
-Each step stops at its first rota: what matters is a whole rota soon, and a search over
-neighbourhoods of the whole (scheduler.solver.lns) improves it faster than steps that each see
-only their group. A step whose model is infeasible (the group cannot meet its rules beside
+Each step minimises the goal for its share of the time (ConstructTuning.optimise_share): one
+clinician over the whole horizon, everyone else fixed, is a neighbourhood CP-SAT searches well.
+A step with no rota by the end of its share searches again until its first rota, with all the
+time left. A step whose model is infeasible (the group cannot meet its rules beside
 those placed before it) or that runs out of time ends the construction without a rota: the
 caller's own search goes on, so a construction that fails costs only its time.
 """
@@ -46,6 +47,10 @@ class ConstructTuning:
     most_steps: int = 200
     # Least seconds a step is given.
     min_step_seconds: float = 0.05
+    # A step minimises the goal for this share of an even split of the time left among the
+    # steps to come; the rest is kept for steps slow to their first rota, which then search
+    # until it with all the time left.
+    optimise_share: float = 0.25
     # CP-SAT workers per step: one runs only the LP-guided search, which can go a whole step
     # without a first solution of one clinician's runs and totals; a second adds another search.
     step_workers: int = 2
@@ -77,11 +82,18 @@ def construct(
     rng = random.Random(seed)
     order = _grouped(groups, rng, tuning.most_steps)
     values = cut.start_values()
-    for free in order:
+    for number, free in enumerate(order):
         left = deadline - time.perf_counter()
         if left <= 0 or (stop is not None and stop()):
             return None
-        step = _step(cut, free, values, rng.randrange(1 << 20), left, tuning, on_solver)
+        share = tuning.optimise_share * left / (len(order) - number)
+        step = _step(cut, free, values, rng.randrange(1 << 20), share, tuning, on_solver)
+        if step.values is None and step.status == cp_model.UNKNOWN:
+            if stop is not None and stop():
+                return None
+            # no rota of the group in its share: its first one, in all the time left
+            left = deadline - time.perf_counter()
+            step = _step(cut, free, values, rng.randrange(1 << 20), left, tuning, on_solver, True)
         if step.values is None:
             return None
         values = step.values
@@ -98,14 +110,15 @@ def _step(
     seconds: float,
     tuning: ConstructTuning,
     on_solver: Callable[[cp_model.CpSolver], None] | None = None,
+    first: bool = False,
 ) -> Step:
-    """One step: the group `free` placed beside `values`, the search stopped at its first
-    rota or after `seconds`."""
+    """One step: the group `free` placed beside `values`, the goal minimised for `seconds`
+    (with `first`, the search stopped at its first rota)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = tuning.step_workers
     solver.parameters.random_seed = seed
     solver.parameters.max_time_in_seconds = max(tuning.min_step_seconds, seconds)
-    solver.parameters.stop_after_first_solution = True
+    solver.parameters.stop_after_first_solution = first
     if on_solver is not None:
         on_solver(solver)
     return cut.solve(free, values, _NO_CAP, solver, spread_all=True)

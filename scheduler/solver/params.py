@@ -147,10 +147,9 @@ class Tuning:
     # the portfolio's plain run ends this share of the budget early, for reading its rota
     closing_share: float = 0.01
     # a construction (scheduler.solver.construct) starts beside plain's opening once this share
-    # of the budget has gone without plain's first rota (most first rotas come well before)
+    # of the budget has gone without plain's first rota (most first rotas come well before), and
+    # runs as long as the opening does
     construct_after_share: float = 0.05
-    # ... and stops, without a rota, once this share of the budget has gone
-    construct_share: float = 0.6
     # the knobs of the mechanisms the phases call on, each owned by its module
     lns: LnsTuning = field(default_factory=LnsTuning)
     construct: ConstructTuning = field(default_factory=ConstructTuning)

@@ -280,7 +280,7 @@ def _portfolio(
         return replace(_plain(run), seconds=time.perf_counter() - began)
     opening_params = replace(params, time_limit=ends, strategy="plain")
     tiers = _active_tiers(problem, rm)
-    beside = _construction(problem, params, rm, tiers, began) if tiers else None
+    beside = _construction(problem, params, rm, tiers, began, began + ends) if tiers else None
 
     def opening_stops() -> bool:
         """The caller cancels, or the construction beside the opening has its rota."""
@@ -299,6 +299,10 @@ def _portfolio(
         if first.status is SolveStatus.OPTIMAL or cancelled:
             return replace(first, seconds=time.perf_counter() - began)
         candidates.append((first, opening.best_values))
+    constructed = beside is not None and beside.result is not None
+    if not candidates and not constructed and time.perf_counter() - began >= ends:
+        # no rota and no time: a search of a model this slow would only overrun the budget
+        return replace(first, seconds=time.perf_counter() - began)
     incumbent = candidates[0][0] if candidates else None
     if not candidates and beside is not None and beside.result is not None and not cancelled:
         # plain found no rota before the construction: LNS goes on from the constructed one
@@ -320,6 +324,10 @@ def _portfolio(
         best = min(candidates, key=lambda c: _tier_values(problem, c[0]))[0]
         return replace(best, seconds=time.perf_counter() - began, message="cancelled")
     leader = min(candidates, key=lambda c: _tier_values(problem, c[0])) if candidates else None
+    if leader is not None and time.perf_counter() - began >= ends:
+        # the budget is spent: plain's run would load the model only to stop (on the largest
+        # models that alone overruns the budget by seconds)
+        return replace(leader[0], seconds=time.perf_counter() - began)
     hint = leader[0].rota if leader is not None else start
     plain_params = replace(
         params, time_limit=max(ends, time.perf_counter() - began + 0.1), strategy="plain"
@@ -342,11 +350,16 @@ def _portfolio(
 
 
 def _construction(
-    problem: Problem, params: SolveParams, rm: RotaModel, tiers: list[tuple[str, ...]], began: float
+    problem: Problem,
+    params: SolveParams,
+    rm: RotaModel,
+    tiers: list[tuple[str, ...]],
+    began: float,
+    deadline: float,
 ) -> Background:
     """A construction (scheduler.solver.construct) of a rota for the first goal tier, in a
-    thread from construct_after_share of the budget until construct_share of it, each step one
-    clinician's assignments."""
+    thread from construct_after_share of the budget until `deadline` (perf_counter seconds),
+    each step one clinician's assignments."""
     tuning = params.tuning
     by_clinician: dict[int, list[int]] = defaultdict(list)
     for (ci, _, _), var in rm.variables.x.items():
@@ -356,7 +369,7 @@ def _construction(
         problem.weights.total(rm.parts, tiers[0]),
         [np.asarray(indices, dtype=np.int64) for _, indices in sorted(by_clinician.items())],
         began + tuning.construct_after_share * params.time_limit,
-        began + tuning.construct_share * params.time_limit,
+        deadline,
         params.seed,
         tuning.lns.local_row,
         tuning.construct,
