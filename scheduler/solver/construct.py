@@ -51,6 +51,14 @@ class ConstructTuning:
     # steps to come; the rest is kept for steps slow to their first rota, which then search
     # until it with all the time left.
     optimise_share: float = 0.25
+    # After the construction, a few clinicians at a time are freed over the whole horizon and
+    # re-solved (`improve_by_staff`): this many at first; one more after a group solved to
+    # optimality, one fewer after one that ran out of time.
+    start_staff: int = 2
+    # ... never more than this many at once.
+    most_staff: int = 8
+    # Seconds each such sub-solve may take.
+    staff_seconds: float = 1.0
     # CP-SAT workers per step: one runs only the LP-guided search, which can go a whole step
     # without a first solution of one clinician's runs and totals; a second adds another search.
     step_workers: int = 2
@@ -152,6 +160,7 @@ class Background:
     ):
         self.result: Constructed | None = None
         self.cut: SubModels | None = None
+        self.groups = groups
         self.done = threading.Event()
         self._stopped = threading.Event()
         self._solver: cp_model.CpSolver | None = None
@@ -202,3 +211,46 @@ class Background:
             self.result = None
         finally:
             self.done.set()
+
+
+def improve_by_staff(
+    cut: SubModels,
+    groups: list[np.ndarray],
+    start: Constructed,
+    deadline: float,
+    seed: int,
+    stop: Callable[[], bool] | None = None,
+    on_improve: Callable[[int], None] | None = None,
+    stall: float | None = None,
+    tuning: ConstructTuning = ConstructTuning(),
+) -> Constructed:
+    """`start` improved until `deadline` (perf_counter seconds), `stop`, or `stall` seconds
+    without improving: each step frees a few of `groups` (clinicians) over the whole horizon,
+    keeps everyone else, and re-solves them (the neighbourhood a construction's step solves
+    well), keeping a better rota. The group's size adapts (ConstructTuning.start_staff)."""
+    rng = random.Random(seed)
+    kept = [g for g in groups if len(g)]
+    best, objective, steps = start.values, start.objective, 0
+    size, improved_at = tuning.start_staff, time.perf_counter()
+    while kept:
+        now = time.perf_counter()
+        if now >= deadline or (stop is not None and stop()):
+            break
+        if stall is not None and now - improved_at > stall:
+            break
+        free = np.concatenate(rng.sample(kept, min(len(kept), size)))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = tuning.step_workers
+        solver.parameters.random_seed = rng.randrange(1 << 20)
+        solver.parameters.max_time_in_seconds = max(
+            tuning.min_step_seconds, min(tuning.staff_seconds, deadline - now)
+        )
+        step = cut.solve(free, best, objective, solver)
+        steps += 1
+        if step.values is not None and step.objective is not None and step.objective < objective:
+            best, objective, improved_at = step.values, step.objective, time.perf_counter()
+            if on_improve is not None:
+                on_improve(objective)
+        grow = step.status == cp_model.OPTIMAL
+        size = min(tuning.most_staff, len(kept), max(1, size + (1 if grow else -1)))
+    return Constructed(best, objective, start.steps + steps)

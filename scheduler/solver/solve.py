@@ -46,7 +46,7 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.solver import columns
-from scheduler.solver.construct import Background
+from scheduler.solver.construct import Background, improve_by_staff
 from scheduler.solver.decompose import network_cost_rota, network_rota, networks_of
 from scheduler.solver.lns import LnsOutcome, improve
 from scheduler.solver.lp import DualBound, LpTuning, Relaxation
@@ -385,9 +385,10 @@ def _improve_constructed(
     tier: tuple[str, ...],
     beside: Background,
 ) -> tuple[SolveResult, list[int]]:
-    """The constructed rota (`beside.result`) improved by LNS on the first goal tier, over the
-    construction's rows, until the budget less plain_share or until it stalls as the
-    specialised phases would; the result and the model's values at its rota."""
+    """The constructed rota (`beside.result`) improved a few clinicians at a time over the
+    whole horizon (construct.improve_by_staff) on the first goal tier, over the construction's
+    rows, until the budget less plain_share or until it stalls as the specialised phases
+    would; the result and the model's values at its rota."""
     tuning = params.tuning
     built = beside.result
     assert built is not None
@@ -395,38 +396,35 @@ def _improve_constructed(
         problem, replace(params, strategy="specialised"), should_stop, None, None, rm, began
     )
     name = "+".join(tier)
-    expr = problem.weights.total(rm.parts, tier)
     _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), built.objective, None))
 
     def improved(objective: int) -> None:
         _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), objective, None))
 
     phase_began = time.perf_counter()
-    outcome = improve(
-        problem,
-        rm,
-        expr,
-        built.values.tolist(),
-        built.objective,
+    assert beside.cut is not None
+    outcome = improve_by_staff(
+        beside.cut,
+        beside.groups,
+        built,
         began + params.time_limit * (1 - tuning.plain_share),
         params.seed,
         should_stop,
         improved,
-        params.workers,
-        stall=max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit),
-        tuning=tuning.lns,
-        cut=beside.cut,
+        max(tuning.min_specialist_stall, tuning.specialist_stall_share * params.time_limit),
+        tuning.construct,
     )
-    run.best_values = outcome.values
-    run.rota = _rota_at(problem, rm, outcome.values)
+    values = outcome.values.tolist()
+    run.best_values = values
+    run.rota = _rota_at(problem, rm, values)
     run.parts = objective_parts(problem, run.rota)
-    run.solver_parts = {p: _value_at(rm.parts[p], outcome.values) for p in PARTS}
+    run.solver_parts = {p: _value_at(rm.parts[p], values) for p in PARTS}
     value = problem.weights.total(run.parts, tier)
     seconds = time.perf_counter() - phase_began
     run.phases.append(PhaseResult(tier, SolveStatus.FEASIBLE, value, 0, seconds))
     _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), value, 0, done=True))
     run.stopped = run.cancelled()
-    return run.result(), outcome.values
+    return run.result(), values
 
 
 def _specialist(
