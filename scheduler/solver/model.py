@@ -42,16 +42,8 @@ MAX_SAME_START = 64  # sessions a clinician could start at one instant (one per 
 def eligible_posts(problem: Problem, clinician: Clinician, session: Session) -> list[int]:
     """The posts of `session` the clinician may fill by role, skill, availability and
     allowed_hubs: the rules the model meets by leaving a variable out rather than by a
-    constraint. (The hub and availability are asked once for all the posts: asked post by post
-    they take a large share of a large model's build.)"""
-    accepting = [pi for pi, post in enumerate(session.posts) if post.accepts(clinician)]
-    if (
-        accepting
-        and clinician.may_work_at(session.hub_id)
-        and offer_for(problem, clinician, session) is not Status.UNAVAILABLE
-    ):
-        return accepting
-    return []
+    constraint."""
+    return _EligiblePosts(problem, session).of(clinician)
 
 
 @dataclass
@@ -73,67 +65,125 @@ class Variables:
         cls, model: cp_model.CpModel, problem: Problem, forced: set[tuple[int, int]]
     ) -> Variables:
         """`forced` (clinician, session) pairs get variables even where ineligible, so that a
-        locked pin that breaks a rule makes the model infeasible instead of vanishing."""
+        locked pin that breaks a rule makes the model infeasible instead of vanishing. The
+        variables are unnamed: nothing reads the names, and on the largest models naming a
+        million variables takes seconds and tens of megabytes."""
         v = cls()
         per_pair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
-        # the candidates for a session: its posts' roles, among those who may work at its hub
-        # (anywhere, or there); on a large system most clinicians may work only at their own
-        # network's hubs, and testing every clinician for each session takes most of the build
-        by_role: dict[str, list[int]] = defaultdict(list)
-        by_role_hub: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for ci, clinician in enumerate(problem.clinicians):
-            if clinician.hubs:
-                for hub_id in clinician.hubs:
-                    by_role_hub[clinician.role_key, hub_id].append(ci)
-            else:
-                by_role[clinician.role_key].append(ci)
-        forced_at: dict[int, set[int]] = defaultdict(set)
-        for ci, si in forced:
-            forced_at[si].add(ci)
+        candidates = _Candidates(problem, forced)
         for si, session in enumerate(problem.sessions):
-            roles = {r for post in session.posts for r in post.roles}
-            candidates = sorted(
-                ci
-                for r in roles
-                for ci in (*by_role.get(r, ()), *by_role_hub.get((r, session.hub_id), ()))
-            )
-            for ci in sorted(set(candidates) | forced_at.get(si, set())):
+            eligible = _EligiblePosts(problem, session)
+            for ci in candidates.of(si, session):
                 clinician = problem.clinicians[ci]
-                for pi in eligible_posts(problem, clinician, session):
-                    var = model.new_bool_var(
-                        f"x[{clinician.clinician_id},{session.session_id},{pi}]"
-                    )
+                vars_ = per_pair[ci, si]
+                for pi in eligible.of(clinician):
+                    var = model.new_bool_var("")
                     v.x[ci, si, pi] = var
-                    per_pair[ci, si].append(var)
+                    vars_.append(var)
                     v.on_post[si, pi].append((ci, var))
-                if (ci, si) in forced and not per_pair.get((ci, si)):
-                    # no eligible post: a variable fixed to 0 that the locked rule forces to 1
-                    var = model.new_bool_var(
-                        f"forced[{clinician.clinician_id},{session.session_id}]"
-                    )
-                    model.add(var == 0)
-                    per_pair[ci, si].append(var)
+                if not vars_:
+                    if (ci, si) in forced:
+                        # no eligible post: a variable fixed to 0 that the locked rule forces to 1
+                        var = model.new_bool_var(
+                            f"forced[{clinician.clinician_id},{session.session_id}]"
+                        )
+                        model.add(var == 0)
+                        vars_.append(var)
+                    else:
+                        del per_pair[ci, si]
         v.posts_of = dict(per_pair)
         for (ci, si), vars_ in per_pair.items():
-            v.works[ci, si] = sum(vars_) if len(vars_) > 1 else vars_[0]
+            v.works[ci, si] = cp_model.LinearExpr.sum(vars_) if len(vars_) > 1 else vars_[0]
             v.sessions_of[ci].append(si)
         for ci, sis in v.sessions_of.items():
             sis.sort()
-            by_day: dict[date, list[int]] = defaultdict(list)
-            for si in sis:
-                by_day[problem.sessions[si].date].append(si)
-            one_a_day = max_sessions_per_day_of(problem, problem.clinicians[ci]) == 1
-            for day, day_sessions in by_day.items():
-                w = model.new_bool_var(f"worked[{problem.clinicians[ci].clinician_id},{day}]")
-                terms = [v.works[ci, si] for si in day_sessions]
-                if one_a_day or _all_overlap([problem.sessions[si] for si in day_sessions]):
-                    model.add(w == sum(terms))  # at most one of them: the tight form
-                else:
-                    for t in terms:
-                        model.add(w >= t)
-                    model.add(w <= sum(terms))
-                v.worked_day[ci, day] = w
+            v._add_worked_days(model, problem, ci)
         return v
+
+    def _add_worked_days(self, model: cp_model.CpModel, problem: Problem, ci: int) -> None:
+        by_day: dict[date, list[int]] = defaultdict(list)
+        for si in self.sessions_of[ci]:
+            by_day[problem.sessions[si].date].append(si)
+        one_a_day = max_sessions_per_day_of(problem, problem.clinicians[ci]) == 1
+        for day, day_sessions in by_day.items():
+            w = model.new_bool_var("")
+            terms = [self.works[ci, si] for si in day_sessions]
+            if one_a_day or _all_overlap([problem.sessions[si] for si in day_sessions]):
+                model.add(w == cp_model.LinearExpr.sum(terms))  # at most one: the tight form
+            else:
+                for t in terms:
+                    model.add(w >= t)
+                model.add(w <= cp_model.LinearExpr.sum(terms))
+            self.worked_day[ci, day] = w
+
+
+class _Candidates:
+    """The clinicians who may fill a session by role and hub (anywhere, or there), in index
+    order, with the forced ones added. On a large system most clinicians may work only at
+    their own network's hubs, and testing every clinician for each session takes most of the
+    build; sessions with the same roles and hub share one list."""
+
+    def __init__(self, problem: Problem, forced: set[tuple[int, int]]):
+        self.by_role: dict[str, list[int]] = defaultdict(list)
+        self.by_role_hub: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for ci, clinician in enumerate(problem.clinicians):
+            if clinician.hubs:
+                for hub_id in clinician.hubs:
+                    self.by_role_hub[clinician.role_key, hub_id].append(ci)
+            else:
+                self.by_role[clinician.role_key].append(ci)
+        self.forced_at: dict[int, set[int]] = defaultdict(set)
+        for ci, si in forced:
+            self.forced_at[si].add(ci)
+        self.known: dict[tuple[frozenset[str], str], list[int]] = {}
+
+    def of(self, si: int, session: Session) -> list[int]:
+        roles = frozenset(r for post in session.posts for r in post.roles)
+        key = (roles, session.hub_id)
+        found = self.known.get(key)
+        if found is None:
+            found = sorted(
+                {
+                    ci
+                    for r in roles
+                    for ci in (
+                        *self.by_role.get(r, ()),
+                        *self.by_role_hub.get((r, session.hub_id), ()),
+                    )
+                }
+            )
+            self.known[key] = found
+        extra = self.forced_at.get(si)
+        return sorted(set(found) | extra) if extra else found
+
+
+class _EligiblePosts:
+    """eligible_posts for one session, with the posts a role and skills accept worked out once
+    per kind of clinician (a session has thousands of candidates and a few kinds), and the hub
+    and availability asked once for all the posts (asked post by post they take a large share
+    of a large model's build)."""
+
+    def __init__(self, problem: Problem, session: Session):
+        self.problem, self.session = problem, session
+        self.availability = problem.availability
+        self.default_unavailable = problem.rules.availability_default is Status.UNAVAILABLE
+        self.accepting: dict[tuple[str, frozenset[str]], list[int]] = {}
+
+    def of(self, clinician: Clinician) -> list[int]:
+        session = self.session
+        key = (clinician.role_key, clinician.skills)
+        accepting = self.accepting.get(key)
+        if accepting is None:
+            accepting = [pi for pi, post in enumerate(session.posts) if post.accepts(clinician)]
+            self.accepting[key] = accepting
+        if not accepting or not clinician.may_work_at(session.hub_id):
+            return []
+        if (clinician.clinician_id, session.date) not in self.availability:
+            # no entries that day: offer_for gives the default
+            return [] if self.default_unavailable else accepting
+        if offer_for(self.problem, clinician, session) is Status.UNAVAILABLE:
+            return []
+        return accepting
 
 
 def _all_overlap(sessions: list[Session]) -> bool:
