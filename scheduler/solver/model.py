@@ -35,8 +35,8 @@ from scheduler.solver.bounds import fair_share_floor
 # ortools' own LinearExprT union takes in numpy scalar types, which makes mypy reject ordinary
 # arithmetic on expressions; the model treats an expression as CP-SAT's linear expression or int.
 LinearExpr: TypeAlias = Any
+_sum = cp_model.LinearExpr.sum  # one flat sum: the builtin `sum` nests an expression per term
 MAX_SESSION_MINUTES = 24 * 60  # a session runs at most a day (the loader rejects past midnight)
-MAX_SAME_START = 64  # sessions a clinician could start at one instant (one per hub)
 
 
 def eligible_posts(problem: Problem, clinician: Clinician, session: Session) -> list[int]:
@@ -200,6 +200,9 @@ class Constraints:
 
     def __init__(self, model: cp_model.CpModel, problem: Problem, v: Variables):
         self.m, self.p, self.v = model, problem, v
+        self._days: dict[int, dict[date, list[int]]] = {}
+        self._weeks: dict[int, dict[str, list[date]]] = {}
+        self._day_most: dict[int, dict[date, tuple[int, int]]] = {}
 
     def add_all(self) -> None:
         # role, skill, availability and allowed_hubs are met by `eligible` (no variable at all)
@@ -224,131 +227,164 @@ class Constraints:
         for (si, pi), entries in self.v.on_post.items():
             most = self.p.sessions[si].posts[pi].most
             if len(entries) > most:
-                self.m.add(sum(var for _, var in entries) <= most)
+                self.m.add(_sum([var for _, var in entries]) <= most)
 
     def add_overlap(self) -> None:
         """At every session start, a clinician is on at most one of the sessions running then
-        (this also allows only one post of a session)."""
+        (this also allows only one post of a session). Sessions starting together share the
+        set, so each start gives one constraint."""
         sessions = self.p.sessions
         for ci, sis in self.v.sessions_of.items():  # sis is sorted by start
-            seen: set[frozenset[int]] = set()
-            for k, si in enumerate(sis):
-                at = sessions[si].start_minute
-                running = [si]
-                for j in range(
-                    k - 1, -1, -1
-                ):  # backwards by index: a slice copied the list each time
-                    t = sis[j]
-                    if sessions[t].start_minute < at - MAX_SESSION_MINUTES:
-                        break
-                    if sessions[t].end_minute > at:
-                        running.append(t)
-                running += [
-                    t for t in sis[k + 1 : k + 1 + MAX_SAME_START] if sessions[t].start_minute == at
+            running: list[int] = []  # started, not yet ended: in index order
+            k = 0
+            while k < len(sis):
+                at = sessions[sis[k]].start_minute
+                first = k
+                while k < len(sis) and sessions[sis[k]].start_minute == at:
+                    k += 1
+                running = [
+                    t
+                    for t in running
+                    if sessions[t].end_minute > at
+                    and sessions[t].start_minute >= at - MAX_SESSION_MINUTES
                 ]
-                if len(running) > 1 or len(self.v.posts_of[ci, si]) > 1:
-                    key = frozenset(running)
-                    if key not in seen:  # sessions starting together give the same set
-                        seen.add(key)
-                        self.m.add_at_most_one(
-                            x for t in sorted(running) for x in self.v.posts_of[ci, t]
-                        )
+                running += sis[first:k]
+                if len(running) > 1 or len(self.v.posts_of[ci, sis[first]]) > 1:
+                    self.m.add_at_most_one(self._posts(ci, running))
+
+    def _posts(self, ci: int, sis: Iterable[int]) -> list[cp_model.IntVar]:
+        """Every post variable of clinician ci on these sessions."""
+        posts_of = self.v.posts_of
+        return [x for t in sis for x in posts_of[ci, t]]
 
     def add_min_rest(self) -> None:
+        """Two sessions on different days closer than the minimum rest: at most one of them.
+        Sorted by start, so the scan for each session begins at the next day's first session and
+        ends at the first far enough away."""
         sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
+        works = self.v.works
         for ci, sis in self.v.sessions_of.items():
+            later = len(sis)  # the index of the first session on a later date than sis[k]
+            next_day = [0] * len(sis)
+            for k in range(len(sis) - 1, -1, -1):
+                if k + 1 < len(sis) and sessions[sis[k + 1]].date != sessions[sis[k]].date:
+                    later = k + 1
+                next_day[k] = later
             for k, a in enumerate(sis):
-                sa = sessions[a]
-                for b in sis[k + 1 :]:
-                    sb = sessions[b]
-                    if sb.start_minute - sa.end_minute >= rest:
+                until = sessions[a].end_minute + rest
+                for j in range(next_day[k], len(sis)):
+                    b = sis[j]
+                    if sessions[b].start_minute >= until:
                         break  # sorted by start: every later session is far enough
-                    if sb.date > sa.date:
-                        self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
+                    self.m.add(works[ci, a] + works[ci, b] <= 1)
 
     def add_max_consecutive_days(self) -> None:
-        for ci, sis in self.v.sessions_of.items():
+        for ci in self.v.sessions_of:
             limit = max_consecutive_days_of(self.p, self.p.clinicians[ci])
-            days = sorted({self.p.sessions[si].date for si in sis})
-            day_set = set(days)
-            for first in days:
-                window = [first + timedelta(days=k) for k in range(limit + 1)]
-                if all(d in day_set for d in window):
-                    self.m.add(sum(self.v.worked_day[ci, d] for d in window) <= limit)
+            days = sorted(self._by_day(ci))  # each once: a window is whole where its ends are
+            for i in range(len(days) - limit):
+                if (days[i + limit] - days[i]).days == limit:
+                    window = [self.v.worked_day[ci, d] for d in days[i : i + limit + 1]]
+                    self.m.add(_sum(window) <= limit)
 
     def add_weekly_cap(self) -> None:
-        for ci, by_week in self._by_week().items():
+        """Left out for weeks where the sessions-per-day limit already keeps the clinician
+        within the cap (seven days of one session against a cap of seven)."""
+        for ci in self.v.sessions_of:
             cap = self.p.clinicians[ci].max_sessions_per_week
-            for sis in by_week.values():
-                if len(sis) > cap:
-                    self.m.add(sum(self.v.works[ci, si] for si in sis) <= cap)
+            day_most = self._most_per_day(ci)
+            for days in self._by_week(ci).values():
+                if sum(day_most[d][0] for d in days) > cap:
+                    sis = self._on_days(ci, days)
+                    self.m.add(_sum([self.v.works[ci, si] for si in sis]) <= cap)
 
     def add_period_cap(self) -> None:
         for ci, sis in self.v.sessions_of.items():
             cap = self.p.clinicians[ci].max_sessions_per_period
             if cap is not None and len(sis) > cap:
-                self.m.add(sum(self.v.works[ci, si] for si in sis) <= cap)
+                self.m.add(_sum([self.v.works[ci, si] for si in sis]) <= cap)
 
     def add_rooms(self) -> None:
+        """At each session's start, at most `rooms` people on the hub's sessions running then
+        (swept in start order: the running ones are kept from one start to the next)."""
         by_hub: dict[str, list[int]] = defaultdict(list)
         for si, s in enumerate(self.p.sessions):
             by_hub[s.hub_id].append(si)
+        sessions = self.p.sessions
         for hub_id, sis in by_hub.items():
             rooms = self.p.hub(hub_id).rooms
             if rooms is None:
                 continue
+            running: list[int] = []  # started at or before `at`, in index order
+            started = 0
             for si in sis:
-                at = self.p.sessions[si].start_minute
-                running = [
-                    t
-                    for t in sis
-                    if self.p.sessions[t].start_minute <= at < self.p.sessions[t].end_minute
-                ]
+                at = sessions[si].start_minute
+                while started < len(sis) and sessions[sis[started]].start_minute <= at:
+                    running.append(sis[started])
+                    started += 1
+                running = [t for t in running if at < sessions[t].end_minute]
                 terms = [
                     var
                     for t in running
-                    for pi in range(len(self.p.sessions[t].posts))
+                    for pi in range(len(sessions[t].posts))
                     for _, var in self.v.on_post.get((t, pi), ())
                 ]
                 if len(terms) > rooms:
-                    self.m.add(sum(terms) <= rooms)
+                    self.m.add(_sum(terms) <= rooms)
 
     def add_locked(self) -> None:
         for ci, si in locked_pairs(self.p):
             self.m.add(self.v.works[ci, si] == 1)
 
     def add_max_weekly_hours(self) -> None:
+        """Left out for weeks where the sessions-per-day limit already keeps the clinician
+        within the allowance (seven days of at most 24 hours against 168)."""
         limit = self.p.rules.max_weekly_minutes
-        for ci, by_week in self._by_week().items():
+        sessions = self.p.sessions
+        for ci in self.v.sessions_of:
             allowance = max(0, limit - self.p.clinicians[ci].weekly_minutes_elsewhere)
-            for sis in by_week.values():
-                if sum(self.p.sessions[si].minutes for si in sis) > allowance:
-                    self.m.add(
-                        sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis)
-                        <= allowance
-                    )
+            day_most = self._most_per_day(ci)
+            for days in self._by_week(ci).values():
+                if sum(day_most[d][1] for d in days) > allowance:
+                    sis = self._on_days(ci, days)
+                    minutes = [sessions[si].minutes for si in sis]
+                    works = [self.v.works[ci, si] for si in sis]
+                    self.m.add(cp_model.LinearExpr.weighted_sum(works, minutes) <= allowance)
 
     def add_sessions_per_day(self) -> None:
+        """Left out at a limit of one: Variables.build makes the day's sessions sum to the
+        worked-day literal then, which holds them to one."""
         for ci in self.v.sessions_of:
             limit = max_sessions_per_day_of(self.p, self.p.clinicians[ci])
-            if limit is None:
+            if limit is None or limit == 1:
                 continue
             for day_sessions in self._by_day(ci).values():
                 if len(day_sessions) > limit:
-                    self.m.add(sum(self.v.works[ci, si] for si in day_sessions) <= limit)
+                    self.m.add(_sum([self.v.works[ci, si] for si in day_sessions]) <= limit)
 
     def add_kind_cap(self) -> None:
         for ci, sis in self.v.sessions_of.items():
-            for kind, cap in self.p.clinicians[ci].max_per_kind:
-                of_kind = [si for si in sis if self.p.sessions[si].kind == kind]
+            caps = self.p.clinicians[ci].max_per_kind
+            if not caps:
+                continue
+            by_kind: dict[str, list[int]] = defaultdict(list)
+            for si in sis:
+                by_kind[self.p.sessions[si].kind].append(si)
+            for kind, cap in caps:
+                of_kind = by_kind.get(kind, [])
                 if len(of_kind) > cap:
-                    self.m.add(sum(self.v.works[ci, si] for si in of_kind) <= cap)
+                    self.m.add(_sum([self.v.works[ci, si] for si in of_kind]) <= cap)
 
     def add_period_minutes(self) -> None:
         for ci, c in enumerate(self.p.clinicians):
+            if c.max_minutes_per_period is None and not c.min_minutes_per_period:
+                continue
             sis = self.v.sessions_of.get(ci, [])
-            minutes = sum(self.p.sessions[si].minutes * self.v.works[ci, si] for si in sis)
-            most = sum(self.p.sessions[si].minutes for si in sis)
+            lengths = [self.p.sessions[si].minutes for si in sis]
+            minutes = cp_model.LinearExpr.weighted_sum(
+                [self.v.works[ci, si] for si in sis], lengths
+            )
+            most = sum(lengths)
             if c.max_minutes_per_period is not None and most > c.max_minutes_per_period:
                 self.m.add(minutes <= c.max_minutes_per_period)
             if c.min_minutes_per_period:
@@ -426,39 +462,66 @@ class Constraints:
         forbidden = set(self.p.rules.forbidden_successions)
         if not forbidden:
             return
+        then: dict[str, set[str]] = defaultdict(set)  # kind → the kinds forbidden the day after
+        for first, second in forbidden:
+            then[first].add(second)
+        sessions = self.p.sessions
         for ci in self.v.sessions_of:
             by_day = self._by_day(ci)
             one_a_day = max_sessions_per_day_of(self.p, self.p.clinicians[ci]) == 1
             for day, today in by_day.items():
-                tomorrow = by_day.get(day + timedelta(days=1), [])
-                exclusive = one_a_day or _all_overlap([self.p.sessions[b] for b in tomorrow])
+                tomorrow = by_day.get(day + timedelta(days=1))
+                if not tomorrow:
+                    continue
+                exclusive = one_a_day or _all_overlap([sessions[b] for b in tomorrow])
+                kinds = [sessions[b].kind for b in tomorrow]
                 for a in today:
-                    after = [
-                        b
-                        for b in tomorrow
-                        if (self.p.sessions[a].kind, self.p.sessions[b].kind) in forbidden
-                    ]
+                    banned = then.get(sessions[a].kind)
+                    if not banned:
+                        continue
+                    after = [b for b, kind in zip(tomorrow, kinds, strict=True) if kind in banned]
                     if exclusive and after:  # at most one of tomorrow's: one clique
-                        self.m.add_at_most_one(
-                            x for t in (a, *after) for x in self.v.posts_of[ci, t]
-                        )
+                        self.m.add_at_most_one(self._posts(ci, (a, *after)))
                     else:
                         for b in after:
                             self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
 
     def _by_day(self, ci: int) -> dict[date, list[int]]:
-        out: dict[date, list[int]] = defaultdict(list)
-        for si in self.v.sessions_of[ci]:
-            out[self.p.sessions[si].date].append(si)
+        """Clinician ci's sessions by date, in date order (sessions are sorted by start)."""
+        out = self._days.get(ci)
+        if out is None:
+            out = defaultdict(list)
+            for si in self.v.sessions_of[ci]:
+                out[self.p.sessions[si].date].append(si)
+            self._days[ci] = out
         return out
 
-    def _by_week(self) -> dict[int, dict[str, list[int]]]:
-        out: dict[int, dict[str, list[int]]] = {}
-        for ci, sis in self.v.sessions_of.items():
-            weeks: dict[str, list[int]] = defaultdict(list)
-            for si in sis:
-                weeks[self.p.sessions[si].week].append(si)
-            out[ci] = weeks
+    def _by_week(self, ci: int) -> dict[str, list[date]]:
+        """The dates of clinician ci's sessions by ISO week."""
+        out = self._weeks.get(ci)
+        if out is None:
+            out = defaultdict(list)
+            for day, day_sessions in self._by_day(ci).items():
+                out[self.p.sessions[day_sessions[0]].week].append(day)
+            self._weeks[ci] = out
+        return out
+
+    def _on_days(self, ci: int, days: list[date]) -> list[int]:
+        by_day = self._by_day(ci)
+        return [si for day in days for si in by_day[day]]
+
+    def _most_per_day(self, ci: int) -> dict[date, tuple[int, int]]:
+        """The most sessions and the most minutes clinician ci can work on each date within the
+        sessions-per-day limit: a bound that shows which weekly limits can never bind."""
+        out = self._day_most.get(ci)
+        if out is None:
+            limit = max_sessions_per_day_of(self.p, self.p.clinicians[ci])
+            out = {}
+            for day, day_sessions in self._by_day(ci).items():
+                lengths = sorted((self.p.sessions[si].minutes for si in day_sessions), reverse=True)
+                most = len(lengths) if limit is None else min(limit, len(lengths))
+                out[day] = (most, sum(lengths[:most]))
+            self._day_most[ci] = out
         return out
 
 
