@@ -93,7 +93,7 @@ class Variables:
                         del per_pair[ci, si]
         v.posts_of = dict(per_pair)
         for (ci, si), vars_ in per_pair.items():
-            v.works[ci, si] = cp_model.LinearExpr.sum(vars_) if len(vars_) > 1 else vars_[0]
+            v.works[ci, si] = _sum(vars_) if len(vars_) > 1 else vars_[0]
             v.sessions_of[ci].append(si)
         for ci, sis in v.sessions_of.items():
             sis.sort()
@@ -109,11 +109,11 @@ class Variables:
             w = model.new_bool_var("")
             terms = [self.works[ci, si] for si in day_sessions]
             if one_a_day or _all_overlap([problem.sessions[si] for si in day_sessions]):
-                model.add(w == cp_model.LinearExpr.sum(terms))  # at most one: the tight form
+                model.add(w == _sum(terms))  # at most one: the tight form
             else:
                 for t in terms:
                     model.add(w >= t)
-                model.add(w <= cp_model.LinearExpr.sum(terms))
+                model.add(w <= _sum(terms))
             self.worked_day[ci, day] = w
 
 
@@ -193,6 +193,19 @@ def _all_overlap(sessions: list[Session]) -> bool:
         for i, a in enumerate(sessions)
         for b in sessions[i + 1 :]
     )
+
+
+def _total(terms: list[LinearExpr]) -> LinearExpr:
+    """The sum of `terms` as one flat expression; a plain int where every term is one, as the
+    builtin `sum` gives (scheduler.solver.solve tells a part that is constant by its type)."""
+    if all(isinstance(t, int) for t in terms):
+        return sum(terms)
+    return _sum(terms)
+
+
+def _weighted(variables: list[LinearExpr], coefficients: list[int]) -> LinearExpr:
+    """Σ coefficient × variable as one flat expression; 0 (an int) for no terms."""
+    return cp_model.LinearExpr.weighted_sum(variables, coefficients) if variables else 0
 
 
 class Constraints:
@@ -456,7 +469,7 @@ class Constraints:
                 for w in ws:
                     self.m.add_implication(w, flag)
                 flags.append(flag)
-            self.m.add(sum(flags) <= c.max_weekends)
+            self.m.add(_sum(flags) <= c.max_weekends)
 
     def add_forbidden_succession(self) -> None:
         forbidden = set(self.p.rules.forbidden_successions)
@@ -594,15 +607,14 @@ class Objective:
         # and the sum of the weights; for neighbourhoods that move minutes between practices
         self.practices: list[tuple[list[int], cp_model.IntVar, int]] = []
         self.total_weight = 0
-        self._fair_pending: list[
-            tuple[str, list[int], list[LinearExpr], int, int, cp_model.IntVar]
-        ] = []
+        self._fair_pending: list[tuple[str, list[int], LinearExpr, int, int, cp_model.IntVar]] = []
 
     def parts(self) -> dict[str, LinearExpr]:
         return {part: getattr(self, f"add_{part}")() for tier in GOALS for part in tier}
 
     def _filled(self, si: int, pi: int) -> LinearExpr:
-        return sum(var for _, var in self.v.on_post.get((si, pi), ()))
+        entries = self.v.on_post.get((si, pi), ())
+        return _sum([var for _, var in entries]) if entries else 0
 
     def _shortfall(self, name: str, need: int, have: LinearExpr) -> LinearExpr:
         """max(0, need − have) as a variable (minimisation pushes it down onto the bound)."""
@@ -622,7 +634,7 @@ class Objective:
                 )
                 self._short_min[si, pi] = short
                 terms.append(s.minutes * short)
-        return sum(terms)
+        return _total(terms)
 
     def add_cover(self) -> LinearExpr:
         """filled − target = over − under, with both slacks charged: the equality keeps the LP
@@ -638,7 +650,7 @@ class Objective:
                 )
                 self.m.add(self._filled(si, pi) - post.target == over - under)
                 terms.append(post.under_weight * under + post.over_weight * over)
-        return sum(terms)
+        return _total(terms)
 
     def add_requests(self) -> LinearExpr:
         ci_of = {c.clinician_id: i for i, c in enumerate(self.p.clinicians)}
@@ -665,7 +677,7 @@ class Objective:
                     continue
                 met = matching[0] if len(matching) == 1 else self.m.new_bool_var(name)
                 if len(matching) > 1:
-                    self.m.add(met <= sum(matching))
+                    self.m.add(met <= _sum(matching))
                 terms.append(offer.weight * (1 - met))
             elif matching:  # asked against: charged when worked
                 hit = matching[0] if len(matching) == 1 else self.m.new_bool_var(name)
@@ -673,7 +685,7 @@ class Objective:
                     for m in matching:
                         self.m.add(hit >= m)
                 terms.append(offer.weight * hit)
-        return sum(terms)
+        return _total(terms)
 
     def add_gp_cover(self) -> LinearExpr:
         if not self.p.rules.gp_cover:
@@ -689,24 +701,25 @@ class Objective:
                 if self.p.clinicians[ci].role_key == "gp"
             ]
             no_gp = self.m.new_bool_var(f"gp_cover[{s.session_id}]")
-            self.m.add(sum(gps) + no_gp >= 1)
+            self.m.add(_sum(gps) + no_gp >= 1)
             terms.append(s.minutes * no_gp)
-        return sum(terms)
+        return _total(terms)
 
     def add_contract(self) -> LinearExpr:
         network_of = {h.hub_id: h.network for h in self.p.hubs}
         delivered: dict[tuple[str, str], list[LinearExpr]] = defaultdict(list)
+        lengths: dict[tuple[str, str], list[int]] = defaultdict(list)
         for (_ci, si), works in self.v.works.items():
             s = self.p.sessions[si]
-            delivered[network_of[s.hub_id], s.week].append(s.minutes * works)
+            key = (network_of[s.hub_id], s.week)
+            delivered[key].append(works)
+            lengths[key].append(s.minutes)
         terms = []
         for (network, week), required in contract_requirements(self.p).items():
-            terms.append(
-                self._shortfall(
-                    f"contract[{network},{week}]", required, sum(delivered.get((network, week), []))
-                )
-            )
-        return sum(terms)
+            key = (network, week)
+            have = _weighted(delivered.get(key, []), lengths.get(key, []))
+            terms.append(self._shortfall(f"contract[{network},{week}]", required, have))
+        return _total(terms)
 
     def add_stability(self) -> LinearExpr:
         if not self.p.published:
@@ -727,7 +740,7 @@ class Objective:
             if (ci, si) not in published:
                 weight = STABILITY_NEAR_FACTOR if is_near(self.p, self.p.sessions[si]) else 1
                 terms.append(weight * works)
-        return sum(terms)
+        return _total(terms)
 
     def add_unfilled_target(self) -> LinearExpr:
         # max(0, target − filled) − max(0, min − filled); linear where filled ≤ target always
@@ -744,24 +757,26 @@ class Objective:
                 else:
                     under = post.target - filled
                 terms.append(s.minutes * (under - self._short_min[si, pi]))
-        return sum(terms)
+        return _total(terms)
 
     def add_fair_share(self) -> LinearExpr:
         share = fair_share_weights(self.p)
         total_weight = sum(share.values())
-        minutes: dict[str, list[LinearExpr]] = defaultdict(list)
+        works_of: dict[str, list[LinearExpr]] = defaultdict(list)
         lengths: dict[str, list[int]] = defaultdict(list)
         clinicians: dict[str, set[int]] = defaultdict(set)
         for (ci, si), works in self.v.works.items():
-            code, length = self.p.clinicians[ci].practice_code, self.p.sessions[si].minutes
-            minutes[code].append(length * works)
-            lengths[code].append(length)
+            code = self.p.clinicians[ci].practice_code
+            works_of[code].append(works)
+            lengths[code].append(self.p.sessions[si].minutes)
             clinicians[code].add(ci)
         self.total_weight = total_weight
         upper = sum(s.minutes * sum(p.most for p in s.posts) for s in self.p.sessions)
-        per_practice = {code: sum(minutes.get(code, [])) for code in share}
+        per_practice = {
+            code: _weighted(works_of.get(code, []), lengths.get(code, [])) for code in share
+        }
         total = self.m.new_int_var(0, max(upper, 1), "minutes_total")
-        self.m.add(total == sum(per_practice.values()))
+        self.m.add(total == _total(list(per_practice.values())))
         self.total_minutes = total
         terms = []
         upper *= total_weight
@@ -777,9 +792,9 @@ class Objective:
             self._fair_lengths.append(Counter(lengths.get(code, ())))
             if most:
                 self._fair_pending.append(
-                    (code, sorted(clinicians[code]), minutes[code], most, w, dev)
+                    (code, sorted(clinicians[code]), per_practice[code], most, w, dev)
                 )
-        return sum(terms)
+        return _total(terms)
 
     def scale_fair_share(self) -> None:
         """Name each practice's minutes as a variable and restate its deviation over it: three
@@ -788,9 +803,9 @@ class Objective:
         LP with those rows and sets them aside; with these it bounds the phases from fair share
         down. Added only when the fair-share phase starts: in the model from the start, the
         same rows slow the phases before it several times over."""
-        for code, members, terms, most, w, dev in self._fair_pending:
+        for code, members, minutes, most, w, dev in self._fair_pending:
             mine = self.m.new_int_var(0, most, f"minutes[{code}]")
-            self.m.add(mine == sum(terms))
+            self.m.add(mine == minutes)
             self.m.add(dev >= self.total_weight * mine - w * self.total_minutes)
             self.m.add(dev >= w * self.total_minutes - self.total_weight * mine)
             self.practices.append((members, mine, w))
@@ -866,7 +881,7 @@ class Objective:
         return tri
 
     def load(self, ci: int) -> LinearExpr:
-        return sum(self.v.works[ci, si] for si in self.v.sessions_of[ci])
+        return _sum([self.v.works[ci, si] for si in self.v.sessions_of[ci]])
 
     def _most_sessions(self, ci: int, sis: Iterable[int]) -> int:
         sis = list(sis)
@@ -878,20 +893,22 @@ class Objective:
         return most
 
     def add_even_load(self) -> LinearExpr:
-        return sum(
-            self._convex(
-                f"even_load[{self.p.clinicians[ci].clinician_id}]",
-                self.load(ci),
-                self._most_sessions(ci, sis),
-            )
-            for ci, sis in self.v.sessions_of.items()
+        return _total(
+            [
+                self._convex(
+                    f"even_load[{self.p.clinicians[ci].clinician_id}]",
+                    self.load(ci),
+                    self._most_sessions(ci, sis),
+                )
+                for ci, sis in self.v.sessions_of.items()
+            ]
         )
 
     def add_even_saturdays(self) -> LinearExpr:
         terms = []
         for ci, sis in self.v.sessions_of.items():
             sats = [si for si in sis if self.p.sessions[si].is_saturday]
-            count = sum(self.v.works[ci, si] for si in sats)
+            count = _sum([self.v.works[ci, si] for si in sats]) if sats else 0
             terms.append(
                 self._convex(
                     f"even_saturdays[{self.p.clinicians[ci].clinician_id}]",
@@ -899,7 +916,7 @@ class Objective:
                     self._most_sessions(ci, sats),
                 )
             )
-        return sum(terms)
+        return _total(terms)
 
     def add_min_sessions(self) -> LinearExpr:
         terms = []
@@ -911,7 +928,7 @@ class Objective:
                         f"min_sessions[{c.clinician_id}]", c.min_sessions_per_period, have
                     )
                 )
-        return sum(terms)
+        return _total(terms)
 
     def add_preferences(self) -> LinearExpr:
         terms: list[LinearExpr] = []
@@ -923,13 +940,14 @@ class Objective:
             preferred_hubs = self.p.clinicians[ci].preferred_hubs
             if preferred_hubs and self.p.sessions[si].hub_id not in preferred_hubs:
                 terms.append(works)
-        return sum(terms)
+        return _total(terms)
 
     def add_cost(self) -> LinearExpr:
-        return sum(
-            assignment_cost_pence(self.p.clinicians[ci], self.p.sessions[si]) * works
-            for (ci, si), works in self.v.works.items()
-        )
+        costs = [
+            assignment_cost_pence(self.p.clinicians[ci], self.p.sessions[si])
+            for ci, si in self.v.works
+        ]
+        return _weighted(list(self.v.works.values()), costs)
 
 
 @dataclass
