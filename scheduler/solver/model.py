@@ -59,6 +59,8 @@ class Variables:
     )
     worked_day: dict[tuple[int, date], cp_model.IntVar] = field(default_factory=dict)
     posts_of: dict[tuple[int, int], list[cp_model.IntVar]] = field(default_factory=dict)
+    _works_lists: dict[int, list[LinearExpr]] = field(default_factory=dict, repr=False)
+    _post_lists: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -107,14 +109,41 @@ class Variables:
         one_a_day = max_sessions_per_day_of(problem, problem.clinicians[ci]) == 1
         for day, day_sessions in by_day.items():
             w = model.new_bool_var("")
-            terms = [self.works[ci, si] for si in day_sessions]
             if one_a_day or _all_overlap([problem.sessions[si] for si in day_sessions]):
-                model.add(w == _sum(terms))  # at most one: the tight form
+                # at most one of them: the tight form, w − Σ posts = 0
+                posts = [x.index for si in day_sessions for x in self.posts_of[ci, si]]
+                _add_row(model, [w.index, *posts], [1] + [-1] * len(posts), 0, 0)
             else:
+                terms = [self.works[ci, si] for si in day_sessions]
                 for t in terms:
                     model.add(w >= t)
                 model.add(w <= _sum(terms))
             self.worked_day[ci, day] = w
+
+    def works_list(self, ci: int) -> list[LinearExpr]:
+        """works[ci, si] for each si in sessions_of[ci], in that order (kept: several rules and
+        goal parts sum over all of a clinician's sessions)."""
+        found = self._works_lists.get(ci)
+        if found is None:
+            found = [self.works[ci, si] for si in self.sessions_of[ci]]
+            self._works_lists[ci] = found
+        return found
+
+    def post_terms(self, ci: int) -> tuple[list[int], list[int]]:
+        """The proto index of every post variable of clinician ci and, alongside, its session
+        (in sessions_of order): works[ci, si] is the sum of those on si, so a sum over works is
+        one over these."""
+        found = self._post_lists.get(ci)
+        if found is None:
+            indices: list[int] = []
+            on: list[int] = []
+            for si in self.sessions_of[ci]:
+                posts = self.posts_of[ci, si]
+                indices += [var.index for var in posts]
+                on += [si] * len(posts)
+            found = (indices, on)
+            self._post_lists[ci] = found
+        return found
 
 
 class _Candidates:
@@ -195,6 +224,23 @@ def _all_overlap(sessions: list[Session]) -> bool:
     )
 
 
+def _add_row(
+    model: cp_model.CpModel,
+    indices: list[int],
+    coefficients: list[int],
+    low: int = cp_model.INT_MIN,
+    high: int = cp_model.INT_MAX,
+) -> None:
+    """low ≤ Σ coefficient × variable ≤ high over the variables of these proto `indices` (each
+    once), written straight into the model's proto. Building CP-SAT's expression costs about a
+    microsecond a term, and the long rows (a practice's minutes, a clinician's load or minutes)
+    hold millions of terms between them on the largest models."""
+    row = model.proto.constraints.add().linear
+    row.vars.extend(indices)
+    row.coeffs.extend(coefficients)
+    row.domain.extend((low, high))
+
+
 def _total(terms: list[LinearExpr]) -> LinearExpr:
     """The sum of `terms` as one flat expression; a plain int where every term is one, as the
     builtin `sum` gives (scheduler.solver.solve tells a part that is constant by its type)."""
@@ -216,6 +262,7 @@ class Constraints:
         self._days: dict[int, dict[date, list[int]]] = {}
         self._weeks: dict[int, dict[str, list[date]]] = {}
         self._day_most: dict[int, dict[date, tuple[int, int]]] = {}
+        self._kinds = [s.kind for s in problem.sessions]
 
     def add_all(self) -> None:
         # role, skill, availability and allowed_hubs are met by `eligible` (no variable at all)
@@ -277,19 +324,16 @@ class Constraints:
         sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
         works = self.v.works
         for ci, sis in self.v.sessions_of.items():
-            later = len(sis)  # the index of the first session on a later date than sis[k]
-            next_day = [0] * len(sis)
-            for k in range(len(sis) - 1, -1, -1):
-                if k + 1 < len(sis) and sessions[sis[k + 1]].date != sessions[sis[k]].date:
-                    later = k + 1
-                next_day[k] = later
-            for k, a in enumerate(sis):
-                until = sessions[a].end_minute + rest
-                for j in range(next_day[k], len(sis)):
-                    b = sis[j]
-                    if sessions[b].start_minute >= until:
-                        break  # sorted by start: every later session is far enough
-                    self.m.add(works[ci, a] + works[ci, b] <= 1)
+            later = 0  # the index in sis of the next day's first session
+            for today in self._by_day(ci).values():  # in date order: together they are sis
+                later += len(today)
+                for a in today:
+                    until = sessions[a].end_minute + rest
+                    for j in range(later, len(sis)):
+                        b = sis[j]
+                        if sessions[b].start_minute >= until:
+                            break  # sorted by start: every later session is far enough
+                        self.m.add(works[ci, a] + works[ci, b] <= 1)
 
     def add_max_consecutive_days(self) -> None:
         for ci in self.v.sessions_of:
@@ -315,7 +359,8 @@ class Constraints:
         for ci, sis in self.v.sessions_of.items():
             cap = self.p.clinicians[ci].max_sessions_per_period
             if cap is not None and len(sis) > cap:
-                self.m.add(_sum([self.v.works[ci, si] for si in sis]) <= cap)
+                posts, _ = self.v.post_terms(ci)
+                _add_row(self.m, posts, [1] * len(posts), high=cap)
 
     def add_rooms(self) -> None:
         """At each session's start, at most `rooms` people on the hub's sessions running then
@@ -380,31 +425,31 @@ class Constraints:
             caps = self.p.clinicians[ci].max_per_kind
             if not caps:
                 continue
-            by_kind: dict[str, list[int]] = defaultdict(list)
-            for si in sis:
-                by_kind[self.p.sessions[si].kind].append(si)
+            kind_of = self._kinds
+            count: Counter[str] = Counter(kind_of[si] for si in sis)
+            posts_of_kind: dict[str, list[int]] = defaultdict(list)
+            for index, si in zip(*self.v.post_terms(ci), strict=True):
+                posts_of_kind[kind_of[si]].append(index)
             for kind, cap in caps:
-                of_kind = by_kind.get(kind, [])
-                if len(of_kind) > cap:
-                    self.m.add(_sum([self.v.works[ci, si] for si in of_kind]) <= cap)
+                if count[kind] > cap:
+                    posts = posts_of_kind[kind]
+                    _add_row(self.m, posts, [1] * len(posts), high=cap)
 
     def add_period_minutes(self) -> None:
         for ci, c in enumerate(self.p.clinicians):
             if c.max_minutes_per_period is None and not c.min_minutes_per_period:
                 continue
             sis = self.v.sessions_of.get(ci, [])
-            lengths = [self.p.sessions[si].minutes for si in sis]
-            minutes = cp_model.LinearExpr.weighted_sum(
-                [self.v.works[ci, si] for si in sis], lengths
-            )
-            most = sum(lengths)
+            most = sum(self.p.sessions[si].minutes for si in sis)
+            posts, on = self.v.post_terms(ci) if sis else ([], [])
+            lengths = [self.p.sessions[si].minutes for si in on]
             if c.max_minutes_per_period is not None and most > c.max_minutes_per_period:
-                self.m.add(minutes <= c.max_minutes_per_period)
+                _add_row(self.m, posts, lengths, high=c.max_minutes_per_period)
             if c.min_minutes_per_period:
                 if most < c.min_minutes_per_period:
                     self.m.add_bool_or([])  # cannot be met: the problem is infeasible
                 else:
-                    self.m.add(minutes >= c.min_minutes_per_period)
+                    _add_row(self.m, posts, lengths, low=c.min_minutes_per_period)
 
     def _worked(self, ci: int, day: date) -> cp_model.IntVar | None:
         """The worked-day literal, or None where no session is possible that day (always off)."""
@@ -472,6 +517,9 @@ class Constraints:
             self.m.add(_sum(flags) <= c.max_weekends)
 
     def add_forbidden_succession(self) -> None:
+        """A session and a session the next day of a kind that may not follow it: not both.
+        A clinician's days mostly offer the same kinds, so where the forbidden ones sit among a
+        day's sessions is worked out once per kind and day's kinds."""
         forbidden = set(self.p.rules.forbidden_successions)
         if not forbidden:
             return
@@ -479,6 +527,8 @@ class Constraints:
         for first, second in forbidden:
             then[first].add(second)
         sessions = self.p.sessions
+        days_kinds: dict[tuple[str, ...], int] = {}  # a day's kinds, numbered
+        banned_at: dict[tuple[str, int], list[int]] = {}  # kind, day's kinds → positions
         for ci in self.v.sessions_of:
             by_day = self._by_day(ci)
             one_a_day = max_sessions_per_day_of(self.p, self.p.clinicians[ci]) == 1
@@ -487,17 +537,25 @@ class Constraints:
                 if not tomorrow:
                     continue
                 exclusive = one_a_day or _all_overlap([sessions[b] for b in tomorrow])
-                kinds = [sessions[b].kind for b in tomorrow]
+                kinds = tuple(sessions[b].kind for b in tomorrow)
+                number = days_kinds.setdefault(kinds, len(days_kinds))
+                posts = [self.v.posts_of[ci, b] for b in tomorrow]
                 for a in today:
-                    banned = then.get(sessions[a].kind)
-                    if not banned:
+                    kind = sessions[a].kind
+                    if kind not in then:
                         continue
-                    after = [b for b, kind in zip(tomorrow, kinds, strict=True) if kind in banned]
-                    if exclusive and after:  # at most one of tomorrow's: one clique
-                        self.m.add_at_most_one(self._posts(ci, (a, *after)))
+                    at = banned_at.get((kind, number))
+                    if at is None:
+                        at = [j for j, k in enumerate(kinds) if k in then[kind]]
+                        banned_at[kind, number] = at
+                    if not at:
+                        continue
+                    if exclusive:  # at most one of tomorrow's: one clique
+                        clique = self.v.posts_of[ci, a] + [x for j in at for x in posts[j]]
+                        self.m.add_at_most_one(clique)
                     else:
-                        for b in after:
-                            self.m.add(self.v.works[ci, a] + self.v.works[ci, b] <= 1)
+                        for j in at:
+                            self.m.add(self.v.works[ci, a] + self.v.works[ci, tomorrow[j]] <= 1)
 
     def _by_day(self, ci: int) -> dict[date, list[int]]:
         """Clinician ci's sessions by date, in date order (sessions are sorted by start)."""
@@ -607,7 +665,9 @@ class Objective:
         # and the sum of the weights; for neighbourhoods that move minutes between practices
         self.practices: list[tuple[list[int], cp_model.IntVar, int]] = []
         self.total_weight = 0
-        self._fair_pending: list[tuple[str, list[int], LinearExpr, int, int, cp_model.IntVar]] = []
+        self._fair_pending: list[
+            tuple[str, list[int], list[int], list[int], int, int, cp_model.IntVar]
+        ] = []
 
     def parts(self) -> dict[str, LinearExpr]:
         return {part: getattr(self, f"add_{part}")() for tier in GOALS for part in tier}
@@ -762,29 +822,38 @@ class Objective:
     def add_fair_share(self) -> LinearExpr:
         share = fair_share_weights(self.p)
         total_weight = sum(share.values())
-        works_of: dict[str, list[LinearExpr]] = defaultdict(list)
-        lengths: dict[str, list[int]] = defaultdict(list)
+        posts: dict[str, list[int]] = defaultdict(list)  # x variables' proto indices
+        coefficients: dict[str, list[int]] = defaultdict(list)  # ... their sessions' minutes
+        lengths: dict[str, list[int]] = defaultdict(list)  # each session a clinician may work
         clinicians: dict[str, set[int]] = defaultdict(set)
-        for (ci, si), works in self.v.works.items():
+        for ci, sis in self.v.sessions_of.items():
             code = self.p.clinicians[ci].practice_code
-            works_of[code].append(works)
-            lengths[code].append(self.p.sessions[si].minutes)
+            variables, on = self.v.post_terms(ci)
+            posts[code] += variables
+            coefficients[code] += [self.p.sessions[si].minutes for si in on]
+            lengths[code] += [self.p.sessions[si].minutes for si in sis]
             clinicians[code].add(ci)
         self.total_weight = total_weight
         upper = sum(s.minutes * sum(p.most for p in s.posts) for s in self.p.sessions)
-        per_practice = {
-            code: _weighted(works_of.get(code, []), lengths.get(code, [])) for code in share
-        }
         total = self.m.new_int_var(0, max(upper, 1), "minutes_total")
-        self.m.add(total == _total(list(per_practice.values())))
+        everyone = [index for code in share for index in posts.get(code, [])]
+        minutes = [-c for code in share for c in coefficients.get(code, [])]
+        _add_row(self.m, [total.index, *everyone], [1, *minutes], 0, 0)  # total − Σ minutes = 0
         self.total_minutes = total
         terms = []
         upper *= total_weight
         for code, w in share.items():
-            gap = total_weight * per_practice[code] - w * total
             dev = self.m.new_int_var(0, max(upper, 1), f"fair_share[{code}]")
-            self.m.add(dev >= gap)
-            self.m.add(dev >= -gap)
+            mine, coeffs = posts.get(code, []), coefficients.get(code, [])
+            # dev ≥ ±gap, gap = total_weight × the practice's minutes − w × total
+            for sign in (1, -1):
+                scaled = [-sign * total_weight * c for c in coeffs]
+                _add_row(
+                    self.m,
+                    [dev.index, *mine, *([total.index] if w else [])],
+                    [1, *scaled, *([sign * w] if w else [])],
+                    low=0,
+                )
             terms.append(dev)
             step = math.gcd(*lengths[code]) if lengths.get(code) else 0
             most = sum(lengths.get(code, ()))
@@ -792,7 +861,7 @@ class Objective:
             self._fair_lengths.append(Counter(lengths.get(code, ())))
             if most:
                 self._fair_pending.append(
-                    (code, sorted(clinicians[code]), per_practice[code], most, w, dev)
+                    (code, sorted(clinicians[code]), mine, coeffs, most, w, dev)
                 )
         return _total(terms)
 
@@ -803,9 +872,9 @@ class Objective:
         LP with those rows and sets them aside; with these it bounds the phases from fair share
         down. Added only when the fair-share phase starts: in the model from the start, the
         same rows slow the phases before it several times over."""
-        for code, members, minutes, most, w, dev in self._fair_pending:
+        for code, members, posts, lengths, most, w, dev in self._fair_pending:
             mine = self.m.new_int_var(0, most, f"minutes[{code}]")
-            self.m.add(mine == minutes)
+            _add_row(self.m, [mine.index, *posts], [1, *(-c for c in lengths)], 0, 0)
             self.m.add(dev >= self.total_weight * mine - w * self.total_minutes)
             self.m.add(dev >= w * self.total_minutes - self.total_weight * mine)
             self.practices.append((members, mine, w))
@@ -867,21 +936,24 @@ class Objective:
             self.m.add(dev >= min(abs(total_weight * step * k - w * total) for k in candidates))
         return floor
 
-    def _convex(self, name: str, count: LinearExpr, most: int) -> LinearExpr:
-        """n(n−1)/2 of a count through its tangents k·n − k(k+1)/2, exact at integers."""
+    def _convex(self, name: str, posts: list[int], most: int) -> LinearExpr:
+        """n(n−1)/2 of the count of `posts` filled (x variables by proto index) through its
+        tangents k·n − k(k+1)/2, exact at integers."""
         if most <= 1:
             return 0
+        count: LinearExpr
         if most > 2:  # name the count once: each tangent is then two terms, not one per session
-            n = self.m.new_int_var(0, most, f"{name}.count")
-            self.m.add(n == count)
-            count = n
+            count = self.m.new_int_var(0, most, f"{name}.count")
+            _add_row(self.m, [count.index, *posts], [1] + [-1] * len(posts), 0, 0)  # n − Σ = 0
+        else:
+            count = _sum([self.m.get_bool_var_from_proto_index(i) for i in posts])
         tri = self.m.new_int_var(0, most * (most - 1) // 2, name)
         for k in range(1, most):
             self.m.add(tri >= k * count - k * (k + 1) // 2)
         return tri
 
     def load(self, ci: int) -> LinearExpr:
-        return _sum([self.v.works[ci, si] for si in self.v.sessions_of[ci]])
+        return _sum(self.v.works_list(ci))
 
     def _most_sessions(self, ci: int, sis: Iterable[int]) -> int:
         sis = list(sis)
@@ -897,7 +969,7 @@ class Objective:
             [
                 self._convex(
                     f"even_load[{self.p.clinicians[ci].clinician_id}]",
-                    self.load(ci),
+                    self.v.post_terms(ci)[0],
                     self._most_sessions(ci, sis),
                 )
                 for ci, sis in self.v.sessions_of.items()
@@ -908,11 +980,11 @@ class Objective:
         terms = []
         for ci, sis in self.v.sessions_of.items():
             sats = [si for si in sis if self.p.sessions[si].is_saturday]
-            count = _sum([self.v.works[ci, si] for si in sats]) if sats else 0
+            posts = [x.index for si in sats for x in self.v.posts_of[ci, si]]
             terms.append(
                 self._convex(
                     f"even_saturdays[{self.p.clinicians[ci].clinician_id}]",
-                    count,
+                    posts,
                     self._most_sessions(ci, sats),
                 )
             )
