@@ -59,7 +59,6 @@ class Variables:
     )
     worked_day: dict[tuple[int, date], cp_model.IntVar] = field(default_factory=dict)
     posts_of: dict[tuple[int, int], list[cp_model.IntVar]] = field(default_factory=dict)
-    _works_lists: dict[int, list[LinearExpr]] = field(default_factory=dict, repr=False)
     _post_lists: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -71,32 +70,29 @@ class Variables:
         variables are unnamed: nothing reads the names, and on the largest models naming a
         million variables takes seconds and tens of megabytes."""
         v = cls()
-        per_pair: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
         candidates = _Candidates(problem, forced)
         for si, session in enumerate(problem.sessions):
             eligible = _EligiblePosts(problem, session)
             for ci in candidates.of(si, session):
                 clinician = problem.clinicians[ci]
-                vars_ = per_pair[ci, si]
+                vars_: list[cp_model.IntVar] = []
                 for pi in eligible.of(clinician):
                     var = model.new_bool_var("")
                     v.x[ci, si, pi] = var
                     vars_.append(var)
                     v.on_post[si, pi].append((ci, var))
-                if not vars_:
-                    if (ci, si) in forced:
-                        # no eligible post: a variable fixed to 0 that the locked rule forces to 1
-                        var = model.new_bool_var(
-                            f"forced[{clinician.clinician_id},{session.session_id}]"
-                        )
-                        model.add(var == 0)
-                        vars_.append(var)
-                    else:
-                        del per_pair[ci, si]
-        v.posts_of = dict(per_pair)
-        for (ci, si), vars_ in per_pair.items():
-            v.works[ci, si] = _sum(vars_) if len(vars_) > 1 else vars_[0]
-            v.sessions_of[ci].append(si)
+                if not vars_ and (ci, si) in forced:
+                    # no eligible post: a variable fixed to 0 that the locked rule forces to 1
+                    var = model.new_bool_var(
+                        f"forced[{clinician.clinician_id},{session.session_id}]"
+                    )
+                    model.add(var == 0)
+                    vars_.append(var)
+                if vars_:
+                    v.posts_of[ci, si] = vars_
+        for key, vars_ in v.posts_of.items():  # one key tuple for both: a million on the largest
+            v.works[key] = _sum(vars_) if len(vars_) > 1 else vars_[0]
+            v.sessions_of[key[0]].append(key[1])
         for ci, sis in v.sessions_of.items():
             sis.sort()
             v._add_worked_days(model, problem, ci)
@@ -119,15 +115,6 @@ class Variables:
                     model.add(w >= t)
                 model.add(w <= _sum(terms))
             self.worked_day[ci, day] = w
-
-    def works_list(self, ci: int) -> list[LinearExpr]:
-        """works[ci, si] for each si in sessions_of[ci], in that order (kept: several rules and
-        goal parts sum over all of a clinician's sessions)."""
-        found = self._works_lists.get(ci)
-        if found is None:
-            found = [self.works[ci, si] for si in self.sessions_of[ci]]
-            self._works_lists[ci] = found
-        return found
 
     def post_terms(self, ci: int) -> tuple[list[int], list[int]]:
         """The proto index of every post variable of clinician ci and, alongside, its session
@@ -261,8 +248,12 @@ class Constraints:
         self.m, self.p, self.v = model, problem, v
         self._days: dict[int, dict[date, list[int]]] = {}
         self._weeks: dict[int, dict[str, list[date]]] = {}
-        self._day_most: dict[int, dict[date, tuple[int, int]]] = {}
+        self._mine: dict[int, dict[int, list[cp_model.IntVar]]] = {}
+        # looked up a million times on the largest models: plain lists index faster
         self._kinds = [s.kind for s in problem.sessions]
+        self._starts = [s.start_minute for s in problem.sessions]
+        self._ends = [s.end_minute for s in problem.sessions]
+        self._minutes = [s.minutes for s in problem.sessions]
 
     def add_all(self) -> None:
         # role, skill, availability and allowed_hubs are met by `eligible` (no variable at all)
@@ -293,20 +284,17 @@ class Constraints:
         """At every session start, a clinician is on at most one of the sessions running then
         (this also allows only one post of a session). Sessions starting together share the
         set, so each start gives one constraint."""
-        sessions = self.p.sessions
+        starts, ends = self._starts, self._ends
         for ci, sis in self.v.sessions_of.items():  # sis is sorted by start
             running: list[int] = []  # started, not yet ended: in index order
             k = 0
             while k < len(sis):
-                at = sessions[sis[k]].start_minute
+                at = starts[sis[k]]
                 first = k
-                while k < len(sis) and sessions[sis[k]].start_minute == at:
+                while k < len(sis) and starts[sis[k]] == at:
                     k += 1
                 running = [
-                    t
-                    for t in running
-                    if sessions[t].end_minute > at
-                    and sessions[t].start_minute >= at - MAX_SESSION_MINUTES
+                    t for t in running if ends[t] > at and starts[t] >= at - MAX_SESSION_MINUTES
                 ]
                 running += sis[first:k]
                 if len(running) > 1 or len(self.v.posts_of[ci, sis[first]]) > 1:
@@ -314,24 +302,34 @@ class Constraints:
 
     def _posts(self, ci: int, sis: Iterable[int]) -> list[cp_model.IntVar]:
         """Every post variable of clinician ci on these sessions."""
-        posts_of = self.v.posts_of
-        return [x for t in sis for x in posts_of[ci, t]]
+        mine = self._own_posts(ci)
+        return [x for t in sis for x in mine[t]]
+
+    def _own_posts(self, ci: int) -> dict[int, list[cp_model.IntVar]]:
+        """posts_of for clinician ci alone, by session: a look-up in the whole posts_of (a
+        million entries on the largest models) mostly misses the processor's caches."""
+        out = self._mine.get(ci)
+        if out is None:
+            posts_of = self.v.posts_of
+            out = {si: posts_of[ci, si] for si in self.v.sessions_of[ci]}
+            self._mine[ci] = out
+        return out
 
     def add_min_rest(self) -> None:
         """Two sessions on different days closer than the minimum rest: at most one of them.
         Sorted by start, so the scan for each session begins at the next day's first session and
         ends at the first far enough away."""
-        sessions, rest = self.p.sessions, self.p.rules.min_rest_minutes
+        starts, ends, rest = self._starts, self._ends, self.p.rules.min_rest_minutes
         works = self.v.works
         for ci, sis in self.v.sessions_of.items():
             later = 0  # the index in sis of the next day's first session
             for today in self._by_day(ci).values():  # in date order: together they are sis
                 later += len(today)
                 for a in today:
-                    until = sessions[a].end_minute + rest
+                    until = ends[a] + rest
                     for j in range(later, len(sis)):
                         b = sis[j]
-                        if sessions[b].start_minute >= until:
+                        if starts[b] >= until:
                             break  # sorted by start: every later session is far enough
                         self.m.add(works[ci, a] + works[ci, b] <= 1)
 
@@ -345,15 +343,12 @@ class Constraints:
                     self.m.add(_sum(window) <= limit)
 
     def add_weekly_cap(self) -> None:
-        """Left out for weeks where the sessions-per-day limit already keeps the clinician
-        within the cap (seven days of one session against a cap of seven)."""
         for ci in self.v.sessions_of:
             cap = self.p.clinicians[ci].max_sessions_per_week
-            day_most = self._most_per_day(ci)
             for days in self._by_week(ci).values():
-                if sum(day_most[d][0] for d in days) > cap:
-                    sis = self._on_days(ci, days)
-                    self.m.add(_sum([self.v.works[ci, si] for si in sis]) <= cap)
+                if len(self._on_days(ci, days)) > cap:
+                    posts = self._day_posts(ci, days)
+                    _add_row(self.m, posts, [1] * len(posts), high=cap)
 
     def add_period_cap(self) -> None:
         for ci, sis in self.v.sessions_of.items():
@@ -395,30 +390,26 @@ class Constraints:
             self.m.add(self.v.works[ci, si] == 1)
 
     def add_max_weekly_hours(self) -> None:
-        """Left out for weeks where the sessions-per-day limit already keeps the clinician
-        within the allowance (seven days of at most 24 hours against 168)."""
         limit = self.p.rules.max_weekly_minutes
-        sessions = self.p.sessions
         for ci in self.v.sessions_of:
             allowance = max(0, limit - self.p.clinicians[ci].weekly_minutes_elsewhere)
-            day_most = self._most_per_day(ci)
+            mine = self._own_posts(ci)
             for days in self._by_week(ci).values():
-                if sum(day_most[d][1] for d in days) > allowance:
-                    sis = self._on_days(ci, days)
-                    minutes = [sessions[si].minutes for si in sis]
-                    works = [self.v.works[ci, si] for si in sis]
-                    self.m.add(cp_model.LinearExpr.weighted_sum(works, minutes) <= allowance)
+                sis = self._on_days(ci, days)
+                if sum(self._minutes[si] for si in sis) > allowance:
+                    posts = [x.index for si in sis for x in mine[si]]
+                    lengths = [self._minutes[si] for si in sis for _ in mine[si]]
+                    _add_row(self.m, posts, lengths, high=allowance)
 
     def add_sessions_per_day(self) -> None:
-        """Left out at a limit of one: Variables.build makes the day's sessions sum to the
-        worked-day literal then, which holds them to one."""
         for ci in self.v.sessions_of:
             limit = max_sessions_per_day_of(self.p, self.p.clinicians[ci])
-            if limit is None or limit == 1:
+            if limit is None:
                 continue
-            for day_sessions in self._by_day(ci).values():
+            for day, day_sessions in self._by_day(ci).items():
                 if len(day_sessions) > limit:
-                    self.m.add(_sum([self.v.works[ci, si] for si in day_sessions]) <= limit)
+                    posts = self._day_posts(ci, [day])
+                    _add_row(self.m, posts, [1] * len(posts), high=limit)
 
     def add_kind_cap(self) -> None:
         for ci, sis in self.v.sessions_of.items():
@@ -440,9 +431,9 @@ class Constraints:
             if c.max_minutes_per_period is None and not c.min_minutes_per_period:
                 continue
             sis = self.v.sessions_of.get(ci, [])
-            most = sum(self.p.sessions[si].minutes for si in sis)
+            most = sum(self._minutes[si] for si in sis)
             posts, on = self.v.post_terms(ci) if sis else ([], [])
-            lengths = [self.p.sessions[si].minutes for si in on]
+            lengths = [self._minutes[si] for si in on]
             if c.max_minutes_per_period is not None and most > c.max_minutes_per_period:
                 _add_row(self.m, posts, lengths, high=c.max_minutes_per_period)
             if c.min_minutes_per_period:
@@ -526,32 +517,30 @@ class Constraints:
         then: dict[str, set[str]] = defaultdict(set)  # kind → the kinds forbidden the day after
         for first, second in forbidden:
             then[first].add(second)
-        sessions = self.p.sessions
-        days_kinds: dict[tuple[str, ...], int] = {}  # a day's kinds, numbered
-        banned_at: dict[tuple[str, int], list[int]] = {}  # kind, day's kinds → positions
+        sessions, kind_of = self.p.sessions, self._kinds
+        # a day's kinds → (a kind → the positions of the kinds forbidden after it)
+        banned_at: dict[tuple[str, ...], dict[str, list[int]]] = {}
         for ci in self.v.sessions_of:
-            by_day = self._by_day(ci)
+            by_day, mine = self._by_day(ci), self._own_posts(ci)
             one_a_day = max_sessions_per_day_of(self.p, self.p.clinicians[ci]) == 1
             for day, today in by_day.items():
                 tomorrow = by_day.get(day + timedelta(days=1))
                 if not tomorrow:
                     continue
                 exclusive = one_a_day or _all_overlap([sessions[b] for b in tomorrow])
-                kinds = tuple(sessions[b].kind for b in tomorrow)
-                number = days_kinds.setdefault(kinds, len(days_kinds))
-                posts = [self.v.posts_of[ci, b] for b in tomorrow]
+                kinds = tuple([kind_of[b] for b in tomorrow])
+                positions = banned_at.setdefault(kinds, {})
+                posts = [mine[b] for b in tomorrow]
                 for a in today:
-                    kind = sessions[a].kind
-                    if kind not in then:
-                        continue
-                    at = banned_at.get((kind, number))
+                    kind = kind_of[a]
+                    at = positions.get(kind)
                     if at is None:
-                        at = [j for j, k in enumerate(kinds) if k in then[kind]]
-                        banned_at[kind, number] = at
+                        banned = then.get(kind, set())
+                        at = positions[kind] = [j for j, k in enumerate(kinds) if k in banned]
                     if not at:
                         continue
                     if exclusive:  # at most one of tomorrow's: one clique
-                        clique = self.v.posts_of[ci, a] + [x for j in at for x in posts[j]]
+                        clique = mine[a] + [x for j in at for x in posts[j]]
                         self.m.add_at_most_one(clique)
                     else:
                         for j in at:
@@ -581,19 +570,10 @@ class Constraints:
         by_day = self._by_day(ci)
         return [si for day in days for si in by_day[day]]
 
-    def _most_per_day(self, ci: int) -> dict[date, tuple[int, int]]:
-        """The most sessions and the most minutes clinician ci can work on each date within the
-        sessions-per-day limit: a bound that shows which weekly limits can never bind."""
-        out = self._day_most.get(ci)
-        if out is None:
-            limit = max_sessions_per_day_of(self.p, self.p.clinicians[ci])
-            out = {}
-            for day, day_sessions in self._by_day(ci).items():
-                lengths = sorted((self.p.sessions[si].minutes for si in day_sessions), reverse=True)
-                most = len(lengths) if limit is None else min(limit, len(lengths))
-                out[day] = (most, sum(lengths[:most]))
-            self._day_most[ci] = out
-        return out
+    def _day_posts(self, ci: int, days: list[date]) -> list[int]:
+        """The proto indices of clinician ci's post variables on these days."""
+        mine = self._own_posts(ci)
+        return [x.index for si in self._on_days(ci, days) for x in mine[si]]
 
 
 def locked_pairs(problem: Problem) -> list[tuple[int, int]]:
@@ -953,7 +933,7 @@ class Objective:
         return tri
 
     def load(self, ci: int) -> LinearExpr:
-        return _sum(self.v.works_list(ci))
+        return _sum([self.v.works[ci, si] for si in self.v.sessions_of[ci]])
 
     def _most_sessions(self, ci: int, sis: Iterable[int]) -> int:
         sis = list(sis)
@@ -978,8 +958,9 @@ class Objective:
 
     def add_even_saturdays(self) -> LinearExpr:
         terms = []
+        saturday = [s.is_saturday for s in self.p.sessions]
         for ci, sis in self.v.sessions_of.items():
-            sats = [si for si in sis if self.p.sessions[si].is_saturday]
+            sats = [si for si in sis if saturday[si]]
             posts = [x.index for si in sats for x in self.v.posts_of[ci, si]]
             terms.append(
                 self._convex(
