@@ -46,12 +46,13 @@ from scheduler.domain import (
     SolveStatus,
 )
 from scheduler.solver import columns
-from scheduler.solver.construct import Background, improve_by_staff
+from scheduler.solver.construct import Background, Constructed, improve_by_staff
 from scheduler.solver.decompose import network_cost_rota, network_rota, networks_of
 from scheduler.solver.lns import LnsOutcome, improve
 from scheduler.solver.lp import DualBound, LpTuning, Relaxation
 from scheduler.solver.model import Practices, RotaModel, build_model
 from scheduler.solver.params import SolveParams, Tuning
+from scheduler.solver.submodel import SubModels
 from scheduler.solver.swap import cost_swaps, fair_share_swaps
 
 log = logging.getLogger(__name__)
@@ -324,6 +325,11 @@ def _portfolio(
         best = min(candidates, key=lambda c: _tier_values(problem, c[0]))[0]
         return replace(best, seconds=time.perf_counter() - began, message="cancelled")
     leader = min(candidates, key=lambda c: _tier_values(problem, c[0])) if candidates else None
+    if leader is not None and not constructed and tiers:
+        staffed = _staff_pass(problem, params, should_stop, rm, began, tiers[0], beside, leader)
+        if staffed is not None:
+            candidates.append(staffed)
+            leader = min(candidates, key=lambda c: _tier_values(problem, c[0]))
     if leader is not None and time.perf_counter() - began >= ends:
         # the budget is spent: plain's run would load the model only to stop (on the largest
         # models that alone overruns the budget by seconds)
@@ -361,13 +367,10 @@ def _construction(
     thread from construct_after_share of the budget until `deadline` (perf_counter seconds),
     each step one clinician's assignments."""
     tuning = params.tuning
-    by_clinician: dict[int, list[int]] = defaultdict(list)
-    for (ci, _, _), var in rm.variables.x.items():
-        by_clinician[ci].append(var.index)
     return Background(
         rm.model,
         problem.weights.total(rm.parts, tiers[0]),
-        [np.asarray(indices, dtype=np.int64) for _, indices in sorted(by_clinician.items())],
+        _clinician_groups(rm),
         began + tuning.construct_after_share * params.time_limit,
         deadline,
         params.seed,
@@ -385,28 +388,79 @@ def _improve_constructed(
     tier: tuple[str, ...],
     beside: Background,
 ) -> tuple[SolveResult, list[int]]:
-    """The constructed rota (`beside.result`) improved a few clinicians at a time over the
-    whole horizon (construct.improve_by_staff) on the first goal tier, over the construction's
-    rows, until the budget less plain_share or until it stalls as the specialised phases
-    would; the result and the model's values at its rota."""
+    """The constructed rota (`beside.result`) improved by `_by_staff` over the construction's
+    rows; the result and the model's values at its rota."""
+    assert beside.result is not None and beside.cut is not None
+    return _by_staff(
+        problem, params, should_stop, rm, began, tier, beside.cut, beside.groups, beside.result
+    )
+
+
+def _staff_pass(
+    problem: Problem,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    rm: RotaModel,
+    began: float,
+    tier: tuple[str, ...],
+    beside: Background | None,
+    leader: tuple[SolveResult, list[int] | None],
+) -> tuple[SolveResult, list[int]] | None:
+    """The leading rota so far improved by `_by_staff` in the time the specialised phases
+    leave before plain's share, where its first tier is above 0 and the model can be cut
+    (scheduler.solver.submodel); None where it does not apply."""
     tuning = params.tuning
-    built = beside.result
-    assert built is not None
+    deadline = began + params.time_limit * (1 - tuning.plain_share)
+    values = None if leader[1] is None else np.asarray(leader[1], dtype=np.int64)
+    if (
+        values is None
+        or deadline - time.perf_counter() < tuning.min_specialist_stall
+        or problem.weights.total(leader[0].parts, tier) == 0
+    ):
+        return None
+    cut = beside.cut if beside is not None else None
+    if cut is None:
+        whole = rm.model.clone()
+        whole.minimize(problem.weights.total(rm.parts, tier))
+        indices = [var.index for var in rm.variables.x.values()]
+        cut = SubModels.read(whole, indices, tuning.lns.local_row)
+    if cut is None or len(values) != cut.variables or len(cut.violated(values)):
+        return None  # a model it cannot cut, or a rota of the model before rows were added
+    groups = beside.groups if beside is not None else _clinician_groups(rm)
+    start = Constructed(values, cut.objective_of(values), 0)
+    return _by_staff(problem, params, should_stop, rm, began, tier, cut, groups, start)
+
+
+def _by_staff(
+    problem: Problem,
+    params: SolveParams,
+    should_stop: Callable[[], bool] | None,
+    rm: RotaModel,
+    began: float,
+    tier: tuple[str, ...],
+    cut: SubModels,
+    groups: list[np.ndarray],
+    start: Constructed,
+) -> tuple[SolveResult, list[int]]:
+    """`start` improved a few clinicians at a time over the whole horizon
+    (construct.improve_by_staff) on the first goal tier, until the budget less plain_share or
+    until it stalls as the specialised phases would; the result and the model's values at
+    its rota."""
+    tuning = params.tuning
     run = _Solve(
         problem, replace(params, strategy="specialised"), should_stop, None, None, rm, began
     )
     name = "+".join(tier)
-    _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), built.objective, None))
+    _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), start.objective, None))
 
     def improved(objective: int) -> None:
         _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), objective, None))
 
     phase_began = time.perf_counter()
-    assert beside.cut is not None
     outcome = improve_by_staff(
-        beside.cut,
-        beside.groups,
-        built,
+        cut,
+        groups,
+        start,
         began + params.time_limit * (1 - tuning.plain_share),
         params.seed,
         should_stop,
@@ -425,6 +479,14 @@ def _improve_constructed(
     _emit(params, Progress(name, 1, len(run.tiers), run.elapsed(), value, 0, done=True))
     run.stopped = run.cancelled()
     return run.result(), values
+
+
+def _clinician_groups(rm: RotaModel) -> list[np.ndarray]:
+    """Each clinician's assignment variables (model indices), clinician by clinician."""
+    by_clinician: dict[int, list[int]] = defaultdict(list)
+    for (ci, _, _), var in rm.variables.x.items():
+        by_clinician[ci].append(var.index)
+    return [np.asarray(indices, dtype=np.int64) for _, indices in sorted(by_clinician.items())]
 
 
 def _specialist(
