@@ -46,7 +46,7 @@ def _rota(problem, rm, values):
     ]
 
 
-@pytest.mark.parametrize("name", ["Instance1", "Instance5", "Instance17"])
+@pytest.mark.parametrize("name", ["Instance1", "Instance5"])
 def test_a_constructed_curtois_roster_breaks_no_rule_and_scores_its_objective(name):
     """Clinician by clinician, each step only the rows its clinician can change: the roster
     meets every hard rule of the format (its own scorer) and of the checker, and the objective
@@ -115,7 +115,7 @@ def test_the_portfolio_goes_on_from_a_constructed_rota_when_plain_has_none(monke
 
     monkeypatch.setattr(solve_module, "_plain", slow_opening)
     tuning = Tuning(construct_after_share=0.0)
-    result = solve(problem, SolveParams(time_limit=20, workers=2, seed=1, tuning=tuning))
+    result = solve(problem, SolveParams(time_limit=10, workers=2, seed=1, tuning=tuning))
     assert opened == [True]
     assert result.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
     assert check(problem, result.rota) == []
@@ -127,16 +127,16 @@ def test_the_portfolio_goes_on_from_a_constructed_rota_when_plain_has_none(monke
     weighted = [p for p in checker if problem.weights.of(p) > 0]
     assert weighted and all(result.solver_parts[p] == checker[p] for p in weighted)
     assert sum(problem.weights.of(p) * checker[p] for p in weighted) == result.objective
-    assert result.seconds <= 20 * 1.05
+    assert result.seconds <= 10 * 1.05
 
 
 def test_re_solving_a_few_clinicians_at_a_time_keeps_every_rule_and_never_worsens():
     """After the construction, groups of clinicians re-solved over the whole horizon: the
-    rota stays whole and clean, and its objective only falls (Instance17's constructed rota
-    is far from its best known 5,746, so it falls)."""
+    rota stays whole and clean, and its objective only falls (Instance5's constructed rota is
+    far from its best known 1,143, so it falls)."""
     from scheduler.solver.construct import ConstructTuning, improve_by_staff
 
-    instance = read_instance(DATA / "Instance17.txt")
+    instance = read_instance(DATA / "Instance5.txt")
     problem = to_problem(instance)
     rm, cut, groups = _cut(problem, ("cover", "requests"))
     built = construct(cut, groups, time.perf_counter() + 60, seed=3)
@@ -146,7 +146,7 @@ def test_re_solving_a_few_clinicians_at_a_time_keeps_every_rule_and_never_worsen
         cut,
         groups,
         built,
-        time.perf_counter() + 8,
+        time.perf_counter() + 4,
         seed=3,
         on_improve=seen.append,
         tuning=ConstructTuning(start_staff=1),

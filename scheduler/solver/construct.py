@@ -37,6 +37,7 @@ from scheduler.solver.submodel import Step, SubModels
 log = logging.getLogger(__name__)
 
 _NO_CAP = 2**61  # a step's cap on the goal: none (any rota of the step is a start)
+_JOIN = 1.0  # seconds Background.stop waits for its thread
 
 
 @dataclass(frozen=True)
@@ -170,12 +171,19 @@ class Background:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the construction (its step's search at once) and wait for its thread."""
+        """Stop the construction (its step's search at once) and wait for its thread, at most
+        `_JOIN` seconds: reading a very large model's rows cannot be stopped, and the caller's
+        budget does not wait for it (`result` counts only once `done` is set)."""
         self._stopped.set()
         with self._lock:
             if self._solver is not None:
                 self._solver.stop_search()
-        self._thread.join()
+        self._thread.join(_JOIN)
+
+    @property
+    def rota(self) -> Constructed | None:
+        """The constructed rota, once the construction has ended with one."""
+        return self.result if self.done.is_set() else None
 
     def _use(self, solver: cp_model.CpSolver) -> None:
         with self._lock:
@@ -197,11 +205,8 @@ class Background:
         try:
             if self._stopped.wait(max(0.0, start - time.perf_counter())):
                 return
-            whole = model.clone()
-            whole.minimize(objective)
             indices = np.concatenate(groups).tolist() if groups else []
-            self.cut = SubModels.read(whole, indices, local_row)
-            del whole
+            self.cut = SubModels.read(model, indices, local_row, objective)
             if self.cut is not None and not self._stopped.is_set():
                 self.result = construct(
                     self.cut, groups, deadline, seed, self._stopped.is_set, tuning, self._use

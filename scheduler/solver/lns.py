@@ -127,10 +127,7 @@ def improve(
         and then is None
         and len(rm.model.proto.variables) > tuning.cut_variables
     ):
-        whole = rm.model.clone()
-        whole.minimize(expr)
-        cut = SubModels.read(whole, [index for _, _, index in items], tuning.local_row)
-        del whole
+        cut = SubModels.read(rm.model, [index for _, _, index in items], tuning.local_row, expr)
     if items:
         search = _Search(
             rm,

@@ -286,7 +286,7 @@ def _portfolio(
     def opening_stops() -> bool:
         """The caller cancels, or the construction beside the opening has its rota."""
         user = should_stop is not None and should_stop()
-        return user or (beside is not None and beside.done.is_set() and beside.result is not None)
+        return user or (beside is not None and beside.rota is not None)
 
     opening = _Solve(problem, opening_params, opening_stops, start, free_days, rm, began)
     first = _plain(opening, first=True)
@@ -300,12 +300,12 @@ def _portfolio(
         if first.status is SolveStatus.OPTIMAL or cancelled:
             return replace(first, seconds=time.perf_counter() - began)
         candidates.append((first, opening.best_values))
-    constructed = beside is not None and beside.result is not None
+    constructed = beside is not None and beside.rota is not None
     if not candidates and not constructed and time.perf_counter() - began >= ends:
         # no rota and no time: a search of a model this slow would only overrun the budget
         return replace(first, seconds=time.perf_counter() - began)
     incumbent = candidates[0][0] if candidates else None
-    if not candidates and beside is not None and beside.result is not None and not cancelled:
+    if not candidates and beside is not None and beside.rota is not None and not cancelled:
         # plain found no rota before the construction: LNS goes on from the constructed one
         found: SolveResult | None
         values: list[int] | None
@@ -390,9 +390,10 @@ def _improve_constructed(
 ) -> tuple[SolveResult, list[int]]:
     """The constructed rota (`beside.result`) improved by `_by_staff` over the construction's
     rows; the result and the model's values at its rota."""
-    assert beside.result is not None and beside.cut is not None
+    built = beside.rota
+    assert built is not None and beside.cut is not None
     return _by_staff(
-        problem, params, should_stop, rm, began, tier, beside.cut, beside.groups, beside.result
+        problem, params, should_stop, rm, began, tier, beside.cut, beside.groups, built
     )
 
 
@@ -418,12 +419,11 @@ def _staff_pass(
         or problem.weights.total(leader[0].parts, tier) == 0
     ):
         return None
-    cut = beside.cut if beside is not None else None
+    cut = beside.cut if beside is not None and beside.done.is_set() else None
     if cut is None:
-        whole = rm.model.clone()
-        whole.minimize(problem.weights.total(rm.parts, tier))
         indices = [var.index for var in rm.variables.x.values()]
-        cut = SubModels.read(whole, indices, tuning.lns.local_row)
+        expr = problem.weights.total(rm.parts, tier)
+        cut = SubModels.read(rm.model, indices, tuning.lns.local_row, expr)
     if cut is None or len(values) != cut.variables or len(cut.violated(values)):
         return None  # a model it cannot cut, or a rota of the model before rows were added
     groups = beside.groups if beside is not None else _clinician_groups(rm)
@@ -534,7 +534,13 @@ def _specialist(
             and (objective is None or p.objective < objective)
             and (to_beat is None or p.objective < to_beat)
         )
-        better_bound = p.bound is not None and (bound is None or p.bound > bound)
+        # a bound counts only where it proves more than is known already: more than its own
+        # last, than plain's opening bound on the tier, and than 0 (every part is at least 0)
+        better_bound = (
+            p.bound is not None
+            and (bound is None or p.bound > bound)
+            and p.bound > beat_bound.get(p.phase, 0)
+        )
         if p.objective is not None and not theirs[0]:
             theirs[0] = True
             # their first rota worse than CP-SAT's first feasible one, and no better bound than

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat import cp_model_pb2
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
+
+from scheduler.solver.model import LinearExpr
 
 # Rows longer than this do not spread freedom from one variable to the others (see above);
 # LnsTuning.local_row sets it for a solve.
@@ -122,11 +124,16 @@ class SubModels:
 
     @classmethod
     def read(
-        cls, model: cp_model.CpModel, x_indices: list[int], local_row: int = LOCAL_ROW
+        cls,
+        model: cp_model.CpModel,
+        x_indices: list[int],
+        local_row: int = LOCAL_ROW,
+        objective: LinearExpr | None = None,
     ) -> SubModels | None:
         """`model`'s rows and objective (an integer one), or None if it has anything the class
         does not cut (see the module's docstring); rows longer than `local_row` spread no
-        freedom."""
+        freedom. With `objective`, that expression is the objective instead of the model's
+        (no copy of a big model is made to set it)."""
         with (
             tempfile.TemporaryDirectory() as folder
         ):  # read at C speed, as scheduler.solver.lp's rows
@@ -135,6 +142,12 @@ class SubModels:
             proto = cp_model_pb2.CpModelProto()
             with open(path, "rb") as file:
                 proto.ParseFromString(file.read())
+        if objective is not None:
+            flat = cp_model_helper.FlatIntExpr(objective)
+            proto.objective.Clear()
+            proto.objective.vars.extend(v.index for v in flat.vars)
+            proto.objective.coeffs.extend(int(c) for c in flat.coeffs)
+            proto.objective.offset = float(flat.offset)
         objective = proto.objective
         if (
             not objective.vars
