@@ -157,3 +157,23 @@ def test_re_solving_a_few_clinicians_at_a_time_keeps_every_rule_and_never_worsen
     assert check(problem, rota) == []
     penalty, broken = score_roster(instance, roster_rows(problem, rota))
     assert broken == [] and penalty <= better.objective
+
+
+def test_re_solving_ends_once_no_group_of_clinicians_can_improve():
+    """On a small instance every group is soon proven unable to improve the rota (its
+    sub-solve optimal at the rota's value): the step ends then, long before its deadline, with
+    no stall to wait out."""
+    from scheduler.solver.construct import improve_by_staff
+
+    instance = read_instance(DATA / "Instance1.txt")
+    problem = to_problem(instance)
+    rm, cut, groups = _cut(problem, ("cover", "requests"))
+    built = construct(cut, groups, time.perf_counter() + 30, seed=0)
+    assert built is not None
+    began = time.perf_counter()
+    better = improve_by_staff(cut, groups, built, began + 120, seed=0)
+    assert time.perf_counter() - began < 60
+    assert better.objective <= built.objective and len(cut.violated(better.values)) == 0
+    rota = _rota(problem, rm, better.values)
+    penalty, broken = score_roster(instance, roster_rows(problem, rota))
+    assert broken == [] and penalty >= 607  # Instance1's optimum

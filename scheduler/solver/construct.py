@@ -232,18 +232,23 @@ def improve_by_staff(
     """`start` improved until `deadline` (perf_counter seconds), `stop`, or `stall` seconds
     without improving: each step frees a few of `groups` (clinicians) over the whole horizon,
     keeps everyone else, and re-solves them (the neighbourhood a construction's step solves
-    well), keeping a better rota. The group's size adapts (ConstructTuning.start_staff)."""
+    well), keeping a better rota. The group's size adapts (ConstructTuning.start_staff). It
+    also ends once every group has been proven, since the last improvement, unable to improve
+    the rota (a sub-solve optimal at the rota's own value): a small problem's rota is then at
+    its best for these moves at once, with no stall to wait out."""
     rng = random.Random(seed)
     kept = [g for g in groups if len(g)]
     best, objective, steps = start.values, start.objective, 0
     size, improved_at = tuning.start_staff, time.perf_counter()
-    while kept:
+    settled: set[int] = set()  # groups proven unable to improve the rota as it stands
+    while kept and len(settled) < len(kept):
         now = time.perf_counter()
         if now >= deadline or (stop is not None and stop()):
             break
         if stall is not None and now - improved_at > stall:
             break
-        free = np.concatenate(rng.sample(kept, min(len(kept), size)))
+        picked = rng.sample(range(len(kept)), min(len(kept), size))
+        free = np.concatenate([kept[k] for k in picked])
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = tuning.step_workers
         solver.parameters.random_seed = rng.randrange(1 << 20)
@@ -252,10 +257,13 @@ def improve_by_staff(
         )
         step = cut.solve(free, best, objective, solver)
         steps += 1
+        grow = step.status == cp_model.OPTIMAL
         if step.values is not None and step.objective is not None and step.objective < objective:
             best, objective, improved_at = step.values, step.objective, time.perf_counter()
+            settled.clear()
             if on_improve is not None:
                 on_improve(objective)
-        grow = step.status == cp_model.OPTIMAL
+        elif grow:
+            settled.update(picked)
         size = min(tuning.most_staff, len(kept), max(1, size + (1 if grow else -1)))
     return Constructed(best, objective, start.steps + steps)
