@@ -166,8 +166,9 @@ class Background:
         self._stopped = threading.Event()
         self._solver: cp_model.CpSolver | None = None
         self._lock = threading.Lock()
-        args = (model, objective, groups, start, deadline, seed, local_row, tuning)
-        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
+        self._model, self._objective, self._local_row = model, objective, local_row
+        self._start, self._deadline, self._seed, self._tuning = start, deadline, seed, tuning
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -191,25 +192,17 @@ class Background:
         if self._stopped.is_set():
             solver.stop_search()
 
-    def _run(
-        self,
-        model: cp_model.CpModel,
-        objective: LinearExpr,
-        groups: list[np.ndarray],
-        start: float,
-        deadline: float,
-        seed: int,
-        local_row: int,
-        tuning: ConstructTuning,
-    ) -> None:
+    def _run(self) -> None:
         try:
-            if self._stopped.wait(max(0.0, start - time.perf_counter())):
+            if self._stopped.wait(max(0.0, self._start - time.perf_counter())):
                 return
+            groups = self.groups
             indices = np.concatenate(groups).tolist() if groups else []
-            self.cut = SubModels.read(model, indices, local_row, objective)
+            self.cut = SubModels.read(self._model, indices, self._local_row, self._objective)
             if self.cut is not None and not self._stopped.is_set():
+                stopped, tuning = self._stopped.is_set, self._tuning
                 self.result = construct(
-                    self.cut, groups, deadline, seed, self._stopped.is_set, tuning, self._use
+                    self.cut, groups, self._deadline, self._seed, stopped, tuning, self._use
                 )
         except Exception:  # a construction that fails costs only its time: the search answers
             log.exception("the construction failed; the search beside it answers alone")

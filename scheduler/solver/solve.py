@@ -309,8 +309,10 @@ def _portfolio(
         # plain found no rota before the construction: LNS goes on from the constructed one
         found: SolveResult | None
         values: list[int] | None
-        found, values = _improve_constructed(
-            problem, params, should_stop, rm, began, tiers[0], beside
+        rota, cut = beside.rota, beside.cut
+        assert rota is not None and cut is not None
+        found, values = _by_staff(
+            problem, params, should_stop, rm, began, tiers[0], cut, beside.groups, rota
         )
     else:
         found, values = _specialist(
@@ -376,24 +378,6 @@ def _construction(
         params.seed,
         tuning.lns.local_row,
         tuning.construct,
-    )
-
-
-def _improve_constructed(
-    problem: Problem,
-    params: SolveParams,
-    should_stop: Callable[[], bool] | None,
-    rm: RotaModel,
-    began: float,
-    tier: tuple[str, ...],
-    beside: Background,
-) -> tuple[SolveResult, list[int]]:
-    """The constructed rota (`beside.result`) improved by `_by_staff` over the construction's
-    rows; the result and the model's values at its rota."""
-    built = beside.rota
-    assert built is not None and beside.cut is not None
-    return _by_staff(
-        problem, params, should_stop, rm, began, tier, beside.cut, beside.groups, built
     )
 
 
